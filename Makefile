@@ -1,0 +1,32 @@
+# Local development entry points; everything lives in the devstack package (python -m devstack --help).
+# `exec` makes the devstack replace the recipe's shell, so a SIGTERM that make forwards reaches it directly.
+PYTHON ?= python3
+VENV_PYTHON := .venv/bin/python
+
+.PHONY: help run test unit up venv clean
+
+help:
+	@echo "make run    install what is missing, run Kafka, PostgreSQL and the whole VTN (Ctrl-C stops)"
+	@echo "make test   throwaway Kafka + PostgreSQL on test ports, then pytest \$$PYTEST_ARGS (default -q)"
+	@echo "make unit   pytest -m 'not integration', no servers"
+	@echo "make up     only Kafka and PostgreSQL on the run ports, until Ctrl-C"
+	@echo "make venv   create or refresh .venv from requirements.txt"
+	@echo "make clean  remove .devstack/ (stop running stacks first)"
+
+run:
+	exec $(PYTHON) -m devstack run
+
+test:
+	exec $(PYTHON) -m devstack test
+
+up:
+	exec $(PYTHON) -m devstack up
+
+venv:
+	$(PYTHON) -m devstack bootstrap
+
+unit: venv
+	exec $(VENV_PYTHON) -m pytest -m "not integration" $(or $(PYTEST_ARGS),-q)
+
+clean:
+	rm -rf .devstack

@@ -1,0 +1,103 @@
+"""CPU use over a load's measurement window, sampled from /proc (Linux only).
+
+A benchmark says something about a server only if the generator was not the bottleneck and nothing else was
+competing for the cores. The server's own CPU (about 100% for a saturated single-process server) and the
+machine's total busy CPU over the window are the evidence for both.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import threading
+import time
+from collections.abc import Sequence
+
+_TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU seconds used so far by process `pid`, or None if it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return None
+    # Fields after "(comm)" start at field 3 (state); utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / _TICKS_PER_SECOND
+
+
+def machine_busy_seconds() -> float | None:
+    """CPU seconds all cores together spent not idle (idle and iowait excluded) since boot."""
+    try:
+        with open("/proc/stat", "rb") as stat:
+            fields = stat.readline().split()
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(value) for value in fields[1:9])
+    return (user + nice + system + irq + softirq + steal) / _TICKS_PER_SECOND
+
+
+class _Series:
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self.values: list[float] = []
+
+    def add(self, moment: float, value: float) -> None:
+        self.times.append(moment)
+        self.values.append(value)
+
+    def at(self, moment: float) -> float | None:
+        index = bisect.bisect_left(self.times, moment)
+        if index == 0 or index == len(self.times):
+            return None
+        t0, t1 = self.times[index - 1], self.times[index]
+        v0, v1 = self.values[index - 1], self.values[index]
+        return v0 + (v1 - v0) * (moment - t0) / (t1 - t0)
+
+    def percent_between(self, start: float, end: float) -> float | None:
+        first, last = self.at(start), self.at(end)
+        if first is None or last is None or end <= start:
+            return None
+        return 100.0 * (last - first) / (end - start)
+
+
+class CpuSampler:
+    """Samples, in a background thread, the CPU seconds of some processes (summed) and of the whole machine,
+    so that usage over any interval inside the sampled period can be computed afterwards."""
+
+    def __init__(self, pids: Sequence[int], interval: float = 0.2) -> None:
+        self._pids = list(pids)
+        self._interval = interval
+        self._processes = _Series()
+        self._machine = _Series()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="cpu-sampler", daemon=True)
+
+    def __enter__(self) -> CpuSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            now = time.time()
+            readings = [process_cpu_seconds(pid) for pid in self._pids]
+            if readings and all(reading is not None for reading in readings):
+                self._processes.add(now, sum(reading for reading in readings if reading is not None))
+            machine = machine_busy_seconds()
+            if machine is not None:
+                self._machine.add(now, machine)
+            if self._stop.wait(self._interval):
+                return
+
+    def processes_percent(self, start_unix: float, end_unix: float) -> float | None:
+        """CPU of the sampled processes between two wall-clock times, in percent of one core."""
+        return self._processes.percent_between(start_unix, end_unix)
+
+    def machine_percent(self, start_unix: float, end_unix: float) -> float | None:
+        """Busy CPU of the whole machine between two wall-clock times, in percent of one core."""
+        return self._machine.percent_between(start_unix, end_unix)

@@ -1,0 +1,108 @@
+"""The baseline: an OpenLEADR 0.5.36 VTN that accepts every VEN, as a standalone process.
+
+    python -m bench.openleadr_vtn --port 8090
+
+Plain HTTP on 127.0.0.1, base URL http://127.0.0.1:<port>/OpenADR2/Simple/2.0b. Registrations get a fresh
+venID and registrationID; polls are answered by OpenLEADR's own queue (an oadrResponse while no event is
+pending). With the default `--ven-lookup`, OpenLEADR checks on every request that the venID is one it
+registered (and asks unknown VENs to re-register), as any VTN in service must. SIGTERM or SIGINT stops it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from openleadr import OpenADRServer
+
+from bench.loadgen.system import raise_open_file_limit
+
+_VTN_ID = "bench-openleadr-vtn"
+
+
+@dataclass(frozen=True)
+class _Registration:
+    ven_id: str
+    ven_name: str
+    registration_id: str
+
+
+class AcceptEveryVen:
+    """The VTN's registry: every oadrCreatePartyRegistration is accepted under fresh identifiers."""
+
+    def __init__(self) -> None:
+        self._by_ven_id: dict[str, _Registration] = {}
+
+    def on_create_party_registration(self, registration_info: dict[str, Any]) -> tuple[str, str]:
+        registration = _Registration(
+            ven_id=str(uuid.uuid4()),
+            ven_name=str(registration_info.get("ven_name", "")),
+            registration_id=str(uuid.uuid4()),
+        )
+        self._by_ven_id[registration.ven_id] = registration
+        return registration.ven_id, registration.registration_id
+
+    def ven_lookup(self, ven_id: str) -> dict[str, Any] | None:
+        registration = self._by_ven_id.get(ven_id)
+        if registration is None:
+            return None
+        return {
+            "ven_id": registration.ven_id,
+            "ven_name": registration.ven_name,
+            "registration_id": registration.registration_id,
+            "fingerprint": None,
+        }
+
+
+def build_server(host: str, port: int, poll_seconds: float, ven_lookup: bool) -> OpenADRServer:
+    registry = AcceptEveryVen()
+    server = OpenADRServer(
+        vtn_id=_VTN_ID,
+        http_host=host,
+        http_port=port,
+        requested_poll_freq=timedelta(seconds=poll_seconds),
+        ven_lookup=registry.ven_lookup if ven_lookup else None,
+    )
+    server.add_handler("on_create_party_registration", registry.on_create_party_registration)
+    return server
+
+
+async def serve(host: str, port: int, poll_seconds: float, ven_lookup: bool) -> None:
+    server = build_server(host, port, poll_seconds, ven_lookup)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signal_number, stop.set)
+    # OpenADRServer.run() only starts the aiohttp site and returns; the loop must be kept alive by us.
+    await server.run()
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.openleadr_vtn", description=__doc__.split("\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8090)
+    parser.add_argument("--poll-seconds", type=float, default=10.0, help="oadrRequestedOadrPollFreq sent to VENs")
+    parser.add_argument("--ven-lookup", action=argparse.BooleanOptionalAction, default=True)
+    arguments = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # openleadr.client sets this logger to INFO on import, which would log every message it handles.
+    logging.getLogger("openleadr").setLevel(logging.WARNING)
+    raise_open_file_limit()
+    # The stock asyncio loop, as OpenLEADR users run it; uvloop would flatter the baseline.
+    asyncio.run(serve(arguments.host, arguments.port, arguments.poll_seconds, arguments.ven_lookup))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,235 @@
+"""`python -m devstack run|test|up|bootstrap`: wires the venv, the servers and the VTN's processes.
+
+- run:       Kafka + PostgreSQL, topic provisioning, migrations, then every service and the gateway,
+             supervised until Ctrl-C/SIGTERM or until one of them dies (exit 1).
+- test:      Kafka + PostgreSQL on the test ports, then pytest (PYTEST_ARGS, default -q, or the
+             arguments after `test`); exits with pytest's status.
+- up:        Kafka + PostgreSQL only, until Ctrl-C; prints the variables to export.
+- bootstrap: only make sure .venv exists and matches requirements.txt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from devstack.bootstrap import ensure_venv
+from devstack.config import StackConfig
+from devstack.console import say, shout
+from devstack.kafka import KafkaError
+from devstack.postgres import PostgresError
+from devstack.processes import ManagedProcess, kill_recorded, port_accepts, port_is_free, stop_all
+from devstack.signals import SignalGuard, StopRequested
+from devstack.stack import Infrastructure
+
+__all__ = ["main"]
+
+SERVICES = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway")
+SETUP_STEPS = (("provision", "shared.bus.provision"), ("migrate", "shared.db.migrate"))
+_STEP_TIMEOUT = 300.0
+_GATEWAY_TIMEOUT = 120.0
+_PYTEST_NO_TESTS = 5
+
+
+class StackFailed(Exception):
+    """Something the stack needs failed; the message says what and where to look."""
+
+
+def _run_setup_step(name: str, argv: Sequence[str], env: dict[str, str], config: StackConfig) -> None:
+    started = time.monotonic()
+    step = ManagedProcess(name, argv, env, config.log_dir / f"{name}.log", cwd=config.repo_root, echo=True)
+    step.start()
+    try:
+        code = step.wait(_STEP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        step.stop(timeout=5)
+        raise StackFailed(f"{name} did not finish in {_STEP_TIMEOUT:.0f} s") from None
+    except BaseException:
+        step.stop(timeout=5)
+        raise
+    if code != 0:
+        raise StackFailed(f"{name} ({' '.join(argv[1:])}) failed with status {code}")
+    say(f"{name} done in {time.monotonic() - started:.1f} s")
+
+
+def _dead(processes: Sequence[ManagedProcess], infra: Infrastructure) -> str | None:
+    for process in processes:
+        if not process.is_running():
+            return f"{process.name} exited unexpectedly with status {process.returncode}; see {process.log_path}"
+    return infra.failure()
+
+
+def _serve(config: StackConfig, infra: Infrastructure, python: Path, owned: list[ManagedProcess]) -> None:
+    pid_dir = config.state_dir / "pids"
+    for name in SERVICES:
+        kill_recorded(pid_dir / f"{name}.pid")  # left running by a devstack that was killed outright
+    http_port = int(os.environ.get("VTN_HTTP_PORT", "8080"))
+    admin_port = int(os.environ.get("VTN_ADMIN_PORT", "8081"))
+    for port, variable in ((http_port, "VTN_HTTP_PORT"), (admin_port, "VTN_ADMIN_PORT")):
+        if not port_is_free(config.host, port):
+            raise StackFailed(f"port {config.host}:{port} is already in use (change it with {variable})")
+    infra.start()
+    env = infra.env()
+    for name, module in SETUP_STEPS:
+        _run_setup_step(name, [str(python), "-m", module], env, config)
+    for name in SERVICES:
+        process = ManagedProcess(
+            name,
+            [str(python), "-m", name],
+            env,
+            config.log_dir / f"{name}.log",
+            cwd=config.repo_root,
+            echo=True,
+            pid_file=pid_dir / f"{name}.pid",
+        )
+        owned.append(process)
+        process.start()
+
+    deadline = time.monotonic() + _GATEWAY_TIMEOUT
+    while not port_accepts(config.host, http_port):
+        if (failure := _dead(owned, infra)) is not None:
+            raise StackFailed(failure)
+        if time.monotonic() > deadline:
+            raise StackFailed(f"the gateway did not open {config.host}:{http_port} in {_GATEWAY_TIMEOUT:.0f} s")
+        time.sleep(0.2)
+    print(
+        f"\n  VTN running at http://{config.host}:{http_port}/OpenADR2/Simple/2.0b"
+        f"\n  admin API at http://{config.host}:{admin_port}/docs"
+        f"\n  logs in {config.log_dir}; Ctrl-C stops everything\n",
+        flush=True,
+    )
+    while (failure := _dead(owned, infra)) is None:
+        time.sleep(0.25)
+    raise StackFailed(failure)
+
+
+def cmd_run(config: StackConfig, guard: SignalGuard) -> int:
+    infra = Infrastructure(config)
+    owned: list[ManagedProcess] = []
+    try:
+        guard.arm()
+        python = ensure_venv(config.repo_root)
+        _serve(config, infra, python, owned)
+        return 0  # not reached: _serve returns only by raising
+    except StopRequested as stop:
+        say(f"{stop} received: stopping")
+        return 0
+    except (StackFailed, KafkaError, PostgresError) as error:
+        shout(f"{error}\nstopping everything")
+        return 1
+    finally:
+        guard.disarm()
+        stop_all(list(reversed(owned)), timeout=10)
+        infra.stop()
+
+
+def _watch_pytest(pytest: ManagedProcess, guard: SignalGuard) -> int:
+    """Wait for pytest; a SIGTERM/SIGHUP becomes a SIGINT so pytest still runs its fixtures' teardown.
+
+    A terminal's Ctrl-C reaches pytest directly (same process group), so SIGINT is not forwarded.
+    """
+    forwarded_at: float | None = None
+    while pytest.is_running():
+        if guard.received not in (None, signal.SIGINT) and forwarded_at is None:
+            pytest.kill(signal.SIGINT)
+            forwarded_at = time.monotonic()
+        if forwarded_at is not None and time.monotonic() - forwarded_at > 60:
+            pytest.kill(signal.SIGKILL)
+        time.sleep(0.1)
+    return pytest.wait()
+
+
+def cmd_test(config: StackConfig, guard: SignalGuard, pytest_args: Sequence[str]) -> int:
+    infra = Infrastructure(config)
+    pytest: ManagedProcess | None = None
+    try:
+        guard.arm()
+        python = ensure_venv(config.repo_root)
+        infra.start()
+        guard.disarm()
+        argv = [str(python), "-m", "pytest", *pytest_args]
+        say(f"running {shlex.join(argv[1:])}")
+        pytest = ManagedProcess("pytest", argv, infra.env(), cwd=config.repo_root, new_session=False)
+        pytest.start()
+        code = _watch_pytest(pytest, guard)
+        if code == _PYTEST_NO_TESTS:
+            shout("pytest collected no tests (status 5): counted as a failure")
+        elif code != 0:
+            say(f"pytest exited with status {code}")
+        if guard.received is not None and code == 0:
+            return 128 + guard.received
+        return code
+    except StopRequested as stop:
+        say(f"{stop} received: stopping")
+        return 128 + stop.signum
+    except (KafkaError, PostgresError) as error:
+        shout(str(error))
+        return 1
+    finally:
+        guard.disarm()
+        if pytest is not None:
+            pytest.stop(timeout=10, sig=signal.SIGINT)
+        infra.stop()
+
+
+def cmd_up(config: StackConfig, guard: SignalGuard) -> int:
+    infra = Infrastructure(config)
+    try:
+        guard.arm()
+        infra.start()
+        env = infra.env()
+        exports = "\n".join(
+            f"  export {name}={shlex.quote(env[name])}"
+            for name in ("PYTHONPATH", "VTN_KAFKA_BOOTSTRAP", "VTN_DATABASE_URL", "VTN_DEVSTACK_KAFKA_CLASSPATH")
+        )
+        print(f"\nKafka and PostgreSQL are up; Ctrl-C stops them. For another shell:\n{exports}\n", flush=True)
+        while (failure := infra.failure()) is None:
+            time.sleep(0.5)
+        shout(failure)
+        return 1
+    except StopRequested as stop:
+        say(f"{stop} received: stopping")
+        return 0
+    except (KafkaError, PostgresError) as error:
+        shout(str(error))
+        return 1
+    finally:
+        guard.disarm()
+        infra.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run the whole VTN locally")
+    test = commands.add_parser("test", help="run pytest against a throwaway Kafka and PostgreSQL")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="default: $PYTEST_ARGS, else -q")
+    up = commands.add_parser("up", help="start only Kafka and PostgreSQL")
+    up.add_argument("--profile", choices=("run", "test"), default="run", help="which ports and folder (run)")
+    commands.add_parser("bootstrap", help="create or refresh .venv")
+    args = parser.parse_args(argv)
+
+    if args.command == "bootstrap":
+        ensure_venv()
+        return 0
+    guard = SignalGuard()
+    guard.install()
+    if args.command == "run":
+        return cmd_run(StackConfig.from_env("run"), guard)
+    if args.command == "test":
+        pytest_args = [arg for arg in args.pytest_args if arg != "--"] or shlex.split(
+            os.environ.get("PYTEST_ARGS") or "-q"
+        )
+        return cmd_test(StackConfig.from_env("test"), guard, pytest_args)
+    return cmd_up(StackConfig.from_env(args.profile), guard)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,19 @@
+"""Starts the gateway: `python -m gateway`."""
+
+from __future__ import annotations
+
+import asyncio
+
+from gateway.server import serve
+from shared.logs import configure_logging
+from shared.settings import VtnSettings
+
+
+def main() -> None:
+    settings = VtnSettings()
+    configure_logging("gateway", settings.log_level)
+    asyncio.run(serve(settings))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""The operators' JSON API (its own port): VENs, their registration and presence, and commands on them.
+
+Every command goes to the owning service over Kafka, exactly as a backend's command would; the API
+waits for the outcome and maps its status onto HTTP.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, status
+from fastapi.responses import JSONResponse
+
+from shared import topics
+from shared.bus.errors import BusError
+from shared.contract.envelope import Envelope
+from shared.contract.operator import (
+    CancelVenRegistration,
+    GetVen,
+    ListVens,
+    OperatorOutcome,
+    ProvisionVen,
+    RequestVenReregistration,
+    VenList,
+    VenView,
+)
+from shared.contract.ven_traffic import ContractModel
+from gateway.exchange import Requester
+
+API_PREFIX = "/api/v1"
+
+
+class BearerTokenCheck:
+    """Dependency: the request must carry `Authorization: Bearer <admin token>` (compared in constant time)."""
+
+    def __init__(self, token: str) -> None:
+        self._expected = f"Bearer {token}".encode()
+
+    async def __call__(self, request: Request) -> None:
+        presented = request.headers.get("authorization", "").encode()
+        if not hmac.compare_digest(presented, self._expected):
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
+
+
+def create_admin_app(requester: Requester, admin_token: str, timeout_seconds: float) -> FastAPI:
+    app = FastAPI(
+        title="OpenADR VTN admin API",
+        description="Operate the VTN: VENs, registrations, presence. Bearer token required (VTN_ADMIN_TOKEN).",
+        version="1",
+    )
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(BearerTokenCheck(admin_token))], tags=["vens"])
+
+    async def ask(payload: ContractModel, ven_id: str | None = None) -> OperatorOutcome | VenList:
+        try:
+            reply = await requester.request(
+                topics.REGISTRATION_COMMANDS, Envelope(ven_id=ven_id, payload=payload), timeout_seconds  # type: ignore[arg-type]
+            )
+        except BusError as exc:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"registration service unavailable: {exc}") from None
+        if not isinstance(reply.payload, (OperatorOutcome, VenList)):
+            raise HTTPException(status.HTTP_502_BAD_GATEWAY, f"unexpected answer {reply.type}")
+        return reply.payload
+
+    def outcome_response(outcome: OperatorOutcome | VenList) -> JSONResponse:
+        assert isinstance(outcome, OperatorOutcome)
+        if outcome.status >= 400:
+            raise HTTPException(outcome.status, outcome.detail)
+        return JSONResponse(outcome.model_dump(mode="json", exclude={"kind"}), status_code=outcome.status)
+
+    @api.get("/vens", response_model=list[VenView])
+    async def list_vens(
+        registered: bool | None = None,
+        online: bool | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> list[VenView]:
+        result = await ask(ListVens(registered=registered, online=online, limit=limit, offset=offset))
+        assert isinstance(result, VenList)
+        return list(result.vens)
+
+    @api.get("/vens/{ven_id}", response_model=VenView)
+    async def get_ven(ven_id: str) -> VenView:
+        result = await ask(GetVen(ven_id=ven_id), ven_id)
+        if not isinstance(result, OperatorOutcome) or result.ven is None:
+            raise HTTPException(getattr(result, "status", 404), getattr(result, "detail", "no such VEN"))
+        return result.ven
+
+    @api.post("/vens", status_code=201)
+    async def provision_ven(command: ProvisionVen) -> JSONResponse:
+        """Pre-provision a VEN by venName and/or certificate fingerprint (optionally with its venID)."""
+        return outcome_response(await ask(command, command.ven_id))
+
+    @api.post("/vens/{ven_id}/cancel-registration", status_code=202)
+    async def cancel_registration(ven_id: str) -> JSONResponse:
+        """Queue oadrCancelPartyRegistration for the VEN's next poll."""
+        return outcome_response(await ask(CancelVenRegistration(ven_id=ven_id), ven_id))
+
+    @api.post("/vens/{ven_id}/request-reregistration", status_code=202)
+    async def request_reregistration(ven_id: str) -> JSONResponse:
+        """Queue oadrRequestReregistration for the VEN's next poll."""
+        return outcome_response(await ask(RequestVenReregistration(ven_id=ven_id), ven_id))
+
+    app.include_router(api)
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

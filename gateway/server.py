@@ -1,0 +1,124 @@
+"""Runs the gateway's resources and its two HTTP servers in one event loop, and stops them in order."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator
+
+import uvicorn
+
+from gateway.admin_api import create_admin_app
+from gateway.exchange import ExchangeSettings, OadrExchange
+from gateway.oadr_http import create_oadr_app
+from gateway.poll_answers import PollAnswerCache
+from gateway.routing import OADR_PATH_PREFIX
+from gateway.sightings import SightingBatcher
+from gateway.ven_changes import VenChangesListener
+from shared import topics
+from shared.bus.producer import BusProducer
+from shared.bus.request_reply import RequestReplyClient, reply_partition_for
+from shared.contract.envelope import ReplyAddress
+from shared.oadr_xml.schema import load_schema
+from shared.settings import VtnSettings
+
+log = logging.getLogger(__name__)
+
+POLL_CACHE_MAX_ENTRIES = 2_000_000
+INVALIDATION_MEMORY_SECONDS = 60.0
+
+
+class _SharedLoopServer(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to the gateway (two servers share one loop)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _http_server(app: object, host: str, port: int) -> _SharedLoopServer:
+    config = uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=15,
+        lifespan="off",
+    )
+    return _SharedLoopServer(config)
+
+
+async def _forget_old_invalidations(cache: PollAnswerCache) -> None:
+    while True:
+        ticket = cache.ticket()
+        await asyncio.sleep(INVALIDATION_MEMORY_SECONDS)
+        cache.forget_invalidations_before(ticket)
+
+
+async def serve(settings: VtnSettings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    schema = load_schema(settings.xsd_path)
+    async with contextlib.AsyncExitStack() as stack:
+        producer = BusProducer(settings.kafka_bootstrap, client_id=f"gateway-{settings.instance_id}")
+        await producer.start()
+        stack.push_async_callback(producer.stop)
+
+        reply_address = ReplyAddress(
+            topic=topics.GATEWAY_REPLIES, partition=reply_partition_for(settings.instance_id, settings.reply_partitions)
+        )
+        requester = RequestReplyClient(producer, settings.kafka_bootstrap, reply_address)
+        await requester.start()
+        stack.push_async_callback(requester.stop)
+
+        cache = PollAnswerCache(ttl_seconds=settings.poll_cache_ttl_seconds, max_entries=POLL_CACHE_MAX_ENTRIES)
+        changes = VenChangesListener(settings.kafka_bootstrap, cache)
+        await changes.start(await producer.partitions_of(topics.VEN_CHANGES))
+        stack.push_async_callback(changes.stop)
+
+        sightings = SightingBatcher(producer, settings.instance_id, settings.presence_flush_seconds)
+        sightings_task = asyncio.create_task(sightings.run(), name="sightings")
+
+        async def stop_sightings() -> None:
+            await sightings.stop()
+            await sightings_task
+
+        stack.push_async_callback(stop_sightings)
+        janitor = asyncio.create_task(_forget_old_invalidations(cache), name="invalidation-janitor")
+        stack.callback(janitor.cancel)
+
+        exchange = OadrExchange(
+            requester, schema, cache, sightings, ExchangeSettings(reply_timeout_seconds=settings.reply_timeout_seconds)
+        )
+        servers = [
+            _http_server(create_oadr_app(exchange, settings.max_body_bytes), settings.http_host, settings.http_port),
+            _http_server(
+                create_admin_app(requester, settings.admin_token, settings.reply_timeout_seconds),
+                settings.admin_host,
+                settings.admin_port,
+            ),
+        ]
+        serving = [asyncio.create_task(server.serve(), name="http") for server in servers]
+        log.info(
+            "gateway started",
+            extra={
+                "action": "gateway_started",
+                "vtn_url": f"http://{settings.http_host}:{settings.http_port}{OADR_PATH_PREFIX}",
+                "admin_url": f"http://{settings.admin_host}:{settings.admin_port}/docs",
+                "reply_partition": reply_address.partition,
+            },
+        )
+        stopper = asyncio.create_task(stop.wait())
+        await asyncio.wait([stopper, *serving], return_when=asyncio.FIRST_COMPLETED)
+        # Stop taking requests and finish in-flight ones; then the exit stack closes the bus in reverse order.
+        for server in servers:
+            server.should_exit = True
+        await asyncio.gather(*serving, return_exceptions=True)
+        stopper.cancel()
+    log.info("gateway stopped", extra={"action": "gateway_stopped"})

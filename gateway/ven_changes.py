@@ -1,0 +1,60 @@
+"""Reads every partition of the VEN-changes topic (no consumer group: every instance needs every notice)
+and drops the named VENs' cached poll answers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from gateway.poll_answers import PollAnswerCache
+from shared import topics
+from shared.contract.envelope import Envelope
+from shared.contract.ven_traffic import VenChanged
+
+log = logging.getLogger(__name__)
+
+
+class VenChangesListener:
+    def __init__(self, bootstrap_servers: str, cache: PollAnswerCache) -> None:
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False, fetch_max_wait_ms=20
+        )
+        self._cache = cache
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, partitions: set[int]) -> None:
+        """Start at the end of each partition: the cache starts empty, so nothing older can matter."""
+        await self._consumer.start()
+        assigned = [TopicPartition(topics.VEN_CHANGES, p) for p in sorted(partitions)]
+        self._consumer.assign(assigned)
+        await self._consumer.seek_to_end(*assigned)
+        for tp in assigned:
+            await self._consumer.position(tp)
+        self._task = asyncio.create_task(self._listen(), name="ven-changes")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        await self._consumer.stop()
+
+    async def _listen(self) -> None:
+        while True:
+            batches = await self._consumer.getmany(timeout_ms=1000, max_records=1000)
+            for records in batches.values():
+                for record in records:
+                    self._apply(record.value)
+
+    def _apply(self, value: bytes | None) -> None:
+        try:
+            notice = Envelope.from_bytes(value or b"").payload
+        except ValueError:
+            log.error("undecodable VEN change notice", extra={"action": "ven_change_undecodable"})
+            return
+        if isinstance(notice, VenChanged):
+            self._cache.invalidate(notice.ven_id)

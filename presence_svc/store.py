@@ -1,0 +1,53 @@
+"""SQL for `ven_presence`. Transitions are decided by the database row, so they happen once
+however many presence_svc instances run and however often a batch is redelivered."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import asyncpg
+
+from shared.contract.backend_events import PollSighting
+
+
+async def record_sightings(conn: asyncpg.Connection, sightings: Sequence[PollSighting]) -> list[tuple[str, datetime]]:
+    """Upsert last-seen times; return (ven_id, last_seen) of VENs that came online with this batch."""
+    rows = await conn.fetch(
+        """
+        WITH incoming AS (
+            SELECT ven_id, max(seen_at) AS seen_at
+            FROM unnest($1::text[], $2::timestamptz[]) AS t(ven_id, seen_at)
+            GROUP BY ven_id
+        )
+        INSERT INTO ven_presence AS p (ven_id, last_seen, online, changed_at)
+        SELECT ven_id, seen_at, true, now() FROM incoming
+        ORDER BY ven_id
+        ON CONFLICT (ven_id) DO UPDATE SET
+            last_seen = GREATEST(p.last_seen, EXCLUDED.last_seen),
+            online = true,
+            changed_at = CASE WHEN p.online THEN p.changed_at ELSE now() END
+        RETURNING ven_id, last_seen, changed_at = now() AS became_online
+        """,
+        [s.ven_id for s in sightings],
+        [s.seen_at for s in sightings],
+    )
+    return [(row["ven_id"], row["last_seen"]) for row in rows if row["became_online"]]
+
+
+async def mark_silent_offline(conn: asyncpg.Connection, silence_seconds: float) -> list[tuple[str, datetime]]:
+    """Flip VENs silent for longer than `silence_seconds` to offline; return (ven_id, last_seen) of each."""
+    rows = await conn.fetch(
+        """
+        UPDATE ven_presence SET online = false, changed_at = now()
+        WHERE ven_id IN (
+            SELECT ven_id FROM ven_presence
+            WHERE online AND last_seen < now() - make_interval(secs => $1)
+            ORDER BY ven_id
+            FOR UPDATE SKIP LOCKED
+        )
+        RETURNING ven_id, last_seen
+        """,
+        silence_seconds,
+    )
+    return [(row["ven_id"], row["last_seen"]) for row in rows]

@@ -1,0 +1,35 @@
+"""Wires registration_svc: settings -> resources -> consumers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from registration_svc.operator import OperatorRequests, handle_command
+from registration_svc.policy import build_policy
+from registration_svc.polls import handle_poll
+from registration_svc.ven_requests import RegisterPartyHandler, RegistrationConfig
+from shared import topics
+from shared.db.idempotent import IdempotentHandler
+from shared.plugins import load_optional
+from shared.runtime import ServiceRuntime, run_service
+
+SERVICE = "registration_svc"
+
+
+async def setup(runtime: ServiceRuntime) -> None:
+    settings = runtime.settings
+    config = RegistrationConfig(
+        vtn_id=settings.vtn_id,
+        poll_interval=timedelta(seconds=settings.poll_interval_seconds),
+        policy=build_policy(settings.registration_policy, load_optional(settings.on_create_party_registration)),
+        on_cancel_party_registration=load_optional(settings.on_cancel_party_registration),
+    )
+    pool, relay = runtime.pool, runtime.relay
+    runtime.consume([topics.REGISTRATION_REQUESTS], IdempotentHandler(pool, SERVICE, RegisterPartyHandler(config), relay))
+    runtime.consume([topics.POLL_REQUESTS], IdempotentHandler(pool, f"{SERVICE}.poll", handle_poll, relay), ".poll")
+    commands = IdempotentHandler(pool, f"{SERVICE}.operator", handle_command, relay)
+    runtime.consume([topics.REGISTRATION_COMMANDS], OperatorRequests(pool, commands), ".operator")
+
+
+if __name__ == "__main__":
+    run_service(SERVICE, setup)

@@ -1,0 +1,97 @@
+"""Operator commands and queries about VENs (from the admin API or backends over Kafka)."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from registration_svc import store
+from registration_svc.policy import new_id
+from registration_svc.records import VenStatus
+from registration_svc.ven_requests import publish_registration_event
+from shared.contract.backend_events import RegistrationChange
+from shared.contract.envelope import Envelope, Payload
+from shared.contract.operator import (
+    CancelVenRegistration,
+    GetVen,
+    ListVens,
+    OperatorOutcome,
+    ProvisionVen,
+    RequestVenReregistration,
+    VenList,
+)
+from shared.db import pending
+from shared.db.idempotent import IdempotentHandler
+from shared.oadr.registration import CancelPartyRegistration, RequestReregistration
+
+
+async def handle_query(conn: asyncpg.Connection, envelope: Envelope) -> OperatorOutcome | VenList | None:
+    query = envelope.payload
+    if isinstance(query, ListVens):
+        return VenList(vens=tuple(await store.list_views(conn, query)))
+    if isinstance(query, GetVen):
+        view = await store.view(conn, query.ven_id)
+        if view is None:
+            return OperatorOutcome(status=404, detail="no such VEN")
+        return OperatorOutcome(status=200, detail="OK", ven=view)
+    return None
+
+
+async def handle_command(conn: asyncpg.Connection, envelope: Envelope) -> OperatorOutcome | None:
+    command = envelope.payload
+    if isinstance(command, ProvisionVen):
+        return await _provision(conn, command)
+    if isinstance(command, CancelVenRegistration):
+        return await _cancel(conn, command.ven_id)
+    if isinstance(command, RequestVenReregistration):
+        return await _request_reregistration(conn, command.ven_id)
+    return None
+
+
+async def _provision(conn: asyncpg.Connection, command: ProvisionVen) -> OperatorOutcome:
+    if command.ven_name is None and command.fingerprint is None:
+        return OperatorOutcome(status=422, detail="give a venName, a certificate fingerprint, or both")
+    ven_id = command.ven_id or new_id()
+    if not await store.insert_provisioned(conn, ven_id, command.ven_name, command.fingerprint):
+        return OperatorOutcome(status=409, detail="a VEN with this venID, venName or fingerprint exists already")
+    await publish_registration_event(conn, RegistrationChange.PROVISIONED, ven_id, command.ven_name, None)
+    return OperatorOutcome(status=201, detail="provisioned", ven=await store.view(conn, ven_id))
+
+
+async def _cancel(conn: asyncpg.Connection, ven_id: str) -> OperatorOutcome:
+    record = await store.by_ven_id(conn, ven_id, lock=True)
+    if record is None:
+        return OperatorOutcome(status=404, detail="no such VEN")
+    if record.status is not VenStatus.REGISTERED or record.registration_id is None:
+        return OperatorOutcome(status=409, detail=f"VEN is {record.status.value}, not registered")
+    message = CancelPartyRegistration(request_id=new_id(), registration_id=record.registration_id, ven_id=ven_id)
+    await pending.enqueue(conn, ven_id, message)
+    await store.set_status(conn, ven_id, VenStatus.CANCELLING)
+    await publish_registration_event(conn, RegistrationChange.CANCEL_REQUESTED, ven_id, record.ven_name, record.registration_id)
+    return OperatorOutcome(status=202, detail="oadrCancelPartyRegistration queued for the VEN's next poll", ven=await store.view(conn, ven_id))
+
+
+async def _request_reregistration(conn: asyncpg.Connection, ven_id: str) -> OperatorOutcome:
+    record = await store.by_ven_id(conn, ven_id, lock=True)
+    if record is None:
+        return OperatorOutcome(status=404, detail="no such VEN")
+    if not record.is_registered:
+        return OperatorOutcome(status=409, detail=f"VEN is {record.status.value}, not registered")
+    await pending.enqueue(conn, ven_id, RequestReregistration(ven_id=ven_id), dedup_key=None)
+    await publish_registration_event(
+        conn, RegistrationChange.REREGISTRATION_REQUESTED, ven_id, record.ven_name, record.registration_id
+    )
+    return OperatorOutcome(status=202, detail="oadrRequestReregistration queued for the VEN's next poll", ven=await store.view(conn, ven_id))
+
+
+class OperatorRequests:
+    """Consumer handler for the operator topic: queries read directly, commands go through the inbox."""
+
+    def __init__(self, pool: asyncpg.Pool, commands: IdempotentHandler) -> None:
+        self._pool = pool
+        self._commands = commands
+
+    async def __call__(self, envelope: Envelope) -> Payload | None:
+        if isinstance(envelope.payload, (ListVens, GetVen)):
+            async with self._pool.acquire() as conn:
+                return await handle_query(conn, envelope)
+        return await self._commands(envelope)

@@ -1,0 +1,146 @@
+"""SQL for the `vens` table (and the read model joining presence and pending messages)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from registration_svc.records import VenRecord, VenStatus
+from shared.contract.operator import ListVens, VenView
+from shared.oadr.registration import CreatePartyRegistration
+
+_RECORD_COLUMNS = "ven_id, ven_name, fingerprint, provisioned, status, registration_id, registered_at, cancelled_at"
+
+
+def _record(row: asyncpg.Record | None) -> VenRecord | None:
+    if row is None:
+        return None
+    values = dict(row)
+    values["status"] = VenStatus(values["status"])
+    return VenRecord(**values)
+
+
+async def by_ven_id(conn: asyncpg.Connection, ven_id: str, lock: bool = False) -> VenRecord | None:
+    suffix = " FOR UPDATE" if lock else ""
+    return _record(await conn.fetchrow(f"SELECT {_RECORD_COLUMNS} FROM vens WHERE ven_id = $1{suffix}", ven_id))
+
+
+async def by_registration_id(conn: asyncpg.Connection, registration_id: str) -> VenRecord | None:
+    return _record(
+        await conn.fetchrow(f"SELECT {_RECORD_COLUMNS} FROM vens WHERE registration_id = $1 FOR UPDATE", registration_id)
+    )
+
+
+async def by_ven_name(conn: asyncpg.Connection, ven_name: str) -> VenRecord | None:
+    return _record(await conn.fetchrow(f"SELECT {_RECORD_COLUMNS} FROM vens WHERE ven_name = $1", ven_name))
+
+
+async def by_fingerprint(conn: asyncpg.Connection, fingerprint: str) -> VenRecord | None:
+    return _record(await conn.fetchrow(f"SELECT {_RECORD_COLUMNS} FROM vens WHERE fingerprint = $1", fingerprint))
+
+
+async def save_registration(
+    conn: asyncpg.Connection,
+    ven_id: str,
+    registration_id: str,
+    request: CreatePartyRegistration,
+    fingerprint: str | None,
+) -> None:
+    """Create or update the VEN row as registered with these ids and the details it sent."""
+    await conn.execute(
+        """
+        INSERT INTO vens (ven_id, ven_name, fingerprint, status, registration_id, profile_name, transport_name,
+                          transport_address, report_only, xml_signature, http_pull_model, registered_at)
+        VALUES ($1, $2, $3, 'registered', $4, $5, $6, $7, $8, $9, $10, now())
+        ON CONFLICT (ven_id) DO UPDATE SET
+            ven_name = COALESCE(EXCLUDED.ven_name, vens.ven_name),
+            fingerprint = COALESCE(vens.fingerprint, EXCLUDED.fingerprint),
+            status = 'registered',
+            registration_id = EXCLUDED.registration_id,
+            profile_name = EXCLUDED.profile_name,
+            transport_name = EXCLUDED.transport_name,
+            transport_address = EXCLUDED.transport_address,
+            report_only = EXCLUDED.report_only,
+            xml_signature = EXCLUDED.xml_signature,
+            http_pull_model = EXCLUDED.http_pull_model,
+            registered_at = now(),
+            cancelled_at = NULL,
+            updated_at = now()
+        """,
+        ven_id,
+        request.ven_name,
+        fingerprint,
+        registration_id,
+        request.profile_name,
+        request.transport_name,
+        request.transport_address,
+        request.report_only,
+        request.xml_signature,
+        request.http_pull_model,
+    )
+
+
+async def set_status(conn: asyncpg.Connection, ven_id: str, status: VenStatus) -> None:
+    cancelled = status is VenStatus.CANCELLED
+    await conn.execute(
+        """
+        UPDATE vens SET status = $2, updated_at = now(),
+               cancelled_at = CASE WHEN $3 THEN now() ELSE cancelled_at END
+        WHERE ven_id = $1
+        """,
+        ven_id,
+        status.value,
+        cancelled,
+    )
+
+
+async def insert_provisioned(
+    conn: asyncpg.Connection, ven_id: str, ven_name: str | None, fingerprint: str | None
+) -> bool:
+    """False when the id, name or fingerprint is taken already."""
+    inserted = await conn.fetchval(
+        """
+        INSERT INTO vens (ven_id, ven_name, fingerprint, provisioned, status)
+        VALUES ($1, $2, $3, true, 'provisioned')
+        ON CONFLICT DO NOTHING
+        RETURNING true
+        """,
+        ven_id,
+        ven_name,
+        fingerprint,
+    )
+    return bool(inserted)
+
+
+_VIEW_SELECT = """
+    SELECT v.ven_id, v.ven_name, v.fingerprint, v.registration_id,
+           v.status IN ('registered', 'cancelling') AS registered,
+           v.provisioned, v.profile_name, v.transport_name, v.registered_at, v.cancelled_at,
+           COALESCE(p.online, false) AS online, p.last_seen,
+           (SELECT count(*) FROM pending_messages m WHERE m.ven_id = v.ven_id AND m.delivered_at IS NULL)
+               AS pending_messages
+    FROM vens v LEFT JOIN ven_presence p ON p.ven_id = v.ven_id
+"""
+
+
+async def view(conn: asyncpg.Connection, ven_id: str) -> VenView | None:
+    row = await conn.fetchrow(_VIEW_SELECT + " WHERE v.ven_id = $1", ven_id)
+    return VenView(**dict(row)) if row is not None else None
+
+
+async def list_views(conn: asyncpg.Connection, query: ListVens) -> list[VenView]:
+    conditions: list[str] = []
+    args: list[Any] = []
+    if query.registered is not None:
+        args.append(query.registered)
+        conditions.append(f"(v.status IN ('registered', 'cancelling')) = ${len(args)}")
+    if query.online is not None:
+        args.append(query.online)
+        conditions.append(f"COALESCE(p.online, false) = ${len(args)}")
+    where = (" WHERE " + " AND ".join(conditions)) if conditions else ""
+    args += [query.limit, query.offset]
+    rows = await conn.fetch(
+        _VIEW_SELECT + where + f" ORDER BY v.ven_id LIMIT ${len(args) - 1} OFFSET ${len(args)}", *args
+    )
+    return [VenView(**dict(row)) for row in rows]

@@ -1,0 +1,82 @@
+"""Operator commands and queries about VENs, from the admin API or from backends over Kafka.
+
+A request with a reply address gets an `OperatorOutcome` or `VenList`; without one (a backend's
+fire-and-forget command), the outcome shows up as a `RegistrationEvent`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from shared.contract.ven_traffic import ContractModel
+
+
+class ProvisionVen(ContractModel):
+    """Allow a VEN in advance (used by the provisioned_only registration policy)."""
+
+    kind: Literal["provision_ven"] = "provision_ven"
+    ven_name: str | None = Field(default=None, min_length=1, max_length=256)
+    fingerprint: str | None = Field(default=None, min_length=1, max_length=128)
+    ven_id: str | None = Field(default=None, min_length=1, max_length=128)
+
+
+class CancelVenRegistration(ContractModel):
+    """End a VEN's registration: oadrCancelPartyRegistration is delivered on its next poll."""
+
+    kind: Literal["cancel_ven_registration"] = "cancel_ven_registration"
+    ven_id: str
+
+
+class RequestVenReregistration(ContractModel):
+    """Ask a VEN to register again: oadrRequestReregistration is delivered on its next poll."""
+
+    kind: Literal["request_ven_reregistration"] = "request_ven_reregistration"
+    ven_id: str
+
+
+class ListVens(ContractModel):
+    kind: Literal["list_vens"] = "list_vens"
+    registered: bool | None = None
+    online: bool | None = None
+    limit: int = Field(default=100, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0)
+
+
+class GetVen(ContractModel):
+    kind: Literal["get_ven"] = "get_ven"
+    ven_id: str
+
+
+class VenView(ContractModel):
+    """Everything the VTN knows about one VEN, for operators."""
+
+    ven_id: str
+    ven_name: str | None
+    fingerprint: str | None
+    registration_id: str | None
+    registered: bool
+    provisioned: bool
+    profile_name: str | None
+    transport_name: str | None
+    registered_at: datetime | None
+    cancelled_at: datetime | None
+    online: bool
+    last_seen: datetime | None
+    pending_messages: int
+
+
+class OperatorOutcome(ContractModel):
+    """Result of an operator request; `status` uses HTTP semantics (200, 201, 404, 409...)."""
+
+    kind: Literal["operator_outcome"] = "operator_outcome"
+    status: int
+    detail: str
+    ven: VenView | None = None
+
+
+class VenList(ContractModel):
+    kind: Literal["ven_list"] = "ven_list"
+    vens: tuple[VenView, ...]

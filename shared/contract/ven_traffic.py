@@ -1,0 +1,49 @@
+"""What the gateway and the services say to each other about one VEN request."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.oadr.messages import VenMessage, VtnMessage
+
+
+class ContractModel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RequestContext(ContractModel):
+    """What the gateway established about the sender, for the services to rely on."""
+
+    fingerprint: str | None = None
+    remote_addr: str | None = None
+    signed: bool = False
+
+
+class VenRequest(ContractModel):
+    """An OpenADR message from a VEN, parsed and validated by the gateway."""
+
+    kind: Literal["ven_request"] = "ven_request"
+    message: VenMessage
+    context: RequestContext = RequestContext()
+
+
+class VenReply(ContractModel):
+    """The service's answer to a VenRequest, for the gateway to render.
+
+    `cacheable` marks an answer to an oadrPoll that the gateway may repeat for this VEN's later polls,
+    without asking again, until a `VenChanged` notice for the VEN arrives (nothing pending, or unknown VEN).
+    """
+
+    kind: Literal["ven_reply"] = "ven_reply"
+    message: VtnMessage
+    cacheable: bool = False
+
+
+class VenChanged(ContractModel):
+    """Notice to every gateway instance: forget cached poll answers for this VEN and ask again."""
+
+    kind: Literal["ven_changed"] = "ven_changed"
+    ven_id: str
+    reason: str

@@ -1,0 +1,121 @@
+"""What every service process shares: open resources in order, run tasks until SIGTERM, close in reverse.
+
+A service's main builds settings, then calls `run_service` with a function that registers its
+consumers and background tasks on the `ServiceRuntime`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any
+
+import asyncpg
+
+from shared.bus.producer import BusProducer
+from shared.bus.service_consumer import Handler, ServiceConsumer
+from shared.db.outbox import OutboxRelay
+from shared.db.pool import open_pool
+from shared.logs import configure_logging
+from shared.settings import VtnSettings
+
+log = logging.getLogger(__name__)
+
+INBOX_RETENTION = "1 day"
+HOUSEKEEPING_SECONDS = 600.0
+
+
+class ServiceRuntime:
+    def __init__(self, settings: VtnSettings, service_name: str, pool: asyncpg.Pool, producer: BusProducer) -> None:
+        self.settings = settings
+        self.service_name = service_name
+        self.pool = pool
+        self.producer = producer
+        self.relay = OutboxRelay(pool, producer)
+        self.consumers: list[ServiceConsumer] = []
+        self._background: list[Callable[[], Coroutine[Any, Any, None]]] = []
+
+    def consume(self, topic_names: Sequence[str], handler: Handler, group_suffix: str = "") -> ServiceConsumer:
+        """Add a consumer in this service's group (one group per service and purpose)."""
+        consumer = ServiceConsumer(
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            group_id=f"vtn.{self.service_name}{group_suffix}",
+            topic_names=topic_names,
+            handler=handler,
+            producer=self.producer,
+            client_id=f"{self.service_name}-{self.settings.instance_id}",
+        )
+        self.consumers.append(consumer)
+        return consumer
+
+    def every(self, seconds: float, job: Callable[[], Awaitable[None]], name: str) -> None:
+        """Run `job` periodically; a failing run is logged and retried at the next tick."""
+
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(seconds)
+                try:
+                    await job()
+                except Exception as exc:
+                    log.warning("periodic job failed", extra={"action": "job_failed", "job": name, "error": repr(exc)})
+
+        self._background.append(loop)
+
+    async def _purge_inbox(self) -> None:
+        await self.pool.execute(f"DELETE FROM inbox WHERE processed_at < now() - interval '{INBOX_RETENTION}'")
+
+    async def run_until_stopped(self, stop: asyncio.Event) -> None:
+        self.every(HOUSEKEEPING_SECONDS, self._purge_inbox, "purge_inbox")
+        for consumer in self.consumers:
+            await consumer.start()
+        tasks = [asyncio.create_task(self.relay.run(), name="outbox-relay")]
+        tasks += [asyncio.create_task(c.run(), name="consumer") for c in self.consumers]
+        tasks += [asyncio.create_task(job(), name="periodic") for job in self._background]
+        log.info("service started", extra={"action": "service_started", "service": self.service_name})
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task is not stopper and task.exception() is not None:
+                log.error("task died", extra={"action": "task_died", "error": repr(task.exception())})
+        # Drain: consumers finish the batch in hand and commit, then the relay publishes what is left.
+        for consumer in self.consumers:
+            await consumer.stop()
+        consumer_tasks = tasks[1 : 1 + len(self.consumers)]
+        await asyncio.wait(consumer_tasks, timeout=15)
+        await self.relay.stop()
+        await asyncio.wait(tasks[:1], timeout=10)
+        for task in tasks:
+            task.cancel()
+        for consumer in self.consumers:
+            with contextlib.suppress(Exception):
+                await consumer.close()
+        stopper.cancel()
+
+
+Setup = Callable[[ServiceRuntime], Awaitable[None]]
+
+
+async def _serve(settings: VtnSettings, service_name: str, setup: Setup) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with contextlib.AsyncExitStack() as stack:
+        pool = await open_pool(settings.database_url, settings.database_pool_min, settings.database_pool_max)
+        stack.push_async_callback(pool.close)
+        producer = BusProducer(settings.kafka_bootstrap, client_id=f"{service_name}-{settings.instance_id}")
+        await producer.start()
+        stack.push_async_callback(producer.stop)
+        runtime = ServiceRuntime(settings, service_name, pool, producer)
+        await setup(runtime)
+        await runtime.run_until_stopped(stop)
+    log.info("service stopped", extra={"action": "service_stopped", "service": service_name})
+
+
+def run_service(service_name: str, setup: Setup) -> None:
+    settings = VtnSettings()
+    configure_logging(service_name, settings.log_level)
+    asyncio.run(_serve(settings, service_name, setup))

@@ -1,0 +1,25 @@
+"""Fixtures shared by every test: the official XSD from ../shared (the tests' reference, never copied)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from shared.oadr_xml.schema import load_schema
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+OFFICIAL_XSD = REPO_ROOT.parent / "shared" / "openadr-2.0b-schema" / "oadr_20b.xsd"
+
+
+@pytest.fixture(scope="session")
+def official_schema() -> etree.XMLSchema:
+    """The Alliance's 2.0b schema as given to the project: every message the VTN emits must pass it."""
+    return load_schema(OFFICIAL_XSD)
+
+
+def assert_valid(schema: etree.XMLSchema, document: bytes) -> None:
+    root = etree.fromstring(document)
+    if not schema.validate(root):
+        raise AssertionError(f"not valid OpenADR 2.0b: {schema.error_log.last_error}\n{document.decode()}")

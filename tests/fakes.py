@@ -1,0 +1,34 @@
+"""In-memory stand-ins for the bus, for tests of the gateway without Kafka."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from shared.bus.errors import ReplyTimeout
+from shared.contract.envelope import Envelope
+from shared.contract.ven_traffic import ContractModel
+
+
+class FakeRequester:
+    """Answers each request with `answer(topic, envelope)`; None means the service never replies."""
+
+    def __init__(self, answer: Callable[[str, Envelope], ContractModel | None]) -> None:
+        self._answer = answer
+        self.requests: list[tuple[str, Envelope]] = []
+
+    async def request(self, topic: str, envelope: Envelope, timeout: float) -> Envelope:
+        self.requests.append((topic, envelope))
+        payload = self._answer(topic, envelope)
+        if payload is None:
+            raise ReplyTimeout(f"no reply from {topic}")
+        return envelope.reply(payload)
+
+
+class RecordingBatcher:
+    """Collects sightings instead of publishing them."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def saw(self, ven_id: str, at: float) -> None:
+        self.seen.append(ven_id)

@@ -1,0 +1,125 @@
+"""The gateway's exchange logic, with an in-memory bus."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from lxml import etree
+from openleadr.messaging import create_message
+
+from gateway.exchange import ExchangeSettings, OadrExchange
+from gateway.poll_answers import PollAnswerCache
+from shared import topics
+from shared.contract.envelope import Envelope
+from shared.contract.ven_traffic import ContractModel, RequestContext, VenReply, VenRequest
+from shared.oadr.common import EiResponse
+from shared.oadr.registration import (
+    CreatedPartyRegistration,
+    Profile,
+    RequestReregistration,
+    Response,
+    Transport,
+)
+from tests.conftest import assert_valid
+from tests.fakes import FakeRequester, RecordingBatcher
+
+CONTEXT = RequestContext(remote_addr="127.0.0.1:1")
+
+
+def empty_answer(ven_id: str) -> VenReply:
+    return VenReply(message=Response(response=EiResponse(), ven_id=ven_id), cacheable=True)
+
+
+def make_exchange(answer: Any, schema: etree.XMLSchema) -> tuple[OadrExchange, FakeRequester, RecordingBatcher]:
+    requester = FakeRequester(answer)
+    batcher = RecordingBatcher()
+    exchange = OadrExchange(
+        requester, schema, PollAnswerCache(60, 100), batcher, ExchangeSettings(reply_timeout_seconds=0.1)  # type: ignore[arg-type]
+    )
+    return exchange, requester, batcher
+
+
+def response_code(body: bytes) -> str:
+    return etree.fromstring(body).findtext(".//{*}responseCode")
+
+
+async def test_poll_asks_the_service_once_then_answers_from_cache(official_schema: etree.XMLSchema) -> None:
+    exchange, requester, batcher = make_exchange(lambda topic, env: empty_answer("ven1"), official_schema)
+    body = create_message("oadrPoll", ven_id="ven1").encode()
+    for _ in range(3):
+        answer = await exchange.handle("OadrPoll", body, CONTEXT)
+        assert answer.status == 200
+        assert response_code(answer.body) == "200"
+        assert_valid(official_schema, answer.body)
+    assert [topic for topic, _ in requester.requests] == [topics.POLL_REQUESTS]
+    assert batcher.seen == ["ven1", "ven1", "ven1"]
+
+
+async def test_a_pending_message_is_not_cached(official_schema: etree.XMLSchema) -> None:
+    def answer(topic: str, envelope: Envelope) -> ContractModel:
+        return VenReply(message=RequestReregistration(ven_id="ven1"))
+
+    exchange, requester, _ = make_exchange(answer, official_schema)
+    body = create_message("oadrPoll", ven_id="ven1").encode()
+    for _ in range(2):
+        answer_ = await exchange.handle("OadrPoll", body, CONTEXT)
+        assert b"oadrRequestReregistration" in answer_.body
+    assert len(requester.requests) == 2
+
+
+async def test_unknown_ven_poll_gets_an_openadr_error_and_no_sighting(official_schema: etree.XMLSchema) -> None:
+    def answer(topic: str, envelope: Envelope) -> ContractModel:
+        return VenReply(message=Response(response=EiResponse(response_code=452, response_description="unknown venID"), ven_id="nobody"), cacheable=True)
+
+    exchange, _, batcher = make_exchange(answer, official_schema)
+    answer_ = await exchange.handle("OadrPoll", create_message("oadrPoll", ven_id="nobody").encode(), CONTEXT)
+    assert answer_.status == 200
+    assert response_code(answer_.body) == "452"
+    assert batcher.seen == []
+
+
+async def test_registration_goes_to_the_registration_topic(official_schema: etree.XMLSchema) -> None:
+    def answer(topic: str, envelope: Envelope) -> ContractModel:
+        assert isinstance(envelope.payload, VenRequest)
+        return VenReply(
+            message=CreatedPartyRegistration(
+                response=EiResponse(request_id="r1"),
+                vtn_id="vtn",
+                profiles=(Profile(profile_name="2.0b", transports=(Transport(transport_name="simpleHttp"),)),),
+                requested_poll_freq=timedelta(seconds=10),
+            )
+        )
+
+    exchange, requester, _ = make_exchange(answer, official_schema)
+    answer_ = await exchange.handle(
+        "EiRegisterParty", create_message("oadrQueryRegistration", request_id="r1").encode(), CONTEXT
+    )
+    assert answer_.status == 200
+    assert_valid(official_schema, answer_.body)
+    assert requester.requests[0][0] == topics.REGISTRATION_REQUESTS
+
+
+async def test_a_silent_service_gives_503_not_a_hang(official_schema: etree.XMLSchema) -> None:
+    exchange, _, _ = make_exchange(lambda topic, env: None, official_schema)
+    answer = await exchange.handle("OadrPoll", create_message("oadrPoll", ven_id="ven1").encode(), CONTEXT)
+    assert answer.status == 503
+    assert answer.headers.get("Retry-After")
+    assert response_code(answer.body) == "503"
+    assert_valid(official_schema, answer.body)
+
+
+async def test_message_on_the_wrong_endpoint_is_refused(official_schema: etree.XMLSchema) -> None:
+    exchange, requester, _ = make_exchange(lambda topic, env: empty_answer("ven1"), official_schema)
+    answer = await exchange.handle("EiEvent", create_message("oadrPoll", ven_id="ven1").encode(), CONTEXT)
+    assert answer.status == 200
+    assert response_code(answer.body) == "400"
+    assert requester.requests == []
+
+
+@pytest.mark.parametrize("service", ["EiNothing", "oadrPoll"])
+async def test_unknown_service_is_404(service: str, official_schema: etree.XMLSchema) -> None:
+    exchange, _, _ = make_exchange(lambda topic, env: empty_answer("ven1"), official_schema)
+    answer = await exchange.handle(service, create_message("oadrPoll", ven_id="ven1").encode(), CONTEXT)
+    assert answer.status == 404
