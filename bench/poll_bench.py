@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.cpu import CpuSampler
+from bench.cpu import CpuSampler, machine_busy_seconds
 from bench.loadgen import LoadConfig, LoadResult, Mode, run_load
 from bench.loadgen.system import event_loop_name, raise_open_file_limit
 from bench.targets import Target, calibration_target, external_target, openleadr_target
@@ -83,6 +83,16 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help="also measure the fixed-answer calibration server (repeatable)",
     )
     parser.add_argument("--calibration-port", type=int, default=8099)
+    parser.add_argument(
+        "--quiet-below",
+        type=float,
+        default=25.0,
+        metavar="PERCENT",
+        help="before each run, wait until the machine's busy CPU is below this (percent of one core)",
+    )
+    parser.add_argument(
+        "--quiet-wait", type=float, default=60.0, metavar="SECONDS", help="longest wait for a quiet machine per run"
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write every result to this JSON file")
     return parser.parse_args(argv)
 
@@ -128,6 +138,13 @@ def run_matrix(targets: Sequence[Target], arguments: argparse.Namespace) -> list
             request_timeout=arguments.timeout,
         )
         print(f"[{number}/{len(plan)}] {target.name} {mode.value} loop, {vens} VENs ...", file=sys.stderr, flush=True)
+        busy = wait_for_quiet_machine(arguments.quiet_below, arguments.quiet_wait)
+        if busy is not None and busy >= arguments.quiet_below:
+            print(
+                f"    machine still {busy:.0f}% busy after {arguments.quiet_wait:g} s; measuring anyway",
+                file=sys.stderr,
+                flush=True,
+            )
         measurement = _measure(target, config)
         result = measurement.result
         print(
@@ -139,6 +156,24 @@ def run_matrix(targets: Sequence[Target], arguments: argparse.Namespace) -> list
         )
         measurements.append(measurement)
     return measurements
+
+
+def wait_for_quiet_machine(below_percent: float, max_wait: float) -> float | None:
+    """Wait (at most `max_wait` seconds) until other work on the machine stops; return the last busy figure.
+
+    Benchmarks on a shared machine are only comparable when nothing else competes for the cores.
+    """
+    deadline = time.monotonic() + max_wait
+    while True:
+        before = machine_busy_seconds()
+        time.sleep(1.0)
+        after = machine_busy_seconds()
+        if before is None or after is None:
+            return None
+        busy = 100.0 * (after - before)
+        if busy < below_percent or time.monotonic() >= deadline:
+            return busy
+        time.sleep(1.0)
 
 
 def _measure(target: Target, config: LoadConfig) -> Measurement:
@@ -162,6 +197,11 @@ def _number(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def _mark(measurement: Measurement) -> str:
+    other = measurement.other_cpu_percent
+    return " (!)" if other is not None and other > _CONTAMINATED else ""
+
+
 def _percent(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}%"
 
@@ -170,6 +210,10 @@ def _ratio(value: float | None, baseline: float | None) -> str:
     if value is None or not baseline:
         return "-"
     return f"{value / baseline:.2f}"
+
+
+# Rows where other processes used more than this much CPU (percent of one core) are marked as unreliable.
+_CONTAMINATED = 25.0
 
 
 def markdown_table(measurements: Sequence[Measurement]) -> str:
@@ -190,7 +234,7 @@ def markdown_table(measurements: Sequence[Measurement]) -> str:
             f"| {_number(result.latency_ms.max, 2)} "
             f"| {_ratio(result.latency_ms.p99, base.latency_ms.p99 if base else None)} "
             f"| {errors} | {_percent(measurement.server_cpu_percent)} | {_percent(result.generator_cpu_percent)} "
-            f"| {_percent(measurement.other_cpu_percent)} |"
+            f"| {_percent(measurement.other_cpu_percent)}{_mark(measurement)} |"
         )
     return "\n".join(lines)
 
@@ -222,7 +266,8 @@ def report(measurements: Sequence[Measurement], command: str, arguments: argpars
         "runs from each poll's scheduled send time. Ratios divide by the OpenLEADR row of the same mode and VEN "
         "count: above 1 is better for polls/s, below 1 is better for p99. CPU is in percent of one core over "
         "the measured window (server: its own processes; generator: all load-generator processes; other: the "
-        "rest of the machine, which should be near 0% for a clean measurement).",
+        f"rest of the machine; (!) marks rows where it exceeded {_CONTAMINATED:.0f}%, i.e. other work competed "
+        "for the cores and the row is not a clean measurement).",
     ]
     notes = _error_notes(measurements)
     if notes:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -127,6 +128,7 @@ def cmd_run(config: StackConfig, guard: SignalGuard) -> int:
     finally:
         guard.disarm()
         stop_all(list(reversed(owned)), timeout=10)
+        shutil.rmtree(config.state_dir / "pids", ignore_errors=True)
         infra.stop()
 
 

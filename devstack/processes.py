@@ -199,10 +199,15 @@ class ManagedProcess:
 
     def _pump_output(self, source: IO[bytes], log: IO[bytes] | None) -> None:
         try:
+            console = True
             for raw in iter(source.readline, b""):
                 if log is not None:
                     log.write(raw)
-                echo_line(self.name, raw.decode("utf-8", errors="replace"))
+                if console:
+                    try:
+                        echo_line(self.name, raw.decode("utf-8", errors="replace"))
+                    except OSError:  # the terminal went away: keep draining the pipe into the log
+                        console = False
         finally:
             source.close()
             if log is not None:

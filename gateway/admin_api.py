@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 
 from shared import topics
@@ -29,6 +29,15 @@ from shared.contract.ven_traffic import ContractModel
 from gateway.exchange import Requester
 
 API_PREFIX = "/api/v1"
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="Retrying a command with the same key returns the first outcome instead of repeating it.",
+    ),
+]
 
 
 class BearerTokenCheck:
@@ -51,11 +60,16 @@ def create_admin_app(requester: Requester, admin_token: str, timeout_seconds: fl
     )
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(BearerTokenCheck(admin_token))], tags=["vens"])
 
-    async def ask(payload: ContractModel, ven_id: str | None = None) -> OperatorOutcome | VenList:
+    async def ask(
+        payload: ContractModel, ven_id: str | None = None, idempotency_key: str | None = None
+    ) -> OperatorOutcome | VenList:
+        envelope = Envelope(ven_id=ven_id, payload=payload)  # type: ignore[arg-type]
+        if idempotency_key:
+            # A client retrying after a timeout gets the first outcome, not a second side effect.
+            key = f"admin:{payload.kind}:{ven_id}:{idempotency_key}"  # type: ignore[attr-defined]
+            envelope = envelope.model_copy(update={"message_id": key})
         try:
-            reply = await requester.request(
-                topics.REGISTRATION_COMMANDS, Envelope(ven_id=ven_id, payload=payload), timeout_seconds  # type: ignore[arg-type]
-            )
+            reply = await requester.request(topics.REGISTRATION_COMMANDS, envelope, timeout_seconds)
         except BusError as exc:
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"registration service unavailable: {exc}") from None
         if not isinstance(reply.payload, (OperatorOutcome, VenList)):
@@ -87,19 +101,19 @@ def create_admin_app(requester: Requester, admin_token: str, timeout_seconds: fl
         return result.ven
 
     @api.post("/vens", status_code=201)
-    async def provision_ven(command: ProvisionVen) -> JSONResponse:
+    async def provision_ven(command: ProvisionVen, idempotency_key: IdempotencyKey = None) -> JSONResponse:
         """Pre-provision a VEN by venName and/or certificate fingerprint (optionally with its venID)."""
-        return outcome_response(await ask(command, command.ven_id))
+        return outcome_response(await ask(command, command.ven_id, idempotency_key))
 
     @api.post("/vens/{ven_id}/cancel-registration", status_code=202)
-    async def cancel_registration(ven_id: str) -> JSONResponse:
+    async def cancel_registration(ven_id: str, idempotency_key: IdempotencyKey = None) -> JSONResponse:
         """Queue oadrCancelPartyRegistration for the VEN's next poll."""
-        return outcome_response(await ask(CancelVenRegistration(ven_id=ven_id), ven_id))
+        return outcome_response(await ask(CancelVenRegistration(ven_id=ven_id), ven_id, idempotency_key))
 
     @api.post("/vens/{ven_id}/request-reregistration", status_code=202)
-    async def request_reregistration(ven_id: str) -> JSONResponse:
+    async def request_reregistration(ven_id: str, idempotency_key: IdempotencyKey = None) -> JSONResponse:
         """Queue oadrRequestReregistration for the VEN's next poll."""
-        return outcome_response(await ask(RequestVenReregistration(ven_id=ven_id), ven_id))
+        return outcome_response(await ask(RequestVenReregistration(ven_id=ven_id), ven_id, idempotency_key))
 
     app.include_router(api)
 

@@ -23,3 +23,11 @@ def assert_valid(schema: etree.XMLSchema, document: bytes) -> None:
     root = etree.fromstring(document)
     if not schema.validate(root):
         raise AssertionError(f"not valid OpenADR 2.0b: {schema.error_log.last_error}\n{document.decode()}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/integration and tests/interop needs the real broker and database."""
+    for item in items:
+        parts = item.path.parts
+        if "integration" in parts or "interop" in parts:
+            item.add_marker(pytest.mark.integration)

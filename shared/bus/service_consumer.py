@@ -61,6 +61,8 @@ class ServiceConsumer:
             auto_offset_reset="earliest",
             fetch_max_wait_ms=20,
             max_poll_interval_ms=300000,
+            session_timeout_ms=6000,
+            heartbeat_interval_ms=1500,
         )
         self._handler = handler
         self._producer = producer
