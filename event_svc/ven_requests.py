@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from shared.db.connection import Conn
+
 from shared.contract.envelope import Envelope
 from shared.contract.ven_traffic import VenReply, VenRequest
 from shared.db.vens import is_registered
@@ -18,7 +20,7 @@ class EventRequestHandler:
     def __init__(self, vtn_id: str) -> None:
         self._vtn_id = vtn_id
 
-    async def __call__(self, conn: asyncpg.Connection, envelope: Envelope) -> VenReply | None:
+    async def __call__(self, conn: Conn, envelope: Envelope) -> VenReply | None:
         request = envelope.payload
         if not isinstance(request, VenRequest):
             return None

@@ -8,10 +8,12 @@ from datetime import datetime
 
 import asyncpg
 
+from shared.db.connection import Conn
+
 from shared.contract.backend_events import PollSighting
 
 
-async def record_sightings(conn: asyncpg.Connection, sightings: Sequence[PollSighting]) -> list[tuple[str, datetime]]:
+async def record_sightings(conn: Conn, sightings: Sequence[PollSighting]) -> list[tuple[str, datetime]]:
     """Upsert last-seen times; return (ven_id, last_seen) of VENs that came online with this batch."""
     rows = await conn.fetch(
         """
@@ -35,7 +37,7 @@ async def record_sightings(conn: asyncpg.Connection, sightings: Sequence[PollSig
     return [(row["ven_id"], row["last_seen"]) for row in rows if row["became_online"]]
 
 
-async def mark_silent_offline(conn: asyncpg.Connection, silence_seconds: float) -> list[tuple[str, datetime]]:
+async def mark_silent_offline(conn: Conn, silence_seconds: float) -> list[tuple[str, datetime]]:
     """Flip VENs silent for longer than `silence_seconds` to offline; return (ven_id, last_seen) of each."""
     rows = await conn.fetch(
         """

@@ -7,6 +7,8 @@ from datetime import datetime
 
 import asyncpg
 
+from shared.db.connection import Conn
+
 from presence_svc import store
 from shared import topics
 from shared.contract.backend_events import PollsObserved, PresenceEvent, PresenceStatus
@@ -44,7 +46,7 @@ class PresenceTracker:
             self._relay.wake()
 
     @staticmethod
-    async def _publish(conn: asyncpg.Connection, status: PresenceStatus, changes: list[tuple[str, datetime]]) -> None:
+    async def _publish(conn: Conn, status: PresenceStatus, changes: list[tuple[str, datetime]]) -> None:
         now = utcnow()
         for ven_id, last_seen in changes:
             event = PresenceEvent(status=status, ven_id=ven_id, last_seen=last_seen, occurred_at=now)

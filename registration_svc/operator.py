@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from shared.db.connection import Conn
+
 from registration_svc import store
 from registration_svc.policy import new_id
 from registration_svc.records import VenStatus
@@ -24,7 +26,7 @@ from shared.db.idempotent import IdempotentHandler
 from shared.oadr.registration import CancelPartyRegistration, RequestReregistration
 
 
-async def handle_query(conn: asyncpg.Connection, envelope: Envelope) -> OperatorOutcome | VenList | None:
+async def handle_query(conn: Conn, envelope: Envelope) -> OperatorOutcome | VenList | None:
     query = envelope.payload
     if isinstance(query, ListVens):
         return VenList(vens=tuple(await store.list_views(conn, query)))
@@ -36,7 +38,7 @@ async def handle_query(conn: asyncpg.Connection, envelope: Envelope) -> Operator
     return None
 
 
-async def handle_command(conn: asyncpg.Connection, envelope: Envelope) -> OperatorOutcome | None:
+async def handle_command(conn: Conn, envelope: Envelope) -> OperatorOutcome | None:
     command = envelope.payload
     if isinstance(command, ProvisionVen):
         return await _provision(conn, command)
@@ -47,7 +49,7 @@ async def handle_command(conn: asyncpg.Connection, envelope: Envelope) -> Operat
     return None
 
 
-async def _provision(conn: asyncpg.Connection, command: ProvisionVen) -> OperatorOutcome:
+async def _provision(conn: Conn, command: ProvisionVen) -> OperatorOutcome:
     if command.ven_name is None and command.fingerprint is None:
         return OperatorOutcome(status=422, detail="give a venName, a certificate fingerprint, or both")
     ven_id = command.ven_id or new_id()
@@ -57,7 +59,7 @@ async def _provision(conn: asyncpg.Connection, command: ProvisionVen) -> Operato
     return OperatorOutcome(status=201, detail="provisioned", ven=await store.view(conn, ven_id))
 
 
-async def _cancel(conn: asyncpg.Connection, ven_id: str) -> OperatorOutcome:
+async def _cancel(conn: Conn, ven_id: str) -> OperatorOutcome:
     record = await store.by_ven_id(conn, ven_id, lock=True)
     if record is None:
         return OperatorOutcome(status=404, detail="no such VEN")
@@ -70,7 +72,7 @@ async def _cancel(conn: asyncpg.Connection, ven_id: str) -> OperatorOutcome:
     return OperatorOutcome(status=202, detail="oadrCancelPartyRegistration queued for the VEN's next poll", ven=await store.view(conn, ven_id))
 
 
-async def _request_reregistration(conn: asyncpg.Connection, ven_id: str) -> OperatorOutcome:
+async def _request_reregistration(conn: Conn, ven_id: str) -> OperatorOutcome:
     record = await store.by_ven_id(conn, ven_id, lock=True)
     if record is None:
         return OperatorOutcome(status=404, detail="no such VEN")

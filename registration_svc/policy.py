@@ -9,6 +9,8 @@ from typing import Any, Protocol
 
 import asyncpg
 
+from shared.db.connection import Conn
+
 from registration_svc import store
 from registration_svc.records import VenRecord
 from shared.oadr.common import ResponseCode
@@ -38,7 +40,7 @@ def new_id() -> str:
 
 class RegistrationPolicy(Protocol):
     async def decide(
-        self, conn: asyncpg.Connection, request: CreatePartyRegistration, fingerprint: str | None
+        self, conn: Conn, request: CreatePartyRegistration, fingerprint: str | None
     ) -> Decision: ...
 
 
@@ -46,7 +48,7 @@ class AcceptAll:
     """Development and open deployments: every VEN is welcome; a known venID or venName keeps its venID."""
 
     async def decide(
-        self, conn: asyncpg.Connection, request: CreatePartyRegistration, fingerprint: str | None
+        self, conn: Conn, request: CreatePartyRegistration, fingerprint: str | None
     ) -> Decision:
         named = await store.by_ven_name(conn, request.ven_name) if request.ven_name else None
         if request.ven_id is not None:
@@ -60,7 +62,7 @@ class ProvisionedOnly:
     """Only VENs the operator provisioned, found by certificate fingerprint, venID or venName."""
 
     async def decide(
-        self, conn: asyncpg.Connection, request: CreatePartyRegistration, fingerprint: str | None
+        self, conn: Conn, request: CreatePartyRegistration, fingerprint: str | None
     ) -> Decision:
         record = await self._find(conn, request, fingerprint)
         if record is None or not record.provisioned:
@@ -75,7 +77,7 @@ class ProvisionedOnly:
 
     @staticmethod
     async def _find(
-        conn: asyncpg.Connection, request: CreatePartyRegistration, fingerprint: str | None
+        conn: Conn, request: CreatePartyRegistration, fingerprint: str | None
     ) -> VenRecord | None:
         if fingerprint is not None and (found := await store.by_fingerprint(conn, fingerprint)) is not None:
             return found
@@ -101,7 +103,7 @@ class HandlerPolicy:
         self._handler = handler
 
     async def decide(
-        self, conn: asyncpg.Connection, request: CreatePartyRegistration, fingerprint: str | None
+        self, conn: Conn, request: CreatePartyRegistration, fingerprint: str | None
     ) -> Decision:
         result = await call_handler(self._handler, registration_info(request, fingerprint))
         if result is False or result is None:

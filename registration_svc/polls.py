@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from shared.db.connection import Conn
+
 from registration_svc import replies, store
 from registration_svc.ven_requests import publish_registration_event
 from registration_svc.records import VenStatus
@@ -15,7 +17,7 @@ from shared.oadr.common import ResponseCode
 from shared.oadr.registration import CancelPartyRegistration, Poll
 
 
-async def handle_poll(conn: asyncpg.Connection, envelope: Envelope) -> VenReply | None:
+async def handle_poll(conn: Conn, envelope: Envelope) -> VenReply | None:
     request = envelope.payload
     if not isinstance(request, VenRequest) or not isinstance(request.message, Poll):
         return None

@@ -6,6 +6,8 @@ from typing import Any
 
 import asyncpg
 
+from shared.db.connection import Conn
+
 from registration_svc.records import VenRecord, VenStatus
 from shared.contract.operator import ListVens, VenView
 from shared.oadr.registration import CreatePartyRegistration
@@ -21,27 +23,27 @@ def _record(row: asyncpg.Record | None) -> VenRecord | None:
     return VenRecord(**values)
 
 
-async def by_ven_id(conn: asyncpg.Connection, ven_id: str, lock: bool = False) -> VenRecord | None:
+async def by_ven_id(conn: Conn, ven_id: str, lock: bool = False) -> VenRecord | None:
     suffix = " FOR UPDATE" if lock else ""
     return _record(await conn.fetchrow(f"SELECT {_RECORD_COLUMNS} FROM vens WHERE ven_id = $1{suffix}", ven_id))
 
 
-async def by_registration_id(conn: asyncpg.Connection, registration_id: str) -> VenRecord | None:
+async def by_registration_id(conn: Conn, registration_id: str) -> VenRecord | None:
     return _record(
         await conn.fetchrow(f"SELECT {_RECORD_COLUMNS} FROM vens WHERE registration_id = $1 FOR UPDATE", registration_id)
     )
 
 
-async def by_ven_name(conn: asyncpg.Connection, ven_name: str) -> VenRecord | None:
+async def by_ven_name(conn: Conn, ven_name: str) -> VenRecord | None:
     return _record(await conn.fetchrow(f"SELECT {_RECORD_COLUMNS} FROM vens WHERE ven_name = $1", ven_name))
 
 
-async def by_fingerprint(conn: asyncpg.Connection, fingerprint: str) -> VenRecord | None:
+async def by_fingerprint(conn: Conn, fingerprint: str) -> VenRecord | None:
     return _record(await conn.fetchrow(f"SELECT {_RECORD_COLUMNS} FROM vens WHERE fingerprint = $1", fingerprint))
 
 
 async def save_registration(
-    conn: asyncpg.Connection,
+    conn: Conn,
     ven_id: str,
     registration_id: str,
     request: CreatePartyRegistration,
@@ -81,7 +83,7 @@ async def save_registration(
     )
 
 
-async def set_status(conn: asyncpg.Connection, ven_id: str, status: VenStatus) -> None:
+async def set_status(conn: Conn, ven_id: str, status: VenStatus) -> None:
     cancelled = status is VenStatus.CANCELLED
     await conn.execute(
         """
@@ -96,7 +98,7 @@ async def set_status(conn: asyncpg.Connection, ven_id: str, status: VenStatus) -
 
 
 async def insert_provisioned(
-    conn: asyncpg.Connection, ven_id: str, ven_name: str | None, fingerprint: str | None
+    conn: Conn, ven_id: str, ven_name: str | None, fingerprint: str | None
 ) -> bool:
     """False when the id, name or fingerprint is taken already."""
     inserted = await conn.fetchval(
@@ -124,12 +126,12 @@ _VIEW_SELECT = """
 """
 
 
-async def view(conn: asyncpg.Connection, ven_id: str) -> VenView | None:
+async def view(conn: Conn, ven_id: str) -> VenView | None:
     row = await conn.fetchrow(_VIEW_SELECT + " WHERE v.ven_id = $1", ven_id)
     return VenView(**dict(row)) if row is not None else None
 
 
-async def list_views(conn: asyncpg.Connection, query: ListVens) -> list[VenView]:
+async def list_views(conn: Conn, query: ListVens) -> list[VenView]:
     conditions: list[str] = []
     args: list[Any] = []
     if query.registered is not None:

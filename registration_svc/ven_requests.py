@@ -10,6 +10,8 @@ from typing import Any
 
 import asyncpg
 
+from shared.db.connection import Conn
+
 from registration_svc import replies, store
 from registration_svc.policy import Accepted, RegistrationPolicy
 from registration_svc.records import VenStatus
@@ -43,7 +45,7 @@ class RegistrationConfig:
 
 
 async def publish_registration_event(
-    conn: asyncpg.Connection, change: RegistrationChange, ven_id: str, ven_name: str | None, registration_id: str | None
+    conn: Conn, change: RegistrationChange, ven_id: str, ven_name: str | None, registration_id: str | None
 ) -> None:
     event = RegistrationEvent(
         change=change, ven_id=ven_id, ven_name=ven_name, registration_id=registration_id, occurred_at=utcnow()
@@ -56,7 +58,7 @@ class RegisterPartyHandler:
     def __init__(self, config: RegistrationConfig) -> None:
         self._config = config
 
-    async def __call__(self, conn: asyncpg.Connection, envelope: Envelope) -> VenReply | None:
+    async def __call__(self, conn: Conn, envelope: Envelope) -> VenReply | None:
         request = envelope.payload
         if not isinstance(request, VenRequest):
             return None
@@ -75,7 +77,7 @@ class RegisterPartyHandler:
             message=replies.response(ResponseCode.BAD_REQUEST, f"{message.message_type} is not an EiRegisterParty message", None)
         )
 
-    async def _query(self, conn: asyncpg.Connection, message: QueryRegistration, context: RequestContext) -> CreatedPartyRegistration:
+    async def _query(self, conn: Conn, message: QueryRegistration, context: RequestContext) -> CreatedPartyRegistration:
         known = await store.by_fingerprint(conn, context.fingerprint) if context.fingerprint else None
         if known is not None and known.is_registered:
             return replies.created_party_registration(
@@ -84,7 +86,7 @@ class RegisterPartyHandler:
             )
         return replies.created_party_registration(replies.ok(message.request_id), self._config.vtn_id, self._config.poll_interval)
 
-    async def _create(self, conn: asyncpg.Connection, message: CreatePartyRegistration, context: RequestContext) -> CreatedPartyRegistration:
+    async def _create(self, conn: Conn, message: CreatePartyRegistration, context: RequestContext) -> CreatedPartyRegistration:
         config = self._config
         if message.profile_name != PROFILE_20B or message.transport_name != TRANSPORT_SIMPLE_HTTP:
             return replies.created_party_registration(
@@ -109,7 +111,7 @@ class RegisterPartyHandler:
             ven_id=decision.ven_id, registration_id=decision.registration_id,
         )
 
-    async def _reregister(self, conn: asyncpg.Connection, message: CreatePartyRegistration, context: RequestContext) -> CreatedPartyRegistration:
+    async def _reregister(self, conn: Conn, message: CreatePartyRegistration, context: RequestContext) -> CreatedPartyRegistration:
         config = self._config
         assert message.registration_id is not None
         record = await store.by_registration_id(conn, message.registration_id)
@@ -125,7 +127,7 @@ class RegisterPartyHandler:
             ven_id=record.ven_id, registration_id=message.registration_id,
         )
 
-    async def _cancel(self, conn: asyncpg.Connection, message: CancelPartyRegistration) -> CanceledPartyRegistration:
+    async def _cancel(self, conn: Conn, message: CancelPartyRegistration) -> CanceledPartyRegistration:
         record = await store.by_registration_id(conn, message.registration_id)
         if record is None or not record.is_registered or (message.ven_id is not None and message.ven_id != record.ven_id):
             return CanceledPartyRegistration(
@@ -141,7 +143,7 @@ class RegisterPartyHandler:
             response=replies.ok(message.request_id), registration_id=message.registration_id, ven_id=record.ven_id
         )
 
-    async def _canceled(self, conn: asyncpg.Connection, message: CanceledPartyRegistration) -> Response:
+    async def _canceled(self, conn: Conn, message: CanceledPartyRegistration) -> Response:
         """The VEN acknowledges a cancel the VTN sent it."""
         record = await store.by_registration_id(conn, message.registration_id) if message.registration_id else None
         if record is None or (message.ven_id is not None and message.ven_id != record.ven_id):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from shared.db.connection import Conn
+
 from shared.contract.envelope import Envelope
 from shared.contract.ven_traffic import VenReply, VenRequest
 from shared.db.vens import is_registered
@@ -24,7 +26,7 @@ from shared.oadr.report import (
 NO_SUCH_REQUEST = "no such reportRequestID on this VTN"
 
 
-async def handle_report_request(conn: asyncpg.Connection, envelope: Envelope) -> VenReply | None:
+async def handle_report_request(conn: Conn, envelope: Envelope) -> VenReply | None:
     request = envelope.payload
     if not isinstance(request, VenRequest):
         return None

@@ -59,4 +59,5 @@ class BusProducer:
             raise BusUnavailable(f"could not publish to {topic}: {exc}") from exc
 
     async def partitions_of(self, topic: str) -> set[int]:
-        return await self._producer.partitions_for(topic)
+        partitions: set[int] = await self._producer.partitions_for(topic)
+        return partitions

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.errors import KafkaError
 
 from shared import topics
@@ -134,6 +134,3 @@ class ServiceConsumer:
             ("consumer_group", self._group_id.encode()),
         ]
         await self._producer.publish_raw(topics.DEAD_LETTERS, record.key, record.value or b"", headers)
-
-    def assignment(self) -> set[TopicPartition]:
-        return self._consumer.assignment()

@@ -6,11 +6,13 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
+from shared.db.connection import Conn
+
 from shared.contract.envelope import Envelope, Payload
 from shared.db import inbox
 from shared.db.outbox import OutboxRelay
 
-Process = Callable[[asyncpg.Connection, Envelope], Awaitable[Payload | None]]
+Process = Callable[[Conn, Envelope], Awaitable[Payload | None]]
 
 
 class IdempotentHandler:

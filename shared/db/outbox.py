@@ -14,13 +14,15 @@ import logging
 
 import asyncpg
 
+from shared.db.connection import Conn
+
 from shared.bus.producer import BusProducer
 from shared.contract.envelope import Envelope
 
 log = logging.getLogger(__name__)
 
 
-async def add(conn: asyncpg.Connection, topic: str, envelope: Envelope) -> None:
+async def add(conn: Conn, topic: str, envelope: Envelope) -> None:
     await conn.execute(
         "INSERT INTO outbox (topic, record_key, value, headers) VALUES ($1, $2, $3, $4::jsonb)",
         topic,

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from shared.db.connection import Conn
+
 from shared import topics
 from shared.contract.envelope import Envelope
 from shared.contract.ven_traffic import VenChanged
@@ -25,7 +27,7 @@ class PendingMessage:
     message: VtnMessage
 
 
-async def enqueue(conn: asyncpg.Connection, ven_id: str, message: VtnMessage, dedup_key: str | None = None) -> bool:
+async def enqueue(conn: Conn, ven_id: str, message: VtnMessage, dedup_key: str | None = None) -> bool:
     """Queue `message` for `ven_id`; False when a message with the same dedup key is already queued."""
     inserted = await conn.fetchval(
         """
@@ -44,11 +46,11 @@ async def enqueue(conn: asyncpg.Connection, ven_id: str, message: VtnMessage, de
     return bool(inserted)
 
 
-async def notify_ven_changed(conn: asyncpg.Connection, ven_id: str, reason: str) -> None:
+async def notify_ven_changed(conn: Conn, ven_id: str, reason: str) -> None:
     await outbox.add(conn, topics.VEN_CHANGES, Envelope(ven_id=ven_id, payload=VenChanged(ven_id=ven_id, reason=reason)))
 
 
-async def take_next(conn: asyncpg.Connection, ven_id: str) -> PendingMessage | None:
+async def take_next(conn: Conn, ven_id: str) -> PendingMessage | None:
     row = await conn.fetchrow(
         """
         UPDATE pending_messages SET delivered_at = now()
@@ -67,7 +69,7 @@ async def take_next(conn: asyncpg.Connection, ven_id: str) -> PendingMessage | N
     return PendingMessage(id=row["id"], ven_id=row["ven_id"], message=VTN_MESSAGE_ADAPTER.validate_json(row["message"]))
 
 
-async def count_undelivered(conn: asyncpg.Connection, ven_id: str) -> int:
+async def count_undelivered(conn: Conn, ven_id: str) -> int:
     return int(
         await conn.fetchval("SELECT count(*) FROM pending_messages WHERE ven_id = $1 AND delivered_at IS NULL", ven_id)
     )

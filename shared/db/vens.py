@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncpg
 
+from shared.db.connection import Conn
 
-async def is_registered(conn: asyncpg.Connection, ven_id: str) -> bool:
+
+async def is_registered(conn: Conn, ven_id: str) -> bool:
     """True for a VEN whose registration is in force (venIDs compare case-sensitively)."""
     return bool(
         await conn.fetchval(

@@ -85,7 +85,8 @@ def render_tree(message: VtnMessage) -> etree._Element:
 
 
 def to_bytes(root: etree._Element) -> bytes:
-    return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    document: bytes = etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    return document
 
 
 def encode(message: VtnMessage) -> bytes:
