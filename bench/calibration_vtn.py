@@ -69,7 +69,7 @@ def _http_response(body: bytes | None) -> bytes:
     )
 
 
-class _RawHttpProtocol(asyncio.Protocol):
+class FixedAnswerProtocol(asyncio.Protocol):
     """Just enough HTTP/1.1 for keep-alive POSTs framed by Content-Length (pipelining included)."""
 
     _MAX_HEAD = 65536
@@ -110,7 +110,7 @@ class _RawHttpProtocol(asyncio.Protocol):
 async def _serve_raw(host: str, port: int) -> None:
     answers = FixedAnswers()
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: _RawHttpProtocol(answers), host, port, backlog=4096)
+    server = await loop.create_server(lambda: FixedAnswerProtocol(answers), host, port, backlog=4096)
     stop = asyncio.Event()
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signal_number, stop.set)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import uvloop
 
 from gateway.server import serve
 from shared.logs import configure_logging
@@ -12,7 +12,7 @@ from shared.settings import VtnSettings
 def main() -> None:
     settings = VtnSettings()
     configure_logging("gateway", settings.log_level)
-    asyncio.run(serve(settings))
+    uvloop.run(serve(settings))
 
 
 if __name__ == "__main__":

@@ -86,10 +86,13 @@ def create_admin_app(requester: Requester, admin_token: str, timeout_seconds: fl
     async def list_vens(
         registered: bool | None = None,
         online: bool | None = None,
+        ven_name_prefix: Annotated[str | None, Query(max_length=256)] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> list[VenView]:
-        result = await ask(ListVens(registered=registered, online=online, limit=limit, offset=offset))
+        result = await ask(
+            ListVens(registered=registered, online=online, ven_name_prefix=ven_name_prefix, limit=limit, offset=offset)
+        )
         assert isinstance(result, VenList)
         return list(result.vens)
 

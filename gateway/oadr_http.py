@@ -1,9 +1,17 @@
-"""The VEN-facing FastAPI app: the five OpenADR 2.0b simple-HTTP endpoints."""
+"""The VEN-facing HTTP app: the five OpenADR 2.0b simple-HTTP endpoints.
+
+The endpoints are served by a lean ASGI layer in front of a FastAPI app: a poll is the overwhelmingly
+common request and FastAPI's per-request machinery (routing, dependency resolution, middleware stack)
+would cost more than all of the OpenADR work. Anything that is not a POST to one of the five endpoints
+falls through to FastAPI, which answers wrong paths and methods with an OpenADR error document.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -16,52 +24,81 @@ from shared.oadr.common import ResponseCode
 
 log = logging.getLogger(__name__)
 
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+_CONTENT_TYPE_HEADER = (b"content-type", XML_CONTENT_TYPE.encode())
+
 
 class BodyTooLarge(Exception):
     pass
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+class ClientDisconnected(Exception):
+    pass
+
+
+async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
     """The request body, refusing more than `limit` bytes without reading them all."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
+    for name, value in scope["headers"]:
+        if name == b"content-length" and value.isdigit() and int(value) > limit:
+            raise BodyTooLarge
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnected
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise BodyTooLarge
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
-def _to_response(answer: HttpAnswer) -> Response:
-    return Response(content=answer.body, status_code=answer.status, media_type=XML_CONTENT_TYPE, headers=answer.headers)
+async def send_answer(send: Send, answer: HttpAnswer) -> None:
+    headers = [_CONTENT_TYPE_HEADER, (b"content-length", str(len(answer.body)).encode())]
+    headers += [(k.lower().encode(), v.encode()) for k, v in answer.headers.items()]
+    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+    await send({"type": "http.response.body", "body": answer.body})
 
 
-def create_oadr_app(exchange: OadrExchange, max_body_bytes: int) -> FastAPI:
-    app = FastAPI(
-        title="OpenADR 2.0b VTN (simple HTTP)",
-        description="VENs POST oadrPayload documents here. Every answer is an oadrPayload (application/xml).",
-        openapi_url=None,
-        docs_url=None,
-        redoc_url=None,
-    )
+class OadrEndpoints:
+    """ASGI app: POSTs to the five OpenADR endpoints here, everything else to `fallback`."""
 
-    async def exchange_endpoint(request: Request) -> Response:
-        service = request.url.path.rsplit("/", 1)[-1]
+    def __init__(self, exchange: OadrExchange, max_body_bytes: int, fallback: FastAPI) -> None:
+        self._exchange = exchange
+        self._max_body_bytes = max_body_bytes
+        self._fallback = fallback
+        self._services = {f"{OADR_PATH_PREFIX}/{service}": service for service in SERVICES}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        service = self._services.get(scope.get("path", "")) if scope["type"] == "http" else None
+        if service is None:
+            await self._fallback(scope, receive, send)
+            return
+        if scope["method"] != "POST":
+            await send_answer(send, oadr_error(405, ResponseCode.BAD_REQUEST, "OpenADR endpoints take POST", Allow="POST"))
+            return
         started = time.perf_counter()
         try:
-            body = await read_body(request, max_body_bytes)
+            body = await read_body(scope, receive, self._max_body_bytes)
         except BodyTooLarge:
-            answer = oadr_error(413, ResponseCode.BAD_REQUEST, f"request body larger than {max_body_bytes} bytes")
+            answer = oadr_error(413, ResponseCode.BAD_REQUEST, f"request body larger than {self._max_body_bytes} bytes")
+        except ClientDisconnected:
+            return
         else:
-            answer = await exchange.handle(service, body, request_context(request.scope))
+            answer = await self._exchange.handle(service, body, request_context(scope))
+        await send_answer(send, answer)
         quiet = service == "OadrPoll" and answer.status == 200
-        if log.isEnabledFor(logging.DEBUG if quiet else logging.INFO):
+        level = logging.DEBUG if quiet else logging.INFO
+        if log.isEnabledFor(level):
             log.log(
-                logging.DEBUG if quiet else logging.INFO,
+                level,
                 "request",
                 extra={
                     "action": "oadr_request",
@@ -70,14 +107,19 @@ def create_oadr_app(exchange: OadrExchange, max_body_bytes: int) -> FastAPI:
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 },
             )
-        return _to_response(answer)
 
-    for service in SERVICES:
-        app.add_api_route(f"{OADR_PATH_PREFIX}/{service}", exchange_endpoint, methods=["POST"], name=service)
+
+def _fallback_app() -> FastAPI:
+    app = FastAPI(title="OpenADR 2.0b VTN (simple HTTP)", openapi_url=None, docs_url=None, redoc_url=None)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error_as_oadr(request: Request, exc: StarletteHTTPException) -> Response:
         """Wrong path or method: still an OpenADR document, so a VEN can read the error."""
-        return _to_response(oadr_error(exc.status_code, ResponseCode.BAD_REQUEST, str(exc.detail)))
+        answer = oadr_error(exc.status_code, ResponseCode.BAD_REQUEST, str(exc.detail))
+        return Response(content=answer.body, status_code=answer.status, media_type=XML_CONTENT_TYPE)
 
     return app
+
+
+def create_oadr_app(exchange: OadrExchange, max_body_bytes: int) -> OadrEndpoints:
+    return OadrEndpoints(exchange, max_body_bytes, _fallback_app())

@@ -38,7 +38,7 @@ class _SharedLoopServer(uvicorn.Server):
         yield
 
 
-def _http_server(app: object, host: str, port: int) -> _SharedLoopServer:
+def _http_server(app: object, host: str, port: int, keepalive_seconds: float) -> _SharedLoopServer:
     config = uvicorn.Config(
         app,  # type: ignore[arg-type]
         host=host,
@@ -46,6 +46,9 @@ def _http_server(app: object, host: str, port: int) -> _SharedLoopServer:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=15,
+        # VENs poll every few seconds: keep their connections open between polls (uvicorn's default is 5 s).
+        timeout_keep_alive=int(keepalive_seconds),
+        backlog=4096,
         lifespan="off",
     )
     return _SharedLoopServer(config)
@@ -97,11 +100,17 @@ async def serve(settings: VtnSettings) -> None:
             requester, schema, cache, sightings, ExchangeSettings(reply_timeout_seconds=settings.reply_timeout_seconds)
         )
         servers = [
-            _http_server(create_oadr_app(exchange, settings.max_body_bytes), settings.http_host, settings.http_port),
+            _http_server(
+                create_oadr_app(exchange, settings.max_body_bytes),
+                settings.http_host,
+                settings.http_port,
+                settings.http_keepalive_seconds,
+            ),
             _http_server(
                 create_admin_app(requester, settings.admin_token, settings.reply_timeout_seconds),
                 settings.admin_host,
                 settings.admin_port,
+                settings.http_keepalive_seconds,
             ),
         ]
         serving = [asyncio.create_task(server.serve(), name="http") for server in servers]

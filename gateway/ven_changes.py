@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 class VenChangesListener:
     def __init__(self, bootstrap_servers: str, cache: PollAnswerCache) -> None:
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False, fetch_max_wait_ms=20
+            bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False
         )
         self._cache = cache
         self._task: asyncio.Task[None] | None = None

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from registration_svc.operator import OperatorRequests, handle_command
 from registration_svc.policy import build_policy
-from registration_svc.polls import handle_poll
+from registration_svc.polls import PollHandler
 from registration_svc.ven_requests import RegisterPartyHandler, RegistrationConfig
 from shared import topics
 from shared.db.idempotent import IdempotentHandler
@@ -26,7 +26,7 @@ async def setup(runtime: ServiceRuntime) -> None:
     )
     pool, relay = runtime.pool, runtime.relay
     runtime.consume([topics.REGISTRATION_REQUESTS], IdempotentHandler(pool, SERVICE, RegisterPartyHandler(config), relay))
-    runtime.consume([topics.POLL_REQUESTS], IdempotentHandler(pool, f"{SERVICE}.poll", handle_poll, relay), ".poll")
+    runtime.consume([topics.POLL_REQUESTS], PollHandler(pool, relay, f"{SERVICE}.poll"), ".poll")
     commands = IdempotentHandler(pool, f"{SERVICE}.operator", handle_command, relay)
     runtime.consume([topics.REGISTRATION_COMMANDS], OperatorRequests(pool, commands), ".operator")
 

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 import asyncpg
+import uvloop
 
 from shared.bus.producer import BusProducer
 from shared.bus.service_consumer import Handler, ServiceConsumer
@@ -118,4 +119,4 @@ async def _serve(settings: VtnSettings, service_name: str, setup: Setup) -> None
 def run_service(service_name: str, setup: Setup) -> None:
     settings = VtnSettings()
     configure_logging(service_name, settings.log_level)
-    asyncio.run(_serve(settings, service_name, setup))
+    uvloop.run(_serve(settings, service_name, setup))

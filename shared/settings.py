@@ -46,7 +46,7 @@ class VtnSettings(BaseSettings):
     admin_host: str = "127.0.0.1"
     admin_port: int = 8081
     admin_token: str = DEVELOPMENT_ADMIN_TOKEN
-    http_workers: int = 1
+    http_keepalive_seconds: float = 120.0
     max_body_bytes: int = 256 * 1024
     reply_timeout_seconds: float = 5.0
     presence_flush_seconds: float = 1.0

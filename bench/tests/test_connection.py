@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 import pytest
 
@@ -17,6 +18,29 @@ from bench.loadgen.connection import (
 )
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+LoopFactory = Callable[[], asyncio.AbstractEventLoop]
+Run = Callable[[Coroutine[Any, Any, None]], None]
+
+
+def _loop_factories() -> list[LoopFactory]:
+    factories: list[LoopFactory] = [asyncio.new_event_loop]
+    try:
+        import uvloop
+    except ImportError:
+        return factories
+    return [*factories, uvloop.new_event_loop]
+
+
+@pytest.fixture(params=_loop_factories(), ids=lambda factory: factory.__module__.split(".")[0])
+def run(request: pytest.FixtureRequest) -> Run:
+    """Runs a coroutine on each event loop the generator may use (asyncio, and uvloop when installed)."""
+    factory: LoopFactory = request.param
+
+    def run_on_loop(coroutine: Coroutine[Any, Any, None]) -> None:
+        with asyncio.Runner(loop_factory=factory) as runner:
+            runner.run(coroutine)
+
+    return run_on_loop
 
 
 async def _read_request(reader: asyncio.StreamReader) -> bytes:
@@ -47,7 +71,7 @@ def test_request_bytes() -> None:
     )
 
 
-def test_keep_alive_reuses_one_connection() -> None:
+def test_keep_alive_reuses_one_connection(run: Run) -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while True:
             try:
@@ -63,10 +87,10 @@ def test_keep_alive_reuses_one_connection() -> None:
             assert (response.status, response.body) == (200, b"<x/>")
         assert connection.opened == 1
 
-    asyncio.run(_with_server(handler, client))
+    run(_with_server(handler, client))
 
 
-def test_chunked_body_and_connection_close() -> None:
+def test_chunked_body_and_connection_close(run: Run) -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await _read_request(reader)
         writer.write(
@@ -82,10 +106,10 @@ def test_chunked_body_and_connection_close() -> None:
         assert first.body == second.body == b"abcde"
         assert connection.opened == 2 and connection.stale_retries == 0
 
-    asyncio.run(_with_server(handler, client))
+    run(_with_server(handler, client))
 
 
-def test_idle_connection_closed_by_server_is_retried_once() -> None:
+def test_idle_connection_closed_by_server_is_retried_once(run: Run) -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await _read_request(reader)
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
@@ -98,10 +122,10 @@ def test_idle_connection_closed_by_server_is_retried_once() -> None:
         assert (await connection.send(request)).body == b"ok"
         assert connection.stale_retries == 1
 
-    asyncio.run(_with_server(handler, client))
+    run(_with_server(handler, client))
 
 
-def test_truncated_body_and_garbage() -> None:
+def test_truncated_body_and_garbage(run: Run) -> None:
     async def truncated(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await _read_request(reader)
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
@@ -118,11 +142,11 @@ def test_truncated_body_and_garbage() -> None:
         with pytest.raises(error):
             await connection.send(request)
 
-    asyncio.run(_with_server(truncated, lambda c, r: expect(ConnectionLost, c, r)))
-    asyncio.run(_with_server(garbage, lambda c, r: expect(MalformedResponse, c, r)))
+    run(_with_server(truncated, lambda c, r: expect(ConnectionLost, c, r)))
+    run(_with_server(garbage, lambda c, r: expect(MalformedResponse, c, r)))
 
 
-def test_timeout_is_an_error_kind() -> None:
+def test_timeout_is_an_error_kind(run: Run) -> None:
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await asyncio.sleep(5)
 
@@ -132,7 +156,7 @@ def test_timeout_is_an_error_kind() -> None:
             await connection.send(request)
         assert error_kind(caught.value) == "timeout"
 
-    asyncio.run(_with_server(silent, client))
+    run(_with_server(silent, client))
 
 
 def test_error_kinds() -> None:

@@ -34,7 +34,6 @@ class RequestReplyClient:
             enable_auto_commit=False,
             group_id=None,
             auto_offset_reset="latest",
-            fetch_max_wait_ms=20,
         )
         self._waiting: dict[str, asyncio.Future[Envelope]] = {}
         self._reader: asyncio.Task[None] | None = None

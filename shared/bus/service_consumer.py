@@ -1,7 +1,8 @@
 """The consumer loop every service runs: consume, handle, reply, then commit.
 
 Offsets are committed only after a batch is fully handled (at-least-once); handlers are idempotent by
-the envelope's message id. Records of one partition are handled in order; partitions run concurrently.
+the envelope's message id. Records with the same key (one VEN) are handled in order; records of
+different VENs, and partitions, run concurrently, up to a bound.
 A handler failing on a transient error (database or Kafka down) is retried with backoff without
 committing, so nothing is lost; a record that keeps failing for another reason is parked on the
 dead-letter topic, logged and counted, so that one poison record cannot stall a partition forever.
@@ -51,6 +52,7 @@ class ServiceConsumer:
         handler: Handler,
         producer: BusProducer,
         client_id: str,
+        max_concurrency: int = 16,
     ) -> None:
         self._consumer = AIOKafkaConsumer(
             *topic_names,
@@ -59,7 +61,6 @@ class ServiceConsumer:
             client_id=client_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            fetch_max_wait_ms=20,
             max_poll_interval_ms=300000,
             session_timeout_ms=6000,
             heartbeat_interval_ms=1500,
@@ -68,6 +69,7 @@ class ServiceConsumer:
         self._producer = producer
         self._group_id = group_id
         self._stopping = asyncio.Event()
+        self._concurrency = asyncio.Semaphore(max_concurrency)
         self.handled = 0
 
     async def start(self) -> None:
@@ -91,8 +93,16 @@ class ServiceConsumer:
             )
 
     async def _handle_partition(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        in_order_per_key: dict[bytes | int, list[ConsumerRecord[bytes, bytes]]] = {}
         for record in records:
-            await self._handle_record(record)
+            # A record without a key (e.g. a first registration) belongs to no VEN yet: no order to keep.
+            in_order_per_key.setdefault(record.key if record.key is not None else record.offset, []).append(record)
+        await asyncio.gather(*(self._handle_in_order(group) for group in in_order_per_key.values()))
+
+    async def _handle_in_order(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        async with self._concurrency:
+            for record in records:
+                await self._handle_record(record)
 
     async def _handle_record(self, record: ConsumerRecord[bytes, bytes]) -> None:
         try:

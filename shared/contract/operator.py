@@ -41,6 +41,7 @@ class ListVens(ContractModel):
     kind: Literal["list_vens"] = "list_vens"
     registered: bool | None = None
     online: bool | None = None
+    ven_name_prefix: str | None = Field(default=None, max_length=256)
     limit: int = Field(default=100, ge=1, le=1000)
     offset: int = Field(default=0, ge=0)
 

@@ -32,8 +32,9 @@ async def test_admin_api_lists_and_gets_vens_with_registration_and_presence(
     assert detail["ven_name"] == ven.ven_name
     assert detail["registration_id"] == ven.registration_id
     assert detail["registered"] is True
-    listed = (await admin.get("/vens", params={"registered": "true", "limit": 1000})).json()
-    assert ven.ven_id in {v["ven_id"] for v in listed}
+    listed = (await admin.get("/vens", params={"registered": "true", "ven_name_prefix": ven.ven_name})).json()
+    assert [v["ven_id"] for v in listed] == [ven.ven_id]
+    assert (await admin.get("/vens", params={"registered": "false", "ven_name_prefix": ven.ven_name})).json() == []
     assert (await admin.get("/vens/no-such-ven")).status_code == 404
 
 
