@@ -9,11 +9,19 @@ from registration_svc.policy import build_policy
 from registration_svc.polls import PollHandler
 from registration_svc.ven_requests import RegisterPartyHandler, RegistrationConfig
 from shared import topics
+from shared.db import pending
 from shared.db.idempotent import IdempotentHandler
 from shared.plugins import load_optional
 from shared.runtime import ServiceRuntime, run_service
 
 SERVICE = "registration_svc"
+HOUSEKEEPING_SECONDS = 600.0
+DELIVERED_MESSAGE_RETENTION_DAYS = 7
+
+
+async def _purge_delivered(runtime: ServiceRuntime) -> None:
+    async with runtime.pool.acquire() as conn:
+        await pending.purge_delivered(conn, DELIVERED_MESSAGE_RETENTION_DAYS)
 
 
 async def setup(runtime: ServiceRuntime) -> None:
@@ -27,6 +35,7 @@ async def setup(runtime: ServiceRuntime) -> None:
     pool, relay = runtime.pool, runtime.relay
     runtime.consume([topics.REGISTRATION_REQUESTS], IdempotentHandler(pool, SERVICE, RegisterPartyHandler(config), relay))
     runtime.consume([topics.POLL_REQUESTS], PollHandler(pool, relay, f"{SERVICE}.poll"), ".poll")
+    runtime.every(HOUSEKEEPING_SECONDS, lambda: _purge_delivered(runtime), "purge_delivered_messages")
     commands = IdempotentHandler(pool, f"{SERVICE}.operator", handle_command, relay)
     runtime.consume([topics.REGISTRATION_COMMANDS], OperatorRequests(pool, commands), ".operator")
 

@@ -73,3 +73,10 @@ async def count_undelivered(conn: Conn, ven_id: str) -> int:
     return int(
         await conn.fetchval("SELECT count(*) FROM pending_messages WHERE ven_id = $1 AND delivered_at IS NULL", ven_id)
     )
+
+
+async def purge_delivered(conn: Conn, older_than_days: int) -> None:
+    """Delivered messages are kept for audit for a while, then removed."""
+    await conn.execute(
+        "DELETE FROM pending_messages WHERE delivered_at < now() - make_interval(days => $1)", older_than_days
+    )
