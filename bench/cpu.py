@@ -11,7 +11,7 @@ import bisect
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 _TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
 
@@ -64,12 +64,26 @@ class _Series:
         return 100.0 * (last - first) / (end - start)
 
 
-class CpuSampler:
-    """Samples, in a background thread, the CPU seconds of some processes (summed) and of the whole machine,
-    so that usage over any interval inside the sampled period can be computed afterwards."""
+def _cpu_since(previous: dict[int, float], current: dict[int, float]) -> float:
+    used = 0.0
+    for pid, cpu in current.items():
+        before = previous.get(pid, 0.0)
+        # Less CPU than before means the pid now belongs to a new process: count all of it.
+        used += cpu - before if cpu >= before else cpu
+    return used
 
-    def __init__(self, pids: Sequence[int], interval: float = 0.2) -> None:
-        self._pids = list(pids)
+
+class CpuSampler:
+    """Samples, in a background thread, the CPU seconds of a target's processes and of the whole machine,
+    so that usage over any interval inside the sampled period can be computed afterwards.
+
+    `pids` is asked again at every sample, because a target's processes may come and go (PostgreSQL forks a
+    backend per connection). The processes' CPU is kept as one running total: a process first seen counts
+    with all its CPU (it started since the previous sample), one that vanished loses at most one interval.
+    """
+
+    def __init__(self, pids: Callable[[], Sequence[int]] | None, interval: float = 0.2) -> None:
+        self._pids = pids
         self._interval = interval
         self._processes = _Series()
         self._machine = _Series()
@@ -85,16 +99,27 @@ class CpuSampler:
         self._thread.join()
 
     def _run(self) -> None:
+        previous: dict[int, float] | None = None
+        total = 0.0
         while True:
             now = time.time()
-            readings = [process_cpu_seconds(pid) for pid in self._pids]
-            if readings and all(reading is not None for reading in readings):
-                self._processes.add(now, sum(reading for reading in readings if reading is not None))
+            if self._pids is not None:
+                current = self._read_processes(self._pids())
+                if previous is not None:
+                    total += _cpu_since(previous, current)
+                if current or previous:
+                    self._processes.add(now, total)
+                previous = current
             machine = machine_busy_seconds()
             if machine is not None:
                 self._machine.add(now, machine)
             if self._stop.wait(self._interval):
                 return
+
+    @staticmethod
+    def _read_processes(pids: Sequence[int]) -> dict[int, float]:
+        readings = {pid: process_cpu_seconds(pid) for pid in pids}
+        return {pid: cpu for pid, cpu in readings.items() if cpu is not None}
 
     def processes_percent(self, start_unix: float, end_unix: float) -> float | None:
         """CPU of the sampled processes between two wall-clock times, in percent of one core."""

@@ -177,8 +177,7 @@ def wait_for_quiet_machine(below_percent: float, max_wait: float) -> float | Non
 
 
 def _measure(target: Target, config: LoadConfig) -> Measurement:
-    pids = target.pids() if target.pids is not None else []
-    with CpuSampler(pids) as sampler:
+    with CpuSampler(target.pids) as sampler:
         result = run_load(config)
         time.sleep(0.3)  # one more sample after the window closes
     window = (result.window_start_unix, result.window_end_unix)

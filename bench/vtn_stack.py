@@ -1,0 +1,107 @@
+"""The whole VTN as a benchmark target: Kafka, PostgreSQL, topic provisioning, migrations, every service
+and the gateway, started and stopped by the benchmark itself on ports of its own.
+
+    python -m bench.poll_bench --target-factory bench.vtn_stack:full_stack_targets --vens 100,1000
+
+Its CPU figure counts every process of the stack (gateway, services, the Kafka JVM and the PostgreSQL
+server with its backends), so it compares with OpenLEADR's single process on equal terms.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.targets import BASE_PATH, LOOPBACK, Target
+from devstack.config import REPO_ROOT, StackConfig
+from devstack.processes import ManagedProcess
+from devstack.stack import Infrastructure
+
+SERVICES = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway")
+HTTP_PORT = 8180
+ADMIN_PORT = 8181
+
+
+def _descendants(root_pid: int) -> list[int]:
+    """A process and all its descendants, from /proc (PostgreSQL forks a backend per connection)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [root_pid]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+class FullStack:
+    def __init__(self, log_dir: Path) -> None:
+        config = StackConfig.from_env(
+            "run",
+            {
+                **os.environ,
+                "VTN_DEVSTACK_KAFKA_PORT": os.environ.get("VTN_BENCH_KAFKA_PORT", "39092"),
+                "VTN_DEVSTACK_PG_PORT": os.environ.get("VTN_BENCH_PG_PORT", "35433"),
+                "VTN_DEVSTACK_DIR": ".devstack/bench",
+            },
+        )
+        self._infrastructure = Infrastructure(config)
+        self._log_dir = log_dir
+        self._processes: list[ManagedProcess] = []
+
+    def _env(self) -> dict[str, str]:
+        return {
+            **self._infrastructure.env(),
+            "VTN_HTTP_PORT": str(HTTP_PORT),
+            "VTN_ADMIN_PORT": str(ADMIN_PORT),
+            "VTN_ENVIRONMENT": "development",
+        }
+
+    def start(self) -> None:
+        self._infrastructure.start()
+        env = self._env()
+        for module in ("shared.bus.provision", "shared.db.migrate"):
+            subprocess.run([sys.executable, "-m", module], env=env, cwd=REPO_ROOT, check=True, capture_output=True)
+        for name in SERVICES:
+            process = ManagedProcess(name, [sys.executable, "-m", name], env, self._log_dir / f"vtn-{name}.log", cwd=REPO_ROOT)
+            process.start()
+            self._processes.append(process)
+        self._processes[-1].wait_for_port(LOOPBACK, HTTP_PORT, timeout=90)
+
+    def stop(self) -> None:
+        for process in reversed(self._processes):
+            process.stop(timeout=20)
+        self._processes.clear()
+        self._infrastructure.stop()
+
+    def pids(self) -> list[int]:
+        roots = [p.pid for p in self._processes if p.pid is not None]
+        kafka = self._infrastructure.kafka.process
+        if kafka is not None and kafka.pid is not None:
+            roots.append(kafka.pid)
+        postmaster = self._infrastructure.postgres._postmaster_pid()  # noqa: SLF001 - only the bench needs it
+        if postmaster is not None:
+            roots.append(postmaster)
+        return [pid for root in roots for pid in _descendants(root)]
+
+
+def full_stack_targets(log_dir: Path) -> list[Target]:
+    stack = FullStack(log_dir)
+    return [
+        Target(
+            name="vtn-full-stack",
+            url=f"http://{LOOPBACK}:{HTTP_PORT}{BASE_PATH}",
+            start=stack.start,
+            stop=stack.stop,
+            pids=stack.pids,
+        )
+    ]
