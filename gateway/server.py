@@ -21,6 +21,7 @@ from shared import topics
 from shared.bus.producer import BusProducer
 from shared.bus.request_reply import RequestReplyClient, reply_partition_for
 from shared.contract.envelope import ReplyAddress
+from shared.gc_tuning import freeze_startup_heap
 from shared.oadr_xml.schema import load_schema
 from shared.settings import VtnSettings
 
@@ -113,6 +114,7 @@ async def serve(settings: VtnSettings) -> None:
                 settings.http_keepalive_seconds,
             ),
         ]
+        freeze_startup_heap()
         serving = [asyncio.create_task(server.serve(), name="http") for server in servers]
         log.info(
             "gateway started",

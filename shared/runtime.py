@@ -20,6 +20,7 @@ from shared.bus.producer import BusProducer
 from shared.bus.service_consumer import Handler, ServiceConsumer
 from shared.db.outbox import OutboxRelay
 from shared.db.pool import open_pool
+from shared.gc_tuning import freeze_startup_heap
 from shared.logs import configure_logging
 from shared.settings import VtnSettings
 
@@ -112,6 +113,7 @@ async def _serve(settings: VtnSettings, service_name: str, setup: Setup) -> None
         stack.push_async_callback(producer.stop)
         runtime = ServiceRuntime(settings, service_name, pool, producer)
         await setup(runtime)
+        freeze_startup_heap()
         await runtime.run_until_stopped(stop)
     log.info("service stopped", extra={"action": "service_stopped", "service": service_name})
 

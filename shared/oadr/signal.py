@@ -12,9 +12,6 @@ from shared.oadr.common import OadrModel
 from shared.oadr.target import Target
 from shared.oadr.units import ItemBase
 
-# Python writes inf/nan where xs:float wants INF/NaN, and no VEN could act on such a payload anyway.
-FiniteFloat: TypeAlias = Annotated[float, Field(allow_inf_nan=False)]
-
 
 def _whole_seconds(value: timedelta) -> timedelta:
     if value.microseconds:
@@ -70,7 +67,7 @@ class Interval(OadrModel):
     """
 
     duration: Seconds
-    payload: FiniteFloat
+    payload: float
     uid: str | None = None
 
 
@@ -91,7 +88,7 @@ class EventSignal(OadrModel):
     intervals: Intervals
     targets: Target | None = None
     item_base: ItemBase | None = None
-    current_value: FiniteFloat | None = None
+    current_value: float | None = None
 
 
 class EventBaseline(OadrModel):

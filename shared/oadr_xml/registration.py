@@ -26,16 +26,12 @@ from shared.oadr_xml.common import (
     parse_ei_response,
 )
 from shared.oadr_xml.namespaces import EI, OADR, q
-from shared.oadr_xml.tree import add, add_optional, required_text, text_of
+from shared.oadr_xml.tree import add, add_optional, optional_text, required_text, text_of
 from shared.oadr_xml.values import parse_bool
 
 REGISTRATION_ID = q(EI, "registrationID")
 VTN_ID = q(EI, "vtnID")
 
-
-def _optional_id(element: etree._Element, qname: str) -> str | None:
-    """IDs that are optional may also be sent empty (`<ei:venID/>`): both mean absent."""
-    return text_of(element, qname) or None
 
 
 def parse_query_registration(element: etree._Element) -> QueryRegistration:
@@ -46,8 +42,8 @@ def parse_create_party_registration(element: etree._Element) -> CreatePartyRegis
     pull = text_of(element, q(OADR, "oadrHttpPullModel"))
     return CreatePartyRegistration(
         request_id=required_text(element, REQUEST_ID),
-        registration_id=_optional_id(element, REGISTRATION_ID),
-        ven_id=_optional_id(element, VEN_ID),
+        registration_id=optional_text(element, REGISTRATION_ID),
+        ven_id=optional_text(element, VEN_ID),
         profile_name=required_text(element, q(OADR, "oadrProfileName")),
         transport_name=required_text(element, q(OADR, "oadrTransportName")),
         transport_address=text_of(element, q(OADR, "oadrTransportAddress")) or None,
@@ -62,15 +58,15 @@ def parse_cancel_party_registration(element: etree._Element) -> CancelPartyRegis
     return CancelPartyRegistration(
         request_id=required_text(element, REQUEST_ID),
         registration_id=required_text(element, REGISTRATION_ID),
-        ven_id=_optional_id(element, VEN_ID),
+        ven_id=optional_text(element, VEN_ID),
     )
 
 
 def parse_canceled_party_registration(element: etree._Element) -> CanceledPartyRegistration:
     return CanceledPartyRegistration(
         response=parse_ei_response(element),
-        registration_id=_optional_id(element, REGISTRATION_ID),
-        ven_id=_optional_id(element, VEN_ID),
+        registration_id=optional_text(element, REGISTRATION_ID),
+        ven_id=optional_text(element, VEN_ID),
     )
 
 
@@ -79,7 +75,7 @@ def parse_poll(element: etree._Element) -> Poll:
 
 
 def parse_response(element: etree._Element) -> Response:
-    return Response(response=parse_ei_response(element), ven_id=_optional_id(element, VEN_ID))
+    return Response(response=parse_ei_response(element), ven_id=optional_text(element, VEN_ID))
 
 
 def render_created_party_registration(message: CreatedPartyRegistration) -> etree._Element:

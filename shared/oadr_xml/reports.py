@@ -34,17 +34,13 @@ from shared.oadr_xml.report_parts import (
     parse_report,
     parse_report_request,
 )
-from shared.oadr_xml.tree import add, add_optional, required_child, required_text, text_of, texts_of
+from shared.oadr_xml.tree import add, add_optional, optional_text, required_child, required_text, text_of, texts_of
 from shared.oadr_xml.values import format_bool, parse_bool
 
 PENDING_REPORTS = q(OADR, "oadrPendingReports")
 REPORT_TO_FOLLOW = q(PYLD, "reportToFollow")
 CANCEL_REPORT = q(OADR, "oadrCancelReport")
 
-
-def _optional_id(element: etree._Element, qname: str) -> str | None:
-    """Optional IDs may also be sent empty (`<ei:venID/>`): both mean absent."""
-    return text_of(element, qname) or None
 
 
 def _pending_report_request_ids(element: etree._Element) -> tuple[str, ...]:
@@ -60,9 +56,9 @@ def _add_pending_reports(parent: etree._Element, report_request_ids: tuple[str, 
 def parse_register_report(element: etree._Element) -> RegisterReport:
     return RegisterReport(
         request_id=required_text(element, REQUEST_ID),
-        ven_id=_optional_id(element, VEN_ID),
+        ven_id=optional_text(element, VEN_ID),
         reports=tuple(parse_report(item) for item in element.iterfind(REPORT)),
-        report_request_id=_optional_id(element, REPORT_REQUEST_ID),
+        report_request_id=optional_text(element, REPORT_REQUEST_ID),
     )
 
 
@@ -79,7 +75,7 @@ def render_register_report(message: RegisterReport) -> etree._Element:
 def parse_registered_report(element: etree._Element) -> RegisteredReport:
     return RegisteredReport(
         response=parse_ei_response(element),
-        ven_id=_optional_id(element, VEN_ID),
+        ven_id=optional_text(element, VEN_ID),
         report_requests=tuple(parse_report_request(item) for item in element.iterfind(REPORT_REQUEST)),
     )
 
@@ -96,7 +92,7 @@ def render_registered_report(message: RegisteredReport) -> etree._Element:
 def parse_create_report(element: etree._Element) -> CreateReport:
     return CreateReport(
         request_id=required_text(element, REQUEST_ID),
-        ven_id=_optional_id(element, VEN_ID),
+        ven_id=optional_text(element, VEN_ID),
         report_requests=tuple(parse_report_request(item) for item in element.iterfind(REPORT_REQUEST)),
     )
 
@@ -113,7 +109,7 @@ def render_create_report(message: CreateReport) -> etree._Element:
 def parse_created_report(element: etree._Element) -> CreatedReport:
     return CreatedReport(
         response=parse_ei_response(element),
-        ven_id=_optional_id(element, VEN_ID),
+        ven_id=optional_text(element, VEN_ID),
         pending_report_request_ids=_pending_report_request_ids(element),
     )
 
@@ -129,7 +125,7 @@ def render_created_report(message: CreatedReport) -> etree._Element:
 def parse_update_report(element: etree._Element) -> UpdateReport:
     return UpdateReport(
         request_id=required_text(element, REQUEST_ID),
-        ven_id=_optional_id(element, VEN_ID),
+        ven_id=optional_text(element, VEN_ID),
         reports=tuple(parse_report(item) for item in element.iterfind(REPORT)),
     )
 
@@ -148,7 +144,7 @@ def parse_cancel_report(element: etree._Element) -> CancelReport:
         request_id=required_text(element, REQUEST_ID),
         report_request_ids=texts_of(element, REPORT_REQUEST_ID),
         report_to_follow=parse_bool(required_text(element, REPORT_TO_FOLLOW)),
-        ven_id=_optional_id(element, VEN_ID),
+        ven_id=optional_text(element, VEN_ID),
     )
 
 
@@ -169,7 +165,7 @@ def parse_updated_report(element: etree._Element) -> UpdatedReport:
     cancel = element.find(CANCEL_REPORT)
     return UpdatedReport(
         response=parse_ei_response(element),
-        ven_id=_optional_id(element, VEN_ID),
+        ven_id=optional_text(element, VEN_ID),
         cancel_report=None if cancel is None else parse_cancel_report(cancel),
     )
 
@@ -186,7 +182,7 @@ def render_updated_report(message: UpdatedReport) -> etree._Element:
 def parse_canceled_report(element: etree._Element) -> CanceledReport:
     return CanceledReport(
         response=parse_ei_response(element),
-        ven_id=_optional_id(element, VEN_ID),
+        ven_id=optional_text(element, VEN_ID),
         pending_report_request_ids=_pending_report_request_ids(element),
     )
 

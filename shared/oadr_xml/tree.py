@@ -51,3 +51,8 @@ def add_optional(parent: etree._Element, qname: str, text: str | None) -> etree.
 def texts_of(parent: etree._Element, qname: str) -> tuple[str, ...]:
     """The stripped texts of every child `qname`, in document order."""
     return tuple((found.text or "").strip() for found in parent.iterfind(qname))
+
+
+def optional_text(parent: etree._Element, qname: str) -> str | None:
+    """Text of an optional child; an empty element (`<ei:venID/>`) counts as absent, as VENs send both."""
+    return text_of(parent, qname) or None
