@@ -6,7 +6,7 @@ one test session; the wiring from settings to policy is covered by `build_policy
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 
 import asyncpg
@@ -28,12 +28,9 @@ OPENLEADR_STYLE_HANDLER = "tests.integration.registration_hooks:on_create_party_
 
 
 @pytest.fixture
-async def conn(vtn: RunningVtn) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(vtn.database_url)
-    try:
-        yield connection
-    finally:
-        await connection.close()
+def conn(db: asyncpg.Connection) -> asyncpg.Connection:
+    """The handler under test works on this connection, as it would on one from the service's pool."""
+    return db
 
 
 def handler_with(policy: object) -> RegisterPartyHandler:
