@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV_PYTHON := .venv/bin/python
 
-.PHONY: help run test unit up venv clean
+.PHONY: help run test unit up venv certs clean
 
 help:
 	@echo "make run    install what is missing, run Kafka, PostgreSQL and the whole VTN (Ctrl-C stops)"
@@ -11,6 +11,7 @@ help:
 	@echo "make unit   pytest -m 'not integration', no servers"
 	@echo "make up     only Kafka and PostgreSQL on the run ports, until Ctrl-C"
 	@echo "make venv   create or refresh .venv from requirements.txt"
+	@echo "make certs  development CA, VTN and VEN certificates for HTTPS and signed messages (.devstack/certs)"
 	@echo "make clean  remove .devstack/ (stop running stacks first)"
 
 run:
@@ -27,6 +28,9 @@ venv:
 
 unit: venv
 	exec $(VENV_PYTHON) -m pytest -m "not integration" $(or $(PYTEST_ARGS),-q)
+
+certs:
+	$(PYTHON) -m devstack certs
 
 clean:
 	rm -rf .devstack

@@ -71,8 +71,12 @@ class FullStack:
         env = self._env()
         for module in ("shared.bus.provision", "shared.db.migrate"):
             subprocess.run([sys.executable, "-m", module], env=env, cwd=REPO_ROOT, check=True, capture_output=True)
-        for name in SERVICES:
-            process = ManagedProcess(name, [sys.executable, "-m", name], env, self._log_dir / f"vtn-{name}.log", cwd=REPO_ROOT)
+        for index, name in enumerate(SERVICES):
+            # each service's health port beside the gateway's, clear of `make run`'s defaults (8091-8094)
+            process_env = {**env, "VTN_HEALTH_PORT": str(HTTP_PORT + 10 + index)}
+            process = ManagedProcess(
+                name, [sys.executable, "-m", name], process_env, self._log_dir / f"vtn-{name}.log", cwd=REPO_ROOT
+            )
             process.start()
             self._processes.append(process)
         self._processes[-1].wait_for_port(LOOPBACK, HTTP_PORT, timeout=90)

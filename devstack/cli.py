@@ -6,6 +6,8 @@
              arguments after `test`); exits with pytest's status.
 - up:        Kafka + PostgreSQL only, until Ctrl-C; prints the variables to export.
 - bootstrap: only make sure .venv exists and matches requirements.txt.
+- certs:     a development CA, the VTN's RSA and ECC certificates and VEN certificates, with the settings
+             that turn on HTTPS, client certificates and signed messages (devstack/certs.py).
 """
 
 from __future__ import annotations
@@ -101,7 +103,8 @@ def _serve(config: StackConfig, infra: Infrastructure, python: Path, owned: list
             raise StackFailed(f"the gateway did not open {config.host}:{http_port} in {_GATEWAY_TIMEOUT:.0f} s")
         time.sleep(0.2)
     print(
-        f"\n  VTN running at http://{config.host}:{http_port}/OpenADR2/Simple/2.0b"
+        f"\n  VTN running at {'https' if os.environ.get('VTN_HTTP_CERT') or os.environ.get('VTN_HTTP_ECC_CERT') else 'http'}"
+        f"://{config.host}:{http_port}/OpenADR2/Simple/2.0b"
         f"\n  admin API at http://{config.host}:{admin_port}/docs"
         f"\n  logs in {config.log_dir}; Ctrl-C stops everything\n",
         flush=True,
@@ -216,7 +219,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     up = commands.add_parser("up", help="start only Kafka and PostgreSQL")
     up.add_argument("--profile", choices=("run", "test"), default="run", help="which ports and folder (run)")
     commands.add_parser("bootstrap", help="create or refresh .venv")
-    args = parser.parse_args(argv)
+    commands.add_parser("certs", help="development CA, VTN and VEN certificates (options: --dir DIR, --ven NAME)")
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["certs"]:  # needs `cryptography`, so it runs in the venv; its options are its own
+        python = ensure_venv()
+        return subprocess.call([str(python), "-m", "devstack.certs", *arguments[1:]], cwd=Path(__file__).resolve().parent.parent)
+    args = parser.parse_args(arguments)
 
     if args.command == "bootstrap":
         ensure_venv()

@@ -1,6 +1,7 @@
 """event_svc: demand-response events for VENs (EiEvent) and their opt answers (EiOpt).
 
-The event store and its admin API arrive with the events issue; until then the VTN holds no events,
-so a VEN asking for events gets an empty oadrDistributeEvent, and answers or opts about events get the
-OpenADR error for an unknown id.
+It owns the event store, works out each VEN's full set of events (queued for its next poll whenever the set
+changes, including when the clock moves an event along), answers oadrRequestEvent, stores and publishes
+oadrCreatedEvent answers and oadrCreateOpt/oadrCancelOpt opts, and serves the event commands of operators
+and backends (`oadr.event.commands.v1`).
 """

@@ -1,18 +1,40 @@
-"""Wires event_svc: settings -> resources -> consumers."""
+"""Wires event_svc: settings -> resources -> consumers and the clock job."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from event_svc.commands import EventCommandHandler, EventCommands, EventConfig
+from event_svc.handlers import CreatedEventHandler, RegistrationWatcher
+from event_svc.refresh import advance_due_events
 from event_svc.ven_requests import EventRequestHandler
 from shared import topics
+from shared.contract.envelope import utcnow
 from shared.db.idempotent import IdempotentHandler
+from shared.plugins import load_optional
 from shared.runtime import ServiceRuntime, run_service
 
 SERVICE = "event_svc"
 
 
 async def setup(runtime: ServiceRuntime) -> None:
-    handler = IdempotentHandler(runtime.pool, SERVICE, EventRequestHandler(runtime.settings.vtn_id), runtime.relay)
-    runtime.consume([topics.EVENT_REQUESTS, topics.OPT_REQUESTS], handler)
+    settings = runtime.settings
+    pool, relay = runtime.pool, runtime.relay
+    config = EventConfig(vtn_id=settings.vtn_id, retention=timedelta(seconds=settings.event_retention_seconds))
+    requests = IdempotentHandler(pool, SERVICE, EventRequestHandler(settings.vtn_id), relay)
+    runtime.consume([topics.EVENT_REQUESTS, topics.OPT_REQUESTS], requests)
+    commands = IdempotentHandler(pool, f"{SERVICE}.commands", EventCommandHandler(config), relay)
+    runtime.consume([topics.EVENT_COMMANDS], EventCommands(pool, commands), ".commands")
+    runtime.consume([topics.REGISTRATION_EVENTS], RegistrationWatcher(pool, settings.vtn_id), ".registrations")
+    on_created_event = load_optional(settings.on_created_event)
+    if on_created_event is not None:
+        runtime.consume([topics.EVENT_RESPONSES], CreatedEventHandler(on_created_event), ".handlers")
+
+    async def advance() -> None:
+        if await advance_due_events(pool, config.vtn_id, config.retention, utcnow()):
+            relay.wake()
+
+    runtime.every(settings.event_refresh_seconds, advance, "advance_due_events")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,18 @@
-"""Answers to the EiEvent and EiOpt messages a VEN sends."""
+"""Answers to the EiEvent and EiOpt messages a VEN sends: oadrRequestEvent (its full set, up to
+replyLimit), oadrCreatedEvent (answers stored and published), oadrCreateOpt and oadrCancelOpt."""
 
 from __future__ import annotations
 
-import asyncpg
+from datetime import datetime
 
-from shared.db.connection import Conn
-
-from shared.contract.envelope import Envelope
+from event_svc import answers as judging
+from event_svc import delivery, refresh, store
+from shared import topics
+from shared.contract.envelope import Envelope, utcnow
+from shared.contract.events import EventResponseFact, OptChange, OptFact
 from shared.contract.ven_traffic import VenReply, VenRequest
+from shared.db import outbox
+from shared.db.connection import Conn
 from shared.db.vens import is_registered
 from shared.oadr import answers
 from shared.oadr.common import ResponseCode
@@ -27,25 +32,96 @@ class EventRequestHandler:
         message = request.message
         ven_id = getattr(message, "ven_id", None)
         if ven_id is None or not await is_registered(conn, ven_id):
+            # venIDs compare case-sensitively: a venID in the wrong case is unknown (452).
             return VenReply(message=answers.response(ResponseCode.INVALID_ID, "unknown or unregistered venID", ven_id))
-        return VenReply(message=self._answer(message))
+        return VenReply(message=await self._answer(conn, message, ven_id, utcnow()))
 
-    def _answer(self, message: object) -> VtnMessage:
+    async def _answer(self, conn: Conn, message: object, ven_id: str, now: datetime) -> VtnMessage:
         if isinstance(message, RequestEvent):
-            # The VTN holds no events yet (event storage comes with the events issue): the full set is empty.
-            return DistributeEvent(
-                response=answers.ok(message.request_id), request_id=message.request_id, vtn_id=self._vtn_id, events=()
-            )
+            return await self._request_event(conn, message, ven_id, now)
         if isinstance(message, CreatedEvent):
-            return answers.response(ResponseCode.INVALID_ID, "no such eventID on this VTN", message.ven_id)
+            return await self._created_event(conn, message, ven_id, now)
         if isinstance(message, CreateOpt):
-            return CreatedOpt(
-                response=answers.error(ResponseCode.NOT_ALLOWED, "this VTN does not take opt schedules yet", message.request_id),
-                opt_id=message.opt_id,
-            )
+            return await self._create_opt(conn, message, ven_id, now)
         if isinstance(message, CancelOpt):
-            return CanceledOpt(
-                response=answers.error(ResponseCode.INVALID_ID, "no such optID on this VTN", message.request_id),
-                opt_id=message.opt_id,
+            return await self._cancel_opt(conn, message, ven_id, now)
+        return answers.response(ResponseCode.BAD_REQUEST, "not an EiEvent or EiOpt message", ven_id)
+
+    async def _request_event(self, conn: Conn, message: RequestEvent, ven_id: str, now: datetime) -> DistributeEvent:
+        await store.lock_ven_set(conn, ven_id)  # read after locking, as refresh does: no stale set wins
+        ven = await store.membership(conn, ven_id)
+        events = delivery.full_set(await store.events_for_ven(conn, ven, now), ven, now)
+        sent = delivery.limited(events, message.reply_limit)
+        if sent == events:
+            await refresh.note_delivered(conn, ven_id, events)
+        return DistributeEvent(
+            response=answers.ok(message.request_id), request_id=message.request_id, vtn_id=self._vtn_id, events=sent
+        )
+
+    async def _created_event(self, conn: Conn, message: CreatedEvent, ven_id: str, now: datetime) -> VtnMessage:
+        ven = await store.membership(conn, ven_id)
+        verdicts: list[judging.Verdict] = []
+        for response in message.event_responses:
+            stored = await store.get_event(conn, response.event_id)
+            targeted = stored is not None and delivery.target_for(ven, stored.event.targets) is not None
+            verdict = judging.judge_response(response, stored, targeted)
+            verdicts.append(verdict)
+            if not verdict.accepted:
+                continue
+            await store.record_answer(
+                conn,
+                response.event_id,
+                ven_id,
+                response.modification_number,
+                response.opt_type,
+                response.response_code,
+                response.request_id,
             )
-        return answers.response(ResponseCode.BAD_REQUEST, "not an EiEvent or EiOpt message", getattr(message, "ven_id", None))
+            opted = await store.event_opt_type(conn, response.event_id, ven_id)
+            fact = EventResponseFact(
+                ven_id=ven_id,
+                event_id=response.event_id,
+                modification_number=response.modification_number,
+                opt_type=response.opt_type,
+                effective_opt_type=judging.effective_opt(response.opt_type, opted) or response.opt_type,
+                response_code=response.response_code,
+                request_id=response.request_id,
+                received_at=now,
+            )
+            await outbox.add(conn, topics.EVENT_RESPONSES, Envelope(ven_id=ven_id, payload=fact))
+        outcome = judging.worst(verdicts)
+        return answers.response(outcome.code, outcome.description, ven_id, message.response.request_id)
+
+    async def _create_opt(self, conn: Conn, message: CreateOpt, ven_id: str, now: datetime) -> CreatedOpt:
+        if message.event_id is None and not message.vavailability:
+            refusal = answers.error(
+                ResponseCode.INVALID_DATA, "an opt names an event or an availability schedule", message.request_id
+            )
+            return CreatedOpt(response=refusal, opt_id=message.opt_id)
+        if message.event_id is not None:
+            stored = await store.get_event(conn, message.event_id)
+            ven = await store.membership(conn, ven_id)
+            if stored is None or delivery.target_for(ven, stored.event.targets) is None:
+                refusal = answers.error(
+                    ResponseCode.INVALID_ID, f"no event {message.event_id!r} for this VEN", message.request_id
+                )
+                return CreatedOpt(response=refusal, opt_id=message.opt_id)
+        owner = await store.opt_owner(conn, message.opt_id)
+        if owner is not None and owner != ven_id:
+            refusal = answers.error(ResponseCode.INVALID_ID, "this optID belongs to another VEN", message.request_id)
+            return CreatedOpt(response=refusal, opt_id=message.opt_id)
+        replaced = await store.save_opt(conn, message)
+        change = OptChange.REPLACED if replaced else OptChange.CREATED
+        fact = OptFact(change=change, ven_id=ven_id, opt_id=message.opt_id, opt=message, occurred_at=now)
+        await outbox.add(conn, topics.OPT_EVENTS, Envelope(ven_id=ven_id, payload=fact))
+        return CreatedOpt(response=answers.ok(message.request_id), opt_id=message.opt_id)
+
+    async def _cancel_opt(self, conn: Conn, message: CancelOpt, ven_id: str, now: datetime) -> CanceledOpt:
+        if not await store.cancel_opt(conn, message.opt_id, ven_id):
+            refusal = answers.error(
+                ResponseCode.INVALID_ID, f"no optID {message.opt_id!r} in force for this VEN", message.request_id
+            )
+            return CanceledOpt(response=refusal, opt_id=message.opt_id)
+        fact = OptFact(change=OptChange.CANCELLED, ven_id=ven_id, opt_id=message.opt_id, opt=None, occurred_at=now)
+        await outbox.add(conn, topics.OPT_EVENTS, Envelope(ven_id=ven_id, payload=fact))
+        return CanceledOpt(response=answers.ok(message.request_id), opt_id=message.opt_id)

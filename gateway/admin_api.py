@@ -26,6 +26,8 @@ from shared.contract.operator import (
     VenView,
 )
 from shared.contract.ven_traffic import ContractModel
+from gateway.admin_events import events_router
+from gateway.admin_reports import reports_router
 from gateway.exchange import Requester
 
 API_PREFIX = "/api/v1"
@@ -118,10 +120,7 @@ def create_admin_app(requester: Requester, admin_token: str, timeout_seconds: fl
         """Queue oadrRequestReregistration for the VEN's next poll."""
         return outcome_response(await ask(RequestVenReregistration(ven_id=ven_id), ven_id, idempotency_key))
 
+    api.include_router(reports_router(requester, timeout_seconds))
+    api.include_router(events_router(requester, timeout_seconds))
     app.include_router(api)
-
-    @app.get("/healthz", tags=["health"])
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
     return app

@@ -15,6 +15,7 @@ from lxml import etree
 from gateway.answers import HttpAnswer, is_error, message_answer, oadr_error, service_unavailable
 from gateway.poll_answers import PollAnswerCache
 from gateway.routing import ROUTES_BY_SERVICE, Route
+from gateway.security import MessageSecurity
 from gateway.sightings import SightingBatcher
 from shared import topics
 from shared.bus.errors import BusUnavailable, ReplyTimeout
@@ -46,14 +47,20 @@ class OadrExchange:
         poll_answers: PollAnswerCache,
         sightings: SightingBatcher,
         settings: ExchangeSettings,
+        security: MessageSecurity | None = None,
     ) -> None:
         self._requester = requester
         self._schema = schema
         self._poll_answers = poll_answers
         self._sightings = sightings
         self._timeout = settings.reply_timeout_seconds
+        self._security = security
 
     async def handle(self, service: str, body: bytes, context: RequestContext) -> HttpAnswer:
+        answer = await self._answer(service, body, context)
+        return self._security.seal(answer) if self._security is not None else answer
+
+    async def _answer(self, service: str, body: bytes, context: RequestContext) -> HttpAnswer:
         route = ROUTES_BY_SERVICE.get(service)
         if route is None:
             return oadr_error(404, ResponseCode.BAD_REQUEST, f"no OpenADR service {service!r} here")
@@ -64,6 +71,11 @@ class OadrExchange:
             status = 200 if exc.answer_in_oadr_response else exc.http_status
             return oadr_error(status, ResponseCode.BAD_REQUEST, str(exc))
         message = document.message
+        if self._security is not None:
+            admitted = await self._security.admit(document, context)
+            if isinstance(admitted, HttpAnswer):
+                return admitted
+            message, context = admitted.message, admitted.context
         ven_id = getattr(message, "ven_id", None)
         ven_id_var.set(ven_id)
         if message.message_type not in route.message_types:

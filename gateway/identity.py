@@ -1,18 +1,87 @@
-"""What the gateway knows about the sender of a request.
+"""What the gateway knows about the sender of a request: its address and its certificate's fingerprint.
 
-With plain HTTP, only the peer address. The TLS client certificate (and its OpenADR fingerprint) will be
-read here from the ASGI `tls` extension when the gateway terminates HTTPS.
+With HTTPS the client certificate comes from the ASGI `tls` extension (see gateway/tls.py). Behind a
+Kubernetes ingress that terminates TLS, the certificate can come from a header the ingress sets (URL-encoded
+PEM, as ingress-nginx's `ssl-client-cert`), but only from a configured trusted proxy: the same header from
+any other peer is refused, never silently ignored. With plain HTTP there is no fingerprint (development).
 """
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+import ipaddress
+from collections.abc import MutableMapping, Sequence
+from functools import lru_cache
 from typing import Any
+from urllib.parse import unquote
 
 from shared.contract.ven_traffic import RequestContext
+from shared.fingerprints import fingerprint_of_pem
+
+
+class IdentityRefused(Exception):
+    """The request claims a certificate in a way this gateway does not accept."""
+
+
+@lru_cache(maxsize=65536)
+def _fingerprint(pem: str) -> str:
+    return fingerprint_of_pem(pem)
+
+
+def client_certificate(scope: MutableMapping[str, Any]) -> str | None:
+    """The PEM client certificate of a request served over TLS by this gateway."""
+    tls = (scope.get("extensions") or {}).get("tls")
+    if not tls:
+        return None
+    chain = tls.get("client_cert_chain") or []
+    return str(chain[0]) if chain else None
+
+
+def _remote_addr(scope: MutableMapping[str, Any]) -> str | None:
+    client = scope.get("client")
+    return f"{client[0]}:{client[1]}" if client else None
 
 
 def request_context(scope: MutableMapping[str, Any]) -> RequestContext:
-    client = scope.get("client")
-    remote_addr = f"{client[0]}:{client[1]}" if client else None
-    return RequestContext(remote_addr=remote_addr, fingerprint=None, signed=False)
+    """The context of a request, trusting only the TLS connection itself (no proxy headers)."""
+    certificate = client_certificate(scope)
+    return RequestContext(
+        remote_addr=_remote_addr(scope), fingerprint=_fingerprint(certificate) if certificate else None, signed=False
+    )
+
+
+class ClientIdentity:
+    """Finds the sender's certificate: the TLS connection's, or a trusted proxy's header."""
+
+    def __init__(self, trusted_proxies: Sequence[str] = (), certificate_header: str = "ssl-client-cert") -> None:
+        self._trusted = [ipaddress.ip_network(p.strip(), strict=False) for p in trusted_proxies if p.strip()]
+        self._header = certificate_header.lower().encode()
+
+    def certificate(self, scope: MutableMapping[str, Any]) -> str | None:
+        own = client_certificate(scope)
+        forwarded = next((value for name, value in scope.get("headers", ()) if name == self._header), None)
+        if forwarded is None:
+            return own
+        if own is not None or not self._from_trusted_proxy(scope):
+            raise IdentityRefused(f"the {self._header.decode()} header is only accepted from a trusted proxy")
+        pem = unquote(forwarded.decode("latin-1")).strip()
+        if "BEGIN CERTIFICATE" not in pem:
+            raise IdentityRefused(f"the {self._header.decode()} header does not hold a PEM certificate")
+        return pem
+
+    def __call__(self, scope: MutableMapping[str, Any]) -> RequestContext:
+        certificate = self.certificate(scope)
+        try:
+            fingerprint = _fingerprint(certificate) if certificate else None
+        except ValueError:
+            raise IdentityRefused("the client certificate cannot be read") from None
+        return RequestContext(remote_addr=_remote_addr(scope), fingerprint=fingerprint, signed=False)
+
+    def _from_trusted_proxy(self, scope: MutableMapping[str, Any]) -> bool:
+        client = scope.get("client")
+        if not client or not self._trusted:
+            return False
+        try:
+            address = ipaddress.ip_address(client[0])
+        except ValueError:
+            return False
+        return any(address in network for network in self._trusted)

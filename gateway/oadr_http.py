@@ -18,8 +18,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.answers import XML_CONTENT_TYPE, HttpAnswer, oadr_error
 from gateway.exchange import OadrExchange
-from gateway.identity import request_context
+from gateway.identity import IdentityRefused, request_context
 from gateway.routing import OADR_PATH_PREFIX, SERVICES
+from shared.contract.ven_traffic import RequestContext
 from shared.oadr.common import ResponseCode
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+Identify = Callable[[Scope], RequestContext]
 
 _CONTENT_TYPE_HEADER = (b"content-type", XML_CONTENT_TYPE.encode())
 
@@ -70,8 +72,11 @@ async def send_answer(send: Send, answer: HttpAnswer) -> None:
 class OadrEndpoints:
     """ASGI app: POSTs to the five OpenADR endpoints here, everything else to `fallback`."""
 
-    def __init__(self, exchange: OadrExchange, max_body_bytes: int, fallback: FastAPI) -> None:
+    def __init__(
+        self, exchange: OadrExchange, max_body_bytes: int, fallback: FastAPI, identify: Identify = request_context
+    ) -> None:
         self._exchange = exchange
+        self._identify = identify
         self._max_body_bytes = max_body_bytes
         self._fallback = fallback
         self._services = {f"{OADR_PATH_PREFIX}/{service}": service for service in SERVICES}
@@ -92,7 +97,16 @@ class OadrEndpoints:
         except ClientDisconnected:
             return
         else:
-            answer = await self._exchange.handle(service, body, request_context(scope))
+            try:
+                context = self._identify(scope)
+            except IdentityRefused as exc:
+                log.warning(
+                    "client certificate refused",
+                    extra={"action": "security_refused", "reason": "certificate_header", "detail": str(exc)},
+                )
+                answer = oadr_error(403, ResponseCode.NOT_REGISTERED_OR_AUTHORIZED, str(exc))
+            else:
+                answer = await self._exchange.handle(service, body, context)
         await send_answer(send, answer)
         quiet = service == "OadrPoll" and answer.status == 200
         level = logging.DEBUG if quiet else logging.INFO
@@ -121,5 +135,5 @@ def _fallback_app() -> FastAPI:
     return app
 
 
-def create_oadr_app(exchange: OadrExchange, max_body_bytes: int) -> OadrEndpoints:
-    return OadrEndpoints(exchange, max_body_bytes, _fallback_app())
+def create_oadr_app(exchange: OadrExchange, max_body_bytes: int, identify: Identify = request_context) -> OadrEndpoints:
+    return OadrEndpoints(exchange, max_body_bytes, _fallback_app(), identify)

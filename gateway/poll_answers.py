@@ -9,6 +9,7 @@ bound on staleness should a notice ever be lost.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -28,6 +29,8 @@ class PollAnswerCache:
         self._epoch = 0
         self.hits = 0
         self.misses = 0
+        # Other per-VEN caches that a VenChanged notice must clear too (the venID -> fingerprint bindings).
+        self.also_invalidate: list[Callable[[str], None]] = []
 
     def lookup(self, ven_id: str) -> CachedAnswer | None:
         entry = self._entries.get(ven_id)
@@ -57,6 +60,8 @@ class PollAnswerCache:
         self._epoch += 1
         self._invalidated_at[ven_id] = self._epoch
         self._entries.pop(ven_id, None)
+        for invalidate in self.also_invalidate:
+            invalidate(ven_id)
 
     def forget_invalidations_before(self, ticket: int) -> None:
         """Drop invalidation marks no in-flight request can still need (called periodically)."""

@@ -6,16 +6,21 @@ import asyncio
 import contextlib
 import logging
 import signal
+import ssl
 from collections.abc import Iterator
+from typing import Any
 
 import uvicorn
 
 from gateway.admin_api import create_admin_app
 from gateway.exchange import ExchangeSettings, OadrExchange
+from gateway.health import GatewayOperations
 from gateway.oadr_http import create_oadr_app
 from gateway.poll_answers import PollAnswerCache
 from gateway.routing import OADR_PATH_PREFIX
+from gateway.security_setup import open_security
 from gateway.sightings import SightingBatcher
+from gateway.tls import TlsHttpToolsProtocol
 from gateway.ven_changes import VenChangesListener
 from shared import topics
 from shared.bus.producer import BusProducer
@@ -39,7 +44,12 @@ class _SharedLoopServer(uvicorn.Server):
         yield
 
 
-def _http_server(app: object, host: str, port: int, keepalive_seconds: float) -> _SharedLoopServer:
+def _http_server(
+    app: object, host: str, port: int, keepalive_seconds: float, ssl_context: ssl.SSLContext | None = None
+) -> _SharedLoopServer:
+    tls: dict[str, Any] = {}
+    if ssl_context is not None:
+        tls = {"ssl_context_factory": lambda _config, _default: ssl_context, "http": TlsHttpToolsProtocol}
     config = uvicorn.Config(
         app,  # type: ignore[arg-type]
         host=host,
@@ -51,6 +61,7 @@ def _http_server(app: object, host: str, port: int, keepalive_seconds: float) ->
         timeout_keep_alive=int(keepalive_seconds),
         backlog=4096,
         lifespan="off",
+        **tls,
     )
     return _SharedLoopServer(config)
 
@@ -97,18 +108,24 @@ async def serve(settings: VtnSettings) -> None:
         janitor = asyncio.create_task(_forget_old_invalidations(cache), name="invalidation-janitor")
         stack.callback(janitor.cancel)
 
+        operations = GatewayOperations(producer, requester, changes, cache)
+        security = await open_security(settings, schema, stack)
+        if security.fingerprints is not None:
+            cache.also_invalidate.append(security.fingerprints.invalidate)
         exchange = OadrExchange(
-            requester, schema, cache, sightings, ExchangeSettings(reply_timeout_seconds=settings.reply_timeout_seconds)
+            requester, schema, cache, sightings, ExchangeSettings(reply_timeout_seconds=settings.reply_timeout_seconds),
+            security.security,
         )
         servers = [
             _http_server(
-                create_oadr_app(exchange, settings.max_body_bytes),
+                operations.oadr_app(create_oadr_app(exchange, settings.max_body_bytes, security.identify)),
                 settings.http_host,
                 settings.http_port,
                 settings.http_keepalive_seconds,
+                security.ssl_context,
             ),
             _http_server(
-                create_admin_app(requester, settings.admin_token, settings.reply_timeout_seconds),
+                operations.admin_app(create_admin_app(requester, settings.admin_token, settings.reply_timeout_seconds)),
                 settings.admin_host,
                 settings.admin_port,
                 settings.http_keepalive_seconds,
@@ -116,11 +133,13 @@ async def serve(settings: VtnSettings) -> None:
         ]
         freeze_startup_heap()
         serving = [asyncio.create_task(server.serve(), name="http") for server in servers]
+        operations.start()
+        stack.push_async_callback(operations.stop)
         log.info(
             "gateway started",
             extra={
                 "action": "gateway_started",
-                "vtn_url": f"http://{settings.http_host}:{settings.http_port}{OADR_PATH_PREFIX}",
+                "vtn_url": f"{security.scheme}://{settings.http_host}:{settings.http_port}{OADR_PATH_PREFIX}",
                 "admin_url": f"http://{settings.admin_host}:{settings.admin_port}/docs",
                 "reply_partition": reply_address.partition,
             },
@@ -128,6 +147,7 @@ async def serve(settings: VtnSettings) -> None:
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait([stopper, *serving], return_when=asyncio.FIRST_COMPLETED)
         # Stop taking requests and finish in-flight ones; then the exit stack closes the bus in reverse order.
+        operations.readiness.mark_stopping()
         for server in servers:
             server.should_exit = True
         await asyncio.gather(*serving, return_exceptions=True)

@@ -34,6 +34,11 @@ class VenChangesListener:
             await self._consumer.position(tp)
         self._task = asyncio.create_task(self._listen(), name="ven-changes")
 
+    def check_running(self) -> None:
+        """Readiness: raise unless the listener runs (else cached poll answers could go stale)."""
+        if self._task is None or self._task.done():
+            raise RuntimeError("the VEN-changes listener is not running")
+
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()

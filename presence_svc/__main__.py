@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from presence_svc.handlers import PresenceHandlers
+from presence_svc.online_gauge import REFRESH_SECONDS, OnlineGauge
 from presence_svc.tracker import PresenceTracker
 from shared import topics
 from shared.plugins import load_optional
@@ -17,6 +18,7 @@ async def setup(runtime: ServiceRuntime) -> None:
     tracker = PresenceTracker(runtime.pool, runtime.relay, silence)
     runtime.consume([topics.PRESENCE_OBSERVATIONS], tracker.on_observations)
     runtime.every(settings.presence_sweep_seconds, tracker.sweep, "offline_sweep")
+    runtime.every(REFRESH_SECONDS, OnlineGauge(runtime.pool).refresh, "vens_online_gauge")
     handlers = PresenceHandlers(load_optional(settings.on_ven_online), load_optional(settings.on_ven_offline))
     if handlers.configured:
         runtime.consume([topics.PRESENCE_EVENTS], handlers, ".handlers")

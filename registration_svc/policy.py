@@ -50,6 +50,11 @@ class AcceptAll:
     async def decide(
         self, conn: Conn, request: CreatePartyRegistration, fingerprint: str | None
     ) -> Decision:
+        holder = await store.by_fingerprint(conn, fingerprint) if fingerprint is not None else None
+        if holder is not None:  # the certificate already identifies a VEN: it keeps its venID
+            if request.ven_id is not None and request.ven_id != holder.ven_id:
+                return Refused(ResponseCode.INVALID_ID, "this certificate is registered with another venID")
+            return Accepted(holder.ven_id, new_id())
         named = await store.by_ven_name(conn, request.ven_name) if request.ven_name else None
         if request.ven_id is not None:
             if named is not None and named.ven_id != request.ven_id:

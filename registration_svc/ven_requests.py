@@ -13,7 +13,7 @@ import asyncpg
 from shared.db.connection import Conn
 
 from registration_svc import replies, store
-from registration_svc.policy import Accepted, RegistrationPolicy
+from registration_svc.policy import Accepted, Refused, RegistrationPolicy
 from registration_svc.records import VenStatus
 from shared import topics
 from shared.contract.backend_events import RegistrationChange, RegistrationEvent
@@ -54,6 +54,20 @@ async def publish_registration_event(
     await pending.notify_ven_changed(conn, ven_id, f"registration {change.value}")
 
 
+async def certificate_conflict(conn: Conn, ven_id: str, fingerprint: str | None) -> str | None:
+    """Why the certificate `fingerprint` may not act as `ven_id`: the venID is bound to another certificate,
+    or the certificate to another venID. None when it may (always, without TLS)."""
+    if fingerprint is None:
+        return None
+    record = await store.by_ven_id(conn, ven_id)
+    if record is not None and record.fingerprint is not None and record.fingerprint != fingerprint:
+        return "venID belongs to another certificate"
+    holder = await store.by_fingerprint(conn, fingerprint)
+    if holder is not None and holder.ven_id != ven_id:
+        return "this certificate is registered with another venID"
+    return None
+
+
 class RegisterPartyHandler:
     def __init__(self, config: RegistrationConfig) -> None:
         self._config = config
@@ -68,7 +82,7 @@ class RegisterPartyHandler:
         if isinstance(message, CreatePartyRegistration):
             return VenReply(message=await self._create(conn, message, request.context))
         if isinstance(message, CancelPartyRegistration):
-            return VenReply(message=await self._cancel(conn, message))
+            return VenReply(message=await self._cancel(conn, message, request.context))
         if isinstance(message, CanceledPartyRegistration):
             return VenReply(message=await self._canceled(conn, message))
         if isinstance(message, Response):
@@ -96,6 +110,8 @@ class RegisterPartyHandler:
         if message.registration_id is not None:
             return await self._reregister(conn, message, context)
         decision = await config.policy.decide(conn, message, context.fingerprint)
+        if isinstance(decision, Accepted) and (conflict := await certificate_conflict(conn, decision.ven_id, context.fingerprint)):
+            decision = Refused(ResponseCode.NOT_REGISTERED_OR_AUTHORIZED, conflict)
         if not isinstance(decision, Accepted):
             log.info("registration refused", extra={"action": "registration_refused", "reason": decision.reason})
             return replies.created_party_registration(
@@ -120,6 +136,11 @@ class RegisterPartyHandler:
                 replies.error(ResponseCode.INVALID_ID, "unknown registrationID or venID", message.request_id),
                 config.vtn_id, config.poll_interval,
             )
+        if conflict := await certificate_conflict(conn, record.ven_id, context.fingerprint):
+            return replies.created_party_registration(
+                replies.error(ResponseCode.NOT_REGISTERED_OR_AUTHORIZED, conflict, message.request_id),
+                config.vtn_id, config.poll_interval,
+            )
         await store.save_registration(conn, record.ven_id, message.registration_id, message, context.fingerprint)
         await publish_registration_event(conn, RegistrationChange.REREGISTERED, record.ven_id, message.ven_name, message.registration_id)
         return replies.created_party_registration(
@@ -127,8 +148,14 @@ class RegisterPartyHandler:
             ven_id=record.ven_id, registration_id=message.registration_id,
         )
 
-    async def _cancel(self, conn: Conn, message: CancelPartyRegistration) -> CanceledPartyRegistration:
+    async def _cancel(self, conn: Conn, message: CancelPartyRegistration, context: RequestContext) -> CanceledPartyRegistration:
         record = await store.by_registration_id(conn, message.registration_id)
+        if record is not None and (conflict := await certificate_conflict(conn, record.ven_id, context.fingerprint)):
+            return CanceledPartyRegistration(
+                response=replies.error(ResponseCode.NOT_REGISTERED_OR_AUTHORIZED, conflict, message.request_id),
+                registration_id=message.registration_id,
+                ven_id=message.ven_id,
+            )
         if record is None or not record.is_registered or (message.ven_id is not None and message.ven_id != record.ven_id):
             return CanceledPartyRegistration(
                 response=replies.error(ResponseCode.INVALID_ID, "unknown registrationID or venID", message.request_id),

@@ -1,6 +1,8 @@
-"""report_svc: the report ceremony both ways and telemetry (EiReport).
+"""report_svc: the report ceremony (EiReport) and telemetry.
 
-The report store, request policies and the VTN's own reports arrive with the reports issue; until then
-the VTN applies the "request nothing" policy: it acknowledges a VEN's oadrRegisterReport without
-requesting any report, and refuses report data or acknowledgements that refer to requests it never made.
+A VEN's oadrRegisterReport is stored and answered with the report requests the operator's policy chooses
+(none, every telemetry report, or an OpenLEADR-style `on_register_report` handler); its oadrUpdateReports
+are checked against those requests, stored once in PostgreSQL, published one record per interval on
+`oadr.report.data.v1` and handed to OpenLEADR-style handlers. Operators and backends list what a VEN
+offers, request and cancel reports and query the stored data through `oadr.report.commands.v1`.
 """

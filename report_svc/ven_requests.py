@@ -1,13 +1,25 @@
-"""Answers to the EiReport messages a VEN sends."""
+"""Answers to the EiReport messages a VEN sends.
+
+VEN -> VTN reports: oadrRegisterReport stores the VEN's METADATA and answers with the requests the
+operator's policy chooses; oadrCreatedReport and oadrCanceledReport move those requests along; every
+oadrUpdateReport is checked against them, stored once, published interval by interval for backends and
+handed to the operator's handlers. The VTN offers no reports of its own yet, so a VEN's requests for them
+get the OpenADR error for an unknown report.
+"""
 
 from __future__ import annotations
 
-import asyncpg
+from dataclasses import dataclass
 
-from shared.db.connection import Conn
-
-from shared.contract.envelope import Envelope
+from report_svc import store
+from report_svc.openleadr_compat import callable_reference
+from report_svc.policy import ReportPolicy, planned_requests
+from report_svc.report_data import ReportDataRefused, RequestStatus, records_of, without_repeats
+from report_svc.report_requests import registered_report, updated_report
+from report_svc.update_handlers import UpdateHandlers
+from shared.contract.envelope import Envelope, utcnow
 from shared.contract.ven_traffic import VenReply, VenRequest
+from shared.db.connection import Conn
 from shared.db.vens import is_registered
 from shared.oadr import answers
 from shared.oadr.common import ResponseCode
@@ -26,28 +38,77 @@ from shared.oadr.report import (
 NO_SUCH_REQUEST = "no such reportRequestID on this VTN"
 
 
-async def handle_report_request(conn: Conn, envelope: Envelope) -> VenReply | None:
-    request = envelope.payload
-    if not isinstance(request, VenRequest):
-        return None
-    message = request.message
-    ven_id = getattr(message, "ven_id", None)
-    if ven_id is None or not await is_registered(conn, ven_id):
-        return VenReply(message=answers.response(ResponseCode.INVALID_ID, "unknown or unregistered venID", ven_id))
-    return VenReply(message=answer(message, ven_id))
+@dataclass(frozen=True)
+class ReportConfig:
+    policy: ReportPolicy
+    handlers: UpdateHandlers
 
 
-def answer(message: object, ven_id: str) -> VtnMessage:
-    if isinstance(message, RegisterReport):
-        return RegisteredReport(response=answers.ok(message.request_id), ven_id=ven_id, report_requests=())
-    if isinstance(message, UpdateReport):
-        return UpdatedReport(response=answers.error(ResponseCode.INVALID_ID, NO_SUCH_REQUEST, message.request_id), ven_id=ven_id)
+class ReportRequestHandler:
+    def __init__(self, config: ReportConfig) -> None:
+        self._config = config
+
+    async def __call__(self, conn: Conn, envelope: Envelope) -> VenReply | None:
+        request = envelope.payload
+        if not isinstance(request, VenRequest):
+            return None
+        message = request.message
+        ven_id = getattr(message, "ven_id", None)
+        if ven_id is None or not await is_registered(conn, ven_id):
+            return VenReply(message=answers.response(ResponseCode.INVALID_ID, "unknown or unregistered venID", ven_id))
+        return VenReply(message=await self._answer(conn, message, ven_id))
+
+    async def _answer(self, conn: Conn, message: object, ven_id: str) -> VtnMessage:
+        if isinstance(message, RegisterReport):
+            return await self._register(conn, message, ven_id)
+        if isinstance(message, UpdateReport):
+            return await self._update(conn, message, ven_id)
+        if isinstance(message, CreatedReport):
+            # A VEN that could not create the reports says so in its response; the requests stay "requested".
+            if message.response.ok:
+                await store.set_status(
+                    conn, ven_id, message.pending_report_request_ids, RequestStatus.CREATED, [RequestStatus.REQUESTED]
+                )
+            return answers.response(ResponseCode.OK, "OK", ven_id, message.response.request_id)
+        if isinstance(message, CanceledReport):
+            if not await store.confirm_cancel(conn, ven_id, message.response.request_id or ""):
+                return answers.response(ResponseCode.INVALID_ID, "no oadrCancelReport with this requestID", ven_id)
+            return answers.response(ResponseCode.OK, "OK", ven_id, message.response.request_id)
+        return vtn_reports_answer(message, ven_id)
+
+    async def _register(self, conn: Conn, message: RegisterReport, ven_id: str) -> RegisteredReport:
+        await store.close_open_requests(conn, ven_id)
+        await store.replace_offers(conn, ven_id, message.reports)
+        planned = await planned_requests(self._config.policy, ven_id, message.reports)
+        for plan in planned:
+            callbacks = plan.callbacks
+            references = {r_id: ref for r_id, cb in callbacks.items() if (ref := callable_reference(cb)) is not None}
+            await store.insert_request(conn, ven_id, plan.request, plan.report_name, references)
+            for r_id, callback in callbacks.items():
+                self._config.handlers.remember(plan.request.report_request_id, r_id, callback)
+        return registered_report(message.request_id, ven_id, [plan.request for plan in planned])
+
+    async def _update(self, conn: Conn, message: UpdateReport, ven_id: str) -> UpdatedReport:
+        requested = await store.requested(conn, [r.report_request_id for r in message.reports])
+        try:
+            records = without_repeats(records_of(ven_id, message.reports, requested, utcnow()))
+        except ReportDataRefused as refused:
+            return UpdatedReport(
+                response=answers.error(refused.response_code, refused.description, message.request_id), ven_id=ven_id
+            )
+        new = await store.insert_data(conn, records)  # published by the report-data relay once committed
+        await self._config.handlers.deliver(conn, new)
+        return updated_report(message.request_id, ven_id)
+
+
+def vtn_reports_answer(message: object, ven_id: str) -> VtnMessage:
+    """Messages about reports the VTN itself would offer: it offers none yet."""
     if isinstance(message, CreateReport):
         return CreatedReport(
-            response=answers.error(ResponseCode.INVALID_ID, "this VTN offers no reports yet", message.request_id), ven_id=ven_id
+            response=answers.error(ResponseCode.INVALID_ID, "this VTN offers no reports", message.request_id), ven_id=ven_id
         )
     if isinstance(message, CancelReport):
         return CanceledReport(response=answers.error(ResponseCode.INVALID_ID, NO_SUCH_REQUEST, message.request_id), ven_id=ven_id)
-    if isinstance(message, (CreatedReport, RegisteredReport, UpdatedReport, CanceledReport)):
+    if isinstance(message, (RegisteredReport, UpdatedReport)):
         return answers.response(ResponseCode.INVALID_ID, "no outstanding report exchange with this VEN", ven_id)
     return answers.response(ResponseCode.BAD_REQUEST, "not an EiReport message", ven_id)

@@ -1,7 +1,9 @@
 """What every service process shares: open resources in order, run tasks until SIGTERM, close in reverse.
 
 A service's main builds settings, then calls `run_service` with a function that registers its
-consumers and background tasks on the `ServiceRuntime`.
+consumers and background tasks on the `ServiceRuntime`. The health server (`/healthz`, `/readyz`,
+`/metrics` on VTN_HEALTH_PORT) starts first, so liveness answers while the pool and the broker are
+awaited; readiness turns true once every consumer runs and false again as soon as SIGTERM arrives.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from shared.bus.service_consumer import Handler, ServiceConsumer
 from shared.db.outbox import OutboxRelay
 from shared.db.pool import open_pool
 from shared.gc_tuning import freeze_startup_heap
+from shared.health import HealthServer, Readiness, database_check, health_port_for
 from shared.logs import configure_logging
+from shared.metrics import EventLoopLagMonitor
 from shared.settings import VtnSettings
 
 log = logging.getLogger(__name__)
@@ -31,8 +35,16 @@ HOUSEKEEPING_SECONDS = 600.0
 
 
 class ServiceRuntime:
-    def __init__(self, settings: VtnSettings, service_name: str, pool: asyncpg.Pool, producer: BusProducer) -> None:
+    def __init__(
+        self,
+        settings: VtnSettings,
+        service_name: str,
+        pool: asyncpg.Pool,
+        producer: BusProducer,
+        readiness: Readiness | None = None,
+    ) -> None:
         self.settings = settings
+        self.readiness = readiness or Readiness()
         self.service_name = service_name
         self.pool = pool
         self.producer = producer
@@ -51,6 +63,7 @@ class ServiceRuntime:
             client_id=f"{self.service_name}-{self.settings.instance_id}",
         )
         self.consumers.append(consumer)
+        self.readiness.add_check(f"kafka:{consumer.group_id}", consumer.check_connected)
         return consumer
 
     def every(self, seconds: float, job: Callable[[], Awaitable[None]], name: str) -> None:
@@ -76,9 +89,11 @@ class ServiceRuntime:
         tasks = [asyncio.create_task(self.relay.run(), name="outbox-relay")]
         tasks += [asyncio.create_task(c.run(), name="consumer") for c in self.consumers]
         tasks += [asyncio.create_task(job(), name="periodic") for job in self._background]
+        self.readiness.mark_started()
         log.info("service started", extra={"action": "service_started", "service": self.service_name})
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        self.readiness.mark_stopping()
         for task in done:
             if task is not stopper and task.exception() is not None:
                 log.error("task died", extra={"action": "task_died", "error": repr(task.exception())})
@@ -106,12 +121,19 @@ async def _serve(settings: VtnSettings, service_name: str, setup: Setup) -> None
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     async with contextlib.AsyncExitStack() as stack:
+        readiness = Readiness()
+        health = HealthServer(readiness, settings.health_host, health_port_for(service_name, settings.health_port))
+        await health.start()
+        stack.push_async_callback(health.stop)
+        loop_lag = asyncio.create_task(EventLoopLagMonitor().run(), name="event-loop-lag")
+        stack.callback(loop_lag.cancel)
         pool = await open_pool(settings.database_url, settings.database_pool_min, settings.database_pool_max)
         stack.push_async_callback(pool.close)
+        readiness.add_check("postgres", database_check(pool))
         producer = BusProducer(settings.kafka_bootstrap, client_id=f"{service_name}-{settings.instance_id}")
         await producer.start()
         stack.push_async_callback(producer.stop)
-        runtime = ServiceRuntime(settings, service_name, pool, producer)
+        runtime = ServiceRuntime(settings, service_name, pool, producer, readiness)
         await setup(runtime)
         freeze_startup_heap()
         await runtime.run_until_stopped(stop)

@@ -28,6 +28,17 @@ class RegistrationPolicyName(str, Enum):
     HANDLER = "handler"
 
 
+class ReportPolicyName(str, Enum):
+    NOTHING = "nothing"
+    TELEMETRY = "telemetry"
+    HANDLER = "handler"
+
+
+class NonceStoreName(str, Enum):
+    POSTGRES = "postgres"
+    MEMORY = "memory"
+
+
 def _default_instance_id() -> str:
     return f"{socket.gethostname()}-{secrets.token_hex(3)}"
 
@@ -53,6 +64,30 @@ class VtnSettings(BaseSettings):
     poll_cache_ttl_seconds: float = 60.0
     xsd_path: Path | None = None
 
+    # Operations: services serve /healthz, /readyz and /metrics here (the gateway on its admin port)
+    health_host: str = "127.0.0.1"
+    health_port: int | None = None
+
+    # Security profile (issue #5): HTTPS with client certificates, XML signatures, replay protection
+    http_cert: Path | None = None
+    http_key: Path | None = None
+    http_key_passphrase: str | None = None
+    http_ecc_cert: Path | None = None
+    http_ecc_key: Path | None = None
+    http_ca_file: Path | None = None
+    trusted_proxies: str = ""
+    client_cert_header: str = "ssl-client-cert"
+    cert: Path | None = None
+    key: Path | None = None
+    passphrase: str | None = None
+    show_fingerprint: bool = True
+    verify_message_signatures: bool = True
+    require_message_signatures: bool = False
+    replay_max_age_seconds: float = Field(default=30.0, gt=0)
+    replay_nonce_store: NonceStoreName = NonceStoreName.POSTGRES
+    fingerprint_lookup: str | None = None
+    ven_lookup: str | None = None
+
     # Kafka
     kafka_bootstrap: str = "127.0.0.1:9092"
     topic_partitions: int = 4
@@ -69,12 +104,20 @@ class VtnSettings(BaseSettings):
     offline_after_missed_polls: int = 3
     presence_sweep_seconds: float = 1.0
     registration_policy: RegistrationPolicyName = RegistrationPolicyName.ACCEPT_ALL
+    report_policy: ReportPolicyName = ReportPolicyName.NOTHING
+    report_granularity_seconds: float = Field(default=60.0, ge=0)
+    report_back_duration_seconds: float = Field(default=60.0, ge=0)
+    event_refresh_seconds: float = Field(default=1.0, gt=0)
+    event_retention_seconds: float = Field(default=86400.0, ge=0)
 
     # OpenLEADR-compatible handlers, each "package.module:function"
     on_create_party_registration: str | None = None
     on_cancel_party_registration: str | None = None
     on_ven_online: str | None = None
     on_ven_offline: str | None = None
+    on_register_report: str | None = None
+    on_update_report: str | None = None
+    on_created_event: str | None = None
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> VtnSettings:
@@ -82,4 +125,19 @@ class VtnSettings(BaseSettings):
             raise ValueError("VTN_ADMIN_TOKEN must be set to a secret outside development")
         if self.registration_policy is RegistrationPolicyName.HANDLER and not self.on_create_party_registration:
             raise ValueError("VTN_REGISTRATION_POLICY=handler needs VTN_ON_CREATE_PARTY_REGISTRATION=module:function")
+        if self.report_policy is ReportPolicyName.HANDLER and not self.on_register_report:
+            raise ValueError("VTN_REPORT_POLICY=handler needs VTN_ON_REGISTER_REPORT=module:function")
+        server_pairs = ((self.http_cert, self.http_key), (self.http_ecc_cert, self.http_ecc_key))
+        if any((cert is None) != (key is None) for cert, key in server_pairs):
+            raise ValueError("each server certificate needs its key (VTN_HTTP_CERT + VTN_HTTP_KEY, VTN_HTTP_ECC_CERT + ...)")
+        if self.serves_https and self.http_ca_file is None:
+            raise ValueError("HTTPS requires client certificates: set VTN_HTTP_CA_FILE to the CA of VEN certificates")
+        if (self.cert is None) != (self.key is None):
+            raise ValueError("signing outgoing messages needs both VTN_CERT and VTN_KEY")
+        if self.require_message_signatures and not self.verify_message_signatures:
+            raise ValueError("VTN_REQUIRE_MESSAGE_SIGNATURES needs VTN_VERIFY_MESSAGE_SIGNATURES")
         return self
+
+    @property
+    def serves_https(self) -> bool:
+        return self.http_cert is not None or self.http_ecc_cert is not None

@@ -24,9 +24,14 @@ PRESENCE_OBSERVATIONS = "oadr.presence.observations.v1"
 # For backends (the public contract)
 REGISTRATION_EVENTS = "oadr.registration.events.v1"
 PRESENCE_EVENTS = "oadr.presence.events.v1"
+REPORT_DATA = "oadr.report.data.v1"
+EVENT_RESPONSES = "oadr.event.responses.v1"
+OPT_EVENTS = "oadr.opt.events.v1"
 
 # From backends and the admin API: operator commands
 REGISTRATION_COMMANDS = "oadr.registration.commands.v1"
+REPORT_COMMANDS = "oadr.report.commands.v1"
+EVENT_COMMANDS = "oadr.event.commands.v1"
 
 # Records a consumer could not handle after retries, with the reason in a header
 DEAD_LETTERS = "oadr.deadletter.v1"
@@ -44,4 +49,9 @@ ALL_TOPICS = (
     PRESENCE_EVENTS,
     REGISTRATION_COMMANDS,
     DEAD_LETTERS,
+    REPORT_DATA,
+    REPORT_COMMANDS,
+    EVENT_COMMANDS,
+    EVENT_RESPONSES,
+    OPT_EVENTS,
 )

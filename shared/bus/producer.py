@@ -9,6 +9,7 @@ from aiokafka.errors import KafkaConnectionError, KafkaError
 
 from shared.bus.errors import BusUnavailable
 from shared.contract.envelope import Envelope
+from shared.metrics import KAFKA_PRODUCED
 
 
 class BusProducer:
@@ -49,14 +50,22 @@ class BusProducer:
                 headers=envelope.kafka_headers(),
             )
         except KafkaError as exc:
+            KAFKA_PRODUCED.labels(topic, "failed").inc()
             raise BusUnavailable(f"could not publish to {topic}: {exc}") from exc
+        KAFKA_PRODUCED.labels(topic, "ok").inc()
 
     async def publish_raw(self, topic: str, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]) -> None:
         """Send an already serialized record (the outbox relay stores records this way)."""
         try:
             await self._producer.send_and_wait(topic, value=value, key=key, headers=headers)
         except KafkaError as exc:
+            KAFKA_PRODUCED.labels(topic, "failed").inc()
             raise BusUnavailable(f"could not publish to {topic}: {exc}") from exc
+        KAFKA_PRODUCED.labels(topic, "ok").inc()
+
+    async def check_connected(self) -> None:
+        """Readiness: raise unless the broker answers a metadata request."""
+        await self._producer.client.fetch_all_metadata()
 
     async def partitions_of(self, topic: str) -> set[int]:
         partitions: set[int] = await self._producer.partitions_for(topic)

@@ -42,6 +42,11 @@ class RequestReplyClient:
     def reply_address(self) -> ReplyAddress:
         return self._reply_address
 
+    def check_running(self) -> None:
+        """Readiness: raise unless the reply reader runs."""
+        if self._reader is None or self._reader.done():
+            raise RuntimeError("the reply reader is not running")
+
     async def start(self) -> None:
         await self._consumer.start()
         partition = TopicPartition(self._reply_address.topic, self._reply_address.partition)

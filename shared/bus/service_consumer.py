@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
 from shared import topics
@@ -24,6 +25,7 @@ from shared.bus.producer import BusProducer
 from shared.contract.envelope import Envelope
 from shared.contract.ven_traffic import ContractModel
 from shared.logs import correlation_id_var, ven_id_var
+from shared.metrics import HANDLER_ERRORS, HANDLER_LATENCY, KAFKA_CONSUMED, KAFKA_CONSUMER_LAG
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,20 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     TimeoutError,
 )
 MAX_ATTEMPTS_FOR_OTHER_ERRORS = 3
+LAG_REFRESH_SECONDS = 1.0
+
+
+class GroupMembership(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Tracks whether the consumer is a member of its group (an assignment, even an empty one, was made)."""
+
+    def __init__(self) -> None:
+        self.joined = False
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        self.joined = False
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self.joined = True
 
 
 class ServiceConsumer:
@@ -55,7 +71,6 @@ class ServiceConsumer:
         max_concurrency: int = 16,
     ) -> None:
         self._consumer = AIOKafkaConsumer(
-            *topic_names,
             bootstrap_servers=bootstrap_servers,
             group_id=group_id,
             client_id=client_id,
@@ -65,12 +80,26 @@ class ServiceConsumer:
             session_timeout_ms=6000,
             heartbeat_interval_ms=1500,
         )
+        self._membership = GroupMembership()
+        self._consumer.subscribe(list(topic_names), listener=self._membership)
         self._handler = handler
         self._producer = producer
         self._group_id = group_id
+        self._next_offsets: dict[TopicPartition, int] = {}
+        self._lag_refreshed_at = 0.0
+        self._errors = {
+            kind: HANDLER_ERRORS.labels(group_id, kind)
+            for kind in ("transient", "failed", "dead_lettered", "undecodable")
+        }
+        self._latency = HANDLER_LATENCY.labels(group_id)
+        self._task_started = False
         self._stopping = asyncio.Event()
         self._concurrency = asyncio.Semaphore(max_concurrency)
         self.handled = 0
+
+    @property
+    def group_id(self) -> str:
+        return self._group_id
 
     async def start(self) -> None:
         await self._consumer.start()
@@ -81,16 +110,44 @@ class ServiceConsumer:
     async def close(self) -> None:
         await self._consumer.stop()
 
+    async def check_connected(self) -> None:
+        """Readiness: raise unless the loop runs, the group was joined and the broker answers metadata."""
+        if not self._task_started or self._stopping.is_set():
+            raise RuntimeError(f"{self._group_id}: consumer loop not running")
+        if not self._membership.joined:
+            raise RuntimeError(f"{self._group_id}: not a member of the consumer group yet")
+        await self._consumer.topics()
+
     async def run(self) -> None:
         """Consume until stop() is called; the batch in hand is finished and committed first."""
-        while not self._stopping.is_set():
-            batches = await self._consumer.getmany(timeout_ms=500, max_records=200)
-            if not batches:
+        self._task_started = True
+        try:
+            while not self._stopping.is_set():
+                batches = await self._consumer.getmany(timeout_ms=500, max_records=200)
+                if batches:
+                    await asyncio.gather(*(self._handle_partition(records) for records in batches.values()))
+                    offsets = {tp: records[-1].offset + 1 for tp, records in batches.items() if records}
+                    await self._consumer.commit(offsets)
+                    self._next_offsets.update(offsets)
+                    for tp, records in batches.items():
+                        KAFKA_CONSUMED.labels(tp.topic, self._group_id).inc(len(records))
+                self._refresh_lag()
+        finally:
+            self._task_started = False
+
+    def _refresh_lag(self) -> None:
+        """Lag per assigned partition from the last fetch's high watermark (no broker round trip)."""
+        now = time.monotonic()
+        if now - self._lag_refreshed_at < LAG_REFRESH_SECONDS:
+            return
+        self._lag_refreshed_at = now
+        for tp in self._consumer.assignment():
+            highwater = self._consumer.highwater(tp)
+            next_offset = self._next_offsets.get(tp)
+            if highwater is None:
                 continue
-            await asyncio.gather(*(self._handle_partition(records) for records in batches.values()))
-            await self._consumer.commit(
-                {tp: records[-1].offset + 1 for tp, records in batches.items() if records}
-            )
+            lag = max(0, highwater - next_offset) if next_offset is not None else 0
+            KAFKA_CONSUMER_LAG.labels(tp.topic, str(tp.partition), self._group_id).set(lag)
 
     async def _handle_partition(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         in_order_per_key: dict[bytes | int, list[ConsumerRecord[bytes, bytes]]] = {}
@@ -109,10 +166,18 @@ class ServiceConsumer:
             envelope = Envelope.from_bytes(record.value or b"")
         except ValueError as exc:
             log.error("undecodable record", extra={"action": "record_undecodable", "topic": record.topic, "error": str(exc)})
+            self._errors["undecodable"].inc()
             await self._park(record, f"undecodable: {exc}")
             return
         correlation_id_var.set(envelope.correlation_id)
         ven_id_var.set(envelope.ven_id)
+        started = time.perf_counter()
+        try:
+            await self._handle_envelope(record, envelope)
+        finally:
+            self._latency.observe(time.perf_counter() - started)
+
+    async def _handle_envelope(self, record: ConsumerRecord[bytes, bytes], envelope: Envelope) -> None:
         attempt = 0
         while True:
             attempt += 1
@@ -125,6 +190,7 @@ class ServiceConsumer:
                 self.handled += 1
                 return
             except TRANSIENT_ERRORS as exc:
+                self._errors["transient"].inc()
                 delay = min(0.2 * 2 ** min(attempt, 5), 5.0)
                 log.warning(
                     "transient failure, retrying",
@@ -133,7 +199,9 @@ class ServiceConsumer:
                 await asyncio.sleep(delay)
             except Exception as exc:
                 log.exception("handler failed", extra={"action": "handler_failed", "type": envelope.type, "attempt": attempt})
+                self._errors["failed"].inc()
                 if attempt >= MAX_ATTEMPTS_FOR_OTHER_ERRORS:
+                    self._errors["dead_lettered"].inc()
                     await self._park(record, repr(exc))
                     return
 

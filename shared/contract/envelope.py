@@ -13,6 +13,19 @@ from typing import Annotated, TypeAlias, Union
 from pydantic import Field, TypeAdapter
 
 from shared.contract.backend_events import PollsObserved, PresenceEvent, RegistrationEvent
+from shared.contract.events import (
+    CancelEvent,
+    CreateEvent,
+    EventOutcome,
+    EventResponseFact,
+    GetEvent,
+    ListEvents,
+    ListOpts,
+    ModifyEvent,
+    OptFact,
+    PurgeEvent,
+    SetVenMemberships,
+)
 from shared.contract.operator import (
     CancelVenRegistration,
     GetVen,
@@ -21,6 +34,17 @@ from shared.contract.operator import (
     ProvisionVen,
     RequestVenReregistration,
     VenList,
+)
+from shared.contract.reports import (
+    AvailableReports,
+    CancelReportRequest,
+    ListAvailableReports,
+    ListReportRequests,
+    QueryReportData,
+    ReportData,
+    ReportDataPage,
+    ReportOutcome,
+    RequestReport,
 )
 from shared.contract.ven_traffic import ContractModel, VenChanged, VenReply, VenRequest
 
@@ -41,6 +65,26 @@ Payload: TypeAlias = Annotated[
         GetVen,
         OperatorOutcome,
         VenList,
+        ReportData,
+        ListAvailableReports,
+        AvailableReports,
+        RequestReport,
+        CancelReportRequest,
+        ListReportRequests,
+        ReportOutcome,
+        QueryReportData,
+        ReportDataPage,
+        CreateEvent,
+        ModifyEvent,
+        CancelEvent,
+        PurgeEvent,
+        SetVenMemberships,
+        GetEvent,
+        ListEvents,
+        ListOpts,
+        EventOutcome,
+        EventResponseFact,
+        OptFact,
     ],
     Field(discriminator="kind"),
 ]

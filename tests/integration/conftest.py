@@ -28,6 +28,9 @@ from tests.conftest import REPO_ROOT
 SERVICES = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway")
 HTTP_PORT = int(os.environ.get("VTN_TEST_HTTP_PORT", "18080"))
 ADMIN_PORT = int(os.environ.get("VTN_TEST_ADMIN_PORT", "18081"))
+# Each service's /healthz, /readyz, /metrics (the gateway serves them on ADMIN_PORT), 50 above the HTTP port
+# so that they stay clear of the Kafka and PostgreSQL ports chosen next to it
+HEALTH_PORTS = {name: HTTP_PORT + 50 + i for i, name in enumerate(SERVICES) if name != "gateway"}
 ADMIN_TOKEN = "integration-test-token"
 POLL_INTERVAL_SECONDS = 1.0
 OFFLINE_AFTER_MISSED_POLLS = 2
@@ -121,6 +124,12 @@ def vtn_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "VTN_ON_VEN_ONLINE": "tests.integration.hooks:on_ven_online",
         "VTN_ON_VEN_OFFLINE": "tests.integration.hooks:on_ven_offline",
         "VTN_TEST_HOOK_LOG": str(hook_log),
+        "VTN_REPORT_POLICY": "telemetry",
+        "VTN_REPORT_GRANULARITY_SECONDS": "1",
+        "VTN_REPORT_BACK_DURATION_SECONDS": "1",
+        "VTN_ON_UPDATE_REPORT": "tests.integration.report_hooks:on_update_report",
+        "VTN_ON_CREATED_EVENT": "tests.integration.event_hooks:on_created_event",
+        "VTN_EVENT_REFRESH_SECONDS": "0.5",
     }
 
 
@@ -137,8 +146,9 @@ async def vtn(vtn_env: dict[str, str]) -> AsyncIterator[RunningVtn]:
         hook_log=Path(vtn_env["VTN_TEST_HOOK_LOG"]),
     )
     for name in SERVICES:
+        env = {**vtn_env, "VTN_HEALTH_PORT": str(HEALTH_PORTS[name])} if name in HEALTH_PORTS else vtn_env
         process = ManagedProcess(
-            name, [sys.executable, "-m", name], vtn_env, log_dir / f"{name}.log", cwd=REPO_ROOT, new_session=True
+            name, [sys.executable, "-m", name], env, log_dir / f"{name}.log", cwd=REPO_ROOT, new_session=True
         )
         process.start()
         running.processes[name] = process

@@ -1,0 +1,291 @@
+"""Event delivery benchmark: from one event created for N polling VENs until every VEN has received it and
+every answer is where the backend reads it, this VTN side by side with OpenLEADR in one run.
+
+    python -m bench.event_bench --vens 1000
+
+Each simulated VEN registers, then polls once a second (random phase) on its own keep-alive connection and
+answers every oadrDistributeEvent with oadrCreatedEvent optIn (the XML OpenLEADR's `create_message` renders).
+After a 3 s warm-up the event is created:
+- OpenLEADR (bench.openleadr_event_vtn): `add_event` for each VEN; answers counted by its callback;
+- this VTN (bench.vtn_stack, the whole stack): one `create_event` command on `oadr.event.commands.v1`
+  targeting every venID; answers counted on `oadr.event.responses.v1` (time: the records' Kafka timestamps).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from openleadr.messaging import create_message, parse_message
+
+from bench.loadgen.config import VtnAddress
+from bench.loadgen.connection import build_post
+from bench.loadgen.system import raise_open_file_limit
+from bench.loadgen.ven import SimulatedVen
+from bench.targets import BASE_PATH, LOOPBACK, ManagedServer
+from bench.vtn_stack import full_stack_targets
+from shared import topics
+from shared.contract.envelope import Envelope
+from shared.contract.events import CreateEvent, EventResponseFact
+from shared.oadr.event import ActivePeriod
+from shared.oadr.signal import EventSignal, Interval, SignalName, SignalType
+from shared.oadr.target import Target as OadrTarget
+
+OPENLEADR_PORT = 8290
+WARMUP_SECONDS = 3.0
+REGISTER_CONCURRENCY = 64
+
+
+@dataclass
+class EventRun:
+    target: str
+    vens: int
+    received: int
+    answered: int
+    delivered_seconds: float | None
+    answered_seconds: float | None
+    poll_errors: int
+
+
+class AnsweringVen(SimulatedVen):
+    """Polls once a second and answers each oadrDistributeEvent with oadrCreatedEvent optIn."""
+
+    received_at: float | None = None
+    errors: int = 0
+
+    async def run(self, stop: asyncio.Event, phase: float) -> None:
+        address: VtnAddress = self._address  # the base class keeps the address and connection protected
+        poll = build_post(address, "OadrPoll", create_message("oadrPoll", ven_id=self.ven_id).encode())
+        await asyncio.sleep(phase)
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                answer = await self._connection.send(poll)
+                if answer.status != 200:  # e.g. 503 when the VTN's services do not answer in time
+                    self.errors += 1
+                    await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
+                    continue
+                message_type, payload = parse_message(answer.body)
+                if message_type == "oadrDistributeEvent" and payload.get("events"):
+                    if self.received_at is None:
+                        self.received_at = time.time()
+                    await self._answer(address, payload)
+            except Exception:
+                self.errors += 1
+            await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
+
+    async def _answer(self, address: VtnAddress, payload: dict[str, object]) -> None:
+        events = payload["events"]
+        assert isinstance(events, list)
+        request_id = str(payload["request_id"])
+        responses = [
+            {
+                "response_code": 200,
+                "response_description": "OK",
+                "request_id": request_id,
+                "opt_type": "optIn",
+                "event_id": e["event_descriptor"]["event_id"],
+                "modification_number": e["event_descriptor"]["modification_number"],
+            }
+            for e in events
+        ]
+        body = create_message(
+            "oadrCreatedEvent",
+            response={"response_code": 200, "response_description": "OK", "request_id": request_id},
+            event_responses=responses,
+            ven_id=self.ven_id,
+        )
+        await self._connection.send(build_post(address, "EiEvent", body.encode()))
+
+
+async def register_all(url: str, count: int) -> list[AnsweringVen]:
+    address = VtnAddress.parse(url)
+    vens = [AnsweringVen(f"event-bench-{uuid.uuid4().hex[:8]}-{i}", address, 30.0) for i in range(count)]
+    limit = asyncio.Semaphore(REGISTER_CONCURRENCY)
+
+    async def register(ven: AnsweringVen) -> None:
+        async with limit:
+            await ven.register()
+
+    await asyncio.gather(*(register(v) for v in vens))
+    return vens
+
+
+async def wait_for(condition: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
+
+
+Trigger = Callable[[list[str]], Awaitable[None]]
+AnswerProbe = Callable[[], Awaitable[tuple[int, float]]]
+
+
+async def measure(name: str, url: str, count: int, trigger: Trigger, answers: AnswerProbe, timeout: float) -> EventRun:
+    vens = await register_all(url, count)
+    stop = asyncio.Event()
+    pollers = [asyncio.create_task(v.run(stop, random.random())) for v in vens]
+    try:
+        await asyncio.sleep(WARMUP_SECONDS)
+        started = time.time()
+        await trigger([str(v.ven_id) for v in vens])
+        all_received = await wait_for(lambda: all(v.received_at is not None for v in vens), timeout)
+        deadline = time.monotonic() + timeout
+        answered, last_at = await answers()
+        while answered < count and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            answered, last_at = await answers()
+        received = [v.received_at for v in vens if v.received_at is not None]
+        return EventRun(
+            target=name,
+            vens=count,
+            received=len(received),
+            answered=answered,
+            delivered_seconds=max(received) - started if all_received else None,
+            answered_seconds=last_at - started if answered >= count else None,
+            poll_errors=sum(v.errors for v in vens),
+        )
+    finally:
+        stop.set()
+        await asyncio.gather(*pollers, return_exceptions=True)
+        for ven in vens:
+            await ven.close()
+
+
+async def run_openleadr(count: int, timeout: float, log_dir: Path) -> EventRun:
+    port = OPENLEADR_PORT
+    server = ManagedServer(
+        "openleadr-events", [sys.executable, "-m", "bench.openleadr_event_vtn", "--port", str(port)], port, log_dir
+    )
+    server.start()
+    try:
+        async with httpx.AsyncClient(base_url=f"http://{LOOPBACK}:{port}", timeout=120) as control:
+
+            async def trigger(ven_ids: list[str]) -> None:
+                (await control.post("/bench/add-event", json={"ven_ids": ven_ids})).raise_for_status()
+
+            async def answers() -> tuple[int, float]:
+                found = (await control.get("/bench/answers")).json()
+                return int(found["count"]), float(found["last_at"])
+
+            return await measure("OpenLEADR", f"http://{LOOPBACK}:{port}{BASE_PATH}", count, trigger, answers, timeout)
+    finally:
+        server.stop()
+
+
+def vtn_event(ven_ids: list[str], event_id: str) -> CreateEvent:
+    start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=10)
+    signal = EventSignal(
+        signal_name=SignalName.SIMPLE,
+        signal_type=SignalType.LEVEL,
+        signal_id="s1",
+        intervals=(Interval(duration=timedelta(minutes=5), payload=1),),
+    )
+    return CreateEvent(
+        event_id=event_id,
+        active_period=ActivePeriod(dtstart=start, duration=timedelta(minutes=5)),
+        signals=(signal,),
+        targets=OadrTarget(ven_ids=tuple(ven_ids)),
+    )
+
+
+async def run_vtn(count: int, timeout: float, log_dir: Path, kafka_bootstrap: str) -> EventRun:
+    [target] = full_stack_targets(log_dir)
+    assert target.start is not None and target.stop is not None
+    target.start()
+    event_id = f"bench-{uuid.uuid4().hex}"
+    seen: dict[str, float] = {}
+    consumer = AIOKafkaConsumer(
+        topics.EVENT_RESPONSES, bootstrap_servers=kafka_bootstrap, group_id=None, auto_offset_reset="latest"
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    try:
+        await consumer.start()
+        await producer.start()
+
+        async def collect() -> None:
+            async for record in consumer:
+                fact = Envelope.from_bytes(record.value).payload
+                if isinstance(fact, EventResponseFact) and fact.event_id == event_id:
+                    seen.setdefault(fact.ven_id, record.timestamp / 1000)
+
+        collector = asyncio.create_task(collect())
+
+        async def trigger(ven_ids: list[str]) -> None:
+            envelope = Envelope(ven_id=event_id, payload=vtn_event(ven_ids, event_id))
+            await producer.send_and_wait(topics.EVENT_COMMANDS, envelope.to_bytes(), key=envelope.kafka_key())
+
+        async def answers() -> tuple[int, float]:
+            return len(seen), max(seen.values(), default=0.0)
+
+        try:
+            return await measure("this VTN", target.url, count, trigger, answers, timeout)
+        finally:
+            collector.cancel()
+    finally:
+        await producer.stop()
+        await consumer.stop()
+        target.stop()
+
+
+def table(runs: list[EventRun]) -> str:
+    def seconds(value: float | None) -> str:
+        return "-" if value is None else f"{value:.2f}"
+
+    base = runs[0]
+    lines = [
+        "| target | VENs | all received (s) | all answers on the backend's side (s) | ÷ OpenLEADR | received | answers | poll errors (incl. 503) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for run in runs:
+        ratio = (
+            f"{run.answered_seconds / base.answered_seconds:.2f}"
+            if run.answered_seconds and base.answered_seconds
+            else "-"
+        )
+        lines.append(
+            f"| {run.target} | {run.vens} | {seconds(run.delivered_seconds)} | {seconds(run.answered_seconds)} | {ratio} "
+            f"| {run.received} | {run.answered} | {run.poll_errors} |"
+        )
+    return "\n".join(lines)
+
+
+async def main_async(count: int, timeout: float, kafka_bootstrap: str) -> list[EventRun]:
+    log_dir = Path(tempfile.mkdtemp(prefix="event-bench-"))
+    runs = [await run_openleadr(count, timeout, log_dir)]
+    runs.append(await run_vtn(count, timeout, log_dir, kafka_bootstrap))
+    return runs
+
+
+def main(argv: list[str] | None = None) -> int:
+    import os
+
+    parser = argparse.ArgumentParser(prog="python -m bench.event_bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--vens", type=int, default=1000)
+    parser.add_argument("--timeout", type=float, default=120.0, help="give up waiting after this many seconds")
+    parser.add_argument("--json", action="store_true")
+    arguments = parser.parse_args(argv)
+    raise_open_file_limit()
+    kafka = f"127.0.0.1:{os.environ.get('VTN_BENCH_KAFKA_PORT', '39092')}"
+    runs = asyncio.run(main_async(arguments.vens, arguments.timeout, kafka))
+    print(json.dumps([r.__dict__ for r in runs]) if arguments.json else table(runs))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

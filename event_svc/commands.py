@@ -1,0 +1,233 @@
+"""Event commands and queries from operators (admin API) and backends (Kafka): create, modify, cancel and
+purge events, set VEN memberships, list and get events and opts.
+
+Every change re-works the full event set of each VEN it touches (event_svc.refresh) in the same
+transaction, so the VENs get it on their next poll.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import asyncpg
+
+from event_svc import delivery, refresh, status, store
+from event_svc.validation import InvalidEvent, validate_event
+from event_svc.views import event_view
+from shared.contract.envelope import Envelope, Payload, utcnow
+from shared.contract.events import (
+    CancelEvent,
+    CreateEvent,
+    EventOutcome,
+    GetEvent,
+    ListEvents,
+    ListOpts,
+    MembershipView,
+    ModifyEvent,
+    OptView,
+    PurgeEvent,
+    SetVenMemberships,
+)
+from shared.db.connection import Conn
+from shared.db.idempotent import IdempotentHandler
+from shared.oadr.event import Event, EventDescriptor, EventStatus
+
+QUERIES = (GetEvent, ListEvents, ListOpts)
+STATUS_FILTER_SCAN = 10_000
+
+
+@dataclass(frozen=True)
+class EventConfig:
+    vtn_id: str
+    retention: timedelta
+
+
+class EventCommandHandler:
+    """The state-changing commands, run inside the inbox transaction."""
+
+    def __init__(self, config: EventConfig) -> None:
+        self._config = config
+
+    async def __call__(self, conn: Conn, envelope: Envelope) -> EventOutcome | None:
+        command, now = envelope.payload, utcnow()
+        if isinstance(command, CreateEvent):
+            return await self._create(conn, command, now)
+        if isinstance(command, ModifyEvent):
+            return await self._modify(conn, command, now)
+        if isinstance(command, CancelEvent):
+            return await self._cancel(conn, command, now)
+        if isinstance(command, PurgeEvent):
+            return await self._purge(conn, command, now)
+        if isinstance(command, SetVenMemberships):
+            return await self._set_memberships(conn, command, now)
+        return None
+
+    async def _save(self, conn: Conn, stored: delivery.StoredEvent, now: datetime, also_for: list[str]) -> EventOutcome:
+        event = stored.event
+        try:
+            validate_event(event.active_period, event.signals, event.baseline, event.targets)
+        except InvalidEvent as invalid:
+            return EventOutcome(status=422, detail=str(invalid))
+        await store.save_event(
+            conn, event, stored.cancelled, status.schedule(event, stored.cancelled, now, self._config.retention)
+        )
+        targeted = await store.targeted_ven_ids(conn, event.targets)
+        await refresh.refresh_vens(conn, [*targeted, *also_for], now, self._config.vtn_id)
+        return EventOutcome(status=200, detail="OK", events=(await event_view(conn, stored, now),))
+
+    async def _create(self, conn: Conn, command: CreateEvent, now: datetime) -> EventOutcome:
+        event_id = command.event_id or uuid.uuid4().hex
+        if await store.event_exists(conn, event_id):
+            return EventOutcome(status=409, detail=f"event {event_id!r} exists")
+        descriptor = EventDescriptor(
+            event_id=event_id,
+            modification_number=0,
+            market_context=command.market_context,
+            created_date_time=now,
+            event_status=EventStatus.NONE,
+            priority=command.priority,
+            test_event=command.test_event,
+            vtn_comment=command.vtn_comment,
+        )
+        event = Event(
+            descriptor=descriptor,
+            active_period=command.active_period,
+            signals=command.signals,
+            baseline=command.baseline,
+            targets=command.targets,
+            response_required=command.response_required,
+        )
+        outcome = await self._save(conn, delivery.StoredEvent(event), now, [])
+        return outcome.model_copy(update={"status": 201, "detail": "created"}) if outcome.status == 200 else outcome
+
+    async def _changeable(self, conn: Conn, event_id: str) -> delivery.StoredEvent | EventOutcome:
+        stored = await store.get_event(conn, event_id, lock=True)
+        if stored is None:
+            return EventOutcome(status=404, detail=f"no event {event_id!r}")
+        if stored.cancelled:
+            return EventOutcome(status=409, detail=f"event {event_id!r} is cancelled")
+        return stored
+
+    async def _modify(self, conn: Conn, command: ModifyEvent, now: datetime) -> EventOutcome:
+        stored = await self._changeable(conn, command.event_id)
+        if isinstance(stored, EventOutcome):
+            return stored
+        old = stored.event
+        descriptor = _next_version(old.descriptor, now, command.modification_reason).model_copy(
+            update={
+                k: v
+                for k, v in (
+                    ("priority", command.priority),
+                    ("test_event", command.test_event),
+                    ("vtn_comment", command.vtn_comment),
+                )
+                if v is not None
+            }
+        )
+        changes = {
+            k: v
+            for k, v in (
+                ("active_period", command.active_period),
+                ("signals", command.signals),
+                ("baseline", command.baseline),
+                ("targets", command.targets),
+                ("response_required", command.response_required),
+            )
+            if v is not None
+        }
+        event = old.model_copy(update={"descriptor": descriptor, **changes})
+        previously = await store.targeted_ven_ids(conn, old.targets)
+        return await self._save(conn, delivery.StoredEvent(event), now, previously)
+
+    async def _cancel(self, conn: Conn, command: CancelEvent, now: datetime) -> EventOutcome:
+        stored = await self._changeable(conn, command.event_id)
+        if isinstance(stored, EventOutcome):
+            return stored
+        descriptor = _next_version(stored.event.descriptor, now, command.modification_reason or "cancelled")
+        event = stored.event.model_copy(update={"descriptor": descriptor})
+        return await self._save(conn, delivery.StoredEvent(event, cancelled=True), now, [])
+
+    async def _purge(self, conn: Conn, command: PurgeEvent, now: datetime) -> EventOutcome:
+        stored = await store.get_event(conn, command.event_id, lock=True)
+        if stored is None:
+            return EventOutcome(status=404, detail=f"no event {command.event_id!r}")
+        targeted = await store.targeted_ven_ids(conn, stored.event.targets)
+        await store.delete_event(conn, command.event_id)
+        await refresh.refresh_vens(conn, targeted, now, self._config.vtn_id)
+        return EventOutcome(status=200, detail="purged")
+
+    async def _set_memberships(self, conn: Conn, command: SetVenMemberships, now: datetime) -> EventOutcome:
+        ven = delivery.Membership(
+            ven_id=command.ven_id,
+            group_ids=frozenset(command.group_ids),
+            resource_ids=frozenset(command.resource_ids),
+            party_ids=frozenset(command.party_ids),
+        )
+        await store.set_membership(conn, ven)
+        await refresh.refresh_ven(conn, command.ven_id, now, self._config.vtn_id)
+        return EventOutcome(status=200, detail="OK", memberships=_membership_view(ven))
+
+
+def _next_version(descriptor: EventDescriptor, now: datetime, reason: str | None) -> EventDescriptor:
+    return descriptor.model_copy(
+        update={
+            "modification_number": descriptor.modification_number + 1,
+            "modification_date_time": now,
+            "modification_reason": reason,
+        }
+    )
+
+
+def _membership_view(ven: delivery.Membership) -> MembershipView:
+    return MembershipView(
+        ven_id=ven.ven_id,
+        group_ids=tuple(sorted(ven.group_ids)),
+        resource_ids=tuple(sorted(ven.resource_ids)),
+        party_ids=tuple(sorted(ven.party_ids)),
+    )
+
+
+async def handle_query(conn: Conn, envelope: Envelope) -> EventOutcome | None:
+    query, now = envelope.payload, utcnow()
+    if isinstance(query, GetEvent):
+        stored = await store.get_event(conn, query.event_id)
+        if stored is None:
+            return EventOutcome(status=404, detail=f"no event {query.event_id!r}")
+        return EventOutcome(status=200, detail="OK", events=(await event_view(conn, stored, now),))
+    if isinstance(query, ListEvents):
+        return await _list(conn, query, now)
+    if isinstance(query, ListOpts):
+        opts = await store.list_opts(conn, query.ven_id, query.event_id)
+        views = tuple(OptView(opt=o.opt, cancelled_at=o.cancelled_at, updated_at=o.updated_at) for o in opts)
+        return EventOutcome(status=200, detail="OK", opts=views)
+    return None
+
+
+async def _list(conn: Conn, query: ListEvents, now: datetime) -> EventOutcome:
+    ven = await store.membership(conn, query.ven_id) if query.ven_id is not None else None
+    if query.status is None:
+        found = await store.list_events(conn, ven, query.limit, query.offset)
+    else:
+        scanned = await store.list_events(conn, ven, STATUS_FILTER_SCAN, 0)
+        matching = [s for s in scanned if status.status_at(s.event.active_period, s.cancelled, now) is query.status]
+        found = matching[query.offset : query.offset + query.limit]
+    if ven is not None:
+        found = [s for s in found if delivery.target_for(ven, s.event.targets) is not None]
+    views = tuple([await event_view(conn, s, now) for s in found])
+    return EventOutcome(status=200, detail="OK", events=views)
+
+
+class EventCommands:
+    """Consumer handler for the event command topic: queries read directly, commands go through the inbox."""
+
+    def __init__(self, pool: asyncpg.Pool, commands: IdempotentHandler) -> None:
+        self._pool = pool
+        self._commands = commands
+
+    async def __call__(self, envelope: Envelope) -> Payload | None:
+        if isinstance(envelope.payload, QUERIES):
+            async with self._pool.acquire() as conn:
+                return await handle_query(conn, envelope)
+        return await self._commands(envelope)

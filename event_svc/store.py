@@ -1,0 +1,328 @@
+"""event_svc's tables: events, VEN memberships, VENs' answers, opts, and the set last queued per VEN.
+
+SQL only; the rules live in status.py, validation.py, delivery.py and answers.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from event_svc.delivery import Membership, StoredEvent
+from event_svc.status import EventSchedule
+from shared.db.connection import Conn
+from shared.oadr.event import Event
+from shared.oadr.opt import CreateOpt, OptType
+from shared.oadr.target import Target
+
+EVENT_COLUMNS = "event_id, event, cancelled, updated_at"
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    ven_id: str
+    opt_type: OptType
+    modification_number: int
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredOpt:
+    opt: CreateOpt
+    updated_at: datetime
+    cancelled_at: datetime | None
+
+
+def _event(row: object) -> StoredEvent:
+    record = dict(row)  # type: ignore[call-overload]
+    return StoredEvent(event=Event.model_validate_json(record["event"]), cancelled=record["cancelled"])
+
+
+async def save_event(conn: Conn, event: Event, cancelled: bool, schedule: EventSchedule) -> None:
+    t = event.targets
+    await conn.execute(
+        """
+        INSERT INTO events (event_id, modification_number, cancelled, event, starts_at, ends_at, delivered_until,
+                            next_change_at, target_ven_ids, target_group_ids, target_resource_ids, target_party_ids)
+        VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11, $12)
+        ON CONFLICT (event_id) DO UPDATE SET
+            modification_number = EXCLUDED.modification_number, cancelled = EXCLUDED.cancelled,
+            event = EXCLUDED.event, starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at,
+            delivered_until = EXCLUDED.delivered_until, next_change_at = EXCLUDED.next_change_at,
+            target_ven_ids = EXCLUDED.target_ven_ids, target_group_ids = EXCLUDED.target_group_ids,
+            target_resource_ids = EXCLUDED.target_resource_ids, target_party_ids = EXCLUDED.target_party_ids,
+            updated_at = now()
+        """,
+        event.descriptor.event_id,
+        event.descriptor.modification_number,
+        cancelled,
+        event.model_dump_json(),
+        schedule.starts_at,
+        schedule.ends_at,
+        schedule.delivered_until,
+        schedule.next_change_at,
+        list(t.ven_ids),
+        list(t.group_ids),
+        list(t.resource_ids),
+        list(t.party_ids),
+    )
+
+
+async def event_exists(conn: Conn, event_id: str) -> bool:
+    return bool(await conn.fetchval("SELECT true FROM events WHERE event_id = $1", event_id))
+
+
+async def get_event(conn: Conn, event_id: str, *, lock: bool = False) -> StoredEvent | None:
+    suffix = " FOR UPDATE" if lock else ""
+    row = await conn.fetchrow(f"SELECT {EVENT_COLUMNS} FROM events WHERE event_id = $1{suffix}", event_id)
+    return None if row is None else _event(row)
+
+
+async def delete_event(conn: Conn, event_id: str) -> None:
+    await conn.execute("DELETE FROM events WHERE event_id = $1", event_id)
+
+
+async def membership(conn: Conn, ven_id: str) -> Membership:
+    rows = await conn.fetch("SELECT kind, member_id FROM ven_memberships WHERE ven_id = $1", ven_id)
+    by_kind: dict[str, set[str]] = {"group": set(), "resource": set(), "party": set()}
+    for row in rows:
+        by_kind[row["kind"]].add(row["member_id"])
+    return Membership(
+        ven_id=ven_id,
+        group_ids=frozenset(by_kind["group"]),
+        resource_ids=frozenset(by_kind["resource"]),
+        party_ids=frozenset(by_kind["party"]),
+    )
+
+
+async def set_membership(conn: Conn, ven: Membership) -> None:
+    await conn.execute("DELETE FROM ven_memberships WHERE ven_id = $1", ven.ven_id)
+    rows = [(ven.ven_id, "group", g) for g in ven.group_ids]
+    rows += [(ven.ven_id, "resource", r) for r in ven.resource_ids]
+    rows += [(ven.ven_id, "party", p) for p in ven.party_ids]
+    if rows:
+        await conn.executemany("INSERT INTO ven_memberships (ven_id, kind, member_id) VALUES ($1, $2, $3)", rows)
+
+
+_FOR_VEN = """
+    (target_ven_ids @> ARRAY[$1::text] OR target_group_ids && $2::text[]
+     OR target_resource_ids && $3::text[] OR target_party_ids && $4::text[])
+"""
+
+
+def _ven_args(ven: Membership) -> list[object]:
+    return [ven.ven_id, sorted(ven.group_ids), sorted(ven.resource_ids), sorted(ven.party_ids)]
+
+
+async def events_for_ven(conn: Conn, ven: Membership, now: datetime) -> list[StoredEvent]:
+    """Events targeting the VEN that have not aged out."""
+    rows = await conn.fetch(
+        f"SELECT {EVENT_COLUMNS} FROM events WHERE {_FOR_VEN} AND (delivered_until IS NULL OR delivered_until > $5)",
+        *_ven_args(ven),
+        now,
+    )
+    return [_event(row) for row in rows]
+
+
+async def list_events(conn: Conn, ven: Membership | None, limit: int, offset: int) -> list[StoredEvent]:
+    if ven is None:
+        rows = await conn.fetch(
+            f"SELECT {EVENT_COLUMNS} FROM events ORDER BY created_at DESC, event_id LIMIT $1 OFFSET $2", limit, offset
+        )
+    else:
+        rows = await conn.fetch(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE {_FOR_VEN} ORDER BY created_at DESC, event_id LIMIT $5 OFFSET $6",
+            *_ven_args(ven),
+            limit,
+            offset,
+        )
+    return [_event(row) for row in rows]
+
+
+async def targeted_ven_ids(conn: Conn, targets: Target) -> list[str]:
+    """Registered VENs an event with `targets` is for, by venID or by membership."""
+    rows = await conn.fetch(
+        """
+        SELECT ven_id FROM vens WHERE status IN ('registered', 'cancelling') AND (
+            ven_id = ANY($1::text[])
+            OR ven_id IN (
+                SELECT ven_id FROM ven_memberships
+                WHERE (kind = 'group' AND member_id = ANY($2::text[]))
+                   OR (kind = 'resource' AND member_id = ANY($3::text[]))
+                   OR (kind = 'party' AND member_id = ANY($4::text[]))
+            )
+        )
+        ORDER BY ven_id
+        """,
+        list(targets.ven_ids),
+        list(targets.group_ids),
+        list(targets.resource_ids),
+        list(targets.party_ids),
+    )
+    return [row["ven_id"] for row in rows]
+
+
+async def due_event_ids(conn: Conn, now: datetime, limit: int) -> list[str]:
+    """Events whose status or currentValue changes by `now`, locked for this instance."""
+    rows = await conn.fetch(
+        """
+        SELECT event_id FROM events WHERE next_change_at <= $1
+        ORDER BY next_change_at LIMIT $2 FOR UPDATE SKIP LOCKED
+        """,
+        now,
+        limit,
+    )
+    return [row["event_id"] for row in rows]
+
+
+async def set_next_change(conn: Conn, event_id: str, next_change_at: datetime | None) -> None:
+    await conn.execute("UPDATE events SET next_change_at = $2 WHERE event_id = $1", event_id, next_change_at)
+
+
+async def record_answer(
+    conn: Conn,
+    event_id: str,
+    ven_id: str,
+    modification_number: int,
+    opt_type: OptType,
+    code: int,
+    request_id: str | None,
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO event_responses (event_id, ven_id, modification_number, opt_type, response_code, request_id)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        ON CONFLICT (event_id, ven_id) DO UPDATE SET
+            modification_number = EXCLUDED.modification_number, opt_type = EXCLUDED.opt_type,
+            response_code = EXCLUDED.response_code, request_id = EXCLUDED.request_id, received_at = now()
+        """,
+        event_id,
+        ven_id,
+        modification_number,
+        opt_type,
+        code,
+        request_id,
+    )
+
+
+async def answers_for(conn: Conn, event_id: str) -> dict[str, StoredAnswer]:
+    rows = await conn.fetch(
+        "SELECT ven_id, opt_type, modification_number, received_at FROM event_responses WHERE event_id = $1", event_id
+    )
+    return {
+        r["ven_id"]: StoredAnswer(r["ven_id"], r["opt_type"], r["modification_number"], r["received_at"]) for r in rows
+    }
+
+
+def _opt(row: object) -> StoredOpt:
+    record = dict(row)  # type: ignore[call-overload]
+    return StoredOpt(CreateOpt.model_validate_json(record["opt"]), record["updated_at"], record["cancelled_at"])
+
+
+async def save_opt(conn: Conn, opt: CreateOpt) -> bool:
+    """Store or replace the opt; True when it replaced one with the same optID."""
+    replaced = await conn.fetchval(
+        """
+        INSERT INTO opts (opt_id, ven_id, opt_type, event_id, modification_number, opt)
+        VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+        ON CONFLICT (opt_id) DO UPDATE SET
+            opt_type = EXCLUDED.opt_type, event_id = EXCLUDED.event_id,
+            modification_number = EXCLUDED.modification_number, opt = EXCLUDED.opt,
+            updated_at = now(), cancelled_at = NULL
+        RETURNING (xmax <> 0)
+        """,
+        opt.opt_id,
+        opt.ven_id,
+        opt.opt_type,
+        opt.event_id,
+        opt.modification_number,
+        opt.model_dump_json(),
+    )
+    return bool(replaced)
+
+
+async def opt_owner(conn: Conn, opt_id: str) -> str | None:
+    owner: str | None = await conn.fetchval("SELECT ven_id FROM opts WHERE opt_id = $1", opt_id)
+    return owner
+
+
+async def cancel_opt(conn: Conn, opt_id: str, ven_id: str) -> bool:
+    done = await conn.fetchval(
+        """
+        UPDATE opts SET cancelled_at = now(), updated_at = now()
+        WHERE opt_id = $1 AND ven_id = $2 AND cancelled_at IS NULL RETURNING true
+        """,
+        opt_id,
+        ven_id,
+    )
+    return bool(done)
+
+
+async def event_opts(conn: Conn, event_id: str) -> dict[str, StoredOpt]:
+    """The latest opt in force for the event, per VEN."""
+    rows = await conn.fetch(
+        """
+        SELECT DISTINCT ON (ven_id) opt, updated_at, cancelled_at FROM opts
+        WHERE event_id = $1 AND cancelled_at IS NULL ORDER BY ven_id, updated_at DESC
+        """,
+        event_id,
+    )
+    found = [_opt(row) for row in rows]
+    return {o.opt.ven_id: o for o in found}
+
+
+async def event_opt_type(conn: Conn, event_id: str, ven_id: str) -> OptType | None:
+    opt_type: OptType | None = await conn.fetchval(
+        """
+        SELECT opt_type FROM opts WHERE event_id = $1 AND ven_id = $2 AND cancelled_at IS NULL
+        ORDER BY updated_at DESC LIMIT 1
+        """,
+        event_id,
+        ven_id,
+    )
+    return opt_type
+
+
+async def list_opts(conn: Conn, ven_id: str | None, event_id: str | None) -> list[StoredOpt]:
+    rows = await conn.fetch(
+        """
+        SELECT opt, updated_at, cancelled_at FROM opts
+        WHERE ($1::text IS NULL OR ven_id = $1) AND ($2::text IS NULL OR event_id = $2)
+        ORDER BY updated_at DESC LIMIT 1000
+        """,
+        ven_id,
+        event_id,
+    )
+    return [_opt(row) for row in rows]
+
+
+async def lock_ven_set(conn: Conn, ven_id: str) -> tuple[str | None, int]:
+    """The digest and version of the set last queued for the VEN, row-locked for the transaction."""
+    await conn.execute(
+        "INSERT INTO ven_event_sets (ven_id, digest, version) VALUES ($1, '', 0) ON CONFLICT (ven_id) DO NOTHING",
+        ven_id,
+    )
+    row = await conn.fetchrow("SELECT digest, version FROM ven_event_sets WHERE ven_id = $1 FOR UPDATE", ven_id)
+    assert row is not None
+    return (row["digest"] or None), int(row["version"])
+
+
+async def save_ven_set(conn: Conn, ven_id: str, digest: str, version: int) -> None:
+    await conn.execute(
+        "UPDATE ven_event_sets SET digest = $2, version = $3, updated_at = now() WHERE ven_id = $1",
+        ven_id,
+        digest,
+        version,
+    )
+
+
+async def drop_undelivered_sets(conn: Conn, ven_id: str, dedup_prefix: str) -> None:
+    """An older full set still waiting for the VEN is superseded by the one about to be queued."""
+    await conn.execute(
+        """
+        DELETE FROM pending_messages
+        WHERE ven_id = $1 AND delivered_at IS NULL AND dedup_key LIKE $2 || '%'
+        """,
+        ven_id,
+        dedup_prefix,
+    )

@@ -1,0 +1,103 @@
+"""Report commands and queries from operators (admin API) and backends (Kafka): what a VEN offers, report
+requests made and cancelled on demand, and the stored data."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from report_svc import store
+from report_svc.report_data import RequestStatus
+from report_svc.report_requests import RequestRefused, build_request, cancel_report, create_report, data_report_name
+from shared.contract.envelope import Envelope, Payload
+from shared.contract.reports import (
+    AvailableReports,
+    CancelReportRequest,
+    ListAvailableReports,
+    ListReportRequests,
+    QueryReportData,
+    ReportDataPage,
+    ReportOutcome,
+    RequestReport,
+)
+from shared.db import pending
+from shared.db.connection import Conn
+from shared.db.idempotent import IdempotentHandler
+from shared.db.vens import is_registered
+
+QUERIES = (ListAvailableReports, ListReportRequests, QueryReportData)
+
+
+async def handle_query(conn: Conn, envelope: Envelope) -> Payload | None:
+    query = envelope.payload
+    if isinstance(query, ListAvailableReports):
+        return AvailableReports(ven_id=query.ven_id, reports=tuple(await store.offers(conn, query.ven_id)))
+    if isinstance(query, ListReportRequests):
+        return ReportOutcome(status=200, detail="OK", requests=tuple(await store.request_views(conn, query.ven_id)))
+    if isinstance(query, QueryReportData):
+        return ReportDataPage(records=tuple(await store.query_data(conn, query)))
+    return None
+
+
+async def handle_command(conn: Conn, envelope: Envelope) -> ReportOutcome | None:
+    command = envelope.payload
+    if isinstance(command, RequestReport):
+        return await _request(conn, command)
+    if isinstance(command, CancelReportRequest):
+        return await _cancel(conn, command)
+    return None
+
+
+async def _request(conn: Conn, command: RequestReport) -> ReportOutcome:
+    if not await is_registered(conn, command.ven_id):
+        return ReportOutcome(status=404, detail="no registered VEN with this venID")
+    metadata = await store.offer(conn, command.ven_id, command.report_specifier_id)
+    if metadata is None:
+        return ReportOutcome(status=404, detail="the VEN offers no report with this reportSpecifierID")
+    try:
+        request = build_request(
+            metadata,
+            r_ids=command.r_ids,
+            granularity=command.granularity,
+            report_back_duration=command.report_back_duration,
+            report_interval=command.report_interval,
+        )
+    except RequestRefused as refused:
+        return ReportOutcome(status=refused.status, detail=refused.detail)
+    await store.insert_request(conn, command.ven_id, request, data_report_name(metadata.report_name), {})
+    message = create_report(command.ven_id, [request])
+    await pending.enqueue(conn, command.ven_id, message, dedup_key=f"create-report:{request.report_request_id}")
+    view = await store.request_view(conn, command.ven_id, request.report_request_id)
+    return ReportOutcome(
+        status=202, detail="oadrCreateReport queued for the VEN's next poll", requests=(view,) if view else ()
+    )
+
+
+async def _cancel(conn: Conn, command: CancelReportRequest) -> ReportOutcome:
+    view = await store.request_view(conn, command.ven_id, command.report_request_id, lock=True)
+    if view is None:
+        return ReportOutcome(status=404, detail="no such report request for this VEN")
+    if view.status in (RequestStatus.CANCEL_REQUESTED, RequestStatus.CANCELLED):
+        return ReportOutcome(status=409, detail=f"the report request is {view.status}", requests=(view,))
+    message = cancel_report(command.ven_id, [command.report_request_id], command.report_to_follow)
+    await pending.enqueue(conn, command.ven_id, message, dedup_key=f"cancel-report:{command.report_request_id}")
+    await store.mark_cancel_requested(
+        conn, command.ven_id, command.report_request_id, message.request_id, command.report_to_follow
+    )
+    updated = await store.request_view(conn, command.ven_id, command.report_request_id)
+    return ReportOutcome(
+        status=202, detail="oadrCancelReport queued for the VEN's next poll", requests=(updated,) if updated else ()
+    )
+
+
+class ReportCommands:
+    """Consumer handler for the report command topic: queries read directly, commands go through the inbox."""
+
+    def __init__(self, pool: asyncpg.Pool, commands: IdempotentHandler) -> None:
+        self._pool = pool
+        self._commands = commands
+
+    async def __call__(self, envelope: Envelope) -> Payload | None:
+        if isinstance(envelope.payload, QUERIES):
+            async with self._pool.acquire() as conn:
+                return await handle_query(conn, envelope)
+        return await self._commands(envelope)

@@ -1,0 +1,107 @@
+"""Which payload kinds travel on which topic, who produces and who consumes them: the source of the
+AsyncAPI document (`python -m shared.contract.asyncapi`).
+
+Kinds are named by their `kind` tag, resolved against the `Payload` union, so this module imports no
+payload model. A topic missing here still appears in the document, as "any envelope", until it gets
+an entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from shared import topics
+
+
+class Audience(str, Enum):
+    BACKEND = "backend"  # part of the public contract: backends consume or produce here
+    INTERNAL = "internal"  # between the VTN's own processes; readable, but may change with the VTN
+
+
+@dataclass(frozen=True)
+class TopicContract:
+    summary: str
+    audience: Audience
+    kinds: tuple[str, ...]
+    producers: tuple[str, ...]
+    consumers: tuple[str, ...]
+    key: str = "the venID (absent before a VEN has one)"
+
+
+CATALOG: dict[str, TopicContract] = {
+    topics.REGISTRATION_REQUESTS: TopicContract(
+        "EiRegisterParty requests of VENs (query, create, cancel registration)",
+        Audience.INTERNAL, ("ven_request",), ("gateway",), ("registration_svc",),
+    ),
+    topics.POLL_REQUESTS: TopicContract(
+        "oadrPoll requests the gateway could not answer from its cache",
+        Audience.INTERNAL, ("ven_request",), ("gateway",), ("registration_svc",),
+    ),
+    topics.EVENT_REQUESTS: TopicContract(
+        "EiEvent requests of VENs (oadrRequestEvent, oadrCreatedEvent)",
+        Audience.INTERNAL, ("ven_request",), ("gateway",), ("event_svc",),
+    ),
+    topics.OPT_REQUESTS: TopicContract(
+        "EiOpt requests of VENs (oadrCreateOpt, oadrCancelOpt)",
+        Audience.INTERNAL, ("ven_request",), ("gateway",), ("event_svc",),
+    ),
+    topics.REPORT_REQUESTS: TopicContract(
+        "EiReport requests of VENs", Audience.INTERNAL, ("ven_request",), ("gateway",), ("report_svc",)
+    ),
+    topics.GATEWAY_REPLIES: TopicContract(
+        "Replies to the gateway instance that asked, on the partition named in its request's reply_to",
+        Audience.INTERNAL,
+        ("ven_reply", "operator_outcome", "ven_list"),
+        ("registration_svc", "event_svc", "report_svc"),
+        ("gateway",),
+        key="the venID of the request",
+    ),
+    topics.VEN_CHANGES: TopicContract(
+        "A VEN's pending messages or registration changed: every gateway drops its cached poll answer",
+        Audience.INTERNAL, ("ven_changed",), ("registration_svc", "event_svc", "report_svc"), ("gateway",),
+    ),
+    topics.PRESENCE_OBSERVATIONS: TopicContract(
+        "Batches of VENs that polled successfully, once a second per gateway",
+        Audience.INTERNAL, ("polls_observed",), ("gateway",), ("presence_svc",), key="none",
+    ),
+    topics.REGISTRATION_EVENTS: TopicContract(
+        "Facts about VEN registrations: created, reregistered, cancelled, cancel_requested, "
+        "reregistration_requested, provisioned",
+        Audience.BACKEND, ("registration_event",), ("registration_svc",), ("backends",),
+    ),
+    topics.PRESENCE_EVENTS: TopicContract(
+        "A VEN came online or went offline (decided once, by the database row)",
+        Audience.BACKEND, ("presence_event",), ("presence_svc",), ("backends", "presence_svc"),
+    ),
+    topics.REGISTRATION_COMMANDS: TopicContract(
+        "Operator commands on VENs; the outcome goes to reply_to when the command carries one",
+        Audience.BACKEND,
+        ("provision_ven", "cancel_ven_registration", "request_ven_reregistration", "list_vens", "get_ven"),
+        ("backends", "gateway admin API"),
+        ("registration_svc",),
+    ),
+    topics.EVENT_COMMANDS: TopicContract(
+        "Event commands (create, modify, cancel, purge, VEN memberships) and queries; the outcome goes to "
+        "reply_to when the command carries one",
+        Audience.BACKEND,
+        ("create_event", "modify_event", "cancel_event", "purge_event", "set_ven_memberships", "get_event",
+         "list_events", "list_opts"),
+        ("backends", "gateway admin API"),
+        ("event_svc",),
+        key="the eventID (the venID for set_ven_memberships)",
+    ),
+    topics.EVENT_RESPONSES: TopicContract(
+        "VENs' optIn/optOut answers to events (oadrCreatedEvent), with the effective opt after oadrCreateOpt",
+        Audience.BACKEND, ("event_response",), ("event_svc",), ("backends", "event_svc"),
+    ),
+    topics.OPT_EVENTS: TopicContract(
+        "VENs' opt schedules and event opts (oadrCreateOpt, oadrCancelOpt): created, replaced, cancelled",
+        Audience.BACKEND, ("opt_change",), ("event_svc",), ("backends",),
+    ),
+    topics.DEAD_LETTERS: TopicContract(
+        "Records a consumer could not handle: the original key, value and headers, plus dead_letter_reason, "
+        "original_topic and consumer_group headers (the value may not be an envelope at all)",
+        Audience.BACKEND, (), ("every consumer",), ("operators",), key="the original record's key",
+    ),
+}  # fmt: skip

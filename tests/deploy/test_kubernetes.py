@@ -1,0 +1,116 @@
+"""deploy/k8s renders (devstack.kustomize, a Python equivalent of `kustomize build`) and validates against
+the Kubernetes 1.33 schemas shipped in `kubernetes-validate`, offline; and it says what the issue asks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+
+from devstack.kustomize import KustomizeError, build
+from shared.health import DEFAULT_HEALTH_PORTS
+from shared.settings import VtnSettings
+from tests.conftest import REPO_ROOT
+
+K8S = REPO_ROOT / "deploy" / "k8s"
+KUBERNETES_VERSION = "1.33.0"
+LAYERS = ("base", "overlays/example")
+DEPLOYMENTS = {"vtn-gateway", *(f"vtn-{name.replace('_', '-')}" for name in DEFAULT_HEALTH_PORTS)}
+
+Resource = dict[str, Any]
+
+
+def _by_kind(resources: list[Resource], kind: str) -> dict[str, Resource]:
+    return {r["metadata"]["name"]: r for r in resources if r["kind"] == kind}
+
+
+@pytest.fixture(scope="module", params=LAYERS)
+def rendered(request: pytest.FixtureRequest) -> list[Resource]:
+    return build(K8S / request.param)
+
+
+def test_every_manifest_is_valid_kubernetes(rendered: list[Resource]) -> None:
+    for resource in rendered:
+        kubernetes_validate.validate(resource, KUBERNETES_VERSION, strict=True)
+
+
+def test_the_validation_has_teeth() -> None:
+    deployment = _by_kind(build(K8S / "base"), "Deployment")["vtn-gateway"]
+    deployment["spec"]["template"]["spec"]["containers"][0]["readinessProbes"] = {}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(deployment, KUBERNETES_VERSION, strict=True)
+
+
+def test_each_process_has_probes_resources_a_pdb_and_an_hpa(rendered: list[Resource]) -> None:
+    deployments = _by_kind(rendered, "Deployment")
+    assert set(deployments) == DEPLOYMENTS
+    budgets, autoscalers = _by_kind(rendered, "PodDisruptionBudget"), _by_kind(rendered, "HorizontalPodAutoscaler")
+    for name, deployment in deployments.items():
+        pod = deployment["spec"]["template"]["spec"]
+        container = pod["containers"][0]
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+        assert {"cpu", "memory"} <= set(container["resources"]["requests"]) & set(container["resources"]["limits"])
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+        selector = deployment["spec"]["selector"]["matchLabels"]
+        assert budgets[name]["spec"]["selector"]["matchLabels"] == selector
+        assert autoscalers[name]["spec"]["scaleTargetRef"]["name"] == name
+        assert all(deployment["spec"]["template"]["metadata"]["labels"][k] == v for k, v in selector.items())
+
+
+def test_probes_point_at_the_port_each_process_serves_them_on(rendered: list[Resource]) -> None:
+    deployments = _by_kind(rendered, "Deployment")
+    for service, port in DEFAULT_HEALTH_PORTS.items():
+        container = deployments[f"vtn-{service.replace('_', '-')}"]["spec"]["template"]["spec"]["containers"][0]
+        assert container["command"] == ["python", "-m", service]
+        assert {"name": "health", "containerPort": port} in container["ports"]
+        assert container["readinessProbe"]["httpGet"]["port"] == "health"
+    gateway = deployments["vtn-gateway"]["spec"]["template"]["spec"]["containers"][0]
+    assert {"name": "admin", "containerPort": 8081} in gateway["ports"]
+    assert gateway["readinessProbe"]["httpGet"]["port"] == "admin"
+
+
+def test_services_select_pods_that_exist(rendered: list[Resource]) -> None:
+    pod_labels = [d["spec"]["template"]["metadata"]["labels"] for d in _by_kind(rendered, "Deployment").values()]
+    for service in _by_kind(rendered, "Service").values():
+        selector = service["spec"]["selector"]
+        assert any(all(labels.get(k) == v for k, v in selector.items()) for labels in pod_labels)
+
+
+def test_the_config_map_holds_only_real_settings(rendered: list[Resource]) -> None:
+    data = _by_kind(rendered, "ConfigMap")["vtn-config"]["data"]
+    known = {f"VTN_{name.upper()}" for name in VtnSettings.model_fields}
+    assert set(data) <= known
+    assert data["VTN_ENVIRONMENT"] == "production"
+
+
+def test_the_setup_job_provisions_topics_then_migrates(rendered: list[Resource]) -> None:
+    job = _by_kind(rendered, "Job")["vtn-setup"]
+    command = " ".join(job["spec"]["template"]["spec"]["containers"][0]["command"])
+    assert command.index("shared.bus.provision") < command.index("shared.db.migrate")
+
+
+def test_the_example_overlay_sets_namespace_image_and_secrets() -> None:
+    rendered = build(K8S / "overlays" / "example")
+    namespaced = [r for r in rendered if r["kind"] != "Namespace"]
+    assert {r["metadata"]["namespace"] for r in namespaced} == {"openadr-vtn"}
+    images = {
+        c["image"]
+        for r in rendered
+        if r["kind"] in ("Deployment", "Job")
+        for c in r["spec"]["template"]["spec"]["containers"]
+    }
+    assert images == {"registry.example.com/energy/openadr-vtn:0.1.0"}
+    assert _by_kind(rendered, "Deployment")["vtn-gateway"]["spec"]["replicas"] == 3
+    secret = _by_kind(rendered, "Secret")["vtn-secrets"]
+    assert {"VTN_ADMIN_TOKEN", "VTN_DATABASE_URL"} <= set(secret["stringData"])
+    assert _by_kind(rendered, "ConfigMap")["vtn-config"]["data"]["VTN_TOPIC_PARTITIONS"] == "12"
+
+
+def test_unsupported_kustomize_features_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "kustomization.yaml").write_text("resources: []\nconfigMapGenerator: []\n")
+    with pytest.raises(KustomizeError):
+        build(tmp_path)

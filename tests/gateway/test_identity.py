@@ -1,0 +1,106 @@
+"""Where the sender's certificate comes from, and whose venIDs it may use."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
+
+import pytest
+
+from devstack.certs import Issued
+from gateway.identity import ClientIdentity, IdentityRefused
+from gateway.replay import MemoryNonceStore, ReplayGuard, ReplayRefused
+from gateway.ven_identity import CachedFingerprints, check_claim
+from shared.oadr.registration import CreatePartyRegistration, Poll, QueryRegistration
+
+
+def scope(client: str, header: bytes | None = None, tls_pem: str | None = None) -> dict[str, object]:
+    headers = [(b"ssl-client-cert", header)] if header is not None else []
+    extensions = {"tls": {"client_cert_chain": [tls_pem]}} if tls_pem else {}
+    return {"client": (client, 4000), "headers": headers, "extensions": extensions}
+
+
+def test_proxy_header_is_used_only_from_a_trusted_proxy(dev_certs: dict[str, Issued]) -> None:
+    pem = dev_certs["ven1"].cert_path.read_text()
+    identify = ClientIdentity(["10.0.0.0/8"])
+    assert identify(scope("10.1.2.3", quote(pem).encode())).fingerprint == dev_certs["ven1"].fingerprint
+    with pytest.raises(IdentityRefused):
+        identify(scope("192.168.1.1", quote(pem).encode()))
+
+
+def test_proxy_mode_is_off_by_default(dev_certs: dict[str, Issued]) -> None:
+    pem = dev_certs["ven1"].cert_path.read_text()
+    with pytest.raises(IdentityRefused):
+        ClientIdentity()(scope("10.1.2.3", quote(pem).encode()))
+    assert ClientIdentity()(scope("10.1.2.3")).fingerprint is None
+
+
+def test_a_header_cannot_override_the_tls_certificate(dev_certs: dict[str, Issued]) -> None:
+    own, other = dev_certs["ven1"].cert_path.read_text(), dev_certs["ven2"].cert_path.read_text()
+    identify = ClientIdentity(["127.0.0.1/32"])
+    assert identify(scope("127.0.0.1", tls_pem=own)).fingerprint == dev_certs["ven1"].fingerprint
+    with pytest.raises(IdentityRefused):
+        identify(scope("127.0.0.1", quote(other).encode(), tls_pem=own))
+
+
+def test_a_garbage_header_is_refused() -> None:
+    with pytest.raises(IdentityRefused):
+        ClientIdentity(["127.0.0.1"])(scope("127.0.0.1", b"not a certificate"))
+
+
+def test_claims() -> None:
+    poll = Poll(ven_id="v1")
+    assert check_claim(poll, "AA", "AA") is None
+    assert check_claim(poll, "AA", "BB") is not None
+    assert check_claim(poll, "AA", None) is not None
+    assert check_claim(QueryRegistration(request_id="r"), "AA", None) is None
+    registration = CreatePartyRegistration(
+        request_id="r", ven_id="v1", profile_name="2.0b", transport_name="simpleHttp", report_only=False,
+        xml_signature=True, http_pull_model=True,
+    )
+    assert check_claim(registration, "AA", None) is None
+    assert check_claim(registration, "AA", "BB") is not None
+
+
+class CountingSource:
+    def __init__(self) -> None:
+        self.bound: dict[str, str] = {}
+        self.calls = 0
+
+    async def fingerprint_of(self, ven_id: str) -> str | None:
+        self.calls += 1
+        return self.bound.get(ven_id)
+
+
+async def test_bindings_are_cached_until_invalidated_and_unbound_never() -> None:
+    source = CountingSource()
+    cache = CachedFingerprints(source, ttl_seconds=60)
+    assert await cache.fingerprint_of("v1") is None
+    source.bound["v1"] = "AA"
+    assert await cache.fingerprint_of("v1") == "AA"
+    assert await cache.fingerprint_of("v1") == "AA"
+    assert source.calls == 2
+    source.bound["v1"] = "BB"
+    cache.invalidate("v1")
+    assert await cache.fingerprint_of("v1") == "BB"
+
+
+async def test_replay_guard_refuses_a_reused_nonce_and_stale_or_future_timestamps() -> None:
+    guard = ReplayGuard(MemoryNonceStore(), max_age_seconds=30)
+    now = datetime.now(timezone.utc)
+    await guard.admit("AA", "n1", now)
+    await guard.admit("BB", "n1", now)  # nonces are per signer
+    with pytest.raises(ReplayRefused, match="replay"):
+        await guard.admit("AA", "n1", now)
+    with pytest.raises(ReplayRefused, match="ago"):
+        await guard.admit("AA", "n2", now - timedelta(seconds=31))
+    with pytest.raises(ReplayRefused, match="future"):
+        await guard.admit("AA", "n3", now + timedelta(seconds=31))
+
+
+async def test_memory_nonce_store_is_bounded() -> None:
+    store = MemoryNonceStore(max_entries=2)
+    later = datetime.now(timezone.utc) + timedelta(minutes=1)
+    for nonce in ("a", "b", "c"):
+        assert await store.first_use("AA", nonce, later)
+    assert len(store._seen) == 2

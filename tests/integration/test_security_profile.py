@@ -1,0 +1,275 @@
+"""The security profile on the real stack: a second gateway serving HTTPS with client certificates and
+required XML signatures, beside the plain development one, sharing Kafka, the services and PostgreSQL.
+
+OpenLEADR's VEN with its own certificate registers, polls, receives a VTN-initiated message and reports
+telemetry over HTTPS with signed messages both ways; each refusal the profile requires leaves nothing stored."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from lxml import etree
+from openleadr import OpenADRClient
+from openleadr.messaging import create_message, validate_xml_signature
+
+from devstack.certs import Issued, generate
+from devstack.processes import ManagedProcess
+from tests.integration.conftest import ADMIN_PORT, HTTP_PORT, REPO_ROOT, RunningVtn
+from tests.integration.event_ven import simple_event
+from tests.security_documents import openleadr_signed, signed_at, wrapped
+
+SECURE_PORT = HTTP_PORT + 20
+SECURE_ADMIN_PORT = ADMIN_PORT + 20
+PREFIX = "/OpenADR2/Simple/2.0b"
+
+
+@dataclass
+class SecureGateway:
+    url: str
+    certs: dict[str, Issued]
+    log_path: Path
+
+    def ven_tls(self, ven: str | None) -> ssl.SSLContext:
+        context = ssl.create_default_context(cafile=str(self.certs["ca"].cert_path))
+        if ven is not None:
+            context.load_cert_chain(self.certs[ven].cert_path, self.certs[ven].key_path)
+        return context
+
+
+@pytest.fixture(scope="module")
+def secure_gateway(vtn: RunningVtn, vtn_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureGateway]:
+    certs = generate(tmp_path_factory.mktemp("certs"), ["ven1", "ven2", "ven3"])
+    env = {
+        **vtn_env,
+        "VTN_HTTP_PORT": str(SECURE_PORT),
+        "VTN_ADMIN_PORT": str(SECURE_ADMIN_PORT),
+        "VTN_INSTANCE_ID": "secure-gateway",
+        "VTN_HTTP_CERT": str(certs["vtn-rsa"].cert_path),
+        "VTN_HTTP_KEY": str(certs["vtn-rsa"].key_path),
+        "VTN_HTTP_ECC_CERT": str(certs["vtn-ecc"].cert_path),
+        "VTN_HTTP_ECC_KEY": str(certs["vtn-ecc"].key_path),
+        "VTN_HTTP_CA_FILE": str(certs["ca"].cert_path),
+        "VTN_CERT": str(certs["vtn-rsa"].cert_path),
+        "VTN_KEY": str(certs["vtn-rsa"].key_path),
+        "VTN_REQUIRE_MESSAGE_SIGNATURES": "true",
+        "VTN_REPLAY_MAX_AGE_SECONDS": "30",
+    }
+    log_path = tmp_path_factory.mktemp("logs") / "secure-gateway.log"
+    process = ManagedProcess("secure-gateway", [sys.executable, "-m", "gateway"], env, log_path, cwd=REPO_ROOT, new_session=True)
+    process.start()
+    try:
+        process.wait_for_port("127.0.0.1", SECURE_PORT, timeout=60)
+        yield SecureGateway(f"https://localhost:{SECURE_PORT}{PREFIX}", certs, log_path)
+    finally:
+        process.stop(timeout=20)
+
+
+@pytest.fixture
+async def ven1_http(secure_gateway: SecureGateway) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=secure_gateway.url, verify=secure_gateway.ven_tls("ven1"), timeout=15) as client:
+        yield client
+
+
+def answer_of(body: bytes) -> tuple[str, str]:
+    root = etree.fromstring(body)
+    return root.findtext(".//{*}responseCode") or "", root.findtext(".//{*}responseDescription") or ""
+
+
+async def until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+def test_the_vtn_prints_its_fingerprint_at_start(secure_gateway: SecureGateway) -> None:
+    log = secure_gateway.log_path.read_text()
+    assert f"Your VTN Certificate Fingerprint is {secure_gateway.certs['vtn-rsa'].fingerprint}" in log
+
+
+async def test_openleadr_ven_registers_polls_receives_an_event_and_reports_over_https_signed(
+    secure_gateway: SecureGateway, admin: httpx.AsyncClient, db: asyncpg.Connection, unique: Callable[[str], str]
+) -> None:
+    ven1 = secure_gateway.certs["ven1"]
+    client = OpenADRClient(
+        ven_name=unique("tls-ven"),
+        vtn_url=secure_gateway.url,
+        cert=str(ven1.cert_path),
+        key=str(ven1.key_path),
+        ca_file=str(secure_gateway.certs["ca"].cert_path),
+        vtn_fingerprint=secure_gateway.certs["vtn-rsa"].fingerprint,
+        show_fingerprint=False,
+    )
+    produced: list[float] = []
+
+    def power() -> float:
+        produced.append(float(len(produced) + 1))
+        return produced[-1]
+
+    client.add_report(
+        callback=power, resource_id="meter-1", measurement="power_real", r_id="power", report_specifier_id="power-spec",
+        sampling_rate=timedelta(seconds=1), report_duration=timedelta(hours=1),
+    )
+    events: list[str] = []
+
+    async def on_event(event: dict[str, object]) -> str:
+        events.append(str(event["event_descriptor"]["event_id"]))  # type: ignore[index]
+        return "optIn"
+
+    client.add_handler("on_event", on_event)
+    received: list[str | None] = []
+    original_poll = client.poll
+
+    async def recording_poll() -> object:
+        result = await original_poll()
+        received.append(result[0])
+        return result
+
+    client.poll = recording_poll  # type: ignore[method-assign]
+    await client.run()
+    try:
+        await until(lambda: client.registration_id is not None, 20, "registration over HTTPS")
+        row = await db.fetchrow("SELECT fingerprint, status FROM vens WHERE ven_id = $1", client.ven_id)
+        assert row is not None and (row["fingerprint"], row["status"]) == (ven1.fingerprint, "registered")
+        await until(lambda: len(received) >= 2, 20, "signed polls answered")
+        answer = await admin.post(f"/vens/{client.ven_id}/request-reregistration")
+        assert answer.status_code == 202
+        await until(lambda: "oadrRequestReregistration" in received, 20, "the VTN-initiated message")
+        # an operator's event reaches it (signed oadrDistributeEvent) and it answers (signed oadrCreatedEvent)
+        event_id = unique("tls-event")
+        created = await admin.post("/events", json=simple_event((str(client.ven_id),), event_id=event_id))
+        assert created.status_code == 201, created.text
+        await until(lambda: event_id in events, 30, "the event at the VEN")
+        # its telemetry (oadrRegisterReport, oadrCreateReport on a poll, oadrUpdateReport: all signed) reaches PostgreSQL
+        deadline = time.monotonic() + 60
+        while await db.fetchval("SELECT count(*) FROM report_data WHERE ven_id = $1 AND r_id = 'power'", client.ven_id) < 2:
+            assert time.monotonic() < deadline, "no signed telemetry stored"
+            await asyncio.sleep(0.5)
+    finally:
+        await client.stop()
+
+
+async def test_the_vtn_signs_its_answers(ven1_http: httpx.AsyncClient, secure_gateway: SecureGateway) -> None:
+    ven1 = secure_gateway.certs["ven1"]
+    answer = await ven1_http.post("/EiRegisterParty", content=openleadr_signed("oadrQueryRegistration", ven1.cert_path, ven1.key_path, request_id="q1"))
+    assert answer.status_code == 200
+    validate_xml_signature(etree.fromstring(answer.content), cert_fingerprint=secure_gateway.certs["vtn-rsa"].fingerprint)
+
+
+@pytest.mark.parametrize("ven", [None, "stranger"], ids=["no client certificate", "certificate of another CA"])
+async def test_a_client_without_a_certificate_of_our_ca_is_refused_at_the_handshake(
+    secure_gateway: SecureGateway, ven: str | None
+) -> None:
+    ven2 = secure_gateway.certs["ven2"]
+    async with httpx.AsyncClient(base_url=secure_gateway.url, verify=secure_gateway.ven_tls(ven), timeout=15) as client:
+        with pytest.raises((httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError)):
+            await client.post("/EiRegisterParty", content=openleadr_signed("oadrQueryRegistration", ven2.cert_path, ven2.key_path, request_id="q"))
+
+
+def registration(ven: Issued, ven_name: str, **extra: object) -> dict[str, object]:
+    return dict(
+        ven_name=ven_name, http_pull_model=True, xml_signature=True, report_only=False, profile_name="2.0b",
+        transport_name="simpleHttp", transport_address=None, request_id="r-" + ven_name, **extra,
+    )
+
+
+async def stored(db: asyncpg.Connection, ven_name: str | None = None, ven_id: str | None = None) -> int:
+    return int(await db.fetchval("SELECT count(*) FROM vens WHERE ven_name = $1 OR ven_id = $2", ven_name, ven_id))
+
+
+async def register_signed(client: httpx.AsyncClient, ven: Issued, ven_name: str) -> tuple[str, str]:
+    body = openleadr_signed("oadrCreatePartyRegistration", ven.cert_path, ven.key_path, **registration(ven, ven_name))
+    answer = await client.post("/EiRegisterParty", content=body)
+    root = etree.fromstring(answer.content)
+    return answer_of(answer.content)[0], root.findtext(".//{*}venID") or ""
+
+
+async def test_a_certificate_claiming_another_vens_id_is_refused(
+    secure_gateway: SecureGateway, ven1_http: httpx.AsyncClient, db: asyncpg.Connection, unique: Callable[[str], str]
+) -> None:
+    ven2 = secure_gateway.certs["ven2"]
+    async with httpx.AsyncClient(base_url=secure_gateway.url, verify=secure_gateway.ven_tls("ven2"), timeout=15) as ven2_http:
+        code, ven2_id = await register_signed(ven2_http, ven2, unique("ven2"))
+        assert code == "200"
+    ven1 = secure_gateway.certs["ven1"]
+    registration_before = await db.fetchval("SELECT registration_id FROM vens WHERE ven_id = $1", ven2_id)
+    for message_type, service, payload in [
+        ("oadrPoll", "OadrPoll", {"ven_id": ven2_id}),
+        ("oadrCreatePartyRegistration", "EiRegisterParty", registration(ven1, unique("thief"), ven_id=ven2_id)),
+    ]:
+        answer = await ven1_http.post(f"/{service}", content=openleadr_signed(message_type, ven1.cert_path, ven1.key_path, **payload))
+        code, text = answer_of(answer.content)
+        assert (answer.status_code, code) == (200, "463")
+        assert "belongs to another certificate" in text
+    # without a venID, only the registrationID names the VEN: registration_svc refuses it for this certificate
+    takeover = registration(ven1, unique("thief"), registration_id=registration_before)
+    answer = await ven1_http.post(
+        "/EiRegisterParty", content=openleadr_signed("oadrCreatePartyRegistration", ven1.cert_path, ven1.key_path, **takeover)
+    )
+    assert answer_of(answer.content) == ("463", "venID belongs to another certificate")
+    row = await db.fetchrow("SELECT registration_id, status FROM vens WHERE ven_id = $1", ven2_id)
+    assert (row["registration_id"], row["status"]) == (registration_before, "registered")
+
+
+async def test_tampered_wrapped_stale_and_unsigned_messages_are_refused_and_nothing_is_stored(
+    secure_gateway: SecureGateway, ven1_http: httpx.AsyncClient, db: asyncpg.Connection, unique: Callable[[str], str]
+) -> None:
+    ven1 = secure_gateway.certs["ven1"]
+    names = {kind: unique(kind) for kind in ("tampered", "wrapped", "stale", "unsigned")}
+    signed = openleadr_signed("oadrCreatePartyRegistration", ven1.cert_path, ven1.key_path, **registration(ven1, names["tampered"]))
+    attacks = {
+        "tampered": (signed.replace(names["tampered"].encode(), names["tampered"][:-1].encode() + b"X"), "does not verify"),
+        "wrapped": (
+            wrapped("oadrCreatePartyRegistration", ven1.cert_path, ven1.key_path, "evil-" + names["wrapped"],
+                    **registration(ven1, names["wrapped"], ven_id="orig-" + names["wrapped"])),
+            "not the message signed",
+        ),
+        "stale": (
+            signed_at("oadrCreatePartyRegistration", ven1.cert_path, ven1.key_path,
+                      datetime.now(timezone.utc) - timedelta(minutes=5), **registration(ven1, names["stale"])),
+            "signed more than 30 s ago",
+        ),
+        "unsigned": (create_message("oadrCreatePartyRegistration", **registration(ven1, names["unsigned"])).encode(), "requires signed"),
+    }
+    for kind, (body, words) in attacks.items():
+        answer = await ven1_http.post("/EiRegisterParty", content=body)
+        code, text = answer_of(answer.content)
+        assert (answer.status_code, code) == (200, "463"), kind
+        assert words in text, (kind, text)
+    await asyncio.sleep(1)
+    for kind, name in names.items():
+        assert await stored(db, name, "evil-" + name) == 0, kind
+        assert await stored(db, name[:-1] + "X", "orig-" + name) == 0, kind
+
+
+async def test_a_replayed_message_is_refused_and_stored_once(
+    secure_gateway: SecureGateway, ven1_http: httpx.AsyncClient, db: asyncpg.Connection, unique: Callable[[str], str]
+) -> None:
+    ven3 = secure_gateway.certs["ven3"]
+    name = unique("replayed")
+    body = openleadr_signed("oadrCreatePartyRegistration", ven3.cert_path, ven3.key_path, **registration(ven3, name))
+    async with httpx.AsyncClient(base_url=secure_gateway.url, verify=secure_gateway.ven_tls("ven3"), timeout=15) as ven3_http:
+        first = await ven3_http.post("/EiRegisterParty", content=body)
+        assert answer_of(first.content)[0] == "200"
+        registration_id = etree.fromstring(first.content).findtext(".//{*}registrationID")
+        second = await ven3_http.post("/EiRegisterParty", content=body)
+    assert answer_of(second.content) == ("463", "this nonce was used already: the message is a replay")
+    rows = await db.fetch("SELECT registration_id FROM vens WHERE ven_name = $1", name)
+    assert [r["registration_id"] for r in rows] == [registration_id]
+    assert await db.fetchval("SELECT count(*) FROM replay_nonces WHERE signer = $1", ven3.fingerprint) >= 1
+
+
+async def test_the_plain_development_gateway_still_works(http: httpx.AsyncClient) -> None:
+    answer = await http.post("/EiRegisterParty", content=create_message("oadrQueryRegistration", request_id="q").encode())
+    assert answer.status_code == 200 and answer_of(answer.content)[0] == "200"
