@@ -31,3 +31,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         parts = item.path.parts
         if "integration" in parts or "interop" in parts:
             item.add_marker(pytest.mark.integration)
+
+
+# The real stack's fixtures, registered once here so that tests/integration and tests/interop share one
+# session stack (importing them in two conftest files would start two).
+from tests.stack import admin, db, http, unique, vtn, vtn_env  # noqa: E402,F401

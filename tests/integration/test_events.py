@@ -19,7 +19,7 @@ from lxml import etree
 from shared import topics
 from shared.contract.envelope import Envelope
 from shared.contract.events import CreateEvent, EventResponseFact, OptFact
-from tests.integration.conftest import RunningVtn, find_on_topic
+from tests.stack import RunningVtn, find_on_topic
 from tests.integration.event_ven import EventVen, simple_event
 from tests.integration.raw_ven import new_request_id
 

@@ -18,7 +18,7 @@ from openleadr import OpenADRClient
 from shared import topics
 from shared.contract.envelope import Envelope
 from shared.contract.reports import ReportData
-from tests.integration.conftest import RunningVtn, find_on_topic
+from tests.stack import RunningVtn, find_on_topic
 from tests.interop.test_openleadr_ven import retry_while_unavailable, until, until_async
 
 

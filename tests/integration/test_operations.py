@@ -16,7 +16,7 @@ from openleadr.messaging import create_message
 from devstack.config import StackConfig
 from devstack.postgres import PostgresCluster
 from devstack.stack import Infrastructure
-from tests.integration.conftest import ADMIN_PORT, HEALTH_PORTS, HTTP_PORT, RunningVtn
+from tests.stack import ADMIN_PORT, HEALTH_PORTS, HTTP_PORT, RunningVtn
 from tests.integration.raw_ven import RawVen, new_request_id
 
 LOCAL = "127.0.0.1"

@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaProducer
 from shared import topics
 from shared.contract.envelope import Envelope
 from shared.contract.operator import CancelVenRegistration
-from tests.integration.conftest import RunningVtn
+from tests.stack import RunningVtn
 from tests.integration.raw_ven import RawVen
 
 

@@ -11,7 +11,7 @@ import httpx
 from shared import topics
 from shared.contract.backend_events import PresenceEvent, PresenceStatus
 from shared.contract.envelope import Envelope
-from tests.integration.conftest import OFFLINE_AFTER_MISSED_POLLS, POLL_INTERVAL_SECONDS, RunningVtn, find_on_topic
+from tests.stack import OFFLINE_AFTER_MISSED_POLLS, POLL_INTERVAL_SECONDS, RunningVtn, find_on_topic
 from tests.integration.raw_ven import RawVen
 
 

@@ -22,7 +22,7 @@ from shared.db.outbox import OutboxRelay
 from shared.oadr.registration import CreatedPartyRegistration, CreatePartyRegistration, QueryRegistration
 from shared.plugins import load_callable
 from shared.settings import RegistrationPolicyName
-from tests.integration.conftest import RunningVtn, find_on_topic
+from tests.stack import RunningVtn, find_on_topic
 
 OPENLEADR_STYLE_HANDLER = "tests.integration.registration_hooks:on_create_party_registration"
 

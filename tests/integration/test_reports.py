@@ -21,7 +21,7 @@ from shared import topics
 from shared.contract.envelope import Envelope
 from shared.contract.reports import ReportData, RequestReport
 from tests.conftest import assert_valid
-from tests.integration.conftest import RunningVtn, find_on_topic
+from tests.stack import RunningVtn, find_on_topic
 from tests.integration.raw_ven import RawVen, new_request_id
 
 SAMPLING = objects.SamplingRate(min_period=timedelta(minutes=1), max_period=timedelta(minutes=15), on_change=False)

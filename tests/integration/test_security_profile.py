@@ -24,7 +24,7 @@ from openleadr.messaging import create_message, validate_xml_signature
 
 from devstack.certs import Issued, generate
 from devstack.processes import ManagedProcess
-from tests.integration.conftest import ADMIN_PORT, HTTP_PORT, REPO_ROOT, RunningVtn
+from tests.stack import ADMIN_PORT, HTTP_PORT, REPO_ROOT, RunningVtn
 from tests.integration.event_ven import simple_event
 from tests.security_documents import openleadr_signed, signed_at, wrapped
 

@@ -15,7 +15,7 @@ from openleadr import OpenADRClient
 from shared import topics
 from shared.contract.envelope import Envelope
 from shared.contract.events import EventResponseFact
-from tests.integration.conftest import RunningVtn, find_on_topic
+from tests.stack import RunningVtn, find_on_topic
 from tests.integration.event_ven import simple_event
 from tests.interop.test_openleadr_ven import until
 

@@ -15,7 +15,7 @@ from openleadr import OpenADRClient
 from shared import topics
 from shared.contract.backend_events import RegistrationChange, RegistrationEvent
 from shared.contract.envelope import Envelope
-from tests.integration.conftest import RunningVtn, find_on_topic
+from tests.stack import RunningVtn, find_on_topic
 
 
 class CountingVen:

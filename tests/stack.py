@@ -1,4 +1,4 @@
-"""The whole VTN on the real Kafka broker and PostgreSQL that `make test` started.
+"""The whole VTN on the real Kafka broker and PostgreSQL that `make test` started (fixtures registered by tests/conftest.py).
 
 One stack per test session: topics provisioned, migrations applied, every service and the gateway
 started as real processes (so tests can kill and restart them), with short poll intervals.
