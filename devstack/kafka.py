@@ -200,7 +200,8 @@ class KafkaBroker:
         """Format the storage with a new cluster id (only ever needed once per data folder)."""
         self._write_config()
         argv = self._java(
-            "kafka.tools.StorageTool", "format", "-t", new_cluster_id(), "-c", str(self.properties_path),
+            # "=" form: an id may start with "-", which the tool would take for an option.
+            "kafka.tools.StorageTool", "format", f"--cluster-id={new_cluster_id()}", "-c", str(self.properties_path),
             heap=["-Xmx256m"],
         )  # fmt: skip
         result = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
