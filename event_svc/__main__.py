@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from event_svc.commands import EventCommandHandler, EventCommands, EventConfig
+from event_svc.commands import QUERIES, EventCommandHandler, EventConfig, handle_query
 from event_svc.handlers import CreatedEventHandler, RegistrationWatcher
 from event_svc.refresh import advance_due_events
 from event_svc.ven_requests import EventRequestHandler
 from shared import topics
 from shared.contract.envelope import utcnow
+from shared.db.command_router import QueriesAndCommands
 from shared.db.idempotent import IdempotentHandler
 from shared.plugins import load_optional
 from shared.runtime import ServiceRuntime, run_service
@@ -24,7 +25,7 @@ async def setup(runtime: ServiceRuntime) -> None:
     requests = IdempotentHandler(pool, SERVICE, EventRequestHandler(settings.vtn_id), relay)
     runtime.consume([topics.EVENT_REQUESTS, topics.OPT_REQUESTS], requests)
     commands = IdempotentHandler(pool, f"{SERVICE}.commands", EventCommandHandler(config), relay)
-    runtime.consume([topics.EVENT_COMMANDS], EventCommands(pool, commands), ".commands")
+    runtime.consume([topics.EVENT_COMMANDS], QueriesAndCommands(pool, QUERIES, handle_query, commands), ".commands")
     runtime.consume([topics.REGISTRATION_EVENTS], RegistrationWatcher(pool, settings.vtn_id), ".registrations")
     on_created_event = load_optional(settings.on_created_event)
     if on_created_event is not None:

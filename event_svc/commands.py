@@ -11,12 +11,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import asyncpg
 
 from event_svc import delivery, refresh, status, store
 from event_svc.validation import InvalidEvent, validate_event
 from event_svc.views import event_view
-from shared.contract.envelope import Envelope, Payload, utcnow
+from shared.contract.envelope import Envelope, utcnow
 from shared.contract.events import (
     CancelEvent,
     CreateEvent,
@@ -31,7 +30,6 @@ from shared.contract.events import (
     SetVenMemberships,
 )
 from shared.db.connection import Conn
-from shared.db.idempotent import IdempotentHandler
 from shared.oadr.event import Event, EventDescriptor, EventStatus
 
 QUERIES = (GetEvent, ListEvents, ListOpts)
@@ -218,16 +216,3 @@ async def _list(conn: Conn, query: ListEvents, now: datetime) -> EventOutcome:
     views = tuple([await event_view(conn, s, now) for s in found])
     return EventOutcome(status=200, detail="OK", events=views)
 
-
-class EventCommands:
-    """Consumer handler for the event command topic: queries read directly, commands go through the inbox."""
-
-    def __init__(self, pool: asyncpg.Pool, commands: IdempotentHandler) -> None:
-        self._pool = pool
-        self._commands = commands
-
-    async def __call__(self, envelope: Envelope) -> Payload | None:
-        if isinstance(envelope.payload, QUERIES):
-            async with self._pool.acquire() as conn:
-                return await handle_query(conn, envelope)
-        return await self._commands(envelope)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from registration_svc.operator import OperatorRequests, handle_command
+from registration_svc.operator import QUERIES, handle_command, handle_query
 from registration_svc.policy import build_policy
 from registration_svc.polls import PollHandler
 from registration_svc.ven_requests import RegisterPartyHandler, RegistrationConfig
 from shared import topics
 from shared.db import pending
+from shared.db.command_router import QueriesAndCommands
 from shared.db.idempotent import IdempotentHandler
 from shared.plugins import load_optional
 from shared.runtime import ServiceRuntime, run_service
@@ -37,7 +38,7 @@ async def setup(runtime: ServiceRuntime) -> None:
     runtime.consume([topics.POLL_REQUESTS], PollHandler(pool, relay, f"{SERVICE}.poll"), ".poll")
     runtime.every(HOUSEKEEPING_SECONDS, lambda: _purge_delivered(runtime), "purge_delivered_messages")
     commands = IdempotentHandler(pool, f"{SERVICE}.operator", handle_command, relay)
-    runtime.consume([topics.REGISTRATION_COMMANDS], OperatorRequests(pool, commands), ".operator")
+    runtime.consume([topics.REGISTRATION_COMMANDS], QueriesAndCommands(pool, QUERIES, handle_query, commands), ".operator")
 
 
 if __name__ == "__main__":

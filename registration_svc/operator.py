@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncpg
 
 from shared.db.connection import Conn
 
@@ -11,7 +10,7 @@ from registration_svc.policy import new_id
 from registration_svc.records import VenStatus
 from registration_svc.ven_requests import publish_registration_event
 from shared.contract.backend_events import RegistrationChange
-from shared.contract.envelope import Envelope, Payload
+from shared.contract.envelope import Envelope
 from shared.contract.operator import (
     CancelVenRegistration,
     GetVen,
@@ -22,8 +21,10 @@ from shared.contract.operator import (
     VenList,
 )
 from shared.db import pending
-from shared.db.idempotent import IdempotentHandler
 from shared.oadr.registration import CancelPartyRegistration, RequestReregistration
+
+
+QUERIES = (ListVens, GetVen)
 
 
 async def handle_query(conn: Conn, envelope: Envelope) -> OperatorOutcome | VenList | None:
@@ -84,16 +85,3 @@ async def _request_reregistration(conn: Conn, ven_id: str) -> OperatorOutcome:
     )
     return OperatorOutcome(status=202, detail="oadrRequestReregistration queued for the VEN's next poll", ven=await store.view(conn, ven_id))
 
-
-class OperatorRequests:
-    """Consumer handler for the operator topic: queries read directly, commands go through the inbox."""
-
-    def __init__(self, pool: asyncpg.Pool, commands: IdempotentHandler) -> None:
-        self._pool = pool
-        self._commands = commands
-
-    async def __call__(self, envelope: Envelope) -> Payload | None:
-        if isinstance(envelope.payload, (ListVens, GetVen)):
-            async with self._pool.acquire() as conn:
-                return await handle_query(conn, envelope)
-        return await self._commands(envelope)

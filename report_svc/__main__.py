@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from report_svc.commands import ReportCommands, handle_command
+from report_svc.commands import QUERIES, handle_command, handle_query
 from report_svc.data_relay import ReportDataRelay, WakingAfterCommit
 from report_svc.policy import ReportPolicy
 from report_svc.update_handlers import UpdateHandlers
 from report_svc.ven_requests import ReportConfig, ReportRequestHandler
 from shared import topics
+from shared.db.command_router import QueriesAndCommands
 from shared.db.idempotent import IdempotentHandler
 from shared.plugins import load_optional
 from shared.runtime import ServiceRuntime, run_service
@@ -33,7 +34,7 @@ async def setup(runtime: ServiceRuntime) -> None:
     # The relay loops until the runtime cancels it at shutdown; "every" with no delay just starts it.
     runtime.every(0.0, data_relay.run, "report_data_relay")
     commands = IdempotentHandler(pool, f"{SERVICE}.commands", handle_command, relay)
-    runtime.consume([topics.REPORT_COMMANDS], ReportCommands(pool, commands), ".commands")
+    runtime.consume([topics.REPORT_COMMANDS], QueriesAndCommands(pool, QUERIES, handle_query, commands), ".commands")
 
 
 if __name__ == "__main__":

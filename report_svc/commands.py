@@ -3,7 +3,6 @@ requests made and cancelled on demand, and the stored data."""
 
 from __future__ import annotations
 
-import asyncpg
 
 from report_svc import store
 from report_svc.report_data import RequestStatus
@@ -21,7 +20,6 @@ from shared.contract.reports import (
 )
 from shared.db import pending
 from shared.db.connection import Conn
-from shared.db.idempotent import IdempotentHandler
 from shared.db.vens import is_registered
 
 QUERIES = (ListAvailableReports, ListReportRequests, QueryReportData)
@@ -88,16 +86,3 @@ async def _cancel(conn: Conn, command: CancelReportRequest) -> ReportOutcome:
         status=202, detail="oadrCancelReport queued for the VEN's next poll", requests=(updated,) if updated else ()
     )
 
-
-class ReportCommands:
-    """Consumer handler for the report command topic: queries read directly, commands go through the inbox."""
-
-    def __init__(self, pool: asyncpg.Pool, commands: IdempotentHandler) -> None:
-        self._pool = pool
-        self._commands = commands
-
-    async def __call__(self, envelope: Envelope) -> Payload | None:
-        if isinstance(envelope.payload, QUERIES):
-            async with self._pool.acquire() as conn:
-                return await handle_query(conn, envelope)
-        return await self._commands(envelope)
