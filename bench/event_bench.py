@@ -35,7 +35,7 @@ from bench.loadgen.connection import build_post
 from bench.loadgen.system import raise_open_file_limit
 from bench.loadgen.ven import SimulatedVen
 from bench.targets import BASE_PATH, LOOPBACK, ManagedServer
-from bench.vtn_stack import full_stack_targets
+from bench.vtn_stack import KAFKA_BOOTSTRAP, full_stack_targets
 from shared import topics
 from shared.contract.envelope import Envelope
 from shared.contract.events import CreateEvent, EventResponseFact
@@ -273,16 +273,13 @@ async def main_async(count: int, timeout: float, kafka_bootstrap: str) -> list[E
 
 
 def main(argv: list[str] | None = None) -> int:
-    import os
-
     parser = argparse.ArgumentParser(prog="python -m bench.event_bench", description=__doc__.split("\n")[0])
     parser.add_argument("--vens", type=int, default=1000)
     parser.add_argument("--timeout", type=float, default=120.0, help="give up waiting after this many seconds")
     parser.add_argument("--json", action="store_true")
     arguments = parser.parse_args(argv)
     raise_open_file_limit()
-    kafka = f"127.0.0.1:{os.environ.get('VTN_BENCH_KAFKA_PORT', '39092')}"
-    runs = asyncio.run(main_async(arguments.vens, arguments.timeout, kafka))
+    runs = asyncio.run(main_async(arguments.vens, arguments.timeout, KAFKA_BOOTSTRAP))
     print(json.dumps([r.__dict__ for r in runs]) if arguments.json else table(runs))
     return 0
 

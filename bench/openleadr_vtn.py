@@ -6,6 +6,13 @@ Plain HTTP on 127.0.0.1, base URL http://127.0.0.1:<port>/OpenADR2/Simple/2.0b. 
 venID and registrationID; polls are answered by OpenLEADR's own queue (an oadrResponse while no event is
 pending). With the default `--ven-lookup`, OpenLEADR checks on every request that the venID is one it
 registered (and asks unknown VENs to re-register), as any VTN in service must. SIGTERM or SIGINT stops it.
+
+    python -m bench.openleadr_vtn --port 8490 --certs DIR    # HTTPS, client certificates, signed messages
+
+With `--certs` (a directory made by `bench.bench_certs`) it serves HTTPS with `vtn-rsa.crt` and requires a
+client certificate of `ca.crt` (`http_cert`, `http_key`, `http_ca_file`), signs every answer with the same
+RSA certificate and key (`cert`, `key`), and verifies every VEN message that carries a venID against the
+fingerprint the VEN registered with (`fingerprint_lookup`), as OpenLEADR's security set-up prescribes.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import sys
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from openleadr import OpenADRServer
@@ -32,6 +40,7 @@ class _Registration:
     ven_id: str
     ven_name: str
     registration_id: str
+    fingerprint: str | None = None
 
 
 class AcceptEveryVen:
@@ -45,6 +54,7 @@ class AcceptEveryVen:
             ven_id=str(uuid.uuid4()),
             ven_name=str(registration_info.get("ven_name", "")),
             registration_id=str(uuid.uuid4()),
+            fingerprint=registration_info.get("fingerprint"),  # set by OpenLEADR from the TLS client certificate
         )
         self._by_ven_id[registration.ven_id] = registration
         return registration.ven_id, registration.registration_id
@@ -57,11 +67,30 @@ class AcceptEveryVen:
             "ven_id": registration.ven_id,
             "ven_name": registration.ven_name,
             "registration_id": registration.registration_id,
-            "fingerprint": None,
+            "fingerprint": registration.fingerprint,
         }
 
+    def fingerprint_lookup(self, ven_id: str) -> str | None:
+        registration = self._by_ven_id.get(ven_id)
+        return None if registration is None else registration.fingerprint
 
-def build_server(host: str, port: int, poll_seconds: float, ven_lookup: bool) -> OpenADRServer:
+
+def _security(registry: AcceptEveryVen, certs: Path | None) -> dict[str, Any]:
+    if certs is None:
+        return {}
+    return {
+        "http_cert": str(certs / "vtn-rsa.crt"),
+        "http_key": str(certs / "vtn-rsa.key"),
+        "http_ca_file": str(certs / "ca.crt"),
+        "cert": str(certs / "vtn-rsa.crt"),
+        "key": str(certs / "vtn-rsa.key"),
+        "fingerprint_lookup": registry.fingerprint_lookup,
+    }
+
+
+def build_server(
+    host: str, port: int, poll_seconds: float, ven_lookup: bool, certs: Path | None = None
+) -> OpenADRServer:
     registry = AcceptEveryVen()
     server = OpenADRServer(
         vtn_id=_VTN_ID,
@@ -69,13 +98,14 @@ def build_server(host: str, port: int, poll_seconds: float, ven_lookup: bool) ->
         http_port=port,
         requested_poll_freq=timedelta(seconds=poll_seconds),
         ven_lookup=registry.ven_lookup if ven_lookup else None,
+        **_security(registry, certs),
     )
     server.add_handler("on_create_party_registration", registry.on_create_party_registration)
     return server
 
 
-async def serve(host: str, port: int, poll_seconds: float, ven_lookup: bool) -> None:
-    server = build_server(host, port, poll_seconds, ven_lookup)
+async def serve(host: str, port: int, poll_seconds: float, ven_lookup: bool, certs: Path | None) -> None:
+    server = build_server(host, port, poll_seconds, ven_lookup, certs)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGTERM, signal.SIGINT):
@@ -94,13 +124,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8090)
     parser.add_argument("--poll-seconds", type=float, default=10.0, help="oadrRequestedOadrPollFreq sent to VENs")
     parser.add_argument("--ven-lookup", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--certs", type=Path, default=None, help="serve HTTPS and sign, with these certificates")
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # openleadr.client sets this logger to INFO on import, which would log every message it handles.
     logging.getLogger("openleadr").setLevel(logging.WARNING)
     raise_open_file_limit()
     # The stock asyncio loop, as OpenLEADR users run it; uvloop would flatter the baseline.
-    asyncio.run(serve(arguments.host, arguments.port, arguments.poll_seconds, arguments.ven_lookup))
+    asyncio.run(serve(arguments.host, arguments.port, arguments.poll_seconds, arguments.ven_lookup, arguments.certs))
     return 0
 
 

@@ -6,6 +6,11 @@ Every target is measured at every VEN count in every mode, interleaved so that s
 all targets alike; the table gives each target's ratio to the OpenLEADR baseline measured in the same run.
 Targets to add from code (for instance a stack started with its own tooling) are passed to `main` as
 `extra_targets`, or named on the command line with `--target-factory module:function`.
+
+With `--secure`, everything runs over HTTPS with a client certificate per simulated VEN and every message
+signed (fresh ReplayProtect per message), OpenLEADR included (`bench.openleadr_vtn --certs`):
+
+    python -m bench.poll_bench --secure --target-factory bench.vtn_stack:secure_full_stack_targets --vens 20
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.bench_certs import BenchCertificates, bench_certificates, certificates_dir
 from bench.cpu import CpuSampler, machine_busy_seconds
 from bench.loadgen import LoadConfig, LoadResult, Mode, run_load
 from bench.loadgen.system import event_loop_name, raise_open_file_limit
@@ -94,7 +100,16 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "--quiet-wait", type=float, default=60.0, metavar="SECONDS", help="longest wait for a quiet machine per run"
     )
     parser.add_argument("--json", type=Path, default=None, help="also write every result to this JSON file")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--secure",
+        action="store_true",
+        help="HTTPS with a client certificate per VEN and every message signed, OpenLEADR included "
+        "(certificates made in the log folder; targets must be https://)",
+    )
+    arguments = parser.parse_args(argv)
+    if arguments.secure and arguments.calibration:
+        parser.error("--calibration serves plain HTTP only; it cannot be combined with --secure")
+    return arguments
 
 
 def _factory(spec: str) -> Callable[[Path], list[Target]]:
@@ -104,9 +119,10 @@ def _factory(spec: str) -> Callable[[Path], list[Target]]:
 
 
 def build_targets(arguments: argparse.Namespace, log_dir: Path, extra_targets: Sequence[Target]) -> list[Target]:
-    targets = [openleadr_target(BASELINE, arguments.openleadr_port, log_dir)]
+    certs = certificates_dir(log_dir) if arguments.secure else None
+    targets = [openleadr_target(BASELINE, arguments.openleadr_port, log_dir, certs)]
     if arguments.second_openleadr_port is not None:
-        targets.append(openleadr_target(f"{BASELINE}-2", arguments.second_openleadr_port, log_dir))
+        targets.append(openleadr_target(f"{BASELINE}-2", arguments.second_openleadr_port, log_dir, certs))
     for offset, server in enumerate(arguments.calibration):
         targets.append(
             calibration_target(f"calibration-{server}", arguments.calibration_port + offset, log_dir, server)
@@ -120,10 +136,14 @@ def build_targets(arguments: argparse.Namespace, log_dir: Path, extra_targets: S
     names = [target.name for target in targets]
     if len(set(names)) != len(names):
         raise SystemExit(f"target names must be unique: {names}")
+    if arguments.secure and any(not target.url.startswith("https://") for target in targets):
+        raise SystemExit(f"--secure measures https:// targets only: {[t.url for t in targets]}")
     return targets
 
 
-def run_matrix(targets: Sequence[Target], arguments: argparse.Namespace) -> list[Measurement]:
+def run_matrix(
+    targets: Sequence[Target], arguments: argparse.Namespace, certificates: BenchCertificates | None = None
+) -> list[Measurement]:
     measurements: list[Measurement] = []
     plan = [(vens, mode, target) for vens in arguments.vens for mode in arguments.modes for target in targets]
     for number, (vens, mode, target) in enumerate(plan, start=1):
@@ -136,6 +156,7 @@ def run_matrix(targets: Sequence[Target], arguments: argparse.Namespace) -> list
             rate=arguments.rate,
             processes=arguments.processes,
             request_timeout=arguments.timeout,
+            secure=certificates.secure_vens() if certificates is not None else None,
         )
         print(f"[{number}/{len(plan)}] {target.name} {mode.value} loop, {vens} VENs ...", file=sys.stderr, flush=True)
         busy = wait_for_quiet_machine(arguments.quiet_below, arguments.quiet_wait)
@@ -250,6 +271,14 @@ def _error_notes(measurements: Sequence[Measurement]) -> list[str]:
     return notes
 
 
+_SECURE_NOTE = [
+    "",
+    "Secure run: HTTPS (TLS client certificate per VEN, ECC P-256, from one CA); every VEN message signed with a "
+    "fresh ReplayProtect nonce and timestamp; every answer checked to carry a signature; both VTNs serve and "
+    "sign with the same RSA-2048 certificate and verify VEN signatures against the registered fingerprint.",
+]
+
+
 def report(measurements: Sequence[Measurement], command: str, arguments: argparse.Namespace) -> str:
     lines = [
         f"Command: `{command}`",
@@ -258,6 +287,7 @@ def report(measurements: Sequence[Measurement], command: str, arguments: argpars
         f"generator on {event_loop_name()} with {arguments.processes} process(es); "
         f"{arguments.duration:g} s measured after {arguments.warmup:g} s warm-up per run; "
         f"open loop at {arguments.rate:g} poll/s per VEN.",
+        *(_SECURE_NOTE if arguments.secure else []),
         "",
         markdown_table(measurements),
         "",
@@ -280,6 +310,9 @@ def main(argv: Sequence[str] | None = None, extra_targets: Sequence[Target] = ()
     raise_open_file_limit()
     log_dir = Path(tempfile.mkdtemp(prefix="poll-bench-"))
     print(f"server logs in {log_dir}", file=sys.stderr)
+    certificates = None
+    if arguments.secure:
+        certificates = bench_certificates(certificates_dir(log_dir), max(arguments.vens))
     targets = build_targets(arguments, log_dir, extra_targets)
     started: list[Target] = []
     try:
@@ -287,7 +320,7 @@ def main(argv: Sequence[str] | None = None, extra_targets: Sequence[Target] = ()
             if target.start is not None:
                 target.start()
             started.append(target)
-        measurements = run_matrix(targets, arguments)
+        measurements = run_matrix(targets, arguments, certificates)
     finally:
         for target in reversed(started):
             if target.stop is not None:

@@ -89,16 +89,25 @@ class ManagedServer:
             self._log = None
 
 
-def module_server_target(name: str, module: str, port: int, log_dir: Path, *extra_args: str) -> Target:
+def module_server_target(
+    name: str, module: str, port: int, log_dir: Path, *extra_args: str, scheme: str = "http"
+) -> Target:
     """A target served by `python -m <module> --port <port> ...` with this interpreter."""
     server = ManagedServer(name, [sys.executable, "-m", module, "--port", str(port), *extra_args], port, log_dir)
     return Target(
-        name=name, url=f"http://{LOOPBACK}:{port}{BASE_PATH}", start=server.start, stop=server.stop, pids=server.pids
+        name=name,
+        url=f"{scheme}://{LOOPBACK}:{port}{BASE_PATH}",
+        start=server.start,
+        stop=server.stop,
+        pids=server.pids,
     )
 
 
-def openleadr_target(name: str, port: int, log_dir: Path) -> Target:
-    return module_server_target(name, "bench.openleadr_vtn", port, log_dir)
+def openleadr_target(name: str, port: int, log_dir: Path, certs: Path | None = None) -> Target:
+    """OpenLEADR; with `certs` (see `bench.bench_certs`) over HTTPS with client certificates and signatures."""
+    if certs is None:
+        return module_server_target(name, "bench.openleadr_vtn", port, log_dir)
+    return module_server_target(name, "bench.openleadr_vtn", port, log_dir, "--certs", str(certs), scheme="https")
 
 
 def calibration_target(name: str, port: int, log_dir: Path, server: str = "raw") -> Target:

@@ -5,6 +5,13 @@ and the gateway, started and stopped by the benchmark itself on ports of its own
 
 Its CPU figure counts every process of the stack (gateway, services, the Kafka JVM and the PostgreSQL
 server with its backends), so it compares with OpenLEADR's single process on equal terms.
+
+    python -m bench.poll_bench --secure --target-factory bench.vtn_stack:secure_full_stack_targets ...
+
+`secure_full_stack_targets` runs the same stack with the security profile on, configured as the secure
+OpenLEADR baseline is (`bench.openleadr_vtn --certs`): HTTPS with the RSA certificate of `bench.bench_certs`,
+client certificates of its CA required, every answer signed with the same RSA key, VEN signatures verified
+and required, nonces in PostgreSQL (the default, shared by gateway instances).
 """
 
 from __future__ import annotations
@@ -14,14 +21,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench.bench_certs import bench_certificates, certificates_dir
 from bench.targets import BASE_PATH, LOOPBACK, Target
 from devstack.config import REPO_ROOT, StackConfig
 from devstack.processes import ManagedProcess
 from devstack.stack import Infrastructure
 
 SERVICES = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway")
-HTTP_PORT = 8180
-ADMIN_PORT = 8181
+HTTP_PORT = int(os.environ.get("VTN_BENCH_HTTP_PORT", "8180"))
+ADMIN_PORT = HTTP_PORT + 1
+# Below Linux's ephemeral range (32768-60999): a client's source port must never take the broker's port.
+KAFKA_PORT = int(os.environ.get("VTN_BENCH_KAFKA_PORT", "30092"))
+PG_PORT = int(os.environ.get("VTN_BENCH_PG_PORT", "30433"))
+KAFKA_BOOTSTRAP = f"{LOOPBACK}:{KAFKA_PORT}"
 
 
 def _descendants(root_pid: int) -> list[int]:
@@ -44,19 +56,20 @@ def _descendants(root_pid: int) -> list[int]:
 
 
 class FullStack:
-    def __init__(self, log_dir: Path) -> None:
+    def __init__(self, log_dir: Path, extra_env: dict[str, str] | None = None) -> None:
         config = StackConfig.from_env(
             "run",
             {
                 **os.environ,
-                "VTN_DEVSTACK_KAFKA_PORT": os.environ.get("VTN_BENCH_KAFKA_PORT", "39092"),
-                "VTN_DEVSTACK_PG_PORT": os.environ.get("VTN_BENCH_PG_PORT", "35433"),
-                "VTN_DEVSTACK_DIR": ".devstack/bench",
+                "VTN_DEVSTACK_KAFKA_PORT": str(KAFKA_PORT),
+                "VTN_DEVSTACK_PG_PORT": str(PG_PORT),
+                "VTN_DEVSTACK_DIR": os.environ.get("VTN_BENCH_DIR", ".devstack/bench"),
             },
         )
         self._infrastructure = Infrastructure(config)
         self._log_dir = log_dir
         self._processes: list[ManagedProcess] = []
+        self._extra_env = extra_env or {}
 
     def _env(self) -> dict[str, str]:
         return {
@@ -64,6 +77,7 @@ class FullStack:
             "VTN_HTTP_PORT": str(HTTP_PORT),
             "VTN_ADMIN_PORT": str(ADMIN_PORT),
             "VTN_ENVIRONMENT": "development",
+            **self._extra_env,
         }
 
     def start(self) -> None:
@@ -104,6 +118,35 @@ def full_stack_targets(log_dir: Path) -> list[Target]:
         Target(
             name="vtn-full-stack",
             url=f"http://{LOOPBACK}:{HTTP_PORT}{BASE_PATH}",
+            start=stack.start,
+            stop=stack.stop,
+            pids=stack.pids,
+        )
+    ]
+
+
+def secure_settings(certs_dir: Path) -> dict[str, str]:
+    """The gateway's security settings for a secure benchmark run: the same certificates as OpenLEADR's."""
+    certificates = bench_certificates(certs_dir, vens=0)
+    return {
+        "VTN_HTTP_CERT": str(certificates.vtn_cert),
+        "VTN_HTTP_KEY": str(certificates.vtn_key),
+        "VTN_HTTP_CA_FILE": str(certificates.ca_file),
+        "VTN_CERT": str(certificates.vtn_cert),
+        "VTN_KEY": str(certificates.vtn_key),
+        "VTN_VERIFY_MESSAGE_SIGNATURES": "true",
+        "VTN_REQUIRE_MESSAGE_SIGNATURES": "true",
+        "VTN_SHOW_FINGERPRINT": "false",
+    }
+
+
+def secure_full_stack_targets(log_dir: Path) -> list[Target]:
+    """The whole stack over HTTPS with client certificates and signed messages (certificates in log_dir/certs)."""
+    stack = FullStack(log_dir, secure_settings(certificates_dir(log_dir)))
+    return [
+        Target(
+            name="vtn-full-stack-secure",
+            url=f"https://{LOOPBACK}:{HTTP_PORT}{BASE_PATH}",
             start=stack.start,
             stop=stack.stop,
             pids=stack.pids,

@@ -22,7 +22,8 @@ async def setup(runtime: ServiceRuntime) -> None:
     settings = runtime.settings
     pool, relay = runtime.pool, runtime.relay
     config = EventConfig(vtn_id=settings.vtn_id, retention=timedelta(seconds=settings.event_retention_seconds))
-    requests = IdempotentHandler(pool, SERVICE, EventRequestHandler(settings.vtn_id), relay)
+    handler = EventRequestHandler(settings.vtn_id, load_optional(settings.on_request_event))
+    requests = IdempotentHandler(pool, SERVICE, handler, relay)
     runtime.consume([topics.EVENT_REQUESTS, topics.OPT_REQUESTS], requests)
     commands = IdempotentHandler(pool, f"{SERVICE}.commands", EventCommandHandler(config), relay)
     runtime.consume([topics.EVENT_COMMANDS], QueriesAndCommands(pool, QUERIES, handle_query, commands), ".commands")

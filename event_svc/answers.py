@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from event_svc.delivery import StoredEvent
 from shared.oadr.common import ResponseCode
 from shared.oadr.event import EventResponse
 from shared.oadr.opt import OptType
@@ -27,16 +26,16 @@ class Verdict:
 ACCEPTED = Verdict(ResponseCode.OK, "OK")
 
 
-def judge_response(response: EventResponse, stored: StoredEvent | None, targeted: bool) -> Verdict:
-    """An answer counts for the current version of an event sent to this VEN.
+def judge_response(response: EventResponse, current: int | None, targeted: bool) -> Verdict:
+    """An answer counts for the current version of an event sent to this VEN. `current` is the event's
+    modificationNumber, None for an unknown event.
 
     Unknown event, or one not sent to this VEN: 452 (invalid ID, as OpenLEADR's VTN answers). An older
     modification: 450 (out of sequence; the VEN has the newer one waiting). A modification the VTN never
     made: 454 (invalid data).
     """
-    if stored is None or not targeted:
+    if current is None or not targeted:
         return Verdict(ResponseCode.INVALID_ID, f"no event {response.event_id!r} for this VEN")
-    current = stored.event.descriptor.modification_number
     if response.modification_number < current:
         return Verdict(
             ResponseCode.OUT_OF_SEQUENCE,

@@ -7,6 +7,8 @@ transaction, so the VENs get it on their next poll.
 
 from __future__ import annotations
 
+import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,6 +33,8 @@ from shared.contract.events import (
 )
 from shared.db.connection import Conn
 from shared.oadr.event import Event, EventDescriptor, EventStatus
+
+log = logging.getLogger(__name__)
 
 QUERIES = (GetEvent, ListEvents, ListOpts)
 STATUS_FILTER_SCAN = 10_000
@@ -71,8 +75,20 @@ class EventCommandHandler:
         await store.save_event(
             conn, event, stored.cancelled, status.schedule(event, stored.cancelled, now, self._config.retention)
         )
+        started = time.perf_counter()
         targeted = await store.targeted_ven_ids(conn, event.targets)
-        await refresh.refresh_vens(conn, [*targeted, *also_for], now, self._config.vtn_id)
+        queued = await refresh.refresh_vens(conn, [*targeted, *also_for], now, self._config.vtn_id)
+        log.info(
+            "event saved",
+            extra={
+                "action": "event_saved",
+                "event_id": event.descriptor.event_id,
+                "modification_number": event.descriptor.modification_number,
+                "targeted_vens": len(targeted),
+                "sets_queued": queued,
+                "refresh_ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
         return EventOutcome(status=200, detail="OK", events=(await event_view(conn, stored, now),))
 
     async def _create(self, conn: Conn, command: CreateEvent, now: datetime) -> EventOutcome:

@@ -86,6 +86,64 @@ def full_set(stored: Iterable[StoredEvent], ven: Membership, now: datetime) -> t
     return tuple(sorted((e for e in rendered if e is not None), key=delivery_order))
 
 
+@dataclass(frozen=True)
+class Audience:
+    """Whom an event's targets reach, as sets: one event checked against many VENs cheaply."""
+
+    ven_ids: frozenset[str]
+    group_ids: frozenset[str]
+    resource_ids: frozenset[str]
+    party_ids: frozenset[str]
+
+    @classmethod
+    def of(cls, targets: Target) -> Audience:
+        return cls(
+            frozenset(targets.ven_ids),
+            frozenset(targets.group_ids),
+            frozenset(targets.resource_ids),
+            frozenset(targets.party_ids),
+        )
+
+    def reaches(self, ven: Membership) -> bool:
+        return (
+            ven.ven_id in self.ven_ids
+            or not self.group_ids.isdisjoint(ven.group_ids)
+            or not self.resource_ids.isdisjoint(ven.resource_ids)
+            or not self.party_ids.isdisjoint(ven.party_ids)
+        )
+
+
+def full_sets(stored: Iterable[StoredEvent], vens: Iterable[Membership], now: datetime) -> dict[str, tuple[Event, ...]]:
+    """`full_set` for many VENs at once, each event's audience worked out once."""
+    indexed = [(s, Audience.of(s.event.targets)) for s in stored]
+    return {ven.ven_id: full_set((s for s, audience in indexed if audience.reaches(ven)), ven, now) for ven in vens}
+
+
+@dataclass(frozen=True)
+class SetUpdate:
+    """What to do with a VEN's freshly worked-out set, given the digest and version last queued."""
+
+    ven_id: str
+    events: tuple[Event, ...]
+    digest: str
+    version: int
+    queue: bool  # queue it (as version `version`), replacing any older set the VEN has not fetched
+    save: bool  # remember `digest` and `version` as the last queued
+
+
+def update_for(
+    ven_id: str, events: tuple[Event, ...], last_digest: str | None, last_version: int, *, force: bool = False
+) -> SetUpdate:
+    """An unchanged set is not queued again, except with `force` (a VEN that registered again and lost its
+    state) when it holds events; an empty first set is only remembered: there is nothing to tell the VEN."""
+    new_digest = digest(events)
+    if last_digest == new_digest and not (force and events):
+        return SetUpdate(ven_id, events, new_digest, last_version, queue=False, save=False)
+    if last_digest is None and not events:
+        return SetUpdate(ven_id, events, new_digest, last_version, queue=False, save=True)
+    return SetUpdate(ven_id, events, new_digest, last_version + 1, queue=True, save=True)
+
+
 def limited(events: tuple[Event, ...], reply_limit: int | None) -> tuple[Event, ...]:
     """At most `reply_limit` events (the most important first); no limit when absent or 0."""
     return events[:reply_limit] if reply_limit else events

@@ -46,5 +46,5 @@ class RegistrationWatcher:
             return None
         async with self._pool.acquire() as conn:
             async with conn.transaction():
-                await refresh.refresh_ven(conn, fact.ven_id, utcnow(), self._vtn_id, force=True)
+                await refresh.refresh_ven(conn, fact.ven_id, utcnow(), self._vtn_id, registered_at=fact.occurred_at)
         return None

@@ -1,10 +1,13 @@
 """Keeping each VEN's queued oadrDistributeEvent equal to its full current set of events.
 
-A VEN's set is worked out afresh (delivery.full_set) whenever something that shapes it changes: an event
+A VEN's set is worked out afresh (delivery.full_sets) whenever something that shapes it changes: an event
 is created, modified, cancelled or purged; the VEN's memberships change; it (re)registers; or an event's
 status or currentValue moves with the clock (`advance_due_events`, run periodically). A set whose digest
-equals the one last queued is not queued again; a newer set replaces an older one the VEN has not
-fetched yet.
+equals the one last queued is not queued again (delivery.update_for); a newer set replaces an older one the
+VEN has not fetched yet.
+
+VENs are refreshed in batches: an event for thousands of VENs costs a handful of queries per batch, not
+several per VEN.
 """
 
 from __future__ import annotations
@@ -22,36 +25,53 @@ from shared.oadr.event import Event
 
 DEDUP_PREFIX = "events:"
 DUE_BATCH = 200
+REFRESH_BATCH = 500
 
 
-async def refresh_ven(conn: Conn, ven_id: str, now: datetime, vtn_id: str, *, force: bool = False) -> bool:
-    """Queue the VEN's full set if it differs from the one last queued; with `force` (a VEN that registered
-    again and lost its state), also an unchanged set that holds events."""
+async def refresh_ven(
+    conn: Conn, ven_id: str, now: datetime, vtn_id: str, *, registered_at: datetime | None = None
+) -> bool:
+    """Queue the VEN's full set if it differs from the one last queued. A VEN that (re)registered at
+    `registered_at` has lost its state: a set queued before that is queued again even if unchanged."""
+    return await refresh_vens(conn, [ven_id], now, vtn_id, registered_at=registered_at) > 0
+
+
+async def refresh_vens(
+    conn: Conn, ven_ids: Iterable[str], now: datetime, vtn_id: str, *, registered_at: datetime | None = None
+) -> int:
+    """Refresh several VENs; returns how many got a new set queued. Batches go in venID order, so
+    concurrent refreshes lock their rows in the same order."""
+    ordered = sorted(set(ven_ids))
+    queued = 0
+    for start in range(0, len(ordered), REFRESH_BATCH):
+        queued += await _refresh_batch(conn, ordered[start : start + REFRESH_BATCH], now, vtn_id, registered_at)
+    return queued
+
+
+async def _refresh_batch(
+    conn: Conn, ven_ids: list[str], now: datetime, vtn_id: str, registered_at: datetime | None
+) -> int:
     # Lock first, read after: a set worked out from a read made before a concurrent change committed
     # must not replace the set that change queued.
-    old_digest, version = await store.lock_ven_set(conn, ven_id)
-    ven = await store.membership(conn, ven_id)
-    events = delivery.full_set(await store.events_for_ven(conn, ven, now), ven, now)
-    new_digest = delivery.digest(events)
-    if old_digest == new_digest and not (force and events):
-        return False
-    if old_digest is None and not events:
-        await store.save_ven_set(conn, ven_id, new_digest, version)
-        return False
-    version += 1
-    await store.drop_undelivered_sets(conn, ven_id, DEDUP_PREFIX)
-    message = delivery.distribute(events, uuid.uuid4().hex, vtn_id)
-    await pending.enqueue(conn, ven_id, message, dedup_key=f"{DEDUP_PREFIX}{version}")
-    await store.save_ven_set(conn, ven_id, new_digest, version)
-    return True
-
-
-async def refresh_vens(conn: Conn, ven_ids: Iterable[str], now: datetime, vtn_id: str) -> int:
-    """Refresh several VENs, in venID order so concurrent refreshes lock their rows in the same order."""
-    queued = 0
-    for ven_id in sorted(set(ven_ids)):
-        queued += await refresh_ven(conn, ven_id, now, vtn_id)
-    return queued
+    last_queued = await store.lock_ven_sets(conn, ven_ids)
+    vens = await store.memberships(conn, ven_ids)
+    sets = delivery.full_sets(await store.events_for_any(conn, list(vens.values()), now), vens.values(), now)
+    updates = []
+    for ven_id in ven_ids:
+        last = last_queued[ven_id]
+        lost_state = registered_at is not None and last.queued_at < registered_at
+        updates.append(delivery.update_for(ven_id, sets[ven_id], last.digest, last.version, force=lost_state))
+    to_queue = [u for u in updates if u.queue]
+    await store.drop_undelivered_sets(conn, [u.ven_id for u in to_queue], DEDUP_PREFIX)
+    await pending.enqueue_many(
+        conn,
+        [
+            (u.ven_id, delivery.distribute(u.events, uuid.uuid4().hex, vtn_id), f"{DEDUP_PREFIX}{u.version}")
+            for u in to_queue
+        ],
+    )
+    await store.save_ven_sets(conn, [(u.ven_id, u.digest, u.version) for u in updates if u.save])
+    return len(to_queue)
 
 
 async def note_delivered(conn: Conn, ven_id: str, events: tuple[Event, ...]) -> None:
@@ -59,8 +79,8 @@ async def note_delivered(conn: Conn, ven_id: str, events: tuple[Event, ...]) -> 
     old_digest, version = await store.lock_ven_set(conn, ven_id)
     new_digest = delivery.digest(events)
     if old_digest != new_digest:
-        await store.drop_undelivered_sets(conn, ven_id, DEDUP_PREFIX)
-        await store.save_ven_set(conn, ven_id, new_digest, version)
+        await store.drop_undelivered_sets(conn, [ven_id], DEDUP_PREFIX)
+        await store.save_ven_sets(conn, [(ven_id, new_digest, version)])
 
 
 async def advance_due_events(pool: asyncpg.Pool, vtn_id: str, retention: timedelta, now: datetime) -> int:

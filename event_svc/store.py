@@ -95,6 +95,25 @@ async def membership(conn: Conn, ven_id: str) -> Membership:
     )
 
 
+async def memberships(conn: Conn, ven_ids: list[str]) -> dict[str, Membership]:
+    """The memberships of several VENs in one query (a VEN with none belongs to nothing)."""
+    rows = await conn.fetch(
+        "SELECT ven_id, kind, member_id FROM ven_memberships WHERE ven_id = ANY($1::text[])", ven_ids
+    )
+    by_ven: dict[str, dict[str, set[str]]] = {v: {"group": set(), "resource": set(), "party": set()} for v in ven_ids}
+    for row in rows:
+        by_ven[row["ven_id"]][row["kind"]].add(row["member_id"])
+    return {
+        ven_id: Membership(
+            ven_id=ven_id,
+            group_ids=frozenset(kinds["group"]),
+            resource_ids=frozenset(kinds["resource"]),
+            party_ids=frozenset(kinds["party"]),
+        )
+        for ven_id, kinds in by_ven.items()
+    }
+
+
 async def set_membership(conn: Conn, ven: Membership) -> None:
     await conn.execute("DELETE FROM ven_memberships WHERE ven_id = $1", ven.ven_id)
     rows = [(ven.ven_id, "group", g) for g in ven.group_ids]
@@ -122,6 +141,34 @@ async def events_for_ven(conn: Conn, ven: Membership, now: datetime) -> list[Sto
         now,
     )
     return [_event(row) for row in rows]
+
+
+async def events_for_any(conn: Conn, vens: list[Membership], now: datetime) -> list[StoredEvent]:
+    """Events targeting at least one of `vens` that have not aged out, each read and parsed once."""
+    rows = await conn.fetch(
+        f"""
+        SELECT {EVENT_COLUMNS} FROM events
+        WHERE (target_ven_ids && $1::text[] OR target_group_ids && $2::text[]
+               OR target_resource_ids && $3::text[] OR target_party_ids && $4::text[])
+          AND (delivered_until IS NULL OR delivered_until > $5)
+        """,
+        [v.ven_id for v in vens],
+        sorted({g for v in vens for g in v.group_ids}),
+        sorted({r for v in vens for r in v.resource_ids}),
+        sorted({p for v in vens for p in v.party_ids}),
+        now,
+    )
+    return [_event(row) for row in rows]
+
+
+async def event_version_for(conn: Conn, event_id: str, ven: Membership) -> tuple[int, bool] | None:
+    """An event's current modificationNumber and whether it targets `ven`, without reading the event."""
+    row = await conn.fetchrow(
+        f"SELECT modification_number, {_FOR_VEN} AS targeted FROM events WHERE event_id = $5",
+        *_ven_args(ven),
+        event_id,
+    )
+    return None if row is None else (int(row["modification_number"]), bool(row["targeted"]))
 
 
 async def list_events(conn: Conn, ven: Membership | None, limit: int, offset: int) -> list[StoredEvent]:
@@ -307,22 +354,61 @@ async def lock_ven_set(conn: Conn, ven_id: str) -> tuple[str | None, int]:
     return (row["digest"] or None), int(row["version"])
 
 
-async def save_ven_set(conn: Conn, ven_id: str, digest: str, version: int) -> None:
+@dataclass(frozen=True)
+class LastQueued:
+    """The set last queued for a VEN: its digest (None: none yet), version, and when it was queued."""
+
+    digest: str | None
+    version: int
+    queued_at: datetime
+
+
+async def lock_ven_sets(conn: Conn, ven_ids: list[str]) -> dict[str, LastQueued]:
+    """`lock_ven_set` for several VENs in two queries; rows are locked in venID order, as everywhere."""
+    ordered = sorted(set(ven_ids))
     await conn.execute(
-        "UPDATE ven_event_sets SET digest = $2, version = $3, updated_at = now() WHERE ven_id = $1",
-        ven_id,
-        digest,
-        version,
+        """
+        INSERT INTO ven_event_sets (ven_id, digest, version)
+        SELECT ven_id, '', 0 FROM unnest($1::text[]) AS ven_id ORDER BY ven_id
+        ON CONFLICT (ven_id) DO NOTHING
+        """,
+        ordered,
+    )
+    rows = await conn.fetch(
+        """
+        SELECT ven_id, digest, version, updated_at FROM ven_event_sets
+        WHERE ven_id = ANY($1::text[]) ORDER BY ven_id FOR UPDATE
+        """,
+        ordered,
+    )
+    return {row["ven_id"]: LastQueued(row["digest"] or None, int(row["version"]), row["updated_at"]) for row in rows}
+
+
+async def save_ven_sets(conn: Conn, sets: list[tuple[str, str, int]]) -> None:
+    """(venID, digest, version) for several VENs in one statement."""
+    if not sets:
+        return
+    await conn.execute(
+        """
+        UPDATE ven_event_sets AS s SET digest = n.digest, version = n.version, updated_at = now()
+        FROM unnest($1::text[], $2::text[], $3::bigint[]) AS n(ven_id, digest, version)
+        WHERE s.ven_id = n.ven_id
+        """,
+        [v for v, _, _ in sets],
+        [d for _, d, _ in sets],
+        [n for _, _, n in sets],
     )
 
 
-async def drop_undelivered_sets(conn: Conn, ven_id: str, dedup_prefix: str) -> None:
-    """An older full set still waiting for the VEN is superseded by the one about to be queued."""
+async def drop_undelivered_sets(conn: Conn, ven_ids: list[str], dedup_prefix: str) -> None:
+    """Older full sets still waiting for these VENs are superseded by the ones about to be queued."""
+    if not ven_ids:
+        return
     await conn.execute(
         """
         DELETE FROM pending_messages
-        WHERE ven_id = $1 AND delivered_at IS NULL AND dedup_key LIKE $2 || '%'
+        WHERE ven_id = ANY($1::text[]) AND delivered_at IS NULL AND dedup_key LIKE $2 || '%'
         """,
-        ven_id,
+        ven_ids,
         dedup_prefix,
     )

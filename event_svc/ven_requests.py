@@ -3,7 +3,10 @@ replyLimit), oadrCreatedEvent (answers stored and published), oadrCreateOpt and 
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from event_svc import answers as judging
 from event_svc import delivery, refresh, store
@@ -14,16 +17,21 @@ from shared.contract.ven_traffic import VenReply, VenRequest
 from shared.db import outbox
 from shared.db.connection import Conn
 from shared.db.vens import is_registered
+from shared.openleadr_events import InvalidHandlerEvents, events_from_handler
 from shared.oadr import answers
 from shared.oadr.common import ResponseCode
 from shared.oadr.event import CreatedEvent, DistributeEvent, RequestEvent
 from shared.oadr.messages import VtnMessage
 from shared.oadr.opt import CanceledOpt, CancelOpt, CreatedOpt, CreateOpt
+from shared.plugins import call_handler
+
+log = logging.getLogger(__name__)
 
 
 class EventRequestHandler:
-    def __init__(self, vtn_id: str) -> None:
+    def __init__(self, vtn_id: str, on_request_event: Callable[..., Any] | None = None) -> None:
         self._vtn_id = vtn_id
+        self._on_request_event = on_request_event
 
     async def __call__(self, conn: Conn, envelope: Envelope) -> VenReply | None:
         request = envelope.payload
@@ -47,7 +55,9 @@ class EventRequestHandler:
             return await self._cancel_opt(conn, message, ven_id, now)
         return answers.response(ResponseCode.BAD_REQUEST, "not an EiEvent or EiOpt message", ven_id)
 
-    async def _request_event(self, conn: Conn, message: RequestEvent, ven_id: str, now: datetime) -> DistributeEvent:
+    async def _request_event(self, conn: Conn, message: RequestEvent, ven_id: str, now: datetime) -> VtnMessage:
+        if self._on_request_event is not None:
+            return await self._events_from_handler(self._on_request_event, message, ven_id, now)
         await store.lock_ven_set(conn, ven_id)  # read after locking, as refresh does: no stale set wins
         ven = await store.membership(conn, ven_id)
         events = delivery.full_set(await store.events_for_ven(conn, ven, now), ven, now)
@@ -58,13 +68,47 @@ class EventRequestHandler:
             response=answers.ok(message.request_id), request_id=message.request_id, vtn_id=self._vtn_id, events=sent
         )
 
+    async def _events_from_handler(
+        self, handler: Callable[..., Any], message: RequestEvent, ven_id: str, now: datetime
+    ) -> VtnMessage:
+        """VTN_ON_REQUEST_EVENT: the OpenLEADR handler decides the VEN's events; the VTN's own are not consulted."""
+        try:
+            events = events_from_handler(await call_handler(handler, ven_id), ven_id, now)
+        except Exception as error:  # the user's handler: any failure is the VEN's error answer, never a crash
+            kind = "returned invalid events" if isinstance(error, InvalidHandlerEvents) else "failed"
+            log.exception("on_request_event handler %s for VEN %s", kind, ven_id)
+            return answers.response(
+                ResponseCode.DEPLOYMENT_ERROR_OTHER, f"event handler {kind}", ven_id, message.request_id
+            )
+        return DistributeEvent(
+            response=answers.ok(message.request_id),
+            request_id=message.request_id,
+            vtn_id=self._vtn_id,
+            events=delivery.limited(events, message.reply_limit),
+        )
+
     async def _created_event(self, conn: Conn, message: CreatedEvent, ven_id: str, now: datetime) -> VtnMessage:
         ven = await store.membership(conn, ven_id)
         verdicts: list[judging.Verdict] = []
         for response in message.event_responses:
-            stored = await store.get_event(conn, response.event_id)
-            targeted = stored is not None and delivery.target_for(ven, stored.event.targets) is not None
-            verdict = judging.judge_response(response, stored, targeted)
+            version = await store.event_version_for(conn, response.event_id, ven)
+            if version is None and self._on_request_event is not None:
+                # An event the handler decided (the VTN keeps none of those): taken as given, as OpenLEADR does.
+                verdicts.append(judging.ACCEPTED)
+                fact = EventResponseFact(
+                    ven_id=ven_id,
+                    event_id=response.event_id,
+                    modification_number=response.modification_number,
+                    opt_type=response.opt_type,
+                    effective_opt_type=response.opt_type,
+                    response_code=response.response_code,
+                    request_id=response.request_id,
+                    received_at=now,
+                )
+                await outbox.add(conn, topics.EVENT_RESPONSES, Envelope(ven_id=ven_id, payload=fact))
+                continue
+            current, targeted = version if version is not None else (None, False)
+            verdict = judging.judge_response(response, current, targeted)
             verdicts.append(verdict)
             if not verdict.accepted:
                 continue

@@ -28,6 +28,7 @@ from shared.contract.operator import (
 from shared.contract.ven_traffic import ContractModel
 from gateway.admin_events import events_router
 from gateway.admin_reports import reports_router
+from gateway.admin_vtn_reports import vtn_reports_router
 from gateway.exchange import Requester
 
 API_PREFIX = "/api/v1"
@@ -121,6 +122,7 @@ def create_admin_app(requester: Requester, admin_token: str, timeout_seconds: fl
         return outcome_response(await ask(RequestVenReregistration(ven_id=ven_id), ven_id, idempotency_key))
 
     api.include_router(reports_router(requester, timeout_seconds))
+    api.include_router(vtn_reports_router(requester, timeout_seconds))
     api.include_router(events_router(requester, timeout_seconds))
     app.include_router(api)
     return app

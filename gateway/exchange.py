@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from typing import Protocol
 from lxml import etree
 
 from gateway.answers import HttpAnswer, is_error, message_answer, oadr_error, service_unavailable
+from gateway.handouts import HandoutReporter
 from gateway.poll_answers import PollAnswerCache
 from gateway.routing import ROUTES_BY_SERVICE, Route
 from gateway.security import MessageSecurity
@@ -22,6 +24,7 @@ from shared.bus.errors import BusUnavailable, ReplyTimeout
 from shared.contract.envelope import Envelope
 from shared.contract.ven_traffic import RequestContext, VenReply, VenRequest
 from shared.logs import correlation_id_var, ven_id_var
+from shared.oadr.answers import nothing_pending
 from shared.oadr.common import ResponseCode
 from shared.oadr.registration import Poll
 from shared.oadr_xml.codec import decode, encode
@@ -48,6 +51,7 @@ class OadrExchange:
         sightings: SightingBatcher,
         settings: ExchangeSettings,
         security: MessageSecurity | None = None,
+        handouts: HandoutReporter | None = None,
     ) -> None:
         self._requester = requester
         self._schema = schema
@@ -55,6 +59,7 @@ class OadrExchange:
         self._sightings = sightings
         self._timeout = settings.reply_timeout_seconds
         self._security = security
+        self._handouts = handouts
 
     async def handle(self, service: str, body: bytes, context: RequestContext) -> HttpAnswer:
         answer = await self._answer(service, body, context)
@@ -88,6 +93,8 @@ class OadrExchange:
 
     async def _poll(self, poll: Poll, context: RequestContext) -> HttpAnswer:
         cached = self._poll_answers.lookup(poll.ven_id)
+        if cached is not None and cached.handout_id is not None:
+            return await self._hand_out(poll.ven_id, cached.body, cached.handout_id)
         if cached is not None:
             if cached.success:
                 self._sightings.saw(poll.ven_id, time.time())
@@ -100,8 +107,24 @@ class OadrExchange:
         success = not is_error(reply.message)
         if success:
             self._sightings.saw(poll.ven_id, time.time())
+        if reply.pending_id is not None:
+            self._poll_answers.note_delivered(poll.ven_id, reply.pending_id)
         if reply.cacheable:
             self._poll_answers.store(poll.ven_id, body, success, ticket)
+        return HttpAnswer(200, body)
+
+    async def _hand_out(self, ven_id: str, body: bytes, pending_id: int) -> HttpAnswer:
+        """Answer with the pending message a notice offered, once Kafka holds the record that it was given."""
+        if self._handouts is None:
+            return service_unavailable("this gateway cannot hand out pending messages; retry later")
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._handouts.report(ven_id, pending_id)
+        except (BusUnavailable, TimeoutError):
+            log.warning("could not record a handout", extra={"action": "handout_unrecorded", "pending_id": pending_id})
+            return service_unavailable("the VTN's message bus is unavailable; retry later")
+        self._poll_answers.settle_handout(ven_id, pending_id, encode(nothing_pending(ven_id)))
+        self._sightings.saw(ven_id, time.time())
         return HttpAnswer(200, body)
 
     async def _ask_service(self, route: Route, request: VenRequest, ven_id: str | None) -> HttpAnswer:

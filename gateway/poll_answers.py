@@ -1,4 +1,5 @@
-"""Cached answers to oadrPoll, per VEN, for the overwhelmingly common "nothing pending" case.
+"""Cached answers to oadrPoll, per VEN, for the overwhelmingly common "nothing pending" case, and for a
+VEN's only pending message when a notice offers it as a handout (shared.db.pending's fast path).
 
 A service marks an answer cacheable; every gateway instance drops a VEN's entry when a `VenChanged`
 notice for it arrives. An answer whose request was sent before the latest notice for that VEN is not
@@ -18,6 +19,7 @@ class CachedAnswer:
     body: bytes
     success: bool
     expires_at: float
+    handout_id: int | None = None  # a pending message offered by a VenChanged notice (shared.db.pending)
 
 
 class PollAnswerCache:
@@ -25,6 +27,8 @@ class PollAnswerCache:
         self._ttl = ttl_seconds
         self._max_entries = max_entries
         self._entries: dict[str, CachedAnswer] = {}
+        # Per VEN, the newest pending message id it was given: an offer of that one or an older one is late.
+        self._delivered_up_to: dict[str, int] = {}
         self._invalidated_at: dict[str, int] = {}
         self._epoch = 0
         self.hits = 0
@@ -51,10 +55,42 @@ class PollAnswerCache:
     def store(self, ven_id: str, body: bytes, success: bool, ticket: int) -> bool:
         if self._invalidated_at.get(ven_id, -1) > ticket:
             return False
-        if len(self._entries) >= self._max_entries:
-            self._entries.pop(next(iter(self._entries)))
-        self._entries[ven_id] = CachedAnswer(body, success, time.monotonic() + self._ttl)
+        self._put(ven_id, CachedAnswer(body, success, time.monotonic() + self._ttl))
         return True
+
+    def _put(self, ven_id: str, entry: CachedAnswer) -> None:
+        if ven_id not in self._entries and len(self._entries) >= self._max_entries:
+            self._entries.pop(next(iter(self._entries)))
+        self._entries[ven_id] = entry
+
+    def offer_handout(self, ven_id: str, body: bytes, pending_id: int) -> None:
+        """A notice offers the VEN's only pending message: drop what was cached and answer with it, unless
+        this gateway already gave the VEN that message (a poll forwarded before the notice arrived)."""
+        self.invalidate(ven_id)
+        if self._delivered_up_to.get(ven_id, -1) < pending_id:
+            self._put(ven_id, CachedAnswer(body, True, time.monotonic() + self._ttl, pending_id))
+
+    def note_delivered(self, ven_id: str, pending_id: int) -> None:
+        """A service's reply gave the VEN pending message `pending_id`: an offer of it (or of an older one)
+        that arrived while the service was answering is withdrawn."""
+        self._mark_delivered(ven_id, pending_id)
+        entry = self._entries.get(ven_id)
+        if entry is not None and entry.handout_id is not None and entry.handout_id <= pending_id:
+            del self._entries[ven_id]
+
+    def settle_handout(self, ven_id: str, pending_id: int, nothing_pending: bytes) -> None:
+        """The handout was given to the VEN: its queue is empty as of the latest notice, so later polls get
+        `nothing_pending`, unless a newer notice has replaced the entry meanwhile."""
+        self._mark_delivered(ven_id, pending_id)
+        entry = self._entries.get(ven_id)
+        if entry is not None and entry.handout_id == pending_id:
+            self._entries[ven_id] = CachedAnswer(nothing_pending, True, entry.expires_at)
+
+    def _mark_delivered(self, ven_id: str, pending_id: int) -> None:
+        if self._delivered_up_to.get(ven_id, -1) < pending_id:
+            if ven_id not in self._delivered_up_to and len(self._delivered_up_to) >= self._max_entries:
+                self._delivered_up_to.pop(next(iter(self._delivered_up_to)))
+            self._delivered_up_to[ven_id] = pending_id
 
     def invalidate(self, ven_id: str) -> None:
         self._epoch += 1

@@ -45,6 +45,7 @@ _ROUTES = (
                 "oadrUpdatedReport",
                 "oadrCancelReport",
                 "oadrCanceledReport",
+                "oadrResponse",
             }
         ),
     ),

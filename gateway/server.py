@@ -14,6 +14,7 @@ import uvicorn
 
 from gateway.admin_api import create_admin_app
 from gateway.exchange import ExchangeSettings, OadrExchange
+from gateway.handouts import HandoutReporter
 from gateway.health import GatewayOperations
 from gateway.oadr_http import create_oadr_app
 from gateway.poll_answers import PollAnswerCache
@@ -114,7 +115,7 @@ async def serve(settings: VtnSettings) -> None:
             cache.also_invalidate.append(security.fingerprints.invalidate)
         exchange = OadrExchange(
             requester, schema, cache, sightings, ExchangeSettings(reply_timeout_seconds=settings.reply_timeout_seconds),
-            security.security,
+            security.security, HandoutReporter(producer),
         )
         servers = [
             _http_server(

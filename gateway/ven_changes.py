@@ -1,5 +1,5 @@
 """Reads every partition of the VEN-changes topic (no consumer group: every instance needs every notice)
-and drops the named VENs' cached poll answers."""
+and drops the named VENs' cached poll answers, or caches the pending message a notice offers as a handout."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from gateway.poll_answers import PollAnswerCache
 from shared import topics
 from shared.contract.envelope import Envelope
 from shared.contract.ven_traffic import VenChanged
+from shared.oadr_xml.codec import encode
 
 log = logging.getLogger(__name__)
 
@@ -61,5 +62,9 @@ class VenChangesListener:
         except ValueError:
             log.error("undecodable VEN change notice", extra={"action": "ven_change_undecodable"})
             return
-        if isinstance(notice, VenChanged):
+        if not isinstance(notice, VenChanged):
+            return
+        if notice.handout is None:
             self._cache.invalidate(notice.ven_id)
+        else:
+            self._cache.offer_handout(notice.ven_id, encode(notice.handout.message), notice.handout.pending_id)

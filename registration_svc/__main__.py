@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from registration_svc.operator import QUERIES, handle_command, handle_query
 from registration_svc.policy import build_policy
+from registration_svc.poll_hook import PollHook
 from registration_svc.polls import PollHandler
 from registration_svc.ven_requests import RegisterPartyHandler, RegistrationConfig
 from shared import topics
@@ -35,7 +36,9 @@ async def setup(runtime: ServiceRuntime) -> None:
     )
     pool, relay = runtime.pool, runtime.relay
     runtime.consume([topics.REGISTRATION_REQUESTS], IdempotentHandler(pool, SERVICE, RegisterPartyHandler(config), relay))
-    runtime.consume([topics.POLL_REQUESTS], PollHandler(pool, relay, f"{SERVICE}.poll"), ".poll")
+    on_poll = load_optional(settings.on_poll)
+    poll_hook = PollHook(on_poll, settings.vtn_id) if on_poll is not None else None
+    runtime.consume([topics.POLL_REQUESTS], PollHandler(pool, relay, f"{SERVICE}.poll", poll_hook), ".poll")
     runtime.every(HOUSEKEEPING_SECONDS, lambda: _purge_delivered(runtime), "purge_delivered_messages")
     commands = IdempotentHandler(pool, f"{SERVICE}.operator", handle_command, relay)
     runtime.consume([topics.REGISTRATION_COMMANDS], QueriesAndCommands(pool, QUERIES, handle_query, commands), ".operator")

@@ -1,8 +1,10 @@
-"""oadrPoll: hand the VEN its next pending message, or say there is nothing (an answer the gateway may cache).
+"""oadrPoll: hand the VEN its next pending message, or say there is nothing (an answer the gateway may cache);
+and record the messages gateways handed out themselves (shared.db.pending's fast path).
 
-Polls reach this service only when the gateway has no cached answer for the VEN. Most of them find
-nothing pending: that is answered from one read, without a transaction or an inbox row. Only a poll
-that finds a message goes through the idempotent path that marks it delivered.
+Polls reach this service only when the gateway has no cached answer for the VEN. One statement checks the
+VEN's registration and takes its next message (pending.take_for_poll): no inbox row, since a poll that
+comes back after the gateway's reply timeout is skipped as stale anyway. Only a message whose delivery
+changes the registration (oadrCancelPartyRegistration) goes through the transactional path.
 """
 
 from __future__ import annotations
@@ -10,15 +12,17 @@ from __future__ import annotations
 import asyncpg
 
 from registration_svc import replies, store
+from registration_svc.poll_hook import PollHook
 from registration_svc.records import ACTIVE_STATUSES, VenStatus
 from registration_svc.ven_requests import publish_registration_event
 from shared.contract.backend_events import RegistrationChange
 from shared.contract.envelope import Envelope
-from shared.contract.ven_traffic import VenReply, VenRequest
+from shared.contract.ven_traffic import PendingDelivered, VenReply, VenRequest
 from shared.db import pending
 from shared.db.connection import Conn
 from shared.db.idempotent import IdempotentHandler
 from shared.db.outbox import OutboxRelay
+from shared.oadr import answers
 from shared.oadr.common import ResponseCode
 from shared.oadr.registration import CancelPartyRegistration, Poll
 
@@ -31,7 +35,7 @@ def _poll_of(envelope: Envelope) -> Poll | None:
 
 
 def _nothing_pending(ven_id: str) -> VenReply:
-    return VenReply(message=replies.response(ResponseCode.OK, "OK", ven_id), cacheable=True)
+    return VenReply(message=answers.nothing_pending(ven_id), cacheable=True)
 
 
 def _refusal(ven_id: str, known: bool) -> VenReply:
@@ -43,23 +47,47 @@ def _refusal(ven_id: str, known: bool) -> VenReply:
     )
 
 
+# Delivering these changes the VEN's registration too: they go through the transactional path (deliver_next).
+NEEDS_TRANSACTION = frozenset({"oadrCancelPartyRegistration"})
+ACTIVE_STATUS_NAMES = frozenset(status.value for status in ACTIVE_STATUSES)
+
+
 class PollHandler:
-    def __init__(self, pool: asyncpg.Pool, relay: OutboxRelay, consumer_name: str) -> None:
+    """Everything on the poll-requests topic: polls the gateway forwarded, and its records of handouts."""
+
+    def __init__(
+        self, pool: asyncpg.Pool, relay: OutboxRelay, consumer_name: str, on_poll: PollHook | None = None
+    ) -> None:
         self._pool = pool
+        self._on_poll = on_poll  # VTN_ON_POLL: asked when nothing is pending (registration_svc.poll_hook)
+        self._relay = relay
         self._deliver = IdempotentHandler(pool, consumer_name, deliver_next, relay)
 
     async def __call__(self, envelope: Envelope) -> VenReply | None:
+        if isinstance(envelope.payload, PendingDelivered):
+            await self._record_handout(envelope.payload)
+            return None
         poll = _poll_of(envelope)
         if poll is None:
             return None
         async with self._pool.acquire() as conn:
-            state = await store.poll_state(conn, poll.ven_id)
-        if state is None or state[0] not in ACTIVE_STATUSES:
-            return _refusal(poll.ven_id, known=state is not None)
-        if not state[1]:
-            return _nothing_pending(poll.ven_id)
-        reply = await self._deliver(envelope)
+            taken = await pending.take_for_poll(conn, poll.ven_id, ACTIVE_STATUS_NAMES, NEEDS_TRANSACTION)
+        if taken.ven_status is None or taken.ven_status not in ACTIVE_STATUSES:
+            return _refusal(poll.ven_id, known=taken.ven_status is not None)
+        if taken.message is not None:
+            return VenReply(message=taken.message, pending_id=taken.pending_id)
+        if taken.head_type is None:
+            return _nothing_pending(poll.ven_id) if self._on_poll is None else await self._on_poll.reply(poll.ven_id)
+        reply = await self._deliver(envelope)  # a message whose delivery changes the registration
         return reply if isinstance(reply, VenReply) else None
+
+    async def _record_handout(self, fact: PendingDelivered) -> None:
+        """Idempotent by nature (only an undelivered row changes), so no inbox row is needed."""
+        async with self._pool.acquire() as conn:
+            async with conn.transaction():
+                emptied = await pending.mark_delivered(conn, fact.ven_id, fact.pending_id, fact.delivered_at)
+        if not emptied:
+            self._relay.wake()
 
 
 async def deliver_next(conn: Conn, envelope: Envelope) -> VenReply | None:
@@ -78,4 +106,4 @@ async def deliver_next(conn: Conn, envelope: Envelope) -> VenReply | None:
         await publish_registration_event(
             conn, RegistrationChange.CANCELLED, poll.ven_id, record.ven_name, record.registration_id
         )
-    return VenReply(message=next_message.message)
+    return VenReply(message=next_message.message, pending_id=next_message.id)

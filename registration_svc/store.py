@@ -149,17 +149,3 @@ async def list_views(conn: Conn, query: ListVens) -> list[VenView]:
         _VIEW_SELECT + where + f" ORDER BY v.ven_id LIMIT ${len(args) - 1} OFFSET ${len(args)}", *args
     )
     return [VenView(**dict(row)) for row in rows]
-
-
-async def poll_state(conn: Conn, ven_id: str) -> tuple[VenStatus, bool] | None:
-    """The VEN's status and whether anything waits for its poll, in one read; None for an unknown venID."""
-    row = await conn.fetchrow(
-        """
-        SELECT v.status,
-               EXISTS (SELECT 1 FROM pending_messages m WHERE m.ven_id = v.ven_id AND m.delivered_at IS NULL)
-                   AS has_pending
-        FROM vens v WHERE v.ven_id = $1
-        """,
-        ven_id,
-    )
-    return (VenStatus(row["status"]), bool(row["has_pending"])) if row is not None else None

@@ -1,14 +1,20 @@
-"""Wires report_svc: settings -> resources -> consumers."""
+"""Wires report_svc: settings -> resources -> consumers and periodic jobs."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from report_svc.commands import QUERIES, handle_command, handle_query
 from report_svc.data_relay import ReportDataRelay, WakingAfterCommit
 from report_svc.policy import ReportPolicy
+from report_svc.retention import purge_report_data
 from report_svc.update_handlers import UpdateHandlers
 from report_svc.ven_requests import ReportConfig, ReportRequestHandler
+from report_svc.vtn_catalog import parse_catalog
+from report_svc.vtn_commands import QUERIES, ReportCommands
+from report_svc.vtn_data import VtnReportSource
+from report_svc.vtn_registrations import RegistrationWatcher
+from report_svc.vtn_requests import VtnReportRequests
+from report_svc.vtn_sender import VtnReportSender
 from shared import topics
 from shared.db.command_router import QueriesAndCommands
 from shared.db.idempotent import IdempotentHandler
@@ -16,6 +22,7 @@ from shared.plugins import load_optional
 from shared.runtime import ServiceRuntime, run_service
 
 SERVICE = "report_svc"
+RETENTION_CHECK_SECONDS = 3600.0
 
 
 async def setup(runtime: ServiceRuntime) -> None:
@@ -26,15 +33,36 @@ async def setup(runtime: ServiceRuntime) -> None:
         report_back_duration=timedelta(seconds=settings.report_back_duration_seconds),
         on_register_report=load_optional(settings.on_register_report),
     )
-    config = ReportConfig(policy=policy, handlers=UpdateHandlers(load_optional(settings.on_update_report)))
+    on_request_report = load_optional(settings.on_request_report)
+    catalog = parse_catalog(settings.vtn_reports, has_handler=on_request_report is not None)
+    config = ReportConfig(
+        policy=policy,
+        handlers=UpdateHandlers(load_optional(settings.on_update_report)),
+        vtn_reports=VtnReportRequests(catalog),
+    )
     pool, relay = runtime.pool, runtime.relay
     data_relay = ReportDataRelay(pool, settings.kafka_bootstrap, f"{SERVICE}-relay-{settings.instance_id}")
     ven_requests = IdempotentHandler(pool, SERVICE, ReportRequestHandler(config), relay)
     runtime.consume([topics.REPORT_REQUESTS], WakingAfterCommit(ven_requests, data_relay.wake))
     # The relay loops until the runtime cancels it at shutdown; "every" with no delay just starts it.
     runtime.every(0.0, data_relay.run, "report_data_relay")
-    commands = IdempotentHandler(pool, f"{SERVICE}.commands", handle_command, relay)
-    runtime.consume([topics.REPORT_COMMANDS], QueriesAndCommands(pool, QUERIES, handle_query, commands), ".commands")
+    handlers = ReportCommands(catalog)
+    commands = IdempotentHandler(pool, f"{SERVICE}.commands", handlers.handle_command, relay)
+    runtime.consume(
+        [topics.REPORT_COMMANDS], QueriesAndCommands(pool, QUERIES, handlers.handle_query, commands), ".commands"
+    )
+    watcher = RegistrationWatcher(catalog, settings.offer_reports_on_registration)
+    runtime.consume(
+        [topics.REGISTRATION_EVENTS], IdempotentHandler(pool, f"{SERVICE}.registrations", watcher, relay), ".registrations"
+    )
+    sender = VtnReportSender(pool, catalog, VtnReportSource(on_request_report), relay)
+    runtime.every(settings.vtn_report_check_seconds, sender, "send_vtn_reports")
+    retention = timedelta(days=settings.report_retention_days)
+
+    async def purge() -> None:
+        await purge_report_data(pool, retention)
+
+    runtime.every(RETENTION_CHECK_SECONDS, purge, "purge_report_data")
 
 
 if __name__ == "__main__":

@@ -86,7 +86,11 @@ class ReportDataRelay:
                                 pass
                             await self._nap()
                     finally:
-                        await leader.execute("SELECT pg_advisory_unlock($1)", _LEADER_LOCK)
+                        try:
+                            await leader.execute("SELECT pg_advisory_unlock($1)", _LEADER_LOCK)
+                        except BaseException:
+                            leader.terminate()  # never back to the pool holding the lock (shared.db.pool)
+                            raise
             await self._nap()
 
     async def _nap(self) -> None:

@@ -3,8 +3,8 @@
 VEN -> VTN reports: oadrRegisterReport stores the VEN's METADATA and answers with the requests the
 operator's policy chooses; oadrCreatedReport and oadrCanceledReport move those requests along; every
 oadrUpdateReport is checked against them, stored once, published interval by interval for backends and
-handed to the operator's handlers. The VTN offers no reports of its own yet, so a VEN's requests for them
-get the OpenADR error for an unknown report.
+handed to the operator's handlers. Messages about the VTN's own reports (oadrCreateReport, oadrCancelReport,
+oadrRegisteredReport, oadrUpdatedReport from the VEN) go to report_svc.vtn_requests.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from report_svc.policy import ReportPolicy, planned_requests
 from report_svc.report_data import ReportDataRefused, RequestStatus, records_of, without_repeats
 from report_svc.report_requests import registered_report, updated_report
 from report_svc.update_handlers import UpdateHandlers
+from report_svc.vtn_requests import VtnReportRequests
 from shared.contract.envelope import Envelope, utcnow
 from shared.contract.ven_traffic import VenReply, VenRequest
 from shared.db.connection import Conn
@@ -35,13 +36,11 @@ from shared.oadr.report import (
     UpdateReport,
 )
 
-NO_SUCH_REQUEST = "no such reportRequestID on this VTN"
-
-
 @dataclass(frozen=True)
 class ReportConfig:
     policy: ReportPolicy
     handlers: UpdateHandlers
+    vtn_reports: VtnReportRequests
 
 
 class ReportRequestHandler:
@@ -74,7 +73,10 @@ class ReportRequestHandler:
             if not await store.confirm_cancel(conn, ven_id, message.response.request_id or ""):
                 return answers.response(ResponseCode.INVALID_ID, "no oadrCancelReport with this requestID", ven_id)
             return answers.response(ResponseCode.OK, "OK", ven_id, message.response.request_id)
-        return vtn_reports_answer(message, ven_id)
+        answer = await self._config.vtn_reports.answer(conn, message, ven_id)
+        if answer is None:
+            return answers.response(ResponseCode.BAD_REQUEST, "not an EiReport message", ven_id)
+        return answer
 
     async def _register(self, conn: Conn, message: RegisterReport, ven_id: str) -> RegisteredReport:
         await store.close_open_requests(conn, ven_id)
@@ -99,16 +101,3 @@ class ReportRequestHandler:
         new = await store.insert_data(conn, records)  # published by the report-data relay once committed
         await self._config.handlers.deliver(conn, new)
         return updated_report(message.request_id, ven_id)
-
-
-def vtn_reports_answer(message: object, ven_id: str) -> VtnMessage:
-    """Messages about reports the VTN itself would offer: it offers none yet."""
-    if isinstance(message, CreateReport):
-        return CreatedReport(
-            response=answers.error(ResponseCode.INVALID_ID, "this VTN offers no reports", message.request_id), ven_id=ven_id
-        )
-    if isinstance(message, CancelReport):
-        return CanceledReport(response=answers.error(ResponseCode.INVALID_ID, NO_SUCH_REQUEST, message.request_id), ven_id=ven_id)
-    if isinstance(message, (RegisteredReport, UpdatedReport)):
-        return answers.response(ResponseCode.INVALID_ID, "no outstanding report exchange with this VEN", ven_id)
-    return answers.response(ResponseCode.BAD_REQUEST, "not an EiReport message", ven_id)

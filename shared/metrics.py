@@ -63,7 +63,8 @@ HANDLER_LATENCY = Histogram(
 HANDLER_ERRORS = Counter(
     "vtn_handler_errors_total",
     "Handler failures by consumer group and kind (transient: retried; failed: an attempt raised; "
-    "dead_lettered: parked on the dead-letter topic; undecodable: not an envelope)",
+    "dead_lettered: parked on the dead-letter topic; undecodable: not an envelope; stale: a VEN request "
+    "skipped because the gateway's reply timeout had passed)",
     ["group", "kind"],
 )
 VENS_ONLINE = Gauge("vtn_vens_online", "VENs currently online (presence_svc, from the database)")

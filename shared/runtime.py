@@ -61,6 +61,7 @@ class ServiceRuntime:
             handler=handler,
             producer=self.producer,
             client_id=f"{self.service_name}-{self.settings.instance_id}",
+            stale_after_seconds=self.settings.reply_timeout_seconds,
         )
         self.consumers.append(consumer)
         self.readiness.add_check(f"kafka:{consumer.group_id}", consumer.check_connected)

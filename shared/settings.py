@@ -107,6 +107,10 @@ class VtnSettings(BaseSettings):
     report_policy: ReportPolicyName = ReportPolicyName.NOTHING
     report_granularity_seconds: float = Field(default=60.0, ge=0)
     report_back_duration_seconds: float = Field(default=60.0, ge=0)
+    report_retention_days: float = Field(default=30.0, ge=0)
+    vtn_reports: str | None = None
+    offer_reports_on_registration: bool = True
+    vtn_report_check_seconds: float = Field(default=1.0, gt=0)
     event_refresh_seconds: float = Field(default=1.0, gt=0)
     event_retention_seconds: float = Field(default=86400.0, ge=0)
 
@@ -117,7 +121,10 @@ class VtnSettings(BaseSettings):
     on_ven_offline: str | None = None
     on_register_report: str | None = None
     on_update_report: str | None = None
+    on_request_report: str | None = None
     on_created_event: str | None = None
+    on_request_event: str | None = None
+    on_poll: str | None = None
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> VtnSettings:

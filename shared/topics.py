@@ -12,7 +12,7 @@ REGISTRATION_REQUESTS = "oadr.registration.requests.v1"
 EVENT_REQUESTS = "oadr.event.requests.v1"
 REPORT_REQUESTS = "oadr.report.requests.v1"
 OPT_REQUESTS = "oadr.opt.requests.v1"
-POLL_REQUESTS = "oadr.poll.requests.v1"
+POLL_REQUESTS = "oadr.poll.requests.v1"  # also the gateways' records of handed-out pending messages
 
 # Services -> gateway instances: replies, and "ask me again" notices for the gateway's poll answers
 GATEWAY_REPLIES = "oadr.gateway.replies.v1"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from shared.bus.errors import ReplyTimeout
+from shared.bus.errors import BusUnavailable, ReplyTimeout
 from shared.contract.envelope import Envelope
 from shared.contract.ven_traffic import ContractModel
 
@@ -32,3 +32,16 @@ class RecordingBatcher:
 
     def saw(self, ven_id: str, at: float) -> None:
         self.seen.append(ven_id)
+
+
+class FakePublisher:
+    """Records published envelopes; with `failing`, raises BusUnavailable as a producer would."""
+
+    def __init__(self, failing: bool = False) -> None:
+        self.failing = failing
+        self.published: list[tuple[str, Envelope]] = []
+
+    async def publish(self, topic: str, envelope: Envelope, partition: int | None = None) -> None:
+        if self.failing:
+            raise BusUnavailable(f"could not publish to {topic}")
+        self.published.append((topic, envelope))

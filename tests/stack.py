@@ -130,6 +130,8 @@ def vtn_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "VTN_ON_UPDATE_REPORT": "tests.integration.report_hooks:on_update_report",
         "VTN_ON_CREATED_EVENT": "tests.integration.event_hooks:on_created_event",
         "VTN_EVENT_REFRESH_SECONDS": "0.5",
+        # the VTN's METADATA on the first poll changes what other tests' VENs see; tests/integration/test_vtn_reports.py turns it on
+        "VTN_OFFER_REPORTS_ON_REGISTRATION": "false",
     }
 
 

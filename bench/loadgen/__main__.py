@@ -1,12 +1,14 @@
 """Command line: python -m bench.loadgen --url URL --vens N --mode closed|open --duration S [--rate R]
-[--processes K] [--json]."""
+[--processes K] [--json] [--certs DIR [--no-sign]] (an https:// URL needs --certs: see bench.bench_certs)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from pathlib import Path
 
+from bench.bench_certs import bench_certificates
 from bench.loadgen.config import LoadConfig, Mode
 from bench.loadgen.runner import run_load
 
@@ -23,6 +25,15 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per request, connect included")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument(
+        "--certs",
+        type=Path,
+        default=None,
+        help="https://: certificates directory (CA, one client certificate per VEN, made as needed)",
+    )
+    parser.add_argument(
+        "--sign", action=argparse.BooleanOptionalAction, default=True, help="with --certs: sign every message"
+    )
+    parser.add_argument(
         "--allow-non-loopback", action="store_true", help="allow a target outside 127.0.0.0/8 (off by default)"
     )
     return parser.parse_args(argv)
@@ -30,6 +41,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = _arguments(argv)
+    secure = None
+    if arguments.certs is not None:
+        secure = bench_certificates(arguments.certs, arguments.vens).secure_vens(sign=arguments.sign)
     config = LoadConfig(
         url=arguments.url,
         vens=arguments.vens,
@@ -40,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         processes=arguments.processes,
         request_timeout=arguments.timeout,
         allow_non_loopback=arguments.allow_non_loopback,
+        secure=secure,
     )
     result = run_load(config)
     print(json.dumps(result.to_dict(), indent=2) if arguments.json else result.to_text())

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import ssl
 from dataclasses import dataclass
 
 from bench.loadgen.config import VtnAddress
@@ -62,6 +63,8 @@ def error_kind(error: BaseException) -> str:
     """A short stable label for an exception raised while talking to the VTN."""
     if isinstance(error, HttpClientError):
         return error.kind
+    if isinstance(error, ssl.SSLError):
+        return f"tls_{error.reason or 'error'}".lower()
     if isinstance(error, TimeoutError):
         return "timeout"
     if isinstance(error, ConnectionRefusedError):
@@ -80,10 +83,11 @@ def error_kind(error: BaseException) -> str:
 class KeepAliveConnection:
     """One simulated VEN's connection to the VTN. Not safe for concurrent requests (HTTP/1.1, no pipelining)."""
 
-    def __init__(self, host: str, port: int, timeout: float) -> None:
+    def __init__(self, host: str, port: int, timeout: float, ssl_context: ssl.SSLContext | None = None) -> None:
         self._host = host
         self._port = port
         self._timeout = timeout
+        self._ssl = ssl_context
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self.opened = 0
@@ -112,7 +116,7 @@ class KeepAliveConnection:
             return await self._round_trip(request, reused=False)
 
     async def _connect(self) -> None:
-        self._reader, self._writer = await asyncio.open_connection(self._host, self._port)
+        self._reader, self._writer = await asyncio.open_connection(self._host, self._port, ssl=self._ssl)
         self.opened += 1
 
     async def _round_trip(self, request: bytes, *, reused: bool) -> HttpResponse:

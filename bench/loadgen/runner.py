@@ -13,7 +13,7 @@ import uuid
 from multiprocessing.connection import Connection
 from typing import Any
 
-from bench.loadgen.config import LoadConfig
+from bench.loadgen.config import ClientCertificate, LoadConfig
 from bench.loadgen.result import LoadResult
 from bench.loadgen.stats import RunStats
 from bench.loadgen.system import raise_open_file_limit, run_async
@@ -48,7 +48,7 @@ def _run_in_processes(config: LoadConfig, names: list[str]) -> RunStats:
             parent_end, child_end = context.Pipe()
             process = context.Process(
                 target=_worker_main,
-                args=(config, names[worker :: config.processes], child_end),
+                args=(config, names[worker :: config.processes], _certificates_of(config, worker), child_end),
                 name=f"loadgen-worker-{worker}",
                 daemon=True,
             )
@@ -85,7 +85,16 @@ def _receive(pipe: Connection, expected: str, timeout: float) -> Any:
     return value
 
 
-def _worker_main(config: LoadConfig, names: list[str], pipe: Connection) -> None:
+def _certificates_of(config: LoadConfig, worker: int) -> list[ClientCertificate] | None:
+    """The client certificates of this worker's VENs: split like the names, so each VEN keeps its own."""
+    if config.secure is None:
+        return None
+    return list(config.secure.certificates[: config.vens][worker :: config.processes])
+
+
+def _worker_main(
+    config: LoadConfig, names: list[str], certificates: list[ClientCertificate] | None, pipe: Connection
+) -> None:
     raise_open_file_limit(len(names) + 256)
 
     async def wait_for_common_start(registered: int) -> float:
@@ -94,7 +103,7 @@ def _worker_main(config: LoadConfig, names: list[str], pipe: Connection) -> None
         return start_wall
 
     try:
-        stats = run_async(run_vens(config, names, wait_for_common_start))
+        stats = run_async(run_vens(config, names, wait_for_common_start, certificates))
     except BaseException as error:
         pipe.send(("failed", f"{type(error).__name__}: {error}"))
         raise

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from bench.loadgen import answers, messages
 from bench.loadgen.config import VtnAddress
 from bench.loadgen.connection import HttpResponse, KeepAliveConnection, build_post, error_kind
+from bench.loadgen.credentials import VenCredentials
 from bench.loadgen.stats import RunStats
 
 _REGISTER_SERVICE = "EiRegisterParty"
@@ -19,6 +20,7 @@ _POLL_SERVICE = "OadrPoll"
 # After a transport failure a VEN waits a little before trying again, so that a dead server does not turn
 # the generator into a busy loop of refused connections.
 _PAUSE_AFTER_FAILURE = 0.05
+_SIGNATURE_VALUE = b"SignatureValue>"
 
 
 class RegistrationFailed(Exception):
@@ -39,8 +41,11 @@ class Window:
     end: float
 
 
-def poll_outcome(response: HttpResponse) -> tuple[str | None, str | None]:
-    """(OpenADR message type if any, error kind if the answer is not a good poll answer)."""
+def poll_outcome(response: HttpResponse, *, signed: bool = False) -> tuple[str | None, str | None]:
+    """(OpenADR message type if any, error kind if the answer is not a good poll answer).
+
+    With `signed`, an answer without an XML signature is an error too (the simulated VEN checks that one is
+    there, not the signature itself: OpenLEADR's verifier does that in `tests/bench/test_signing.py`)."""
     if response.status != 200:
         return None, f"http_{response.status}"
     if not response.body:
@@ -50,16 +55,34 @@ def poll_outcome(response: HttpResponse) -> tuple[str | None, str | None]:
         return None, "not_openadr"
     if answer.message_type == "oadrResponse" and answer.response_code != "200":
         return answer.message_type, f"oadr_response_{answer.response_code}"
+    if signed and _SIGNATURE_VALUE not in response.body:
+        return answer.message_type, "unsigned_answer"
     return answer.message_type, None
 
 
 class SimulatedVen:
-    def __init__(self, name: str, address: VtnAddress, request_timeout: float) -> None:
+    def __init__(
+        self, name: str, address: VtnAddress, request_timeout: float, credentials: VenCredentials | None = None
+    ) -> None:
         self.name = name
         self._address = address
-        self._connection = KeepAliveConnection(address.host, address.port, request_timeout)
+        self._connection = KeepAliveConnection(
+            address.host, address.port, request_timeout, credentials.ssl_context if credentials else None
+        )
+        self._signer = credentials.signer if credentials else None
         self.ven_id: str | None = None
         self._poll_request = b""
+        self._poll_body = b""
+
+    @property
+    def signs(self) -> bool:
+        return self._signer is not None
+
+    def _poll(self) -> bytes:
+        """The poll request; a signed one is signed now, with a fresh nonce and timestamp."""
+        if self._signer is None:
+            return self._poll_request
+        return build_post(self._address, _POLL_SERVICE, self._signer.sign(self._poll_body))
 
     @property
     def connections_opened(self) -> int:
@@ -76,21 +99,24 @@ class SimulatedVen:
         )
         created = await self._register_step(
             "create",
-            messages.create_party_registration(str(uuid.uuid4()), self.name),
+            messages.create_party_registration(str(uuid.uuid4()), self.name, xml_signature=self.signs),
             expect="oadrCreatedPartyRegistration",
         )
         ven_id = answers.granted_ven_id(created.body)
         if ven_id is None:
             raise RegistrationFailed("create:no_ven_id")
         self.ven_id = ven_id
-        self._poll_request = build_post(self._address, _POLL_SERVICE, messages.poll(ven_id))
+        self._poll_body = messages.poll(ven_id)
+        self._poll_request = build_post(self._address, _POLL_SERVICE, self._poll_body)
 
     async def _register_step(self, step: str, body: bytes, *, expect: str) -> HttpResponse:
+        if self._signer is not None:
+            body = self._signer.sign(body)
         try:
             response = await self._connection.send(build_post(self._address, _REGISTER_SERVICE, body))
         except Exception as error:
             raise RegistrationFailed(f"{step}:{error_kind(error)}") from error
-        message_type, problem = poll_outcome(response)
+        message_type, problem = poll_outcome(response, signed=self.signs)
         if problem is not None:
             raise RegistrationFailed(f"{step}:{problem}")
         if message_type != expect:
@@ -105,9 +131,10 @@ class SimulatedVen:
         clock = time.monotonic
         await _sleep_until(window.start, clock)
         while clock() < window.end:
+            request = self._poll()  # signing is the VEN's work, not the VTN's: outside the latency
             sent = clock()
             try:
-                response = await self._connection.send(self._poll_request)
+                response = await self._connection.send(request)
             except Exception as error:
                 if window.measure_from <= clock() <= window.end:
                     stats.errors[error_kind(error)] += 1
@@ -115,7 +142,7 @@ class SimulatedVen:
                 continue
             answered = clock()
             if window.measure_from <= answered <= window.end:
-                _record(stats, response, answered - sent)
+                _record(stats, response, answered - sent, self.signs)
 
     async def poll_open_loop(self, window: Window, rate: float, phase: float, stats: RunStats) -> None:
         """Poll on the schedule start + phase + k/rate; latency counts from the scheduled time, so a slow
@@ -137,20 +164,20 @@ class SimulatedVen:
             if measured:
                 stats.send_lag.record(clock() - scheduled)
             try:
-                response = await self._connection.send(self._poll_request)
+                response = await self._connection.send(self._poll())
             except Exception as error:
                 if measured:
                     stats.errors[error_kind(error)] += 1
                 continue
             if measured:
-                _record(stats, response, clock() - scheduled)
+                _record(stats, response, clock() - scheduled, self.signs)
 
     async def close(self) -> None:
         await self._connection.aclose()
 
 
-def _record(stats: RunStats, response: HttpResponse, latency: float) -> None:
-    message_type, error = poll_outcome(response)
+def _record(stats: RunStats, response: HttpResponse, latency: float, signed: bool) -> None:
+    message_type, error = poll_outcome(response, signed=signed)
     if message_type is not None:
         stats.message_types[message_type] += 1
     if error is not None:

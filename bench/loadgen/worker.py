@@ -7,7 +7,8 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
-from bench.loadgen.config import LoadConfig, Mode
+from bench.loadgen.config import ClientCertificate, LoadConfig, Mode
+from bench.loadgen.credentials import VenCredentials
 from bench.loadgen.stats import RunStats
 from bench.loadgen.ven import RegistrationFailed, SimulatedVen, Window
 
@@ -20,10 +21,19 @@ async def start_soon(registered: int) -> float:
     return time.time() + 0.05
 
 
-async def run_vens(config: LoadConfig, ven_names: Sequence[str], start_gate: StartGate = start_soon) -> RunStats:
+async def run_vens(
+    config: LoadConfig,
+    ven_names: Sequence[str],
+    start_gate: StartGate = start_soon,
+    certificates: Sequence[ClientCertificate] | None = None,
+) -> RunStats:
+    """Run these VENs; on an HTTPS run the i-th VEN uses `certificates[i]` (default: the config's, in order)."""
     address = config.address
     stats = RunStats()
-    vens = [SimulatedVen(name, address, config.request_timeout) for name in ven_names]
+    vens = [
+        SimulatedVen(name, address, config.request_timeout, credentials)
+        for name, credentials in zip(ven_names, _credentials(config, len(ven_names), certificates), strict=True)
+    ]
     try:
         registered = await _register_all(vens, config.registration_concurrency, stats)
         start_wall = await start_gate(len(registered))
@@ -40,6 +50,17 @@ async def run_vens(config: LoadConfig, ven_names: Sequence[str], start_gate: Sta
         stats.stale_retries = sum(ven.stale_retries for ven in vens)
         await asyncio.gather(*(ven.close() for ven in vens))
     return stats
+
+
+def _credentials(
+    config: LoadConfig, count: int, certificates: Sequence[ClientCertificate] | None
+) -> list[VenCredentials | None]:
+    if config.secure is None:
+        return [None] * count
+    chosen = config.secure.certificates[:count] if certificates is None else certificates
+    if len(chosen) != count:
+        raise ValueError(f"{count} VENs need {count} client certificates, got {len(chosen)}")
+    return [VenCredentials.load(config.secure, certificate) for certificate in chosen]
 
 
 async def _register_all(vens: Sequence[SimulatedVen], concurrency: int, stats: RunStats) -> list[SimulatedVen]:

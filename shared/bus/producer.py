@@ -1,27 +1,96 @@
-"""Publishing envelopes to Kafka with acks from all in-sync replicas and idempotent retries."""
+"""Publishing envelopes to Kafka with acks from all in-sync replicas and idempotent retries.
+
+An idempotent producer whose sequence the broker no longer accepts (e.g. after the broker restarted and lost
+its producer state) is broken for good: aiokafka's sender stops. The producer is then replaced by a new one
+(a new producer id), and the failed send raises BusUnavailable so the caller retries it.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaConnectionError, KafkaError
+from aiokafka.errors import (
+    InvalidProducerEpoch,
+    InvalidProducerIdMapping,
+    KafkaConnectionError,
+    KafkaError,
+    OutOfOrderSequenceNumber,
+    ProducerFenced,
+    UnknownProducerId,
+)
 
 from shared.bus.errors import BusUnavailable
 from shared.contract.envelope import Envelope
 from shared.metrics import KAFKA_PRODUCED
 
+log = logging.getLogger(__name__)
+
+RawRecord = tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]  # topic, key, value, headers
+
+# Errors after which this producer id can send nothing more
+PRODUCER_BROKEN: tuple[type[KafkaError], ...] = (
+    OutOfOrderSequenceNumber,
+    UnknownProducerId,
+    InvalidProducerEpoch,
+    InvalidProducerIdMapping,
+    ProducerFenced,
+)
+
+
+def _sender_stopped(producer: AIOKafkaProducer) -> bool:
+    """Whether aiokafka's background sender has ended (after which every send fails)."""
+    sender = getattr(producer, "_sender", None)
+    task = getattr(sender, "sender_task", None)
+    return task is not None and task.done()
+
 
 class BusProducer:
     def __init__(self, bootstrap_servers: str, client_id: str) -> None:
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap_servers,
-            client_id=client_id,
+        self._bootstrap_servers = bootstrap_servers
+        self._client_id = client_id
+        self._producer = self._new_producer()
+        self._renewing = asyncio.Lock()
+        self.renewals = 0
+
+    def _new_producer(self) -> AIOKafkaProducer:
+        return AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap_servers,
+            client_id=self._client_id,
             acks="all",
             enable_idempotence=True,
             linger_ms=1,
             request_timeout_ms=15000,
         )
+
+    async def _send(self, topic: str, **record: Any) -> None:
+        producer = self._producer
+        try:
+            await producer.send_and_wait(topic, **record)
+        except KafkaError as exc:
+            if isinstance(exc, PRODUCER_BROKEN) or _sender_stopped(producer):
+                await self._renew(producer)
+            raise
+
+    async def _renew(self, broken: AIOKafkaProducer) -> None:
+        async with self._renewing:
+            if self._producer is not broken:
+                return  # another send renewed it already
+            log.warning("kafka producer broken, replacing it", extra={"action": "producer_renewed"})
+            fresh = self._new_producer()
+            try:
+                await fresh.start()
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await fresh.stop()
+                raise
+            self._producer = fresh
+            self.renewals += 1
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(broken.stop(), timeout=5)
 
     async def start(self, wait_seconds: float = 60.0) -> None:
         """Connect, retrying while the broker is not reachable yet (services may start before Kafka)."""
@@ -42,7 +111,7 @@ class BusProducer:
     async def publish(self, topic: str, envelope: Envelope, partition: int | None = None) -> None:
         """Send and wait until the broker has it; raise BusUnavailable otherwise."""
         try:
-            await self._producer.send_and_wait(
+            await self._send(
                 topic,
                 value=envelope.to_bytes(),
                 key=envelope.kafka_key(),
@@ -57,11 +126,31 @@ class BusProducer:
     async def publish_raw(self, topic: str, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]) -> None:
         """Send an already serialized record (the outbox relay stores records this way)."""
         try:
-            await self._producer.send_and_wait(topic, value=value, key=key, headers=headers)
+            await self._send(topic, value=value, key=key, headers=headers)
         except KafkaError as exc:
             KAFKA_PRODUCED.labels(topic, "failed").inc()
             raise BusUnavailable(f"could not publish to {topic}: {exc}") from exc
         KAFKA_PRODUCED.labels(topic, "ok").inc()
+
+    async def publish_raw_batch(self, records: list[RawRecord]) -> None:
+        """Send serialized records in order and wait for all of them: a batch costs about one broker round
+        trip, not one per record (the outbox relay hands over up to 500 at a time). Raises BusUnavailable
+        if any failed; the caller then sends the whole batch again (consumers are idempotent)."""
+        producer = self._producer
+        try:
+            sent = [
+                await producer.send(topic, value=value, key=key, headers=headers)
+                for topic, key, value, headers in records
+            ]
+            await asyncio.gather(*sent)
+        except KafkaError as exc:
+            if isinstance(exc, PRODUCER_BROKEN) or _sender_stopped(producer):
+                await self._renew(producer)
+            for topic in {record[0] for record in records}:
+                KAFKA_PRODUCED.labels(topic, "failed").inc()
+            raise BusUnavailable(f"could not publish a batch of {len(records)} records: {exc}") from exc
+        for topic, *_ in records:
+            KAFKA_PRODUCED.labels(topic, "ok").inc()
 
     async def check_connected(self) -> None:
         """Readiness: raise unless the broker answers a metadata request."""

@@ -6,6 +6,12 @@ different VENs, and partitions, run concurrently, up to a bound.
 A handler failing on a transient error (database or Kafka down) is retried with backoff without
 committing, so nothing is lost; a record that keeps failing for another reason is parked on the
 dead-letter topic, logged and counted, so that one poison record cannot stall a partition forever.
+A VEN's request whose answer is the whole point (a poll, oadrRequestEvent, a registration, oadrRegisterReport)
+is skipped when it is older than the gateway's reply timeout by its turn (the service was down, frozen, or
+waiting for PostgreSQL): the gateway has already answered the VEN 503, so handling it would only hand a
+poll's pending message, or a set of events or report requests, to nobody. A message that brings the VTN
+data (oadrUpdateReport, oadrCreatedEvent, opts, acknowledgements) is handled however late: its storage is
+idempotent, and a VEN that does not resend after the 503 (OpenLEADR's does not) loses nothing.
 """
 
 from __future__ import annotations
@@ -22,8 +28,8 @@ from aiokafka.errors import KafkaError
 from shared import topics
 from shared.bus.errors import BusUnavailable
 from shared.bus.producer import BusProducer
-from shared.contract.envelope import Envelope
-from shared.contract.ven_traffic import ContractModel
+from shared.contract.envelope import Envelope, utcnow
+from shared.contract.ven_traffic import ContractModel, VenRequest
 from shared.logs import correlation_id_var, ven_id_var
 from shared.metrics import HANDLER_ERRORS, HANDLER_LATENCY, KAFKA_CONSUMED, KAFKA_CONSUMER_LAG
 
@@ -42,6 +48,10 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     TimeoutError,
 )
 MAX_ATTEMPTS_FOR_OTHER_ERRORS = 3
+# VEN messages whose answer delivers something to the VEN: not worth handling once nobody waits for the answer
+ANSWER_IS_THE_DELIVERY = frozenset(
+    {"oadrPoll", "oadrRequestEvent", "oadrQueryRegistration", "oadrCreatePartyRegistration", "oadrRegisterReport"}
+)
 LAG_REFRESH_SECONDS = 1.0
 
 
@@ -69,6 +79,7 @@ class ServiceConsumer:
         producer: BusProducer,
         client_id: str,
         max_concurrency: int = 16,
+        stale_after_seconds: float | None = None,
     ) -> None:
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap_servers,
@@ -89,8 +100,9 @@ class ServiceConsumer:
         self._lag_refreshed_at = 0.0
         self._errors = {
             kind: HANDLER_ERRORS.labels(group_id, kind)
-            for kind in ("transient", "failed", "dead_lettered", "undecodable")
+            for kind in ("transient", "failed", "dead_lettered", "undecodable", "stale")
         }
+        self._stale_after = stale_after_seconds
         self._latency = HANDLER_LATENCY.labels(group_id)
         self._task_started = False
         self._stopping = asyncio.Event()
@@ -127,13 +139,26 @@ class ServiceConsumer:
                 if batches:
                     await asyncio.gather(*(self._handle_partition(records) for records in batches.values()))
                     offsets = {tp: records[-1].offset + 1 for tp, records in batches.items() if records}
-                    await self._consumer.commit(offsets)
+                    if not await self._commit(offsets):
+                        continue
                     self._next_offsets.update(offsets)
                     for tp, records in batches.items():
                         KAFKA_CONSUMED.labels(tp.topic, self._group_id).inc(len(records))
                 self._refresh_lag()
         finally:
             self._task_started = False
+
+    async def _commit(self, offsets: dict[TopicPartition, int]) -> bool:
+        """Commit after handling; a commit refused because the group moved on (this member was frozen or cut
+        off past the session timeout) is not fatal: the records go to the partitions' new owner, or back to
+        this consumer once it rejoins, and handlers are idempotent."""
+        try:
+            await self._consumer.commit(offsets)
+        except KafkaError as exc:
+            self._errors["transient"].inc()
+            log.warning("offset commit failed, the batch will be redelivered", extra={"action": "commit_failed", "error": repr(exc)})
+            return False
+        return True
 
     def _refresh_lag(self) -> None:
         """Lag per assigned partition from the last fetch's high watermark (no broker round trip)."""
@@ -181,6 +206,10 @@ class ServiceConsumer:
         attempt = 0
         while True:
             attempt += 1
+            if self._is_stale(envelope):
+                self._errors["stale"].inc()
+                log.warning("request older than the reply timeout, skipped", extra={"action": "request_stale", "type": envelope.type})
+                return
             try:
                 reply = await self._handler(envelope)
                 if reply is not None and envelope.reply_to is not None:
@@ -204,6 +233,15 @@ class ServiceConsumer:
                     self._errors["dead_lettered"].inc()
                     await self._park(record, repr(exc))
                     return
+
+    def _is_stale(self, envelope: Envelope) -> bool:
+        """A VEN's request for something, whose asker (the gateway) has stopped waiting for the answer."""
+        request = envelope.payload
+        if self._stale_after is None or envelope.reply_to is None or not isinstance(request, VenRequest):
+            return False
+        if request.message.message_type not in ANSWER_IS_THE_DELIVERY:
+            return False
+        return (utcnow() - envelope.created_at).total_seconds() > self._stale_after
 
     async def _park(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
         headers = list(record.headers) + [

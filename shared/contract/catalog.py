@@ -35,8 +35,9 @@ CATALOG: dict[str, TopicContract] = {
         Audience.INTERNAL, ("ven_request",), ("gateway",), ("registration_svc",),
     ),
     topics.POLL_REQUESTS: TopicContract(
-        "oadrPoll requests the gateway could not answer from its cache",
-        Audience.INTERNAL, ("ven_request",), ("gateway",), ("registration_svc",),
+        "oadrPoll requests the gateway could not answer from its cache, and the pending messages a gateway handed"
+        " out itself (on the VEN's key, so registration_svc records a handout before it sees that VEN's next poll)",
+        Audience.INTERNAL, ("ven_request", "pending_delivered"), ("gateway",), ("registration_svc",),
     ),
     topics.EVENT_REQUESTS: TopicContract(
         "EiEvent requests of VENs (oadrRequestEvent, oadrCreatedEvent)",
@@ -52,7 +53,8 @@ CATALOG: dict[str, TopicContract] = {
     topics.GATEWAY_REPLIES: TopicContract(
         "Replies to the gateway instance that asked, on the partition named in its request's reply_to",
         Audience.INTERNAL,
-        ("ven_reply", "operator_outcome", "ven_list"),
+        ("ven_reply", "operator_outcome", "ven_list", "available_reports", "report_outcome", "report_data_page",
+         "vtn_report_catalog", "vtn_report_outcome"),
         ("registration_svc", "event_svc", "report_svc"),
         ("gateway",),
         key="the venID of the request",
@@ -68,7 +70,7 @@ CATALOG: dict[str, TopicContract] = {
     topics.REGISTRATION_EVENTS: TopicContract(
         "Facts about VEN registrations: created, reregistered, cancelled, cancel_requested, "
         "reregistration_requested, provisioned",
-        Audience.BACKEND, ("registration_event",), ("registration_svc",), ("backends",),
+        Audience.BACKEND, ("registration_event",), ("registration_svc",), ("backends", "report_svc"),
     ),
     topics.PRESENCE_EVENTS: TopicContract(
         "A VEN came online or went offline (decided once, by the database row)",
@@ -80,6 +82,20 @@ CATALOG: dict[str, TopicContract] = {
         ("provision_ven", "cancel_ven_registration", "request_ven_reregistration", "list_vens", "get_ven"),
         ("backends", "gateway admin API"),
         ("registration_svc",),
+    ),
+    topics.REPORT_DATA: TopicContract(
+        "Report data VENs sent: one record per interval and rID, exactly once and in the VEN's order",
+        Audience.BACKEND, ("report_data",), ("report_svc",), ("backends",),
+    ),
+    topics.REPORT_COMMANDS: TopicContract(
+        "Report commands and queries: VENs' reports (list, request, cancel, query data) and the VTN's own "
+        "(republish its METADATA, list it, list VENs' requests); the outcome goes to reply_to when given",
+        Audience.BACKEND,
+        ("list_available_reports", "list_report_requests", "request_report", "cancel_report_request",
+         "query_report_data", "publish_vtn_reports", "list_vtn_reports", "list_vtn_report_requests"),
+        ("backends", "gateway admin API"),
+        ("report_svc",),
+        key="the venID (none for commands about every VEN)",
     ),
     topics.EVENT_COMMANDS: TopicContract(
         "Event commands (create, modify, cancel, purge, VEN memberships) and queries; the outcome goes to "

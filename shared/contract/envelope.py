@@ -46,7 +46,14 @@ from shared.contract.reports import (
     ReportOutcome,
     RequestReport,
 )
-from shared.contract.ven_traffic import ContractModel, VenChanged, VenReply, VenRequest
+from shared.contract.ven_traffic import ContractModel, PendingDelivered, VenChanged, VenReply, VenRequest
+from shared.contract.vtn_reports import (
+    ListVtnReportRequests,
+    ListVtnReports,
+    PublishVtnReports,
+    VtnReportCatalog,
+    VtnReportOutcome,
+)
 
 SCHEMA_VERSION = 1
 
@@ -55,6 +62,7 @@ Payload: TypeAlias = Annotated[
         VenRequest,
         VenReply,
         VenChanged,
+        PendingDelivered,
         PollsObserved,
         RegistrationEvent,
         PresenceEvent,
@@ -74,6 +82,11 @@ Payload: TypeAlias = Annotated[
         ReportOutcome,
         QueryReportData,
         ReportDataPage,
+        PublishVtnReports,
+        ListVtnReports,
+        VtnReportCatalog,
+        ListVtnReportRequests,
+        VtnReportOutcome,
         CreateEvent,
         ModifyEvent,
         CancelEvent,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -34,16 +35,37 @@ class VenReply(ContractModel):
 
     `cacheable` marks an answer to an oadrPoll that the gateway may repeat for this VEN's later polls,
     without asking again, until a `VenChanged` notice for the VEN arrives (nothing pending, or unknown VEN).
+    `pending_id` lets the gateway ignore a handout offer for a message it has already delivered.
     """
 
     kind: Literal["ven_reply"] = "ven_reply"
     message: VtnMessage
     cacheable: bool = False
+    pending_id: int | None = None  # the message came from the VEN's pending queue (shared.db.pending)
+
+
+class PendingHandout(ContractModel):
+    """A VEN's only pending message, of a kind a repeat of which is harmless (a full oadrDistributeEvent):
+    a gateway may hand it out on the VEN's next poll without asking registration_svc."""
+
+    pending_id: int
+    message: VtnMessage
 
 
 class VenChanged(ContractModel):
-    """Notice to every gateway instance: forget cached poll answers for this VEN and ask again."""
+    """Notice to every gateway instance: forget cached poll answers for this VEN and ask again; or, with
+    `handout`, answer the VEN's next poll with that message (then report it with `PendingDelivered`)."""
 
     kind: Literal["ven_changed"] = "ven_changed"
     ven_id: str
     reason: str
+    handout: PendingHandout | None = None
+
+
+class PendingDelivered(ContractModel):
+    """A gateway handed a VEN its pending message `pending_id` from a `VenChanged` handout."""
+
+    kind: Literal["pending_delivered"] = "pending_delivered"
+    ven_id: str
+    pending_id: int
+    delivered_at: datetime

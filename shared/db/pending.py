@@ -2,22 +2,32 @@
 
 `enqueue` writes the message and a `VenChanged` notice (through the outbox) in the caller's transaction,
 so every gateway instance stops answering that VEN's polls from its cache. `take_next` hands out the
-oldest undelivered message, marking it delivered.
+oldest undelivered message, marking it delivered (registration_svc, on a poll a gateway could not answer).
+
+Fast path for bursts: when the queued message is the VEN's only undelivered one and of a kind whose repeat
+is harmless (`HANDOUT_TYPES`: an oadrDistributeEvent is the VEN's full set), the notice carries it as a
+`handout`. Gateways then answer the VEN's next poll with it themselves and report a `PendingDelivered`,
+which `mark_delivered` records. An event for thousands of VENs so costs no Kafka round trip per VEN.
+Two enqueues for one VEN racing in separate transactions may both offer a handout; `mark_delivered`
+answers that by telling the gateways to ask again whenever something is still waiting.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-
-import asyncpg
-
-from shared.db.connection import Conn
+from datetime import datetime
 
 from shared import topics
 from shared.contract.envelope import Envelope
-from shared.contract.ven_traffic import VenChanged
+from shared.contract.ven_traffic import PendingHandout, VenChanged
 from shared.db import outbox
+from shared.db.connection import Conn
 from shared.oadr.messages import VTN_MESSAGE_ADAPTER, VtnMessage
+
+# Message types a gateway may hand out from a notice: a VEN receiving one twice loses nothing (its full
+# set of events; the VTN's report METADATA, which every VEN gets after registering).
+HANDOUT_TYPES = frozenset({"oadrDistributeEvent", "oadrRegisterReport"})
 
 
 @dataclass(frozen=True)
@@ -29,21 +39,59 @@ class PendingMessage:
 
 async def enqueue(conn: Conn, ven_id: str, message: VtnMessage, dedup_key: str | None = None) -> bool:
     """Queue `message` for `ven_id`; False when a message with the same dedup key is already queued."""
-    inserted = await conn.fetchval(
+    return bool(await enqueue_many(conn, [(ven_id, message, dedup_key)]))
+
+
+async def enqueue_many(conn: Conn, messages: list[tuple[str, VtnMessage, str | None]]) -> list[str]:
+    """Queue many (venID, message, dedup key) with one INSERT and one batch of notices. Returns the venIDs
+    whose message was queued (not already there under the same dedup key)."""
+    if not messages:
+        return []
+    rows = await conn.fetch(
         """
         INSERT INTO pending_messages (ven_id, message_type, message, dedup_key)
-        VALUES ($1, $2, $3::jsonb, $4)
+        SELECT ven_id, message_type, message::jsonb, dedup_key
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY
+             AS m(ven_id, message_type, message, dedup_key, position)
+        ORDER BY position
         ON CONFLICT (ven_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
-        RETURNING true
+        RETURNING id, ven_id, message_type,
+                  CASE WHEN message_type = ANY($5::text[]) THEN message::text END AS handout_candidate
         """,
-        ven_id,
-        message.message_type,
-        VTN_MESSAGE_ADAPTER.dump_json(message).decode(),
-        dedup_key,
+        [ven_id for ven_id, _, _ in messages],
+        [message.message_type for _, message, _ in messages],
+        [VTN_MESSAGE_ADAPTER.dump_json(message).decode() for _, message, _ in messages],
+        [dedup_key for _, _, dedup_key in messages],
+        sorted(HANDOUT_TYPES),
     )
-    if inserted:
-        await notify_ven_changed(conn, ven_id, f"pending {message.message_type}")
-    return bool(inserted)
+    if not rows:
+        return []
+    only_waiting = await _only_undelivered(conn, [row["ven_id"] for row in rows])
+    notices = []
+    for row in rows:
+        ven_id, message_type, handout = row["ven_id"], row["message_type"], None
+        if row["handout_candidate"] is not None and only_waiting.get(ven_id) == row["id"]:
+            handout = PendingHandout(
+                pending_id=row["id"], message=VTN_MESSAGE_ADAPTER.validate_json(row["handout_candidate"])
+            )
+        notices.append(
+            Envelope(ven_id=ven_id, payload=VenChanged(ven_id=ven_id, reason=f"pending {message_type}", handout=handout))
+        )
+    await outbox.add_many(conn, topics.VEN_CHANGES, notices)
+    return [row["ven_id"] for row in rows]
+
+
+async def _only_undelivered(conn: Conn, ven_ids: list[str]) -> dict[str, int]:
+    """For each VEN with exactly one undelivered message (as this transaction sees it), that message's id."""
+    rows = await conn.fetch(
+        """
+        SELECT ven_id, min(id) AS only_id FROM pending_messages
+        WHERE ven_id = ANY($1::text[]) AND delivered_at IS NULL
+        GROUP BY ven_id HAVING count(*) = 1
+        """,
+        sorted(set(ven_ids)),
+    )
+    return {row["ven_id"]: int(row["only_id"]) for row in rows}
 
 
 async def notify_ven_changed(conn: Conn, ven_id: str, reason: str) -> None:
@@ -67,6 +115,68 @@ async def take_next(conn: Conn, ven_id: str) -> PendingMessage | None:
     if row is None:
         return None
     return PendingMessage(id=row["id"], ven_id=row["ven_id"], message=VTN_MESSAGE_ADAPTER.validate_json(row["message"]))
+
+
+@dataclass(frozen=True)
+class PollTake:
+    """What one poll found: the VEN's registration status (None: unknown venID), the message it takes
+    (None: nothing, or a head that `take_for_poll` may not take), and the type of its queue's head."""
+
+    ven_status: str | None
+    message: VtnMessage | None
+    head_type: str | None
+    pending_id: int | None = None
+
+
+async def take_for_poll(
+    conn: Conn, ven_id: str, active_statuses: Iterable[str], excluded_types: Iterable[str]
+) -> PollTake:
+    """In one statement: the VEN's status and, if it is one of `active_statuses`, its oldest undelivered
+    message marked delivered, unless that message's type is in `excluded_types` (left for the caller)."""
+    row = await conn.fetchrow(
+        """
+        WITH ven AS (SELECT status FROM vens WHERE ven_id = $1),
+        head AS (
+            SELECT id, message_type FROM pending_messages
+            WHERE ven_id = $1 AND delivered_at IS NULL
+            ORDER BY id LIMIT 1
+            FOR UPDATE SKIP LOCKED
+        ),
+        taken AS (
+            UPDATE pending_messages p SET delivered_at = now()
+            FROM head
+            WHERE p.id = head.id AND NOT (head.message_type = ANY($3::text[]))
+              AND (SELECT status FROM ven) = ANY($2::text[])
+            RETURNING p.id, p.message
+        )
+        SELECT (SELECT status FROM ven) AS status,
+               (SELECT id FROM taken) AS taken_id,
+               (SELECT message::text FROM taken) AS message,
+               (SELECT message_type FROM head) AS head_type
+        """,
+        ven_id,
+        sorted(active_statuses),
+        sorted(excluded_types),
+    )
+    assert row is not None
+    message = VTN_MESSAGE_ADAPTER.validate_json(row["message"]) if row["message"] is not None else None
+    return PollTake(ven_status=row["status"], message=message, head_type=row["head_type"], pending_id=row["taken_id"])
+
+
+async def mark_delivered(conn: Conn, ven_id: str, pending_id: int, delivered_at: datetime) -> bool:
+    """Record a gateway's handout of `pending_id` (idempotent). If other messages still wait for the VEN
+    (queued by a transaction that raced the handout's), tell the gateways to ask again. True if the VEN's
+    queue is now empty."""
+    await conn.execute(
+        "UPDATE pending_messages SET delivered_at = $3 WHERE id = $1 AND ven_id = $2 AND delivered_at IS NULL",
+        pending_id,
+        ven_id,
+        delivered_at,
+    )
+    if await count_undelivered(conn, ven_id):
+        await notify_ven_changed(conn, ven_id, "more pending after a handout")
+        return False
+    return True
 
 
 async def count_undelivered(conn: Conn, ven_id: str) -> int:

@@ -16,3 +16,8 @@ def error(code: int, description: str, request_id: str | None) -> EiResponse:
 
 def response(code: int, description: str, ven_id: str | None, request_id: str | None = None) -> Response:
     return Response(response=error(code, description, request_id), ven_id=ven_id)
+
+
+def nothing_pending(ven_id: str) -> Response:
+    """The answer to an oadrPoll when nothing waits for the VEN."""
+    return response(ResponseCode.OK, "OK", ven_id)

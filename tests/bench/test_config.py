@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.loadgen.config import LoadConfig, Mode, UnsafeTargetError, VtnAddress
+from bench.loadgen.config import ClientCertificate, LoadConfig, Mode, SecureVens, UnsafeTargetError, VtnAddress
 
 
 def test_address_parts() -> None:
@@ -21,9 +21,22 @@ def test_non_loopback_can_be_allowed_explicitly() -> None:
     assert VtnAddress.parse("http://10.0.0.1:8080/x", allow_non_loopback=True).host == "10.0.0.1"
 
 
-def test_https_is_not_supported() -> None:
+def test_https_addresses() -> None:
+    address = VtnAddress.parse("https://127.0.0.1/x")
+    assert (address.secure, address.port, address.host_header) == (True, 443, "127.0.0.1")
     with pytest.raises(ValueError):
-        VtnAddress.parse("https://127.0.0.1/x")
+        VtnAddress.parse("ftp://127.0.0.1/x")
+
+
+def test_https_needs_one_client_certificate_per_ven_and_only_https_takes_them() -> None:
+    one = SecureVens(ca_file="ca.crt", certificates=(ClientCertificate("a.crt", "a.key"),))
+    LoadConfig(url="https://127.0.0.1:1/x", vens=1, mode=Mode.CLOSED, duration=1, secure=one)
+    with pytest.raises(ValueError, match="2 VENs need 2 client certificates"):
+        LoadConfig(url="https://127.0.0.1:1/x", vens=2, mode=Mode.CLOSED, duration=1, secure=one)
+    with pytest.raises(ValueError, match="https"):
+        LoadConfig(url="https://127.0.0.1:1/x", vens=1, mode=Mode.CLOSED, duration=1)
+    with pytest.raises(ValueError, match="https"):
+        LoadConfig(url="http://127.0.0.1:1/x", vens=1, mode=Mode.CLOSED, duration=1, secure=one)
 
 
 def test_config_validation() -> None:

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from shared.health import DEFAULT_HEALTH_PORTS
+from shared.settings import VtnSettings
 from tests.conftest import REPO_ROOT
 
 VTN_PROCESSES = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway")
@@ -23,7 +24,7 @@ def compose() -> dict[str, Any]:
 
 
 def test_every_process_and_its_infrastructure_is_a_service(compose: dict[str, Any]) -> None:
-    assert set(compose["services"]) == {"kafka", "postgres", "setup", *VTN_PROCESSES}
+    assert set(compose["services"]) == {"kafka", "postgres", "setup", "tls-setup", *VTN_PROCESSES}
 
 
 def test_dependencies_name_services_with_valid_conditions(compose: dict[str, Any]) -> None:
@@ -72,3 +73,63 @@ def test_the_image_runs_as_non_root_and_listens_on_all_interfaces() -> None:
         assert setting in dockerfile
     for package in ("shared", "gateway", "registration_svc", "presence_svc", "event_svc", "report_svc"):
         assert f"COPY --chown=root:root {package} ./{package}" in dockerfile
+
+
+# Settings that name a file (certificates, keys, CA): in a container they must point into a mounted volume.
+FILE_SETTINGS = {
+    f"VTN_{name.upper()}"
+    for name, field in VtnSettings.model_fields.items()
+    if "Path" in str(field.annotation) and name != "xsd_path"
+}
+
+
+def _mounts(service: dict[str, Any]) -> dict[str, str]:
+    """Container path -> source (volume name or host path) of the service's short-syntax volumes."""
+    found = {}
+    for entry in service.get("volumes", []):
+        if entry.endswith((":ro", ":rw")):
+            entry = entry[:-3]
+        source, target = entry.rsplit(":", 1)  # the source may hold ${VAR:-default}
+        found[target] = source
+    return found
+
+
+def test_the_gateway_serves_https_and_signs_with_files_from_a_mounted_volume(compose: dict[str, Any]) -> None:
+    gateway = compose["services"]["gateway"]
+    environment = gateway["environment"]
+    files = {name: path for name, path in environment.items() if name in FILE_SETTINGS}
+    assert {"VTN_HTTP_CERT", "VTN_HTTP_KEY", "VTN_HTTP_CA_FILE", "VTN_CERT", "VTN_KEY"} <= set(files)
+    assert all(not entry.endswith(":rw") for entry in gateway["volumes"])
+    mounts = _mounts(gateway)
+    setup = compose["services"]["tls-setup"]
+    copy_command = " ".join(setup["command"])
+    for name, path in files.items():
+        directory, _, file_name = path.rpartition("/")
+        assert directory in mounts, f"{name}={path} is not in a volume mounted into the gateway"
+        # tls-setup fills that volume from the certificates directory `make certs` writes
+        assert _mounts(setup)[directory] == mounts[directory]
+        assert f"/certs/{file_name}" in copy_command and f" {file_name}" in copy_command
+    assert _mounts(setup)["/certs"] == "${VTN_CERTS_DIR:-./.devstack/certs}"
+    assert "chown -R 10001:10001" in copy_command and "chmod 0400" in copy_command
+    assert gateway["depends_on"]["tls-setup"] == {"condition": "service_completed_successfully"}
+    assert mounts[directory] in compose["volumes"]
+
+
+def test_the_gateway_settings_are_valid_and_would_serve_https(
+    compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in compose["services"]["gateway"]["environment"].items():
+        monkeypatch.setenv(name, str(value))
+    monkeypatch.setenv("VTN_ENVIRONMENT", "production")  # what the gateway then requires: HTTPS
+    monkeypatch.setenv("VTN_ADMIN_TOKEN", "a-real-token")
+    settings = VtnSettings()
+    assert settings.serves_https and settings.http_ecc_cert is not None and settings.cert is not None
+
+
+def test_make_certs_writes_every_file_the_compose_file_mounts(compose: dict[str, Any], tmp_path: Any) -> None:
+    from devstack.certs import generate
+
+    generate(tmp_path, ["ven1"])
+    for path in compose["services"]["gateway"]["environment"].values():
+        if str(path).startswith("/etc/vtn/tls/"):
+            assert (tmp_path / str(path).rsplit("/", 1)[1]).is_file()

@@ -39,6 +39,8 @@ def seeds(certs: dict[str, Issued]) -> list[bytes]:
         openleadr_signed(
             "oadrRequestEvent", ven1.cert_path, ven1.key_path, ven_id="ven-1", request_id="r3",
         ),
+        # ECDSA-signed: the verifier's direct path for ECC keys (then refused: not the TLS client's certificate)
+        openleadr_signed("oadrPoll", certs["vtn-ecc"].cert_path, certs["vtn-ecc"].key_path, ven_id="ven-1"),
     ]
 
 

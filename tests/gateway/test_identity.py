@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
@@ -9,7 +12,7 @@ import pytest
 
 from devstack.certs import Issued
 from gateway.identity import ClientIdentity, IdentityRefused
-from gateway.replay import MemoryNonceStore, ReplayGuard, ReplayRefused
+from gateway.replay import MemoryNonceStore, PostgresNonceStore, ReplayGuard, ReplayRefused
 from gateway.ven_identity import CachedFingerprints, check_claim
 from shared.oadr.registration import CreatePartyRegistration, Poll, QueryRegistration
 
@@ -104,3 +107,52 @@ async def test_memory_nonce_store_is_bounded() -> None:
     for nonce in ("a", "b", "c"):
         assert await store.first_use("AA", nonce, later)
     assert len(store._seen) == 2
+
+
+class _FakeConnection:
+    def __init__(self, calls: list[int], known: set[tuple[str, str]], fail: bool) -> None:
+        self._calls, self._known, self._fail = calls, known, fail
+
+    async def fetch(
+        self, _query: str, signers: list[str], nonces: list[str], _expiry: list[datetime]
+    ) -> list[dict[str, str]]:
+        await asyncio.sleep(0.01)
+        if self._fail:
+            raise OSError("database unreachable")
+        self._calls.append(len(nonces))
+        new = [(s, n) for s, n in zip(signers, nonces, strict=True) if (s, n) not in self._known]
+        self._known.update(new)
+        return [{"signer": s, "nonce": n} for s, n in new]
+
+
+class _FakePool:
+    def __init__(self, fail: bool = False) -> None:
+        self.calls: list[int] = []
+        self.known: set[tuple[str, str]] = set()
+        self.fail = fail
+
+    @contextlib.asynccontextmanager
+    async def acquire(self) -> AsyncIterator[_FakeConnection]:
+        yield _FakeConnection(self.calls, self.known, self.fail)
+
+
+async def test_postgres_nonce_store_writes_concurrent_nonces_together_and_refuses_repeats() -> None:
+    pool = _FakePool()
+    store = PostgresNonceStore(pool)  # type: ignore[arg-type]
+    later = datetime.now(timezone.utc) + timedelta(minutes=1)
+    results = await asyncio.gather(*(store.first_use("AA", n, later) for n in ["a", "b", "a", "c", "d"]))
+    assert results == [True, True, False, True, True]  # the second "a" in the same batch is a replay
+    assert pool.calls == [4]  # one INSERT for the four that arrived together
+    first = asyncio.ensure_future(store.first_use("AA", "e", later))
+    await asyncio.sleep(0.001)  # its INSERT is in flight: the next ones wait and go together
+    assert await asyncio.gather(first, *(store.first_use("AA", n, later) for n in "fgh")) == [True] * 4
+    assert pool.calls == [4, 1, 3]
+    assert not await store.first_use("AA", "b", later)
+    assert await store.first_use("BB", "b", later)  # nonces are per signer
+
+
+async def test_postgres_nonce_store_failure_reaches_every_waiting_message() -> None:
+    store = PostgresNonceStore(_FakePool(fail=True))  # type: ignore[arg-type]
+    later = datetime.now(timezone.utc) + timedelta(minutes=1)
+    results = await asyncio.gather(*(store.first_use("AA", n, later) for n in "xyz"), return_exceptions=True)
+    assert all(isinstance(r, OSError) for r in results)

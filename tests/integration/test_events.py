@@ -19,6 +19,7 @@ from lxml import etree
 from shared import topics
 from shared.contract.envelope import Envelope
 from shared.contract.events import CreateEvent, EventResponseFact, OptFact
+from shared.contract.ven_traffic import PendingDelivered
 from tests.stack import RunningVtn, find_on_topic
 from tests.integration.event_ven import EventVen, simple_event
 from tests.integration.raw_ven import new_request_id
@@ -297,3 +298,40 @@ async def test_an_event_created_while_event_svc_is_down_is_delivered_once_after_
         "SELECT count(*) FROM pending_messages WHERE ven_id = $1 AND message_type = 'oadrDistributeEvent'", ven.ven_id
     )
     assert sent == 1
+
+
+async def test_a_vens_only_pending_set_is_handed_out_by_the_gateway_and_recorded_as_delivered(
+    vtn: RunningVtn,
+    http: httpx.AsyncClient,
+    admin: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    official_schema: etree.XMLSchema,
+    unique: Callable[[str], str],
+) -> None:
+    """The burst fast path (shared.db.pending): the notice carries the set, the gateway answers the poll
+    itself and reports the handout on oadr.poll.requests.v1; registration_svc marks the row delivered."""
+    ven = await registered(http, unique("handout-ven"), official_schema)
+    quiet = 0
+    while quiet < 3:  # drain whatever registration queued (e.g. the VTN's own report metadata)
+        kind, _ = await ven.next_message()
+        quiet = quiet + 1 if kind == "oadrResponse" else 0
+        await asyncio.sleep(0.5)
+    created = await admin.post("/events", json=simple_event((ven.ven_id,), event_id=unique("handout")))
+    assert created.status_code == 201, created.text
+    payload = await distribute_on_poll(ven)
+    assert len(payload["events"]) == 1
+    handouts = await find_on_topic(
+        vtn.kafka_bootstrap,
+        topics.POLL_REQUESTS,
+        lambda e: isinstance(e.payload, PendingDelivered) and e.payload.ven_id == ven.ven_id,
+    )
+    [row] = await db.fetch(
+        "SELECT id, delivered_at FROM pending_messages WHERE ven_id = $1 AND message_type = 'oadrDistributeEvent'",
+        ven.ven_id,
+    )
+    assert [h.payload.pending_id for h in handouts] == [row["id"]]  # type: ignore[union-attr]
+    deadline = time.monotonic() + 15
+    while await db.fetchval("SELECT delivered_at FROM pending_messages WHERE id = $1", row["id"]) is None:
+        assert time.monotonic() < deadline, "the handout was never recorded as delivered"
+        await asyncio.sleep(0.2)
+    await nothing_more(ven)

@@ -1,0 +1,220 @@
+"""The tables of the VTN's own reports: METADATA sent to VENs, and VENs' requests for those reports."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from report_svc.vtn_schedule import Plan
+from shared.contract.vtn_reports import VtnReportRequestView
+from shared.db.connection import Conn
+from shared.oadr.report_parts import ReportRequest
+
+log = logging.getLogger(__name__)
+
+
+class VtnRequestStatus:
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+
+
+async def record_registration(conn: Conn, ven_id: str, request_id: str) -> None:
+    await conn.execute(
+        "INSERT INTO vtn_report_registrations (ven_id, request_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", ven_id, request_id
+    )
+
+
+async def acknowledge_registration(conn: Conn, ven_id: str, request_id: str) -> bool:
+    """The VEN's oadrRegisteredReport answers our oadrRegisterReport `request_id`; False if we sent none."""
+    found = await conn.fetchval(
+        "UPDATE vtn_report_registrations SET acknowledged_at = coalesce(acknowledged_at, now())"
+        " WHERE ven_id = $1 AND request_id = $2 RETURNING true",
+        ven_id,
+        request_id,
+    )
+    return bool(found)
+
+
+async def registered_ven_ids(conn: Conn, ven_ids: Sequence[str]) -> list[str]:
+    """The registered VENs among `ven_ids` (every registered VEN when empty)."""
+    rows = await conn.fetch(
+        "SELECT ven_id FROM vens WHERE status = 'registered' AND (cardinality($1::text[]) = 0 OR ven_id = ANY($1::text[]))"
+        " ORDER BY ven_id",
+        list(ven_ids),
+    )
+    return [row["ven_id"] for row in rows]
+
+
+async def save_requests(conn: Conn, ven_id: str, plans: Sequence[tuple[ReportRequest, Plan]]) -> None:
+    """Store accepted requests; a reportRequestID the VEN uses again replaces its earlier request."""
+    await conn.executemany(
+        """
+        INSERT INTO vtn_report_requests (ven_id, report_request_id, report_specifier_id, request, status, next_report_at,
+                                         covered_until)
+        VALUES ($1, $2, $3, $4::jsonb, 'active', $5, $6)
+        ON CONFLICT (ven_id, report_request_id) DO UPDATE
+        SET report_specifier_id = EXCLUDED.report_specifier_id, request = EXCLUDED.request, status = 'active',
+            next_report_at = EXCLUDED.next_report_at, covered_until = EXCLUDED.covered_until, reports_sent = 0,
+            created_at = now(), updated_at = now()
+        """,
+        [
+            (
+                ven_id,
+                request.report_request_id,
+                request.report_specifier.report_specifier_id,
+                request.model_dump_json(),
+                plan.next_report_at,
+                plan.covered_until,
+            )
+            for request, plan in plans
+        ],
+    )
+
+
+async def pending_ids(conn: Conn, ven_id: str) -> list[str]:
+    """The VEN's requests with reports still to send (oadrPendingReports)."""
+    rows = await conn.fetch(
+        "SELECT report_request_id FROM vtn_report_requests WHERE ven_id = $1 AND next_report_at IS NOT NULL"
+        " ORDER BY created_at, report_request_id",
+        ven_id,
+    )
+    return [row["report_request_id"] for row in rows]
+
+
+async def known_ids(conn: Conn, ven_id: str, report_request_ids: Sequence[str]) -> set[str]:
+    rows = await conn.fetch(
+        "SELECT report_request_id FROM vtn_report_requests WHERE ven_id = $1 AND report_request_id = ANY($2::text[])",
+        ven_id,
+        list(report_request_ids),
+    )
+    return {row["report_request_id"] for row in rows}
+
+
+async def cancel(conn: Conn, ven_id: str, report_request_ids: Sequence[str], report_to_follow: bool, now: datetime) -> None:
+    """Stop the requests; with reportToFollow an active one still gets one last report, due now."""
+    await conn.execute(
+        """
+        UPDATE vtn_report_requests
+        SET status = 'cancelled', updated_at = now(),
+            next_report_at = CASE WHEN $3 AND status = 'active' THEN $4::timestamptz ELSE NULL END
+        WHERE ven_id = $1 AND report_request_id = ANY($2::text[]) AND status <> 'cancelled'
+        """,
+        ven_id,
+        list(report_request_ids),
+        report_to_follow,
+        now,
+    )
+
+
+async def close_all(conn: Conn, ven_id: str) -> int:
+    """The VEN registered anew or left: its requests of the VTN's reports end."""
+    result = await conn.execute(
+        "UPDATE vtn_report_requests SET status = 'cancelled', next_report_at = NULL, updated_at = now()"
+        " WHERE ven_id = $1 AND status = 'active'",
+        ven_id,
+    )
+    return int(result.split()[-1])
+
+
+@dataclass(frozen=True)
+class DueRequest:
+    ven_id: str
+    request: ReportRequest
+    status: str
+    plan: Plan
+    reports_sent: int
+    created_at: datetime
+
+
+async def due(conn: Conn, now: datetime, limit: int) -> list[DueRequest]:
+    """Requests whose next report is due, locked for this transaction (others skip them)."""
+    rows = await conn.fetch(
+        """
+        SELECT ven_id, report_request_id, request, status, next_report_at, covered_until, reports_sent, created_at
+        FROM vtn_report_requests WHERE next_report_at <= $1
+        ORDER BY next_report_at LIMIT $2 FOR UPDATE SKIP LOCKED
+        """,
+        now,
+        limit,
+    )
+    found = []
+    for row in rows:
+        try:
+            request = ReportRequest.model_validate_json(row["request"])
+        except ValueError as exc:
+            # A row no code of ours wrote: end it rather than block every report behind it.
+            log.error("unreadable VTN report request closed", extra={"action": "vtn_report_request_unreadable", "ven_id": row["ven_id"], "error": repr(exc)})
+            await conn.execute(
+                "UPDATE vtn_report_requests SET status = 'cancelled', next_report_at = NULL, updated_at = now()"
+                " WHERE ven_id = $1 AND report_request_id = $2",
+                row["ven_id"],
+                row["report_request_id"],
+            )
+            continue
+        found.append(
+            DueRequest(
+                ven_id=row["ven_id"],
+                request=request,
+                status=row["status"],
+                plan=Plan(next_report_at=row["next_report_at"], covered_until=row["covered_until"]),
+                reports_sent=row["reports_sent"],
+                created_at=row["created_at"],
+            )
+        )
+    return found
+
+
+async def advance(conn: Conn, ven_id: str, report_request_id: str, plan: Plan, sent: bool) -> None:
+    """Record the plan after a report (sent or, for want of data, skipped); a finished active one completes."""
+    await conn.execute(
+        """
+        UPDATE vtn_report_requests
+        SET next_report_at = $3, covered_until = $4, reports_sent = reports_sent + $5::int, updated_at = now(),
+            status = CASE WHEN $3::timestamptz IS NULL AND status = 'active' THEN 'completed' ELSE status END
+        WHERE ven_id = $1 AND report_request_id = $2
+        """,
+        ven_id,
+        report_request_id,
+        plan.next_report_at,
+        plan.covered_until,
+        1 if sent else 0,
+    )
+
+
+def _view(row: asyncpg.Record) -> VtnReportRequestView:
+    return VtnReportRequestView(
+        ven_id=row["ven_id"],
+        report_request_id=row["report_request_id"],
+        report_specifier_id=row["report_specifier_id"],
+        status=row["status"],
+        request=ReportRequest.model_validate_json(row["request"]),
+        next_report_at=row["next_report_at"],
+        covered_until=row["covered_until"],
+        reports_sent=row["reports_sent"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+async def views(conn: Conn, ven_id: str) -> list[VtnReportRequestView]:
+    rows = await conn.fetch(
+        """
+        SELECT ven_id, report_request_id, report_specifier_id, status, request, next_report_at, covered_until,
+               reports_sent, created_at, updated_at
+        FROM vtn_report_requests WHERE ven_id = $1 ORDER BY created_at, report_request_id
+        """,
+        ven_id,
+    )
+    return [_view(row) for row in rows]
+
+
+async def purge_closed(conn: Conn, older_than: datetime) -> int:
+    result = await conn.execute(
+        "DELETE FROM vtn_report_requests WHERE next_report_at IS NULL AND updated_at < $1", older_than
+    )
+    return int(result.split()[-1])

@@ -1,0 +1,99 @@
+"""The service consumer under faults. A VEN's request is skipped once the gateway has stopped waiting for its
+reply (it answered 503 and the VEN will resend): otherwise a poll would hand its pending message to nobody, and
+an answer would be stored twice. An offset commit refused after a rebalance (the service was frozen past the
+session timeout) does not end the consumer: the batch is redelivered to idempotent handlers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from aiokafka import TopicPartition
+from aiokafka.errors import CommitFailedError
+
+from shared.bus.service_consumer import ServiceConsumer
+from shared.contract.backend_events import PollSighting, PollsObserved
+from shared.contract.envelope import Envelope, ReplyAddress, utcnow
+from shared.contract.ven_traffic import VenRequest
+from shared.oadr.common import EiResponse
+from shared.oadr.event import CreatedEvent, EventResponse
+from shared.oadr.registration import Poll
+
+REPLIES = ReplyAddress(topic="oadr.gateway.replies.v1", partition=0)
+
+
+class _Producer:
+    async def publish(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def _consumer(handled: list[Envelope], stale_after: float | None = 5.0) -> ServiceConsumer:
+    async def handler(received: Envelope) -> None:
+        handled.append(received)
+
+    return ServiceConsumer(
+        bootstrap_servers="127.0.0.1:1", group_id="test", topic_names=["t"], handler=handler,
+        producer=_Producer(), client_id="test", stale_after_seconds=stale_after,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+async def _handled(envelope: Envelope, stale_after: float | None = 5.0) -> list[Envelope]:
+    handled: list[Envelope] = []
+    consumer = _consumer(handled, stale_after)
+    try:
+        await consumer._handle_envelope(None, envelope)  # noqa: SLF001
+    finally:
+        await consumer.close()
+    return handled
+
+
+def _poll(age_seconds: float, reply_to: ReplyAddress | None = REPLIES) -> Envelope:
+    return Envelope(
+        ven_id="ven-1",
+        payload=VenRequest(message=Poll(ven_id="ven-1")),
+        reply_to=reply_to,
+        created_at=utcnow() - timedelta(seconds=age_seconds),
+    )
+
+
+async def test_a_fresh_request_is_handled() -> None:
+    assert len(await _handled(_poll(1.0))) == 1
+
+
+async def test_a_request_older_than_the_reply_timeout_is_skipped() -> None:
+    assert await _handled(_poll(6.0)) == []
+
+
+async def test_data_a_ven_sent_is_handled_however_late() -> None:
+    created = CreatedEvent(
+        response=EiResponse(response_code=200, response_description="OK", request_id="r"),
+        event_responses=(
+            EventResponse(response_code=200, response_description="OK", request_id="r", event_id="e",
+                          modification_number=0, opt_type="optIn"),
+        ),
+        ven_id="ven-1",
+    )  # fmt: skip
+    late = Envelope(
+        ven_id="ven-1", payload=VenRequest(message=created), reply_to=REPLIES, created_at=utcnow() - timedelta(minutes=1)
+    )
+    assert len(await _handled(late)) == 1
+
+
+async def test_only_requests_someone_waits_for_are_judged_by_age() -> None:
+    assert len(await _handled(_poll(60.0, reply_to=None))) == 1
+    assert len(await _handled(_poll(60.0), stale_after=None)) == 1
+    sightings = Envelope(payload=PollsObserved(gateway_instance="g", sightings=(PollSighting(ven_id="v", seen_at=utcnow()),)), reply_to=REPLIES)
+    old = sightings.model_copy(update={"created_at": utcnow() - timedelta(hours=1)})
+    assert len(await _handled(old)) == 1
+
+
+async def test_a_commit_refused_after_a_rebalance_is_not_fatal() -> None:
+    consumer = _consumer([])
+
+    async def refuse(offsets: object) -> None:
+        raise CommitFailedError("the group has already rebalanced")
+
+    consumer._consumer.commit = refuse  # noqa: SLF001
+    try:
+        assert await consumer._commit({TopicPartition("t", 0): 5}) is False  # noqa: SLF001
+    finally:
+        await consumer.close()
