@@ -9,10 +9,6 @@ for each VEN, with a callback that counts answers; `GET /bench/answers` returns
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import logging
-import signal
 import sys
 import time
 from datetime import datetime, timedelta, timezone
@@ -20,8 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bench.loadgen.system import raise_open_file_limit
-from bench.openleadr_vtn import build_server
+from bench.openleadr_vtn import build_server, run_server_module, run_until_signalled
 
 
 class AnswerCounter:
@@ -55,27 +50,11 @@ async def serve(host: str, port: int) -> None:
         return web.json_response({"count": answers.count, "last_at": answers.last_at})
 
     server.app.add_routes([web.post("/bench/add-event", add_event), web.get("/bench/answers", answer_count)])
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signal_number in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signal_number, stop.set)
-    await server.run()
-    try:
-        await stop.wait()
-    finally:
-        await server.stop()
+    await run_until_signalled(server)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.openleadr_event_vtn")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8090)
-    arguments = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING)
-    logging.getLogger("openleadr").setLevel(logging.WARNING)
-    raise_open_file_limit()
-    asyncio.run(serve(arguments.host, arguments.port))
-    return 0
+    return run_server_module("python -m bench.openleadr_event_vtn", 8090, serve, argv)
 
 
 if __name__ == "__main__":

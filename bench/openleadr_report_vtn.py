@@ -10,16 +10,11 @@ answers oadrRegisterReport with report requests and hands each oadrUpdateReport'
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import logging
-import signal
 import sys
 from datetime import timedelta
 from typing import Any
 
-from bench.loadgen.system import raise_open_file_limit
-from bench.openleadr_vtn import build_server
+from bench.openleadr_vtn import build_server, run_server_module, run_until_signalled
 
 
 def ignore_values(values: list[tuple[Any, Any]]) -> None:
@@ -41,27 +36,11 @@ async def serve(host: str, port: int) -> None:
     server = build_server(host, port, poll_seconds=10.0, ven_lookup=True)
     server.add_handler("on_register_report", on_register_report)
     server.add_handler("on_update_report", on_update_report)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signal_number in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signal_number, stop.set)
-    await server.run()
-    try:
-        await stop.wait()
-    finally:
-        await server.stop()
+    await run_until_signalled(server)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.openleadr_report_vtn")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8291)
-    arguments = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING)
-    logging.getLogger("openleadr").setLevel(logging.WARNING)
-    raise_open_file_limit()
-    asyncio.run(serve(arguments.host, arguments.port))
-    return 0
+    return run_server_module("python -m bench.openleadr_report_vtn", 8291, serve, argv)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from openleadr import OpenADRServer
@@ -104,8 +105,8 @@ def build_server(
     return server
 
 
-async def serve(host: str, port: int, poll_seconds: float, ven_lookup: bool, certs: Path | None) -> None:
-    server = build_server(host, port, poll_seconds, ven_lookup, certs)
+async def run_until_signalled(server: OpenADRServer) -> None:
+    """Serve until SIGTERM or SIGINT."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGTERM, signal.SIGINT):
@@ -116,6 +117,25 @@ async def serve(host: str, port: int, poll_seconds: float, ven_lookup: bool, cer
         await stop.wait()
     finally:
         await server.stop()
+
+
+def run_server_module(
+    prog: str, default_port: int, serve: Callable[[str, int], Coroutine[Any, Any, None]], argv: list[str] | None
+) -> int:
+    """The `main` of a bench module that serves one OpenLEADR VTN on --host/--port until signalled."""
+    parser = argparse.ArgumentParser(prog=prog)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=default_port)
+    arguments = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("openleadr").setLevel(logging.WARNING)
+    raise_open_file_limit()
+    asyncio.run(serve(arguments.host, arguments.port))
+    return 0
+
+
+async def serve(host: str, port: int, poll_seconds: float, ven_lookup: bool, certs: Path | None) -> None:
+    await run_until_signalled(build_server(host, port, poll_seconds, ven_lookup, certs))
 
 
 def main(argv: list[str] | None = None) -> int:

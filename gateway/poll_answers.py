@@ -65,8 +65,9 @@ class PollAnswerCache:
 
     def offer_handout(self, ven_id: str, body: bytes, pending_id: int) -> None:
         """A notice offers the VEN's only pending message: drop what was cached and answer with it, unless
-        this gateway already gave the VEN that message (a poll forwarded before the notice arrived)."""
-        self.invalidate(ven_id)
+        this gateway already gave the VEN that message (a poll forwarded before the notice arrived). Only the
+        poll answer is concerned: the VEN's registration did not change, so other caches keep their entries."""
+        self._forget(ven_id)
         if self._delivered_up_to.get(ven_id, -1) < pending_id:
             self._put(ven_id, CachedAnswer(body, True, time.monotonic() + self._ttl, pending_id))
 
@@ -93,11 +94,14 @@ class PollAnswerCache:
             self._delivered_up_to[ven_id] = pending_id
 
     def invalidate(self, ven_id: str) -> None:
+        self._forget(ven_id)
+        for invalidate in self.also_invalidate:
+            invalidate(ven_id)
+
+    def _forget(self, ven_id: str) -> None:
         self._epoch += 1
         self._invalidated_at[ven_id] = self._epoch
         self._entries.pop(ven_id, None)
-        for invalidate in self.also_invalidate:
-            invalidate(ven_id)
 
     def forget_invalidations_before(self, ticket: int) -> None:
         """Drop invalidation marks no in-flight request can still need (called periodically)."""

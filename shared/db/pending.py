@@ -1,15 +1,17 @@
 """The pending-message queue: what a VEN gets on its next oadrPoll, in order, for every service.
 
 `enqueue` writes the message and a `VenChanged` notice (through the outbox) in the caller's transaction,
-so every gateway instance stops answering that VEN's polls from its cache. `take_next` hands out the
-oldest undelivered message, marking it delivered (registration_svc, on a poll a gateway could not answer).
+so every gateway instance stops answering that VEN's polls from its cache. On a poll a gateway forwards,
+registration_svc takes the oldest undelivered message, marking it delivered (`take_for_poll` in one
+statement; `take_next` inside a transaction for messages that also change the registration).
 
 Fast path for bursts: when the queued message is the VEN's only undelivered one and of a kind whose repeat
-is harmless (`HANDOUT_TYPES`: an oadrDistributeEvent is the VEN's full set), the notice carries it as a
-`handout`. Gateways then answer the VEN's next poll with it themselves and report a `PendingDelivered`,
-which `mark_delivered` records. An event for thousands of VENs so costs no Kafka round trip per VEN.
-Two enqueues for one VEN racing in separate transactions may both offer a handout; `mark_delivered`
-answers that by telling the gateways to ask again whenever something is still waiting.
+is harmless (`HANDOUT_TYPES`), the notice carries it as a `handout`. Gateways then answer the VEN's next
+poll with it themselves and report a `PendingDelivered` on the poll-requests topic with the VEN's key, so
+registration_svc records it (`mark_delivered`) before it handles any later forwarded poll of that VEN. An
+event for thousands of VENs so costs no Kafka round trip per VEN. Two enqueues for one VEN racing in
+separate transactions may both offer a handout; `mark_delivered` answers that by telling the gateways to
+ask again whenever something is still waiting.
 """
 
 from __future__ import annotations

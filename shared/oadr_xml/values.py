@@ -9,13 +9,15 @@ from datetime import datetime, timedelta, timezone
 from shared.oadr_xml.errors import SchemaViolation
 
 _DURATION = re.compile(
-    r"^(?P<sign>[+-])?P(?!$)(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
-    r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
+    r"^(?P<sign>[+-])?P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
+    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
 )
 
 
 def parse_duration(text: str) -> timedelta:
-    """Parse the xs:duration forms OpenADR uses (no years or months: they have no fixed length)."""
+    """Parse the xs:duration forms OpenADR uses (no years or months: they have no fixed length). A bare "P"
+    or "PT" is zero: the 2.0b schema's duration pattern admits them, and OpenLEADR writes a zero duration
+    (a one-shot report's granularity) as "P"."""
     match = _DURATION.match(text.strip())
     if match is None:
         raise SchemaViolation(f"unsupported duration {text!r}")

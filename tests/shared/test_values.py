@@ -24,10 +24,15 @@ def test_durations_parse_and_render_back(text: str, value: timedelta) -> None:
     assert parse_duration(format_duration(value)) == value
 
 
-@pytest.mark.parametrize("text", ["", "P", "PT", "10S", "P1Y", "PTxS"])
+@pytest.mark.parametrize("text", ["", "10S", "P1Y", "PTxS", "PT1H2"])
 def test_impossible_durations_are_refused(text: str) -> None:
     with pytest.raises(SchemaViolation):
         parse_duration(text)
+
+
+@pytest.mark.parametrize("text", ["P", "PT", "-P"])
+def test_an_empty_duration_is_zero_as_the_schema_and_openleadr_have_it(text: str) -> None:
+    assert parse_duration(text) == timedelta(0)
 
 
 def test_datetimes_are_utc_with_z() -> None:
