@@ -13,10 +13,10 @@ from event_svc import delivery, refresh, store
 from shared import topics
 from shared.contract.envelope import Envelope, utcnow
 from shared.contract.events import EventResponseFact, OptChange, OptFact
-from shared.contract.ven_traffic import VenReply, VenRequest
+from shared.contract.ven_traffic import VenReply
 from shared.db import outbox
 from shared.db.connection import Conn
-from shared.db.vens import is_registered
+from shared.db.vens import registered_request
 from shared.openleadr_events import InvalidHandlerEvents, events_from_handler
 from shared.oadr import answers
 from shared.oadr.common import ResponseCode
@@ -34,14 +34,10 @@ class EventRequestHandler:
         self._on_request_event = on_request_event
 
     async def __call__(self, conn: Conn, envelope: Envelope) -> VenReply | None:
-        request = envelope.payload
-        if not isinstance(request, VenRequest):
-            return None
-        message = request.message
-        ven_id = getattr(message, "ven_id", None)
-        if ven_id is None or not await is_registered(conn, ven_id):
-            # venIDs compare case-sensitively: a venID in the wrong case is unknown (452).
-            return VenReply(message=answers.response(ResponseCode.INVALID_ID, "unknown or unregistered venID", ven_id))
+        checked = await registered_request(conn, envelope)
+        if not isinstance(checked, tuple):
+            return checked
+        message, ven_id = checked
         return VenReply(message=await self._answer(conn, message, ven_id, utcnow()))
 
     async def _answer(self, conn: Conn, message: object, ven_id: str, now: datetime) -> VtnMessage:

@@ -19,9 +19,9 @@ from report_svc.report_requests import registered_report, updated_report
 from report_svc.update_handlers import UpdateHandlers
 from report_svc.vtn_requests import VtnReportRequests
 from shared.contract.envelope import Envelope, utcnow
-from shared.contract.ven_traffic import VenReply, VenRequest
+from shared.contract.ven_traffic import VenReply
 from shared.db.connection import Conn
-from shared.db.vens import is_registered
+from shared.db.vens import registered_request
 from shared.oadr import answers
 from shared.oadr.common import ResponseCode
 from shared.oadr.messages import VtnMessage
@@ -48,13 +48,10 @@ class ReportRequestHandler:
         self._config = config
 
     async def __call__(self, conn: Conn, envelope: Envelope) -> VenReply | None:
-        request = envelope.payload
-        if not isinstance(request, VenRequest):
-            return None
-        message = request.message
-        ven_id = getattr(message, "ven_id", None)
-        if ven_id is None or not await is_registered(conn, ven_id):
-            return VenReply(message=answers.response(ResponseCode.INVALID_ID, "unknown or unregistered venID", ven_id))
+        checked = await registered_request(conn, envelope)
+        if not isinstance(checked, tuple):
+            return checked
+        message, ven_id = checked
         return VenReply(message=await self._answer(conn, message, ven_id))
 
     async def _answer(self, conn: Conn, message: object, ven_id: str) -> VtnMessage:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import asyncpg
-
+from shared.contract.envelope import Envelope
+from shared.contract.ven_traffic import VenReply, VenRequest
 from shared.db.connection import Conn
+from shared.oadr import answers
+from shared.oadr.common import ResponseCode
+from shared.oadr.messages import VenMessage
 
 
 async def is_registered(conn: Conn, ven_id: str) -> bool:
@@ -14,3 +17,15 @@ async def is_registered(conn: Conn, ven_id: str) -> bool:
             "SELECT true FROM vens WHERE ven_id = $1 AND status IN ('registered', 'cancelling')", ven_id
         )
     )
+
+
+async def registered_request(conn: Conn, envelope: Envelope) -> tuple[VenMessage, str] | VenReply | None:
+    """A VEN request's message and venID when that venID's registration is in force; the 452 answer when
+    not (a venID in the wrong case is unknown); None for an envelope that is no VEN request."""
+    request = envelope.payload
+    if not isinstance(request, VenRequest):
+        return None
+    ven_id = getattr(request.message, "ven_id", None)
+    if ven_id is None or not await is_registered(conn, ven_id):
+        return VenReply(message=answers.response(ResponseCode.INVALID_ID, "unknown or unregistered venID", ven_id))
+    return request.message, ven_id
