@@ -9,12 +9,10 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 
 from shared import topics
-from shared.bus.errors import BusError
-from shared.contract.envelope import Envelope
 from shared.contract.operator import (
     CancelVenRegistration,
     GetVen,
@@ -26,6 +24,7 @@ from shared.contract.operator import (
     VenView,
 )
 from shared.contract.ven_traffic import ContractModel
+from gateway.admin_commands import IdempotencyKey, send_command
 from gateway.admin_events import events_router
 from gateway.admin_reports import reports_router
 from gateway.admin_vtn_reports import vtn_reports_router
@@ -33,14 +32,6 @@ from gateway.exchange import Requester
 
 API_PREFIX = "/api/v1"
 
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        max_length=200,
-        description="Retrying a command with the same key returns the first outcome instead of repeating it.",
-    ),
-]
 
 
 class BearerTokenCheck:
@@ -66,18 +57,12 @@ def create_admin_app(requester: Requester, admin_token: str, timeout_seconds: fl
     async def ask(
         payload: ContractModel, ven_id: str | None = None, idempotency_key: str | None = None
     ) -> OperatorOutcome | VenList:
-        envelope = Envelope(ven_id=ven_id, payload=payload)  # type: ignore[arg-type]
-        if idempotency_key:
-            # A client retrying after a timeout gets the first outcome, not a second side effect.
-            key = f"admin:{payload.kind}:{ven_id}:{idempotency_key}"  # type: ignore[attr-defined]
-            envelope = envelope.model_copy(update={"message_id": key})
-        try:
-            reply = await requester.request(topics.REGISTRATION_COMMANDS, envelope, timeout_seconds)
-        except BusError as exc:
-            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"registration service unavailable: {exc}") from None
-        if not isinstance(reply.payload, (OperatorOutcome, VenList)):
-            raise HTTPException(status.HTTP_502_BAD_GATEWAY, f"unexpected answer {reply.type}")
-        return reply.payload
+        answer = await send_command(
+            requester, topics.REGISTRATION_COMMANDS, "registration service", timeout_seconds, payload, ven_id, idempotency_key
+        )
+        if not isinstance(answer, (OperatorOutcome, VenList)):
+            raise HTTPException(status.HTTP_502_BAD_GATEWAY, f"unexpected answer {answer.kind}")  # type: ignore[attr-defined]
+        return answer
 
     def outcome_response(outcome: OperatorOutcome | VenList) -> JSONResponse:
         assert isinstance(outcome, OperatorOutcome)

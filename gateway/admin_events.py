@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.admin_commands import IdempotencyKey, send_command
 from gateway.exchange import Requester
 from shared import topics
-from shared.bus.errors import BusError
-from shared.contract.envelope import Envelope
 from shared.contract.events import (
     CancelEvent,
     CreateEvent,
@@ -34,10 +33,6 @@ from shared.oadr.event import ActivePeriod, EventStatus, ResponseRequired
 from shared.oadr.signal import EventBaseline, EventSignal
 from shared.oadr.target import Target
 
-IdempotencyKey = Annotated[
-    str | None,
-    Header(alias="Idempotency-Key", max_length=200, description="A retry with the same key returns the first outcome."),
-]
 
 
 class EventChanges(BaseModel):
@@ -68,15 +63,9 @@ def events_router(requester: Requester, timeout_seconds: float) -> APIRouter:
     router = APIRouter(tags=["events"])
 
     async def ask(payload: ContractModel, key: str | None = None, idempotency_key: str | None = None) -> EventOutcome:
-        envelope = Envelope(ven_id=key, payload=payload)  # type: ignore[arg-type]
-        if idempotency_key:
-            message_id = f"admin:{payload.kind}:{key}:{idempotency_key}"  # type: ignore[attr-defined]
-            envelope = envelope.model_copy(update={"message_id": message_id})
-        try:
-            reply = await requester.request(topics.EVENT_COMMANDS, envelope, timeout_seconds)
-        except BusError as exc:
-            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"event service unavailable: {exc}") from None
-        answer = reply.payload
+        answer = await send_command(
+            requester, topics.EVENT_COMMANDS, "event service", timeout_seconds, payload, key, idempotency_key
+        )
         if not isinstance(answer, EventOutcome):
             raise HTTPException(status.HTTP_502_BAD_GATEWAY, "unexpected answer from the event service")
         if answer.status >= 400:

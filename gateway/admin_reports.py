@@ -8,14 +8,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
+from gateway.admin_commands import IdempotencyKey, send_command
 from gateway.exchange import Requester
 from shared import topics
-from shared.bus.errors import BusError
-from shared.contract.envelope import Envelope
 from shared.contract.reports import (
     AvailableReports,
     CancelReportRequest,
@@ -32,10 +31,6 @@ from shared.contract.ven_traffic import ContractModel
 from shared.oadr.period import Period
 from shared.oadr.report_parts import Report
 
-IdempotencyKey = Annotated[
-    str | None,
-    Header(alias="Idempotency-Key", max_length=200, description="A retry with the same key returns the first outcome."),
-]
 
 
 class ReportRequestBody(BaseModel):
@@ -55,15 +50,9 @@ def reports_router(requester: Requester, timeout_seconds: float) -> APIRouter:
     router = APIRouter(prefix="/reports", tags=["reports"])
 
     async def ask(payload: ContractModel, ven_id: str, idempotency_key: str | None = None) -> ContractModel:
-        envelope = Envelope(ven_id=ven_id, payload=payload)  # type: ignore[arg-type]
-        if idempotency_key:
-            key = f"admin:{payload.kind}:{ven_id}:{idempotency_key}"  # type: ignore[attr-defined]
-            envelope = envelope.model_copy(update={"message_id": key})
-        try:
-            reply = await requester.request(topics.REPORT_COMMANDS, envelope, timeout_seconds)
-        except BusError as exc:
-            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"report service unavailable: {exc}") from None
-        return reply.payload
+        return await send_command(
+            requester, topics.REPORT_COMMANDS, "report service", timeout_seconds, payload, ven_id, idempotency_key
+        )
 
     def outcome(answer: ContractModel) -> ReportOutcome:
         if not isinstance(answer, ReportOutcome):

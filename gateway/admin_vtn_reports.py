@@ -3,16 +3,13 @@ requests VENs made for it. Every call travels to report_svc over `oadr.report.co
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Header, HTTPException, status
+from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
+from gateway.admin_commands import IdempotencyKey, send_command
 from gateway.exchange import Requester
 from shared import topics
-from shared.bus.errors import BusError
-from shared.contract.envelope import Envelope
 from shared.contract.ven_traffic import ContractModel
 from shared.contract.vtn_reports import (
     ListVtnReportRequests,
@@ -24,10 +21,6 @@ from shared.contract.vtn_reports import (
 )
 from shared.oadr.report_parts import Report
 
-IdempotencyKey = Annotated[
-    str | None,
-    Header(alias="Idempotency-Key", max_length=200, description="A retry with the same key returns the first outcome."),
-]
 
 
 class PublishBody(BaseModel):
@@ -42,14 +35,9 @@ def vtn_reports_router(requester: Requester, timeout_seconds: float) -> APIRoute
     router = APIRouter(prefix="/vtn-reports", tags=["vtn reports"])
 
     async def ask(payload: ContractModel, ven_id: str | None, idempotency_key: str | None = None) -> ContractModel:
-        envelope = Envelope(ven_id=ven_id, payload=payload)  # type: ignore[arg-type]
-        if idempotency_key:
-            envelope = envelope.model_copy(update={"message_id": f"admin:{payload.kind}:{idempotency_key}"})  # type: ignore[attr-defined]
-        try:
-            reply = await requester.request(topics.REPORT_COMMANDS, envelope, timeout_seconds)
-        except BusError as exc:
-            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"report service unavailable: {exc}") from None
-        return reply.payload
+        return await send_command(
+            requester, topics.REPORT_COMMANDS, "report service", timeout_seconds, payload, ven_id, idempotency_key
+        )
 
     def outcome(answer: ContractModel) -> VtnReportOutcome:
         if not isinstance(answer, VtnReportOutcome):
