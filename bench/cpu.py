@@ -128,3 +128,27 @@ class CpuSampler:
     def machine_percent(self, start_unix: float, end_unix: float) -> float | None:
         """Busy CPU of the whole machine between two wall-clock times, in percent of one core."""
         return self._machine.percent_between(start_unix, end_unix)
+
+
+def process_label(pid: int) -> str:
+    """A short name for a benchmarked process: the module a Python process runs, else its program's name."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            arguments = [part.decode(errors="replace") for part in cmdline.read().split(b"\0") if part]
+    except OSError:
+        return "?"
+    if "-m" in arguments[:-1]:
+        return arguments[arguments.index("-m") + 1]
+    program = os.path.basename(arguments[0]) if arguments else "?"
+    return "kafka" if program == "java" else program.split(":")[0]
+
+
+def cpu_seconds_by_label(pids: Sequence[int]) -> dict[str, float]:
+    """CPU seconds used so far, summed per process label (PostgreSQL's backends count as one 'postgres')."""
+    totals: dict[str, float] = {}
+    for pid in pids:
+        seconds = process_cpu_seconds(pid)
+        if seconds is not None:
+            label = process_label(pid)
+            totals[label] = totals.get(label, 0.0) + seconds
+    return totals

@@ -33,13 +33,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 from openleadr import enums, objects
 from openleadr.messaging import create_message, parse_message
 
-from bench.cpu import process_cpu_seconds
+import os
+
+from bench.cpu import cpu_seconds_by_label, process_cpu_seconds
 from bench.loadgen.answers import classify
 from bench.loadgen.config import VtnAddress
 from bench.loadgen.connection import build_post, error_kind
@@ -50,6 +53,7 @@ from bench.vtn_stack import HTTP_PORT, KAFKA_BOOTSTRAP, FullStack
 from shared import topics
 
 OPENLEADR_PORT = 8291
+BENCH_LABEL = "bench.report_bench"
 REGISTER_CONCURRENCY = 64
 REQUEST_TIMEOUT = 30.0
 R_ID = "power"
@@ -192,6 +196,7 @@ class ReportRun:
     lag_p99_ms: float | None
     errors: dict[str, int]
     server_cpu_percent: float | None
+    cpu_percent_by_process: dict[str, float]
 
 
 class TopicWatcher:
@@ -247,7 +252,9 @@ class LoadShape:
     drain: float
 
 
-async def measure(name: str, url: str, shape: LoadShape, pids: list[int], watcher: TopicWatcher | None) -> ReportRun:
+async def measure(
+    name: str, url: str, shape: LoadShape, server_pids: Callable[[], list[int]], watcher: TopicWatcher | None
+) -> ReportRun:
     vens = await register_all(url, shape.vens, shape.intervals)
     stop, tally = asyncio.Event(), Tally()
     now = time.time()
@@ -255,9 +262,14 @@ async def measure(name: str, url: str, shape: LoadShape, pids: list[int], watche
     senders = [asyncio.create_task(v.report(stop, window, tally, shape.rate)) for v in vens]
     try:
         await asyncio.sleep(shape.warmup)
+        # asked again after the window: connection pools (PostgreSQL backends) grow under load
+        pids = server_pids()
         cpu_before = sum(c for p in pids if (c := process_cpu_seconds(p)) is not None)
+        labelled_before = cpu_seconds_by_label([*pids, os.getpid()])
         await asyncio.sleep(shape.duration)
+        pids = sorted(set(pids) | set(server_pids()))
         cpu_after = sum(c for p in pids if (c := process_cpu_seconds(p)) is not None)
+        labelled_after = cpu_seconds_by_label([*pids, os.getpid()])
     finally:
         stop.set()
         await asyncio.gather(*senders, return_exceptions=True)
@@ -279,14 +291,21 @@ async def measure(name: str, url: str, shape: LoadShape, pids: list[int], watche
         reports_accepted=tally.accepted_reports, intervals_accepted_per_second=tally.accepted_intervals / shape.duration,
         intervals_published_per_second=published_rate, unpublished=unpublished, lag_p50_ms=p50, lag_p99_ms=p99,
         errors=dict(tally.errors), server_cpu_percent=100 * (cpu_after - cpu_before) / shape.duration if pids else None,
+        cpu_percent_by_process=_percent_by_label(labelled_before, labelled_after, shape.duration),
     )
+
+
+def _percent_by_label(before: dict[str, float], after: dict[str, float], seconds: float) -> dict[str, float]:
+    """Each process label's CPU over the window in percent of one core, busiest first."""
+    used = {label: 100 * (total - before.get(label, 0.0)) / seconds for label, total in after.items()}
+    return dict(sorted(used.items(), key=lambda item: -item[1]))
 
 
 async def run_openleadr(shape: LoadShape, port: int, log_dir: Path) -> ReportRun:
     server = ManagedServer("openleadr-reports", [sys.executable, "-m", "bench.openleadr_report_vtn", "--port", str(port)], port, log_dir)
     server.start()
     try:
-        return await measure("OpenLEADR", f"http://{LOOPBACK}:{port}{BASE_PATH}", shape, server.pids(), None)
+        return await measure("OpenLEADR", f"http://{LOOPBACK}:{port}{BASE_PATH}", shape, server.pids, None)
     finally:
         server.stop()
 
@@ -297,7 +316,7 @@ async def run_vtn(shape: LoadShape, log_dir: Path, kafka_bootstrap: str) -> Repo
     watcher = TopicWatcher(kafka_bootstrap)
     try:
         await watcher.start()
-        return await measure("this VTN", f"http://{LOOPBACK}:{HTTP_PORT}{BASE_PATH}", shape, stack.pids(), watcher)
+        return await measure("this VTN", f"http://{LOOPBACK}:{HTTP_PORT}{BASE_PATH}", shape, stack.pids, watcher)
     finally:
         await watcher.stop()
         stack.stop()
@@ -320,13 +339,20 @@ def table(runs: list[ReportRun]) -> str:
             f"| {number(run.intervals_published_per_second)} | {number(run.unpublished)} | {number(run.lag_p50_ms, 1)} "
             f"| {number(run.lag_p99_ms, 1)} | {errors}{' ' + str(run.errors) if errors else ''} | {number(run.server_cpu_percent)}% |"
         )
+    lines.append("")
+    for run in runs:
+        shares = ", ".join(f"{label} {percent:.0f}%" for label, percent in run.cpu_percent_by_process.items())
+        lines.append(f"CPU of one core, {run.target} (the benchmark's own process is {BENCH_LABEL}): {shares}")
     return "\n".join(lines)
 
 
-async def main_async(shape: LoadShape, openleadr_port: int, kafka_bootstrap: str) -> list[ReportRun]:
+async def main_async(shape: LoadShape, openleadr_port: int, kafka_bootstrap: str, targets: list[str]) -> list[ReportRun]:
     log_dir = Path(tempfile.mkdtemp(prefix="report-bench-"))
-    runs = [await run_openleadr(shape, openleadr_port, log_dir)]
-    runs.append(await run_vtn(shape, log_dir, kafka_bootstrap))
+    runs = []
+    if "openleadr" in targets:
+        runs.append(await run_openleadr(shape, openleadr_port, log_dir))
+    if "vtn" in targets:
+        runs.append(await run_vtn(shape, log_dir, kafka_bootstrap))
     return runs
 
 
@@ -339,11 +365,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=None, help="reports per second per VEN (default: closed loop)")
     parser.add_argument("--drain", type=float, default=30.0, help="seconds to wait for the last records on Kafka")
     parser.add_argument("--openleadr-port", type=int, default=OPENLEADR_PORT)
+    parser.add_argument(
+        "--targets", default="openleadr,vtn", help="comma-separated, in order: openleadr, vtn (ratios are to the first)"
+    )
     parser.add_argument("--json", action="store_true")
     arguments = parser.parse_args(argv)
     raise_open_file_limit()
     shape = LoadShape(arguments.vens, arguments.intervals, arguments.warmup, arguments.duration, arguments.rate, arguments.drain)
-    runs = asyncio.run(main_async(shape, arguments.openleadr_port, KAFKA_BOOTSTRAP))
+    targets = arguments.targets.split(",")
+    runs = asyncio.run(main_async(shape, arguments.openleadr_port, KAFKA_BOOTSTRAP, targets))
     print(json.dumps([r.__dict__ for r in runs]) if arguments.json else table(runs))
     return 0
 

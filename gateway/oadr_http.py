@@ -108,8 +108,8 @@ class OadrEndpoints:
             else:
                 answer = await self._exchange.handle(service, body, context)
         await send_answer(send, answer)
-        quiet = service == "OadrPoll" and answer.status == 200
-        level = logging.DEBUG if quiet else logging.INFO
+        # Answered requests are counted and timed by gateway.metrics; the log is for the ones that were not.
+        level = logging.DEBUG if answer.status == 200 else logging.INFO
         if log.isEnabledFor(level):
             log.log(
                 level,

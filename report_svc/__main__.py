@@ -7,6 +7,7 @@ from datetime import timedelta
 from report_svc.data_relay import ReportDataRelay, WakingAfterCommit
 from report_svc.policy import ReportPolicy
 from report_svc.retention import purge_report_data
+from report_svc.update_batches import UpdateReportBatches
 from report_svc.update_handlers import UpdateHandlers
 from report_svc.ven_requests import ReportConfig, ReportRequestHandler
 from report_svc.vtn_catalog import parse_catalog
@@ -23,6 +24,7 @@ from shared.runtime import ServiceRuntime, run_service
 
 SERVICE = "report_svc"
 RETENTION_CHECK_SECONDS = 3600.0
+UPDATE_BATCH_RECORDS = 500  # oadrUpdateReports stored in one transaction, at most
 
 
 async def setup(runtime: ServiceRuntime) -> None:
@@ -43,7 +45,12 @@ async def setup(runtime: ServiceRuntime) -> None:
     pool, relay = runtime.pool, runtime.relay
     data_relay = ReportDataRelay(pool, settings.kafka_bootstrap, f"{SERVICE}-relay-{settings.instance_id}")
     ven_requests = IdempotentHandler(pool, SERVICE, ReportRequestHandler(config), relay)
-    runtime.consume([topics.REPORT_REQUESTS], WakingAfterCommit(ven_requests, data_relay.wake))
+    runtime.consume(
+        [topics.REPORT_REQUESTS],
+        WakingAfterCommit(ven_requests, data_relay.wake),
+        batch_handler=UpdateReportBatches(pool, config.handlers, data_relay.wake),
+        max_records=UPDATE_BATCH_RECORDS,
+    )
     # The relay loops until the runtime cancels it at shutdown; "every" with no delay just starts it.
     runtime.every(0.0, data_relay.run, "report_data_relay")
     handlers = ReportCommands(catalog)

@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from report_svc import store
 from shared import topics
+from shared.bus.producer import MAX_BATCH_BYTES
 from shared.contract.envelope import Envelope, Payload
 from shared.contract.reports import ReportData
 from shared.db.idempotent import IdempotentHandler
@@ -63,7 +64,8 @@ class ReportDataRelay:
         while True:
             # Its own producer: a batch is handed over record by record, in order, then awaited as a whole.
             producer = AIOKafkaProducer(
-                bootstrap_servers=self._bootstrap, client_id=self._client_id, acks="all", enable_idempotence=True, linger_ms=2
+                bootstrap_servers=self._bootstrap, client_id=self._client_id, acks="all", enable_idempotence=True, linger_ms=2,
+                max_batch_size=MAX_BATCH_BYTES,
             )
             try:
                 await producer.start()

@@ -9,7 +9,7 @@ stored, so the VEN can correct and resend it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from shared.contract.reports import ReportData
@@ -36,6 +36,7 @@ class RequestedReport:
     status: str
     report_to_follow: bool
     request: ReportRequest
+    callbacks: dict[str, str] = field(default_factory=dict)  # rID -> "module:function" from on_register_report
 
     @property
     def report_request_id(self) -> str:

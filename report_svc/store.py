@@ -75,26 +75,18 @@ def _requested(row: asyncpg.Record) -> RequestedReport:
         status=row["status"],
         report_to_follow=row["report_to_follow"],
         request=ReportRequest.model_validate_json(row["request"]),
+        callbacks=json.loads(row["callbacks"]),
     )
 
 
 async def requested(conn: Conn, report_request_ids: Sequence[str]) -> dict[str, RequestedReport]:
     rows = await conn.fetch(
-        "SELECT ven_id, report_name, status, report_to_follow, request FROM report_requests"
+        "SELECT ven_id, report_name, status, report_to_follow, request, callbacks FROM report_requests"
         " WHERE report_request_id = ANY($1::text[])",
         list(report_request_ids),
     )
     found = [_requested(row) for row in rows]
     return {r.report_request_id: r for r in found}
-
-
-async def callbacks(conn: Conn, report_request_ids: Sequence[str]) -> dict[tuple[str, str], str]:
-    """(reportRequestID, rID) -> "module:function" of the callbacks stored with the requests."""
-    rows = await conn.fetch(
-        "SELECT report_request_id, callbacks FROM report_requests WHERE report_request_id = ANY($1::text[])",
-        list(report_request_ids),
-    )
-    return {(row["report_request_id"], r_id): spec for row in rows for r_id, spec in json.loads(row["callbacks"]).items()}
 
 
 async def set_status(conn: Conn, ven_id: str, report_request_ids: Sequence[str], status: str, from_statuses: Sequence[str]) -> int:

@@ -1,20 +1,19 @@
 """Hands newly received report data to the operator's OpenLEADR-style code: per-rID callbacks returned by
 `on_register_report`, else `on_update_report` with the whole report.
 
-Called in the same transaction that stores the data, after the checks: a redelivered message whose data
-was committed does not call again; a crash before commit calls again (at-least-once, as every handler
-here). A handler's exception is logged and does not refuse the VEN's data, which is already accepted.
+Called in the transaction that stores the data, with only the records that were new: a redelivered message
+whose data was committed does not call again; a crash before commit calls again (at-least-once, as every
+handler here). Callbacks named in the stored requests are found again after a restart. A handler's exception is logged and does not refuse the VEN's data, which is already accepted.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from report_svc import store
 from report_svc.openleadr_compat import Callback, callback_values, data_report_dict
+from report_svc.report_data import RequestedReport
 from shared.contract.reports import ReportData
-from shared.db.connection import Conn
 from shared.plugins import call_handler, load_callable
 
 log = logging.getLogger(__name__)
@@ -29,13 +28,14 @@ class UpdateHandlers:
     def remember(self, report_request_id: str, r_id: str, callback: Callback) -> None:
         self._callbacks[(report_request_id, r_id)] = callback
 
-    async def deliver(self, conn: Conn, records: Sequence[ReportData]) -> None:
+    async def deliver(self, records: Sequence[ReportData], requested: Mapping[str, RequestedReport]) -> None:
+        """`requested`: the stored requests the records answer (their callbacks)."""
         if not records:
             return
         by_report: dict[str, list[ReportData]] = {}
         for record in records:
             by_report.setdefault(record.report_request_id, []).append(record)
-        stored = await store.callbacks(conn, list(by_report))
+        stored = {(i, r_id): ref for i in by_report if i in requested for r_id, ref in requested[i].callbacks.items()}
         for report_request_id, report_records in by_report.items():
             by_point: dict[str, list[ReportData]] = {}
             for record in report_records:

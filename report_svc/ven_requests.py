@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from report_svc import store
 from report_svc.openleadr_compat import callable_reference
 from report_svc.policy import ReportPolicy, planned_requests
-from report_svc.report_data import ReportDataRefused, RequestStatus, records_of, without_repeats
-from report_svc.report_requests import registered_report, updated_report
+from report_svc.report_data import RequestStatus
+from report_svc.report_requests import registered_report
+from report_svc.update_answers import checked_update
 from report_svc.update_handlers import UpdateHandlers
 from report_svc.vtn_requests import VtnReportRequests
 from shared.contract.envelope import Envelope, utcnow
@@ -88,13 +89,9 @@ class ReportRequestHandler:
         return registered_report(message.request_id, ven_id, [plan.request for plan in planned])
 
     async def _update(self, conn: Conn, message: UpdateReport, ven_id: str) -> UpdatedReport:
+        """One oadrUpdateReport (those arriving in numbers take report_svc.update_batches)."""
         requested = await store.requested(conn, [r.report_request_id for r in message.reports])
-        try:
-            records = without_repeats(records_of(ven_id, message.reports, requested, utcnow()))
-        except ReportDataRefused as refused:
-            return UpdatedReport(
-                response=answers.error(refused.response_code, refused.description, message.request_id), ven_id=ven_id
-            )
+        answer, records = checked_update(message, ven_id, requested, utcnow())
         new = await store.insert_data(conn, records)  # published by the report-data relay once committed
-        await self._config.handlers.deliver(conn, new)
-        return updated_report(message.request_id, ven_id)
+        await self._config.handlers.deliver(new, requested)
+        return answer

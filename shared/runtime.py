@@ -19,7 +19,7 @@ import asyncpg
 import uvloop
 
 from shared.bus.producer import BusProducer
-from shared.bus.service_consumer import Handler, ServiceConsumer
+from shared.bus.service_consumer import BatchHandler, Handler, ServiceConsumer
 from shared.db.outbox import OutboxRelay
 from shared.db.pool import open_pool
 from shared.gc_tuning import freeze_startup_heap
@@ -52,7 +52,14 @@ class ServiceRuntime:
         self.consumers: list[ServiceConsumer] = []
         self._background: list[Callable[[], Coroutine[Any, Any, None]]] = []
 
-    def consume(self, topic_names: Sequence[str], handler: Handler, group_suffix: str = "") -> ServiceConsumer:
+    def consume(
+        self,
+        topic_names: Sequence[str],
+        handler: Handler,
+        group_suffix: str = "",
+        batch_handler: BatchHandler | None = None,
+        max_records: int = 200,
+    ) -> ServiceConsumer:
         """Add a consumer in this service's group (one group per service and purpose)."""
         consumer = ServiceConsumer(
             bootstrap_servers=self.settings.kafka_bootstrap,
@@ -62,6 +69,8 @@ class ServiceRuntime:
             producer=self.producer,
             client_id=f"{self.service_name}-{self.settings.instance_id}",
             stale_after_seconds=self.settings.reply_timeout_seconds,
+            batch_handler=batch_handler,
+            max_records=max_records,
         )
         self.consumers.append(consumer)
         self.readiness.add_check(f"kafka:{consumer.group_id}", consumer.check_connected)

@@ -12,6 +12,10 @@ waiting for PostgreSQL): the gateway has already answered the VEN 503, so handli
 poll's pending message, or a set of events or report requests, to nobody. A message that brings the VTN
 data (oadrUpdateReport, oadrCreatedEvent, opts, acknowledgements) is handled however late: its storage is
 idempotent, and a VEN that does not resend after the 503 (OpenLEADR's does not) loses nothing.
+A service may add a batch handler for one kind of message that is cheaper handled many at a time (report
+data): the records it accepts are handed to it together, in fetch order, per-key order kept against the
+others (shared.bus.batch_segments), and their replies sent together. A batch failing for other than a
+transient reason is handled again record by record, so the dead-letter rule above applies to each.
 """
 
 from __future__ import annotations
@@ -19,13 +23,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import Protocol
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
 from shared import topics
+from shared.bus.batch_segments import segments
 from shared.bus.errors import BusUnavailable
 from shared.bus.producer import BusProducer
 from shared.contract.envelope import Envelope, utcnow
@@ -36,6 +42,15 @@ from shared.metrics import HANDLER_ERRORS, HANDLER_LATENCY, KAFKA_CONSUMED, KAFK
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Envelope], Awaitable[ContractModel | None]]
+Fetched = tuple[ConsumerRecord[bytes, bytes], Envelope | None]  # None: the record could not be decoded
+
+
+class BatchHandler(Protocol):
+    def accepts(self, envelope: Envelope) -> bool:
+        """Whether this envelope goes to `handle_batch` rather than to the per-record handler."""
+
+    async def handle_batch(self, envelopes: Sequence[Envelope]) -> list[ContractModel | None]:
+        """Handle the envelopes, idempotently, in order; one reply (or None) per envelope, in the same order."""
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
@@ -80,6 +95,8 @@ class ServiceConsumer:
         client_id: str,
         max_concurrency: int = 16,
         stale_after_seconds: float | None = None,
+        batch_handler: BatchHandler | None = None,
+        max_records: int = 200,
     ) -> None:
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap_servers,
@@ -94,6 +111,8 @@ class ServiceConsumer:
         self._membership = GroupMembership()
         self._consumer.subscribe(list(topic_names), listener=self._membership)
         self._handler = handler
+        self._batch_handler = batch_handler
+        self._max_records = max_records
         self._producer = producer
         self._group_id = group_id
         self._next_offsets: dict[TopicPartition, int] = {}
@@ -135,9 +154,9 @@ class ServiceConsumer:
         self._task_started = True
         try:
             while not self._stopping.is_set():
-                batches = await self._consumer.getmany(timeout_ms=500, max_records=200)
+                batches = await self._consumer.getmany(timeout_ms=500, max_records=self._max_records)
                 if batches:
-                    await asyncio.gather(*(self._handle_partition(records) for records in batches.values()))
+                    await self._handle_fetched(batches)
                     offsets = {tp: records[-1].offset + 1 for tp, records in batches.items() if records}
                     if not await self._commit(offsets):
                         continue
@@ -174,25 +193,42 @@ class ServiceConsumer:
             lag = max(0, highwater - next_offset) if next_offset is not None else 0
             KAFKA_CONSUMER_LAG.labels(tp.topic, str(tp.partition), self._group_id).set(lag)
 
-    async def _handle_partition(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
-        in_order_per_key: dict[bytes | int, list[ConsumerRecord[bytes, bytes]]] = {}
-        for record in records:
-            # A record without a key (e.g. a first registration) belongs to no VEN yet: no order to keep.
-            in_order_per_key.setdefault(record.key if record.key is not None else record.offset, []).append(record)
-        await asyncio.gather(*(self._handle_in_order(group) for group in in_order_per_key.values()))
+    async def _handle_fetched(self, batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]) -> None:
+        fetched = [(record, self._decode(record)) for records in batches.values() for record in records]
+        batch_handler = self._batch_handler
+        if batch_handler is None:
+            await self._handle_one_by_one(fetched)
+            return
 
-    async def _handle_in_order(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
-        async with self._concurrency:
-            for record in records:
-                await self._handle_record(record)
+        def batchable(item: Fetched) -> bool:
+            envelope = item[1]
+            return envelope is not None and batch_handler.accepts(envelope)
 
-    async def _handle_record(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        for segment in segments(fetched, _order_key, batchable):
+            await asyncio.gather(self._handle_batch(batch_handler, segment.batched), self._handle_one_by_one(segment.one_by_one))
+
+    def _decode(self, record: ConsumerRecord[bytes, bytes]) -> Envelope | None:
         try:
-            envelope = Envelope.from_bytes(record.value or b"")
+            return Envelope.from_bytes(record.value or b"")
         except ValueError as exc:
             log.error("undecodable record", extra={"action": "record_undecodable", "topic": record.topic, "error": str(exc)})
+            return None
+
+    async def _handle_one_by_one(self, fetched: list[Fetched]) -> None:
+        in_order_per_key: dict[Hashable, list[Fetched]] = {}
+        for item in fetched:
+            in_order_per_key.setdefault(_order_key(item), []).append(item)
+        await asyncio.gather(*(self._handle_in_order(group) for group in in_order_per_key.values()))
+
+    async def _handle_in_order(self, fetched: list[Fetched]) -> None:
+        async with self._concurrency:
+            for record, envelope in fetched:
+                await self._handle_record(record, envelope)
+
+    async def _handle_record(self, record: ConsumerRecord[bytes, bytes], envelope: Envelope | None) -> None:
+        if envelope is None:
             self._errors["undecodable"].inc()
-            await self._park(record, f"undecodable: {exc}")
+            await self._park(record, "undecodable envelope")
             return
         correlation_id_var.set(envelope.correlation_id)
         ven_id_var.set(envelope.ven_id)
@@ -202,13 +238,53 @@ class ServiceConsumer:
         finally:
             self._latency.observe(time.perf_counter() - started)
 
+    async def _handle_batch(self, batch_handler: BatchHandler, fetched: list[Fetched]) -> None:
+        fresh = [(record, envelope) for record, envelope in fetched if envelope is not None and not self._skip_stale(envelope)]
+        if not fresh:
+            return
+        envelopes = [envelope for _, envelope in fresh]
+        started = time.perf_counter()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                replies = await batch_handler.handle_batch(envelopes)
+                await self._producer.publish_many(
+                    [
+                        (envelope.reply_to.topic, envelope.reply(reply), envelope.reply_to.partition)
+                        for envelope, reply in zip(envelopes, replies, strict=True)
+                        if reply is not None and envelope.reply_to is not None
+                    ]
+                )
+                break
+            except TRANSIENT_ERRORS as exc:
+                await self._back_off("batch", attempt, exc)
+            except Exception:
+                log.exception(
+                    "batch failed, handling its records one by one",
+                    extra={"action": "batch_failed", "count": len(fresh)},
+                )
+                self._errors["failed"].inc()
+                await self._handle_one_by_one(list(fresh))
+                return
+        self.handled += len(fresh)
+        elapsed = time.perf_counter() - started
+        for _ in fresh:
+            self._latency.observe(elapsed)
+
+    async def _back_off(self, message_type: str, attempt: int, exc: BaseException) -> None:
+        self._errors["transient"].inc()
+        log.warning(
+            "transient failure, retrying",
+            extra={"action": "handler_retry", "type": message_type, "attempt": attempt, "error": repr(exc)},
+        )
+        await asyncio.sleep(min(0.2 * 2 ** min(attempt, 5), 5.0))
+
     async def _handle_envelope(self, record: ConsumerRecord[bytes, bytes], envelope: Envelope) -> None:
         attempt = 0
         while True:
             attempt += 1
-            if self._is_stale(envelope):
-                self._errors["stale"].inc()
-                log.warning("request older than the reply timeout, skipped", extra={"action": "request_stale", "type": envelope.type})
+            if self._skip_stale(envelope):
                 return
             try:
                 reply = await self._handler(envelope)
@@ -219,13 +295,7 @@ class ServiceConsumer:
                 self.handled += 1
                 return
             except TRANSIENT_ERRORS as exc:
-                self._errors["transient"].inc()
-                delay = min(0.2 * 2 ** min(attempt, 5), 5.0)
-                log.warning(
-                    "transient failure, retrying",
-                    extra={"action": "handler_retry", "type": envelope.type, "attempt": attempt, "error": repr(exc)},
-                )
-                await asyncio.sleep(delay)
+                await self._back_off(envelope.type, attempt, exc)
             except Exception as exc:
                 log.exception("handler failed", extra={"action": "handler_failed", "type": envelope.type, "attempt": attempt})
                 self._errors["failed"].inc()
@@ -233,6 +303,13 @@ class ServiceConsumer:
                     self._errors["dead_lettered"].inc()
                     await self._park(record, repr(exc))
                     return
+
+    def _skip_stale(self, envelope: Envelope) -> bool:
+        if not self._is_stale(envelope):
+            return False
+        self._errors["stale"].inc()
+        log.warning("request older than the reply timeout, skipped", extra={"action": "request_stale", "type": envelope.type})
+        return True
 
     def _is_stale(self, envelope: Envelope) -> bool:
         """A VEN's request for something, whose asker (the gateway) has stopped waiting for the answer."""
@@ -250,3 +327,10 @@ class ServiceConsumer:
             ("consumer_group", self._group_id.encode()),
         ]
         await self._producer.publish_raw(topics.DEAD_LETTERS, record.key, record.value or b"", headers)
+
+
+def _order_key(item: Fetched) -> Hashable:
+    """Records with the same key (one VEN) keep their order; one without a key (a first registration)
+    belongs to no VEN yet, so it has no order to keep."""
+    record = item[0]
+    return record.key if record.key is not None else (record.topic, record.partition, record.offset)

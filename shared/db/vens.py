@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from shared.contract.envelope import Envelope
 from shared.contract.ven_traffic import VenReply, VenRequest
 from shared.db.connection import Conn
@@ -19,6 +21,19 @@ async def is_registered(conn: Conn, ven_id: str) -> bool:
     )
 
 
+async def registered_among(conn: Conn, ven_ids: Collection[str]) -> set[str]:
+    """Those of `ven_ids` whose registration is in force (one query for a batch of requests)."""
+    rows = await conn.fetch(
+        "SELECT ven_id FROM vens WHERE ven_id = ANY($1::text[]) AND status IN ('registered', 'cancelling')", list(ven_ids)
+    )
+    return {row["ven_id"] for row in rows}
+
+
+def unregistered(ven_id: str | None) -> VenReply:
+    """The answer to a request from a venID that is not registered (452)."""
+    return VenReply(message=answers.response(ResponseCode.INVALID_ID, "unknown or unregistered venID", ven_id))
+
+
 async def registered_request(conn: Conn, envelope: Envelope) -> tuple[VenMessage, str] | VenReply | None:
     """A VEN request's message and venID when that venID's registration is in force; the 452 answer when
     not (a venID in the wrong case is unknown); None for an envelope that is no VEN request."""
@@ -27,5 +42,5 @@ async def registered_request(conn: Conn, envelope: Envelope) -> tuple[VenMessage
         return None
     ven_id = getattr(request.message, "ven_id", None)
     if ven_id is None or not await is_registered(conn, ven_id):
-        return VenReply(message=answers.response(ResponseCode.INVALID_ID, "unknown or unregistered venID", ven_id))
+        return unregistered(ven_id)
     return request.message, ven_id

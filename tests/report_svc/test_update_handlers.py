@@ -3,9 +3,10 @@ failing handler does not refuse data that is already accepted."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
+
+import pytest
 
 from report_svc.report_data import RequestedReport, RequestStatus, records_of
 from report_svc.report_requests import build_request
@@ -24,14 +25,12 @@ def stored_callback(values: list[tuple[Any, Any]]) -> None:
     received.append(("stored", values))
 
 
-class FakeConn:
-    """Answers the one query UpdateHandlers makes: the callbacks stored with the requests."""
-
-    def __init__(self, stored: dict[str, dict[str, str]]) -> None:
-        self._stored = stored
-
-    async def fetch(self, query: str, ids: list[str]) -> list[dict[str, Any]]:
-        return [{"report_request_id": i, "callbacks": json.dumps(self._stored[i])} for i in ids if i in self._stored]
+def requested(stored: dict[str, dict[str, str]]) -> dict[str, RequestedReport]:
+    """The requests as read from the database, with the callbacks `stored` names for them."""
+    return {
+        r.report_request_id: RequestedReport("ven-1", name, RequestStatus.CREATED, False, r, stored.get(r.report_request_id, {}))
+        for r, name in ((USAGE_REQUEST, "TELEMETRY_USAGE"), (STATUS_REQUEST, "TELEMETRY_STATUS"))
+    }
 
 
 def records() -> list[ReportData]:
@@ -44,14 +43,10 @@ def records() -> list[ReportData]:
             ),
         )
 
-    state = {
-        r.report_request_id: RequestedReport("ven-1", name, RequestStatus.CREATED, False, r)
-        for r, name in ((USAGE_REQUEST, "TELEMETRY_USAGE"), (STATUS_REQUEST, "TELEMETRY_STATUS"))
-    }
     return records_of(
         "ven-1",
         [report(USAGE_REQUEST.report_request_id, "usage-spec", ["power", "voltage"]), report(STATUS_REQUEST.report_request_id, "status-spec", ["status"])],
-        state,
+        requested({}),
         NOW,
     )
 
@@ -64,7 +59,7 @@ async def test_callbacks_get_their_rids_values_and_on_update_report_gets_the_oth
 
     handlers = UpdateHandlers(on_update_report)
     handlers.remember(USAGE_REQUEST.report_request_id, "power", lambda values: calls.append(("power", values)))
-    await handlers.deliver(FakeConn({}), records())  # type: ignore[arg-type]
+    await handlers.deliver(records(), requested({}))
     assert calls == [
         ("power", [(NOW, 0.0), (NOW + MINUTE, 1.0)]),
         ("on_update_report", STATUS_REQUEST.report_request_id, 2),
@@ -75,12 +70,13 @@ async def test_a_callback_stored_by_name_is_found_after_a_restart() -> None:
     received.clear()
     handlers = UpdateHandlers(None)  # a fresh process: nothing in memory
     stored = {USAGE_REQUEST.report_request_id: {"voltage": f"{__name__}:stored_callback"}}
-    await handlers.deliver(FakeConn(stored), records())  # type: ignore[arg-type]
+    await handlers.deliver(records(), requested(stored))
     assert received == [("stored", [(NOW, 0.0), (NOW + MINUTE, 1.0)])]
 
 
-async def test_a_failing_handler_is_logged_not_raised() -> None:
+async def test_a_failing_handler_is_logged_not_raised(caplog: pytest.LogCaptureFixture) -> None:
     def broken(report: dict[str, Any]) -> None:
         raise RuntimeError("operator bug")
 
-    await UpdateHandlers(broken).deliver(FakeConn({}), records())  # type: ignore[arg-type]
+    await UpdateHandlers(broken).deliver(records(), requested({}))
+    assert [r.action for r in caplog.records if hasattr(r, "action")] == ["report_handler_failed"] * 2
