@@ -18,6 +18,7 @@ from shared.oadr_xml.errors import NotOpenAdr, UnsupportedMessage
 from shared.oadr_xml.namespaces import OADR, q
 from shared.oadr_xml.parser import parse_document
 from shared.oadr_xml.schema import validate
+from shared.oadr_xml.tree import child
 
 Parser = Callable[[etree._Element], Any]
 Renderer = Callable[[Any], etree._Element]
@@ -61,7 +62,7 @@ def decode(body: bytes, schema: etree.XMLSchema | None) -> InboundDocument:
         raise NotOpenAdr(f"root element is {etree.QName(root).localname!r}, not oadrPayload")
     if schema is not None:
         validate(root, schema)
-    signed_object = root.find(SIGNED_OBJECT)
+    signed_object = child(root, SIGNED_OBJECT)
     if signed_object is None or len(signed_object) != 1:
         raise NotOpenAdr("oadrPayload must hold one oadrSignedObject with one message")
     element = signed_object[0]

@@ -9,7 +9,7 @@ from lxml import etree
 from shared.oadr.common import EiResponse
 from shared.oadr_xml.errors import SchemaViolation
 from shared.oadr_xml.namespaces import EI, NSMAP, OADR, PYLD, XCAL, q
-from shared.oadr_xml.tree import add, add_optional, required_child, required_text, text_of
+from shared.oadr_xml.tree import add, add_optional, child, required_child, required_text, text_of
 from shared.oadr_xml.values import format_duration, parse_duration
 
 SCHEMA_VERSION = "2.0b"
@@ -48,7 +48,7 @@ def add_ei_response(parent: etree._Element, response: EiResponse) -> None:
 
 def parse_wrapped_duration(parent: etree._Element, qname: str) -> timedelta | None:
     """Read `<qname><xcal:duration>PT10S</xcal:duration></qname>` (xcal:DurationPropType)."""
-    wrapper = parent.find(qname)
+    wrapper = child(parent, qname)
     if wrapper is None:
         return None
     return parse_duration(required_text(wrapper, q(XCAL, "duration")))

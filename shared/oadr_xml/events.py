@@ -28,7 +28,7 @@ from shared.oadr_xml.common import (
 from shared.oadr_xml.namespaces import EI, EMIX, OADR, PYLD, XCAL, XSI, q
 from shared.oadr_xml.signal import EI_TARGET, add_event_signals
 from shared.oadr_xml.target import add_target
-from shared.oadr_xml.tree import add, add_optional, required_child, required_text, text_of
+from shared.oadr_xml.tree import add, add_optional, child, required_child, required_text, text_of
 from shared.oadr_xml.values import format_bool, format_datetime, format_duration, parse_int
 from shared.oadr_xml.xcal import PROPERTIES, add_dtstart, add_duration_property
 
@@ -66,7 +66,7 @@ def _parse_event_response(element: etree._Element) -> EventResponse:
 
 def parse_created_event(element: etree._Element) -> CreatedEvent:
     body = required_child(element, q(PYLD, "eiCreatedEvent"))
-    responses = body.find(q(EI, "eventResponses"))
+    responses = child(body, q(EI, "eventResponses"))
     return CreatedEvent(
         response=parse_ei_response(body),
         ven_id=required_text(body, VEN_ID),

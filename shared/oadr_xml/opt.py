@@ -12,7 +12,7 @@ from shared.oadr.period import Period
 from shared.oadr_xml.common import REQUEST_ID, VEN_ID, add_ei_response, message_element
 from shared.oadr_xml.namespaces import EI, EMIX, OADR, XCAL, q
 from shared.oadr_xml.target import parse_target
-from shared.oadr_xml.tree import add, add_optional, required_child, required_text, text_of
+from shared.oadr_xml.tree import add, add_optional, child, required_child, required_text, text_of
 from shared.oadr_xml.values import parse_datetime, parse_int
 from shared.oadr_xml.xcal import parse_period
 
@@ -22,7 +22,7 @@ VAVAILABILITY = q(XCAL, "vavailability")
 
 
 def _availability(element: etree._Element) -> tuple[Period, ...]:
-    vavailability = element.find(VAVAILABILITY)
+    vavailability = child(element, VAVAILABILITY)
     if vavailability is None:
         return ()
     components = required_child(vavailability, q(XCAL, "components"))
@@ -30,8 +30,8 @@ def _availability(element: etree._Element) -> tuple[Period, ...]:
 
 
 def parse_create_opt(element: etree._Element) -> CreateOpt:
-    qualified_event_id = element.find(QUALIFIED_EVENT_ID)
-    device_class = element.find(q(OADR, "oadrDeviceClass"))
+    qualified_event_id = child(element, QUALIFIED_EVENT_ID)
+    device_class = child(element, q(OADR, "oadrDeviceClass"))
     return CreateOpt(
         request_id=required_text(element, REQUEST_ID),
         opt_id=required_text(element, OPT_ID),

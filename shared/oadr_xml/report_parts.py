@@ -19,7 +19,7 @@ from shared.oadr_xml.common import add_wrapped_duration
 from shared.oadr_xml.namespaces import EI, EMIX, OADR, STRM, XCAL, q
 from shared.oadr_xml.report_payloads import INTERVAL, R_ID, add_interval, parse_interval
 from shared.oadr_xml.target import add_target, parse_target
-from shared.oadr_xml.tree import add, add_optional, required_child, required_text, text_of
+from shared.oadr_xml.tree import add, add_optional, child, required_child, required_text, text_of
 from shared.oadr_xml.units import add_item_base, parse_item_base
 from shared.oadr_xml.values import (
     format_bool,
@@ -65,7 +65,7 @@ SPECIFIER_PAYLOAD = q(EI, "specifierPayload")
 
 
 def parse_report(element: etree._Element) -> Report:
-    intervals = element.find(INTERVALS)
+    intervals = child(element, INTERVALS)
     return Report(
         report_id=text_of(element, REPORT_ID) or None,
         report_specifier_id=required_text(element, REPORT_SPECIFIER_ID),
@@ -99,9 +99,9 @@ def add_report(parent: etree._Element, report: Report) -> None:
 
 
 def parse_report_description(element: etree._Element) -> ReportDescription:
-    subject = element.find(REPORT_SUBJECT)
-    data_source = element.find(REPORT_DATA_SOURCE)
-    sampling_rate = element.find(SAMPLING_RATE)
+    subject = child(element, REPORT_SUBJECT)
+    data_source = child(element, REPORT_DATA_SOURCE)
+    sampling_rate = child(element, SAMPLING_RATE)
     return ReportDescription(
         r_id=required_text(element, R_ID),
         report_subject=None if subject is None else parse_target(subject),
@@ -143,7 +143,7 @@ def _parse_sampling_rate(element: etree._Element) -> SamplingRate:
 
 def parse_report_request(element: etree._Element) -> ReportRequest:
     specifier = required_child(element, REPORT_SPECIFIER)
-    interval = specifier.find(REPORT_INTERVAL)
+    interval = child(specifier, REPORT_INTERVAL)
     return ReportRequest(
         report_request_id=required_text(element, REPORT_REQUEST_ID),
         report_specifier=ReportSpecifier(

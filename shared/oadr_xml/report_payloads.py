@@ -14,7 +14,7 @@ from shared.oadr.report_parts import (
 )
 from shared.oadr_xml.errors import SchemaViolation
 from shared.oadr_xml.namespaces import EI, OADR, q
-from shared.oadr_xml.tree import add, add_optional, required_child, required_text, text_of
+from shared.oadr_xml.tree import add, add_optional, child, required_child, required_text, text_of
 from shared.oadr_xml.values import format_bool, parse_bool, parse_float, parse_int
 from shared.oadr_xml.xcal import (
     add_dtstart,
@@ -74,7 +74,7 @@ def add_interval(parent: etree._Element, interval: ReportInterval) -> None:
 
 
 def parse_report_payload(element: etree._Element) -> ReportPayload:
-    status = element.find(RESOURCE_STATUS)
+    status = child(element, RESOURCE_STATUS)
     confidence = text_of(element, CONFIDENCE)
     accuracy = text_of(element, ACCURACY)
     return ReportPayload(
@@ -105,7 +105,7 @@ def add_report_payload(parent: etree._Element, payload: ReportPayload) -> None:
 
 
 def _parse_resource_status(element: etree._Element) -> ResourceStatus:
-    state = element.find(LOAD_CONTROL_STATE)
+    state = child(element, LOAD_CONTROL_STATE)
     return ResourceStatus(
         online=parse_bool(required_text(element, ONLINE)),
         manual_override=parse_bool(required_text(element, MANUAL_OVERRIDE)),
@@ -124,7 +124,7 @@ def _add_resource_status(parent: etree._Element, status: ResourceStatus) -> None
 def _parse_load_control_state(element: etree._Element) -> LoadControlState:
     levels: dict[str, LoadControlLevel] = {}
     for local_name, field in _LOAD_CONTROLS:
-        level_element = element.find(q(OADR, local_name))
+        level_element = child(element, q(OADR, local_name))
         if level_element is not None:
             values = {
                 value_field: parse_float(text)

@@ -34,7 +34,7 @@ from shared.oadr_xml.report_parts import (
     parse_report,
     parse_report_request,
 )
-from shared.oadr_xml.tree import add, add_optional, optional_text, required_child, required_text, text_of, texts_of
+from shared.oadr_xml.tree import add, add_optional, child, optional_text, required_child, required_text, text_of, texts_of
 from shared.oadr_xml.values import format_bool, parse_bool
 
 PENDING_REPORTS = q(OADR, "oadrPendingReports")
@@ -162,7 +162,7 @@ def render_cancel_report(message: CancelReport) -> etree._Element:
 
 
 def parse_updated_report(element: etree._Element) -> UpdatedReport:
-    cancel = element.find(CANCEL_REPORT)
+    cancel = child(element, CANCEL_REPORT)
     return UpdatedReport(
         response=parse_ei_response(element),
         ven_id=optional_text(element, VEN_ID),

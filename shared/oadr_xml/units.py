@@ -9,7 +9,7 @@ from lxml import etree
 
 from shared.oadr.units import ItemBase, ItemName, PowerAttributes, SiScaleCode
 from shared.oadr_xml.namespaces import OADR, POWER, SISCALE, q
-from shared.oadr_xml.tree import add, required_text
+from shared.oadr_xml.tree import add, child, required_text
 from shared.oadr_xml.values import format_bool, parse_bool, parse_float
 
 _POWER_NAMESPACE_ITEMS = frozenset(
@@ -39,9 +39,9 @@ def parse_item_base(parent: etree._Element) -> ItemBase | None:
 
 def _parse_item(element: etree._Element, name: str) -> ItemBase:
     namespace = _NAMESPACE_OF[name]
-    scale = element.find(SI_SCALE_CODE)
-    pulse_factor = element.find(PULSE_FACTOR)
-    attributes = element.find(POWER_ATTRIBUTES)
+    scale = child(element, SI_SCALE_CODE)
+    pulse_factor = child(element, PULSE_FACTOR)
+    attributes = child(element, POWER_ATTRIBUTES)
     return ItemBase(
         name=cast(ItemName, name),
         description=required_text(element, q(namespace, "itemDescription")),

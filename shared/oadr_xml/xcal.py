@@ -9,7 +9,7 @@ from lxml import etree
 from shared.oadr.period import Period
 from shared.oadr_xml.common import add_wrapped_duration, parse_wrapped_duration
 from shared.oadr_xml.namespaces import XCAL, q
-from shared.oadr_xml.tree import add, required_child, required_text
+from shared.oadr_xml.tree import add, child, required_child, required_text
 from shared.oadr_xml.values import format_datetime, parse_datetime, parse_duration
 
 DTSTART = q(XCAL, "dtstart")
@@ -22,7 +22,7 @@ PROPERTIES = q(XCAL, "properties")
 
 def parse_dtstart(parent: etree._Element) -> datetime | None:
     """Read `<xcal:dtstart><xcal:date-time>...</xcal:date-time></xcal:dtstart>` when present."""
-    dtstart = parent.find(DTSTART)
+    dtstart = child(parent, DTSTART)
     if dtstart is None:
         return None
     return parse_datetime(required_text(dtstart, DATE_TIME))
@@ -42,7 +42,7 @@ def add_duration_property(parent: etree._Element, value: timedelta) -> None:
 
 
 def parse_uid(parent: etree._Element) -> str | None:
-    uid = parent.find(UID)
+    uid = child(parent, UID)
     if uid is None:
         return None
     return required_text(uid, TEXT)
