@@ -49,7 +49,7 @@ from bench.loadgen.connection import build_post, error_kind
 from bench.loadgen.system import raise_open_file_limit
 from bench.loadgen.ven import SimulatedVen
 from bench.targets import BASE_PATH, LOOPBACK, ManagedServer
-from bench.vtn_stack import HTTP_PORT, KAFKA_BOOTSTRAP, FullStack
+from bench.vtn_stack import KAFKA_BOOTSTRAP, FullStack, gateway_http_port
 from shared import topics
 
 OPENLEADR_PORT = 8291
@@ -228,9 +228,13 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def register_all(url: str, count: int, intervals: int) -> list[ReportingVen]:
-    address = VtnAddress.parse(url)
-    vens = [ReportingVen(f"report-bench-{uuid.uuid4().hex[:8]}-{i}", address, REQUEST_TIMEOUT) for i in range(count)]
+async def register_all(urls: list[str], count: int, intervals: int) -> list[ReportingVen]:
+    """`count` VENs, spread evenly over `urls` (several gateway instances, as a load balancer would)."""
+    addresses = [VtnAddress.parse(url) for url in urls]
+    vens = [
+        ReportingVen(f"report-bench-{uuid.uuid4().hex[:8]}-{i}", addresses[i % len(addresses)], REQUEST_TIMEOUT)
+        for i in range(count)
+    ]
     limit = asyncio.Semaphore(REGISTER_CONCURRENCY)
 
     async def register(ven: ReportingVen) -> None:
@@ -253,9 +257,9 @@ class LoadShape:
 
 
 async def measure(
-    name: str, url: str, shape: LoadShape, server_pids: Callable[[], list[int]], watcher: TopicWatcher | None
+    name: str, urls: list[str], shape: LoadShape, server_pids: Callable[[], list[int]], watcher: TopicWatcher | None
 ) -> ReportRun:
-    vens = await register_all(url, shape.vens, shape.intervals)
+    vens = await register_all(urls, shape.vens, shape.intervals)
     stop, tally = asyncio.Event(), Tally()
     now = time.time()
     window = Window(now + shape.warmup, now + shape.warmup + shape.duration)
@@ -305,18 +309,20 @@ async def run_openleadr(shape: LoadShape, port: int, log_dir: Path) -> ReportRun
     server = ManagedServer("openleadr-reports", [sys.executable, "-m", "bench.openleadr_report_vtn", "--port", str(port)], port, log_dir)
     server.start()
     try:
-        return await measure("OpenLEADR", f"http://{LOOPBACK}:{port}{BASE_PATH}", shape, server.pids, None)
+        return await measure("OpenLEADR", [f"http://{LOOPBACK}:{port}{BASE_PATH}"], shape, server.pids, None)
     finally:
         server.stop()
 
 
-async def run_vtn(shape: LoadShape, log_dir: Path, kafka_bootstrap: str) -> ReportRun:
-    stack = FullStack(log_dir, VTN_SETTINGS)
+async def run_vtn(shape: LoadShape, log_dir: Path, kafka_bootstrap: str, gateways: int) -> ReportRun:
+    stack = FullStack(log_dir, VTN_SETTINGS, gateways)
     stack.start()
     watcher = TopicWatcher(kafka_bootstrap)
+    urls = [f"http://{LOOPBACK}:{gateway_http_port(replica)}{BASE_PATH}" for replica in range(gateways)]
+    name = "this VTN" if gateways == 1 else f"this VTN, {gateways} gateways"
     try:
         await watcher.start()
-        return await measure("this VTN", f"http://{LOOPBACK}:{HTTP_PORT}{BASE_PATH}", shape, stack.pids, watcher)
+        return await measure(name, urls, shape, stack.pids, watcher)
     finally:
         await watcher.stop()
         stack.stop()
@@ -346,13 +352,15 @@ def table(runs: list[ReportRun]) -> str:
     return "\n".join(lines)
 
 
-async def main_async(shape: LoadShape, openleadr_port: int, kafka_bootstrap: str, targets: list[str]) -> list[ReportRun]:
+async def main_async(
+    shape: LoadShape, openleadr_port: int, kafka_bootstrap: str, targets: list[str], gateways: int
+) -> list[ReportRun]:
     log_dir = Path(tempfile.mkdtemp(prefix="report-bench-"))
     runs = []
     if "openleadr" in targets:
         runs.append(await run_openleadr(shape, openleadr_port, log_dir))
     if "vtn" in targets:
-        runs.append(await run_vtn(shape, log_dir, kafka_bootstrap))
+        runs.append(await run_vtn(shape, log_dir, kafka_bootstrap, gateways))
     return runs
 
 
@@ -368,12 +376,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--targets", default="openleadr,vtn", help="comma-separated, in order: openleadr, vtn (ratios are to the first)"
     )
+    parser.add_argument("--gateways", type=int, default=1, help="gateway instances, VENs spread evenly over them")
     parser.add_argument("--json", action="store_true")
     arguments = parser.parse_args(argv)
     raise_open_file_limit()
     shape = LoadShape(arguments.vens, arguments.intervals, arguments.warmup, arguments.duration, arguments.rate, arguments.drain)
     targets = arguments.targets.split(",")
-    runs = asyncio.run(main_async(shape, arguments.openleadr_port, KAFKA_BOOTSTRAP, targets))
+    runs = asyncio.run(main_async(shape, arguments.openleadr_port, KAFKA_BOOTSTRAP, targets, arguments.gateways))
     print(json.dumps([r.__dict__ for r in runs]) if arguments.json else table(runs))
     return 0
 

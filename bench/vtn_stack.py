@@ -55,8 +55,13 @@ def _descendants(root_pid: int) -> list[int]:
     return found
 
 
+def gateway_http_port(replica: int) -> int:
+    """The OpenADR port of gateway replica `replica` (0 is the usual one; each replica's admin port is next)."""
+    return HTTP_PORT if replica == 0 else HTTP_PORT + 18 + 2 * replica
+
+
 class FullStack:
-    def __init__(self, log_dir: Path, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(self, log_dir: Path, extra_env: dict[str, str] | None = None, gateways: int = 1) -> None:
         config = StackConfig.from_env(
             "run",
             {
@@ -70,6 +75,7 @@ class FullStack:
         self._log_dir = log_dir
         self._processes: list[ManagedProcess] = []
         self._extra_env = extra_env or {}
+        self._gateways = gateways
 
     def _env(self) -> dict[str, str]:
         return {
@@ -93,7 +99,18 @@ class FullStack:
             )
             process.start()
             self._processes.append(process)
-        self._processes[-1].wait_for_port(LOOPBACK, HTTP_PORT, timeout=90)
+        for replica in range(1, self._gateways):
+            # more gateway instances, as an operator scales them out: each reads its own reply partition
+            port = gateway_http_port(replica)
+            process_env = {**env, "VTN_HTTP_PORT": str(port), "VTN_ADMIN_PORT": str(port + 1)}
+            process = ManagedProcess(
+                f"gateway-{replica}", [sys.executable, "-m", "gateway"], process_env,
+                self._log_dir / f"vtn-gateway-{replica}.log", cwd=REPO_ROOT,
+            )  # fmt: skip
+            process.start()
+            self._processes.append(process)
+        for index, process in enumerate(self._processes[len(SERVICES) - 1 :]):
+            process.wait_for_port(LOOPBACK, gateway_http_port(index), timeout=90)
 
     def stop(self) -> None:
         for process in reversed(self._processes):

@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 # drain, which under load cost the gateway a tenth of its CPU. It stays below the broker's default
 # message.max.bytes (1 MiB), which a record batch must fit.
 MAX_BATCH_BYTES = 512 * 1024
+# How long a record waits for others to share its request: under load, fewer and fuller requests save
+# CPU in every client and in the broker, for a few milliseconds of latency per hop.
+LINGER_MS = 5
 RawRecord = tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]  # topic, key, value, headers
 
 # Errors after which this producer id can send nothing more
@@ -68,7 +71,7 @@ class BusProducer:
             client_id=self._client_id,
             acks="all",
             enable_idempotence=True,
-            linger_ms=1,
+            linger_ms=LINGER_MS,
             max_batch_size=MAX_BATCH_BYTES,
             request_timeout_ms=15000,
         )
