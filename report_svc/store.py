@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
 import asyncpg
 
@@ -68,13 +69,20 @@ async def close_open_requests(conn: Conn, ven_id: str) -> list[str]:
     return [row["report_request_id"] for row in rows]
 
 
+@lru_cache(maxsize=65536)
+def _parsed_request(stored: str) -> ReportRequest:
+    """A stored request, parsed once: every oadrUpdateReport is checked against its request, and a request's
+    JSON never changes once stored (its status lives in other columns). The models are immutable."""
+    return ReportRequest.model_validate_json(stored)
+
+
 def _requested(row: asyncpg.Record) -> RequestedReport:
     return RequestedReport(
         ven_id=row["ven_id"],
         report_name=row["report_name"],
         status=row["status"],
         report_to_follow=row["report_to_follow"],
-        request=ReportRequest.model_validate_json(row["request"]),
+        request=_parsed_request(row["request"]),
         callbacks=json.loads(row["callbacks"]),
     )
 
@@ -192,6 +200,12 @@ async def insert_data(conn: Conn, records: Sequence[ReportData]) -> list[ReportD
     return [r for r in records if (r.report_request_id, r.r_id, r.dtstart) in new]
 
 
+@lru_cache(maxsize=1024)
+def _parsed_units(stored: str) -> ItemBase:
+    """Units as stored with each record: a handful of distinct values, parsed once each."""
+    return ItemBase.model_validate_json(stored)
+
+
 def _record(row: asyncpg.Record) -> ReportData:
     value: float | ResourceStatus = (
         row["value"] if row["status"] is None else ResourceStatus.model_validate_json(row["status"])
@@ -205,7 +219,7 @@ def _record(row: asyncpg.Record) -> ReportData:
         dtstart=row["dtstart"],
         duration=row["duration"],
         value=value,
-        units=ItemBase.model_validate_json(row["units"]) if row["units"] is not None else None,
+        units=_parsed_units(row["units"]) if row["units"] is not None else None,
         reading_type=row["reading_type"],
         received_at=row["received_at"],
     )
