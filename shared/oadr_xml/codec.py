@@ -14,6 +14,7 @@ from lxml import etree
 
 from shared.oadr.messages import VenMessage, VtnMessage
 from shared.oadr_xml import events, opt, registration, reports
+from shared.oadr_xml.answer_templates import encode_from_template
 from shared.oadr_xml.errors import NotOpenAdr, UnsupportedMessage
 from shared.oadr_xml.namespaces import OADR, q
 from shared.oadr_xml.parser import parse_document
@@ -90,8 +91,14 @@ def to_bytes(root: etree._Element) -> bytes:
     return document
 
 
-def encode(message: VtnMessage) -> bytes:
-    """Render an outbound message as an unsigned oadrPayload document."""
+def render(message: VtnMessage) -> bytes:
+    """An outbound message as an unsigned oadrPayload document, through its element tree."""
     return to_bytes(render_tree(message))
+
+
+def encode(message: VtnMessage) -> bytes:
+    """Render an outbound message as an unsigned oadrPayload document (the commonest answers from templates)."""
+    from_template = encode_from_template(message, render)
+    return from_template if from_template is not None else render(message)
 
 
