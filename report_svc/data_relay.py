@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from report_svc import store
 from shared import topics
+from shared.bus.partitioner import partition_for
 from shared.bus.producer import MAX_BATCH_BYTES
 from shared.contract.envelope import Envelope, Payload
 from shared.contract.reports import ReportData
@@ -65,7 +66,7 @@ class ReportDataRelay:
             # Its own producer: a batch is handed over record by record, in order, then awaited as a whole.
             producer = AIOKafkaProducer(
                 bootstrap_servers=self._bootstrap, client_id=self._client_id, acks="all", enable_idempotence=True, linger_ms=2,
-                max_batch_size=MAX_BATCH_BYTES,
+                max_batch_size=MAX_BATCH_BYTES, partitioner=partition_for,
             )
             try:
                 await producer.start()

@@ -25,6 +25,7 @@ from aiokafka.errors import (
 )
 
 from shared.bus.errors import BusUnavailable
+from shared.bus.partitioner import partition_for
 from shared.contract.envelope import Envelope
 from shared.metrics import KAFKA_PRODUCED
 
@@ -73,6 +74,7 @@ class BusProducer:
             enable_idempotence=True,
             linger_ms=LINGER_MS,
             max_batch_size=MAX_BATCH_BYTES,
+            partitioner=partition_for,
             request_timeout_ms=15000,
         )
 
