@@ -65,8 +65,13 @@ class ReportDataRelay:
         while True:
             # Its own producer: a batch is handed over record by record, in order, then awaited as a whole.
             producer = AIOKafkaProducer(
-                bootstrap_servers=self._bootstrap, client_id=self._client_id, acks="all", enable_idempotence=True, linger_ms=2,
-                max_batch_size=MAX_BATCH_BYTES, partitioner=partition_for,
+                bootstrap_servers=self._bootstrap,
+                client_id=self._client_id,
+                acks="all",
+                enable_idempotence=True,
+                linger_ms=2,
+                max_batch_size=MAX_BATCH_BYTES,
+                partitioner=partition_for,
             )
             try:
                 await producer.start()

@@ -22,8 +22,8 @@ from report_svc.report_data import without_repeats
 from report_svc.update_answers import checked_update
 from report_svc.update_handlers import UpdateHandlers
 from shared.contract.envelope import Envelope, utcnow
-from shared.contract.ven_traffic import ContractModel, VenReply, VenRequest
 from shared.contract.reports import ReportData
+from shared.contract.ven_traffic import ContractModel, VenReply, VenRequest
 from shared.db.vens import registered_among, unregistered
 from shared.oadr.report import UpdateReport
 

@@ -1,9 +1,9 @@
 """Hands newly received report data to the operator's OpenLEADR-style code: per-rID callbacks returned by
 `on_register_report`, else `on_update_report` with the whole report.
 
-Called in the transaction that stores the data, with only the records that were new: a redelivered message
-whose data was committed does not call again; a crash before commit calls again (at-least-once, as every
-handler here). Callbacks named in the stored requests are found again after a restart. A handler's exception is logged and does not refuse the VEN's data, which is already accepted.
+Called in the transaction that stores the data, with only the records that were new: a redelivered
+message whose data was committed does not call again; a crash before commit calls again (at-least-once,
+as every handler here). Callbacks named in the stored requests are found again after a restart. A handler's exception is logged and does not refuse the VEN's data, which is already accepted.
 """
 
 from __future__ import annotations

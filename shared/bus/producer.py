@@ -148,13 +148,18 @@ class BusProducer:
         """Send serialized records in order and wait for all of them: a batch costs about one broker round
         trip, not one per record (the outbox relay hands over up to 500 at a time). Raises BusUnavailable
         if any failed; the caller then sends the whole batch again (consumers are idempotent)."""
-        await self._send_all([(topic, {"key": key, "value": value, "headers": headers}) for topic, key, value, headers in records])
+        await self._send_all(
+            [(topic, {"key": key, "value": value, "headers": headers}) for topic, key, value, headers in records]
+        )
 
     async def publish_many(self, envelopes: Sequence[tuple[str, Envelope, int | None]]) -> None:
         """publish() for many envelopes (topic, envelope, partition or None), in order, waited for together."""
         await self._send_all(
             [
-                (topic, {"key": e.kafka_key(), "value": e.to_bytes(), "headers": e.kafka_headers(), "partition": partition})
+                (
+                    topic,
+                    {"key": e.kafka_key(), "value": e.to_bytes(), "headers": e.kafka_headers(), "partition": partition},
+                )
                 for topic, e, partition in envelopes
             ]
         )

@@ -205,7 +205,9 @@ class ServiceConsumer:
             return envelope is not None and batch_handler.accepts(envelope)
 
         for segment in segments(fetched, _order_key, batchable):
-            await asyncio.gather(self._handle_batch(batch_handler, segment.batched), self._handle_one_by_one(segment.one_by_one))
+            await asyncio.gather(
+                self._handle_batch(batch_handler, segment.batched), self._handle_one_by_one(segment.one_by_one)
+            )
 
     def _decode(self, record: ConsumerRecord[bytes, bytes]) -> Envelope | None:
         try:
@@ -239,7 +241,9 @@ class ServiceConsumer:
             self._latency.observe(time.perf_counter() - started)
 
     async def _handle_batch(self, batch_handler: BatchHandler, fetched: list[Fetched]) -> None:
-        fresh = [(record, envelope) for record, envelope in fetched if envelope is not None and not self._skip_stale(envelope)]
+        fresh = [
+            (record, envelope) for record, envelope in fetched if envelope is not None and not self._skip_stale(envelope)
+        ]
         if not fresh:
             return
         envelopes = [envelope for _, envelope in fresh]
@@ -308,7 +312,9 @@ class ServiceConsumer:
         if not self._is_stale(envelope):
             return False
         self._errors["stale"].inc()
-        log.warning("request older than the reply timeout, skipped", extra={"action": "request_stale", "type": envelope.type})
+        log.warning(
+            "request older than the reply timeout, skipped", extra={"action": "request_stale", "type": envelope.type}
+        )
         return True
 
     def _is_stale(self, envelope: Envelope) -> bool:

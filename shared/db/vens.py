@@ -24,7 +24,8 @@ async def is_registered(conn: Conn, ven_id: str) -> bool:
 async def registered_among(conn: Conn, ven_ids: Collection[str]) -> set[str]:
     """Those of `ven_ids` whose registration is in force (one query for a batch of requests)."""
     rows = await conn.fetch(
-        "SELECT ven_id FROM vens WHERE ven_id = ANY($1::text[]) AND status IN ('registered', 'cancelling')", list(ven_ids)
+        "SELECT ven_id FROM vens WHERE ven_id = ANY($1::text[]) AND status IN ('registered', 'cancelling')",
+        list(ven_ids),
     )
     return {row["ven_id"] for row in rows}
 

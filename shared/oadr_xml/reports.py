@@ -34,7 +34,16 @@ from shared.oadr_xml.report_parts import (
     parse_report,
     parse_report_request,
 )
-from shared.oadr_xml.tree import add, add_optional, child, optional_text, required_child, required_text, text_of, texts_of
+from shared.oadr_xml.tree import (
+    add,
+    add_optional,
+    child,
+    optional_text,
+    required_child,
+    required_text,
+    text_of,
+    texts_of,
+)
 from shared.oadr_xml.values import format_bool, parse_bool
 
 PENDING_REPORTS = q(OADR, "oadrPendingReports")
