@@ -8,7 +8,7 @@ stored, so the VEN can correct and resend it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -57,7 +57,7 @@ class ReportDataRefused(ValueError):
 
 
 def records_of(
-    ven_id: str, reports: Sequence[Report], requested: dict[str, RequestedReport], received_at: datetime
+    ven_id: str, reports: Sequence[Report], requested: Mapping[str, RequestedReport], received_at: datetime
 ) -> list[ReportData]:
     """One record per interval and data point, in the order the VEN sent them; raises ReportDataRefused."""
     records: list[ReportData] = []

@@ -18,7 +18,7 @@ def checked_update(
 ) -> tuple[UpdatedReport, list[ReportData]]:
     """oadrUpdatedReport with its records to store, or with the OpenADR error and nothing to store."""
     try:
-        records = without_repeats(records_of(ven_id, message.reports, dict(requested), received_at))
+        records = without_repeats(records_of(ven_id, message.reports, requested, received_at))
     except ReportDataRefused as refused:
         error = answers.error(refused.response_code, refused.description, message.request_id)
         return UpdatedReport(response=error, ven_id=ven_id), []
