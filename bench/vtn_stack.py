@@ -93,24 +93,20 @@ class FullStack:
             subprocess.run([sys.executable, "-m", module], env=env, cwd=REPO_ROOT, check=True, capture_output=True)
         for index, name in enumerate(SERVICES):
             # each service's health port beside the gateway's, clear of `make run`'s defaults (8091-8094)
-            process_env = {**env, "VTN_HEALTH_PORT": str(HTTP_PORT + 10 + index)}
-            process = ManagedProcess(
-                name, [sys.executable, "-m", name], process_env, self._log_dir / f"vtn-{name}.log", cwd=REPO_ROOT
-            )
-            process.start()
-            self._processes.append(process)
+            self._launch(name, name, {**env, "VTN_HEALTH_PORT": str(HTTP_PORT + 10 + index)})
         for replica in range(1, self._gateways):
             # more gateway instances, as an operator scales them out: each reads its own reply partition
             port = gateway_http_port(replica)
-            process_env = {**env, "VTN_HTTP_PORT": str(port), "VTN_ADMIN_PORT": str(port + 1)}
-            process = ManagedProcess(
-                f"gateway-{replica}", [sys.executable, "-m", "gateway"], process_env,
-                self._log_dir / f"vtn-gateway-{replica}.log", cwd=REPO_ROOT,
-            )  # fmt: skip
-            process.start()
-            self._processes.append(process)
+            ports = {"VTN_HTTP_PORT": str(port), "VTN_ADMIN_PORT": str(port + 1)}
+            self._launch(f"gateway-{replica}", "gateway", {**env, **ports})
         for index, process in enumerate(self._processes[len(SERVICES) - 1 :]):
             process.wait_for_port(LOOPBACK, gateway_http_port(index), timeout=90)
+
+    def _launch(self, name: str, module: str, env: dict[str, str]) -> None:
+        log_path = self._log_dir / f"vtn-{name}.log"
+        process = ManagedProcess(name, [sys.executable, "-m", module], env, log_path, cwd=REPO_ROOT)
+        process.start()
+        self._processes.append(process)
 
     def stop(self) -> None:
         for process in reversed(self._processes):

@@ -19,8 +19,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from report_svc import store
 from shared import topics
-from shared.bus.partitioner import partition_for
-from shared.bus.producer import MAX_BATCH_BYTES
+from shared.bus.producer import kafka_producer
 from shared.contract.envelope import Envelope, Payload
 from shared.contract.reports import ReportData
 from shared.db.idempotent import IdempotentHandler
@@ -29,6 +28,8 @@ log = logging.getLogger(__name__)
 
 _LEADER_LOCK = 7331_4004  # any constant shared by every report_svc instance
 MESSAGE_ID_PREFIX = "report-data-"
+RELAY_LINGER_MS = 2  # the relay hands over whole batches: little to gain from waiting for more
+RELAY_REQUEST_TIMEOUT_MS = 40000  # aiokafka's default: a slow broker delays the relay, it loses nothing
 
 
 def record_envelope(seq: int, record: ReportData) -> Envelope:
@@ -64,14 +65,8 @@ class ReportDataRelay:
         """Relay until cancelled. Cancelling mid-batch is safe: the next leader recovers."""
         while True:
             # Its own producer: a batch is handed over record by record, in order, then awaited as a whole.
-            producer = AIOKafkaProducer(
-                bootstrap_servers=self._bootstrap,
-                client_id=self._client_id,
-                acks="all",
-                enable_idempotence=True,
-                linger_ms=2,
-                max_batch_size=MAX_BATCH_BYTES,
-                partitioner=partition_for,
+            producer = kafka_producer(
+                self._bootstrap, self._client_id, linger_ms=RELAY_LINGER_MS, request_timeout_ms=RELAY_REQUEST_TIMEOUT_MS
             )
             try:
                 await producer.start()

@@ -58,6 +58,23 @@ def _sender_stopped(producer: AIOKafkaProducer) -> bool:
     return task is not None and task.done()
 
 
+def kafka_producer(
+    bootstrap_servers: str, client_id: str, *, linger_ms: int = LINGER_MS, request_timeout_ms: int = 15000
+) -> AIOKafkaProducer:
+    """The project's aiokafka producer: acks from all in-sync replicas, idempotent, big batches, cached key
+    hashes. BusProducer wraps one; the report-data relay runs one of its own."""
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=linger_ms,
+        max_batch_size=MAX_BATCH_BYTES,
+        partitioner=partition_for,
+        request_timeout_ms=request_timeout_ms,
+    )
+
+
 class BusProducer:
     def __init__(self, bootstrap_servers: str, client_id: str) -> None:
         self._bootstrap_servers = bootstrap_servers
@@ -67,16 +84,7 @@ class BusProducer:
         self.renewals = 0
 
     def _new_producer(self) -> AIOKafkaProducer:
-        return AIOKafkaProducer(
-            bootstrap_servers=self._bootstrap_servers,
-            client_id=self._client_id,
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=LINGER_MS,
-            max_batch_size=MAX_BATCH_BYTES,
-            partitioner=partition_for,
-            request_timeout_ms=15000,
-        )
+        return kafka_producer(self._bootstrap_servers, self._client_id)
 
     async def _send(self, topic: str, **record: Any) -> None:
         producer = self._producer
