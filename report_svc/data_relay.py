@@ -18,32 +18,17 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from report_svc import store
+from report_svc.record_encoding import encoded_record, seq_of
 from shared import topics
 from shared.bus.producer import kafka_producer
 from shared.contract.envelope import Envelope, Payload
-from shared.contract.reports import ReportData
 from shared.db.idempotent import IdempotentHandler
 
 log = logging.getLogger(__name__)
 
 _LEADER_LOCK = 7331_4004  # any constant shared by every report_svc instance
-MESSAGE_ID_PREFIX = "report-data-"
 RELAY_LINGER_MS = 2  # the relay hands over whole batches: little to gain from waiting for more
 RELAY_REQUEST_TIMEOUT_MS = 40000  # aiokafka's default: a slow broker delays the relay, it loses nothing
-
-
-def record_envelope(seq: int, record: ReportData) -> Envelope:
-    """The record's envelope; its message id is derived from the row, so a republished record is recognised."""
-    return Envelope(message_id=f"{MESSAGE_ID_PREFIX}{seq}", ven_id=record.ven_id, created_at=record.received_at, payload=record)
-
-
-def seq_of(message_id: str) -> int | None:
-    if not message_id.startswith(MESSAGE_ID_PREFIX):
-        return None
-    try:
-        return int(message_id[len(MESSAGE_ID_PREFIX) :])
-    except ValueError:
-        return None
 
 
 class ReportDataRelay:
@@ -107,15 +92,13 @@ class ReportDataRelay:
         async with self._pool.acquire() as conn:
             batch = await store.unpublished(conn, self._batch_size)
             delivered = []
-            for seq, record in batch:
-                envelope = record_envelope(seq, record)
+            for row in batch:
+                record = encoded_record(row)
                 delivered.append(
-                    await producer.send(
-                        topics.REPORT_DATA, envelope.to_bytes(), key=envelope.kafka_key(), headers=envelope.kafka_headers()
-                    )
+                    await producer.send(topics.REPORT_DATA, record.value, key=record.key, headers=record.headers)
                 )
             await asyncio.gather(*delivered)
-            await store.mark_published(conn, [seq for seq, _ in batch])
+            await store.mark_published(conn, [row["seq"] for row in batch])
         self.published += len(batch)
         return len(batch)
 

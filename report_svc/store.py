@@ -250,8 +250,8 @@ async def query_data(conn: Conn, query: QueryReportData) -> list[ReportData]:
 
 
 
-async def unpublished(conn: Conn, limit: int) -> list[tuple[int, ReportData]]:
-    """The oldest records not yet on the report-data topic, with their sequence numbers."""
+async def unpublished(conn: Conn, limit: int) -> list[asyncpg.Record]:
+    """The oldest rows not yet on the report-data topic, with their sequence numbers (`record_encoding` reads them)."""
     rows = await conn.fetch(
         """
         SELECT seq, ven_id, report_request_id, r_id, dtstart, duration, report_specifier_id, report_name, value, status,
@@ -260,7 +260,7 @@ async def unpublished(conn: Conn, limit: int) -> list[tuple[int, ReportData]]:
         """,
         limit,
     )
-    return [(row["seq"], _record(row)) for row in rows]
+    return rows
 
 
 async def mark_published(conn: Conn, seqs: Sequence[int]) -> int:

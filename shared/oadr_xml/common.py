@@ -9,7 +9,7 @@ from lxml import etree
 from shared.oadr.common import EiResponse
 from shared.oadr_xml.errors import SchemaViolation
 from shared.oadr_xml.namespaces import EI, NSMAP, OADR, PYLD, XCAL, q
-from shared.oadr_xml.tree import add, add_optional, child, required_child, required_text, text_of
+from shared.oadr_xml.tree import Parent, add, add_optional, child, required_child, required_text, text_of
 from shared.oadr_xml.values import format_duration, parse_duration
 
 SCHEMA_VERSION = "2.0b"
@@ -46,7 +46,7 @@ def add_ei_response(parent: etree._Element, response: EiResponse) -> None:
     add(block, REQUEST_ID, response.request_id or "")
 
 
-def parse_wrapped_duration(parent: etree._Element, qname: str) -> timedelta | None:
+def parse_wrapped_duration(parent: Parent, qname: str) -> timedelta | None:
     """Read `<qname><xcal:duration>PT10S</xcal:duration></qname>` (xcal:DurationPropType)."""
     wrapper = child(parent, qname)
     if wrapper is None:

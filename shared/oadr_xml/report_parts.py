@@ -19,7 +19,7 @@ from shared.oadr_xml.common import add_wrapped_duration
 from shared.oadr_xml.namespaces import EI, EMIX, OADR, STRM, XCAL, q
 from shared.oadr_xml.report_payloads import INTERVAL, R_ID, add_interval, parse_interval
 from shared.oadr_xml.target import add_target, parse_target
-from shared.oadr_xml.tree import add, add_optional, child, required_child, required_text, text_of
+from shared.oadr_xml.tree import Children, add, add_optional, child, required_child, required_text, text_of
 from shared.oadr_xml.units import add_item_base, parse_item_base
 from shared.oadr_xml.values import (
     format_bool,
@@ -65,17 +65,18 @@ SPECIFIER_PAYLOAD = q(EI, "specifierPayload")
 
 
 def parse_report(element: etree._Element) -> Report:
-    intervals = child(element, INTERVALS)
+    children = Children(element)
+    intervals = children.first(INTERVALS)
     return Report(
-        report_id=text_of(element, REPORT_ID) or None,
-        report_specifier_id=required_text(element, REPORT_SPECIFIER_ID),
-        report_name=text_of(element, REPORT_NAME),
-        report_request_id=required_text(element, REPORT_REQUEST_ID),
-        created_date_time=parse_datetime(required_text(element, CREATED_DATE_TIME)),
-        dtstart=parse_dtstart(element),
-        duration=parse_duration_property(element),
-        descriptions=tuple(parse_report_description(item) for item in element.iterfind(REPORT_DESCRIPTION)),
-        intervals=() if intervals is None else tuple(parse_interval(item) for item in intervals.iterfind(INTERVAL)),
+        report_id=text_of(children, REPORT_ID) or None,
+        report_specifier_id=required_text(children, REPORT_SPECIFIER_ID),
+        report_name=text_of(children, REPORT_NAME),
+        report_request_id=required_text(children, REPORT_REQUEST_ID),
+        created_date_time=parse_datetime(required_text(children, CREATED_DATE_TIME)),
+        dtstart=parse_dtstart(children),
+        duration=parse_duration_property(children),
+        descriptions=tuple(parse_report_description(item) for item in children.every(REPORT_DESCRIPTION)),
+        intervals=() if intervals is None else tuple(parse_interval(item) for item in intervals.iterchildren(INTERVAL)),
     )
 
 

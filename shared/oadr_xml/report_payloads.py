@@ -14,7 +14,7 @@ from shared.oadr.report_parts import (
 )
 from shared.oadr_xml.errors import SchemaViolation
 from shared.oadr_xml.namespaces import EI, OADR, q
-from shared.oadr_xml.tree import add, add_optional, child, required_child, required_text, text_of
+from shared.oadr_xml.tree import Children, add, add_optional, child, required_child, required_text, text_of
 from shared.oadr_xml.values import format_bool, parse_bool, parse_float, parse_int
 from shared.oadr_xml.xcal import (
     add_dtstart,
@@ -50,13 +50,14 @@ _LEVEL_VALUES = (("oadrMin", "minimum"), ("oadrMax", "maximum"), ("oadrCurrent",
 
 
 def parse_interval(element: etree._Element) -> ReportInterval:
-    payloads = tuple(parse_report_payload(item) for item in element.iterfind(REPORT_PAYLOAD))
+    children = Children(element)
+    payloads = tuple(parse_report_payload(item) for item in children.every(REPORT_PAYLOAD))
     if not payloads:
         raise SchemaViolation("a report interval must carry an oadrReportPayload")
     return ReportInterval(
-        dtstart=parse_dtstart(element),
-        duration=parse_duration_property(element),
-        uid=parse_uid(element),
+        dtstart=parse_dtstart(children),
+        duration=parse_duration_property(children),
+        uid=parse_uid(children),
         payloads=payloads,
     )
 
@@ -74,19 +75,20 @@ def add_interval(parent: etree._Element, interval: ReportInterval) -> None:
 
 
 def parse_report_payload(element: etree._Element) -> ReportPayload:
-    status = child(element, RESOURCE_STATUS)
-    confidence = text_of(element, CONFIDENCE)
-    accuracy = text_of(element, ACCURACY)
+    children = Children(element)
+    status = children.first(RESOURCE_STATUS)
+    confidence = text_of(children, CONFIDENCE)
+    accuracy = text_of(children, ACCURACY)
     return ReportPayload(
-        r_id=required_text(element, R_ID),
+        r_id=required_text(children, R_ID),
         value=(
-            parse_float(required_text(required_child(element, PAYLOAD_FLOAT), VALUE))
+            parse_float(required_text(required_child(children, PAYLOAD_FLOAT), VALUE))
             if status is None
             else _parse_resource_status(status)
         ),
         confidence=None if confidence is None else parse_int(confidence),
         accuracy=None if accuracy is None else parse_float(accuracy),
-        data_quality=text_of(element, DATA_QUALITY),
+        data_quality=text_of(children, DATA_QUALITY),
     )
 
 

@@ -9,7 +9,7 @@ from lxml import etree
 from shared.oadr.period import Period
 from shared.oadr_xml.common import add_wrapped_duration, parse_wrapped_duration
 from shared.oadr_xml.namespaces import XCAL, q
-from shared.oadr_xml.tree import add, child, required_child, required_text
+from shared.oadr_xml.tree import Parent, add, child, required_child, required_text
 from shared.oadr_xml.values import format_datetime, parse_datetime, parse_duration
 
 DTSTART = q(XCAL, "dtstart")
@@ -20,7 +20,7 @@ TEXT = q(XCAL, "text")
 PROPERTIES = q(XCAL, "properties")
 
 
-def parse_dtstart(parent: etree._Element) -> datetime | None:
+def parse_dtstart(parent: Parent) -> datetime | None:
     """Read `<xcal:dtstart><xcal:date-time>...</xcal:date-time></xcal:dtstart>` when present."""
     dtstart = child(parent, DTSTART)
     if dtstart is None:
@@ -32,7 +32,7 @@ def add_dtstart(parent: etree._Element, value: datetime) -> None:
     add(add(parent, DTSTART), DATE_TIME, format_datetime(value))
 
 
-def parse_duration_property(parent: etree._Element) -> timedelta | None:
+def parse_duration_property(parent: Parent) -> timedelta | None:
     """Read `<xcal:duration><xcal:duration>PT1H</xcal:duration></xcal:duration>` when present."""
     return parse_wrapped_duration(parent, DURATION)
 
@@ -41,7 +41,7 @@ def add_duration_property(parent: etree._Element, value: timedelta) -> None:
     add_wrapped_duration(parent, DURATION, value)
 
 
-def parse_uid(parent: etree._Element) -> str | None:
+def parse_uid(parent: Parent) -> str | None:
     uid = child(parent, UID)
     if uid is None:
         return None
