@@ -37,20 +37,24 @@ async def setup(runtime: ServiceRuntime) -> None:
     )
     on_request_report = load_optional(settings.on_request_report)
     catalog = parse_catalog(settings.vtn_reports, has_handler=on_request_report is not None)
+    lanes = settings.topic_partitions  # one lane per partition of the report-data topic
     config = ReportConfig(
         policy=policy,
         handlers=UpdateHandlers(load_optional(settings.on_update_report)),
         vtn_reports=VtnReportRequests(catalog),
+        data_lanes=lanes,
     )
     pool, relay = runtime.pool, runtime.relay
-    data_relay = ReportDataRelay(pool, settings.kafka_bootstrap, f"{SERVICE}-relay-{settings.instance_id}")
+    data_relay = ReportDataRelay(pool, settings.kafka_bootstrap, f"{SERVICE}-relay-{settings.instance_id}", lanes)
     ven_requests = IdempotentHandler(pool, SERVICE, ReportRequestHandler(config), relay)
-    runtime.consume(
+    report_requests = runtime.consume(
         [topics.REPORT_REQUESTS],
         WakingAfterCommit(ven_requests, data_relay.wake),
-        batch_handler=UpdateReportBatches(pool, config.handlers, data_relay.wake),
+        batch_handler=UpdateReportBatches(pool, config.handlers, lanes, data_relay.wake),
         max_records=UPDATE_BATCH_RECORDS,
     )
+    # Each instance publishes the report data of the VENs whose reports it consumes (report_svc.relay_lanes).
+    report_requests.watch_assignment(topics.REPORT_REQUESTS, data_relay.assign)
     # The relay loops until the runtime cancels it at shutdown; "every" with no delay just starts it.
     runtime.every(0.0, data_relay.run, "report_data_relay")
     handlers = ReportCommands(catalog)

@@ -1,53 +1,77 @@
 """Publishes stored report data to `oadr.report.data.v1` exactly once, in the order it was stored.
 
 The report_data table is its own outbox: a row is stored unpublished, in the transaction that accepts
-the VEN's report, and marked published after Kafka has it. One relay at a time publishes (the leader,
-holding a PostgreSQL advisory lock), so one VEN's records keep their order. A relay that dies between
-publishing and marking leaves a few rows that are on Kafka but look unpublished: every new leader first
-reads the tail of the topic and marks the rows it finds there (each record's message id names its row),
-so nothing is published twice. Consumers see every record once and in order. The leader also looks
-for new rows every `sweep_seconds`, for data stored by another instance.
+the VEN's report, and marked published after Kafka has it. Rows are published in lanes, one per partition
+of the topic (report_svc.relay_lanes): each instance publishes the lanes that go with the report-request
+partitions it consumes, holding a PostgreSQL advisory lock per lane, so one lane has one publisher at a time
+and a VEN's records (all in its lane) keep their order. A publisher that dies between publishing and marking
+leaves a few rows that are on Kafka but look unpublished: whoever takes a lane over first reads the tail of
+its partition and marks the rows it finds there (each record's message id names its row), so nothing is
+published twice. Consumers see every record once and in order. A publisher also looks for new rows every
+`sweep_seconds`, for data stored by another instance (around a rebalance).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from report_svc import store
 from report_svc.record_encoding import encoded_record, seq_of
+from report_svc.relay_lanes import owned_lanes
 from shared import topics
 from shared.bus.producer import kafka_producer
+from shared.bus.service_consumer import TopicAssignment
 from shared.contract.envelope import Envelope, Payload
+from shared.db.connection import Conn
 from shared.db.idempotent import IdempotentHandler
 
 log = logging.getLogger(__name__)
 
-_LEADER_LOCK = 7331_4004  # any constant shared by every report_svc instance
+_LANE_LOCKS = 7331_4100  # lane L's publisher holds advisory lock _LANE_LOCKS + L (any constants shared by all)
+# The one lock of report_svc versions that published alone. Lane publishers hold it shared, so that during a
+# rolling upgrade an older instance never publishes alongside them; it only publishes while no lane is held.
+_SINGLE_PUBLISHER_LOCK = 7331_4004
+LANING_SECONDS = 5.0  # how often rows stored without a lane (by an older instance) are given theirs
 RELAY_LINGER_MS = 2  # the relay hands over whole batches: little to gain from waiting for more
 RELAY_REQUEST_TIMEOUT_MS = 40000  # aiokafka's default: a slow broker delays the relay, it loses nothing
 
 
 class ReportDataRelay:
     def __init__(
-        self, pool: asyncpg.Pool, bootstrap_servers: str, client_id: str, sweep_seconds: float = 0.2, batch_size: int = 500
+        self,
+        pool: asyncpg.Pool,
+        bootstrap_servers: str,
+        client_id: str,
+        lanes: int,
+        sweep_seconds: float = 0.2,
+        batch_size: int = 500,
     ) -> None:
         self._pool = pool
         self._bootstrap = bootstrap_servers
         self._client_id = client_id
+        self._lanes = lanes
         self._sweep_seconds = sweep_seconds
         self._batch_size = batch_size
         self._wake = asyncio.Event()
+        self._wanted: frozenset[int] = frozenset()
+        self.held: frozenset[int] = frozenset()
         self.published = 0
 
     def wake(self) -> None:
         self._wake.set()
 
+    def assign(self, assignment: TopicAssignment) -> None:
+        """The group moved report-request partitions: publish the lanes that now go with this instance's."""
+        self._wanted = owned_lanes(self._lanes, assignment)
+        self._wake.set()
+
     async def run(self) -> None:
-        """Relay until cancelled. Cancelling mid-batch is safe: the next leader recovers."""
+        """Relay until cancelled. Cancelling mid-batch is safe: the lane's next publisher recovers."""
         while True:
             # Its own producer: a batch is handed over record by record, in order, then awaited as a whole.
             producer = kafka_producer(
@@ -55,31 +79,63 @@ class ReportDataRelay:
             )
             try:
                 await producer.start()
-                await self._relay_while_leader(producer)
+                await self._check_partitions(producer)
+                async with self._pool.acquire() as conn:
+                    try:
+                        await self._publish_lanes(conn, producer)
+                    finally:
+                        self.held = frozenset()
+                        try:
+                            await conn.execute("SELECT pg_advisory_unlock_all()")
+                        except BaseException:
+                            conn.terminate()  # never back to the pool holding a lock (shared.db.pool)
+                            raise
             except Exception as exc:  # Kafka or PostgreSQL away: start afresh, recovering first
                 log.warning("report data relay failed, will retry", extra={"action": "report_relay_retry", "error": repr(exc)})
                 await asyncio.sleep(1)
             finally:
                 await producer.stop()
 
-    async def _relay_while_leader(self, producer: AIOKafkaProducer) -> None:
+    async def _check_partitions(self, producer: AIOKafkaProducer) -> None:
+        partitions = await producer.partitions_for(topics.REPORT_DATA)
+        if len(partitions) < self._lanes:
+            raise RuntimeError(
+                f"{topics.REPORT_DATA} has {len(partitions)} partitions, fewer than the {self._lanes} lanes configured"
+            )
+
+    async def _publish_lanes(self, conn: Conn, producer: AIOKafkaProducer) -> None:
+        """Hold the lanes this instance owns (the lock of each), publishing their rows as they come."""
+        held: set[int] = set()
+        laned_at = 0.0
+        while not await conn.fetchval("SELECT pg_try_advisory_lock_shared($1)", _SINGLE_PUBLISHER_LOCK):
+            await self._nap()  # an older instance publishes everything: wait until it stops
         while True:
-            async with self._pool.acquire() as leader:
-                if await leader.fetchval("SELECT pg_try_advisory_lock($1)", _LEADER_LOCK):
-                    try:
-                        await self._recover()
-                        while True:
-                            await leader.execute("SELECT 1")  # still leader: the lock lives with this session
-                            while await self._publish_batch(producer) == self._batch_size:
-                                pass
-                            await self._nap()
-                    finally:
-                        try:
-                            await leader.execute("SELECT pg_advisory_unlock($1)", _LEADER_LOCK)
-                        except BaseException:
-                            leader.terminate()  # never back to the pool holding the lock (shared.db.pool)
-                            raise
+            loop_time = asyncio.get_running_loop().time()
+            if loop_time - laned_at >= LANING_SECONDS:
+                await store.give_lanes(conn, self._lanes)
+                laned_at = loop_time
+            await self._follow_assignment(conn, held)
+            if held:
+                while await self._publish_batch(conn, producer, held) == self._batch_size:
+                    pass
             await self._nap()
+
+    async def _follow_assignment(self, conn: Conn, held: set[int]) -> None:
+        wanted = self._wanted
+        for lane in sorted(held - wanted):
+            await conn.execute("SELECT pg_advisory_unlock($1)", _LANE_LOCKS + lane)
+            held.discard(lane)
+        taken = [
+            lane
+            for lane in sorted(wanted - held)
+            if await conn.fetchval("SELECT pg_try_advisory_lock($1)", _LANE_LOCKS + lane)
+        ]
+        if taken:
+            await store.give_lanes(conn, self._lanes)
+            await self._recover(conn, taken)
+            held.update(taken)
+            log.info("report data lanes taken", extra={"action": "report_lanes_taken", "lanes": taken})
+        self.held = frozenset(held)
 
     async def _nap(self) -> None:
         try:
@@ -88,37 +144,37 @@ class ReportDataRelay:
             pass
         self._wake.clear()
 
-    async def _publish_batch(self, producer: AIOKafkaProducer) -> int:
-        async with self._pool.acquire() as conn:
-            batch = await store.unpublished(conn, self._batch_size)
-            delivered = []
-            for row in batch:
-                record = encoded_record(row)
-                delivered.append(
-                    await producer.send(topics.REPORT_DATA, record.value, key=record.key, headers=record.headers)
+    async def _publish_batch(self, conn: Conn, producer: AIOKafkaProducer, lanes: Collection[int]) -> int:
+        batch = await store.unpublished(conn, sorted(lanes), self._batch_size)
+        delivered = []
+        for row in batch:
+            record = encoded_record(row)
+            delivered.append(
+                await producer.send(
+                    topics.REPORT_DATA, record.value, key=record.key, headers=record.headers, partition=row["lane"]
                 )
-            await asyncio.gather(*delivered)
-            await store.mark_published(conn, [row["seq"] for row in batch])
+            )
+        await asyncio.gather(*delivered)
+        await store.mark_published(conn, [row["seq"] for row in batch])
         self.published += len(batch)
         return len(batch)
 
-    async def _recover(self) -> None:
-        """Mark as published the rows whose records are already on the topic (a predecessor died mid-batch)."""
-        seqs = await self._seqs_on_topic_tail()
-        async with self._pool.acquire() as conn:
-            recovered = await store.mark_published(conn, seqs)
+    async def _recover(self, conn: Conn, lanes: list[int]) -> None:
+        """Mark as published the rows whose records are already on the lanes' partitions (a predecessor died
+        between publishing and marking)."""
+        seqs = await self._seqs_on_partition_tails(lanes)
+        recovered = await store.mark_published(conn, seqs)
         if recovered:
             log.info("report data found already published", extra={"action": "report_relay_recovered", "count": recovered})
 
-    async def _seqs_on_topic_tail(self) -> list[int]:
-        """The row numbers of the last records of each partition (at most a batch: what one relay can leave)."""
+    async def _seqs_on_partition_tails(self, lanes: list[int]) -> list[int]:
+        """The row numbers of the last records of each lane's partition (at most a batch: what one publisher
+        can leave unmarked)."""
         consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, group_id=None, enable_auto_commit=False)
         await consumer.start()
         try:
             await consumer._client.force_metadata_update()  # noqa: SLF001 - metadata of a topic we do not subscribe to
-            partitions = [TopicPartition(topics.REPORT_DATA, p) for p in sorted(consumer.partitions_for_topic(topics.REPORT_DATA) or ())]
-            if not partitions:
-                raise RuntimeError(f"no partitions known for {topics.REPORT_DATA}")
+            partitions = [TopicPartition(topics.REPORT_DATA, lane) for lane in lanes]
             consumer.assign(partitions)
             ends = await consumer.end_offsets(partitions)
             starts = await consumer.beginning_offsets(partitions)
@@ -134,7 +190,7 @@ class ReportDataRelay:
                 if asyncio.get_running_loop().time() > deadline:
                     raise TimeoutError("could not read the tail of the report-data topic")
                 batches = await consumer.getmany(*remaining, timeout_ms=500)
-                for tp, records in batches.items():
+                for records in batches.values():
                     for record in records:
                         found = seq_of(Envelope.from_bytes(record.value).message_id) if record.value else None
                         if found is not None:

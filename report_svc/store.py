@@ -8,6 +8,7 @@ from functools import lru_cache
 
 import asyncpg
 
+from report_svc.relay_lanes import lane_of
 from report_svc.report_data import OPEN_STATUSES, RequestedReport, RequestStatus
 from shared.contract.reports import QueryReportData, ReportData, ReportRequestView
 from shared.db.connection import Conn
@@ -170,16 +171,18 @@ async def request_view(conn: Conn, ven_id: str, report_request_id: str, lock: bo
     return _view(row) if row is not None else None
 
 
-async def insert_data(conn: Conn, records: Sequence[ReportData]) -> list[ReportData]:
-    """Store the records; return those that were new (a resent interval is neither stored nor returned)."""
+async def insert_data(conn: Conn, records: Sequence[ReportData], lanes: int) -> list[ReportData]:
+    """Store the records, each in its VEN's lane of `lanes`; return those that were new (a resent interval is
+    neither stored nor returned)."""
     if not records:
         return []
     rows = await conn.fetch(
         """
         INSERT INTO report_data (ven_id, report_request_id, r_id, dtstart, duration, report_specifier_id, report_name,
-                                 value, status, units, reading_type, received_at)
+                                 value, status, units, reading_type, received_at, lane)
         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::interval[], $6::text[],
-                             $7::text[], $8::float8[], $9::jsonb[], $10::jsonb[], $11::text[], $12::timestamptz[])
+                             $7::text[], $8::float8[], $9::jsonb[], $10::jsonb[], $11::text[], $12::timestamptz[],
+                             $13::smallint[])
         ON CONFLICT DO NOTHING
         RETURNING report_request_id, r_id, dtstart
         """,
@@ -195,6 +198,7 @@ async def insert_data(conn: Conn, records: Sequence[ReportData]) -> list[ReportD
         [r.units.model_dump_json() if r.units is not None else None for r in records],
         [r.reading_type for r in records],
         [r.received_at for r in records],
+        [lane_of(r.ven_id, lanes) for r in records],
     )
     new = {(row["report_request_id"], row["r_id"], row["dtstart"]) for row in rows}
     return [r for r in records if (r.report_request_id, r.r_id, r.dtstart) in new]
@@ -250,17 +254,34 @@ async def query_data(conn: Conn, query: QueryReportData) -> list[ReportData]:
 
 
 
-async def unpublished(conn: Conn, limit: int) -> list[asyncpg.Record]:
-    """The oldest rows not yet on the report-data topic, with their sequence numbers (`record_encoding` reads them)."""
-    rows = await conn.fetch(
+async def unpublished(conn: Conn, lanes: Sequence[int], limit: int) -> list[asyncpg.Record]:
+    """The oldest rows of these lanes not yet on the report-data topic, with their sequence numbers and lanes
+    (`record_encoding` reads them)."""
+    return await conn.fetch(
         """
-        SELECT seq, ven_id, report_request_id, r_id, dtstart, duration, report_specifier_id, report_name, value, status,
-               units, reading_type, received_at
-        FROM report_data WHERE NOT published ORDER BY seq LIMIT $1
+        SELECT seq, lane, ven_id, report_request_id, r_id, dtstart, duration, report_specifier_id, report_name,
+               value, status, units, reading_type, received_at
+        FROM report_data WHERE NOT published AND lane = ANY($1::smallint[]) ORDER BY seq LIMIT $2
         """,
+        list(lanes),
         limit,
     )
-    return rows
+
+
+async def give_lanes(conn: Conn, lanes: int, limit: int = 5000) -> int:
+    """Give unpublished rows stored without a lane (before lanes, or by an older instance) their lane."""
+    rows = await conn.fetch(
+        "SELECT seq, ven_id FROM report_data WHERE NOT published AND lane IS NULL ORDER BY seq LIMIT $1", limit
+    )
+    if not rows:
+        return 0
+    await conn.execute(
+        "UPDATE report_data SET lane = fix.lane FROM unnest($1::bigint[], $2::smallint[]) AS fix (seq, lane)"
+        " WHERE report_data.seq = fix.seq AND report_data.lane IS NULL",
+        [row["seq"] for row in rows],
+        [lane_of(row["ven_id"], lanes) for row in rows],
+    )
+    return len(rows)
 
 
 async def mark_published(conn: Conn, seqs: Sequence[int]) -> int:

@@ -29,9 +29,10 @@ from shared.oadr.report import UpdateReport
 
 
 class UpdateReportBatches:
-    def __init__(self, pool: asyncpg.Pool, handlers: UpdateHandlers, stored: Callable[[], None]) -> None:
+    def __init__(self, pool: asyncpg.Pool, handlers: UpdateHandlers, lanes: int, stored: Callable[[], None]) -> None:
         self._pool = pool
         self._handlers = handlers
+        self._lanes = lanes
         self._stored = stored
 
     def accepts(self, envelope: Envelope) -> bool:
@@ -54,7 +55,7 @@ class UpdateReportBatches:
                 answer, accepted = checked_update(message, ven_id, requested, received_at)
                 replies.append(VenReply(message=answer))
                 records.extend(accepted)
-            new = await store.insert_data(conn, without_repeats(records))
+            new = await store.insert_data(conn, without_repeats(records), self._lanes)
             await self._handlers.deliver(new, requested)
         self._stored()
         return replies

@@ -42,6 +42,7 @@ class ReportConfig:
     policy: ReportPolicy
     handlers: UpdateHandlers
     vtn_reports: VtnReportRequests
+    data_lanes: int  # partitions of the report-data topic (report_svc.relay_lanes)
 
 
 class ReportRequestHandler:
@@ -92,6 +93,6 @@ class ReportRequestHandler:
         """One oadrUpdateReport (those arriving in numbers take report_svc.update_batches)."""
         requested = await store.requested(conn, [r.report_request_id for r in message.reports])
         answer, records = checked_update(message, ven_id, requested, utcnow())
-        new = await store.insert_data(conn, records)  # published by the report-data relay once committed
+        new = await store.insert_data(conn, records, self._config.data_lanes)  # the relay publishes it once committed
         await self._config.handlers.deliver(new, requested)
         return answer

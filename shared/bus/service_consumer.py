@@ -24,6 +24,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import asyncpg
@@ -70,17 +71,39 @@ ANSWER_IS_THE_DELIVERY = frozenset(
 LAG_REFRESH_SECONDS = 1.0
 
 
-class GroupMembership(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Tracks whether the consumer is a member of its group (an assignment, even an empty one, was made)."""
+@dataclass(frozen=True)
+class TopicAssignment:
+    """The partitions of one topic a consumer holds, and how many the topic has."""
 
-    def __init__(self) -> None:
+    partitions: frozenset[int]
+    partition_count: int
+
+
+AssignmentWatcher = Callable[[TopicAssignment], None]
+
+
+class GroupMembership(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Tracks whether the consumer is a member of its group (an assignment, even an empty one, was made), and
+    tells watchers which partitions of their topic it holds after each rebalance."""
+
+    def __init__(self, partition_count: Callable[[str], int]) -> None:
         self.joined = False
+        self._partition_count = partition_count
+        self._watchers: list[tuple[str, AssignmentWatcher]] = []
+
+    def watch(self, topic: str, watcher: AssignmentWatcher) -> None:
+        self._watchers.append((topic, watcher))
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         self.joined = False
+        for topic, watcher in self._watchers:
+            watcher(TopicAssignment(frozenset(), self._partition_count(topic)))
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         self.joined = True
+        for topic, watcher in self._watchers:
+            held = frozenset(tp.partition for tp in assigned if tp.topic == topic)
+            watcher(TopicAssignment(held, self._partition_count(topic)))
 
 
 class ServiceConsumer:
@@ -108,7 +131,7 @@ class ServiceConsumer:
             session_timeout_ms=6000,
             heartbeat_interval_ms=1500,
         )
-        self._membership = GroupMembership()
+        self._membership = GroupMembership(self._partition_count)
         self._consumer.subscribe(list(topic_names), listener=self._membership)
         self._handler = handler
         self._batch_handler = batch_handler
@@ -140,6 +163,13 @@ class ServiceConsumer:
 
     async def close(self) -> None:
         await self._consumer.stop()
+
+    def watch_assignment(self, topic: str, watcher: AssignmentWatcher) -> None:
+        """Call `watcher` with this member's partitions of `topic` after every rebalance (none while revoked)."""
+        self._membership.watch(topic, watcher)
+
+    def _partition_count(self, topic: str) -> int:
+        return len(self._consumer.partitions_for_topic(topic) or ())
 
     async def check_connected(self) -> None:
         """Readiness: raise unless the loop runs, the group was joined and the broker answers metadata."""

@@ -47,7 +47,9 @@ def child(parent: Parent, qname: str) -> etree._Element | None:
 
 
 def _local_name(parent: Parent) -> str:
-    return etree.QName(parent.element if isinstance(parent, Children) else parent).localname
+    element = parent.element if isinstance(parent, Children) else parent
+    name: str = etree.QName(element).localname
+    return name
 
 
 def required_child(parent: Parent, qname: str) -> etree._Element:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from report_svc.record_encoding import seq_of
 from shared import topics
 from shared.contract.envelope import Envelope
 from shared.contract.events import EventResponseFact
@@ -30,6 +31,7 @@ from tests.faults.fleet import EventAnswer, ReportInterval
 class TopicCounts:
     event_answers: dict[EventAnswer, list[str]]  # key -> message ids of its records
     report_intervals: dict[ReportInterval, list[str]]
+    report_order_breaks: list[str]  # VENs whose records are split over partitions or out of their stored order
 
 
 @dataclass(frozen=True)
@@ -70,11 +72,12 @@ async def read_topics(bootstrap: str) -> TopicCounts:
         ends = await consumer.end_offsets(partitions)
         answers: dict[EventAnswer, list[str]] = defaultdict(list)
         intervals: dict[ReportInterval, list[str]] = defaultdict(list)
+        rows_of_ven: dict[str, list[tuple[int, int]]] = defaultdict(list)  # (partition, row seq) in topic order
         remaining = {tp for tp in partitions if ends[tp] > 0}
         deadline = time.monotonic() + 60
         while remaining and time.monotonic() < deadline:
             batches = await consumer.getmany(*remaining, timeout_ms=500)
-            for records in batches.values():
+            for tp, records in batches.items():
                 for record in records:
                     envelope = Envelope.from_bytes(record.value or b"")
                     payload = envelope.payload
@@ -84,14 +87,25 @@ async def read_topics(bootstrap: str) -> TopicCounts:
                     elif isinstance(payload, ReportData):
                         key_r = (payload.ven_id, payload.report_request_id, payload.r_id, payload.dtstart)
                         intervals[key_r].append(envelope.message_id)
+                        rows_of_ven[payload.ven_id].append((tp.partition, seq_of(envelope.message_id) or -1))
             for tp in list(remaining):
                 if await consumer.position(tp) >= ends[tp]:
                     remaining.discard(tp)
         if remaining:
             raise AssertionError(f"could not read {sorted(map(str, remaining))} to the end")
-        return TopicCounts(dict(answers), dict(intervals))
+        return TopicCounts(dict(answers), dict(intervals), _order_breaks(rows_of_ven))
     finally:
         await consumer.stop()
+
+
+def _order_breaks(rows_of_ven: dict[str, list[tuple[int, int]]]) -> list[str]:
+    """A VEN's records must all be on one partition, in the order they were stored (their row numbers)."""
+    breaks = []
+    for ven_id, rows in rows_of_ven.items():
+        seqs = [seq for _, seq in rows]
+        if len({partition for partition, _ in rows}) != 1 or seqs != sorted(seqs):
+            breaks.append(ven_id)
+    return breaks
 
 
 async def stored_answers(conn: asyncpg.Connection, event_ids: Iterable[str]) -> dict[tuple[str, str], tuple[int, str]]:

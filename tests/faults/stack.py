@@ -3,7 +3,7 @@ and stopped here, so they can be stopped and restarted mid-test), every service 
 
 It never touches the session stack of tests/integration: the broker, the cluster and every port are its
 own, placed beside the ports `make test` uses (Kafka and PostgreSQL +50, HTTP and admin +20, health ports
-+70..+73), and its folder is `<VTN_DEVSTACK_DIR>/faults` (logs stay in `<that>/logs` after teardown).
++70..+74), and its folder is `<VTN_DEVSTACK_DIR>/faults` (logs stay in `<that>/logs` after teardown).
 """
 
 from __future__ import annotations
@@ -21,6 +21,16 @@ from devstack.stack import Infrastructure
 from tests.conftest import REPO_ROOT
 
 SERVICES = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway")
+# Processes by name, with the module each runs: report_svc runs twice, so its faults hit one of two instances
+# sharing the work (two consumers of the report requests, two publishers of report data, each with its lanes).
+PROCESSES = {
+    "registration_svc": "registration_svc",
+    "presence_svc": "presence_svc",
+    "event_svc": "event_svc",
+    "report_svc": "report_svc",
+    "report_svc-2": "report_svc",
+    "gateway": "gateway",
+}
 ADMIN_TOKEN = "faults-test-token"
 REPLY_TIMEOUT_SECONDS = 4.0
 POLL_INTERVAL_SECONDS = 1.0
@@ -42,7 +52,7 @@ class FaultStack:
         http_port = int(os.environ.get("VTN_TEST_HTTP_PORT", "18080")) + HTTP_PORT_OFFSET
         self.http_port = http_port
         self.admin_port = http_port + 1
-        self.health_ports = {name: http_port + 50 + i for i, name in enumerate(SERVICES) if name != "gateway"}
+        self.health_ports = {name: http_port + 50 + i for i, name in enumerate(PROCESSES) if name != "gateway"}
         self.infra = Infrastructure(self.config)
         self.processes: dict[str, ManagedProcess] = {}
 
@@ -89,10 +99,10 @@ class FaultStack:
             )
             if result.returncode != 0:
                 raise RuntimeError(f"{module} failed:\n{result.stdout}\n{result.stderr}")
-        for name in SERVICES:
+        for name, module in PROCESSES.items():
             process_env = {**env, "VTN_HEALTH_PORT": str(self.health_ports[name])} if name in self.health_ports else env
             process = ManagedProcess(
-                name, [sys.executable, "-m", name], process_env, self.config.log_dir / f"{name}.log", cwd=REPO_ROOT
+                name, [sys.executable, "-m", module], process_env, self.config.log_dir / f"{name}.log", cwd=REPO_ROOT
             )
             process.start()
             self.processes[name] = process

@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 
-PURE = ("report_requests.py", "report_data.py")
+PURE = ("report_requests.py", "report_data.py", "relay_lanes.py", "record_encoding.py")
 
 
 @pytest.mark.parametrize("module", PURE)
