@@ -5,6 +5,8 @@ history request) or the present moment. Otherwise it is periodic: a report every
 starting at the reportInterval's dtstart (or when requested), each covering the span since the previous
 one, until the reportInterval ends (or, without one, until cancelled). After downtime the VTN does not
 send one report per missed period: the next report covers what was missed, up to MAX_CATCH_UP periods.
+A periodic request with granularity zero is on change: scheduled the same way, but its points offered on
+change send only readings that changed (report_svc.vtn_changes).
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import asyncpg
 
 from report_svc import vtn_messages, vtn_store
 from report_svc.vtn_catalog import VtnReport
+from report_svc.vtn_changes import changed_only, is_on_change
 from report_svc.vtn_data import ReadingRequest, VtnReportSource
 from report_svc.vtn_requests import Clock
 from report_svc.vtn_schedule import Plan, step
@@ -68,12 +69,20 @@ class VtnReportSender:
         intervals = await self._source.intervals(
             [ReadingRequest(due.ven_id, report_request_id, report.report_specifier_id, p, planned.window) for p in points]
         )
+        last_values = None
+        if intervals and is_on_change(specifier):
+            on_change = frozenset(p.r_id for p in points if p.on_change)
+            intervals, last_values = changed_only(intervals, on_change, due.last_values)
+            if not intervals:
+                log.debug("nothing changed for an on-change VTN report", extra={"action": "vtn_report_unchanged", "ven_id": due.ven_id})
+        elif not intervals:
+            log.info("no data for a VTN report", extra={"action": "vtn_report_no_data", "ven_id": due.ven_id, "report_request_id": report_request_id})
         sent = False
         if intervals:
             message = vtn_messages.update_report(due.ven_id, request, report.report_name, planned.window, intervals, now)
             key = f"vtn-update-report:{report_request_id}:{due.created_at.timestamp()}:{due.reports_sent}"
             sent = await pending.enqueue(conn, due.ven_id, message, dedup_key=key)
-        else:
-            log.info("no data for a VTN report", extra={"action": "vtn_report_no_data", "ven_id": due.ven_id, "report_request_id": report_request_id})
-        await vtn_store.advance(conn, due.ven_id, report_request_id, planned.after, sent=sent)
+        await vtn_store.advance(
+            conn, due.ven_id, report_request_id, planned.after, sent=sent, last_values=last_values if sent else None
+        )
         return 1 if sent else 0

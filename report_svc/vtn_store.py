@@ -8,13 +8,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
+from pydantic import TypeAdapter
 
+from report_svc.vtn_changes import Value
 from report_svc.vtn_schedule import Plan
 from shared.contract.vtn_reports import VtnReportRequestView
 from shared.db.connection import Conn
 from shared.oadr.report_parts import ReportRequest
 
 log = logging.getLogger(__name__)
+LAST_VALUES: TypeAdapter[dict[str, Value]] = TypeAdapter(dict[str, Value])
 
 
 class VtnRequestStatus:
@@ -60,7 +63,7 @@ async def save_requests(conn: Conn, ven_id: str, plans: Sequence[tuple[ReportReq
         ON CONFLICT (ven_id, report_request_id) DO UPDATE
         SET report_specifier_id = EXCLUDED.report_specifier_id, request = EXCLUDED.request, status = 'active',
             next_report_at = EXCLUDED.next_report_at, covered_until = EXCLUDED.covered_until, reports_sent = 0,
-            created_at = now(), updated_at = now()
+            last_values = '{}'::jsonb, created_at = now(), updated_at = now()
         """,
         [
             (
@@ -129,13 +132,15 @@ class DueRequest:
     plan: Plan
     reports_sent: int
     created_at: datetime
+    last_values: dict[str, Value]  # of on-change points (report_svc.vtn_changes)
 
 
 async def due(conn: Conn, now: datetime, limit: int) -> list[DueRequest]:
     """Requests whose next report is due, locked for this transaction (others skip them)."""
     rows = await conn.fetch(
         """
-        SELECT ven_id, report_request_id, request, status, next_report_at, covered_until, reports_sent, created_at
+        SELECT ven_id, report_request_id, request, status, next_report_at, covered_until, reports_sent, created_at,
+               last_values
         FROM vtn_report_requests WHERE next_report_at <= $1
         ORDER BY next_report_at LIMIT $2 FOR UPDATE SKIP LOCKED
         """,
@@ -146,6 +151,7 @@ async def due(conn: Conn, now: datetime, limit: int) -> list[DueRequest]:
     for row in rows:
         try:
             request = ReportRequest.model_validate_json(row["request"])
+            last_values = LAST_VALUES.validate_json(row["last_values"])
         except ValueError as exc:
             # A row no code of ours wrote: end it rather than block every report behind it.
             log.error("unreadable VTN report request closed", extra={"action": "vtn_report_request_unreadable", "ven_id": row["ven_id"], "error": repr(exc)})
@@ -164,18 +170,23 @@ async def due(conn: Conn, now: datetime, limit: int) -> list[DueRequest]:
                 plan=Plan(next_report_at=row["next_report_at"], covered_until=row["covered_until"]),
                 reports_sent=row["reports_sent"],
                 created_at=row["created_at"],
+                last_values=last_values,
             )
         )
     return found
 
 
-async def advance(conn: Conn, ven_id: str, report_request_id: str, plan: Plan, sent: bool) -> None:
-    """Record the plan after a report (sent or, for want of data, skipped); a finished active one completes."""
+async def advance(
+    conn: Conn, ven_id: str, report_request_id: str, plan: Plan, sent: bool, last_values: dict[str, Value] | None = None
+) -> None:
+    """Record the plan after a report (sent or, for want of data, skipped); a finished active one completes.
+    `last_values`: the on-change points' values as of this report, when they changed."""
     await conn.execute(
         """
         UPDATE vtn_report_requests
         SET next_report_at = $3, covered_until = $4, reports_sent = reports_sent + $5::int, updated_at = now(),
-            status = CASE WHEN $3::timestamptz IS NULL AND status = 'active' THEN 'completed' ELSE status END
+            status = CASE WHEN $3::timestamptz IS NULL AND status = 'active' THEN 'completed' ELSE status END,
+            last_values = COALESCE($6::jsonb, last_values)
         WHERE ven_id = $1 AND report_request_id = $2
         """,
         ven_id,
@@ -183,6 +194,7 @@ async def advance(conn: Conn, ven_id: str, report_request_id: str, plan: Plan, s
         plan.next_report_at,
         plan.covered_until,
         1 if sent else 0,
+        None if last_values is None else LAST_VALUES.dump_json(last_values).decode(),
     )
 
 

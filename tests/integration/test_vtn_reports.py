@@ -30,7 +30,7 @@ from shared.contract.vtn_reports import PublishVtnReports
 from tests.conftest import assert_valid
 from tests.integration.raw_ven import new_request_id
 from tests.integration.test_reports import ReportingVen
-from tests.integration.vtn_report_hooks import price_at
+from tests.integration.vtn_report_hooks import price_at, tier_at
 from tests.interop.test_openleadr_ven import until_async
 from tests.stack import HEALTH_PORTS, RunningVtn
 
@@ -45,7 +45,12 @@ VTN_REPORTS = [
                 "r_id": "price", "report_type": "price", "reading_type": "Direct Read",
                 "item_base": {"name": "currencyPerKWh", "description": "currencyPerKWh", "units": "USD", "si_scale_code": "none"},
                 "min_period": "PT1S", "max_period": "PT1H",
-            }
+            },
+            {
+                "r_id": "tier", "report_type": "price", "reading_type": "Direct Read",
+                "item_base": {"name": "currencyPerKWh", "description": "currencyPerKWh", "units": "USD", "si_scale_code": "none"},
+                "min_period": "PT1S", "max_period": "PT1H", "on_change": True,
+            },
         ],
     },
 ]
@@ -225,6 +230,32 @@ async def test_two_requests_in_one_create_report_a_one_shot_and_a_periodic_are_c
     views = {r["report_request_id"]: r for r in (await admin.get(f"/vtn-reports/{ven.ven_id}/requests")).json()}
     assert views[one_shot]["status"] == "completed" and views[one_shot]["next_report_at"] is None
     assert views[periodic]["status"] == "active" and views[periodic]["reports_sent"] >= 2
+
+
+async def test_an_on_change_request_gets_a_report_only_when_the_value_changed(
+    offering: RunningVtn, http: httpx.AsyncClient, db: asyncpg.Connection,
+    unique: Callable[[str], str], official_schema: etree.XMLSchema,
+) -> None:
+    """Granularity zero with a reportBackDuration of 1 s on a point offered on change: the tier is looked at
+    every second but changes every 4 s, and only the changes are sent (the first report sets the baseline)."""
+    ven = await new_ven(http, unique, official_schema, "vtn-on-change-ven")
+    await ven.acknowledge_metadata()
+    on_change = unique("tier-on-change")
+    kind, created = await ven.report(
+        "oadrCreateReport", request_id=new_request_id(),
+        report_requests=[report_request(on_change, "vtn-prices", "tier", timedelta(0), SECOND)],
+    )
+    assert (kind, created["response"]["response_code"]) == ("oadrCreatedReport", 200)
+
+    reports = await ven.updates_of(on_change, 3, timeout=30)
+    readings = [(i["dtstart"] + i["duration"], i["report_payload"]["value"]) for r in reports for i in r["intervals"]]
+    assert all(value == tier_at(moment) for moment, value in readings)
+    values = [value for _, value in readings]
+    assert all(before != after for before, after in zip(values, values[1:])), values  # one report a second would repeat
+    stored = await db.fetchval(
+        "SELECT last_values FROM vtn_report_requests WHERE ven_id = $1 AND report_request_id = $2", ven.ven_id, on_change
+    )
+    assert json.loads(stored)["tier"] in values
 
 
 async def test_a_cancel_stops_the_reports_and_lists_what_is_still_pending(
