@@ -29,6 +29,7 @@ from shared.bus.service_consumer import TopicAssignment
 from shared.contract.envelope import Envelope, Payload
 from shared.db.connection import Conn
 from shared.db.idempotent import IdempotentHandler
+from shared.metrics import KAFKA_PRODUCED, REPORT_DATA_LANES
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ class ReportDataRelay:
                     try:
                         await self._publish_lanes(conn, producer)
                     finally:
-                        self.held = frozenset()
+                        self._note_held(frozenset())
                         try:
                             await conn.execute("SELECT pg_advisory_unlock_all()")
                         except BaseException:
@@ -135,7 +136,11 @@ class ReportDataRelay:
             await self._recover(conn, taken)
             held.update(taken)
             log.info("report data lanes taken", extra={"action": "report_lanes_taken", "lanes": taken})
-        self.held = frozenset(held)
+        self._note_held(frozenset(held))
+
+    def _note_held(self, held: frozenset[int]) -> None:
+        self.held = held
+        REPORT_DATA_LANES.set(len(held))
 
     async def _nap(self) -> None:
         try:
@@ -156,6 +161,7 @@ class ReportDataRelay:
             )
         await asyncio.gather(*delivered)
         await store.mark_published(conn, [row["seq"] for row in batch])
+        KAFKA_PRODUCED.labels(topics.REPORT_DATA, "ok").inc(len(batch))
         self.published += len(batch)
         return len(batch)
 

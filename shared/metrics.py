@@ -34,6 +34,7 @@ __all__ = [
     "KAFKA_CONSUMER_LAG",
     "KAFKA_PRODUCED",
     "LATENCY_BUCKETS",
+    "REPORT_DATA_LANES",
     "VENS_ONLINE",
     "EventLoopLagMonitor",
     "render_metrics",
@@ -68,6 +69,9 @@ HANDLER_ERRORS = Counter(
     ["group", "kind"],
 )
 VENS_ONLINE = Gauge("vtn_vens_online", "VENs currently online (presence_svc, from the database)")
+REPORT_DATA_LANES = Gauge(
+    "vtn_report_data_lanes", "Lanes (partitions) of oadr.report.data.v1 this report_svc instance publishes"
+)
 EVENT_LOOP_LAG = Histogram(
     "vtn_event_loop_lag_seconds",
     "How late the event loop woke a timer: time other work held the loop",

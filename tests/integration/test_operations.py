@@ -16,6 +16,7 @@ from openleadr.messaging import create_message
 from devstack.config import StackConfig
 from devstack.postgres import PostgresCluster
 from devstack.stack import Infrastructure
+from shared.settings import VtnSettings
 from tests.stack import ADMIN_PORT, HEALTH_PORTS, HTTP_PORT, RunningVtn
 from tests.integration.raw_ven import RawVen, new_request_id
 
@@ -87,6 +88,18 @@ async def test_metrics_count_a_vens_polls(vtn: RunningVtn, http: httpx.AsyncClie
     assert _sample(after, "vtn_kafka_produced_total", topic="oadr.registration.requests.v1", result="ok") >= 2
     assert _sample(service_metrics, "vtn_kafka_consumed_total", topic="oadr.registration.requests.v1", group="vtn.registration_svc") >= 2
     assert "vtn_event_loop_lag_seconds_count" in after and "vtn_kafka_consumer_lag{" in service_metrics
+
+
+async def test_the_only_report_svc_publishes_every_lane_of_report_data(vtn: RunningVtn) -> None:
+    """One report_svc consumes every report-request partition, so it publishes every lane (partition)."""
+    partitions = VtnSettings.model_fields["topic_partitions"].default  # the test stack keeps the default
+    url = f"http://{LOCAL}:{HEALTH_PORTS['report_svc']}/metrics"
+    deadline = time.monotonic() + 30
+    async with httpx.AsyncClient(timeout=5) as client:
+        while (lanes := _sample((await client.get(url)).text, "vtn_report_data_lanes")) < partitions:
+            assert time.monotonic() < deadline, f"report_svc publishes {lanes:.0f} lanes"
+            await asyncio.sleep(0.5)
+    assert lanes == partitions
 
 
 @pytest.fixture
