@@ -25,6 +25,7 @@ import asyncio
 import json
 import random
 import re
+import statistics
 import sys
 import tempfile
 import time
@@ -352,16 +353,34 @@ def table(runs: list[ReportRun]) -> str:
     return "\n".join(lines)
 
 
+def ratio_summary(rounds: list[list[ReportRun]]) -> str:
+    """The last target's accepted intervals/s over the first's, round by round, with their median: on a shared
+    machine a single pair can be off by a third either way."""
+    ratios = [
+        runs[-1].intervals_accepted_per_second / runs[0].intervals_accepted_per_second
+        for runs in rounds
+        if len(runs) >= 2 and runs[0].intervals_accepted_per_second
+    ]
+    if not ratios:
+        return ""
+    listed = ", ".join(f"{ratio:.2f}" for ratio in ratios)
+    return f"{rounds[0][-1].target} ÷ {rounds[0][0].target}, {len(ratios)} round(s): {listed}; median {statistics.median(ratios):.2f}"
+
+
 async def main_async(
-    shape: LoadShape, openleadr_port: int, kafka_bootstrap: str, targets: list[str], gateways: int
-) -> list[ReportRun]:
+    shape: LoadShape, openleadr_port: int, kafka_bootstrap: str, targets: list[str], gateways: int, rounds: int = 1
+) -> list[list[ReportRun]]:
+    """Each round runs the targets one after the other, in order."""
     log_dir = Path(tempfile.mkdtemp(prefix="report-bench-"))
-    runs = []
-    if "openleadr" in targets:
-        runs.append(await run_openleadr(shape, openleadr_port, log_dir))
-    if "vtn" in targets:
-        runs.append(await run_vtn(shape, log_dir, kafka_bootstrap, gateways))
-    return runs
+    results = []
+    for _ in range(rounds):
+        runs = []
+        if "openleadr" in targets:
+            runs.append(await run_openleadr(shape, openleadr_port, log_dir))
+        if "vtn" in targets:
+            runs.append(await run_vtn(shape, log_dir, kafka_bootstrap, gateways))
+        results.append(runs)
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -377,13 +396,21 @@ def main(argv: list[str] | None = None) -> int:
         "--targets", default="openleadr,vtn", help="comma-separated, in order: openleadr, vtn (ratios are to the first)"
     )
     parser.add_argument("--gateways", type=int, default=1, help="gateway instances, VENs spread evenly over them")
+    parser.add_argument("--rounds", type=int, default=1, help="run the targets this many times, alternating")
     parser.add_argument("--json", action="store_true")
     arguments = parser.parse_args(argv)
     raise_open_file_limit()
     shape = LoadShape(arguments.vens, arguments.intervals, arguments.warmup, arguments.duration, arguments.rate, arguments.drain)
     targets = arguments.targets.split(",")
-    runs = asyncio.run(main_async(shape, arguments.openleadr_port, KAFKA_BOOTSTRAP, targets, arguments.gateways))
-    print(json.dumps([r.__dict__ for r in runs]) if arguments.json else table(runs))
+    rounds = asyncio.run(
+        main_async(shape, arguments.openleadr_port, KAFKA_BOOTSTRAP, targets, arguments.gateways, arguments.rounds)
+    )
+    if arguments.json:
+        print(json.dumps([[r.__dict__ for r in runs] for runs in rounds] if len(rounds) > 1 else [r.__dict__ for r in rounds[0]]))
+    else:
+        print("\n\n".join(table(runs) for runs in rounds))
+        if len(rounds) > 1:
+            print(f"\n{ratio_summary(rounds)}")
     return 0
 
 

@@ -7,7 +7,16 @@ from datetime import timedelta
 from lxml import etree
 from openleadr.messaging import create_message, parse_message
 
-from bench.report_bench import BASE_TIME, R_ID, SPECIFIER, UpdateTemplate, metadata_report, percentile
+from bench.report_bench import (
+    BASE_TIME,
+    R_ID,
+    SPECIFIER,
+    ReportRun,
+    UpdateTemplate,
+    metadata_report,
+    percentile,
+    ratio_summary,
+)
 from tests.conftest import assert_valid
 
 
@@ -36,3 +45,17 @@ def test_percentiles() -> None:
     values = [float(v) for v in range(1, 101)]
     assert percentile(values, 0.5) == 51.0
     assert percentile(values, 0.99) == 100.0
+
+
+def _run(target: str, accepted: float) -> ReportRun:
+    return ReportRun(target, 1000, 1, 20.0, int(accepted * 20), accepted, None, None, None, None, {}, None, {})
+
+
+def test_rounds_are_summed_up_as_each_rounds_ratio_and_their_median() -> None:
+    rounds = [
+        [_run("OpenLEADR", 800.0), _run("this VTN", 800.0)],
+        [_run("OpenLEADR", 700.0), _run("this VTN", 1050.0)],
+        [_run("OpenLEADR", 1000.0), _run("this VTN", 900.0)],
+    ]
+    assert ratio_summary(rounds) == "this VTN ÷ OpenLEADR, 3 round(s): 1.00, 1.50, 0.90; median 1.00"
+    assert ratio_summary([[_run("this VTN", 900.0)]]) == ""
