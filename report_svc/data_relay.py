@@ -37,7 +37,6 @@ _LANE_LOCKS = 7331_4100  # lane L's publisher holds advisory lock _LANE_LOCKS + 
 # The one lock of report_svc versions that published alone. Lane publishers hold it shared, so that during a
 # rolling upgrade an older instance never publishes alongside them; it only publishes while no lane is held.
 _SINGLE_PUBLISHER_LOCK = 7331_4004
-LANING_SECONDS = 5.0  # how often rows stored without a lane (by an older instance) are given theirs
 RELAY_LINGER_MS = 2  # the relay hands over whole batches: little to gain from waiting for more
 RELAY_REQUEST_TIMEOUT_MS = 40000  # aiokafka's default: a slow broker delays the relay, it loses nothing
 
@@ -107,14 +106,9 @@ class ReportDataRelay:
     async def _publish_lanes(self, conn: Conn, producer: AIOKafkaProducer) -> None:
         """Hold the lanes this instance owns (the lock of each), publishing their rows as they come."""
         held: set[int] = set()
-        laned_at = 0.0
         while not await conn.fetchval("SELECT pg_try_advisory_lock_shared($1)", _SINGLE_PUBLISHER_LOCK):
             await self._nap()  # an older instance publishes everything: wait until it stops
         while True:
-            loop_time = asyncio.get_running_loop().time()
-            if loop_time - laned_at >= LANING_SECONDS:
-                await store.give_lanes(conn, self._lanes)
-                laned_at = loop_time
             await self._follow_assignment(conn, held)
             if held:
                 while await self._publish_batch(conn, producer, held) == self._batch_size:
@@ -132,7 +126,6 @@ class ReportDataRelay:
             if await conn.fetchval("SELECT pg_try_advisory_lock($1)", _LANE_LOCKS + lane)
         ]
         if taken:
-            await store.give_lanes(conn, self._lanes)
             await self._recover(conn, taken)
             held.update(taken)
             log.info("report data lanes taken", extra={"action": "report_lanes_taken", "lanes": taken})
@@ -150,6 +143,9 @@ class ReportDataRelay:
         self._wake.clear()
 
     async def _publish_batch(self, conn: Conn, producer: AIOKafkaProducer, lanes: Collection[int]) -> int:
+        # Rows an older instance stored without a lane (rolling upgrade) get theirs first, so that none is
+        # published after a later row of the same VEN.
+        await store.give_lanes(conn, self._lanes)
         batch = await store.unpublished(conn, sorted(lanes), self._batch_size)
         delivered = []
         for row in batch:

@@ -25,9 +25,10 @@ async def test_old_published_report_data_is_purged_and_the_rest_kept(
         ("old-unpublished", NOW - timedelta(days=40), False),
         ("recent", NOW - timedelta(days=1), True),
     ]
+    # In a lane no relay publishes (lanes are partitions 0..3), so the unpublished row stays so while the test looks.
     await db.executemany(
-        "INSERT INTO report_data (ven_id, report_request_id, r_id, dtstart, report_specifier_id, value, received_at, published)"
-        " VALUES ($1, 'rr', $2, $3, 'spec', 1.0, $3, $4)",
+        "INSERT INTO report_data (ven_id, report_request_id, r_id, dtstart, report_specifier_id, value, received_at, published,"
+        " lane) VALUES ($1, 'rr', $2, $3, 'spec', 1.0, $3, $4, 99)",
         [(ven_id, r_id, received_at, published) for r_id, received_at, published in rows],
     )
     await db.execute(
