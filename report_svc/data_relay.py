@@ -59,8 +59,6 @@ class ReportDataRelay:
         self._batch_size = batch_size
         self._wake = asyncio.Event()
         self._wanted: frozenset[int] = frozenset()
-        self.held: frozenset[int] = frozenset()
-        self.published = 0
 
     def wake(self) -> None:
         self._wake.set()
@@ -84,7 +82,7 @@ class ReportDataRelay:
                     try:
                         await self._publish_lanes(conn, producer)
                     finally:
-                        self._note_held(frozenset())
+                        REPORT_DATA_LANES.set(0)
                         try:
                             await conn.execute("SELECT pg_advisory_unlock_all()")
                         except BaseException:
@@ -116,10 +114,15 @@ class ReportDataRelay:
             await self._nap()
 
     async def _follow_assignment(self, conn: Conn, held: set[int]) -> None:
+        """Release the lanes this instance no longer owns and take those it now does (when their last publisher
+        has let go), recovering each taken lane first."""
         wanted = self._wanted
-        for lane in sorted(held - wanted):
+        released = sorted(held - wanted)
+        for lane in released:
             await conn.execute("SELECT pg_advisory_unlock($1)", _LANE_LOCKS + lane)
             held.discard(lane)
+        if released:
+            log.info("report data lanes released", extra={"action": "report_lanes_released", "lanes": released})
         taken = [
             lane
             for lane in sorted(wanted - held)
@@ -129,10 +132,6 @@ class ReportDataRelay:
             await self._recover(conn, taken)
             held.update(taken)
             log.info("report data lanes taken", extra={"action": "report_lanes_taken", "lanes": taken})
-        self._note_held(frozenset(held))
-
-    def _note_held(self, held: frozenset[int]) -> None:
-        self.held = held
         REPORT_DATA_LANES.set(len(held))
 
     async def _nap(self) -> None:
@@ -158,7 +157,6 @@ class ReportDataRelay:
         await asyncio.gather(*delivered)
         await store.mark_published(conn, [row["seq"] for row in batch])
         KAFKA_PRODUCED.labels(topics.REPORT_DATA, "ok").inc(len(batch))
-        self.published += len(batch)
         return len(batch)
 
     async def _recover(self, conn: Conn, lanes: list[int]) -> None:

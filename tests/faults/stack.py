@@ -20,7 +20,6 @@ from devstack.processes import ManagedProcess
 from devstack.stack import Infrastructure
 from tests.conftest import REPO_ROOT
 
-SERVICES = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway")
 # Processes by name, with the module each runs: report_svc runs twice, so its faults hit one of two instances
 # sharing the work (two consumers of the report requests, two publishers of report data, each with its lanes).
 PROCESSES = {
