@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from report_svc.confirmation_sweep import ConfirmationSweep
+from report_svc.confirmations import ConfirmationPolicy
 from report_svc.data_relay import ReportDataRelay, WakingAfterCommit
 from report_svc.policy import ReportPolicy
 from report_svc.retention import purge_report_data
@@ -68,6 +70,10 @@ async def setup(runtime: ServiceRuntime) -> None:
     )
     sender = VtnReportSender(pool, catalog, VtnReportSource(on_request_report), relay)
     runtime.every(settings.vtn_report_check_seconds, sender, "send_vtn_reports")
+    confirmations = ConfirmationPolicy(
+        wait=timedelta(seconds=settings.report_confirm_wait_seconds), resend_limit=settings.report_resend_limit
+    )
+    runtime.every(settings.report_confirm_check_seconds, ConfirmationSweep(pool, confirmations), "resend_unconfirmed")
     retention = timedelta(days=settings.report_retention_days)
 
     async def purge() -> None:

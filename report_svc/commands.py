@@ -4,7 +4,7 @@ requests made and cancelled on demand, and the stored data."""
 from __future__ import annotations
 
 
-from report_svc import store
+from report_svc import confirmation_store, store
 from report_svc.report_data import RequestStatus
 from report_svc.report_requests import RequestRefused, build_request, cancel_report, create_report, data_report_name
 from shared.contract.envelope import Envelope, Payload
@@ -63,7 +63,9 @@ async def _request(conn: Conn, command: RequestReport) -> ReportOutcome:
         return ReportOutcome(status=refused.status, detail=refused.detail)
     await store.insert_request(conn, command.ven_id, request, data_report_name(metadata.report_name), {})
     message = create_report(command.ven_id, [request])
-    await pending.enqueue(conn, command.ven_id, message, dedup_key=f"create-report:{request.report_request_id}")
+    pending_id = await pending.enqueue(conn, command.ven_id, message, dedup_key=f"create-report:{request.report_request_id}")
+    if pending_id is not None:
+        await confirmation_store.await_confirmation(conn, command.ven_id, request.report_request_id, pending_id)
     view = await store.request_view(conn, command.ven_id, request.report_request_id)
     return ReportOutcome(
         status=202, detail="oadrCreateReport queued for the VEN's next poll", requests=(view,) if view else ()
@@ -77,10 +79,12 @@ async def _cancel(conn: Conn, command: CancelReportRequest) -> ReportOutcome:
     if view.status in (RequestStatus.CANCEL_REQUESTED, RequestStatus.CANCELLED):
         return ReportOutcome(status=409, detail=f"the report request is {view.status}", requests=(view,))
     message = cancel_report(command.ven_id, [command.report_request_id], command.report_to_follow)
-    await pending.enqueue(conn, command.ven_id, message, dedup_key=f"cancel-report:{command.report_request_id}")
+    pending_id = await pending.enqueue(conn, command.ven_id, message, dedup_key=f"cancel-report:{command.report_request_id}")
     await store.mark_cancel_requested(
         conn, command.ven_id, command.report_request_id, message.request_id, command.report_to_follow
     )
+    if pending_id is not None:
+        await confirmation_store.await_confirmation(conn, command.ven_id, command.report_request_id, pending_id)
     updated = await store.request_view(conn, command.ven_id, command.report_request_id)
     return ReportOutcome(
         status=202, detail="oadrCancelReport queued for the VEN's next poll", requests=(updated,) if updated else ()

@@ -45,8 +45,9 @@ async def insert_request(
 ) -> None:
     await conn.execute(
         """
-        INSERT INTO report_requests (report_request_id, ven_id, report_specifier_id, report_name, request, status, callbacks)
-        VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb)
+        INSERT INTO report_requests
+            (report_request_id, ven_id, report_specifier_id, report_name, request, status, callbacks, confirm_by)
+        VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb, now())
         """,
         request.report_request_id,
         ven_id,
@@ -115,6 +116,7 @@ async def mark_cancel_requested(
 ) -> None:
     await conn.execute(
         "UPDATE report_requests SET status = $3, cancel_request_id = $4, report_to_follow = $5, updated_at = now()"
+        ", resends = 0, unconfirmed_at = NULL, confirm_by = now()"
         " WHERE ven_id = $1 AND report_request_id = $2",
         ven_id,
         report_request_id,
@@ -148,10 +150,15 @@ def _view(row: asyncpg.Record) -> ReportRequestView:
         request=ReportRequest.model_validate_json(row["request"]),
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        resends=row["resends"],
+        unconfirmed_at=row["unconfirmed_at"],
     )
 
 
-_VIEW_COLUMNS = "ven_id, report_request_id, report_specifier_id, report_name, status, report_to_follow, request, created_at, updated_at"
+_VIEW_COLUMNS = (
+    "ven_id, report_request_id, report_specifier_id, report_name, status, report_to_follow, request, created_at,"
+    " updated_at, resends, unconfirmed_at"
+)
 
 
 async def request_views(conn: Conn, ven_id: str) -> list[ReportRequestView]:

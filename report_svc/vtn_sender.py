@@ -81,7 +81,7 @@ class VtnReportSender:
         if intervals:
             message = vtn_messages.update_report(due.ven_id, request, report.report_name, planned.window, intervals, now)
             key = f"vtn-update-report:{report_request_id}:{due.created_at.timestamp()}:{due.reports_sent}"
-            sent = await pending.enqueue(conn, due.ven_id, message, dedup_key=key)
+            sent = await pending.enqueue(conn, due.ven_id, message, dedup_key=key) is not None
         await vtn_store.advance(
             conn, due.ven_id, report_request_id, planned.after, sent=sent, last_values=last_values if sent else None
         )

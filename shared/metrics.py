@@ -35,6 +35,7 @@ __all__ = [
     "KAFKA_PRODUCED",
     "LATENCY_BUCKETS",
     "REPORT_DATA_LANES",
+    "REPORT_REQUEST_RESENDS",
     "VENS_ONLINE",
     "EventLoopLagMonitor",
     "render_metrics",
@@ -71,6 +72,12 @@ HANDLER_ERRORS = Counter(
 VENS_ONLINE = Gauge("vtn_vens_online", "VENs currently online (presence_svc, from the database)")
 REPORT_DATA_LANES = Gauge(
     "vtn_report_data_lanes", "Lanes (partitions) of oadr.report.data.v1 this report_svc instance publishes"
+)
+REPORT_REQUEST_RESENDS = Counter(
+    "vtn_report_request_resends_total",
+    "oadrCreateReport and oadrCancelReport messages a VEN did not confirm, by message and outcome (sent_again; "
+    "gave_up: sent again as often as allowed, the request is marked unconfirmed)",
+    ["message", "outcome"],
 )
 EVENT_LOOP_LAG = Histogram(
     "vtn_event_loop_lag_seconds",

@@ -127,6 +127,9 @@ def vtn_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "VTN_REPORT_POLICY": "telemetry",
         "VTN_REPORT_GRANULARITY_SECONDS": "1",
         "VTN_REPORT_BACK_DURATION_SECONDS": "1",
+        # tests/integration/test_report_confirmations.py: a look every 0.5 s, one resend before giving up
+        "VTN_REPORT_CONFIRM_CHECK_SECONDS": "0.5",
+        "VTN_REPORT_RESEND_LIMIT": "1",
         "VTN_ON_UPDATE_REPORT": "tests.integration.report_hooks:on_update_report",
         "VTN_ON_CREATED_EVENT": "tests.integration.event_hooks:on_created_event",
         "VTN_EVENT_REFRESH_SECONDS": "0.5",

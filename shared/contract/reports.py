@@ -97,6 +97,10 @@ class ReportRequestView(ContractModel):
     request: ReportRequest
     created_at: datetime
     updated_at: datetime
+    # The VEN never confirmed the request (oadrCreatedReport, or data) or its cancel (oadrCanceledReport): how
+    # often the VTN sent it again, and when it stopped trying (report_svc.confirmations).
+    resends: int = 0
+    unconfirmed_at: datetime | None = None
 
 
 class ReportOutcome(ContractModel):

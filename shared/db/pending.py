@@ -39,14 +39,21 @@ class PendingMessage:
     message: VtnMessage
 
 
-async def enqueue(conn: Conn, ven_id: str, message: VtnMessage, dedup_key: str | None = None) -> bool:
-    """Queue `message` for `ven_id`; False when a message with the same dedup key is already queued."""
-    return bool(await enqueue_many(conn, [(ven_id, message, dedup_key)]))
+async def enqueue(conn: Conn, ven_id: str, message: VtnMessage, dedup_key: str | None = None) -> int | None:
+    """Queue `message` for `ven_id`: its id in the queue, or None when a message with the same dedup key is
+    already queued."""
+    queued = await _enqueue(conn, [(ven_id, message, dedup_key)])
+    return queued[0][0] if queued else None
 
 
 async def enqueue_many(conn: Conn, messages: list[tuple[str, VtnMessage, str | None]]) -> list[str]:
     """Queue many (venID, message, dedup key) with one INSERT and one batch of notices. Returns the venIDs
     whose message was queued (not already there under the same dedup key)."""
+    return [ven_id for _, ven_id in await _enqueue(conn, messages)]
+
+
+async def _enqueue(conn: Conn, messages: list[tuple[str, VtnMessage, str | None]]) -> list[tuple[int, str]]:
+    """The (id, venID) of each message queued."""
     if not messages:
         return []
     rows = await conn.fetch(
@@ -80,7 +87,7 @@ async def enqueue_many(conn: Conn, messages: list[tuple[str, VtnMessage, str | N
             Envelope(ven_id=ven_id, payload=VenChanged(ven_id=ven_id, reason=f"pending {message_type}", handout=handout))
         )
     await outbox.add_many(conn, topics.VEN_CHANGES, notices)
-    return [row["ven_id"] for row in rows]
+    return [(int(row["id"]), row["ven_id"]) for row in rows]
 
 
 async def _only_undelivered(conn: Conn, ven_ids: list[str]) -> dict[str, int]:

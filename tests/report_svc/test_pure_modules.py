@@ -8,7 +8,10 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 
-PURE = ("report_requests.py", "report_data.py", "relay_lanes.py", "record_encoding.py", "vtn_changes.py", "vtn_schedule.py")
+PURE = (
+    "confirmations.py", "report_requests.py", "report_data.py", "relay_lanes.py", "record_encoding.py", "vtn_changes.py",
+    "vtn_schedule.py",
+)
 
 
 @pytest.mark.parametrize("module", PURE)

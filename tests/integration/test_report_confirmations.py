@@ -1,0 +1,175 @@
+"""Report requests and cancels a VEN never confirmed are sent again on its polls (report_svc.confirmations),
+by report_svc's own periodic look. Waiting a real minute per step would make the suite slow, so a test moves
+its VEN's clock marks an hour back instead (when the request was stored, when its messages were delivered)
+and asks for a look now; everything else is the running stack, seen through a raw VEN. Every message the
+VTN sends here is checked against the official 2.0b schema."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+import httpx
+from lxml import etree
+
+from tests.integration.raw_ven import new_request_id
+from tests.integration.test_reports import HOUR_AGO, ReportingVen, history_report, registered_ven
+
+LOOK_TIMEOUT = 15.0  # the stack looks every 0.5 s (VTN_REPORT_CONFIRM_CHECK_SECONDS in tests/stack.py)
+
+
+async def an_hour_passes(db: asyncpg.Connection, ven_id: str) -> None:
+    """As if an hour had passed since the VEN's requests were stored and its messages delivered; the VTN looks
+    at every request of the VEN still awaiting a confirmation at its next sweep."""
+    async with db.transaction():
+        await db.execute(
+            "UPDATE pending_messages SET delivered_at = delivered_at - interval '1 hour'"
+            " WHERE ven_id = $1 AND delivered_at IS NOT NULL",
+            ven_id,
+        )
+        await db.execute(
+            "UPDATE report_requests SET created_at = created_at - interval '1 hour',"
+            " confirm_by = CASE WHEN confirm_by IS NULL THEN NULL ELSE now() END WHERE ven_id = $1",
+            ven_id,
+        )
+
+
+async def looked_at(db: asyncpg.Connection, report_request_id: str) -> asyncpg.Record:
+    """The request's row once the VTN has looked at it (its next look is not due yet, or none is)."""
+    deadline = time.monotonic() + LOOK_TIMEOUT
+    while time.monotonic() < deadline:
+        row = await db.fetchrow(
+            "SELECT status, resends, unconfirmed_at, confirm_by, confirm_by > now() OR confirm_by IS NULL AS looked"
+            " FROM report_requests WHERE report_request_id = $1",
+            report_request_id,
+        )
+        assert row is not None
+        if row["looked"]:
+            return row
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"report_svc did not look at {report_request_id} in {LOOK_TIMEOUT} s")
+
+
+async def nothing_more_comes(ven: ReportingVen) -> None:
+    for _ in range(3):
+        kind, _ = await ven.exchange("OadrPoll", "oadrPoll", ven_id=ven.ven_id)
+        assert kind == "oadrResponse"
+
+
+async def confirmed_ven(http: httpx.AsyncClient, name: str, schema: etree.XMLSchema) -> tuple[ReportingVen, str]:
+    """A VEN that registered its reports and confirmed the policy's request; that request's reportRequestID."""
+    ven, registered = await registered_ven(http, name, schema)
+    [request] = registered["report_requests"]
+    kind, _ = await ven.report("oadrCreatedReport", **confirmation(registered["response"]["request_id"], request["report_request_id"]))
+    assert kind == "oadrResponse"
+    report_request_id: str = request["report_request_id"]
+    return ven, report_request_id
+
+
+async def ask_for_history(admin: httpx.AsyncClient, ven_id: str) -> str:
+    """An operator asks for the last hour's history (one-shot); its reportRequestID."""
+    asked = await admin.post(
+        f"/reports/{ven_id}/requests",
+        json={"report_specifier_id": "history", "granularity": "PT15M", "report_back_duration": "PT0M",
+              "report_interval": {"dtstart": HOUR_AGO.isoformat(), "duration": "PT1H"}},
+    )
+    assert asked.status_code == 202, asked.text
+    report_request_id: str = asked.json()["requests"][0]["report_request_id"]
+    return report_request_id
+
+
+def confirmation(request_id: str, report_request_id: str) -> dict[str, Any]:
+    return {
+        "response": {"response_code": 200, "response_description": "OK", "request_id": request_id},
+        "pending_reports": [{"report_request_id": report_request_id}],
+    }
+
+
+async def test_a_request_lost_with_the_registered_report_comes_again_on_a_poll_until_the_ven_confirms_it(
+    http: httpx.AsyncClient, admin: httpx.AsyncClient, db: asyncpg.Connection,
+    unique: Callable[[str], str], official_schema: etree.XMLSchema,
+) -> None:
+    ven, answer = await registered_ven(http, unique("lost-request-ven"), official_schema)
+    [lost] = answer["report_requests"]  # the policy's request, in the oadrRegisteredReport the VEN "never got"
+    assert ven.ven_id is not None
+
+    await an_hour_passes(db, ven.ven_id)
+    again = await ven.poll_until("oadrCreateReport")
+    [request] = again["report_requests"]
+    assert request["report_request_id"] == lost["report_request_id"]
+    assert request["report_specifier"] == lost["report_specifier"]
+    kind, confirmed = await ven.report("oadrCreatedReport", **confirmation(again["request_id"], lost["report_request_id"]))
+    assert (kind, confirmed["response"]["response_code"]) == ("oadrResponse", 200)
+
+    await an_hour_passes(db, ven.ven_id)
+    row = await looked_at(db, lost["report_request_id"])
+    assert (row["status"], row["resends"], row["unconfirmed_at"]) == ("created", 1, None)
+    await nothing_more_comes(ven)
+    [view] = (await admin.get(f"/reports/{ven.ven_id}/requests")).json()
+    assert (view["status"], view["resends"], view["unconfirmed_at"]) == ("created", 1, None)
+
+
+async def test_a_request_never_confirmed_is_marked_unconfirmed_after_its_last_resend(
+    http: httpx.AsyncClient, admin: httpx.AsyncClient, db: asyncpg.Connection,
+    unique: Callable[[str], str], official_schema: etree.XMLSchema,
+) -> None:
+    ven, policy_request_id = await confirmed_ven(http, unique("silent-ven"), official_schema)
+    assert ven.ven_id is not None
+    report_request_id = await ask_for_history(admin, ven.ven_id)
+    first = await ven.poll_until("oadrCreateReport")  # taken, then never answered
+
+    await an_hour_passes(db, ven.ven_id)
+    second = await ven.poll_until("oadrCreateReport")
+    assert [r["report_request_id"] for r in second["report_requests"]] == [report_request_id]
+    assert second["report_requests"] == first["report_requests"]
+
+    await an_hour_passes(db, ven.ven_id)  # the stack allows one resend (VTN_REPORT_RESEND_LIMIT=1)
+    row = await looked_at(db, report_request_id)
+    assert (row["status"], row["resends"], row["confirm_by"]) == ("requested", 1, None)
+    assert row["unconfirmed_at"] is not None
+    await nothing_more_comes(ven)
+    views = {v["report_request_id"]: v for v in (await admin.get(f"/reports/{ven.ven_id}/requests")).json()}
+    assert views[report_request_id]["unconfirmed_at"] is not None
+    assert views[policy_request_id]["unconfirmed_at"] is None
+
+
+async def test_a_lost_cancel_comes_again_with_its_request_id_and_the_ven_can_confirm_it(
+    http: httpx.AsyncClient, admin: httpx.AsyncClient, db: asyncpg.Connection,
+    unique: Callable[[str], str], official_schema: etree.XMLSchema,
+) -> None:
+    ven, report_request_id = await confirmed_ven(http, unique("lost-cancel-ven"), official_schema)
+    assert ven.ven_id is not None
+    cancelled = await admin.post(f"/reports/{ven.ven_id}/requests/{report_request_id}/cancel")
+    assert cancelled.status_code == 202, cancelled.text
+    lost = await ven.poll_until("oadrCancelReport")
+
+    await an_hour_passes(db, ven.ven_id)
+    again = await ven.poll_until("oadrCancelReport")
+    assert (again["request_id"], again["report_request_id"]) == (lost["request_id"], report_request_id)
+    kind, confirmed = await ven.report(
+        "oadrCanceledReport", **confirmation(again["request_id"], report_request_id)
+    )
+    assert (kind, confirmed["response"]["response_code"]) == ("oadrResponse", 200)
+    row = await looked_at(db, report_request_id)
+    assert (row["status"], row["resends"]) == ("cancelled", 1)
+
+
+async def test_data_for_a_request_confirms_it_without_an_oadr_created_report(
+    http: httpx.AsyncClient, db: asyncpg.Connection, unique: Callable[[str], str], official_schema: etree.XMLSchema,
+    admin: httpx.AsyncClient,
+) -> None:
+    ven, _ = await registered_ven(http, unique("data-confirms-ven"), official_schema)
+    assert ven.ven_id is not None
+    report_request_id = await ask_for_history(admin, ven.ven_id)
+    await ven.poll_until("oadrCreateReport")
+    kind, updated = await ven.report(
+        "oadrUpdateReport", request_id=new_request_id(), reports=[history_report(report_request_id, [1.5])]
+    )
+    assert (kind, updated["response"]["response_code"]) == ("oadrUpdatedReport", 200)
+
+    await an_hour_passes(db, ven.ven_id)
+    row = await looked_at(db, report_request_id)
+    assert (row["status"], row["resends"], row["confirm_by"], row["unconfirmed_at"]) == ("requested", 0, None, None)
