@@ -5,6 +5,7 @@ from __future__ import annotations
 
 
 from report_svc import confirmation_store, store
+from report_svc.confirmation_store import AwaitedTable
 from report_svc.report_data import RequestStatus
 from report_svc.report_requests import RequestRefused, build_request, cancel_report, create_report, data_report_name
 from shared.contract.envelope import Envelope, Payload
@@ -21,6 +22,7 @@ from shared.contract.reports import (
 from shared.db import pending
 from shared.db.connection import Conn
 from shared.db.vens import is_registered
+from shared.oadr.messages import VtnMessage
 
 QUERIES = (ListAvailableReports, ListReportRequests, QueryReportData)
 
@@ -62,10 +64,7 @@ async def _request(conn: Conn, command: RequestReport) -> ReportOutcome:
     except RequestRefused as refused:
         return ReportOutcome(status=refused.status, detail=refused.detail)
     await store.insert_request(conn, command.ven_id, request, data_report_name(metadata.report_name), {})
-    message = create_report(command.ven_id, [request])
-    pending_id = await pending.enqueue(conn, command.ven_id, message, dedup_key=f"create-report:{request.report_request_id}")
-    if pending_id is not None:
-        await confirmation_store.await_confirmation(conn, command.ven_id, request.report_request_id, pending_id)
+    await _queue(conn, command.ven_id, request.report_request_id, create_report(command.ven_id, [request]), "create-report")
     view = await store.request_view(conn, command.ven_id, request.report_request_id)
     return ReportOutcome(
         status=202, detail="oadrCreateReport queued for the VEN's next poll", requests=(view,) if view else ()
@@ -79,14 +78,18 @@ async def _cancel(conn: Conn, command: CancelReportRequest) -> ReportOutcome:
     if view.status in (RequestStatus.CANCEL_REQUESTED, RequestStatus.CANCELLED):
         return ReportOutcome(status=409, detail=f"the report request is {view.status}", requests=(view,))
     message = cancel_report(command.ven_id, [command.report_request_id], command.report_to_follow)
-    pending_id = await pending.enqueue(conn, command.ven_id, message, dedup_key=f"cancel-report:{command.report_request_id}")
     await store.mark_cancel_requested(
         conn, command.ven_id, command.report_request_id, message.request_id, command.report_to_follow
     )
-    if pending_id is not None:
-        await confirmation_store.await_confirmation(conn, command.ven_id, command.report_request_id, pending_id)
+    await _queue(conn, command.ven_id, command.report_request_id, message, "cancel-report")
     updated = await store.request_view(conn, command.ven_id, command.report_request_id)
     return ReportOutcome(
         status=202, detail="oadrCancelReport queued for the VEN's next poll", requests=(updated,) if updated else ()
     )
 
+
+async def _queue(conn: Conn, ven_id: str, report_request_id: str, message: VtnMessage, kind: str) -> None:
+    """Queue a message about the request for the VEN's next poll; it then awaits the VEN's confirmation."""
+    pending_id = await pending.enqueue(conn, ven_id, message, dedup_key=f"{kind}:{report_request_id}")
+    if pending_id is not None:
+        await confirmation_store.await_confirmation(conn, AwaitedTable.REQUESTS, ven_id, report_request_id, pending_id)

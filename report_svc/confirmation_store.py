@@ -1,118 +1,198 @@
-"""Where report requests stand in waiting for the VEN's confirmation (report_svc.confirmations): the rows due for
-a look, and what each look decided."""
+"""Where the VTN's report requests, cancels and METADATA stand in waiting for the VEN's confirmation
+(report_svc.confirmations): the rows due for a look, and what each look decided.
+
+Both tables keep the same four columns for it (migration 0008): `sent_pending_id` (the queued message last
+sent; NULL: it went out in an HTTP answer), `confirm_by`, `resends` and `unconfirmed_at`. A VEN no longer
+registered awaits nothing.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 
-from report_svc.confirmations import Awaiting
+import asyncpg
+
+from report_svc.confirmations import Awaiting, request_awaiting
 from shared.db.connection import Conn
 from shared.oadr.report_parts import ReportRequest
 
 
+class AwaitedTable(Enum):
+    """A table of messages awaiting confirmation, and the column that names a VEN's message in it."""
+
+    REQUESTS = ("report_requests", "report_request_id")
+    OFFERS = ("vtn_report_registrations", "request_id")
+
+    @property
+    def table(self) -> str:
+        return self.value[0]
+
+    @property
+    def key(self) -> str:
+        return self.value[1]
+
+
 @dataclass(frozen=True)
-class AwaitingRow:
-    awaiting: Awaiting
+class AwaitingRequest:
+    """A report request (or its cancel) as stored, and what the VTN awaits of it."""
+
+    ven_id: str
+    status: str
+    request: ReportRequest
     report_to_follow: bool
     cancel_request_id: str | None
+    awaiting: Awaiting
+
+    @property
+    def report_request_id(self) -> str:
+        return self.request.report_request_id
 
 
-async def await_confirmation(conn: Conn, ven_id: str, report_request_id: str, pending_id: int) -> None:
-    """The message about the request that now awaits the VEN's confirmation is the queued one `pending_id`."""
+@dataclass(frozen=True)
+class AwaitingOffer:
+    """The VTN's oadrRegisterReport (METADATA) sent to a VEN, named by its requestID."""
+
+    ven_id: str
+    request_id: str
+    pending_id: int | None  # the queued message, sent again as it is
+    awaiting: Awaiting
+
+
+async def await_confirmation(conn: Conn, table: AwaitedTable, ven_id: str, key: str, pending_id: int) -> None:
+    """The message that now awaits the VEN's confirmation is the queued one `pending_id`; look at it soon."""
     await conn.execute(
-        "UPDATE report_requests SET sent_pending_id = $3, confirm_by = now()"
-        " WHERE ven_id = $1 AND report_request_id = $2",
+        f"UPDATE {table.table} SET sent_pending_id = $3, confirm_by = now() WHERE ven_id = $1 AND {table.key} = $2",
         ven_id,
-        report_request_id,
+        key,
         pending_id,
     )
 
 
-async def due(conn: Conn, now: datetime, limit: int) -> list[AwaitingRow]:
-    """Up to `limit` requests to look at by `now`, locked until the caller's transaction ends (other
-    instances skip them). A request sent in an HTTP answer went out when it was stored; a purged queue row
-    counts as sent when the request last changed."""
-    rows = await conn.fetch(
-        """
-        SELECT r.ven_id, r.report_request_id, r.status, r.request::text AS request, r.resends,
-               r.report_to_follow, r.cancel_request_id,
-               CASE WHEN r.sent_pending_id IS NULL THEN r.created_at
-                    WHEN p.id IS NULL THEN r.updated_at
-                    ELSE p.delivered_at END AS sent_at,
-               EXISTS (SELECT 1 FROM report_data d
-                       WHERE d.ven_id = r.ven_id AND d.report_request_id = r.report_request_id) AS has_data
-        FROM report_requests r
-        LEFT JOIN pending_messages p ON p.id = r.sent_pending_id
-        WHERE r.confirm_by <= $1
-        ORDER BY r.confirm_by
-        LIMIT $2
-        FOR UPDATE OF r SKIP LOCKED
-        """,
-        now,
-        limit,
+async def _due(
+    conn: Conn, table: AwaitedTable, columns: str, written: str, now: datetime, limit: int
+) -> list[asyncpg.Record]:
+    """Rows of `table` due for a look by `now` (oldest first), locked until the caller's transaction ends (other
+    instances skip them): `columns`, when the message went out (`sent_at`: its queue row's delivery, NULL while
+    still queued; the row's `written` column if it went out in an HTTP answer or its queue row was purged), and
+    whether its VEN is still registered."""
+    return list(
+        await conn.fetch(
+            f"""
+            SELECT {columns},
+                CASE WHEN t.sent_pending_id IS NULL OR p.id IS NULL THEN t.{written} ELSE p.delivered_at END AS sent_at,
+                EXISTS (SELECT 1 FROM vens v WHERE v.ven_id = t.ven_id AND v.status = 'registered') AS ven_registered
+            FROM {table.table} t
+            LEFT JOIN pending_messages p ON p.id = t.sent_pending_id
+            WHERE t.confirm_by <= $1
+            ORDER BY t.confirm_by
+            LIMIT $2
+            FOR UPDATE OF t SKIP LOCKED
+            """,
+            now,
+            limit,
+        )
     )
+
+
+async def due_requests(conn: Conn, now: datetime, limit: int) -> list[AwaitingRequest]:
+    """Up to `limit` report requests to look at by `now`."""
+    columns = (
+        "t.ven_id, t.status, t.request::text AS request, t.resends, t.report_to_follow, t.cancel_request_id,"
+        " EXISTS (SELECT 1 FROM report_data d WHERE d.ven_id = t.ven_id AND d.report_request_id = t.report_request_id)"
+        " AS has_data"
+    )
+    rows = await _due(conn, AwaitedTable.REQUESTS, columns, "created_at", now, limit)
+    return [_awaiting_request(row) for row in rows]
+
+
+def _awaiting_request(row: asyncpg.Record) -> AwaitingRequest:
+    request = ReportRequest.model_validate_json(row["request"])
+    awaiting = (
+        request_awaiting(row["status"], request, row["has_data"], row["sent_at"], row["resends"])
+        if row["ven_registered"]
+        else Awaiting(confirmed=True, reply_due=None, resends=row["resends"])  # the VEN has no requests any more
+    )
+    return AwaitingRequest(
+        ven_id=row["ven_id"],
+        status=row["status"],
+        request=request,
+        report_to_follow=row["report_to_follow"],
+        cancel_request_id=row["cancel_request_id"],
+        awaiting=awaiting,
+    )
+
+
+async def due_offers(conn: Conn, now: datetime, limit: int) -> list[AwaitingOffer]:
+    """Up to `limit` METADATA offers to look at by `now`. An offer followed by a newer one to the same VEN awaits
+    nothing any more."""
+    columns = (
+        "t.ven_id, t.request_id, t.sent_pending_id, t.resends, t.acknowledged_at IS NOT NULL AS acknowledged,"
+        " EXISTS (SELECT 1 FROM vtn_report_registrations n WHERE n.ven_id = t.ven_id AND n.sent_at > t.sent_at)"
+        " AS superseded"
+    )
+    rows = await _due(conn, AwaitedTable.OFFERS, columns, "sent_at", now, limit)
     return [
-        AwaitingRow(
+        AwaitingOffer(
+            ven_id=row["ven_id"],
+            request_id=row["request_id"],
+            pending_id=row["sent_pending_id"],
             awaiting=Awaiting(
-                ven_id=row["ven_id"],
-                status=row["status"],
-                request=ReportRequest.model_validate_json(row["request"]),
+                confirmed=row["acknowledged"] or row["superseded"] or not row["ven_registered"],
+                reply_due=row["sent_at"],
                 resends=row["resends"],
-                sent_at=row["sent_at"],
-                has_data=row["has_data"],
             ),
-            report_to_follow=row["report_to_follow"],
-            cancel_request_id=row["cancel_request_id"],
         )
         for row in rows
     ]
 
 
-async def settle(conn: Conn, report_request_ids: Sequence[str]) -> None:
-    if not report_request_ids:
-        return
-    await conn.execute(
-        "UPDATE report_requests SET confirm_by = NULL WHERE report_request_id = ANY($1::text[])",
-        list(report_request_ids),
-    )
+def _keys(table: AwaitedTable) -> str:
+    return f"FROM unnest($1::text[], $2::text[]) AS k(ven_id, key) WHERE t.ven_id = k.ven_id AND t.{table.key} = k.key"
 
 
-async def look_again(conn: Conn, looks: Sequence[tuple[str, datetime]]) -> None:
-    """Each (reportRequestID, when to look at it next)."""
-    if not looks:
-        return
-    await conn.execute(
-        """
-        UPDATE report_requests r SET confirm_by = l.at
-        FROM unnest($1::text[], $2::timestamptz[]) AS l(report_request_id, at)
-        WHERE r.report_request_id = l.report_request_id
-        """,
-        [report_request_id for report_request_id, _ in looks],
-        [at for _, at in looks],
-    )
+async def settle(conn: Conn, table: AwaitedTable, keys: Sequence[tuple[str, str]]) -> None:
+    """Each (venID, key) awaits nothing more."""
+    if keys:
+        await conn.execute(
+            f"UPDATE {table.table} t SET confirm_by = NULL {_keys(table)}", [v for v, _ in keys], [k for _, k in keys]
+        )
 
 
-async def sent_again(conn: Conn, report_request_id: str, pending_id: int | None, look_at: datetime) -> None:
+async def look_again(conn: Conn, table: AwaitedTable, looks: Sequence[tuple[str, str, datetime]]) -> None:
+    """Each (venID, key, when to look at it next)."""
+    if looks:
+        await conn.execute(
+            f"UPDATE {table.table} t SET confirm_by = l.at"
+            " FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS l(ven_id, key, at)"
+            f" WHERE t.ven_id = l.ven_id AND t.{table.key} = l.key",
+            [v for v, _, _ in looks],
+            [k for _, k, _ in looks],
+            [at for _, _, at in looks],
+        )
+
+
+async def sent_again(
+    conn: Conn, table: AwaitedTable, ven_id: str, key: str, pending_id: int | None, look_at: datetime
+) -> None:
     """Counted as sent again; `pending_id` None: a copy under the same dedup key was already queued."""
     await conn.execute(
-        """
-        UPDATE report_requests
-        SET resends = resends + 1, sent_pending_id = COALESCE($2, sent_pending_id), confirm_by = $3
-        WHERE report_request_id = $1
-        """,
-        report_request_id,
+        f"UPDATE {table.table} SET resends = resends + 1, sent_pending_id = COALESCE($3, sent_pending_id),"
+        f" confirm_by = $4 WHERE ven_id = $1 AND {table.key} = $2",
+        ven_id,
+        key,
         pending_id,
         look_at,
     )
 
 
-async def give_up(conn: Conn, report_request_ids: Sequence[str], now: datetime) -> None:
-    if not report_request_ids:
-        return
-    await conn.execute(
-        "UPDATE report_requests SET confirm_by = NULL, unconfirmed_at = $2 WHERE report_request_id = ANY($1::text[])",
-        list(report_request_ids),
-        now,
-    )
+async def give_up(conn: Conn, table: AwaitedTable, keys: Sequence[tuple[str, str]], now: datetime) -> None:
+    if keys:
+        await conn.execute(
+            f"UPDATE {table.table} t SET confirm_by = NULL, unconfirmed_at = $3 {_keys(table)}",
+            [v for v, _ in keys],
+            [k for _, k in keys],
+            now,
+        )

@@ -1,4 +1,5 @@
-"""Sends again the report requests and cancels VENs did not confirm (the decisions: report_svc.confirmations).
+"""Sends again the report requests, cancels and METADATA that VENs did not confirm (the decisions:
+report_svc.confirmations).
 
 Every instance sweeps; a row is looked at by one of them at a time (locked, others skip it), in one
 transaction with the message it queues, so a message is sent again once per look.
@@ -14,80 +15,124 @@ from datetime import datetime
 import asyncpg
 
 from report_svc import confirmation_store
-from report_svc.confirmation_store import AwaitingRow
-from report_svc.confirmations import ConfirmationPolicy, GiveUp, LookAgain, SendAgain, next_step
+from report_svc.confirmation_store import AwaitedTable, AwaitingOffer, AwaitingRequest
+from report_svc.confirmations import ConfirmationPolicy, GiveUp, LookAgain, SendAgain, Settled, Step, next_step
 from report_svc.report_data import RequestStatus
 from report_svc.report_requests import cancel_report, create_report
 from shared.contract.envelope import utcnow
 from shared.db import pending
 from shared.db.connection import Conn
 from shared.metrics import REPORT_REQUEST_RESENDS
-from shared.oadr.report import CancelReport, CreateReport
+from shared.oadr.messages import VtnMessage
 
 log = logging.getLogger(__name__)
 
-BATCH = 500  # rows looked at in one transaction
-
-
-def message_again(row: AwaitingRow) -> CreateReport | CancelReport:
-    """The message to send again: the request in a new oadrCreateReport, or the very oadrCancelReport (its
-    requestID is what the VEN's oadrCanceledReport must name)."""
-    awaiting = row.awaiting
-    if _is_cancel(row):
-        return cancel_report(awaiting.ven_id, [awaiting.report_request_id], row.report_to_follow, row.cancel_request_id)
-    return create_report(awaiting.ven_id, [awaiting.request])
-
-
-def _is_cancel(row: AwaitingRow) -> bool:
-    return row.awaiting.status == RequestStatus.CANCEL_REQUESTED
-
-
-def _message_type(row: AwaitingRow) -> str:
-    return "oadrCancelReport" if _is_cancel(row) else "oadrCreateReport"
+BATCH = 500  # rows of a table looked at in one transaction
 
 
 @dataclass(frozen=True)
 class Resent:
     ven_id: str
-    report_request_id: str
+    key: str  # the reportRequestID, or the requestID of an oadrRegisterReport
     message_type: str
     resends: int  # times sent again, this one included (given up: all of them)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Look:
-    looked_at: int
+    looked_at: int = 0
     sent_again: list[Resent] = field(default_factory=list)
     given_up: list[Resent] = field(default_factory=list)
 
 
-async def look(conn: Conn, now: datetime, policy: ConfirmationPolicy, limit: int = BATCH) -> Look:
-    """Look at up to `limit` requests due by `now`, in the caller's transaction."""
-    rows = await confirmation_store.due(conn, now, limit)
-    result = Look(looked_at=len(rows))
-    settled: list[str] = []
-    later: list[tuple[str, datetime]] = []
-    for row in rows:
-        awaiting = row.awaiting
-        step = next_step(awaiting, now, policy)
-        if isinstance(step, LookAgain):
-            later.append((awaiting.report_request_id, step.at))
-        elif isinstance(step, SendAgain):
-            message = message_again(row)
-            key = f"resend:{awaiting.status}:{awaiting.report_request_id}:{awaiting.resends + 1}"
-            pending_id = await pending.enqueue(conn, awaiting.ven_id, message, dedup_key=key)
-            await confirmation_store.sent_again(conn, awaiting.report_request_id, pending_id, now + policy.wait)
-            result.sent_again.append(
-                Resent(awaiting.ven_id, awaiting.report_request_id, message.message_type, awaiting.resends + 1)
-            )
+def request_message(row: AwaitingRequest) -> VtnMessage:
+    """The message to send again: the request in a new oadrCreateReport, or the very oadrCancelReport (its
+    requestID is what the VEN's oadrCanceledReport must name)."""
+    if row.status == RequestStatus.CANCEL_REQUESTED:
+        return cancel_report(row.ven_id, [row.report_request_id], row.report_to_follow, row.cancel_request_id)
+    return create_report(row.ven_id, [row.request])
+
+
+def _request_message_type(row: AwaitingRequest) -> str:
+    return "oadrCancelReport" if row.status == RequestStatus.CANCEL_REQUESTED else "oadrCreateReport"
+
+
+class _Decisions:
+    """What one look at one table decided, written back in a few statements."""
+
+    def __init__(self, table: AwaitedTable, now: datetime, result: Look) -> None:
+        self.table, self.now, self.result = table, now, result
+        self.settled: list[tuple[str, str]] = []
+        self.later: list[tuple[str, str, datetime]] = []
+        self.given_up: list[tuple[str, str]] = []
+
+    def note(self, ven_id: str, key: str, step: Step, message_type: str, resends: int) -> None:
+        if isinstance(step, Settled):
+            self.settled.append((ven_id, key))
+        elif isinstance(step, LookAgain):
+            self.later.append((ven_id, key, step.at))
         elif isinstance(step, GiveUp):
-            result.given_up.append(Resent(awaiting.ven_id, awaiting.report_request_id, _message_type(row), awaiting.resends))
-        else:
-            settled.append(awaiting.report_request_id)
-    await confirmation_store.look_again(conn, later)
-    await confirmation_store.settle(conn, settled)
-    await confirmation_store.give_up(conn, [r.report_request_id for r in result.given_up], now)
+            self.given_up.append((ven_id, key))
+            self.result.given_up.append(Resent(ven_id, key, message_type, resends))
+
+    async def send_again(
+        self, conn: Conn, ven_id: str, key: str, message: VtnMessage, resends: int, policy: ConfirmationPolicy
+    ) -> None:
+        dedup_key = f"resend:{self.table.key}:{key}:{message.message_type}:{resends + 1}"
+        pending_id = await pending.enqueue(conn, ven_id, message, dedup_key=dedup_key)
+        await confirmation_store.sent_again(conn, self.table, ven_id, key, pending_id, self.now + policy.wait)
+        self.result.sent_again.append(Resent(ven_id, key, message.message_type, resends + 1))
+
+    async def write(self, conn: Conn) -> None:
+        await confirmation_store.look_again(conn, self.table, self.later)
+        await confirmation_store.settle(conn, self.table, self.settled)
+        await confirmation_store.give_up(conn, self.table, self.given_up, self.now)
+
+
+async def look(conn: Conn, now: datetime, policy: ConfirmationPolicy, limit: int = BATCH) -> Look:
+    """Look at up to `limit` report requests and `limit` METADATA offers due by `now`, in the caller's
+    transaction."""
+    result = Look()
+    requests = await _look_at_requests(conn, now, policy, limit, result)
+    offers = await _look_at_offers(conn, now, policy, limit, result)
+    result.looked_at = max(requests, offers)
     return result
+
+
+async def _look_at_requests(conn: Conn, now: datetime, policy: ConfirmationPolicy, limit: int, result: Look) -> int:
+    rows = await confirmation_store.due_requests(conn, now, limit)
+    decisions = _Decisions(AwaitedTable.REQUESTS, now, result)
+    for row in rows:
+        step = next_step(row.awaiting, now, policy)
+        if isinstance(step, SendAgain):
+            message = request_message(row)
+            await decisions.send_again(conn, row.ven_id, row.report_request_id, message, row.awaiting.resends, policy)
+        else:
+            decisions.note(row.ven_id, row.report_request_id, step, _request_message_type(row), row.awaiting.resends)
+    await decisions.write(conn)
+    return len(rows)
+
+
+async def _look_at_offers(conn: Conn, now: datetime, policy: ConfirmationPolicy, limit: int, result: Look) -> int:
+    offers = await confirmation_store.due_offers(conn, now, limit)
+    decisions = _Decisions(AwaitedTable.OFFERS, now, result)
+    for offer in offers:
+        step = next_step(offer.awaiting, now, policy)
+        message = await _offer_message(conn, offer) if isinstance(step, SendAgain) else None
+        if message is not None:
+            await decisions.send_again(conn, offer.ven_id, offer.request_id, message, offer.awaiting.resends, policy)
+        else:  # a message due again but no longer queued cannot be sent: given up
+            decisions.note(
+                offer.ven_id, offer.request_id, GiveUp() if isinstance(step, SendAgain) else step,
+                "oadrRegisterReport", offer.awaiting.resends,
+            )
+    await decisions.write(conn)
+    return len(offers)
+
+
+async def _offer_message(conn: Conn, offer: AwaitingOffer) -> VtnMessage | None:
+    """The very oadrRegisterReport, requestID included: the VEN's oadrRegisteredReport must name it."""
+    return None if offer.pending_id is None else await pending.message_of(conn, offer.pending_id)
 
 
 def _report(result: Look) -> None:

@@ -1,15 +1,17 @@
-"""Pure decisions about report requests and cancels a VEN has not confirmed, without I/O.
+"""Pure decisions about messages a VEN has not confirmed, without I/O.
 
 OpenADR 2.0b has no acknowledgement of a poll answer: a VEN that never got the VTN's oadrCreateReport (the
-answer to its poll or to its oadrRegisterReport lost on the way) never reports, and one that never got an
-oadrCancelReport reports on. The VEN's confirmation is its oadrCreatedReport or oadrCanceledReport; data for
-the request also shows that it has it. Until one comes, the VTN looks again at `confirm_by`:
+answer to its poll or to its oadrRegisterReport lost on the way) never reports, one that never got an
+oadrCancelReport reports on, and one that never got the VTN's METADATA never asks for the VTN's reports. The
+VTN waits for the VEN's reply to each: oadrCreatedReport (or data for the request), oadrCanceledReport,
+oadrRegisteredReport. Until it comes, the VTN looks again at the message's `confirm_by`:
 
 - the message still waits in the VEN's queue (it does not poll): look again later, nothing is sent again;
 - it went out less than the confirmation wait ago (for a request, counted from when its first data is due):
   look again then;
-- otherwise it is sent again, identical but for a periodic request's requestID, up to `resend_limit` times;
-  after that the request is marked unconfirmed for operators and the VTN stops trying.
+- otherwise it is sent again (a request in a new oadrCreateReport, the others identical, requestID
+  included, since the VEN's reply must name it), up to `resend_limit` times; after that the message is
+  marked unconfirmed for operators and the VTN stops trying.
 """
 
 from __future__ import annotations
@@ -31,18 +33,11 @@ class ConfirmationPolicy:
 
 @dataclass(frozen=True)
 class Awaiting:
-    """A report request whose confirmation the VTN is waiting for, as stored."""
+    """A message whose confirmation the VTN is waiting for."""
 
-    ven_id: str
-    status: str
-    request: ReportRequest
-    resends: int
-    sent_at: datetime | None  # when the last message about it went out; None: still queued for the VEN
-    has_data: bool  # the VEN has sent data for it
-
-    @property
-    def report_request_id(self) -> str:
-        return self.request.report_request_id
+    confirmed: bool  # the VEN's reply came (or something else showed it has the message)
+    reply_due: datetime | None  # when the VEN should have answered at the earliest; None: still queued for it
+    resends: int  # times sent again so far
 
 
 @dataclass(frozen=True)
@@ -78,16 +73,25 @@ def first_data_due(request: ReportRequest, sent_at: datetime) -> datetime:
     return start + specifier.report_back_duration
 
 
+def request_awaiting(
+    status: str, request: ReportRequest, has_data: bool, sent_at: datetime | None, resends: int
+) -> Awaiting:
+    """A report request (status `requested`) or its cancel (`cancel_requested`) that went out at `sent_at`. Data
+    for a request confirms it; any other status is confirmed (or closed) and awaits nothing."""
+    if status not in AWAITED_STATUSES or (status == RequestStatus.REQUESTED and has_data):
+        return Awaiting(confirmed=True, reply_due=None, resends=resends)
+    if sent_at is None:
+        return Awaiting(confirmed=False, reply_due=None, resends=resends)
+    due = first_data_due(request, sent_at) if status == RequestStatus.REQUESTED else sent_at
+    return Awaiting(confirmed=False, reply_due=due, resends=resends)
+
+
 def next_step(awaiting: Awaiting, now: datetime, policy: ConfirmationPolicy) -> Step:
-    if awaiting.status not in AWAITED_STATUSES:
+    if awaiting.confirmed:
         return Settled()
-    if awaiting.status == RequestStatus.REQUESTED and awaiting.has_data:
-        return Settled()
-    if awaiting.sent_at is None:
+    if awaiting.reply_due is None:
         return LookAgain(now + policy.wait)
-    deadline = awaiting.sent_at + policy.wait
-    if awaiting.status == RequestStatus.REQUESTED:
-        deadline = first_data_due(awaiting.request, awaiting.sent_at) + policy.wait
+    deadline = awaiting.reply_due + policy.wait
     if now < deadline:
         return LookAgain(deadline)
     if awaiting.resends < policy.resend_limit:

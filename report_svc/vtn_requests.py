@@ -35,8 +35,9 @@ Clock = Callable[[], datetime]
 async def offer_reports(conn: Conn, ven_id: str, catalog: Sequence[VtnReport], now: datetime, reason: str) -> str:
     """Queue the VTN's METADATA for the VEN's next poll; `reason` makes the queueing idempotent."""
     message = vtn_messages.register_report(ven_id, catalog, now)
-    if await pending.enqueue(conn, ven_id, message, dedup_key=f"vtn-register-report:{reason}") is not None:
-        await vtn_store.record_registration(conn, ven_id, message.request_id)
+    pending_id = await pending.enqueue(conn, ven_id, message, dedup_key=f"vtn-register-report:{reason}")
+    if pending_id is not None:
+        await vtn_store.record_registration(conn, ven_id, message.request_id, pending_id)
     return message.request_id
 
 

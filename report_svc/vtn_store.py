@@ -26,9 +26,15 @@ class VtnRequestStatus:
     COMPLETED = "completed"
 
 
-async def record_registration(conn: Conn, ven_id: str, request_id: str) -> None:
+async def record_registration(conn: Conn, ven_id: str, request_id: str, pending_id: int) -> None:
+    """The VTN's oadrRegisterReport `request_id` is queued for the VEN (as `pending_id`) and awaits its
+    oadrRegisteredReport (report_svc.confirmations)."""
     await conn.execute(
-        "INSERT INTO vtn_report_registrations (ven_id, request_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", ven_id, request_id
+        "INSERT INTO vtn_report_registrations (ven_id, request_id, sent_pending_id, confirm_by)"
+        " VALUES ($1, $2, $3, now()) ON CONFLICT DO NOTHING",
+        ven_id,
+        request_id,
+        pending_id,
     )
 
 

@@ -75,8 +75,8 @@ REPORT_DATA_LANES = Gauge(
 )
 REPORT_REQUEST_RESENDS = Counter(
     "vtn_report_request_resends_total",
-    "oadrCreateReport and oadrCancelReport messages a VEN did not confirm, by message and outcome (sent_again; "
-    "gave_up: sent again as often as allowed, the request is marked unconfirmed)",
+    "oadrCreateReport, oadrCancelReport and oadrRegisterReport messages a VEN did not confirm, by message and "
+    "outcome (sent_again; gave_up: sent again as often as allowed, then marked unconfirmed)",
     ["message", "outcome"],
 )
 EVENT_LOOP_LAG = Histogram(

@@ -188,6 +188,12 @@ async def mark_delivered(conn: Conn, ven_id: str, pending_id: int, delivered_at:
     return True
 
 
+async def message_of(conn: Conn, pending_id: int) -> VtnMessage | None:
+    """The message queued as `pending_id` (None once purged)."""
+    stored = await conn.fetchval("SELECT message::text FROM pending_messages WHERE id = $1", pending_id)
+    return None if stored is None else VTN_MESSAGE_ADAPTER.validate_json(stored)
+
+
 async def count_undelivered(conn: Conn, ven_id: str) -> int:
     return int(
         await conn.fetchval("SELECT count(*) FROM pending_messages WHERE ven_id = $1 AND delivered_at IS NULL", ven_id)

@@ -1,5 +1,5 @@
-"""Report requests and cancels a VEN never confirmed are sent again on its polls (report_svc.confirmations),
-by report_svc's own periodic look. Waiting a real minute per step would make the suite slow, so a test moves
+"""Report requests, cancels and the VTN's METADATA a VEN never confirmed are sent again on its polls
+(report_svc.confirmations), by report_svc's own periodic look. Waiting a real minute per step would make the suite slow, so a test moves
 its VEN's clock marks an hour back instead (when the request was stored, when its messages were delivered)
 and asks for a look now; everything else is the running stack, seen through a raw VEN. Every message the
 VTN sends here is checked against the official 2.0b schema."""
@@ -22,8 +22,14 @@ LOOK_TIMEOUT = 15.0  # the stack looks every 0.5 s (VTN_REPORT_CONFIRM_CHECK_SEC
 
 
 async def an_hour_passes(db: asyncpg.Connection, ven_id: str) -> None:
-    """As if an hour had passed since the VEN's requests were stored and its messages delivered; the VTN looks
-    at every request of the VEN still awaiting a confirmation at its next sweep."""
+    """As if an hour had passed since the VEN's requests and the VTN's METADATA offers were stored and its
+    messages delivered; the VTN looks at every one of them still awaiting a confirmation at its next sweep."""
+    # A message a gateway handed out is marked delivered a moment later (through Kafka): wait for that first.
+    deadline = time.monotonic() + LOOK_TIMEOUT
+    while await db.fetchval("SELECT count(*) FROM pending_messages WHERE ven_id = $1 AND delivered_at IS NULL", ven_id):
+        assert time.monotonic() < deadline, "the VEN's messages were not all marked delivered"
+        await asyncio.sleep(0.1)
+    look_now = "confirm_by = CASE WHEN confirm_by IS NULL THEN NULL ELSE now() END"
     async with db.transaction():
         await db.execute(
             "UPDATE pending_messages SET delivered_at = delivered_at - interval '1 hour'"
@@ -31,26 +37,40 @@ async def an_hour_passes(db: asyncpg.Connection, ven_id: str) -> None:
             ven_id,
         )
         await db.execute(
-            "UPDATE report_requests SET created_at = created_at - interval '1 hour',"
-            " confirm_by = CASE WHEN confirm_by IS NULL THEN NULL ELSE now() END WHERE ven_id = $1",
+            f"UPDATE report_requests SET created_at = created_at - interval '1 hour', {look_now} WHERE ven_id = $1",
+            ven_id,
+        )
+        await db.execute(
+            f"UPDATE vtn_report_registrations SET sent_at = sent_at - interval '1 hour', {look_now} WHERE ven_id = $1",
             ven_id,
         )
 
 
 async def looked_at(db: asyncpg.Connection, report_request_id: str) -> asyncpg.Record:
     """The request's row once the VTN has looked at it (its next look is not due yet, or none is)."""
+    return await _once_looked_at(
+        db, "SELECT status, resends, unconfirmed_at, confirm_by, {looked} FROM report_requests"
+        " WHERE report_request_id = $1", report_request_id,
+    )
+
+
+async def offer_looked_at(db: asyncpg.Connection, ven_id: str, request_id: str) -> asyncpg.Record:
+    """The METADATA offer's row once the VTN has looked at it."""
+    return await _once_looked_at(
+        db, "SELECT acknowledged_at, resends, unconfirmed_at, confirm_by, {looked} FROM vtn_report_registrations"
+        " WHERE ven_id = $1 AND request_id = $2", ven_id, request_id,
+    )
+
+
+async def _once_looked_at(db: asyncpg.Connection, query: str, *args: str) -> asyncpg.Record:
     deadline = time.monotonic() + LOOK_TIMEOUT
     while time.monotonic() < deadline:
-        row = await db.fetchrow(
-            "SELECT status, resends, unconfirmed_at, confirm_by, confirm_by > now() OR confirm_by IS NULL AS looked"
-            " FROM report_requests WHERE report_request_id = $1",
-            report_request_id,
-        )
+        row = await db.fetchrow(query.format(looked="confirm_by > now() OR confirm_by IS NULL AS looked"), *args)
         assert row is not None
         if row["looked"]:
             return row
         await asyncio.sleep(0.2)
-    raise AssertionError(f"report_svc did not look at {report_request_id} in {LOOK_TIMEOUT} s")
+    raise AssertionError(f"report_svc did not look at {args} in {LOOK_TIMEOUT} s")
 
 
 async def nothing_more_comes(ven: ReportingVen) -> None:
@@ -173,3 +193,28 @@ async def test_data_for_a_request_confirms_it_without_an_oadr_created_report(
     await an_hour_passes(db, ven.ven_id)
     row = await looked_at(db, report_request_id)
     assert (row["status"], row["resends"], row["confirm_by"], row["unconfirmed_at"]) == ("requested", 0, None, None)
+
+
+async def test_the_vtns_metadata_lost_on_a_poll_comes_again_with_its_request_id(
+    http: httpx.AsyncClient, admin: httpx.AsyncClient, db: asyncpg.Connection,
+    unique: Callable[[str], str], official_schema: etree.XMLSchema,
+) -> None:
+    ven = ReportingVen(http, unique("lost-metadata-ven"), official_schema)
+    await ven.register()
+    assert ven.ven_id is not None
+    published = await admin.post("/vtn-reports/publish", json={"ven_ids": [ven.ven_id]})
+    assert published.status_code == 202, published.text
+    lost = await ven.poll_until("oadrRegisterReport")
+
+    await an_hour_passes(db, ven.ven_id)
+    again = await ven.poll_until("oadrRegisterReport")
+    assert (again["request_id"], again["reports"]) == (lost["request_id"], lost["reports"])
+    ok = {"response_code": 200, "response_description": "OK", "request_id": again["request_id"]}
+    kind, answer = await ven.report("oadrRegisteredReport", response=ok, report_requests=[])
+    assert (kind, answer["response"]["response_code"]) == ("oadrResponse", 200)
+
+    await an_hour_passes(db, ven.ven_id)
+    row = await offer_looked_at(db, ven.ven_id, again["request_id"])
+    assert (row["resends"], row["confirm_by"], row["unconfirmed_at"]) == (1, None, None)
+    assert row["acknowledged_at"] is not None
+    await nothing_more_comes(ven)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -16,6 +15,7 @@ from report_svc.confirmations import (
     Settled,
     first_data_due,
     next_step,
+    request_awaiting,
 )
 from report_svc.report_data import RequestStatus
 from shared.oadr.period import Period
@@ -37,9 +37,10 @@ def request(back: timedelta = 5 * MINUTE, interval_start: datetime | None = None
     )
 
 
-def awaiting(status: str = RequestStatus.REQUESTED, **changes: object) -> Awaiting:
-    base = Awaiting(ven_id="ven-1", status=status, request=request(), resends=0, sent_at=T0, has_data=False)
-    return replace(base, **changes)  # type: ignore[arg-type]
+def awaiting(
+    status: str = RequestStatus.REQUESTED, has_data: bool = False, sent_at: datetime | None = T0, resends: int = 0
+) -> Awaiting:
+    return request_awaiting(status, request(), has_data, sent_at, resends)
 
 
 def test_the_first_data_is_due_one_report_back_duration_after_sending_or_after_the_interval_starts() -> None:
@@ -79,6 +80,13 @@ def test_data_confirms_a_request_but_not_a_cancel() -> None:
 @pytest.mark.parametrize("status", [RequestStatus.CREATED, RequestStatus.CANCELLED])
 def test_a_confirmed_or_closed_request_is_settled(status: str) -> None:
     assert next_step(awaiting(status), T0 + timedelta(hours=1), POLICY) == Settled()
+
+
+def test_an_offer_is_settled_by_its_acknowledgement_and_sent_again_one_wait_after_it_went_out() -> None:
+    offer = Awaiting(confirmed=False, reply_due=T0, resends=0)
+    assert next_step(offer, T0, POLICY) == LookAgain(T0 + MINUTE)
+    assert next_step(offer, T0 + MINUTE, POLICY) == SendAgain()
+    assert next_step(Awaiting(confirmed=True, reply_due=T0, resends=0), T0 + MINUTE, POLICY) == Settled()
 
 
 def test_after_the_last_resend_the_vtn_gives_up() -> None:

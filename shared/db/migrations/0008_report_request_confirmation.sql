@@ -1,9 +1,0 @@
--- Report requests and cancels a VEN never confirmed are sent again (report_svc.confirmations): the queued
--- message last sent about the request (NULL: it went out in an HTTP answer, the oadrRegisteredReport), when to
--- look again whether the VEN confirmed, how often it was sent again, and when the VTN stopped trying.
-ALTER TABLE report_requests
-    ADD COLUMN sent_pending_id bigint,
-    ADD COLUMN confirm_by      timestamptz,
-    ADD COLUMN resends         integer NOT NULL DEFAULT 0,
-    ADD COLUMN unconfirmed_at  timestamptz;
-CREATE INDEX report_requests_awaiting_confirmation ON report_requests (confirm_by) WHERE confirm_by IS NOT NULL;
