@@ -1,8 +1,11 @@
 """Report requests, cancels and the VTN's METADATA a VEN never confirmed are sent again on its polls
-(report_svc.confirmations), by report_svc's own periodic look. Waiting a real minute per step would make the suite slow, so a test moves
-its VEN's clock marks an hour back instead (when the request was stored, when its messages were delivered)
-and asks for a look now; everything else is the running stack, seen through a raw VEN. Every message the
-VTN sends here is checked against the official 2.0b schema."""
+(report_svc.confirmations), by report_svc's own periodic look.
+
+Waiting a real minute per step would make the suite slow, so a test moves its VEN's clock marks an hour back
+instead (when the request was stored, when its messages were delivered) and the stack's look, every 0.5 s,
+does the rest. Raw VENs (OpenLEADR-made XML) check each message, against the official 2.0b schema too; and
+OpenLEADR's own VEN, whose answer carrying its report requests is lost, gets its telemetry going.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +18,12 @@ import asyncpg
 import httpx
 from lxml import etree
 
+from tests.integration.answer_dropping_proxy import AnswerDroppingProxy
 from tests.integration.raw_ven import new_request_id
+from tests.integration.test_openleadr_reports import TelemetryVen, stored_values
 from tests.integration.test_reports import HOUR_AGO, ReportingVen, history_report, registered_ven
+from tests.interop.test_openleadr_ven import until, until_async
+from tests.stack import RunningVtn
 
 LOOK_TIMEOUT = 15.0  # the stack looks every 0.5 s (VTN_REPORT_CONFIRM_CHECK_SECONDS in tests/stack.py)
 
@@ -218,3 +225,33 @@ async def test_the_vtns_metadata_lost_on_a_poll_comes_again_with_its_request_id(
     assert (row["resends"], row["confirm_by"], row["unconfirmed_at"]) == (1, None, None)
     assert row["acknowledged_at"] is not None
     await nothing_more_comes(ven)
+
+
+async def test_openleadrs_ven_that_lost_its_report_requests_gets_them_again_and_its_telemetry_flows(
+    vtn: RunningVtn, db: asyncpg.Connection, unique: Callable[[str], str]
+) -> None:
+    proxy = AnswerDroppingProxy(vtn.url, b"<oadr:oadrRegisterReport")
+    ven = TelemetryVen(await proxy.start(), unique("lossy-telemetry-ven"))
+    await ven.client.run()
+    try:
+        await until(lambda: proxy.dropped == 1, 15, "the oadrRegisteredReport to be lost")
+
+        async def requests_stored() -> bool:
+            count = await db.fetchval("SELECT count(*) FROM report_requests WHERE ven_id = $1", ven.ven_id)
+            return bool(count == 2)  # the policy's power and status requests, which the VEN never got
+
+        await until_async(requests_stored, 15, "the policy's requests")
+        await asyncio.sleep(3)
+        assert not ven.produced["power"] and not ven.produced["status"]  # the VEN reports nothing
+
+        await an_hour_passes(db, ven.ven_id)
+
+        async def reporting() -> bool:
+            return bool(await stored_values(db, ven.ven_id, "power")) and bool(await stored_values(db, ven.ven_id, "status"))
+
+        await until_async(reporting, 30, "telemetry after the requests were sent again")
+        rows = await db.fetch("SELECT status, resends FROM report_requests WHERE ven_id = $1", ven.ven_id)
+        assert sorted((row["status"], row["resends"]) for row in rows) == [("created", 1), ("created", 1)]
+    finally:
+        await ven.client.stop()
+        await proxy.stop()
