@@ -234,14 +234,19 @@ async def record_answer(
     opt_type: OptType,
     code: int,
     request_id: str | None,
-) -> None:
-    await conn.execute(
+) -> bool:
+    """Store the VEN's answer to the event; False when it repeats the stored one (same modification, opt and
+    code: a VEN's resend), which is then left as it was."""
+    changed = await conn.fetchval(
         """
         INSERT INTO event_responses (event_id, ven_id, modification_number, opt_type, response_code, request_id)
         VALUES ($1, $2, $3, $4, $5, $6)
         ON CONFLICT (event_id, ven_id) DO UPDATE SET
             modification_number = EXCLUDED.modification_number, opt_type = EXCLUDED.opt_type,
             response_code = EXCLUDED.response_code, request_id = EXCLUDED.request_id, received_at = now()
+        WHERE (event_responses.modification_number, event_responses.opt_type, event_responses.response_code)
+              IS DISTINCT FROM (EXCLUDED.modification_number, EXCLUDED.opt_type, EXCLUDED.response_code)
+        RETURNING true
         """,
         event_id,
         ven_id,
@@ -250,6 +255,7 @@ async def record_answer(
         code,
         request_id,
     )
+    return bool(changed)
 
 
 async def answers_for(conn: Conn, event_id: str) -> dict[str, StoredAnswer]:

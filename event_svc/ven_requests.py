@@ -108,7 +108,7 @@ class EventRequestHandler:
             verdicts.append(verdict)
             if not verdict.accepted:
                 continue
-            await store.record_answer(
+            changed = await store.record_answer(
                 conn,
                 response.event_id,
                 ven_id,
@@ -117,6 +117,8 @@ class EventRequestHandler:
                 response.response_code,
                 response.request_id,
             )
+            if not changed:
+                continue  # a resend of the stored answer: its fact is on the topic already
             opted = await store.event_opt_type(conn, response.event_id, ven_id)
             fact = EventResponseFact(
                 ven_id=ven_id,

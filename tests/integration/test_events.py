@@ -95,6 +95,34 @@ async def test_an_event_reaches_the_ven_once_and_its_answer_is_stored_published_
         await asyncio.sleep(0.2)
 
 
+async def test_a_resent_answer_is_published_once_and_a_changed_one_again(
+    vtn: RunningVtn, http: httpx.AsyncClient, admin: httpx.AsyncClient, official_schema: etree.XMLSchema,
+    unique: Callable[[str], str],
+) -> None:
+    ven = await registered(http, unique("resending-ven"), official_schema)
+    created = await admin.post("/events", json=simple_event((ven.ven_id,), event_id=unique("event")))
+    event_id = created.json()["event"]["descriptor"]["event_id"]
+    payload = await distribute_on_poll(ven)
+    for _ in range(3):  # the VEN did not get (or trust) the VTN's answer and sends it again
+        kind, answer = await ven.answer(event_id, 0, "optIn", payload["request_id"])
+        assert (kind, answer["response"]["response_code"]) == ("oadrResponse", 200)
+    kind, answer = await ven.answer(event_id, 0, "optOut", payload["request_id"])
+    assert (kind, answer["response"]["response_code"]) == ("oadrResponse", 200)
+
+    # Facts of one VEN are published in order: once the optOut has been handled, any repeat came before it.
+    deadline = time.monotonic() + 15
+    while f"created_event {ven.ven_id} {event_id} optOut" not in vtn.hook_calls():
+        assert time.monotonic() < deadline, "on_created_event was not called for the changed answer"
+        await asyncio.sleep(0.2)
+    facts = await find_on_topic(
+        vtn.kafka_bootstrap,
+        topics.EVENT_RESPONSES,
+        lambda e: isinstance(e.payload, EventResponseFact) and e.payload.event_id == event_id,
+    )
+    assert [f.payload.opt_type for f in facts] == ["optIn", "optOut"]  # type: ignore[union-attr]
+    assert vtn.hook_calls().count(f"created_event {ven.ven_id} {event_id} optIn") == 1
+
+
 async def test_modification_and_cancellation_reach_the_ven_and_old_answers_are_refused(
     http: httpx.AsyncClient, admin: httpx.AsyncClient, official_schema: etree.XMLSchema, unique: Callable[[str], str]
 ) -> None:
