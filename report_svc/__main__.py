@@ -68,11 +68,11 @@ async def setup(runtime: ServiceRuntime) -> None:
     runtime.consume(
         [topics.REGISTRATION_EVENTS], IdempotentHandler(pool, f"{SERVICE}.registrations", watcher, relay), ".registrations"
     )
-    sender = VtnReportSender(pool, catalog, VtnReportSource(on_request_report), relay)
-    runtime.every(settings.vtn_report_check_seconds, sender, "send_vtn_reports")
     confirmations = ConfirmationPolicy(
         wait=timedelta(seconds=settings.report_confirm_wait_seconds), resend_limit=settings.report_resend_limit
     )
+    sender = VtnReportSender(pool, catalog, VtnReportSource(on_request_report), relay, confirmations.wait)
+    runtime.every(settings.vtn_report_check_seconds, sender, "send_vtn_reports")
     runtime.every(settings.report_confirm_check_seconds, ConfirmationSweep(pool, confirmations), "resend_unconfirmed")
     retention = timedelta(days=settings.report_retention_days)
 

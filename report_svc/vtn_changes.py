@@ -11,6 +11,7 @@ its value differs from the one sent before it, and a report left with nothing in
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 
 from report_svc.vtn_schedule import ZERO
 from shared.oadr.report_parts import ReportInterval, ReportSpecifier, ResourceStatus
@@ -20,6 +21,18 @@ Value = float | ResourceStatus
 
 def is_on_change(specifier: ReportSpecifier) -> bool:
     return specifier.granularity == ZERO and specifier.report_back_duration > ZERO
+
+
+def baseline(
+    last_sent: Mapping[str, Value], acknowledged: bool, delivered_at: datetime | None, now: datetime, wait: timedelta
+) -> Mapping[str, Value]:
+    """The values the next on-change report is compared with: those sent last, unless the report that carried
+    them went out at least `wait` ago and the VEN never acknowledged it (the poll answer may have been lost:
+    then every point goes again, and the VEN cannot be left with a stale value). A report still queued for the
+    VEN keeps the baseline."""
+    if acknowledged or delivered_at is None or now - delivered_at < wait:
+        return last_sent
+    return {}
 
 
 def changed_only(

@@ -115,6 +115,8 @@ class VtnReportRequests:
 
     async def _updated(self, conn: Conn, message: UpdatedReport, ven_id: str) -> Response:
         request_id = message.response.request_id
+        if request_id:
+            await vtn_store.acknowledge_report(conn, ven_id, request_id)
         cancel = message.cancel_report
         if cancel is not None:
             code, description = await self._apply_cancel(conn, cancel, ven_id)

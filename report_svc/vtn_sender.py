@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import asyncpg
 
 from report_svc import vtn_messages, vtn_store
 from report_svc.vtn_catalog import VtnReport
-from report_svc.vtn_changes import changed_only, is_on_change
+from report_svc.vtn_changes import baseline, changed_only, is_on_change
 from report_svc.vtn_data import ReadingRequest, VtnReportSource
 from report_svc.vtn_requests import Clock
 from report_svc.vtn_schedule import Plan, step
@@ -28,9 +28,16 @@ BATCH = 200
 
 class VtnReportSender:
     def __init__(
-        self, pool: asyncpg.Pool, catalog: Sequence[VtnReport], source: VtnReportSource, relay: OutboxRelay, clock: Clock = utcnow
+        self,
+        pool: asyncpg.Pool,
+        catalog: Sequence[VtnReport],
+        source: VtnReportSource,
+        relay: OutboxRelay,
+        confirm_wait: timedelta,
+        clock: Clock = utcnow,
     ) -> None:
         self._pool = pool
+        self._confirm_wait = confirm_wait  # an on-change report unacknowledged this long may be lost
         self._catalog = {r.report_specifier_id: r for r in catalog}
         self._source = source
         self._relay = relay
@@ -60,7 +67,7 @@ class VtnReportSender:
         report = self._catalog.get(specifier.report_specifier_id)
         if report is None or not await is_registered(conn, due.ven_id):
             # The VTN no longer offers this report (its METADATA changed), or the VEN left: nothing more to send.
-            await vtn_store.advance(conn, due.ven_id, report_request_id, Plan(None, due.plan.covered_until), sent=False)
+            await vtn_store.advance(conn, due.ven_id, report_request_id, Plan(None, due.plan.covered_until), sent=None)
             return 0
         planned = step(specifier, due.plan, now, final=due.status == vtn_store.VtnRequestStatus.CANCELLED)
         if planned is None:
@@ -72,17 +79,21 @@ class VtnReportSender:
         last_values = None
         if intervals and is_on_change(specifier):
             on_change = frozenset(p.r_id for p in points if p.on_change)
-            intervals, last_values = changed_only(intervals, on_change, due.last_values)
+            compared_with = baseline(
+                due.last_values, due.last_sent_acknowledged, due.last_sent_delivered_at, now, self._confirm_wait
+            )
+            intervals, last_values = changed_only(intervals, on_change, compared_with)
             if not intervals:
                 log.debug("nothing changed for an on-change VTN report", extra={"action": "vtn_report_unchanged", "ven_id": due.ven_id})
         elif not intervals:
             log.info("no data for a VTN report", extra={"action": "vtn_report_no_data", "ven_id": due.ven_id, "report_request_id": report_request_id})
-        sent = False
+        sent = None
         if intervals:
             message = vtn_messages.update_report(due.ven_id, request, report.report_name, planned.window, intervals, now)
             key = f"vtn-update-report:{report_request_id}:{due.created_at.timestamp()}:{due.reports_sent}"
-            sent = await pending.enqueue(conn, due.ven_id, message, dedup_key=key) is not None
+            pending_id = await pending.enqueue(conn, due.ven_id, message, dedup_key=key)
+            sent = None if pending_id is None else vtn_store.SentReport(message.request_id, pending_id)
         await vtn_store.advance(
             conn, due.ven_id, report_request_id, planned.after, sent=sent, last_values=last_values if sent else None
         )
-        return 1 if sent else 0
+        return 0 if sent is None else 1

@@ -139,16 +139,19 @@ class DueRequest:
     reports_sent: int
     created_at: datetime
     last_values: dict[str, Value]  # of on-change points (report_svc.vtn_changes)
+    last_sent_acknowledged: bool  # the VEN acknowledged the last report sent (oadrUpdatedReport)
+    last_sent_delivered_at: datetime | None  # when that report went out on a poll (None: still queued, or none)
 
 
 async def due(conn: Conn, now: datetime, limit: int) -> list[DueRequest]:
     """Requests whose next report is due, locked for this transaction (others skip them)."""
     rows = await conn.fetch(
         """
-        SELECT ven_id, report_request_id, request, status, next_report_at, covered_until, reports_sent, created_at,
-               last_values
-        FROM vtn_report_requests WHERE next_report_at <= $1
-        ORDER BY next_report_at LIMIT $2 FOR UPDATE SKIP LOCKED
+        SELECT r.ven_id, r.report_request_id, r.request, r.status, r.next_report_at, r.covered_until, r.reports_sent,
+               r.created_at, r.last_values, r.last_sent_acknowledged, p.delivered_at AS last_sent_delivered_at
+        FROM vtn_report_requests r LEFT JOIN pending_messages p ON p.id = r.last_sent_pending_id
+        WHERE r.next_report_at <= $1
+        ORDER BY r.next_report_at LIMIT $2 FOR UPDATE OF r SKIP LOCKED
         """,
         now,
         limit,
@@ -177,13 +180,26 @@ async def due(conn: Conn, now: datetime, limit: int) -> list[DueRequest]:
                 reports_sent=row["reports_sent"],
                 created_at=row["created_at"],
                 last_values=last_values,
+                last_sent_acknowledged=row["last_sent_acknowledged"],
+                last_sent_delivered_at=row["last_sent_delivered_at"],
             )
         )
     return found
 
 
+@dataclass(frozen=True)
+class SentReport:
+    request_id: str  # of the oadrUpdateReport, which the VEN's oadrUpdatedReport names
+    pending_id: int  # its place in the VEN's queue
+
+
 async def advance(
-    conn: Conn, ven_id: str, report_request_id: str, plan: Plan, sent: bool, last_values: dict[str, Value] | None = None
+    conn: Conn,
+    ven_id: str,
+    report_request_id: str,
+    plan: Plan,
+    sent: SentReport | None,
+    last_values: dict[str, Value] | None = None,
 ) -> None:
     """Record the plan after a report (sent or, for want of data, skipped); a finished active one completes.
     `last_values`: the on-change points' values as of this report, when they changed."""
@@ -192,15 +208,29 @@ async def advance(
         UPDATE vtn_report_requests
         SET next_report_at = $3, covered_until = $4, reports_sent = reports_sent + $5::int, updated_at = now(),
             status = CASE WHEN $3::timestamptz IS NULL AND status = 'active' THEN 'completed' ELSE status END,
-            last_values = COALESCE($6::jsonb, last_values)
+            last_values = COALESCE($6::jsonb, last_values),
+            last_sent_request_id = COALESCE($7, last_sent_request_id),
+            last_sent_pending_id = COALESCE($8, last_sent_pending_id),
+            last_sent_acknowledged = CASE WHEN $7::text IS NULL THEN last_sent_acknowledged ELSE false END
         WHERE ven_id = $1 AND report_request_id = $2
         """,
         ven_id,
         report_request_id,
         plan.next_report_at,
         plan.covered_until,
-        1 if sent else 0,
+        0 if sent is None else 1,
         None if last_values is None else LAST_VALUES.dump_json(last_values).decode(),
+        None if sent is None else sent.request_id,
+        None if sent is None else sent.pending_id,
+    )
+
+
+async def acknowledge_report(conn: Conn, ven_id: str, request_id: str) -> None:
+    """The VEN's oadrUpdatedReport answers the VTN's oadrUpdateReport `request_id` (if it is a request's last)."""
+    await conn.execute(
+        "UPDATE vtn_report_requests SET last_sent_acknowledged = true WHERE ven_id = $1 AND last_sent_request_id = $2",
+        ven_id,
+        request_id,
     )
 
 

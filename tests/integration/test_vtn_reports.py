@@ -232,13 +232,12 @@ async def test_two_requests_in_one_create_report_a_one_shot_and_a_periodic_are_c
     assert views[periodic]["status"] == "active" and views[periodic]["reports_sent"] >= 2
 
 
-async def test_an_on_change_request_gets_a_report_only_when_the_value_changed(
-    offering: RunningVtn, http: httpx.AsyncClient, db: asyncpg.Connection,
-    unique: Callable[[str], str], official_schema: etree.XMLSchema,
-) -> None:
-    """Granularity zero with a reportBackDuration of 1 s on a point offered on change: the tier is looked at
-    every second but changes every 4 s, and only the changes are sent (the first report sets the baseline)."""
-    ven = await new_ven(http, unique, official_schema, "vtn-on-change-ven")
+async def ven_asking_for_tier_on_change(
+    http: httpx.AsyncClient, unique: Callable[[str], str], schema: etree.XMLSchema, name: str
+) -> tuple[VtnReportVen, str]:
+    """A VEN that took the VTN's METADATA and asked for the tier on change (granularity zero, every second); the
+    request's reportRequestID."""
+    ven = await new_ven(http, unique, schema, name)
     await ven.acknowledge_metadata()
     on_change = unique("tier-on-change")
     kind, created = await ven.report(
@@ -246,6 +245,16 @@ async def test_an_on_change_request_gets_a_report_only_when_the_value_changed(
         report_requests=[report_request(on_change, "vtn-prices", "tier", timedelta(0), SECOND)],
     )
     assert (kind, created["response"]["response_code"]) == ("oadrCreatedReport", 200)
+    return ven, on_change
+
+
+async def test_an_on_change_request_gets_a_report_only_when_the_value_changed(
+    offering: RunningVtn, http: httpx.AsyncClient, db: asyncpg.Connection,
+    unique: Callable[[str], str], official_schema: etree.XMLSchema,
+) -> None:
+    """Granularity zero with a reportBackDuration of 1 s on a point offered on change: the tier is looked at
+    every second but changes every 4 s, and only the changes are sent (the first report sets the baseline)."""
+    ven, on_change = await ven_asking_for_tier_on_change(http, unique, official_schema, "vtn-on-change-ven")
 
     reports = await ven.updates_of(on_change, 3, timeout=30)
     readings = [(i["dtstart"] + i["duration"], i["report_payload"]["value"]) for r in reports for i in r["intervals"]]
@@ -256,6 +265,30 @@ async def test_an_on_change_request_gets_a_report_only_when_the_value_changed(
         "SELECT last_values FROM vtn_report_requests WHERE ven_id = $1 AND report_request_id = $2", ven.ven_id, on_change
     )
     assert json.loads(stored)["tier"] in values
+
+
+async def test_an_on_change_report_the_ven_never_acknowledged_is_followed_by_every_point_again(
+    offering: RunningVtn, http: httpx.AsyncClient, db: asyncpg.Connection,
+    unique: Callable[[str], str], official_schema: etree.XMLSchema,
+) -> None:
+    """A report carrying a change that the VEN did not acknowledge (its poll answer may have been lost) must not
+    leave the VEN with a stale tier: once the confirmation wait has passed, the next report carries the tier
+    again although it has not changed. Waiting the real minute is replaced by moving the delivery an hour back."""
+    ven, on_change = await ven_asking_for_tier_on_change(http, unique, official_schema, "vtn-unacknowledged-ven")
+    await ven.updates_of(on_change, 1, timeout=30)  # the first report, every point, acknowledged
+    deadline = time.monotonic() + 30
+    while len(ven.updates[on_change]) < 2:  # the next one is sent on a change of tier: not acknowledged
+        assert time.monotonic() < deadline, "no report of a change"
+        if await ven.poll_once(acknowledge=False) == "oadrResponse":
+            await asyncio.sleep(0.1)
+    unacknowledged = ven.updates[on_change][1]["intervals"][-1]["report_payload"]["value"]
+    await db.execute(
+        "UPDATE pending_messages SET delivered_at = delivered_at - interval '1 hour' WHERE ven_id = $1", ven.ven_id
+    )
+
+    [after] = (await ven.updates_of(on_change, 3, timeout=30))[2:]
+    # Sent a period later, within the same 4 s of the tier (a change was just reported): the same value again.
+    assert after["intervals"][0]["report_payload"]["value"] == unacknowledged
 
 
 async def test_a_cancel_stops_the_reports_and_lists_what_is_still_pending(

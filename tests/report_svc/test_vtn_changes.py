@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from report_svc.vtn_changes import changed_only, is_on_change
+from report_svc.vtn_changes import baseline, changed_only, is_on_change
 from shared.oadr.report_parts import ReportInterval, ReportPayload, ReportSpecifier, ResourceStatus, SpecifierPayload
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
@@ -52,3 +52,12 @@ def test_repeats_within_one_report_are_dropped_and_changes_back_kept() -> None:
 def test_points_not_offered_on_change_keep_their_reading_every_period() -> None:
     kept, last = changed_only([interval(0, tier=1.0, price=5.0)], frozenset({"tier"}), {"tier": 1.0})
     assert kept == [interval(0, price=5.0)] and last == {"tier": 1.0}
+
+
+def test_the_baseline_is_dropped_once_a_report_went_out_long_enough_ago_unacknowledged() -> None:
+    sent = {"tier": 1.0}
+    wait = timedelta(minutes=1)
+    assert baseline(sent, True, T0, T0 + timedelta(hours=1), wait) == sent  # acknowledged
+    assert baseline(sent, False, None, T0 + timedelta(hours=1), wait) == sent  # still queued for the VEN
+    assert baseline(sent, False, T0, T0 + timedelta(seconds=59), wait) == sent  # the VEN may yet acknowledge it
+    assert baseline(sent, False, T0, T0 + wait, wait) == {}  # lost, perhaps: every point goes again

@@ -16,3 +16,11 @@ ALTER TABLE vtn_report_registrations
     ADD COLUMN unconfirmed_at  timestamptz;
 CREATE INDEX vtn_report_registrations_awaiting_confirmation ON vtn_report_registrations (confirm_by)
     WHERE confirm_by IS NOT NULL;
+
+-- The VTN's last oadrUpdateReport for a request (its requestID and queued message) and whether the VEN
+-- acknowledged it: an on-change report compares with the values last sent only if the VEN has them
+-- (report_svc.vtn_changes.baseline).
+ALTER TABLE vtn_report_requests
+    ADD COLUMN last_sent_request_id   text,
+    ADD COLUMN last_sent_pending_id   bigint,
+    ADD COLUMN last_sent_acknowledged boolean NOT NULL DEFAULT true;
