@@ -22,6 +22,7 @@ from tests.integration.answer_dropping_proxy import AnswerDroppingProxy
 from tests.integration.raw_ven import new_request_id
 from tests.integration.test_openleadr_reports import TelemetryVen, stored_values
 from tests.integration.test_reports import HOUR_AGO, ReportingVen, history_report, registered_ven
+from tests.integration.test_vtn_reports import ok
 from tests.interop.test_openleadr_ven import until, until_async
 from tests.stack import RunningVtn
 
@@ -110,7 +111,7 @@ async def ask_for_history(admin: httpx.AsyncClient, ven_id: str) -> str:
 
 def confirmation(request_id: str, report_request_id: str) -> dict[str, Any]:
     return {
-        "response": {"response_code": 200, "response_description": "OK", "request_id": request_id},
+        "response": ok(request_id),
         "pending_reports": [{"report_request_id": report_request_id}],
     }
 
@@ -216,8 +217,7 @@ async def test_the_vtns_metadata_lost_on_a_poll_comes_again_with_its_request_id(
     await an_hour_passes(db, ven.ven_id)
     again = await ven.poll_until("oadrRegisterReport")
     assert (again["request_id"], again["reports"]) == (lost["request_id"], lost["reports"])
-    ok = {"response_code": 200, "response_description": "OK", "request_id": again["request_id"]}
-    kind, answer = await ven.report("oadrRegisteredReport", response=ok, report_requests=[])
+    kind, answer = await ven.report("oadrRegisteredReport", response=ok(again["request_id"]), report_requests=[])
     assert (kind, answer["response"]["response_code"]) == ("oadrResponse", 200)
 
     await an_hour_passes(db, ven.ven_id)
