@@ -1,9 +1,9 @@
-"""Where the VTN's report requests, cancels and METADATA stand in waiting for the VEN's confirmation
-(report_svc.confirmations): the rows due for a look, and what each look decided.
+"""Where the VTN's report requests, cancels, METADATA and own reports stand in waiting for the VEN's
+confirmation (report_svc.confirmations): the rows due for a look, and what each look decided.
 
-Both tables keep the same four columns for it (migration 0008): `sent_pending_id` (the queued message last
-sent; NULL: it went out in an HTTP answer), `confirm_by`, `resends` and `unconfirmed_at`. A VEN no longer
-registered awaits nothing.
+Each table keeps the same four columns for it (migrations 0008 and 0009): the queued message last sent (NULL:
+it went out in an HTTP answer), `confirm_by`, `resends` and `unconfirmed_at`. A VEN no longer registered
+awaits nothing.
 """
 
 from __future__ import annotations
@@ -21,10 +21,12 @@ from shared.oadr.report_parts import ReportRequest
 
 
 class AwaitedTable(Enum):
-    """A table of messages awaiting confirmation, and the column that names a VEN's message in it."""
+    """A table of messages awaiting confirmation, the column that names a VEN's message in it, and the column
+    of the queued message last sent."""
 
-    REQUESTS = ("report_requests", "report_request_id")
-    OFFERS = ("vtn_report_registrations", "request_id")
+    REQUESTS = ("report_requests", "report_request_id", "sent_pending_id")
+    OFFERS = ("vtn_report_registrations", "request_id", "sent_pending_id")
+    VTN_REPORTS = ("vtn_report_requests", "report_request_id", "last_sent_pending_id")  # each request's last report
 
     @property
     def table(self) -> str:
@@ -33,6 +35,10 @@ class AwaitedTable(Enum):
     @property
     def key(self) -> str:
         return self.value[1]
+
+    @property
+    def pending(self) -> str:
+        return self.value[2]
 
 
 @dataclass(frozen=True)
@@ -61,10 +67,21 @@ class AwaitingOffer:
     awaiting: Awaiting
 
 
+@dataclass(frozen=True)
+class AwaitingVtnReport:
+    """The VTN's last oadrUpdateReport for a VEN's request of its reports, named by its requestID."""
+
+    ven_id: str
+    report_request_id: str
+    request_id: str  # of the oadrUpdateReport, which the VEN's oadrUpdatedReport names
+    pending_id: int | None  # the queued message, sent again as it is
+    awaiting: Awaiting
+
+
 async def await_confirmation(conn: Conn, table: AwaitedTable, ven_id: str, key: str, pending_id: int) -> None:
     """The message that now awaits the VEN's confirmation is the queued one `pending_id`; look at it soon."""
     await conn.execute(
-        f"UPDATE {table.table} SET sent_pending_id = $3, confirm_by = now() WHERE ven_id = $1 AND {table.key} = $2",
+        f"UPDATE {table.table} SET {table.pending} = $3, confirm_by = now() WHERE ven_id = $1 AND {table.key} = $2",
         ven_id,
         key,
         pending_id,
@@ -82,10 +99,10 @@ async def _due(
         await conn.fetch(
             f"""
             SELECT {columns},
-                CASE WHEN t.sent_pending_id IS NULL OR p.id IS NULL THEN t.{written} ELSE p.delivered_at END AS sent_at,
+                CASE WHEN t.{table.pending} IS NULL OR p.id IS NULL THEN t.{written} ELSE p.delivered_at END AS sent_at,
                 EXISTS (SELECT 1 FROM vens v WHERE v.ven_id = t.ven_id AND v.status = 'registered') AS ven_registered
             FROM {table.table} t
-            LEFT JOIN pending_messages p ON p.id = t.sent_pending_id
+            LEFT JOIN pending_messages p ON p.id = t.{table.pending}
             WHERE t.confirm_by <= $1
             ORDER BY t.confirm_by
             LIMIT $2
@@ -149,6 +166,32 @@ async def due_offers(conn: Conn, now: datetime, limit: int) -> list[AwaitingOffe
     ]
 
 
+async def due_vtn_reports(conn: Conn, now: datetime, limit: int) -> list[AwaitingVtnReport]:
+    """Up to `limit` of the VTN's own reports to look at by `now`: the last report of each request, until the
+    VEN acknowledges it. A newer report of the same request replaces it (vtn_store.advance)."""
+    columns = (
+        "t.ven_id, t.report_request_id, t.last_sent_request_id, t.last_sent_pending_id, t.resends,"
+        " t.last_sent_acknowledged"
+    )
+    rows = await _due(conn, AwaitedTable.VTN_REPORTS, columns, "updated_at", now, limit)
+    return [
+        AwaitingVtnReport(
+            ven_id=row["ven_id"],
+            report_request_id=row["report_request_id"],
+            request_id=row["last_sent_request_id"] or "",
+            pending_id=row["last_sent_pending_id"],
+            awaiting=Awaiting(
+                confirmed=(
+                    row["last_sent_acknowledged"] or row["last_sent_request_id"] is None or not row["ven_registered"]
+                ),
+                reply_due=row["sent_at"],
+                resends=row["resends"],
+            ),
+        )
+        for row in rows
+    ]
+
+
 def _keys(table: AwaitedTable) -> str:
     return f"FROM unnest($1::text[], $2::text[]) AS k(ven_id, key) WHERE t.ven_id = k.ven_id AND t.{table.key} = k.key"
 
@@ -179,7 +222,7 @@ async def sent_again(
 ) -> None:
     """Counted as sent again; `pending_id` None: a copy under the same dedup key was already queued."""
     await conn.execute(
-        f"UPDATE {table.table} SET resends = resends + 1, sent_pending_id = COALESCE($3, sent_pending_id),"
+        f"UPDATE {table.table} SET resends = resends + 1, {table.pending} = COALESCE($3, {table.pending}),"
         f" confirm_by = $4 WHERE ven_id = $1 AND {table.key} = $2",
         ven_id,
         key,

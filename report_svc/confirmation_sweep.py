@@ -1,5 +1,5 @@
-"""Sends again the report requests, cancels and METADATA that VENs did not confirm (the decisions:
-report_svc.confirmations).
+"""Sends again the report requests, cancels, METADATA and the VTN's own reports that VENs did not confirm (the
+decisions: report_svc.confirmations).
 
 Every instance sweeps; a row is looked at by one of them at a time (locked, others skip it), in one
 transaction with the message it queues, so a message is sent again once per look.
@@ -15,8 +15,10 @@ from datetime import datetime
 import asyncpg
 
 from report_svc import confirmation_store
-from report_svc.confirmation_store import AwaitedTable, AwaitingOffer, AwaitingRequest
-from report_svc.confirmations import ConfirmationPolicy, GiveUp, LookAgain, SendAgain, Settled, Step, next_step
+from report_svc.confirmation_store import AwaitedTable, AwaitingRequest
+from report_svc.confirmations import (
+    Awaiting, ConfirmationPolicy, GiveUp, LookAgain, SendAgain, Settled, Step, next_step,
+)
 from report_svc.report_data import RequestStatus
 from report_svc.report_requests import cancel_report, create_report
 from shared.contract.envelope import utcnow
@@ -33,7 +35,8 @@ BATCH = 500  # rows of a table looked at in one transaction
 @dataclass(frozen=True)
 class Resent:
     ven_id: str
-    key: str  # the reportRequestID, or the requestID of an oadrRegisterReport
+    key: str  # the reportRequestID (of a request to the VEN, or of the VEN's to the VTN), or the requestID of an
+    # oadrRegisterReport
     message_type: str
     resends: int  # times sent again, this one included (given up: all of them)
 
@@ -76,9 +79,11 @@ class _Decisions:
             self.result.given_up.append(Resent(ven_id, key, message_type, resends))
 
     async def send_again(
-        self, conn: Conn, ven_id: str, key: str, message: VtnMessage, resends: int, policy: ConfirmationPolicy
+        self, conn: Conn, ven_id: str, key: str, message: VtnMessage, resends: int, policy: ConfirmationPolicy,
+        copy_of: str = "",
     ) -> None:
-        dedup_key = f"resend:{self.table.key}:{key}:{message.message_type}:{resends + 1}"
+        """`copy_of`: what tells apart the messages sent under one key (the VTN's reports of one request)."""
+        dedup_key = f"resend:{self.table.key}:{key}:{copy_of}:{message.message_type}:{resends + 1}"
         pending_id = await pending.enqueue(conn, ven_id, message, dedup_key=dedup_key)
         await confirmation_store.sent_again(conn, self.table, ven_id, key, pending_id, self.now + policy.wait)
         self.result.sent_again.append(Resent(ven_id, key, message.message_type, resends + 1))
@@ -90,12 +95,13 @@ class _Decisions:
 
 
 async def look(conn: Conn, now: datetime, policy: ConfirmationPolicy, limit: int = BATCH) -> Look:
-    """Look at up to `limit` report requests and `limit` METADATA offers due by `now`, in the caller's
-    transaction."""
+    """Look at up to `limit` report requests, `limit` METADATA offers and `limit` of the VTN's own reports due by
+    `now`, in the caller's transaction."""
     result = Look()
     requests = await _look_at_requests(conn, now, policy, limit, result)
     offers = await _look_at_offers(conn, now, policy, limit, result)
-    result.looked_at = max(requests, offers)
+    vtn_reports = await _look_at_vtn_reports(conn, now, policy, limit, result)
+    result.looked_at = max(requests, offers, vtn_reports)
     return result
 
 
@@ -117,22 +123,40 @@ async def _look_at_offers(conn: Conn, now: datetime, policy: ConfirmationPolicy,
     offers = await confirmation_store.due_offers(conn, now, limit)
     decisions = _Decisions(AwaitedTable.OFFERS, now, result)
     for offer in offers:
-        step = next_step(offer.awaiting, now, policy)
-        message = await _offer_message(conn, offer) if isinstance(step, SendAgain) else None
-        if message is not None:
-            await decisions.send_again(conn, offer.ven_id, offer.request_id, message, offer.awaiting.resends, policy)
-        else:  # a message due again but no longer queued cannot be sent: given up
-            decisions.note(
-                offer.ven_id, offer.request_id, GiveUp() if isinstance(step, SendAgain) else step,
-                "oadrRegisterReport", offer.awaiting.resends,
-            )
+        await _look_at_queued(
+            conn, decisions, offer.ven_id, offer.request_id, offer.pending_id, offer.awaiting, "oadrRegisterReport",
+            policy,
+        )
     await decisions.write(conn)
     return len(offers)
 
 
-async def _offer_message(conn: Conn, offer: AwaitingOffer) -> VtnMessage | None:
-    """The very oadrRegisterReport, requestID included: the VEN's oadrRegisteredReport must name it."""
-    return None if offer.pending_id is None else await pending.message_of(conn, offer.pending_id)
+async def _look_at_vtn_reports(conn: Conn, now: datetime, policy: ConfirmationPolicy, limit: int, result: Look) -> int:
+    reports = await confirmation_store.due_vtn_reports(conn, now, limit)
+    decisions = _Decisions(AwaitedTable.VTN_REPORTS, now, result)
+    for report in reports:
+        await _look_at_queued(
+            conn, decisions, report.ven_id, report.report_request_id, report.pending_id, report.awaiting,
+            "oadrUpdateReport", policy, copy_of=report.request_id,
+        )
+    await decisions.write(conn)
+    return len(reports)
+
+
+async def _look_at_queued(
+    conn: Conn, decisions: _Decisions, ven_id: str, key: str, pending_id: int | None, awaiting: Awaiting,
+    message_type: str, policy: ConfirmationPolicy, copy_of: str = "",
+) -> None:
+    """A message sent again as the very one queued, requestID included (the VEN's reply must name it): the
+    VTN's oadrRegisterReport (METADATA) or its oadrUpdateReport."""
+    step = next_step(awaiting, decisions.now, policy)
+    message = None
+    if isinstance(step, SendAgain) and pending_id is not None:
+        message = await pending.message_of(conn, pending_id)
+    if message is not None:
+        await decisions.send_again(conn, ven_id, key, message, awaiting.resends, policy, copy_of)
+    else:  # a message due again but no longer queued cannot be sent: given up
+        decisions.note(ven_id, key, GiveUp() if isinstance(step, SendAgain) else step, message_type, awaiting.resends)
 
 
 def _report(result: Look) -> None:

@@ -2,9 +2,11 @@
 
 OpenADR 2.0b has no acknowledgement of a poll answer: a VEN that never got the VTN's oadrCreateReport (the
 answer to its poll or to its oadrRegisterReport lost on the way) never reports, one that never got an
-oadrCancelReport reports on, and one that never got the VTN's METADATA never asks for the VTN's reports. The
-VTN waits for the VEN's reply to each: oadrCreatedReport (or data for the request), oadrCanceledReport,
-oadrRegisteredReport. Until it comes, the VTN looks again at the message's `confirm_by`:
+oadrCancelReport reports on, one that never got the VTN's METADATA never asks for the VTN's reports, and one
+that never got a report it asked of the VTN goes without that data. The VTN waits for the VEN's reply to
+each: oadrCreatedReport (or data for the request), oadrCanceledReport, oadrRegisteredReport, oadrUpdatedReport
+(for the last report of each request: a newer report of the request takes its place). Until the reply comes,
+the VTN looks again at the message's `confirm_by`:
 
 - the message still waits in the VEN's queue (it does not poll): look again later, nothing is sent again;
 - it went out less than the confirmation wait ago (for a request, counted from when its first data is due):

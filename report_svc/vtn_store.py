@@ -69,7 +69,8 @@ async def save_requests(conn: Conn, ven_id: str, plans: Sequence[tuple[ReportReq
         ON CONFLICT (ven_id, report_request_id) DO UPDATE
         SET report_specifier_id = EXCLUDED.report_specifier_id, request = EXCLUDED.request, status = 'active',
             next_report_at = EXCLUDED.next_report_at, covered_until = EXCLUDED.covered_until, reports_sent = 0,
-            last_values = '{}'::jsonb, created_at = now(), updated_at = now()
+            last_values = '{}'::jsonb, created_at = now(), updated_at = now(),
+            confirm_by = NULL, resends = 0, unconfirmed_at = NULL
         """,
         [
             (
@@ -105,12 +106,14 @@ async def known_ids(conn: Conn, ven_id: str, report_request_ids: Sequence[str]) 
 
 
 async def cancel(conn: Conn, ven_id: str, report_request_ids: Sequence[str], report_to_follow: bool, now: datetime) -> None:
-    """Stop the requests; with reportToFollow an active one still gets one last report, due now."""
+    """Stop the requests; with reportToFollow an active one still gets one last report, due now. Without it the
+    VEN wants no more: a last report it did not acknowledge is not sent again."""
     await conn.execute(
         """
         UPDATE vtn_report_requests
         SET status = 'cancelled', updated_at = now(),
-            next_report_at = CASE WHEN $3 AND status = 'active' THEN $4::timestamptz ELSE NULL END
+            next_report_at = CASE WHEN $3 AND status = 'active' THEN $4::timestamptz ELSE NULL END,
+            confirm_by = CASE WHEN $3 THEN confirm_by ELSE NULL END
         WHERE ven_id = $1 AND report_request_id = ANY($2::text[]) AND status <> 'cancelled'
         """,
         ven_id,
@@ -121,11 +124,14 @@ async def cancel(conn: Conn, ven_id: str, report_request_ids: Sequence[str], rep
 
 
 async def close_all(conn: Conn, ven_id: str) -> int:
-    """The VEN registered anew or left: its requests of the VTN's reports end."""
+    """The VEN registered anew or left: its requests of the VTN's reports end, and no report is sent again."""
     result = await conn.execute(
         "UPDATE vtn_report_requests SET status = 'cancelled', next_report_at = NULL, updated_at = now()"
         " WHERE ven_id = $1 AND status = 'active'",
         ven_id,
+    )
+    await conn.execute(
+        "UPDATE vtn_report_requests SET confirm_by = NULL WHERE ven_id = $1 AND confirm_by IS NOT NULL", ven_id
     )
     return int(result.split()[-1])
 
@@ -202,7 +208,8 @@ async def advance(
     last_values: dict[str, Value] | None = None,
 ) -> None:
     """Record the plan after a report (sent or, for want of data, skipped); a finished active one completes.
-    `last_values`: the on-change points' values as of this report, when they changed."""
+    `last_values`: the on-change points' values as of this report, when they changed. A report sent awaits the
+    VEN's oadrUpdatedReport (report_svc.confirmations) in place of the one before it."""
     await conn.execute(
         """
         UPDATE vtn_report_requests
@@ -211,7 +218,10 @@ async def advance(
             last_values = COALESCE($6::jsonb, last_values),
             last_sent_request_id = COALESCE($7, last_sent_request_id),
             last_sent_pending_id = COALESCE($8, last_sent_pending_id),
-            last_sent_acknowledged = CASE WHEN $7::text IS NULL THEN last_sent_acknowledged ELSE false END
+            last_sent_acknowledged = CASE WHEN $7::text IS NULL THEN last_sent_acknowledged ELSE false END,
+            confirm_by = CASE WHEN $7::text IS NULL THEN confirm_by ELSE now() END,
+            resends = CASE WHEN $7::text IS NULL THEN resends ELSE 0 END,
+            unconfirmed_at = CASE WHEN $7::text IS NULL THEN unconfirmed_at ELSE NULL END
         WHERE ven_id = $1 AND report_request_id = $2
         """,
         ven_id,
@@ -226,9 +236,11 @@ async def advance(
 
 
 async def acknowledge_report(conn: Conn, ven_id: str, request_id: str) -> None:
-    """The VEN's oadrUpdatedReport answers the VTN's oadrUpdateReport `request_id` (if it is a request's last)."""
+    """The VEN's oadrUpdatedReport answers the VTN's oadrUpdateReport `request_id` (if it is a request's last):
+    it is not sent again."""
     await conn.execute(
-        "UPDATE vtn_report_requests SET last_sent_acknowledged = true WHERE ven_id = $1 AND last_sent_request_id = $2",
+        "UPDATE vtn_report_requests SET last_sent_acknowledged = true, confirm_by = NULL"
+        " WHERE ven_id = $1 AND last_sent_request_id = $2",
         ven_id,
         request_id,
     )
@@ -246,6 +258,8 @@ def _view(row: asyncpg.Record) -> VtnReportRequestView:
         reports_sent=row["reports_sent"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        resends=row["resends"],
+        unconfirmed_at=row["unconfirmed_at"],
     )
 
 
@@ -253,7 +267,7 @@ async def views(conn: Conn, ven_id: str) -> list[VtnReportRequestView]:
     rows = await conn.fetch(
         """
         SELECT ven_id, report_request_id, report_specifier_id, status, request, next_report_at, covered_until,
-               reports_sent, created_at, updated_at
+               reports_sent, created_at, updated_at, resends, unconfirmed_at
         FROM vtn_report_requests WHERE ven_id = $1 ORDER BY created_at, report_request_id
         """,
         ven_id,

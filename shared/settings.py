@@ -108,8 +108,9 @@ class VtnSettings(BaseSettings):
     report_granularity_seconds: float = Field(default=60.0, ge=0)
     report_back_duration_seconds: float = Field(default=60.0, ge=0)
     report_retention_days: float = Field(default=30.0, ge=0)
-    # A report request or cancel the VEN has not confirmed this long after it went out (and after the first
-    # data was due) is sent again, at most report_resend_limit times (report_svc.confirmations).
+    # A report request, cancel, METADATA or the VTN's last report of a request the VEN has not confirmed this
+    # long after it went out (and after the first data was due) is sent again, at most report_resend_limit
+    # times (report_svc.confirmations).
     report_confirm_wait_seconds: float = Field(default=60.0, gt=0)
     report_resend_limit: int = Field(default=3, ge=0)
     report_confirm_check_seconds: float = Field(default=5.0, gt=0)

@@ -51,6 +51,10 @@ class VtnReportRequestView(ContractModel):
     reports_sent: int
     created_at: datetime
     updated_at: datetime
+    # The VEN never acknowledged the last report (oadrUpdatedReport): how often the VTN sent it again, and when
+    # it stopped trying (report_svc.confirmations).
+    resends: int = 0
+    unconfirmed_at: datetime | None = None
 
 
 class VtnReportOutcome(ContractModel):

@@ -1,16 +1,15 @@
 """Report requests, cancels and the VTN's METADATA a VEN never confirmed are sent again on its polls
 (report_svc.confirmations), by report_svc's own periodic look.
 
-Waiting a real minute per step would make the suite slow, so a test moves its VEN's clock marks an hour back
-instead (when the request was stored, when its messages were delivered) and the stack's look, every 0.5 s,
-does the rest. Raw VENs (OpenLEADR-made XML) check each message, against the official 2.0b schema too; and
-OpenLEADR's own VEN, whose answer carrying its report requests is lost, gets its telemetry going.
+Each test moves its VEN's clock marks an hour back rather than waiting a real minute per step
+(tests.integration.confirmation_clock). Raw VENs (OpenLEADR-made XML) check each message, against the official
+2.0b schema too; and OpenLEADR's own VEN, whose answer carrying its report requests is lost, gets its telemetry
+going. The VTN's own reports sent again: tests/integration/test_vtn_reports.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -19,66 +18,13 @@ import httpx
 from lxml import etree
 
 from tests.integration.answer_dropping_proxy import AnswerDroppingProxy
+from tests.integration.confirmation_clock import an_hour_passes, looked_at, offer_looked_at
 from tests.integration.raw_ven import new_request_id
 from tests.integration.test_openleadr_reports import TelemetryVen, stored_values
 from tests.integration.test_reports import HOUR_AGO, ReportingVen, history_report, registered_ven
 from tests.integration.test_vtn_reports import ok
 from tests.interop.test_openleadr_ven import until, until_async
 from tests.stack import RunningVtn
-
-LOOK_TIMEOUT = 15.0  # the stack looks every 0.5 s (VTN_REPORT_CONFIRM_CHECK_SECONDS in tests/stack.py)
-
-
-async def an_hour_passes(db: asyncpg.Connection, ven_id: str) -> None:
-    """As if an hour had passed since the VEN's requests and the VTN's METADATA offers were stored and its
-    messages delivered; the VTN looks at every one of them still awaiting a confirmation at its next sweep."""
-    # A message a gateway handed out is marked delivered a moment later (through Kafka): wait for that first.
-    deadline = time.monotonic() + LOOK_TIMEOUT
-    while await db.fetchval("SELECT count(*) FROM pending_messages WHERE ven_id = $1 AND delivered_at IS NULL", ven_id):
-        assert time.monotonic() < deadline, "the VEN's messages were not all marked delivered"
-        await asyncio.sleep(0.1)
-    look_now = "confirm_by = CASE WHEN confirm_by IS NULL THEN NULL ELSE now() END"
-    async with db.transaction():
-        await db.execute(
-            "UPDATE pending_messages SET delivered_at = delivered_at - interval '1 hour'"
-            " WHERE ven_id = $1 AND delivered_at IS NOT NULL",
-            ven_id,
-        )
-        await db.execute(
-            f"UPDATE report_requests SET created_at = created_at - interval '1 hour', {look_now} WHERE ven_id = $1",
-            ven_id,
-        )
-        await db.execute(
-            f"UPDATE vtn_report_registrations SET sent_at = sent_at - interval '1 hour', {look_now} WHERE ven_id = $1",
-            ven_id,
-        )
-
-
-async def looked_at(db: asyncpg.Connection, report_request_id: str) -> asyncpg.Record:
-    """The request's row once the VTN has looked at it (its next look is not due yet, or none is)."""
-    return await _once_looked_at(
-        db, "SELECT status, resends, unconfirmed_at, confirm_by, {looked} FROM report_requests"
-        " WHERE report_request_id = $1", report_request_id,
-    )
-
-
-async def offer_looked_at(db: asyncpg.Connection, ven_id: str, request_id: str) -> asyncpg.Record:
-    """The METADATA offer's row once the VTN has looked at it."""
-    return await _once_looked_at(
-        db, "SELECT acknowledged_at, resends, unconfirmed_at, confirm_by, {looked} FROM vtn_report_registrations"
-        " WHERE ven_id = $1 AND request_id = $2", ven_id, request_id,
-    )
-
-
-async def _once_looked_at(db: asyncpg.Connection, query: str, *args: str) -> asyncpg.Record:
-    deadline = time.monotonic() + LOOK_TIMEOUT
-    while time.monotonic() < deadline:
-        row = await db.fetchrow(query.format(looked="confirm_by > now() OR confirm_by IS NULL AS looked"), *args)
-        assert row is not None
-        if row["looked"]:
-            return row
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"report_svc did not look at {args} in {LOOK_TIMEOUT} s")
 
 
 async def nothing_more_comes(ven: ReportingVen) -> None:

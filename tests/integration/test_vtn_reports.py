@@ -28,6 +28,7 @@ from shared import topics
 from shared.contract.envelope import Envelope
 from shared.contract.vtn_reports import PublishVtnReports
 from tests.conftest import assert_valid
+from tests.integration.confirmation_clock import all_delivered, an_hour_passes, vtn_report_looked_at
 from tests.integration.raw_ven import new_request_id
 from tests.integration.test_reports import ReportingVen
 from tests.integration.vtn_report_hooks import price_at, tier_at
@@ -282,6 +283,7 @@ async def test_an_on_change_report_the_ven_never_acknowledged_is_followed_by_eve
         if await ven.poll_once(acknowledge=False) == "oadrResponse":
             await asyncio.sleep(0.1)
     unacknowledged = ven.updates[on_change][1]["intervals"][-1]["report_payload"]["value"]
+    await all_delivered(db, ven.ven_id)  # the poll took it; its delivery is recorded a moment later
     await db.execute(
         "UPDATE pending_messages SET delivered_at = delivered_at - interval '1 hour' WHERE ven_id = $1", ven.ven_id
     )
@@ -289,6 +291,97 @@ async def test_an_on_change_report_the_ven_never_acknowledged_is_followed_by_eve
     [after] = (await ven.updates_of(on_change, 3, timeout=30))[2:]
     # Sent a period later, within the same 4 s of the tier (a change was just reported): the same value again.
     assert after["intervals"][0]["report_payload"]["value"] == unacknowledged
+
+
+def last_update(ven: VtnReportVen) -> dict[str, Any]:
+    """The last oadrUpdateReport the VEN got."""
+    return [payload for kind, payload in ven.received if kind == "oadrUpdateReport"][-1]
+
+
+async def ven_with_unacknowledged_status_report(
+    http: httpx.AsyncClient, unique: Callable[[str], str], schema: etree.XMLSchema, name: str
+) -> tuple[VtnReportVen, str, dict[str, Any]]:
+    """A VEN that asked for the VTN's status once and got the oadrUpdateReport on a poll, but never answered it
+    (as if the poll answer was lost): the VEN, the reportRequestID and that oadrUpdateReport."""
+    ven = await new_ven(http, unique, schema, name)
+    await ven.acknowledge_metadata()
+    once = unique("status-once")
+    kind, created = await ven.report(
+        "oadrCreateReport", request_id=new_request_id(),
+        report_requests=[report_request(once, "vtn-status", "vtn-status", timedelta(0), timedelta(0))],
+    )
+    assert (kind, created["response"]["response_code"]) == ("oadrCreatedReport", 200)
+    deadline = time.monotonic() + 20
+    while once not in ven.updates:
+        assert time.monotonic() < deadline, "no oadrUpdateReport for the one-shot request"
+        if await ven.poll_once(acknowledge=False) == "oadrResponse":
+            await asyncio.sleep(0.2)
+    return ven, once, last_update(ven)
+
+
+async def test_a_report_the_ven_never_acknowledged_comes_again_with_its_request_id_until_it_does(
+    offering: RunningVtn, http: httpx.AsyncClient, admin: httpx.AsyncClient, db: asyncpg.Connection,
+    unique: Callable[[str], str], official_schema: etree.XMLSchema,
+) -> None:
+    ven, once, lost = await ven_with_unacknowledged_status_report(http, unique, official_schema, "vtn-lost-report-ven")
+    assert ven.ven_id is not None
+
+    await an_hour_passes(db, ven.ven_id)
+    again = await ven.next_message("oadrUpdateReport")  # acknowledged this time
+    assert (again["request_id"], again["reports"]) == (lost["request_id"], lost["reports"])
+    row = await vtn_report_looked_at(db, ven.ven_id, once)
+    assert (row["last_sent_acknowledged"], row["resends"], row["confirm_by"], row["unconfirmed_at"]) == (
+        True, 1, None, None,
+    )
+
+    await an_hour_passes(db, ven.ven_id)
+    await ven.poll_for(2.0)
+    assert len(ven.updates[once]) == 2  # the report and its one copy, nothing more
+    [view] = (await admin.get(f"/vtn-reports/{ven.ven_id}/requests")).json()
+    assert (view["status"], view["resends"], view["unconfirmed_at"]) == ("completed", 1, None)
+
+
+async def test_a_report_never_acknowledged_is_marked_unconfirmed_after_its_last_resend(
+    offering: RunningVtn, http: httpx.AsyncClient, admin: httpx.AsyncClient, db: asyncpg.Connection,
+    unique: Callable[[str], str], official_schema: etree.XMLSchema,
+) -> None:
+    ven, once, lost = await ven_with_unacknowledged_status_report(http, unique, official_schema, "vtn-deaf-ven")
+    assert ven.ven_id is not None
+
+    await an_hour_passes(db, ven.ven_id)
+    deadline = time.monotonic() + 20
+    while len(ven.updates[once]) < 2:
+        assert time.monotonic() < deadline, "the unacknowledged report did not come again"
+        if await ven.poll_once(acknowledge=False) == "oadrResponse":
+            await asyncio.sleep(0.2)
+    assert last_update(ven)["request_id"] == lost["request_id"]
+
+    await an_hour_passes(db, ven.ven_id)  # the stack allows one resend (VTN_REPORT_RESEND_LIMIT=1)
+    row = await vtn_report_looked_at(db, ven.ven_id, once)
+    assert (row["last_sent_acknowledged"], row["resends"], row["confirm_by"]) == (False, 1, None)
+    assert row["unconfirmed_at"] is not None
+    await ven.poll_for(2.0)
+    assert len(ven.updates[once]) == 2
+    [view] = (await admin.get(f"/vtn-reports/{ven.ven_id}/requests")).json()
+    assert view["resends"] == 1 and view["unconfirmed_at"] is not None
+
+
+async def test_a_cancel_without_report_to_follow_ends_the_wait_for_an_unacknowledged_report(
+    offering: RunningVtn, http: httpx.AsyncClient, db: asyncpg.Connection,
+    unique: Callable[[str], str], official_schema: etree.XMLSchema,
+) -> None:
+    ven, once, _ = await ven_with_unacknowledged_status_report(http, unique, official_schema, "vtn-done-ven")
+    assert ven.ven_id is not None
+    kind, canceled = await ven.report(
+        "oadrCancelReport", request_id=new_request_id(), report_request_id=once, report_to_follow=False
+    )
+    assert (kind, canceled["response"]["response_code"]) == ("oadrCanceledReport", 200)
+
+    await an_hour_passes(db, ven.ven_id)
+    await ven.poll_for(2.0)
+    assert len(ven.updates[once]) == 1  # the VEN wants no more of it: not even the copy
+    row = await vtn_report_looked_at(db, ven.ven_id, once)
+    assert (row["resends"], row["confirm_by"], row["unconfirmed_at"]) == (0, None, None)
 
 
 async def test_a_cancel_stops_the_reports_and_lists_what_is_still_pending(
