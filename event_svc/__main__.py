@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from event_svc.answer_sweep import AnswerSweep
 from event_svc.commands import QUERIES, EventCommandHandler, EventConfig, handle_query
 from event_svc.handlers import CreatedEventHandler, RegistrationWatcher
 from event_svc.refresh import advance_due_events
 from event_svc.ven_requests import EventRequestHandler
 from shared import topics
+from shared.awaited_replies import ConfirmationPolicy
 from shared.contract.envelope import utcnow
 from shared.db.command_router import QueriesAndCommands
 from shared.db.idempotent import IdempotentHandler
@@ -37,6 +39,17 @@ async def setup(runtime: ServiceRuntime) -> None:
             relay.wake()
 
     runtime.every(settings.event_refresh_seconds, advance, "advance_due_events")
+
+    policy = ConfirmationPolicy(
+        wait=timedelta(seconds=settings.event_confirm_wait_seconds), resend_limit=settings.event_resend_limit
+    )
+    sweep = AnswerSweep(pool, config.vtn_id, policy)
+
+    async def send_unanswered_again() -> None:
+        if await sweep():
+            relay.wake()
+
+    runtime.every(settings.event_confirm_check_seconds, send_unanswered_again, "event_answer_sweep")
 
 
 if __name__ == "__main__":

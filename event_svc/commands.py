@@ -77,7 +77,7 @@ class EventCommandHandler:
         )
         started = time.perf_counter()
         targeted = await store.targeted_ven_ids(conn, event.targets)
-        queued = await refresh.refresh_vens(conn, [*targeted, *also_for], now, self._config.vtn_id)
+        queued = len(await refresh.refresh_vens(conn, [*targeted, *also_for], now, self._config.vtn_id))
         log.info(
             "event saved",
             extra={

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
-from event_svc import delivery, status, store
+from event_svc import answer_wait_store, delivery, status, store
 from shared.db import pending
 from shared.db.connection import Conn
 from shared.oadr.event import Event
@@ -33,24 +33,31 @@ async def refresh_ven(
 ) -> bool:
     """Queue the VEN's full set if it differs from the one last queued. A VEN that (re)registered at
     `registered_at` has lost its state: a set queued before that is queued again even if unchanged."""
-    return await refresh_vens(conn, [ven_id], now, vtn_id, registered_at=registered_at) > 0
+    return bool(await refresh_vens(conn, [ven_id], now, vtn_id, registered_at=registered_at))
 
 
 async def refresh_vens(
-    conn: Conn, ven_ids: Iterable[str], now: datetime, vtn_id: str, *, registered_at: datetime | None = None
-) -> int:
-    """Refresh several VENs; returns how many got a new set queued. Batches go in venID order, so
-    concurrent refreshes lock their rows in the same order."""
+    conn: Conn,
+    ven_ids: Iterable[str],
+    now: datetime,
+    vtn_id: str,
+    *,
+    registered_at: datetime | None = None,
+    again: bool = False,
+) -> list[str]:
+    """Refresh several VENs; returns those that got a new set queued. Batches go in venID order, so
+    concurrent refreshes lock their rows in the same order. `again`: queue each set even if unchanged (the VEN
+    has not answered it, event_svc.answer_sweep)."""
     ordered = sorted(set(ven_ids))
-    queued = 0
+    queued: list[str] = []
     for start in range(0, len(ordered), REFRESH_BATCH):
-        queued += await _refresh_batch(conn, ordered[start : start + REFRESH_BATCH], now, vtn_id, registered_at)
+        queued += await _refresh_batch(conn, ordered[start : start + REFRESH_BATCH], now, vtn_id, registered_at, again)
     return queued
 
 
 async def _refresh_batch(
-    conn: Conn, ven_ids: list[str], now: datetime, vtn_id: str, registered_at: datetime | None
-) -> int:
+    conn: Conn, ven_ids: list[str], now: datetime, vtn_id: str, registered_at: datetime | None, again: bool
+) -> list[str]:
     # Lock first, read after: a set worked out from a read made before a concurrent change committed
     # must not replace the set that change queued.
     last_queued = await store.lock_ven_sets(conn, ven_ids)
@@ -60,7 +67,7 @@ async def _refresh_batch(
     for ven_id in ven_ids:
         last = last_queued[ven_id]
         lost_state = registered_at is not None and last.queued_at < registered_at
-        updates.append(delivery.update_for(ven_id, sets[ven_id], last.digest, last.version, force=lost_state))
+        updates.append(delivery.update_for(ven_id, sets[ven_id], last.digest, last.version, force=lost_state or again))
     to_queue = [u for u in updates if u.queue]
     await store.drop_undelivered_sets(conn, [u.ven_id for u in to_queue], DEDUP_PREFIX)
     await pending.enqueue_many(
@@ -71,7 +78,9 @@ async def _refresh_batch(
         ],
     )
     await store.save_ven_sets(conn, [(u.ven_id, u.digest, u.version) for u in updates if u.save])
-    return len(to_queue)
+    queued = [u.ven_id for u in to_queue]
+    await answer_wait_store.await_answers(conn, queued)
+    return queued
 
 
 async def note_delivered(conn: Conn, ven_id: str, events: tuple[Event, ...]) -> None:
@@ -81,6 +90,7 @@ async def note_delivered(conn: Conn, ven_id: str, events: tuple[Event, ...]) -> 
     if old_digest != new_digest:
         await store.drop_undelivered_sets(conn, [ven_id], DEDUP_PREFIX)
         await store.save_ven_sets(conn, [(ven_id, new_digest, version)])
+        await answer_wait_store.await_answers(conn, [ven_id])
 
 
 async def advance_due_events(pool: asyncpg.Pool, vtn_id: str, retention: timedelta, now: datetime) -> int:
@@ -95,4 +105,4 @@ async def advance_due_events(pool: asyncpg.Pool, vtn_id: str, retention: timedel
                 ven_ids.update(await store.targeted_ven_ids(conn, stored.event.targets))
                 upcoming = status.schedule(stored.event, stored.cancelled, now, retention).next_change_at
                 await store.set_next_change(conn, event_id, upcoming)
-            return await refresh_vens(conn, ven_ids, now, vtn_id)
+            return len(await refresh_vens(conn, ven_ids, now, vtn_id))

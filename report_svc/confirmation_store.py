@@ -15,7 +15,8 @@ from enum import Enum
 
 import asyncpg
 
-from report_svc.confirmations import Awaiting, request_awaiting
+from report_svc.confirmations import request_awaiting
+from shared.awaited_replies import Awaiting
 from shared.db.connection import Conn
 from shared.oadr.report_parts import ReportRequest
 

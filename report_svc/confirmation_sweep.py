@@ -16,11 +16,11 @@ import asyncpg
 
 from report_svc import confirmation_store
 from report_svc.confirmation_store import AwaitedTable, AwaitingRequest
-from report_svc.confirmations import (
-    Awaiting, ConfirmationPolicy, GiveUp, LookAgain, SendAgain, Settled, Step, next_step,
-)
 from report_svc.report_data import RequestStatus
 from report_svc.report_requests import cancel_report, create_report
+from shared.awaited_replies import (
+    Awaiting, ConfirmationPolicy, GiveUp, LookAgain, SendAgain, Settled, Step, next_step,
+)
 from shared.contract.envelope import utcnow
 from shared.db import pending
 from shared.db.connection import Conn

@@ -6,7 +6,7 @@ oadrCancelReport reports on, one that never got the VTN's METADATA never asks fo
 that never got a report it asked of the VTN goes without that data. The VTN waits for the VEN's reply to
 each: oadrCreatedReport (or data for the request), oadrCanceledReport, oadrRegisteredReport, oadrUpdatedReport
 (for the last report of each request: a newer report of the request takes its place). Until the reply comes,
-the VTN looks again at the message's `confirm_by`:
+the VTN looks again at the message's `confirm_by` (shared.awaited_replies decides what then):
 
 - the message still waits in the VEN's queue (it does not poll): look again later, nothing is sent again;
 - it went out less than the confirmation wait ago (for a request, counted from when its first data is due):
@@ -18,51 +18,13 @@ the VTN looks again at the message's `confirm_by`:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from report_svc.report_data import RequestStatus
+from shared.awaited_replies import Awaiting
 from shared.oadr.report_parts import ReportRequest
 
 AWAITED_STATUSES = frozenset({RequestStatus.REQUESTED, RequestStatus.CANCEL_REQUESTED})
-
-
-@dataclass(frozen=True)
-class ConfirmationPolicy:
-    wait: timedelta  # how long a VEN has to confirm, once the message went out (and the first data is due)
-    resend_limit: int  # times a message is sent again before the VTN gives up
-
-
-@dataclass(frozen=True)
-class Awaiting:
-    """A message whose confirmation the VTN is waiting for."""
-
-    confirmed: bool  # the VEN's reply came (or something else showed it has the message)
-    reply_due: datetime | None  # when the VEN should have answered at the earliest; None: still queued for it
-    resends: int  # times sent again so far
-
-
-@dataclass(frozen=True)
-class Settled:
-    """Confirmed (or no longer awaiting anything): stop looking."""
-
-
-@dataclass(frozen=True)
-class LookAgain:
-    at: datetime
-
-
-@dataclass(frozen=True)
-class SendAgain:
-    pass
-
-
-@dataclass(frozen=True)
-class GiveUp:
-    pass
-
-
-Step = Settled | LookAgain | SendAgain | GiveUp
 
 
 def first_data_due(request: ReportRequest, sent_at: datetime) -> datetime:
@@ -86,16 +48,3 @@ def request_awaiting(
         return Awaiting(confirmed=False, reply_due=None, resends=resends)
     due = first_data_due(request, sent_at) if status == RequestStatus.REQUESTED else sent_at
     return Awaiting(confirmed=False, reply_due=due, resends=resends)
-
-
-def next_step(awaiting: Awaiting, now: datetime, policy: ConfirmationPolicy) -> Step:
-    if awaiting.confirmed:
-        return Settled()
-    if awaiting.reply_due is None:
-        return LookAgain(now + policy.wait)
-    deadline = awaiting.reply_due + policy.wait
-    if now < deadline:
-        return LookAgain(deadline)
-    if awaiting.resends < policy.resend_limit:
-        return SendAgain()
-    return GiveUp()

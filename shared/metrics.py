@@ -36,6 +36,7 @@ __all__ = [
     "LATENCY_BUCKETS",
     "REPORT_DATA_LANES",
     "REPORT_REQUEST_RESENDS",
+    "EVENT_SET_RESENDS",
     "VENS_ONLINE",
     "EventLoopLagMonitor",
     "render_metrics",
@@ -75,9 +76,15 @@ REPORT_DATA_LANES = Gauge(
 )
 REPORT_REQUEST_RESENDS = Counter(
     "vtn_report_request_resends_total",
-    "oadrCreateReport, oadrCancelReport and oadrRegisterReport messages a VEN did not confirm, by message and "
-    "outcome (sent_again; gave_up: sent again as often as allowed, then marked unconfirmed)",
+    "oadrCreateReport, oadrCancelReport, oadrRegisterReport and oadrUpdateReport messages a VEN did not confirm, "
+    "by message and outcome (sent_again; gave_up: sent again as often as allowed, then marked unconfirmed)",
     ["message", "outcome"],
+)
+EVENT_SET_RESENDS = Counter(
+    "vtn_event_set_resends_total",
+    "Event sets (oadrDistributeEvent) sent again because the VEN had not answered events in them, by outcome "
+    "(sent_again; gave_up: sent again as often as allowed, then left unanswered)",
+    ["outcome"],
 )
 EVENT_LOOP_LAG = Histogram(
     "vtn_event_loop_lag_seconds",

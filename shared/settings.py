@@ -118,6 +118,11 @@ class VtnSettings(BaseSettings):
     offer_reports_on_registration: bool = True
     vtn_report_check_seconds: float = Field(default=1.0, gt=0)
     event_refresh_seconds: float = Field(default=1.0, gt=0)
+    # A VEN's event set whose events requiring an answer the VEN has not answered (oadrCreatedEvent) this long
+    # after it went out is sent again, at most event_resend_limit times (event_svc.answer_waits).
+    event_confirm_wait_seconds: float = Field(default=60.0, gt=0)
+    event_resend_limit: int = Field(default=3, ge=0)
+    event_confirm_check_seconds: float = Field(default=5.0, gt=0)
     event_retention_seconds: float = Field(default=86400.0, ge=0)
 
     # OpenLEADR-compatible handlers, each "package.module:function"

@@ -133,6 +133,9 @@ def vtn_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "VTN_ON_UPDATE_REPORT": "tests.integration.report_hooks:on_update_report",
         "VTN_ON_CREATED_EVENT": "tests.integration.event_hooks:on_created_event",
         "VTN_EVENT_REFRESH_SECONDS": "0.5",
+        # tests/integration/test_event_answer_waits.py: a look every 0.5 s, one resend before giving up
+        "VTN_EVENT_CONFIRM_CHECK_SECONDS": "0.5",
+        "VTN_EVENT_RESEND_LIMIT": "1",
         # the VTN's METADATA on the first poll changes what other tests' VENs see; tests/integration/test_vtn_reports.py turns it on
         "VTN_OFFER_REPORTS_ON_REGISTRATION": "false",
     }

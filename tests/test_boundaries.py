@@ -41,6 +41,11 @@ def test_shared_depends_on_no_service() -> None:
 
 def test_pure_domain_modules_do_no_io() -> None:
     """Answers and policies-free builders are pure: no database, no Kafka, no awaits."""
-    for path in (Path(REPO_ROOT / "registration_svc" / "replies.py"), Path(REPO_ROOT / "shared" / "oadr" / "answers.py")):
+    for path in (
+        Path(REPO_ROOT / "registration_svc" / "replies.py"),
+        Path(REPO_ROOT / "shared" / "oadr" / "answers.py"),
+        Path(REPO_ROOT / "shared" / "awaited_replies.py"),
+        Path(REPO_ROOT / "event_svc" / "answer_waits.py"),
+    ):
         tree = ast.parse(path.read_text())
         assert not any(isinstance(node, (ast.Await, ast.AsyncFunctionDef)) for node in ast.walk(tree)), path

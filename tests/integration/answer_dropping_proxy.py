@@ -9,11 +9,12 @@ from aiohttp import web
 
 class AnswerDroppingProxy:
     """Forwards `{proxy}/{path}` to `{target}/{path}`; the answer to the first request whose body contains
-    `marker` is dropped."""
+    `marker` is dropped (with `in_answer`: the first answer that contains it, e.g. a poll's)."""
 
-    def __init__(self, target: str, marker: bytes) -> None:
+    def __init__(self, target: str, marker: bytes, in_answer: bool = False) -> None:
         self._target = target.rstrip("/")
         self._marker = marker
+        self._in_answer = in_answer
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self.dropped = 0
@@ -43,7 +44,7 @@ class AnswerDroppingProxy:
         async with self._session.post(f"{self._target}/{request.match_info['path']}", data=body, headers=headers) as answer:
             content = await answer.read()
             status, content_type = answer.status, answer.headers.get("Content-Type", "application/xml")
-        if self._marker in body and not self.dropped:
+        if self._marker in (content if self._in_answer else body) and not self.dropped:
             self.dropped += 1
             return web.Response(status=503, text="answer lost on the way")
         return web.Response(status=status, body=content, headers={"Content-Type": content_type})

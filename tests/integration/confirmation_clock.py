@@ -1,6 +1,6 @@
 """Waiting a real confirmation wait (a minute) per step would make the suite slow: a test moves its VEN's clock
 marks an hour back instead (when its requests were stored, when its messages were delivered), and the stack's
-look for unconfirmed messages (report_svc.confirmations), every 0.5 s, does the rest."""
+looks for unconfirmed messages (report_svc.confirmations, event_svc.answer_waits), every 0.5 s, do the rest."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 
 import asyncpg
 
-LOOK_TIMEOUT = 15.0  # the stack looks every 0.5 s (VTN_REPORT_CONFIRM_CHECK_SECONDS in tests/stack.py)
+LOOK_TIMEOUT = 15.0  # the stack looks every 0.5 s (VTN_*_CONFIRM_CHECK_SECONDS in tests/stack.py)
 
 
 async def all_delivered(db: asyncpg.Connection, ven_id: str) -> None:
@@ -22,9 +22,9 @@ async def all_delivered(db: asyncpg.Connection, ven_id: str) -> None:
 
 
 async def an_hour_passes(db: asyncpg.Connection, ven_id: str) -> None:
-    """As if an hour had passed since the VEN's requests and the VTN's METADATA offers were stored and its
-    messages (the VTN's reports included) delivered; the VTN looks at every one of them still awaiting a
-    confirmation at its next sweep."""
+    """As if an hour had passed since the VEN's requests, the VTN's METADATA offers and the VEN's event set were
+    stored and its messages (the VTN's reports and event sets included) delivered; the VTN looks at every one of
+    them still awaiting a confirmation or an answer at its next sweep."""
     await all_delivered(db, ven_id)
     look_now = "confirm_by = CASE WHEN confirm_by IS NULL THEN NULL ELSE now() END"
     async with db.transaction():
@@ -42,6 +42,10 @@ async def an_hour_passes(db: asyncpg.Connection, ven_id: str) -> None:
             ven_id,
         )
         await db.execute(f"UPDATE vtn_report_requests SET {look_now} WHERE ven_id = $1", ven_id)
+        await db.execute(
+            f"UPDATE ven_event_sets SET updated_at = updated_at - interval '1 hour', {look_now} WHERE ven_id = $1",
+            ven_id,
+        )
 
 
 async def looked_at(db: asyncpg.Connection, report_request_id: str) -> asyncpg.Record:
@@ -65,6 +69,13 @@ async def vtn_report_looked_at(db: asyncpg.Connection, ven_id: str, report_reque
     return await once_looked_at(
         db, "SELECT last_sent_acknowledged, resends, unconfirmed_at, confirm_by, {looked} FROM vtn_report_requests"
         " WHERE ven_id = $1 AND report_request_id = $2", ven_id, report_request_id,
+    )
+
+
+async def event_set_looked_at(db: asyncpg.Connection, ven_id: str) -> asyncpg.Record:
+    """The VEN's event-set row once the VTN has looked at whether the VEN answered it."""
+    return await once_looked_at(
+        db, "SELECT resends, unconfirmed_at, confirm_by, {looked} FROM ven_event_sets WHERE ven_id = $1", ven_id
     )
 
 

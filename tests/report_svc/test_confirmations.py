@@ -6,18 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from report_svc.confirmations import (
-    Awaiting,
-    ConfirmationPolicy,
-    GiveUp,
-    LookAgain,
-    SendAgain,
-    Settled,
-    first_data_due,
-    next_step,
-    request_awaiting,
-)
+from report_svc.confirmations import first_data_due, request_awaiting
 from report_svc.report_data import RequestStatus
+from shared.awaited_replies import Awaiting, ConfirmationPolicy, GiveUp, LookAgain, SendAgain, Settled, next_step
 from shared.oadr.period import Period
 from shared.oadr.report_parts import ReportRequest, ReportSpecifier, SpecifierPayload
 
