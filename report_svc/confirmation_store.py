@@ -59,23 +59,15 @@ class AwaitingRequest:
 
 
 @dataclass(frozen=True)
-class AwaitingOffer:
-    """The VTN's oadrRegisterReport (METADATA) sent to a VEN, named by its requestID."""
+class AwaitingCopy:
+    """A message sent again as the very one queued, requestID included (the VEN's reply must name it): the VTN's
+    METADATA (an oadrRegisterReport, keyed by its requestID) or the last oadrUpdateReport of a VEN's request of
+    the VTN's reports (keyed by the reportRequestID)."""
 
     ven_id: str
-    request_id: str
-    pending_id: int | None  # the queued message, sent again as it is
-    awaiting: Awaiting
-
-
-@dataclass(frozen=True)
-class AwaitingVtnReport:
-    """The VTN's last oadrUpdateReport for a VEN's request of its reports, named by its requestID."""
-
-    ven_id: str
-    report_request_id: str
-    request_id: str  # of the oadrUpdateReport, which the VEN's oadrUpdatedReport names
-    pending_id: int | None  # the queued message, sent again as it is
+    key: str
+    copy_of: str  # what tells apart the messages sent under one key: the oadrUpdateReport's requestID
+    pending_id: int | None  # the queued message
     awaiting: Awaiting
 
 
@@ -143,54 +135,40 @@ def _awaiting_request(row: asyncpg.Record) -> AwaitingRequest:
     )
 
 
-async def due_offers(conn: Conn, now: datetime, limit: int) -> list[AwaitingOffer]:
+async def due_offers(conn: Conn, now: datetime, limit: int) -> list[AwaitingCopy]:
     """Up to `limit` METADATA offers to look at by `now`. An offer followed by a newer one to the same VEN awaits
     nothing any more."""
     columns = (
-        "t.ven_id, t.request_id, t.sent_pending_id, t.resends, t.acknowledged_at IS NOT NULL AS acknowledged,"
-        " EXISTS (SELECT 1 FROM vtn_report_registrations n WHERE n.ven_id = t.ven_id AND n.sent_at > t.sent_at)"
-        " AS superseded"
+        "t.ven_id, t.request_id AS key, '' AS copy_of, t.sent_pending_id AS pending_id, t.resends,"
+        " t.acknowledged_at IS NOT NULL"
+        " OR EXISTS (SELECT 1 FROM vtn_report_registrations n WHERE n.ven_id = t.ven_id AND n.sent_at > t.sent_at)"
+        " AS confirmed"
     )
-    rows = await _due(conn, AwaitedTable.OFFERS, columns, "sent_at", now, limit)
-    return [
-        AwaitingOffer(
-            ven_id=row["ven_id"],
-            request_id=row["request_id"],
-            pending_id=row["sent_pending_id"],
-            awaiting=Awaiting(
-                confirmed=row["acknowledged"] or row["superseded"] or not row["ven_registered"],
-                reply_due=row["sent_at"],
-                resends=row["resends"],
-            ),
-        )
-        for row in rows
-    ]
+    return [_awaiting_copy(row) for row in await _due(conn, AwaitedTable.OFFERS, columns, "sent_at", now, limit)]
 
 
-async def due_vtn_reports(conn: Conn, now: datetime, limit: int) -> list[AwaitingVtnReport]:
+async def due_vtn_reports(conn: Conn, now: datetime, limit: int) -> list[AwaitingCopy]:
     """Up to `limit` of the VTN's own reports to look at by `now`: the last report of each request, until the
     VEN acknowledges it. A newer report of the same request replaces it (vtn_store.advance)."""
     columns = (
-        "t.ven_id, t.report_request_id, t.last_sent_request_id, t.last_sent_pending_id, t.resends,"
-        " t.last_sent_acknowledged"
+        "t.ven_id, t.report_request_id AS key, coalesce(t.last_sent_request_id, '') AS copy_of,"
+        " t.last_sent_pending_id AS pending_id, t.resends,"
+        " t.last_sent_acknowledged OR t.last_sent_request_id IS NULL AS confirmed"
     )
     rows = await _due(conn, AwaitedTable.VTN_REPORTS, columns, "updated_at", now, limit)
-    return [
-        AwaitingVtnReport(
-            ven_id=row["ven_id"],
-            report_request_id=row["report_request_id"],
-            request_id=row["last_sent_request_id"] or "",
-            pending_id=row["last_sent_pending_id"],
-            awaiting=Awaiting(
-                confirmed=(
-                    row["last_sent_acknowledged"] or row["last_sent_request_id"] is None or not row["ven_registered"]
-                ),
-                reply_due=row["sent_at"],
-                resends=row["resends"],
-            ),
-        )
-        for row in rows
-    ]
+    return [_awaiting_copy(row) for row in rows]
+
+
+def _awaiting_copy(row: asyncpg.Record) -> AwaitingCopy:
+    return AwaitingCopy(
+        ven_id=row["ven_id"],
+        key=row["key"],
+        copy_of=row["copy_of"],
+        pending_id=row["pending_id"],
+        awaiting=Awaiting(
+            confirmed=row["confirmed"] or not row["ven_registered"], reply_due=row["sent_at"], resends=row["resends"]
+        ),
+    )
 
 
 def _keys(table: AwaitedTable) -> str:

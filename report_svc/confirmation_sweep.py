@@ -8,19 +8,17 @@ transaction with the message it queues, so a message is sent again once per look
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 import asyncpg
 
 from report_svc import confirmation_store
-from report_svc.confirmation_store import AwaitedTable, AwaitingRequest
+from report_svc.confirmation_store import AwaitedTable, AwaitingCopy, AwaitingRequest
 from report_svc.report_data import RequestStatus
 from report_svc.report_requests import cancel_report, create_report
-from shared.awaited_replies import (
-    Awaiting, ConfirmationPolicy, GiveUp, LookAgain, SendAgain, Settled, Step, next_step,
-)
+from shared.awaited_replies import ConfirmationPolicy, GiveUp, LookAgain, SendAgain, Settled, Step, next_step
 from shared.contract.envelope import utcnow
 from shared.db import pending
 from shared.db.connection import Conn
@@ -99,8 +97,8 @@ async def look(conn: Conn, now: datetime, policy: ConfirmationPolicy, limit: int
     `now`, in the caller's transaction."""
     result = Look()
     requests = await _look_at_requests(conn, now, policy, limit, result)
-    offers = await _look_at_offers(conn, now, policy, limit, result)
-    vtn_reports = await _look_at_vtn_reports(conn, now, policy, limit, result)
+    offers = await _look_at_copies(conn, now, policy, limit, result, AwaitedTable.OFFERS)
+    vtn_reports = await _look_at_copies(conn, now, policy, limit, result, AwaitedTable.VTN_REPORTS)
     result.looked_at = max(requests, offers, vtn_reports)
     return result
 
@@ -119,44 +117,33 @@ async def _look_at_requests(conn: Conn, now: datetime, policy: ConfirmationPolic
     return len(rows)
 
 
-async def _look_at_offers(conn: Conn, now: datetime, policy: ConfirmationPolicy, limit: int, result: Look) -> int:
-    offers = await confirmation_store.due_offers(conn, now, limit)
-    decisions = _Decisions(AwaitedTable.OFFERS, now, result)
-    for offer in offers:
-        await _look_at_queued(
-            conn, decisions, offer.ven_id, offer.request_id, offer.pending_id, offer.awaiting, "oadrRegisterReport",
-            policy,
-        )
+async def _look_at_copies(
+    conn: Conn, now: datetime, policy: ConfirmationPolicy, limit: int, result: Look, table: AwaitedTable
+) -> int:
+    """The VTN's METADATA offers or its own reports: each sent again as the very message queued."""
+    due, message_type = COPIES[table]
+    copies = await due(conn, now, limit)
+    decisions = _Decisions(table, now, result)
+    for waiting in copies:
+        step = next_step(waiting.awaiting, now, policy)
+        message = None
+        if isinstance(step, SendAgain) and waiting.pending_id is not None:
+            message = await pending.message_of(conn, waiting.pending_id)
+        if message is not None:
+            resends = waiting.awaiting.resends
+            await decisions.send_again(conn, waiting.ven_id, waiting.key, message, resends, policy, waiting.copy_of)
+        else:  # a message due again but no longer queued cannot be sent: given up
+            step = GiveUp() if isinstance(step, SendAgain) else step
+            decisions.note(waiting.ven_id, waiting.key, step, message_type, waiting.awaiting.resends)
     await decisions.write(conn)
-    return len(offers)
+    return len(copies)
 
 
-async def _look_at_vtn_reports(conn: Conn, now: datetime, policy: ConfirmationPolicy, limit: int, result: Look) -> int:
-    reports = await confirmation_store.due_vtn_reports(conn, now, limit)
-    decisions = _Decisions(AwaitedTable.VTN_REPORTS, now, result)
-    for report in reports:
-        await _look_at_queued(
-            conn, decisions, report.ven_id, report.report_request_id, report.pending_id, report.awaiting,
-            "oadrUpdateReport", policy, copy_of=report.request_id,
-        )
-    await decisions.write(conn)
-    return len(reports)
-
-
-async def _look_at_queued(
-    conn: Conn, decisions: _Decisions, ven_id: str, key: str, pending_id: int | None, awaiting: Awaiting,
-    message_type: str, policy: ConfirmationPolicy, copy_of: str = "",
-) -> None:
-    """A message sent again as the very one queued, requestID included (the VEN's reply must name it): the
-    VTN's oadrRegisterReport (METADATA) or its oadrUpdateReport."""
-    step = next_step(awaiting, decisions.now, policy)
-    message = None
-    if isinstance(step, SendAgain) and pending_id is not None:
-        message = await pending.message_of(conn, pending_id)
-    if message is not None:
-        await decisions.send_again(conn, ven_id, key, message, awaiting.resends, policy, copy_of)
-    else:  # a message due again but no longer queued cannot be sent: given up
-        decisions.note(ven_id, key, GiveUp() if isinstance(step, SendAgain) else step, message_type, awaiting.resends)
+DueCopies = Callable[[Conn, datetime, int], Awaitable[list[AwaitingCopy]]]
+COPIES: dict[AwaitedTable, tuple[DueCopies, str]] = {
+    AwaitedTable.OFFERS: (confirmation_store.due_offers, "oadrRegisterReport"),
+    AwaitedTable.VTN_REPORTS: (confirmation_store.due_vtn_reports, "oadrUpdateReport"),
+}
 
 
 def _report(result: Look) -> None:

@@ -8,6 +8,7 @@ than waiting a real minute (tests.integration.confirmation_clock)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import asyncpg
 import httpx
@@ -15,22 +16,30 @@ from lxml import etree
 
 from tests.integration.answer_dropping_proxy import AnswerDroppingProxy
 from tests.integration.confirmation_clock import an_hour_passes, event_set_looked_at
-from tests.integration.event_ven import simple_event
+from tests.integration.event_ven import EventVen, simple_event
 from tests.integration.test_events import descriptors, distribute_on_poll, nothing_more, registered
 from tests.interop.test_openleadr_events import AnsweringVen
 from tests.interop.test_openleadr_ven import until, until_async
 from tests.stack import RunningVtn
 
 
+async def ven_with_unanswered_event(
+    http: httpx.AsyncClient, admin: httpx.AsyncClient, unique: Callable[[str], str], schema: etree.XMLSchema, name: str
+) -> tuple[EventVen, str, dict[str, Any]]:
+    """A VEN that got an event on a poll but never answered it (as if the poll answer was lost): the VEN, the
+    eventID and the oadrDistributeEvent."""
+    ven = await registered(http, unique(name), schema)
+    created = await admin.post("/events", json=simple_event((ven.ven_id,), event_id=unique("event")))
+    assert created.status_code == 201, created.text
+    event_id: str = created.json()["event"]["descriptor"]["event_id"]
+    return ven, event_id, await distribute_on_poll(ven)
+
+
 async def test_a_set_the_ven_never_answered_comes_again_until_it_answers(
     http: httpx.AsyncClient, admin: httpx.AsyncClient, db: asyncpg.Connection,
     unique: Callable[[str], str], official_schema: etree.XMLSchema,
 ) -> None:
-    ven = await registered(http, unique("unanswering-ven"), official_schema)
-    created = await admin.post("/events", json=simple_event((ven.ven_id,), event_id=unique("event")))
-    assert created.status_code == 201, created.text
-    event_id = created.json()["event"]["descriptor"]["event_id"]
-    lost = await distribute_on_poll(ven)  # as if this poll answer never reached the VEN: no answer
+    ven, event_id, lost = await ven_with_unanswered_event(http, admin, unique, official_schema, "unanswering-ven")
 
     assert ven.ven_id is not None
     await an_hour_passes(db, ven.ven_id)
@@ -50,10 +59,7 @@ async def test_a_set_never_answered_is_given_up_after_its_last_resend(
     http: httpx.AsyncClient, admin: httpx.AsyncClient, db: asyncpg.Connection,
     unique: Callable[[str], str], official_schema: etree.XMLSchema,
 ) -> None:
-    ven = await registered(http, unique("deaf-event-ven"), official_schema)
-    created = await admin.post("/events", json=simple_event((ven.ven_id,), event_id=unique("event")))
-    event_id = created.json()["event"]["descriptor"]["event_id"]
-    await distribute_on_poll(ven)
+    ven, event_id, _ = await ven_with_unanswered_event(http, admin, unique, official_schema, "deaf-event-ven")
 
     assert ven.ven_id is not None
     await an_hour_passes(db, ven.ven_id)

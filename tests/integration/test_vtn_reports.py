@@ -167,6 +167,15 @@ class VtnReportVen(ReportingVen):
                 await asyncio.sleep(0.2)
         return self.updates[report_request_id]
 
+    async def unacknowledged_updates_of(self, report_request_id: str, count: int, timeout: float = 20.0) -> None:
+        """Poll, answering no oadrUpdateReport (as if the poll answers were lost), until `count` reports of the
+        request have come."""
+        deadline = time.monotonic() + timeout
+        while len(self.updates.get(report_request_id, [])) < count:
+            assert time.monotonic() < deadline, f"fewer than {count} reports for {report_request_id} in {timeout}s"
+            if await self.poll_once(acknowledge=False) == "oadrResponse":
+                await asyncio.sleep(0.1)
+
     async def acknowledge_metadata(self) -> dict[str, Any]:
         metadata = await self.next_message("oadrRegisterReport")
         kind, answer = await self.report("oadrRegisteredReport", response=ok(metadata["request_id"]), report_requests=[])
@@ -277,11 +286,7 @@ async def test_an_on_change_report_the_ven_never_acknowledged_is_followed_by_eve
     again although it has not changed. Waiting the real minute is replaced by moving the delivery an hour back."""
     ven, on_change = await ven_asking_for_tier_on_change(http, unique, official_schema, "vtn-unacknowledged-ven")
     await ven.updates_of(on_change, 1, timeout=30)  # the first report, every point, acknowledged
-    deadline = time.monotonic() + 30
-    while len(ven.updates[on_change]) < 2:  # the next one is sent on a change of tier: not acknowledged
-        assert time.monotonic() < deadline, "no report of a change"
-        if await ven.poll_once(acknowledge=False) == "oadrResponse":
-            await asyncio.sleep(0.1)
+    await ven.unacknowledged_updates_of(on_change, 2, timeout=30)  # the next one, on a change of tier
     unacknowledged = ven.updates[on_change][1]["intervals"][-1]["report_payload"]["value"]
     await all_delivered(db, ven.ven_id)  # the poll took it; its delivery is recorded a moment later
     await db.execute(
@@ -311,11 +316,7 @@ async def ven_with_unacknowledged_status_report(
         report_requests=[report_request(once, "vtn-status", "vtn-status", timedelta(0), timedelta(0))],
     )
     assert (kind, created["response"]["response_code"]) == ("oadrCreatedReport", 200)
-    deadline = time.monotonic() + 20
-    while once not in ven.updates:
-        assert time.monotonic() < deadline, "no oadrUpdateReport for the one-shot request"
-        if await ven.poll_once(acknowledge=False) == "oadrResponse":
-            await asyncio.sleep(0.2)
+    await ven.unacknowledged_updates_of(once, 1)
     return ven, once, last_update(ven)
 
 
@@ -349,11 +350,7 @@ async def test_a_report_never_acknowledged_is_marked_unconfirmed_after_its_last_
     assert ven.ven_id is not None
 
     await an_hour_passes(db, ven.ven_id)
-    deadline = time.monotonic() + 20
-    while len(ven.updates[once]) < 2:
-        assert time.monotonic() < deadline, "the unacknowledged report did not come again"
-        if await ven.poll_once(acknowledge=False) == "oadrResponse":
-            await asyncio.sleep(0.2)
+    await ven.unacknowledged_updates_of(once, 2)  # the same report again, not answered either
     assert last_update(ven)["request_id"] == lost["request_id"]
 
     await an_hour_passes(db, ven.ven_id)  # the stack allows one resend (VTN_REPORT_RESEND_LIMIT=1)
