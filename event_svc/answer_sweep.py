@@ -15,7 +15,7 @@ from datetime import datetime
 
 import asyncpg
 
-from event_svc import answer_wait_store, delivery, refresh, store
+from event_svc import answer_wait_store, refresh
 from event_svc.answer_wait_store import WaitingSet
 from event_svc.answer_waits import set_awaiting, unanswered
 from shared.awaited_replies import ConfirmationPolicy, GiveUp, LookAgain, SendAgain, Settled, Step, next_step
@@ -42,9 +42,9 @@ async def look(conn: Conn, now: datetime, policy: ConfirmationPolicy, vtn_id: st
     steps: dict[str, Step] = {
         s.ven_id: next_step(set_awaiting(None, s.sent_at, s.resends), now, policy) for s in registered
     }
-    # Only a set that went out at least the wait ago needs its events and answers read.
+    # Only a set that went out at least the wait ago needs the VEN's answers read.
     overdue = [s for s in registered if not isinstance(steps[s.ven_id], LookAgain)]
-    missing = await _unanswered(conn, overdue, now)
+    missing = await _unanswered(conn, overdue)
     for waiting in overdue:
         steps[waiting.ven_id] = next_step(
             set_awaiting(missing.get(waiting.ven_id, []), waiting.sent_at, waiting.resends), now, policy
@@ -69,17 +69,13 @@ async def look(conn: Conn, now: datetime, policy: ConfirmationPolicy, vtn_id: st
     return result
 
 
-async def _unanswered(conn: Conn, sets: list[WaitingSet], now: datetime) -> dict[str, list[str]]:
-    """VenID -> the events of its current set still awaiting its answer."""
-    if not sets:
-        return {}
-    vens = await store.memberships(conn, [s.ven_id for s in sets])
-    current = delivery.full_sets(await store.events_for_any(conn, list(vens.values()), now), vens.values(), now)
-    pairs = [(ven_id, event.descriptor.event_id) for ven_id, events in current.items() for event in events]
+async def _unanswered(conn: Conn, sets: list[WaitingSet]) -> dict[str, list[str]]:
+    """VenID -> the events of its set whose awaited answer has not come."""
+    pairs = [(s.ven_id, event_id) for s in sets for event_id, _ in s.awaited]
     answers_by_ven: dict[str, dict[str, int]] = {}
     for (ven_id, event_id), modification in (await answer_wait_store.answered(conn, pairs)).items():
         answers_by_ven.setdefault(ven_id, {})[event_id] = modification
-    return {ven_id: unanswered(events, answers_by_ven.get(ven_id, {})) for ven_id, events in current.items()}
+    return {s.ven_id: unanswered(s.awaited, answers_by_ven.get(s.ven_id, {})) for s in sets}
 
 
 def _report(result: Look) -> None:

@@ -3,30 +3,41 @@ for a look, the answers stored for their events, and what each look decided (mig
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from event_svc.answer_waits import Awaited
 from shared.db.connection import Conn
 
 
 @dataclass(frozen=True)
 class WaitingSet:
-    """The set last queued for a VEN, when it went out (None: still queued), and how often it was sent again."""
+    """The set last queued for a VEN: the answers it awaits, when it went out (None: still queued), and how often
+    it was sent again."""
 
     ven_id: str
+    awaited: list[Awaited]
     sent_at: datetime | None
     resends: int
     ven_registered: bool
 
 
-async def await_answers(conn: Conn, ven_ids: Sequence[str]) -> None:
-    """A new set was queued for (or handed to) each VEN: look at it soon, with no resend counted yet."""
-    if ven_ids:
+async def await_answers(conn: Conn, sets: Sequence[tuple[str, list[Awaited]]]) -> None:
+    """A new set was queued for (or handed to) each (venID, the answers it awaits): with any, look at it soon,
+    no resend counted yet; with none, it awaits nothing."""
+    if sets:
         await conn.execute(
-            "UPDATE ven_event_sets SET confirm_by = now(), resends = 0, unconfirmed_at = NULL"
-            " WHERE ven_id = ANY($1::text[])",
-            list(ven_ids),
+            """
+            UPDATE ven_event_sets s
+            SET awaited = a.awaited::jsonb, resends = 0, unconfirmed_at = NULL,
+                confirm_by = CASE WHEN a.awaited::jsonb = '[]'::jsonb THEN NULL ELSE now() END
+            FROM unnest($1::text[], $2::text[]) AS a(ven_id, awaited)
+            WHERE s.ven_id = a.ven_id
+            """,
+            [ven_id for ven_id, _ in sets],
+            [json.dumps(awaited) for _, awaited in sets],
         )
 
 
@@ -36,7 +47,7 @@ async def due_sets(conn: Conn, now: datetime, limit: int) -> list[WaitingSet]:
     answer (oadrRequestEvent) or its copy was purged, when it was saved."""
     rows = await conn.fetch(
         """
-        SELECT s.ven_id, s.resends,
+        SELECT s.ven_id, s.awaited::text AS awaited, s.resends,
             CASE WHEN p.id IS NULL THEN s.updated_at ELSE p.delivered_at END AS sent_at,
             EXISTS (SELECT 1 FROM vens v WHERE v.ven_id = s.ven_id AND v.status = 'registered') AS ven_registered
         FROM ven_event_sets s
@@ -49,7 +60,16 @@ async def due_sets(conn: Conn, now: datetime, limit: int) -> list[WaitingSet]:
         now,
         limit,
     )
-    return [WaitingSet(row["ven_id"], row["sent_at"], row["resends"], row["ven_registered"]) for row in rows]
+    return [
+        WaitingSet(
+            ven_id=row["ven_id"],
+            awaited=[(str(event_id), int(modification)) for event_id, modification in json.loads(row["awaited"])],
+            sent_at=row["sent_at"],
+            resends=row["resends"],
+            ven_registered=row["ven_registered"],
+        )
+        for row in rows
+    ]
 
 
 async def answered(conn: Conn, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:

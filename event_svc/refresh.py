@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 import asyncpg
 
 from event_svc import answer_wait_store, delivery, status, store
+from event_svc.answer_waits import awaited_answers
 from shared.db import pending
 from shared.db.connection import Conn
 from shared.oadr.event import Event
@@ -78,9 +79,8 @@ async def _refresh_batch(
         ],
     )
     await store.save_ven_sets(conn, [(u.ven_id, u.digest, u.version) for u in updates if u.save])
-    queued = [u.ven_id for u in to_queue]
-    await answer_wait_store.await_answers(conn, queued)
-    return queued
+    await answer_wait_store.await_answers(conn, [(u.ven_id, awaited_answers(u.events)) for u in to_queue])
+    return [u.ven_id for u in to_queue]
 
 
 async def note_delivered(conn: Conn, ven_id: str, events: tuple[Event, ...]) -> None:
@@ -90,7 +90,7 @@ async def note_delivered(conn: Conn, ven_id: str, events: tuple[Event, ...]) -> 
     if old_digest != new_digest:
         await store.drop_undelivered_sets(conn, [ven_id], DEDUP_PREFIX)
         await store.save_ven_sets(conn, [(ven_id, new_digest, version)])
-        await answer_wait_store.await_answers(conn, [ven_id])
+        await answer_wait_store.await_answers(conn, [(ven_id, awaited_answers(events))])
 
 
 async def advance_due_events(pool: asyncpg.Pool, vtn_id: str, retention: timedelta, now: datetime) -> int:

@@ -1,10 +1,11 @@
-"""Which events of a VEN's set still await its answer, and what that means for sending the set again."""
+"""Which answers a VEN's event set awaits, which of them are missing, and what that means for sending the set
+again."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from event_svc.answer_waits import set_awaiting, unanswered
+from event_svc.answer_waits import awaited_answers, set_awaiting, unanswered
 from shared.awaited_replies import ConfirmationPolicy, GiveUp, LookAgain, SendAgain, Settled, next_step
 from shared.oadr.event import ActivePeriod, Event, EventDescriptor, EventStatus, ResponseRequired
 from tests.event_svc import shapes
@@ -32,18 +33,20 @@ def event(
     )
 
 
-def test_events_not_answered_at_their_current_modification_await_the_ven() -> None:
-    events = [event("new"), event("answered", 1), event("answered-before-a-change", 2)]
-    assert unanswered(events, {"answered": 1, "answered-before-a-change": 1}) == ["new", "answered-before-a-change"]
-
-
-def test_a_cancellation_awaits_an_answer_but_a_completed_event_or_one_needing_none_does_not() -> None:
+def test_a_set_awaits_an_answer_to_each_event_at_its_modification_cancellations_included() -> None:
     events = [
+        event("new"),
+        event("modified", 2),
         event("cancelled", 1, EventStatus.CANCELLED),
         event("over", 0, EventStatus.COMPLETED),
         event("informative", 0, required=ResponseRequired.NEVER),
     ]
-    assert unanswered(events, {"cancelled": 0}) == ["cancelled"]
+    assert awaited_answers(events) == [("new", 0), ("modified", 2), ("cancelled", 1)]
+
+
+def test_an_answer_counts_only_for_the_modification_it_names() -> None:
+    awaited = [("new", 0), ("modified", 2), ("answered", 1)]
+    assert unanswered(awaited, {"modified": 1, "answered": 1}) == ["new", "modified"]
 
 
 def test_a_set_with_nothing_unanswered_is_settled() -> None:
