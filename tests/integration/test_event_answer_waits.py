@@ -18,9 +18,10 @@ from tests.integration.answer_dropping_proxy import AnswerDroppingProxy
 from tests.integration.confirmation_clock import an_hour_passes, event_set_looked_at
 from tests.integration.event_ven import EventVen, simple_event
 from tests.integration.test_events import descriptors, distribute_on_poll, nothing_more, registered
+from tests.integration.test_operations import metric_sample
 from tests.interop.test_openleadr_events import AnsweringVen
 from tests.interop.test_openleadr_ven import until, until_async
-from tests.stack import RunningVtn
+from tests.stack import HEALTH_PORTS, RunningVtn
 
 
 async def ven_with_unanswered_event(
@@ -59,6 +60,7 @@ async def test_a_set_never_answered_is_given_up_after_its_last_resend(
     http: httpx.AsyncClient, admin: httpx.AsyncClient, db: asyncpg.Connection,
     unique: Callable[[str], str], official_schema: etree.XMLSchema,
 ) -> None:
+    before = await event_svc_metrics()
     ven, event_id, _ = await ven_with_unanswered_event(http, admin, unique, official_schema, "deaf-event-ven")
 
     assert ven.ven_id is not None
@@ -69,6 +71,15 @@ async def test_a_set_never_answered_is_given_up_after_its_last_resend(
     assert (row["resends"], row["confirm_by"]) == (1, None)
     assert row["unconfirmed_at"] is not None
     await nothing_more(ven)
+    after = await event_svc_metrics()
+    for outcome in ("sent_again", "gave_up"):  # at least this VEN's (others' sets may be looked at meanwhile)
+        counted = [metric_sample(m, "vtn_event_set_resends_total", outcome=outcome) for m in (before, after)]
+        assert counted[1] - counted[0] >= 1, outcome
+
+
+async def event_svc_metrics() -> str:
+    async with httpx.AsyncClient(timeout=5) as client:
+        return (await client.get(f"http://127.0.0.1:{HEALTH_PORTS['event_svc']}/metrics")).text
 
 
 async def test_an_event_that_needs_no_answer_is_not_sent_again(

@@ -43,7 +43,7 @@ async def _wait_for_status(url: str, status: int, timeout: float) -> httpx.Respo
             await asyncio.sleep(0.5)
 
 
-def _sample(metrics: str, name: str, **labels: str) -> float:
+def metric_sample(metrics: str, name: str, **labels: str) -> float:
     """The value of one sample of the text exposition (0 when absent)."""
     wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
     pattern = re.compile(rf"^{re.escape(name)}(\{{(?P<labels>[^}}]*)\}})? (?P<value>\S+)$", re.MULTILINE)
@@ -78,15 +78,15 @@ async def test_metrics_count_a_vens_polls(vtn: RunningVtn, http: httpx.AsyncClie
         service_metrics = (await client.get(f"http://{LOCAL}:{HEALTH_PORTS['registration_svc']}/metrics")).text
 
     def delta(name: str, **labels: str) -> float:
-        return _sample(after, name, **labels) - _sample(before, name, **labels)
+        return metric_sample(after, name, **labels) - metric_sample(before, name, **labels)
 
     assert delta("vtn_http_requests_total", endpoint="OadrPoll", outcome="200") >= polls
     # A notice about the new VEN may still drop its cached answer once: count lookups, and require hits.
     assert delta("vtn_poll_cache_hits_total") + delta("vtn_poll_cache_misses_total") >= polls
     assert delta("vtn_poll_cache_hits_total") >= 1
     assert delta("vtn_http_request_duration_seconds_count", endpoint="OadrPoll") >= polls
-    assert _sample(after, "vtn_kafka_produced_total", topic="oadr.registration.requests.v1", result="ok") >= 2
-    assert _sample(service_metrics, "vtn_kafka_consumed_total", topic="oadr.registration.requests.v1", group="vtn.registration_svc") >= 2
+    assert metric_sample(after, "vtn_kafka_produced_total", topic="oadr.registration.requests.v1", result="ok") >= 2
+    assert metric_sample(service_metrics, "vtn_kafka_consumed_total", topic="oadr.registration.requests.v1", group="vtn.registration_svc") >= 2
     assert "vtn_event_loop_lag_seconds_count" in after and "vtn_kafka_consumer_lag{" in service_metrics
 
 
@@ -96,7 +96,7 @@ async def test_the_only_report_svc_publishes_every_lane_of_report_data(vtn: Runn
     url = f"http://{LOCAL}:{HEALTH_PORTS['report_svc']}/metrics"
     deadline = time.monotonic() + 30
     async with httpx.AsyncClient(timeout=5) as client:
-        while (lanes := _sample((await client.get(url)).text, "vtn_report_data_lanes")) < partitions:
+        while (lanes := metric_sample((await client.get(url)).text, "vtn_report_data_lanes")) < partitions:
             assert time.monotonic() < deadline, f"report_svc publishes {lanes:.0f} lanes"
             await asyncio.sleep(0.5)
     assert lanes == partitions

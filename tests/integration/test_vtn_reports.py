@@ -30,6 +30,7 @@ from shared.contract.vtn_reports import PublishVtnReports
 from tests.conftest import assert_valid
 from tests.integration.confirmation_clock import all_delivered, an_hour_passes, vtn_report_looked_at
 from tests.integration.raw_ven import new_request_id
+from tests.integration.test_operations import metric_sample
 from tests.integration.test_reports import ReportingVen
 from tests.integration.vtn_report_hooks import price_at, tier_at
 from tests.interop.test_openleadr_ven import until_async
@@ -346,6 +347,7 @@ async def test_a_report_never_acknowledged_is_marked_unconfirmed_after_its_last_
     offering: RunningVtn, http: httpx.AsyncClient, admin: httpx.AsyncClient, db: asyncpg.Connection,
     unique: Callable[[str], str], official_schema: etree.XMLSchema,
 ) -> None:
+    before = await report_svc_metrics()
     ven, once, lost = await ven_with_unacknowledged_status_report(http, unique, official_schema, "vtn-deaf-ven")
     assert ven.ven_id is not None
 
@@ -361,6 +363,16 @@ async def test_a_report_never_acknowledged_is_marked_unconfirmed_after_its_last_
     assert len(ven.updates[once]) == 2
     [view] = (await admin.get(f"/vtn-reports/{ven.ven_id}/requests")).json()
     assert view["resends"] == 1 and view["unconfirmed_at"] is not None
+    after = await report_svc_metrics()
+    for outcome in ("sent_again", "gave_up"):
+        labels = {"message": "oadrUpdateReport", "outcome": outcome}
+        counted = [metric_sample(m, "vtn_report_request_resends_total", **labels) for m in (before, after)]
+        assert counted[1] - counted[0] >= 1, outcome  # at least this VEN's
+
+
+async def report_svc_metrics() -> str:
+    async with httpx.AsyncClient(timeout=5) as client:
+        return (await client.get(f"http://127.0.0.1:{HEALTH_PORTS['report_svc']}/metrics")).text
 
 
 async def test_a_cancel_without_report_to_follow_ends_the_wait_for_an_unacknowledged_report(
