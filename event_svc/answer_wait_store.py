@@ -1,5 +1,6 @@
 """Where each VEN's event set stands in waiting for the VEN's answers (event_svc.answer_waits): the sets due
-for a look, the answers stored for their events, and what each look decided (migration 0010)."""
+for a look, the answers stored for their events, and what each look decided (migration 0010). What a set
+awaits is written with the set itself (event_svc.store.save_ven_sets)."""
 
 from __future__ import annotations
 
@@ -22,23 +23,6 @@ class WaitingSet:
     sent_at: datetime | None
     resends: int
     ven_registered: bool
-
-
-async def await_answers(conn: Conn, sets: Sequence[tuple[str, list[Awaited]]]) -> None:
-    """A new set was queued for (or handed to) each (venID, the answers it awaits): with any, look at it soon,
-    no resend counted yet; with none, it awaits nothing."""
-    if sets:
-        await conn.execute(
-            """
-            UPDATE ven_event_sets s
-            SET awaited = a.awaited::jsonb, resends = 0, unconfirmed_at = NULL,
-                confirm_by = CASE WHEN a.awaited::jsonb = '[]'::jsonb THEN NULL ELSE now() END
-            FROM unnest($1::text[], $2::text[]) AS a(ven_id, awaited)
-            WHERE s.ven_id = a.ven_id
-            """,
-            [ven_id for ven_id, _ in sets],
-            [json.dumps(awaited) for _, awaited in sets],
-        )
 
 
 async def due_sets(conn: Conn, now: datetime, limit: int) -> list[WaitingSet]:

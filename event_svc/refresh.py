@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
-from event_svc import answer_wait_store, delivery, status, store
+from event_svc import delivery, status, store
 from event_svc.answer_waits import awaited_answers
 from shared.db import pending
 from shared.db.connection import Conn
@@ -78,8 +78,9 @@ async def _refresh_batch(
             for u in to_queue
         ],
     )
-    await store.save_ven_sets(conn, [(u.ven_id, u.digest, u.version) for u in updates if u.save])
-    await answer_wait_store.await_answers(conn, [(u.ven_id, awaited_answers(u.events)) for u in to_queue])
+    # A set only saved (an empty first one) awaits no answer; one queued awaits those of its events.
+    saved = [(u.ven_id, u.digest, u.version, awaited_answers(u.events) if u.queue else []) for u in updates if u.save]
+    await store.save_ven_sets(conn, saved)
     return [u.ven_id for u in to_queue]
 
 
@@ -89,8 +90,7 @@ async def note_delivered(conn: Conn, ven_id: str, events: tuple[Event, ...]) -> 
     new_digest = delivery.digest(events)
     if old_digest != new_digest:
         await store.drop_undelivered_sets(conn, [ven_id], DEDUP_PREFIX)
-        await store.save_ven_sets(conn, [(ven_id, new_digest, version)])
-        await answer_wait_store.await_answers(conn, [(ven_id, awaited_answers(events))])
+        await store.save_ven_sets(conn, [(ven_id, new_digest, version, awaited_answers(events))])
 
 
 async def advance_due_events(pool: asyncpg.Pool, vtn_id: str, retention: timedelta, now: datetime) -> int:

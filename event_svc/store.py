@@ -5,9 +5,11 @@ SQL only; the rules live in status.py, validation.py, delivery.py and answers.py
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from event_svc.answer_waits import Awaited
 from event_svc.delivery import Membership, StoredEvent
 from event_svc.status import EventSchedule
 from shared.db.connection import Conn
@@ -390,19 +392,24 @@ async def lock_ven_sets(conn: Conn, ven_ids: list[str]) -> dict[str, LastQueued]
     return {row["ven_id"]: LastQueued(row["digest"] or None, int(row["version"]), row["updated_at"]) for row in rows}
 
 
-async def save_ven_sets(conn: Conn, sets: list[tuple[str, str, int]]) -> None:
-    """(venID, digest, version) for several VENs in one statement."""
+async def save_ven_sets(conn: Conn, sets: list[tuple[str, str, int, list[Awaited]]]) -> None:
+    """(venID, digest, version, the answers the set awaits) for several VENs in one statement: a set that awaits
+    answers is looked at soon, with no resend counted yet (event_svc.answer_sweep); one that awaits none, never."""
     if not sets:
         return
     await conn.execute(
         """
-        UPDATE ven_event_sets AS s SET digest = n.digest, version = n.version, updated_at = now()
-        FROM unnest($1::text[], $2::text[], $3::bigint[]) AS n(ven_id, digest, version)
+        UPDATE ven_event_sets AS s
+        SET digest = n.digest, version = n.version, updated_at = now(),
+            awaited = n.awaited::jsonb, resends = 0, unconfirmed_at = NULL,
+            confirm_by = CASE WHEN n.awaited::jsonb = '[]'::jsonb THEN NULL ELSE now() END
+        FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) AS n(ven_id, digest, version, awaited)
         WHERE s.ven_id = n.ven_id
         """,
-        [v for v, _, _ in sets],
-        [d for _, d, _ in sets],
-        [n for _, _, n in sets],
+        [v for v, _, _, _ in sets],
+        [d for _, d, _, _ in sets],
+        [n for _, _, n, _ in sets],
+        [json.dumps(a) for _, _, _, a in sets],
     )
 
 
