@@ -15,6 +15,7 @@ import uvicorn
 from gateway.admin_api import create_admin_app
 from gateway.exchange import ExchangeSettings, OadrExchange
 from gateway.handouts import HandoutReporter
+from gateway.late_replies import UndeliveredReporter
 from gateway.health import GatewayOperations
 from gateway.oadr_http import create_oadr_app
 from gateway.poll_answers import PollAnswerCache
@@ -92,6 +93,9 @@ async def serve(settings: VtnSettings) -> None:
         requester = RequestReplyClient(producer, settings.kafka_bootstrap, reply_address)
         await requester.start()
         stack.push_async_callback(requester.stop)
+        undelivered = UndeliveredReporter(producer)
+        requester.on_late_reply = undelivered
+        stack.push_async_callback(undelivered.stop)
 
         cache = PollAnswerCache(ttl_seconds=settings.poll_cache_ttl_seconds, max_entries=POLL_CACHE_MAX_ENTRIES)
         changes = VenChangesListener(settings.kafka_bootstrap, cache)

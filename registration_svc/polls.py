@@ -5,9 +5,15 @@ Polls reach this service only when the gateway has no cached answer for the VEN.
 VEN's registration and takes its next message (pending.take_for_poll): no inbox row, since a poll that
 comes back after the gateway's reply timeout is skipped as stale anyway. Only a message whose delivery
 changes the registration (oadrCancelPartyRegistration) goes through the transactional path.
+
+A gateway that got this service's answer only after answering the VEN 503 reports the message it carried
+(`PendingUndelivered`, on the VEN's key like its polls): the message goes back in the queue, once per report
+(inbox), unless a later message has gone out since (then the resends awaiting the VEN's reply cover it).
 """
 
 from __future__ import annotations
+
+import logging
 
 import asyncpg
 
@@ -17,14 +23,17 @@ from registration_svc.records import ACTIVE_STATUSES, VenStatus
 from registration_svc.ven_requests import publish_registration_event
 from shared.contract.backend_events import RegistrationChange
 from shared.contract.envelope import Envelope
-from shared.contract.ven_traffic import PendingDelivered, VenReply, VenRequest
+from shared.contract.ven_traffic import PendingDelivered, PendingUndelivered, VenReply, VenRequest
 from shared.db import pending
 from shared.db.connection import Conn
 from shared.db.idempotent import IdempotentHandler
 from shared.db.outbox import OutboxRelay
+from shared.metrics import LATE_POLL_ANSWERS
 from shared.oadr import answers
 from shared.oadr.common import ResponseCode
 from shared.oadr.registration import CancelPartyRegistration, Poll
+
+log = logging.getLogger(__name__)
 
 
 def _poll_of(envelope: Envelope) -> Poll | None:
@@ -62,10 +71,14 @@ class PollHandler:
         self._on_poll = on_poll  # VTN_ON_POLL: asked when nothing is pending (registration_svc.poll_hook)
         self._relay = relay
         self._deliver = IdempotentHandler(pool, consumer_name, deliver_next, relay)
+        self._put_back = IdempotentHandler(pool, consumer_name, put_back_undelivered, relay)
 
     async def __call__(self, envelope: Envelope) -> VenReply | None:
         if isinstance(envelope.payload, PendingDelivered):
             await self._record_handout(envelope.payload)
+            return None
+        if isinstance(envelope.payload, PendingUndelivered):
+            await self._put_back(envelope)
             return None
         poll = _poll_of(envelope)
         if poll is None:
@@ -107,3 +120,17 @@ async def deliver_next(conn: Conn, envelope: Envelope) -> VenReply | None:
             conn, RegistrationChange.CANCELLED, poll.ven_id, record.ven_name, record.registration_id
         )
     return VenReply(message=next_message.message, pending_id=next_message.id)
+
+
+async def put_back_undelivered(conn: Conn, envelope: Envelope) -> None:
+    fact = envelope.payload
+    if not isinstance(fact, PendingUndelivered):
+        return None
+    outcome = await pending.put_back(conn, fact.ven_id, fact.pending_id, NEEDS_TRANSACTION)
+    LATE_POLL_ANSWERS.labels(outcome.value).inc()
+    log.log(
+        logging.INFO if outcome is pending.PutBack.RETURNED else logging.WARNING,
+        "a pending message the VEN never got",
+        extra={"action": "pending_put_back", "outcome": outcome.value, "pending_id": fact.pending_id},
+    )
+    return None

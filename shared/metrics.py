@@ -37,6 +37,7 @@ __all__ = [
     "REPORT_DATA_LANES",
     "REPORT_REQUEST_RESENDS",
     "EVENT_SET_RESENDS",
+    "LATE_POLL_ANSWERS",
     "VENS_ONLINE",
     "EventLoopLagMonitor",
     "render_metrics",
@@ -84,6 +85,14 @@ EVENT_SET_RESENDS = Counter(
     "vtn_event_set_resends_total",
     "Event sets (oadrDistributeEvent) sent again because the VEN had not answered events in them, by outcome "
     "(sent_again; gave_up: sent again as often as allowed, then left unanswered)",
+    ["outcome"],
+)
+LATE_POLL_ANSWERS = Counter(
+    "vtn_late_poll_answers_total",
+    "Pending messages a poll took whose answer reached the gateway only after it had answered the VEN 503, "
+    "by outcome: at the gateway reported (put-back asked of registration_svc) or unreported (Kafka refused it); "
+    "at registration_svc returned (queued again), overtaken (a later message had already gone out: the VTN's "
+    "confirmation resends cover it), kept (its delivery ended the registration) or not_taken (nothing to put back)",
     ["outcome"],
 )
 EVENT_LOOP_LAG = Histogram(

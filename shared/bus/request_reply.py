@@ -3,14 +3,19 @@
 Each gateway instance reads one partition of the reply topic, assigned by hand (no consumer group), and
 puts that address in every request. Instances that happen to share a partition both read it and each
 keeps only the replies whose correlation id it is waiting for. A future is registered before the request
-is produced and always removed afterwards, so a late reply is simply dropped.
+is produced and always removed afterwards. A request that timed out is remembered for a while, so a reply
+that arrives after all is handed to `on_late_reply` (the gateway puts back a pending message such a reply
+carried, since the VEN was answered 503 instead); any other reply nobody waits for is dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import zlib
+from collections import OrderedDict
+from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -21,12 +26,55 @@ from shared.contract.envelope import Envelope, ReplyAddress
 log = logging.getLogger(__name__)
 
 
+LateReplyHandler = Callable[[Envelope], None]
+ABANDONED_MEMORY_SECONDS = 600.0
+ABANDONED_MAX_ENTRIES = 100_000
+
+
 def reply_partition_for(instance_id: str, partition_count: int) -> int:
     return zlib.crc32(instance_id.encode()) % partition_count
 
 
+class AbandonedRequests:
+    """Correlation ids of requests given up on, for `memory_seconds` and at most `max_entries` of them."""
+
+    def __init__(
+        self,
+        memory_seconds: float = ABANDONED_MEMORY_SECONDS,
+        max_entries: int = ABANDONED_MAX_ENTRIES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._memory_seconds = memory_seconds
+        self._max_entries = max_entries
+        self._clock = clock
+        self._given_up_at: OrderedDict[str, float] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._given_up_at)
+
+    def add(self, correlation_id: str) -> None:
+        now = self._clock()
+        self._given_up_at[correlation_id] = now
+        oldest_kept = now - self._memory_seconds
+        while self._given_up_at:
+            oldest_id, given_up_at = next(iter(self._given_up_at.items()))
+            if given_up_at >= oldest_kept and len(self._given_up_at) <= self._max_entries:
+                break
+            del self._given_up_at[oldest_id]
+
+    def claim(self, correlation_id: str) -> bool:
+        """True once for a request given up on (and still remembered)."""
+        return self._given_up_at.pop(correlation_id, None) is not None
+
+
 class RequestReplyClient:
-    def __init__(self, producer: BusProducer, bootstrap_servers: str, reply_address: ReplyAddress) -> None:
+    def __init__(
+        self,
+        producer: BusProducer,
+        bootstrap_servers: str,
+        reply_address: ReplyAddress,
+        abandoned: AbandonedRequests | None = None,
+    ) -> None:
         self._producer = producer
         self._reply_address = reply_address
         self._consumer = AIOKafkaConsumer(
@@ -37,6 +85,8 @@ class RequestReplyClient:
         )
         self._waiting: dict[str, asyncio.Future[Envelope]] = {}
         self._reader: asyncio.Task[None] | None = None
+        self._abandoned = abandoned or AbandonedRequests()
+        self.on_late_reply: LateReplyHandler | None = None
 
     @property
     def reply_address(self) -> ReplyAddress:
@@ -77,6 +127,7 @@ class RequestReplyClient:
                 await self._producer.publish(topic, addressed)
                 return await future
         except TimeoutError:
+            self._abandoned.add(addressed.correlation_id)
             raise ReplyTimeout(f"no reply from {topic} within {timeout:.1f}s") from None
         finally:
             self._waiting.pop(addressed.correlation_id, None)
@@ -90,10 +141,25 @@ class RequestReplyClient:
 
     def _deliver(self, headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...], value: bytes | None) -> None:
         correlation_id = next((v.decode() for k, v in headers if k == "correlation_id"), None)
-        future = self._waiting.get(correlation_id) if correlation_id else None
-        if future is None or future.done() or value is None:
+        if correlation_id is None or value is None:
+            return
+        future = self._waiting.get(correlation_id)
+        if future is None:
+            if self.on_late_reply is not None and self._abandoned.claim(correlation_id):
+                self._hand_late_reply(value)
+            return
+        if future.done():
             return
         try:
             future.set_result(Envelope.from_bytes(value))
         except ValueError as exc:
             log.error("undecodable reply", extra={"action": "reply_undecodable", "error": str(exc)})
+
+    def _hand_late_reply(self, value: bytes) -> None:
+        assert self.on_late_reply is not None
+        try:
+            envelope = Envelope.from_bytes(value)
+        except ValueError as exc:
+            log.error("undecodable reply", extra={"action": "reply_undecodable", "error": str(exc)})
+            return
+        self.on_late_reply(envelope)

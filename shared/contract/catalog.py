@@ -35,9 +35,11 @@ CATALOG: dict[str, TopicContract] = {
         Audience.INTERNAL, ("ven_request",), ("gateway",), ("registration_svc",),
     ),
     topics.POLL_REQUESTS: TopicContract(
-        "oadrPoll requests the gateway could not answer from its cache, and the pending messages a gateway handed"
-        " out itself (on the VEN's key, so registration_svc records a handout before it sees that VEN's next poll)",
-        Audience.INTERNAL, ("ven_request", "pending_delivered"), ("gateway",), ("registration_svc",),
+        "oadrPoll requests the gateway could not answer from its cache, the pending messages a gateway handed"
+        " out itself (on the VEN's key, so registration_svc records a handout before it sees that VEN's next poll),"
+        " and the ones a poll took whose answer came after the gateway had answered 503 (put back in the queue)",
+        Audience.INTERNAL, ("ven_request", "pending_delivered", "pending_undelivered"), ("gateway",),
+        ("registration_svc",),
     ),
     topics.EVENT_REQUESTS: TopicContract(
         "EiEvent requests of VENs (oadrRequestEvent, oadrCreatedEvent)",

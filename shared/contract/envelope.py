@@ -46,7 +46,14 @@ from shared.contract.reports import (
     ReportOutcome,
     RequestReport,
 )
-from shared.contract.ven_traffic import ContractModel, PendingDelivered, VenChanged, VenReply, VenRequest
+from shared.contract.ven_traffic import (
+    ContractModel,
+    PendingDelivered,
+    PendingUndelivered,
+    VenChanged,
+    VenReply,
+    VenRequest,
+)
 from shared.contract.vtn_reports import (
     ListVtnReportRequests,
     ListVtnReports,
@@ -63,6 +70,7 @@ Payload: TypeAlias = Annotated[
         VenReply,
         VenChanged,
         PendingDelivered,
+        PendingUndelivered,
         PollsObserved,
         RegistrationEvent,
         PresenceEvent,

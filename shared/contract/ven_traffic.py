@@ -69,3 +69,12 @@ class PendingDelivered(ContractModel):
     ven_id: str
     pending_id: int
     delivered_at: datetime
+
+
+class PendingUndelivered(ContractModel):
+    """A gateway got registration_svc's answer to a VEN's poll, carrying pending message `pending_id`, only
+    after it had answered the VEN 503: the VEN never got the message, so it goes back in the VEN's queue."""
+
+    kind: Literal["pending_undelivered"] = "pending_undelivered"
+    ven_id: str
+    pending_id: int

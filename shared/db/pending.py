@@ -12,10 +12,14 @@ registration_svc records it (`mark_delivered`) before it handles any later forwa
 event for thousands of VENs so costs no Kafka round trip per VEN. Two enqueues for one VEN racing in
 separate transactions may both offer a handout; `mark_delivered` answers that by telling the gateways to
 ask again whenever something is still waiting.
+
+A message a poll took but the VEN never got (the answer reached the gateway after it had answered 503) is
+put back (`put_back`) when the gateway says so, unless a later message has gone out since.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -186,6 +190,54 @@ async def mark_delivered(conn: Conn, ven_id: str, pending_id: int, delivered_at:
         await notify_ven_changed(conn, ven_id, "more pending after a handout")
         return False
     return True
+
+
+class PutBack(enum.Enum):
+    """What became of a taken message a VEN never got (`put_back`)."""
+
+    RETURNED = "returned"  # undelivered again: the VEN's next poll takes it
+    OVERTAKEN = "overtaken"  # a later message of the VEN went out since: this one would now come out of order
+    KEPT = "kept"  # of a type the caller does not put back
+    NOT_TAKEN = "not_taken"  # not (or no longer) marked delivered, or purged
+
+
+async def put_back(conn: Conn, ven_id: str, pending_id: int, kept_types: Iterable[str]) -> PutBack:
+    """Mark the taken message `pending_id` undelivered again, unless a later message of the VEN has been taken
+    since or its type is in `kept_types`; when it is, tell the gateways to forget the VEN's cached answers."""
+    row = await conn.fetchrow(
+        """
+        WITH target AS (
+            SELECT id, message_type FROM pending_messages
+            WHERE id = $1 AND ven_id = $2 AND delivered_at IS NOT NULL
+            FOR UPDATE
+        ),
+        overtaken AS (
+            SELECT EXISTS (
+                SELECT 1 FROM pending_messages WHERE ven_id = $2 AND id > $1 AND delivered_at IS NOT NULL
+            ) AS yes
+        ),
+        returned AS (
+            UPDATE pending_messages p SET delivered_at = NULL
+            FROM target
+            WHERE p.id = target.id AND NOT (SELECT yes FROM overtaken)
+              AND NOT (target.message_type = ANY($3::text[]))
+            RETURNING p.id
+        )
+        SELECT (SELECT message_type FROM target) AS taken_type,
+               (SELECT yes FROM overtaken) AS overtaken,
+               (SELECT id FROM returned) AS returned_id
+        """,
+        pending_id,
+        ven_id,
+        sorted(kept_types),
+    )
+    assert row is not None
+    if row["returned_id"] is not None:
+        await notify_ven_changed(conn, ven_id, "a pending message put back")
+        return PutBack.RETURNED
+    if row["taken_type"] is None:
+        return PutBack.NOT_TAKEN
+    return PutBack.OVERTAKEN if row["overtaken"] else PutBack.KEPT
 
 
 async def message_of(conn: Conn, pending_id: int) -> VtnMessage | None:
