@@ -315,12 +315,15 @@ async def run_openleadr(shape: LoadShape, port: int, log_dir: Path) -> ReportRun
         server.stop()
 
 
-async def run_vtn(shape: LoadShape, log_dir: Path, kafka_bootstrap: str, gateways: int) -> ReportRun:
-    stack = FullStack(log_dir, VTN_SETTINGS, gateways)
+async def run_vtn(
+    shape: LoadShape, log_dir: Path, kafka_bootstrap: str, gateways: int, report_services: int = 1
+) -> ReportRun:
+    stack = FullStack(log_dir, VTN_SETTINGS, gateways, report_services)
     stack.start()
     watcher = TopicWatcher(kafka_bootstrap)
     urls = [f"http://{LOOPBACK}:{gateway_http_port(replica)}{BASE_PATH}" for replica in range(gateways)]
-    name = "this VTN" if gateways == 1 else f"this VTN, {gateways} gateways"
+    scale = [f"{gateways} gateways"] * (gateways > 1) + [f"{report_services} report_svc"] * (report_services > 1)
+    name = ", ".join(["this VTN", *scale])
     try:
         await watcher.start()
         return await measure(name, urls, shape, stack.pids, watcher)
@@ -368,7 +371,13 @@ def ratio_summary(rounds: list[list[ReportRun]]) -> str:
 
 
 async def main_async(
-    shape: LoadShape, openleadr_port: int, kafka_bootstrap: str, targets: list[str], gateways: int, rounds: int = 1
+    shape: LoadShape,
+    openleadr_port: int,
+    kafka_bootstrap: str,
+    targets: list[str],
+    gateways: int,
+    rounds: int = 1,
+    report_services: int = 1,
 ) -> list[list[ReportRun]]:
     """Each round runs the targets one after the other, in order."""
     log_dir = Path(tempfile.mkdtemp(prefix="report-bench-"))
@@ -378,7 +387,7 @@ async def main_async(
         if "openleadr" in targets:
             runs.append(await run_openleadr(shape, openleadr_port, log_dir))
         if "vtn" in targets:
-            runs.append(await run_vtn(shape, log_dir, kafka_bootstrap, gateways))
+            runs.append(await run_vtn(shape, log_dir, kafka_bootstrap, gateways, report_services))
         results.append(runs)
     return results
 
@@ -396,6 +405,7 @@ def main(argv: list[str] | None = None) -> int:
         "--targets", default="openleadr,vtn", help="comma-separated, in order: openleadr, vtn (ratios are to the first)"
     )
     parser.add_argument("--gateways", type=int, default=1, help="gateway instances, VENs spread evenly over them")
+    parser.add_argument("--report-services", type=int, default=1, help="report_svc instances (one consumer group)")
     parser.add_argument("--rounds", type=int, default=1, help="run the targets this many times, alternating")
     parser.add_argument("--json", action="store_true")
     arguments = parser.parse_args(argv)
@@ -403,7 +413,10 @@ def main(argv: list[str] | None = None) -> int:
     shape = LoadShape(arguments.vens, arguments.intervals, arguments.warmup, arguments.duration, arguments.rate, arguments.drain)
     targets = arguments.targets.split(",")
     rounds = asyncio.run(
-        main_async(shape, arguments.openleadr_port, KAFKA_BOOTSTRAP, targets, arguments.gateways, arguments.rounds)
+        main_async(
+            shape, arguments.openleadr_port, KAFKA_BOOTSTRAP, targets, arguments.gateways, arguments.rounds,
+            arguments.report_services,
+        )
     )
     if arguments.json:
         print(json.dumps([[r.__dict__ for r in runs] for runs in rounds] if len(rounds) > 1 else [r.__dict__ for r in rounds[0]]))

@@ -61,7 +61,9 @@ def gateway_http_port(replica: int) -> int:
 
 
 class FullStack:
-    def __init__(self, log_dir: Path, extra_env: dict[str, str] | None = None, gateways: int = 1) -> None:
+    def __init__(
+        self, log_dir: Path, extra_env: dict[str, str] | None = None, gateways: int = 1, report_services: int = 1
+    ) -> None:
         config = StackConfig.from_env(
             "run",
             {
@@ -76,6 +78,7 @@ class FullStack:
         self._processes: list[ManagedProcess] = []
         self._extra_env = extra_env or {}
         self._gateways = gateways
+        self._report_services = report_services
 
     def _env(self) -> dict[str, str]:
         return {
@@ -94,12 +97,16 @@ class FullStack:
         for index, name in enumerate(SERVICES):
             # each service's health port beside the gateway's, clear of `make run`'s defaults (8091-8094)
             self._launch(name, name, {**env, "VTN_HEALTH_PORT": str(HTTP_PORT + 10 + index)})
+        for replica in range(1, self._report_services):
+            # more report_svc instances in the same consumer group: they share the partitions and the lanes
+            self._launch(f"report_svc-{replica}", "report_svc", {**env, "VTN_HEALTH_PORT": str(HTTP_PORT + 40 + replica)})
         for replica in range(1, self._gateways):
             # more gateway instances, as an operator scales them out: each reads its own reply partition
             port = gateway_http_port(replica)
             ports = {"VTN_HTTP_PORT": str(port), "VTN_ADMIN_PORT": str(port + 1)}
             self._launch(f"gateway-{replica}", "gateway", {**env, **ports})
-        for index, process in enumerate(self._processes[len(SERVICES) - 1 :]):
+        gateways = [process for process in self._processes if process.name.startswith("gateway")]
+        for index, process in enumerate(gateways):
             process.wait_for_port(LOOPBACK, gateway_http_port(index), timeout=90)
 
     def _launch(self, name: str, module: str, env: dict[str, str]) -> None:
