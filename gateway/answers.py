@@ -13,10 +13,19 @@ XML_CONTENT_TYPE = "application/xml"
 
 
 @dataclass(frozen=True, slots=True)
+class CarriedPending:
+    """The VEN's pending message an answer carries: if the answer cannot be given, it goes back in the queue."""
+
+    ven_id: str
+    pending_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class HttpAnswer:
     status: int
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    carries: CarriedPending | None = None
 
 
 def oadr_error(http_status: int, code: int, description: str, ven_id: str | None = None, **headers: str) -> HttpAnswer:

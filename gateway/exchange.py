@@ -13,7 +13,7 @@ from typing import Protocol
 
 from lxml import etree
 
-from gateway.answers import HttpAnswer, is_error, message_answer, oadr_error, service_unavailable
+from gateway.answers import CarriedPending, HttpAnswer, is_error, message_answer, oadr_error, service_unavailable
 from gateway.handouts import HandoutReporter
 from gateway.poll_answers import PollAnswerCache
 from gateway.routing import ROUTES_BY_SERVICE, Route
@@ -111,7 +111,9 @@ class OadrExchange:
             self._poll_answers.note_delivered(poll.ven_id, reply.pending_id)
         if reply.cacheable:
             self._poll_answers.store(poll.ven_id, body, success, ticket)
-        return HttpAnswer(200, body)
+        if reply.pending_id is None:
+            return HttpAnswer(200, body)
+        return HttpAnswer(200, body, carries=CarriedPending(poll.ven_id, reply.pending_id))
 
     async def _hand_out(self, ven_id: str, body: bytes, pending_id: int) -> HttpAnswer:
         """Answer with the pending message a notice offered, once Kafka holds the record that it was given."""
@@ -125,7 +127,7 @@ class OadrExchange:
             return service_unavailable("the VTN's message bus is unavailable; retry later")
         self._poll_answers.settle_handout(ven_id, pending_id, encode(nothing_pending(ven_id)))
         self._sightings.saw(ven_id, time.time())
-        return HttpAnswer(200, body)
+        return HttpAnswer(200, body, carries=CarriedPending(ven_id, pending_id))
 
     async def _ask_service(self, route: Route, request: VenRequest, ven_id: str | None) -> HttpAnswer:
         reply = await self._request(route.topic, request, ven_id)

@@ -1,10 +1,12 @@
-"""Pending messages a VEN never got: registration_svc answered a forwarded poll with the VEN's next pending
-message, but the answer reached this gateway only after it had answered the VEN 503 (reply timeout).
+"""Pending messages a VEN never got, although they are marked delivered: registration_svc answered a
+forwarded poll with the VEN's next pending message, but the answer reached this gateway only after it had
+answered the VEN 503 (reply timeout); or the VEN had closed its connection before the answer, carrying a
+message (forwarded, or a handout), could be written (gateway.oadr_http).
 
-The VEN then asks again, yet the message is marked delivered. So the gateway reports it with a
-`PendingUndelivered` on the poll-requests topic, with the VEN's key, and registration_svc puts it back in
-the VEN's queue (registration_svc.polls). The report is retried while Kafka refuses it; one that cannot
-be published is logged as an error and counted (`vtn_late_poll_answers_total{outcome="unreported"}`).
+The gateway reports each with a `PendingUndelivered` on the poll-requests topic, with the VEN's key, and
+registration_svc puts the message back in the VEN's queue (registration_svc.polls). The report is retried
+while Kafka refuses it; one that cannot be published is logged as an error and counted
+(`vtn_undelivered_pending_total{outcome="unreported"}`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from shared import topics
 from shared.bus.errors import BusUnavailable
 from shared.contract.envelope import Envelope
 from shared.contract.ven_traffic import PendingUndelivered, VenReply
-from shared.metrics import LATE_POLL_ANSWERS
+from shared.metrics import UNDELIVERED_PENDING
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +29,8 @@ RETRY_DELAYS_SECONDS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 
 
 class UndeliveredReporter:
-    """The request-reply client's `on_late_reply`: reports the pending message a late poll answer carried."""
+    """Reports pending messages the VEN never got; as the request-reply client's `on_late_reply`, the one a
+    late poll answer carried."""
 
     def __init__(self, producer: Publisher, retry_delays: Sequence[float] = RETRY_DELAYS_SECONDS) -> None:
         self._producer = producer
@@ -38,7 +41,13 @@ class UndeliveredReporter:
         reply = late.payload
         if not isinstance(reply, VenReply) or reply.pending_id is None or late.ven_id is None:
             return  # no pending message in it: the VEN asks again and loses nothing
-        fact = Envelope(ven_id=late.ven_id, payload=PendingUndelivered(ven_id=late.ven_id, pending_id=reply.pending_id))
+        self.report(late.ven_id, reply.pending_id, "answer after the reply timeout")
+
+    def report(self, ven_id: str, pending_id: int, why: str) -> None:
+        """Publish, in the background, that the VEN never got its pending message `pending_id`."""
+        log.warning("a pending message the VEN never got goes back in its queue",
+                    extra={"action": "pending_undelivered", "pending_id": pending_id, "reason": why})
+        fact = Envelope(ven_id=ven_id, payload=PendingUndelivered(ven_id=ven_id, pending_id=pending_id))
         task = asyncio.create_task(self._report(fact), name="report-undelivered")
         self._reporting.add(task)
         task.add_done_callback(self._reporting.discard)
@@ -55,11 +64,9 @@ class UndeliveredReporter:
                     break
                 await asyncio.sleep(delay)
                 continue
-            LATE_POLL_ANSWERS.labels("reported").inc()
-            log.warning("a poll answer came after the VEN was answered 503: its message goes back in the queue",
-                        extra={"action": "pending_undelivered", **detail})
+            UNDELIVERED_PENDING.labels("reported").inc()
             return
-        LATE_POLL_ANSWERS.labels("unreported").inc()
+        UNDELIVERED_PENDING.labels("unreported").inc()
         log.error("a pending message the VEN never got could not be put back (Kafka refused the report)",
                   extra={"action": "pending_undelivered_unreported", **detail})
 
@@ -69,7 +76,7 @@ class UndeliveredReporter:
             return
         _, unfinished = await asyncio.wait(set(self._reporting), timeout=timeout)
         if unfinished:
-            LATE_POLL_ANSWERS.labels("unreported").inc(len(unfinished))
+            UNDELIVERED_PENDING.labels("unreported").inc(len(unfinished))
             log.error("stopping with pending messages the VENs never got not yet put back",
                       extra={"action": "pending_undelivered_unreported", "count": len(unfinished)})
         for task in unfinished:

@@ -4,10 +4,15 @@ The endpoints are served by a lean ASGI layer in front of a FastAPI app: a poll 
 common request and FastAPI's per-request machinery (routing, dependency resolution, middleware stack)
 would cost more than all of the OpenADR work. Anything that is not a POST to one of the five endpoints
 falls through to FastAPI, which answers wrong paths and methods with an OpenADR error document.
+
+An answer that carries one of the VEN's pending messages is not written to a VEN that has closed its
+connection meanwhile (its own timeout was shorter than the VTN's answer took): the message goes back in the
+VEN's queue instead (gateway.late_replies). uvicorn would drop the answer silently.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -19,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from gateway.answers import XML_CONTENT_TYPE, HttpAnswer, oadr_error
 from gateway.exchange import OadrExchange
 from gateway.identity import IdentityRefused, request_context
+from gateway.late_replies import UndeliveredReporter
 from gateway.routing import OADR_PATH_PREFIX, SERVICES
 from shared.contract.ven_traffic import RequestContext
 from shared.oadr.common import ResponseCode
@@ -62,6 +68,19 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
             return b"".join(chunks)
 
 
+async def client_gone(receive: Receive) -> bool:
+    """Whether the client has closed the connection, its request having been read whole. A server answers
+    receive() then with http.disconnect at once and otherwise only when the client goes, so one turn of the
+    event loop tells."""
+    waiting = asyncio.ensure_future(receive())
+    await asyncio.sleep(0)
+    if waiting.done():
+        return waiting.result().get("type") == "http.disconnect"
+    waiting.cancel()
+    await asyncio.gather(waiting, return_exceptions=True)
+    return False
+
+
 async def send_answer(send: Send, answer: HttpAnswer) -> None:
     headers = [_CONTENT_TYPE_HEADER, (b"content-length", str(len(answer.body)).encode())]
     headers += [(k.lower().encode(), v.encode()) for k, v in answer.headers.items()]
@@ -73,9 +92,15 @@ class OadrEndpoints:
     """ASGI app: POSTs to the five OpenADR endpoints here, everything else to `fallback`."""
 
     def __init__(
-        self, exchange: OadrExchange, max_body_bytes: int, fallback: FastAPI, identify: Identify = request_context
+        self,
+        exchange: OadrExchange,
+        max_body_bytes: int,
+        fallback: FastAPI,
+        identify: Identify = request_context,
+        undelivered: UndeliveredReporter | None = None,
     ) -> None:
         self._exchange = exchange
+        self._undelivered = undelivered
         self._identify = identify
         self._max_body_bytes = max_body_bytes
         self._fallback = fallback
@@ -107,6 +132,8 @@ class OadrEndpoints:
                 answer = oadr_error(403, ResponseCode.NOT_REGISTERED_OR_AUTHORIZED, str(exc))
             else:
                 answer = await self._exchange.handle(service, body, context)
+                if await self._kept_back(answer, receive):
+                    return
         await send_answer(send, answer)
         # Answered requests are counted and timed by gateway.metrics; the log is for the ones that were not.
         level = logging.DEBUG if answer.status == 200 else logging.INFO
@@ -123,6 +150,15 @@ class OadrEndpoints:
             )
 
 
+    async def _kept_back(self, answer: HttpAnswer, receive: Receive) -> bool:
+        """True when the answer carries a pending message the VEN has gone away from: it goes back instead."""
+        carried = answer.carries
+        if carried is None or self._undelivered is None or not await client_gone(receive):
+            return False
+        self._undelivered.report(carried.ven_id, carried.pending_id, "connection closed before the answer")
+        return True
+
+
 def _fallback_app() -> FastAPI:
     app = FastAPI(title="OpenADR 2.0b VTN (simple HTTP)", openapi_url=None, docs_url=None, redoc_url=None)
 
@@ -135,5 +171,10 @@ def _fallback_app() -> FastAPI:
     return app
 
 
-def create_oadr_app(exchange: OadrExchange, max_body_bytes: int, identify: Identify = request_context) -> OadrEndpoints:
-    return OadrEndpoints(exchange, max_body_bytes, _fallback_app(), identify)
+def create_oadr_app(
+    exchange: OadrExchange,
+    max_body_bytes: int,
+    identify: Identify = request_context,
+    undelivered: UndeliveredReporter | None = None,
+) -> OadrEndpoints:
+    return OadrEndpoints(exchange, max_body_bytes, _fallback_app(), identify, undelivered)

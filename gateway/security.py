@@ -10,6 +10,7 @@ Kafka, so nothing of it is stored.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import Counter
 from dataclasses import dataclass
@@ -155,7 +156,7 @@ class MessageSecurity:
         """The answer signed with the VTN's key, when one is configured."""
         if self._signer is None:
             return answer
-        return HttpAnswer(answer.status, self._signer.sign(answer.body), answer.headers)
+        return dataclasses.replace(answer, body=self._signer.sign(answer.body))
 
     def _refuse(self, reason: str, description: str, ven_id: str | None) -> HttpAnswer:
         self.refusals[reason] += 1

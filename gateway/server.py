@@ -123,7 +123,7 @@ async def serve(settings: VtnSettings) -> None:
         )
         servers = [
             _http_server(
-                operations.oadr_app(create_oadr_app(exchange, settings.max_body_bytes, security.identify)),
+                operations.oadr_app(create_oadr_app(exchange, settings.max_body_bytes, security.identify, undelivered)),
                 settings.http_host,
                 settings.http_port,
                 settings.http_keepalive_seconds,

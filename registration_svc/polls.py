@@ -6,9 +6,10 @@ VEN's registration and takes its next message (pending.take_for_poll): no inbox 
 comes back after the gateway's reply timeout is skipped as stale anyway. Only a message whose delivery
 changes the registration (oadrCancelPartyRegistration) goes through the transactional path.
 
-A gateway that got this service's answer only after answering the VEN 503 reports the message it carried
-(`PendingUndelivered`, on the VEN's key like its polls): the message goes back in the queue, once per report
-(inbox), unless a later message has gone out since (then the resends awaiting the VEN's reply cover it).
+A gateway that got this service's answer only after answering the VEN 503, or after the VEN hung up,
+reports the message it carried (`PendingUndelivered`, on the VEN's key like its polls): the message goes back
+in the queue, once per report (inbox), unless a later message has gone out since (then the resends awaiting
+the VEN's reply cover it).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from shared.db import pending
 from shared.db.connection import Conn
 from shared.db.idempotent import IdempotentHandler
 from shared.db.outbox import OutboxRelay
-from shared.metrics import LATE_POLL_ANSWERS
+from shared.metrics import UNDELIVERED_PENDING
 from shared.oadr import answers
 from shared.oadr.common import ResponseCode
 from shared.oadr.registration import CancelPartyRegistration, Poll
@@ -127,7 +128,7 @@ async def put_back_undelivered(conn: Conn, envelope: Envelope) -> None:
     if not isinstance(fact, PendingUndelivered):
         return None
     outcome = await pending.put_back(conn, fact.ven_id, fact.pending_id, NEEDS_TRANSACTION)
-    LATE_POLL_ANSWERS.labels(outcome.value).inc()
+    UNDELIVERED_PENDING.labels(outcome.value).inc()
     log.log(
         logging.INFO if outcome is pending.PutBack.RETURNED else logging.WARNING,
         "a pending message the VEN never got",

@@ -37,7 +37,7 @@ __all__ = [
     "REPORT_DATA_LANES",
     "REPORT_REQUEST_RESENDS",
     "EVENT_SET_RESENDS",
-    "LATE_POLL_ANSWERS",
+    "UNDELIVERED_PENDING",
     "VENS_ONLINE",
     "EventLoopLagMonitor",
     "render_metrics",
@@ -87,12 +87,13 @@ EVENT_SET_RESENDS = Counter(
     "(sent_again; gave_up: sent again as often as allowed, then left unanswered)",
     ["outcome"],
 )
-LATE_POLL_ANSWERS = Counter(
-    "vtn_late_poll_answers_total",
-    "Pending messages a poll took whose answer reached the gateway only after it had answered the VEN 503, "
-    "by outcome: at the gateway reported (put-back asked of registration_svc) or unreported (Kafka refused it); "
-    "at registration_svc returned (queued again), overtaken (a later message had already gone out: the VTN's "
-    "confirmation resends cover it), kept (its delivery ended the registration) or not_taken (nothing to put back)",
+UNDELIVERED_PENDING = Counter(
+    "vtn_undelivered_pending_total",
+    "Pending messages a poll took that the VEN never got (the answer reached the gateway after it had answered "
+    "503, or the VEN had closed its connection), by outcome: at the gateway reported (put-back asked of "
+    "registration_svc) or unreported (Kafka refused it); at registration_svc returned (queued again), overtaken "
+    "(a later message had already gone out: the VTN's confirmation resends cover it), kept (its delivery ended "
+    "the registration) or not_taken (nothing to put back)",
     ["outcome"],
 )
 EVENT_LOOP_LAG = Histogram(

@@ -72,8 +72,8 @@ class PendingDelivered(ContractModel):
 
 
 class PendingUndelivered(ContractModel):
-    """A gateway got registration_svc's answer to a VEN's poll, carrying pending message `pending_id`, only
-    after it had answered the VEN 503: the VEN never got the message, so it goes back in the VEN's queue."""
+    """The VEN never got its pending message `pending_id`, which a poll took: the answer reached the gateway
+    only after it had answered the VEN 503, or the VEN had hung up by then. It goes back in the VEN's queue."""
 
     kind: Literal["pending_undelivered"] = "pending_undelivered"
     ven_id: str

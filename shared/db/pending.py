@@ -13,8 +13,9 @@ event for thousands of VENs so costs no Kafka round trip per VEN. Two enqueues f
 separate transactions may both offer a handout; `mark_delivered` answers that by telling the gateways to
 ask again whenever something is still waiting.
 
-A message a poll took but the VEN never got (the answer reached the gateway after it had answered 503) is
-put back (`put_back`) when the gateway says so, unless a later message has gone out since.
+A message a poll took but the VEN never got (the answer reached the gateway after it had answered 503, or
+the VEN had hung up) is put back (`put_back`) when the gateway says so, unless a later message has gone out
+since.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ import pytest
 from lxml import etree
 from openleadr.messaging import create_message
 
+from gateway.answers import CarriedPending
 from gateway.exchange import ExchangeSettings, OadrExchange
 from gateway.poll_answers import PollAnswerCache
 from shared import topics
@@ -67,6 +68,15 @@ async def test_a_pending_message_is_not_cached(official_schema: etree.XMLSchema)
         answer_ = await exchange.handle("OadrPoll", body, CONTEXT)
         assert b"oadrRequestReregistration" in answer_.body
     assert len(requester.requests) == 2
+
+
+async def test_an_answer_names_the_pending_message_it_carries(official_schema: etree.XMLSchema) -> None:
+    replies = iter([VenReply(message=RequestReregistration(ven_id="ven1"), pending_id=7), empty_answer("ven1")])
+    exchange, _, _ = make_exchange(lambda topic, envelope: next(replies), official_schema)
+    body = create_message("oadrPoll", ven_id="ven1").encode()
+    carrying = await exchange.handle("OadrPoll", body, CONTEXT)
+    assert carrying.carries == CarriedPending("ven1", 7)
+    assert (await exchange.handle("OadrPoll", body, CONTEXT)).carries is None
 
 
 async def test_unknown_ven_poll_gets_an_openadr_error_and_no_sighting(official_schema: etree.XMLSchema) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from lxml import etree
 from openleadr.messaging import create_message
 
+from gateway.answers import CarriedPending
 from gateway.exchange import ExchangeSettings, OadrExchange
 from gateway.handouts import HandoutReporter
 from gateway.poll_answers import PollAnswerCache
@@ -48,6 +49,7 @@ async def test_an_offered_handout_is_answered_once_then_nothing_pending(official
     listener._apply(notice(7))  # noqa: SLF001 - what the Kafka loop does with each record
     first = await exchange.handle("OadrPoll", POLL, CONTEXT)
     assert first.status == 200 and b"oadrDistributeEvent" in first.body
+    assert first.carries == CarriedPending("ven1", 7)  # given back if the VEN has gone when it is written
     assert_valid(official_schema, first.body)
     [(topic, envelope)] = publisher.published
     assert topic == topics.POLL_REQUESTS

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
+from gateway.late_replies import UndeliveredReporter
 from shared import topics
 from shared.contract.envelope import Envelope
 from shared.contract.ven_traffic import PendingUndelivered, VenReply, VenRequest
-from shared.metrics import LATE_POLL_ANSWERS
+from shared.metrics import UNDELIVERED_PENDING
 from shared.oadr.answers import nothing_pending
 from shared.oadr.registration import Poll
-from gateway.late_replies import UndeliveredReporter
 from tests.fakes import FakePublisher
 
 
@@ -20,7 +20,7 @@ def late_reply(pending_id: int | None) -> Envelope:
 
 
 def count(outcome: str) -> float:
-    return LATE_POLL_ANSWERS.labels(outcome)._value.get()  # noqa: SLF001 - the counter's current value
+    return UNDELIVERED_PENDING.labels(outcome)._value.get()  # noqa: SLF001 - the counter's current value
 
 
 async def settle(reporter: UndeliveredReporter) -> None:

@@ -1,6 +1,6 @@
-"""A poll answer that reached the gateway only after it had answered the VEN 503: the pending message it
-carried goes back in the VEN's queue (gateway.late_replies, registration_svc.polls), unless a later message
-has gone out since."""
+"""A pending message a poll took but the VEN never got, because the answer reached the gateway only after it
+had answered the VEN 503, or because the VEN had closed its connection by then: the message goes back in
+the VEN's queue (gateway.late_replies, registration_svc.polls), unless a later message has gone out since."""
 
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ async def until(condition: Callable[[], Awaitable[bool]], what: str, timeout: fl
 async def impatient_reports() -> float:
     async with httpx.AsyncClient(timeout=5) as client:
         metrics = (await client.get(f"http://127.0.0.1:{IMPATIENT_ADMIN_PORT}/metrics")).text
-    return metric_sample(metrics, "vtn_late_poll_answers_total", outcome="reported")
+    return metric_sample(metrics, "vtn_undelivered_pending_total", outcome="reported")
 
 
 async def publish(bootstrap: str, *envelopes: Envelope) -> None:
@@ -121,6 +121,30 @@ async def test_a_message_taken_by_a_poll_answered_503_comes_on_the_next_poll(
     await until(delivered, "the put-back message on a poll through the patient gateway")
     assert (await ven.poll()).message_type == "oadrResponse"
     assert await db.fetchval("SELECT delivered_at FROM pending_messages WHERE ven_id = $1", ven.ven_id) is not None
+
+
+async def test_a_message_taken_for_a_ven_that_hung_up_comes_on_its_next_poll(
+    vtn: RunningVtn, http: httpx.AsyncClient, admin: httpx.AsyncClient, unique: Callable[[str], str]
+) -> None:
+    ven = await RawVen(http, unique("hung-up")).register()  # no poll yet, so no cached answer for it
+    assert (await admin.post(f"/vens/{ven.ven_id}/request-reregistration")).status_code == 202
+    registration = vtn.processes["registration_svc"]
+    registration.pause()  # the poll waits in Kafka longer than the VEN waits for its answer
+    try:
+        async with httpx.AsyncClient(base_url=vtn.url, timeout=0.5) as impatient_ven:
+            with pytest.raises(httpx.ReadTimeout):
+                await RawVen(impatient_ven, ven.ven_name).poll(ven_id=ven.ven_id)
+        await asyncio.sleep(0.5)
+    finally:
+        registration.resume()  # well within the gateway's reply timeout: the poll is taken, then answered
+
+    async def delivered() -> bool:
+        return (await ven.poll()).message_type == "oadrRequestReregistration"
+
+    await until(delivered, "the message the hung-up poll took, on the next poll")
+    async with httpx.AsyncClient(timeout=5) as client:
+        metrics = (await client.get(f"{vtn.admin_url}/metrics")).text
+    assert metric_sample(metrics, "vtn_undelivered_pending_total", outcome="reported") >= 1
 
 
 async def test_only_the_last_message_taken_is_put_back_and_once_per_report(
