@@ -7,6 +7,10 @@ one, until the reportInterval ends (or, without one, until cancelled). After dow
 send one report per missed period: the next report covers what was missed, up to MAX_CATCH_UP periods.
 A periodic request with granularity zero is on change: scheduled the same way, but its points offered on
 change send only readings that changed (report_svc.vtn_changes).
+A periodic report the VEN never acknowledged (oadrUpdatedReport) although a poll took it a while ago (the
+confirmation wait, or half a period if shorter: `acknowledgement_grace`) may have been lost with the poll
+answer: the next report covers its span again (`lost_span_start`), so no span is left uncovered when the
+next report replaces it as the one awaited before the confirmation sweep has sent it again.
 """
 
 from __future__ import annotations
@@ -62,6 +66,29 @@ def first_plan(specifier: ReportSpecifier, now: datetime) -> Plan:
     return Plan(next_report_at=start + specifier.report_back_duration, covered_until=start)
 
 
+def acknowledgement_grace(specifier: ReportSpecifier, confirm_wait: timedelta) -> timedelta:
+    """How long after a poll took a periodic report the VEN's acknowledgement may still be on its way: the
+    confirmation wait, or half a period if that is shorter (a VEN acknowledges a report as soon as it gets
+    it), so that the next report knows whether the last may have been lost."""
+    return min(confirm_wait, specifier.report_back_duration / 2)
+
+
+def lost_span_start(
+    specifier: ReportSpecifier,
+    last_sent_from: datetime | None,
+    acknowledged: bool,
+    delivered_at: datetime | None,
+    now: datetime,
+    grace: timedelta,
+) -> datetime | None:
+    """Where the last report's span began, if that report may have been lost: periodic, taken by a poll at
+    least `grace` ago and never acknowledged. None when nothing is to be covered again (also for a report
+    still queued: the VEN gets it before the next)."""
+    if is_one_shot(specifier) or acknowledged or last_sent_from is None or delivered_at is None:
+        return None
+    return last_sent_from if now - delivered_at >= grace else None
+
+
 @dataclass(frozen=True)
 class Step:
     """One report to send now: the window it covers, and the plan after it."""
@@ -70,9 +97,12 @@ class Step:
     after: Plan
 
 
-def step(specifier: ReportSpecifier, plan: Plan, now: datetime, final: bool = False) -> Step | None:
+def step(
+    specifier: ReportSpecifier, plan: Plan, now: datetime, final: bool = False, again_from: datetime | None = None
+) -> Step | None:
     """The report due at `now` under `plan` (None if none is due). `final`: the request was cancelled with
-    reportToFollow, so this is its last report."""
+    reportToFollow, so this is its last report. `again_from`: a periodic report covers the data from there
+    again (`lost_span_start`), within the catch-up limit."""
     if plan.next_report_at is None or plan.next_report_at > now:
         return None
     now = whole_seconds(now)
@@ -89,7 +119,8 @@ def step(specifier: ReportSpecifier, plan: Plan, now: datetime, final: bool = Fa
     periods_missed = max(0, (now - scheduled) // back)
     due = scheduled + periods_missed * back
     end = _interval_end(specifier)
-    date_from = max(plan.covered_until, due - MAX_CATCH_UP * back)
+    covered_until = plan.covered_until if again_from is None else min(plan.covered_until, again_from)
+    date_from = max(covered_until, due - MAX_CATCH_UP * back)
     date_to = due if not final else max(due, now)
     if end is not None and date_to >= end:
         return Step(Window(date_from, end, granularity), Plan(next_report_at=None, covered_until=end))

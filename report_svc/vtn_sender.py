@@ -15,7 +15,7 @@ from report_svc.vtn_catalog import VtnReport
 from report_svc.vtn_changes import baseline, changed_only, is_on_change
 from report_svc.vtn_data import ReadingRequest, VtnReportSource
 from report_svc.vtn_requests import Clock
-from report_svc.vtn_schedule import Plan, step
+from report_svc.vtn_schedule import Plan, acknowledgement_grace, lost_span_start, step
 from shared.contract.envelope import utcnow
 from shared.db import pending
 from shared.db.connection import Conn
@@ -69,7 +69,14 @@ class VtnReportSender:
             # The VTN no longer offers this report (its METADATA changed), or the VEN left: nothing more to send.
             await vtn_store.advance(conn, due.ven_id, report_request_id, Plan(None, due.plan.covered_until), sent=None)
             return 0
-        planned = step(specifier, due.plan, now, final=due.status == vtn_store.VtnRequestStatus.CANCELLED)
+        # A last report that may have been lost: on change, every point goes again (vtn_changes.baseline);
+        # periodic, the next covers its span again.
+        grace = acknowledgement_grace(specifier, self._confirm_wait)
+        again_from = None if is_on_change(specifier) else lost_span_start(
+            specifier, due.last_sent_from, due.last_sent_acknowledged, due.last_sent_delivered_at, now, grace
+        )
+        final = due.status == vtn_store.VtnRequestStatus.CANCELLED
+        planned = step(specifier, due.plan, now, final=final, again_from=again_from)
         if planned is None:
             return 0
         points = [p for payload in specifier.specifier_payloads if (p := report.point(payload.r_id)) is not None]
@@ -80,7 +87,7 @@ class VtnReportSender:
         if intervals and is_on_change(specifier):
             on_change = frozenset(p.r_id for p in points if p.on_change)
             compared_with = baseline(
-                due.last_values, due.last_sent_acknowledged, due.last_sent_delivered_at, now, self._confirm_wait
+                due.last_values, due.last_sent_acknowledged, due.last_sent_delivered_at, now, grace
             )
             intervals, last_values = changed_only(intervals, on_change, compared_with)
             if not intervals:
@@ -92,7 +99,8 @@ class VtnReportSender:
             message = vtn_messages.update_report(due.ven_id, request, report.report_name, planned.window, intervals, now)
             key = f"vtn-update-report:{report_request_id}:{due.created_at.timestamp()}:{due.reports_sent}"
             pending_id = await pending.enqueue(conn, due.ven_id, message, dedup_key=key)
-            sent = None if pending_id is None else vtn_store.SentReport(message.request_id, pending_id)
+            if pending_id is not None:
+                sent = vtn_store.SentReport(message.request_id, pending_id, planned.window.date_from)
         await vtn_store.advance(
             conn, due.ven_id, report_request_id, planned.after, sent=sent, last_values=last_values if sent else None
         )

@@ -147,6 +147,7 @@ class DueRequest:
     last_values: dict[str, Value]  # of on-change points (report_svc.vtn_changes)
     last_sent_acknowledged: bool  # the VEN acknowledged the last report sent (oadrUpdatedReport)
     last_sent_delivered_at: datetime | None  # when that report went out on a poll (None: still queued, or none)
+    last_sent_from: datetime | None  # where that report's span began
 
 
 async def due(conn: Conn, now: datetime, limit: int) -> list[DueRequest]:
@@ -154,7 +155,8 @@ async def due(conn: Conn, now: datetime, limit: int) -> list[DueRequest]:
     rows = await conn.fetch(
         """
         SELECT r.ven_id, r.report_request_id, r.request, r.status, r.next_report_at, r.covered_until, r.reports_sent,
-               r.created_at, r.last_values, r.last_sent_acknowledged, p.delivered_at AS last_sent_delivered_at
+               r.created_at, r.last_values, r.last_sent_acknowledged, p.delivered_at AS last_sent_delivered_at,
+               r.last_sent_from
         FROM vtn_report_requests r LEFT JOIN pending_messages p ON p.id = r.last_sent_pending_id
         WHERE r.next_report_at <= $1
         ORDER BY r.next_report_at LIMIT $2 FOR UPDATE OF r SKIP LOCKED
@@ -188,6 +190,7 @@ async def due(conn: Conn, now: datetime, limit: int) -> list[DueRequest]:
                 last_values=last_values,
                 last_sent_acknowledged=row["last_sent_acknowledged"],
                 last_sent_delivered_at=row["last_sent_delivered_at"],
+                last_sent_from=row["last_sent_from"],
             )
         )
     return found
@@ -197,6 +200,7 @@ async def due(conn: Conn, now: datetime, limit: int) -> list[DueRequest]:
 class SentReport:
     request_id: str  # of the oadrUpdateReport, which the VEN's oadrUpdatedReport names
     pending_id: int  # its place in the VEN's queue
+    span_from: datetime  # where the span of data it covers begins
 
 
 async def advance(
@@ -218,6 +222,7 @@ async def advance(
             last_values = COALESCE($6::jsonb, last_values),
             last_sent_request_id = COALESCE($7, last_sent_request_id),
             last_sent_pending_id = COALESCE($8, last_sent_pending_id),
+            last_sent_from = CASE WHEN $7::text IS NULL THEN last_sent_from ELSE $9 END,
             last_sent_acknowledged = CASE WHEN $7::text IS NULL THEN last_sent_acknowledged ELSE false END,
             confirm_by = CASE WHEN $7::text IS NULL THEN confirm_by ELSE now() END,
             resends = CASE WHEN $7::text IS NULL THEN resends ELSE 0 END,
@@ -232,6 +237,7 @@ async def advance(
         None if last_values is None else LAST_VALUES.dump_json(last_values).decode(),
         None if sent is None else sent.request_id,
         None if sent is None else sent.pending_id,
+        None if sent is None else sent.span_from,
     )
 
 

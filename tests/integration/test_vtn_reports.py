@@ -243,6 +243,31 @@ async def test_two_requests_in_one_create_report_a_one_shot_and_a_periodic_are_c
     assert views[periodic]["status"] == "active" and views[periodic]["reports_sent"] >= 2
 
 
+async def test_a_periodic_report_the_ven_never_acknowledged_is_covered_again_by_the_next(
+    offering: RunningVtn, http: httpx.AsyncClient, unique: Callable[[str], str], official_schema: etree.XMLSchema,
+) -> None:
+    """A price a second, every 2 s. The VEN takes one report without answering it (its poll answer may have
+    been lost). The next report is due before the confirmation wait (a minute) would send it again, and
+    becomes the one awaited: so it carries the unanswered report's seconds again, before its own."""
+    ven = await new_ven(http, unique, official_schema, "vtn-lost-periodic-ven")
+    await ven.acknowledge_metadata()
+    periodic = unique("price-every-2s")
+    kind, created = await ven.report(
+        "oadrCreateReport", request_id=new_request_id(),
+        report_requests=[report_request(periodic, "vtn-prices", "price", SECOND, 2 * SECOND)],
+    )
+    assert (kind, created["response"]["response_code"]) == ("oadrCreatedReport", 200)
+    await ven.updates_of(periodic, 1)
+    await ven.unacknowledged_updates_of(periodic, 2)
+    lost = [interval["dtstart"] for interval in ven.updates[periodic][1]["intervals"]]
+
+    [after] = (await ven.updates_of(periodic, 3))[2:]
+    starts = [interval["dtstart"] for interval in after["intervals"]]
+    assert lost and starts[: len(lost)] == lost and len(starts) > len(lost)
+    assert all(b - a == SECOND for a, b in zip(starts, starts[1:]))
+    assert all(i["report_payload"]["value"] == price_at(i["dtstart"]) for i in after["intervals"])
+
+
 async def ven_asking_for_tier_on_change(
     http: httpx.AsyncClient, unique: Callable[[str], str], schema: etree.XMLSchema, name: str
 ) -> tuple[VtnReportVen, str]:

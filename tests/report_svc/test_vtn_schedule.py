@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from report_svc.vtn_schedule import MAX_CATCH_UP, Plan, first_plan, is_one_shot, step
+from report_svc.vtn_schedule import (
+    MAX_CATCH_UP,
+    Plan,
+    acknowledgement_grace,
+    first_plan,
+    is_one_shot,
+    lost_span_start,
+    step,
+)
 from shared.oadr.period import Period
 from shared.oadr.report_parts import ReportSpecifier, SpecifierPayload
 
@@ -95,3 +103,35 @@ def test_the_times_the_vtn_picks_are_whole_seconds() -> None:
     cancelled_at = NOW + 3 * MINUTE + timedelta(microseconds=5)
     due = step(spec, Plan(next_report_at=cancelled_at, covered_until=NOW), cancelled_at, final=True)
     assert due is not None and due.window.date_to == NOW + 3 * MINUTE
+
+
+def test_a_report_superseded_while_unacknowledged_is_covered_again_by_the_next() -> None:
+    spec = specifier(MINUTE, 5 * MINUTE)
+    plan = Plan(next_report_at=NOW, covered_until=NOW - 5 * MINUTE)  # the last report covered 12:50-12:55
+    last_from = NOW - 10 * MINUTE
+    again = lost_span_start(spec, last_from, False, NOW - 4 * MINUTE, NOW, grace=MINUTE)
+    assert again == last_from
+    due = step(spec, plan, NOW, again_from=again)
+    assert due is not None
+    assert (due.window.date_from, due.window.date_to) == (last_from, NOW)
+    assert due.after.covered_until == NOW
+    # ...but never further back than the catch-up limit.
+    long_ago = NOW - 100 * MINUTE
+    capped = step(spec, plan, NOW, again_from=long_ago)
+    assert capped is not None and capped.window.date_from == NOW - MAX_CATCH_UP * 5 * MINUTE
+
+
+def test_only_a_report_taken_a_while_ago_and_never_acknowledged_counts_as_lost() -> None:
+    spec = specifier(MINUTE, 4 * MINUTE)
+    grace = acknowledgement_grace(spec, confirm_wait=10 * MINUTE)
+    assert grace == 2 * MINUTE  # half the period, the confirmation wait being longer
+    assert acknowledgement_grace(spec, confirm_wait=MINUTE) == MINUTE
+    last_from = NOW - 8 * MINUTE
+    taken_long_ago, taken_just_now = NOW - 2 * MINUTE, NOW - MINUTE
+    assert lost_span_start(spec, last_from, False, taken_long_ago, NOW, grace) == last_from
+    assert lost_span_start(spec, last_from, True, taken_long_ago, NOW, grace) is None  # acknowledged
+    assert lost_span_start(spec, last_from, False, taken_just_now, NOW, grace) is None  # the answer may be on its way
+    assert lost_span_start(spec, last_from, False, None, NOW, grace) is None  # still queued: the VEN gets it
+    assert lost_span_start(spec, None, False, taken_long_ago, NOW, grace) is None  # nothing sent yet
+    one_shot = specifier(ZERO, ZERO)  # its report is the last: the confirmation sweep sends it again
+    assert lost_span_start(one_shot, last_from, False, taken_long_ago, NOW, grace) is None
