@@ -37,7 +37,7 @@ from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from openleadr import enums, objects
 from openleadr.messaging import create_message, parse_message
 
@@ -201,15 +201,29 @@ class ReportRun:
 
 
 class TopicWatcher:
-    """Reads oadr.report.data.v1 from its end: when each (VEN, dtstart) record reached Kafka."""
+    """When each (VEN, dtstart) record reached oadr.report.data.v1, read from the topic's end as it was at
+    start(). Reading waits for collect(), after the measurement window: each record's Kafka timestamp says
+    when it was published, so reading later changes no figure, and decoding a thousand records a second
+    would otherwise take CPU from the stack under test (a backend reading the topic runs elsewhere)."""
 
     def __init__(self, bootstrap: str) -> None:
-        self._consumer = AIOKafkaConsumer(topics.REPORT_DATA, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="latest")
+        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
         self.published: dict[tuple[str, datetime], float] = {}
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        """Remember where the topic ends now; nothing is read yet."""
         await self._consumer.start()
+        await self._consumer._client.force_metadata_update()  # noqa: SLF001 - a topic we assign, not subscribe to
+        partitions = [TopicPartition(topics.REPORT_DATA, p) for p in sorted(self._consumer.partitions_for_topic(topics.REPORT_DATA) or ())]
+        if not partitions:
+            raise RuntimeError(f"{topics.REPORT_DATA} has no partitions")
+        self._consumer.assign(partitions)
+        for partition, offset in (await self._consumer.end_offsets(partitions)).items():
+            self._consumer.seek(partition, offset)
+
+    def collect(self) -> None:
+        """Read the records published since start(), in the background, until stop()."""
         self._task = asyncio.create_task(self._collect())
 
     async def _collect(self) -> None:
@@ -282,6 +296,7 @@ async def measure(
             await ven.close()
     published_rate = unpublished = p50 = p99 = None
     if watcher is not None:
+        watcher.collect()
         deadline = time.monotonic() + shape.drain
         while time.monotonic() < deadline and any(k not in watcher.published for k in tally.sent_at):
             await asyncio.sleep(0.5)
