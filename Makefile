@@ -10,7 +10,7 @@ help:
 	@echo "make test   throwaway Kafka + PostgreSQL on test ports, then pytest \$$PYTEST_ARGS (default -q)"
 	@echo "make unit   pytest -m 'not integration', no servers"
 	@echo "make up     only Kafka and PostgreSQL on the run ports, until Ctrl-C"
-	@echo "make venv   create or refresh .venv from requirements.txt"
+	@echo "make venv   create or refresh .venv from requirements-dev.txt (runtime + tests, benchmarks, docs)"
 	@echo "make certs  development CA, VTN and VEN certificates for HTTPS and signed messages (.devstack/certs)"
 	@echo "make clean  remove .devstack/ (stop running stacks first)"
 

@@ -5,7 +5,7 @@
 - test:      Kafka + PostgreSQL on the test ports, then pytest (PYTEST_ARGS, default -q, or the
              arguments after `test`); exits with pytest's status.
 - up:        Kafka + PostgreSQL only, until Ctrl-C; prints the variables to export.
-- bootstrap: only make sure .venv exists and matches requirements.txt.
+- bootstrap: only make sure .venv exists and matches requirements-dev.txt (which includes requirements.txt).
 - certs:     a development CA, the VTN's RSA and ECC certificates and VEN certificates, with the settings
              that turn on HTTPS, client certificates and signed messages (devstack/certs.py).
 """

@@ -1,4 +1,4 @@
-"""Fixtures shared by every test: the official XSD from ../shared (the tests' reference, never copied)."""
+"""Fixtures shared by every test: the official 2.0b XSD (the copy shipped in shared/oadr_xml/schemas)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from shared.oadr_xml.schema import load_schema
+from shared.oadr_xml.schema import SCHEMA_2_0B, load_schema
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-OFFICIAL_XSD = REPO_ROOT.parent / "shared" / "openadr-2.0b-schema" / "oadr_20b.xsd"
+OFFICIAL_XSD = SCHEMA_2_0B
 
 
 @pytest.fixture(scope="session")
 def official_schema() -> etree.XMLSchema:
-    """The Alliance's 2.0b schema as given to the project: every message the VTN emits must pass it."""
+    """The Alliance's 2.0b schema: every message the VTN emits must pass it."""
     return load_schema(OFFICIAL_XSD)
 
 

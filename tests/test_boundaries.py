@@ -49,3 +49,24 @@ def test_pure_domain_modules_do_no_io() -> None:
     ):
         tree = ast.parse(path.read_text())
         assert not any(isinstance(node, (ast.Await, ast.AsyncFunctionDef)) for node in ast.walk(tree)), path
+
+
+RUNTIME_PACKAGES = ("gateway", *SERVICES, "shared")
+
+
+def openleadr_references(package: str) -> list[str]:
+    """Imports of OpenLEADR, and module names handed to importlib (find_spec, import_module) as strings."""
+    found = [f"import {m}" for m in imported_modules(package) if m.split(".")[0] == "openleadr"]
+    for path in (REPO_ROOT / package).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if node.value == "openleadr" or node.value.startswith("openleadr."):
+                    found.append(f"{path.relative_to(REPO_ROOT)}: {node.value!r}")
+    return found
+
+
+@pytest.mark.parametrize("package", RUNTIME_PACKAGES)
+def test_runtime_packages_do_not_need_openleadr(package: str) -> None:
+    """OpenLEADR is a test and benchmark dependency: the image does not install it. The compatibility modules
+    (report_svc/openleadr_compat.py, shared/openleadr_events.py) take OpenLEADR's shapes, not its package."""
+    assert openleadr_references(package) == []

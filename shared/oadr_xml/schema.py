@@ -1,13 +1,13 @@
-"""The official OpenADR 2.0b XSD, located on disk and compiled once.
+"""The official OpenADR 2.0b XSD, shipped inside this package and compiled once.
 
-The XSD files are not part of this repository. By default they are read from the `openleadr` wheel,
-which ships them under `openleadr/schema/`; the package is located without importing its code.
-`VTN_XSD_PATH` (see settings) points elsewhere, e.g. at the Alliance's own copy.
+`schemas/2.0b/` holds the OpenADR Alliance's 2.0b schema files unchanged, `schemas/2.0a/` the 2.0a ones,
+each with the licence notes of the parts owned by others (`LICENSES.txt`). They are package data: the
+runtime image carries them with the code, and the gateway and every test validate against this one copy.
+`VTN_XSD_PATH` (see settings) points the gateway at another 2.0b copy instead.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,21 +15,20 @@ from lxml import etree
 
 from shared.oadr_xml.errors import SchemaViolation
 
-MAIN_SCHEMA_FILE = "oadr_20b.xsd"
+SCHEMAS_DIR = Path(__file__).resolve().parent / "schemas"
+SCHEMA_2_0B = SCHEMAS_DIR / "2.0b" / "oadr_20b.xsd"
+SCHEMA_2_0A = SCHEMAS_DIR / "2.0a" / "oadr_20a.xsd"
 
 
-def default_schema_path() -> Path:
-    spec = importlib.util.find_spec("openleadr")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the openleadr distribution (which ships the OpenADR XSDs) is not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / "schema" / MAIN_SCHEMA_FILE
+def load_schema(path: Path | None = None) -> etree.XMLSchema:
+    """The compiled schema at `path`, by default the 2.0b one shipped here; compiled once per file."""
+    return _compile((path or SCHEMA_2_0B).resolve())
 
 
 @lru_cache(maxsize=4)
-def load_schema(path: Path | None = None) -> etree.XMLSchema:
-    schema_path = path or default_schema_path()
+def _compile(path: Path) -> etree.XMLSchema:
     parser = etree.XMLParser(no_network=True, resolve_entities=False)
-    return etree.XMLSchema(etree.parse(str(schema_path), parser))
+    return etree.XMLSchema(etree.parse(str(path), parser))
 
 
 def validate(root: etree._Element, schema: etree.XMLSchema) -> None:

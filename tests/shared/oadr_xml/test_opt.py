@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,9 +17,8 @@ from shared.oadr.opt import CanceledOpt, CancelOpt, CreatedOpt, CreateOpt
 from shared.oadr.period import Period
 from shared.oadr.target import Target
 from shared.oadr_xml.codec import decode, render_tree
-from shared.oadr_xml.schema import load_schema, validate
+from shared.oadr_xml.schema import SCHEMA_2_0B, load_schema, validate
 
-XSD = Path("/work/shared/openadr-2.0b-schema/oadr_20b.xsd")
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 OK = EiResponse(request_id="req-1")
 
@@ -39,7 +37,7 @@ VTN_RENDERED: dict[str, Any] = {
 
 @pytest.fixture(scope="module")
 def schema() -> etree.XMLSchema:
-    return load_schema(XSD)
+    return load_schema(SCHEMA_2_0B)
 
 
 @pytest.mark.parametrize("message", VTN_RENDERED.values(), ids=VTN_RENDERED.keys())

@@ -4,7 +4,6 @@ every message survives render -> decode and the JSON hop through Kafka unchanged
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -43,9 +42,8 @@ from shared.oadr.report_parts import (
 from shared.oadr.target import Target
 from shared.oadr.units import ItemBase, PowerAttributes
 from shared.oadr_xml.codec import decode, encode, render_tree
-from shared.oadr_xml.schema import load_schema, validate
+from shared.oadr_xml.schema import SCHEMA_2_0B, load_schema, validate
 
-XSD = Path("/work/shared/openadr-2.0b-schema/oadr_20b.xsd")
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 OK = EiResponse(request_id="req-1")
 
@@ -236,7 +234,7 @@ VTN_RENDERED: dict[str, Any] = {
 
 @pytest.fixture(scope="module")
 def schema() -> etree.XMLSchema:
-    return load_schema(XSD)
+    return load_schema(SCHEMA_2_0B)
 
 
 @pytest.mark.parametrize("message", VTN_RENDERED.values(), ids=VTN_RENDERED.keys())
