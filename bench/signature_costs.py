@@ -2,7 +2,7 @@
 
     python -m bench.signature_costs [--messages 300]
 
-Makes throwaway development certificates (RSA-2048 for the VEN and the VTN, as in the issue's figures),
+Makes throwaway development certificates (RSA-2048 for the VEN and the VTN, OpenLEADR's usual set-up),
 then times, per message: OpenLEADR signing an answer (`create_message` with cert/key, which reloads and
 re-validates the key every time) and verifying a signed poll (`validate_xml_signature`); this VTN signing an
 answer (`MessageSigner`, key loaded once, template + cached digest) and admitting a signed poll through the

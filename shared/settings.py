@@ -2,6 +2,10 @@
 
 Every process builds one `VtnSettings` and passes the values it needs to constructors; nothing reads the
 environment anywhere else. Outside development, unsafe defaults (the admin token) are refused.
+
+Every field has a `Field(description=...)`, and the fields are grouped in sections, each opened by a comment
+line after a blank line (`# Heading: what it holds`): `python -m shared.settings_doc` writes docs/settings.md
+from both, and a test fails when that file is out of date.
 """
 
 from __future__ import annotations
@@ -46,96 +50,298 @@ def _default_instance_id() -> str:
 class VtnSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VTN_", extra="ignore", frozen=True)
 
-    environment: Environment = Environment.DEVELOPMENT
-    vtn_id: str = "vtn"
-    instance_id: str = Field(default_factory=_default_instance_id)
-    log_level: str = "INFO"
+    # General
+    environment: Environment = Field(
+        default=Environment.DEVELOPMENT,
+        description="`production` refuses unsafe defaults: the development admin token, and a gateway without HTTPS "
+        "or a trusted proxy.",
+    )
+    vtn_id: str = Field(default="vtn", description="The vtnID the VTN gives in every message to VENs.")
+    instance_id: str = Field(
+        default_factory=_default_instance_id,
+        description="This process's instance name (default: the host name and a random suffix): names its Kafka "
+        "clients and picks the gateway's reply partition.",
+    )
+    log_level: str = Field(
+        default="INFO",
+        description="Level of the JSON log lines on stdout (each with `action`, `correlation_id` and `ven_id`).",
+    )
 
-    # Gateway (OpenADR and admin doors)
-    http_host: str = "127.0.0.1"
-    http_port: int = 8080
-    admin_host: str = "127.0.0.1"
-    admin_port: int = 8081
-    admin_token: str = DEVELOPMENT_ADMIN_TOKEN
-    http_keepalive_seconds: float = 120.0
-    max_body_bytes: int = 256 * 1024
-    reply_timeout_seconds: float = 5.0
-    presence_flush_seconds: float = 1.0
-    poll_cache_ttl_seconds: float = 60.0
-    xsd_path: Path | None = None
+    # Gateway: the OpenADR and admin doors
+    http_host: str = Field(default="127.0.0.1", description="Address the gateway listens on for VENs.")
+    http_port: int = Field(
+        default=8080, description="Port the gateway listens on for VENs (OpenADR at `/OpenADR2/Simple/2.0b`)."
+    )
+    admin_host: str = Field(default="127.0.0.1", description="Address of the admin API.")
+    admin_port: int = Field(
+        default=8081, description="Port of the admin API, and of the gateway's `/healthz`, `/readyz` and `/metrics`."
+    )
+    admin_token: str = Field(
+        default=DEVELOPMENT_ADMIN_TOKEN,
+        description="Bearer token of the admin API; must be set to a secret in production.",
+    )
+    http_keepalive_seconds: float = Field(default=120.0, description="How long an idle VEN connection stays open.")
+    max_body_bytes: int = Field(
+        default=256 * 1024, description="Largest VEN request body accepted; a larger one gets HTTP 413."
+    )
+    reply_timeout_seconds: float = Field(
+        default=5.0,
+        description="How long the gateway waits for a service before answering HTTP 503 with an `oadrResponse` and "
+        "`Retry-After`. Services skip a poll, registration or event/report query older than this: its VEN has had "
+        "the 503 and asks again.",
+    )
+    presence_flush_seconds: float = Field(
+        default=1.0, description="How often the gateway sends its batch of poll sightings to presence_svc."
+    )
+    poll_cache_ttl_seconds: float = Field(
+        default=60.0, description="Upper bound on how long the gateway reuses a cached poll answer."
+    )
+    xsd_path: Path | None = Field(
+        default=None,
+        description="The 2.0b schema the gateway validates VEN documents against; unset: the official schema "
+        "shipped in `shared/oadr_xml/schemas/2.0b`.",
+    )
 
-    # Operations: services serve /healthz, /readyz and /metrics here (the gateway on its admin port)
-    health_host: str = "127.0.0.1"
-    health_port: int | None = None
+    # Operations: where each service serves /healthz, /readyz and /metrics (the gateway on its admin port)
+    health_host: str = Field(
+        default="127.0.0.1", description="Address where a service serves `/healthz`, `/readyz` and `/metrics`."
+    )
+    health_port: int | None = Field(
+        default=None,
+        description="Port of a service's `/healthz`, `/readyz` and `/metrics`; unset: registration_svc 8091, "
+        "presence_svc 8092, event_svc 8093, report_svc 8094 (the gateway serves them on its admin port).",
+    )
 
-    # Security profile (issue #5): HTTPS with client certificates, XML signatures, replay protection
-    http_cert: Path | None = None
-    http_key: Path | None = None
-    http_key_passphrase: str | None = None
-    http_ecc_cert: Path | None = None
-    http_ecc_key: Path | None = None
-    http_ca_file: Path | None = None
-    trusted_proxies: str = ""
-    client_cert_header: str = "ssl-client-cert"
-    cert: Path | None = None
-    key: Path | None = None
-    passphrase: str | None = None
-    show_fingerprint: bool = True
-    verify_message_signatures: bool = True
-    require_message_signatures: bool = False
-    replay_max_age_seconds: float = Field(default=30.0, gt=0)
-    replay_nonce_store: NonceStoreName = NonceStoreName.POSTGRES
-    fingerprint_lookup: str | None = None
-    ven_lookup: str | None = None
+    # Security profile: HTTPS with client certificates, XML signatures, replay protection
+    http_cert: Path | None = Field(
+        default=None,
+        description="The gateway's RSA server certificate (PEM); with `VTN_HTTP_KEY` (or the ECC pair) the gateway "
+        "serves HTTPS.",
+    )
+    http_key: Path | None = Field(default=None, description="The key of `VTN_HTTP_CERT` (PEM).")
+    http_key_passphrase: str | None = Field(
+        default=None, description="Passphrase of the server keys (`VTN_HTTP_KEY`, `VTN_HTTP_ECC_KEY`), if encrypted."
+    )
+    http_ecc_cert: Path | None = Field(
+        default=None,
+        description="An ECC server certificate (PEM) beside the RSA one; the TLS handshake picks by what the VEN "
+        "offers.",
+    )
+    http_ecc_key: Path | None = Field(default=None, description="The key of `VTN_HTTP_ECC_CERT` (PEM).")
+    http_ca_file: Path | None = Field(
+        default=None,
+        description="The CA that issues VEN certificates; required with HTTPS: a VEN must present a client "
+        "certificate chained to it.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Ingress mode: addresses or CIDRs (comma-separated) whose `VTN_CLIENT_CERT_HEADER` carries the "
+        "VEN's URL-encoded PEM certificate; the header from anyone else is refused. Empty: off.",
+    )
+    client_cert_header: str = Field(
+        default="ssl-client-cert", description="The header in which a trusted proxy forwards the VEN's certificate."
+    )
+    cert: Path | None = Field(
+        default=None,
+        description="The VTN's signing certificate (OpenLEADR's `cert`): with `VTN_KEY`, every answer is signed, "
+        "and the certificate's fingerprint is printed at start.",
+    )
+    key: Path | None = Field(default=None, description="The VTN's signing key (OpenLEADR's `key`).")
+    passphrase: str | None = Field(
+        default=None, description="Passphrase of `VTN_KEY`, if encrypted (OpenLEADR's `passphrase`)."
+    )
+    show_fingerprint: bool = Field(
+        default=True, description="Print the VTN's certificate fingerprint at start, as OpenLEADR does."
+    )
+    verify_message_signatures: bool = Field(
+        default=True,
+        description="With HTTPS or a trusted proxy, verify the XML signature of every signed VEN message "
+        "(OpenLEADR's `verify_message_signatures`).",
+    )
+    require_message_signatures: bool = Field(
+        default=False, description="Refuse unsigned VEN messages (needs `VTN_VERIFY_MESSAGE_SIGNATURES`)."
+    )
+    replay_max_age_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="A signed message's ReplayProtect timestamp must be within this of now, both ways; nonces are "
+        "remembered twice as long.",
+    )
+    replay_nonce_store: NonceStoreName = Field(
+        default=NonceStoreName.POSTGRES,
+        description="Where seen nonces are kept: `postgres` (table `replay_nonces`, shared by every gateway "
+        "instance) or `memory` (a single gateway instance only).",
+    )
+    fingerprint_lookup: str | None = Field(
+        default=None,
+        description="OpenLEADR's `fingerprint_lookup(ven_id) -> fingerprint` as `package.module:function`: tells "
+        "the gateway a venID's certificate fingerprint, instead of the VEN directory.",
+    )
+    ven_lookup: str | None = Field(
+        default=None,
+        description='OpenLEADR\'s `ven_lookup(ven_id) -> {"fingerprint": ...}` as `package.module:function`, '
+        "instead of the VEN directory.",
+    )
 
     # Kafka
-    kafka_bootstrap: str = "127.0.0.1:9092"
-    topic_partitions: int = 4
-    reply_partitions: int = 8
-    topic_replication_factor: int = 1
+    kafka_bootstrap: str = Field(
+        default="127.0.0.1:9092", description="Kafka bootstrap servers (comma-separated `host:port`)."
+    )
+    topic_partitions: int = Field(
+        default=4,
+        description="Partitions of each topic (topic provisioning); a service's instances share them, at most one "
+        "working instance per partition.",
+    )
+    reply_partitions: int = Field(
+        default=8,
+        description="Partitions of `oadr.gateway.replies.v1` (topic provisioning); each gateway instance reads the "
+        "one its instance name picks.",
+    )
+    topic_replication_factor: int = Field(
+        default=1, description="Replication factor of each topic (topic provisioning)."
+    )
 
     # PostgreSQL
-    database_url: str = "postgresql://postgres@127.0.0.1:5432/vtn"
-    database_pool_min: int = 1
-    database_pool_max: int = 10
+    database_url: str = Field(
+        default="postgresql://postgres@127.0.0.1:5432/vtn", description="The PostgreSQL database (libpq URL)."
+    )
+    database_pool_min: int = Field(default=1, description="Connections each process keeps open at least.")
+    database_pool_max: int = Field(default=10, description="Connections each process opens at most.")
 
     # OpenADR behaviour
-    poll_interval_seconds: float = 10.0
-    offline_after_missed_polls: int = 3
-    presence_sweep_seconds: float = 1.0
-    registration_policy: RegistrationPolicyName = RegistrationPolicyName.ACCEPT_ALL
-    report_policy: ReportPolicyName = ReportPolicyName.NOTHING
-    report_granularity_seconds: float = Field(default=60.0, ge=0)
-    report_back_duration_seconds: float = Field(default=60.0, ge=0)
-    report_retention_days: float = Field(default=30.0, ge=0)
-    # A report request, cancel, METADATA or the VTN's last report of a request the VEN has not confirmed this
-    # long after it went out (and after the first data was due) is sent again, at most report_resend_limit
-    # times (report_svc.confirmations).
-    report_confirm_wait_seconds: float = Field(default=60.0, gt=0)
-    report_resend_limit: int = Field(default=3, ge=0)
-    report_confirm_check_seconds: float = Field(default=5.0, gt=0)
-    vtn_reports: str | None = None
-    offer_reports_on_registration: bool = True
-    vtn_report_check_seconds: float = Field(default=1.0, gt=0)
-    event_refresh_seconds: float = Field(default=1.0, gt=0)
-    # A VEN's event set whose events requiring an answer the VEN has not answered (oadrCreatedEvent) this long
-    # after it went out is sent again, at most event_resend_limit times (event_svc.answer_waits).
-    event_confirm_wait_seconds: float = Field(default=60.0, gt=0)
-    event_resend_limit: int = Field(default=3, ge=0)
-    event_confirm_check_seconds: float = Field(default=5.0, gt=0)
-    event_retention_seconds: float = Field(default=86400.0, ge=0)
+    poll_interval_seconds: float = Field(
+        default=10.0, description="The oadrRequestedOadrPollFreq given to VENs when they register."
+    )
+    offline_after_missed_polls: int = Field(
+        default=3, description="A VEN silent for this many poll intervals is offline."
+    )
+    presence_sweep_seconds: float = Field(default=1.0, description="How often presence_svc looks for silent VENs.")
+    registration_policy: RegistrationPolicyName = Field(
+        default=RegistrationPolicyName.ACCEPT_ALL,
+        description="Which VENs may register: `accept_all`, `provisioned_only` (pre-provisioned by fingerprint, "
+        "venID or venName) or `handler` (`VTN_ON_CREATE_PARTY_REGISTRATION` decides).",
+    )
+    report_policy: ReportPolicyName = Field(
+        default=ReportPolicyName.NOTHING,
+        description="Which offered reports the VTN requests: `nothing`, `telemetry` (every TELEMETRY_USAGE and "
+        "TELEMETRY_STATUS report) or `handler` (`VTN_ON_REGISTER_REPORT` decides).",
+    )
+    report_granularity_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="Granularity of the `telemetry` policy's requests, fitted into each VEN's sampling rate.",
+    )
+    report_back_duration_seconds: float = Field(
+        default=60.0, ge=0, description="reportBackDuration of the `telemetry` policy's requests."
+    )
+    report_retention_days: float = Field(
+        default=30.0,
+        ge=0,
+        description="Received report data older than this (by arrival, once published) is purged hourly; `0` keeps "
+        "it forever.",
+    )
+    report_confirm_wait_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A report request, cancel, the VTN's METADATA or the VTN's last report of a request that the "
+        "VEN has not confirmed this long after it went out (for a request: after its first data was due) is sent "
+        "again.",
+    )
+    report_resend_limit: int = Field(
+        default=3,
+        ge=0,
+        description="Times an unconfirmed report message is sent again before it is marked unconfirmed; `0` never "
+        "sends again.",
+    )
+    report_confirm_check_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often each report_svc instance looks for unconfirmed report requests, cancels, METADATA "
+        "and reports.",
+    )
+    vtn_reports: str | None = Field(
+        default=None,
+        description="The reports the VTN offers VENs, as JSON or `@path` to a JSON file: a list of "
+        '`{"report_specifier_id", "report_name", "duration"?, "points"}`, report_name a METADATA_ name (default '
+        'METADATA_TELEMETRY_STATUS), each point `{"r_id", "report_type", "reading_type", "item_base"?, '
+        '"resource_id"?, "min_period", "max_period", "on_change"}` (report_type default x-resourceStatus). Unset: '
+        "one METADATA_TELEMETRY_STATUS report `vtn-status` with rID `vtn-status`. Points other than "
+        "x-resourceStatus need `VTN_ON_REQUEST_REPORT`.",
+    )
+    offer_reports_on_registration: bool = Field(
+        default=True,
+        description="Send the VTN's METADATA (`oadrRegisterReport`) on a VEN's first poll after it registers.",
+    )
+    vtn_report_check_seconds: float = Field(
+        default=1.0, gt=0, description="How often report_svc queues the VTN's reports that are due."
+    )
+    event_refresh_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often event_svc sends again the sets of VENs whose events changed status or currentValue "
+        "with the clock.",
+    )
+    event_confirm_wait_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A VEN's event set in which an event requiring an answer (oadrCreatedEvent) has none this long "
+        "after the set went out is sent again.",
+    )
+    event_resend_limit: int = Field(
+        default=3,
+        ge=0,
+        description="Times an unanswered event set is sent again before the VTN gives up on it; `0` never sends "
+        "again.",
+    )
+    event_confirm_check_seconds: float = Field(
+        default=5.0, gt=0, description="How often each event_svc instance looks for unanswered event sets."
+    )
+    event_retention_seconds: float = Field(
+        default=86400.0,
+        ge=0,
+        description="How long a completed or cancelled event stays in VENs' sets before it ages out.",
+    )
 
-    # OpenLEADR-compatible handlers, each "package.module:function"
-    on_create_party_registration: str | None = None
-    on_cancel_party_registration: str | None = None
-    on_ven_online: str | None = None
-    on_ven_offline: str | None = None
-    on_register_report: str | None = None
-    on_update_report: str | None = None
-    on_request_report: str | None = None
-    on_created_event: str | None = None
-    on_request_event: str | None = None
-    on_poll: str | None = None
+    # OpenLEADR-compatible handlers: each names a callable as `package.module:function`, plain or async
+    on_create_party_registration: str | None = Field(
+        default=None,
+        description="OpenLEADR's `on_create_party_registration(registration_info)`, with "
+        "`VTN_REGISTRATION_POLICY=handler`: returns `(ven_id, registration_id)` to accept, `False` to refuse.",
+    )
+    on_cancel_party_registration: str | None = Field(
+        default=None, description="Called with the cancel payload when a VEN cancels its registration."
+    )
+    on_ven_online: str | None = Field(default=None, description="Called with the venID when a VEN comes online.")
+    on_ven_offline: str | None = Field(default=None, description="Called with the venID when a VEN goes offline.")
+    on_register_report: str | None = Field(
+        default=None,
+        description="OpenLEADR's `on_register_report`, in its compact or full form, with "
+        "`VTN_REPORT_POLICY=handler`: decides which offered reports to request and names their callbacks.",
+    )
+    on_update_report: str | None = Field(
+        default=None,
+        description="OpenLEADR's `on_update_report(report)`: receives the new data of reports without callbacks.",
+    )
+    on_request_report: str | None = Field(
+        default=None,
+        description="OpenLEADR's `on_request_report`: gives the values of the VTN's own reports, per data point.",
+    )
+    on_created_event: str | None = Field(
+        default=None,
+        description="OpenLEADR's `on_created_event(ven_id, event_id, opt_type)`, called for every accepted "
+        "oadrCreatedEvent answer that differs from the VEN's stored one (at-least-once, from "
+        "`oadr.event.responses.v1`).",
+    )
+    on_request_event: str | None = Field(
+        default=None,
+        description="OpenLEADR's `on_request_event(ven_id)`: when set, event_svc answers oadrRequestEvent with the "
+        "events it returns instead of the stored ones.",
+    )
+    on_poll: str | None = Field(
+        default=None,
+        description="OpenLEADR's `on_poll(ven_id)`: asked by registration_svc when nothing is pending for a polling "
+        "VEN; makes every poll answer non-cacheable (one Kafka round trip per poll).",
+    )
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> VtnSettings:

@@ -10,9 +10,7 @@ retention and cleanup policy from `shared.bus.topic_specs` (at default settings)
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ from shared import topics
 from shared.bus.topic_specs import topic_specs
 from shared.contract.catalog import CATALOG, Audience, TopicContract
 from shared.contract.envelope import PAYLOAD_ADAPTER, SCHEMA_VERSION, Envelope
+from shared.generated_file import write_or_check
 from shared.settings import VtnSettings
 
 DOCUMENT_PATH = Path(__file__).resolve().parents[2] / "docs" / "asyncapi.json"
@@ -219,21 +218,7 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m shared.contract.asyncapi", description=__doc__.split("\n")[0])
-    parser.add_argument("--output", type=Path, default=DOCUMENT_PATH)
-    parser.add_argument("--check", action="store_true", help="exit 1 if the file differs from the models")
-    args = parser.parse_args(argv)
-    document = render()
-    if args.check:
-        current = args.output.read_text() if args.output.exists() else ""
-        if current != document:
-            print(f"{args.output} is out of date: run python -m shared.contract.asyncapi", file=sys.stderr)
-            sys.exit(1)
-        return
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(document)
-    print(f"wrote {args.output}")
-
+    write_or_check("shared.contract.asyncapi", __doc__.split("\n")[0], DOCUMENT_PATH, render, argv)
 
 if __name__ == "__main__":
     main()

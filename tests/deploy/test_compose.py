@@ -1,6 +1,6 @@
 """docker-compose.yml, checked in Python: `docker compose config` needs the compose plugin, which this
 machine's Docker client lacks. Checks what `config` would (YAML, anchors, references between services)
-and what the issue asks: health checks and depends_on conditions so that `up` starts things in order."""
+and what a sound deployment needs: health checks and depends_on conditions so that `up` starts things in order."""
 
 from __future__ import annotations
 

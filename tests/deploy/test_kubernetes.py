@@ -1,5 +1,5 @@
 """deploy/k8s renders (devstack.kustomize, a Python equivalent of `kustomize build`) and validates against
-the Kubernetes 1.33 schemas shipped in `kubernetes-validate`, offline; and it says what the issue asks."""
+the Kubernetes 1.33 schemas shipped in `kubernetes-validate`, offline; and it holds what a sound deployment needs."""
 
 from __future__ import annotations
 

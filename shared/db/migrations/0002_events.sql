@@ -1,4 +1,4 @@
--- Events (issue #3): the event store, VEN group/resource/party memberships used for targeting, each VEN's
+-- Events: the event store, VEN group/resource/party memberships used for targeting, each VEN's
 -- answers (oadrCreatedEvent), opt schedules (oadrCreateOpt), and the digest of the set last queued per VEN.
 
 CREATE TABLE events (

@@ -17,7 +17,7 @@ from shared.oadr_xml.codec import encode, render
 from tests.conftest import assert_valid
 
 CODES = (200, 452, 503)
-DESCRIPTIONS = (None, "OK", "unknown or unregistered venID", "rID 'x' was not requested by \"r\"; see #4 (100%)")
+DESCRIPTIONS = (None, "OK", "unknown or unregistered venID", "rID 'x' was not requested by \"r\" at #4 (100%)")
 REQUEST_IDS = (None, "", "5bee79e2391644f79b46c18592e729ac")
 VEN_IDS = (None, "ven-1", "VEN 7 / building {A}")
 
