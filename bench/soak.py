@@ -1,7 +1,7 @@
 """Soak run: the whole VTN stack under steady load for a bounded time, sampling the memory (RSS) of every
 process of the stack and the error counters over time, and reporting how they trend.
 
-    python -m bench.soak --vens 2000 --minutes 20             # the README's soak figures
+    python -m bench.soak --vens 2000 --minutes 20             # the soak figures of docs/performance.md
     python -m bench.soak --vens 20 --minutes 1 --sample-seconds 5   # a quick check of the bench itself
 
 It starts the stack of `bench.vtn_stack` (Kafka, PostgreSQL, every service, the gateway; ports from

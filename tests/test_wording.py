@@ -15,7 +15,8 @@ from tests.conftest import REPO_ROOT
 
 CHECKED_SUFFIXES = (".py", ".md", ".yml", ".yaml", ".sql", ".toml", ".cfg", ".txt")
 CHECKED_NAMES = ("Makefile", "Dockerfile")
-# "issue 5", "issue #5", "ticket #5", "(#5)", "see #5", and a list item that starts with "#5".
+# The word issue or ticket before a number (with or without "#"), a "#" number in parentheses or after "see",
+# and a list item that starts with a "#" number.
 TRACKER_REFERENCE = re.compile(
     r"\b(?:issue|ticket)s?\s*#?\d+\b|\(#\d+\)|\bsee\s+#\d+\b|^\s*[-*]\s+#\d+\b", re.IGNORECASE | re.MULTILINE
 )
