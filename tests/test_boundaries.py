@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,15 @@ from tests.conftest import REPO_ROOT
 SERVICES = ("registration_svc", "event_svc", "report_svc", "presence_svc")
 
 
+@functools.cache
+def nodes_of(path: Path) -> tuple[ast.AST, ...]:
+    """Every node of the file's syntax tree (parsed once per session: several rules walk every file)."""
+    return tuple(ast.walk(ast.parse(path.read_text(), str(path))))
+
+
 def imported_modules_of(path: Path) -> set[str]:
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in nodes_of(path):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
@@ -62,17 +69,15 @@ POSTGRES_CONNECTION_MAKERS = frozenset({"connect", "create_pool"})
 
 def project_python_files() -> list[Path]:
     """Every Python file of the project, tests and benchmarks included (not the venv or devstack state)."""
-    return [
-        path
-        for path in REPO_ROOT.rglob("*.py")
-        if not any(part.startswith(".") for part in path.relative_to(REPO_ROOT).parts)
-    ]
+    tops = [entry for entry in REPO_ROOT.iterdir() if not entry.name.startswith(".")]
+    found = [top for top in tops if top.suffix == ".py"] + [path for top in tops if top.is_dir() for path in top.rglob("*.py")]
+    return [path for path in found if not any(part.startswith(".") for part in path.relative_to(REPO_ROOT).parts)]
 
 
 def called_names(path: Path) -> set[str]:
     """Names called in `path` (`f(...)`, `module.f(...)`) and names imported under another name (`as`)."""
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in nodes_of(path):
         if isinstance(node, ast.Call):
             function = node.func
             if isinstance(function, ast.Name):
