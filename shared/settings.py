@@ -168,11 +168,11 @@ class VtnSettings(BaseSettings):
     reply_partitions: int = 8
     topic_replication_factor: int = 1
 
-    # Kafka client security (docs/bus-security.md), applied to every client of every process by shared.bus.clients
+    # Kafka client security: TLS (with mTLS) and SASL for every Kafka client of every process (docs/bus-security.md)
     kafka_security_protocol: KafkaSecurityProtocol = Field(
         default=KafkaSecurityProtocol.PLAINTEXT,
-        description="How every Kafka client reaches the brokers: PLAINTEXT, SSL (TLS, with a client certificate "
-        "for mTLS), SASL_PLAINTEXT (development only) or SASL_SSL (SASL over TLS, what managed Kafka offers).",
+        description="How every Kafka client reaches the brokers: `PLAINTEXT`, `SSL` (TLS, with a client certificate "
+        "for mTLS), `SASL_PLAINTEXT` (development only) or `SASL_SSL` (SASL over TLS, what managed Kafka offers).",
     )
     kafka_ssl_ca_file: Path | None = Field(
         default=None,
@@ -191,7 +191,7 @@ class VtnSettings(BaseSettings):
     )
     kafka_sasl_mechanism: KafkaSaslMechanism | None = Field(
         default=None,
-        description="SCRAM-SHA-512, SCRAM-SHA-256 or PLAIN; required with a SASL_ security protocol.",
+        description="`SCRAM-SHA-512`, `SCRAM-SHA-256` or `PLAIN`; required with a `SASL_` security protocol.",
     )
     kafka_sasl_username: str | None = Field(default=None, description="The SASL user (Confluent Cloud: the API key).")
     kafka_sasl_password: SecretStr | None = Field(
@@ -206,11 +206,12 @@ class VtnSettings(BaseSettings):
     database_pool_min: int = 1
     database_pool_max: int = 10
 
-    # PostgreSQL over TLS (docs/bus-security.md), applied to every pool by shared.db.pool
+    # PostgreSQL over TLS: libpq's sslmode, applied to every pool of every process (docs/bus-security.md)
     database_sslmode: DatabaseSslMode | None = Field(
         default=None,
-        description="libpq's sslmode for every connection; unset: verify-full when VTN_DATABASE_SSL_CA_FILE is "
-        "set, else what VTN_DATABASE_URL says (asyncpg's default: prefer, which verifies nothing).",
+        description="libpq's sslmode for every connection (`disable`, `allow`, `prefer`, `require`, `verify-ca`, "
+        "`verify-full`); unset: `verify-full` when VTN_DATABASE_SSL_CA_FILE is set, else what VTN_DATABASE_URL says "
+        "(asyncpg's default: `prefer`, which verifies nothing).",
     )
     database_ssl_ca_file: Path | None = Field(
         default=None,
