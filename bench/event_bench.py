@@ -27,7 +27,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from openleadr.messaging import create_message, parse_message
 
 from bench.loadgen.config import VtnAddress
@@ -37,6 +36,8 @@ from bench.loadgen.ven import SimulatedVen
 from bench.targets import BASE_PATH, LOOPBACK, ManagedServer
 from bench.vtn_stack import KAFKA_BOOTSTRAP, full_stack_targets
 from shared import topics
+from shared.bus import clients
+from shared.bus.connection import KafkaConnection
 from shared.contract.envelope import Envelope
 from shared.contract.events import CreateEvent, EventResponseFact
 from shared.oadr.event import ActivePeriod
@@ -210,10 +211,9 @@ async def run_vtn(count: int, timeout: float, log_dir: Path, kafka_bootstrap: st
     target.start()
     event_id = f"bench-{uuid.uuid4().hex}"
     seen: dict[str, float] = {}
-    consumer = AIOKafkaConsumer(
-        topics.EVENT_RESPONSES, bootstrap_servers=kafka_bootstrap, group_id=None, auto_offset_reset="latest"
-    )
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    kafka = KafkaConnection(kafka_bootstrap)
+    consumer = clients.consumer(kafka, topics.EVENT_RESPONSES, group_id=None, auto_offset_reset="latest")
+    producer = clients.producer(kafka)
     try:
         await consumer.start()
         await producer.start()

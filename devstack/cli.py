@@ -31,6 +31,7 @@ from devstack.postgres import PostgresError
 from devstack.processes import ManagedProcess, kill_recorded, port_accepts, port_is_free, stop_all
 from devstack.signals import SignalGuard, StopRequested
 from devstack.stack import Infrastructure
+from devstack.stack_tls import StackTlsError
 
 __all__ = ["main"]
 
@@ -125,7 +126,7 @@ def cmd_run(config: StackConfig, guard: SignalGuard) -> int:
     except StopRequested as stop:
         say(f"{stop} received: stopping")
         return 0
-    except (StackFailed, KafkaError, PostgresError) as error:
+    except (StackFailed, KafkaError, PostgresError, StackTlsError) as error:
         shout(f"{error}\nstopping everything")
         return 1
     finally:
@@ -174,7 +175,7 @@ def cmd_test(config: StackConfig, guard: SignalGuard, pytest_args: Sequence[str]
     except StopRequested as stop:
         say(f"{stop} received: stopping")
         return 128 + stop.signum
-    except (KafkaError, PostgresError) as error:
+    except (KafkaError, PostgresError, StackTlsError) as error:
         shout(str(error))
         return 1
     finally:
@@ -194,7 +195,12 @@ def cmd_up(config: StackConfig, guard: SignalGuard) -> int:
             f"  export {name}={shlex.quote(env[name])}"
             for name in ("PYTHONPATH", "VTN_KAFKA_BOOTSTRAP", "VTN_DATABASE_URL", "VTN_DEVSTACK_KAFKA_CLASSPATH")
         )
-        print(f"\nKafka and PostgreSQL are up; Ctrl-C stops them. For another shell:\n{exports}\n", flush=True)
+        secured = "\n".join(f"  export {name}={shlex.quote(value)}" for name, value in infra.secured_settings().items())
+        print(
+            f"\nKafka and PostgreSQL are up; Ctrl-C stops them. For another shell:\n{exports}\n"
+            f"\nOr, to reach them as a managed Kafka and PostgreSQL (SASL_SSL with SCRAM, verified TLS):\n{secured}\n",
+            flush=True,
+        )
         while (failure := infra.failure()) is None:
             time.sleep(0.5)
         shout(failure)
@@ -202,7 +208,7 @@ def cmd_up(config: StackConfig, guard: SignalGuard) -> int:
     except StopRequested as stop:
         say(f"{stop} received: stopping")
         return 0
-    except (KafkaError, PostgresError) as error:
+    except (KafkaError, PostgresError, StackTlsError) as error:
         shout(str(error))
         return 1
     finally:

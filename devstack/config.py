@@ -2,14 +2,15 @@
 
 Two profiles exist so that `make run` and `make test` can run side by side:
 
-| profile | Kafka (client/controller) | PostgreSQL | folder |
-| ------- | ------------------------- | ---------- | ------ |
-| run     | 9092 / 9093               | 5433       | .devstack/run  |
-| test    | 19092 / 19093             | 15433      | .devstack/test |
+| profile | Kafka (client/controller/SASL_SSL/mTLS) | PostgreSQL | folder |
+| ------- | --------------------------------------- | ---------- | ------ |
+| run     | 9092 / 9093 / 9094 / 9095               | 5433       | .devstack/run  |
+| test    | 19092 / 19093 / 19094 / 19095           | 15433      | .devstack/test |
 
 Each can be overridden by VTN_DEVSTACK_KAFKA_PORT, VTN_DEVSTACK_KAFKA_CONTROLLER_PORT (default: the
 Kafka port + 1), VTN_DEVSTACK_PG_PORT and VTN_DEVSTACK_DIR (relative to the repository root), and the jar
-cache by VTN_CACHE_DIR (default ~/.cache/vtn-devstack).
+cache by VTN_CACHE_DIR (default ~/.cache/vtn-devstack). The secured listeners always sit at the Kafka port
++ 2 (SASL_SSL) and + 3 (SSL with client certificates), so a stack placed elsewhere moves them along.
 """
 
 from __future__ import annotations
@@ -81,6 +82,18 @@ class StackConfig:
     @property
     def kafka_bootstrap(self) -> str:
         return f"{self.host}:{self.kafka_port}"
+
+    @property
+    def kafka_sasl_ssl_port(self) -> int:
+        return self.kafka_port + 2
+
+    @property
+    def kafka_ssl_port(self) -> int:
+        return self.kafka_port + 3
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.state_dir / "tls"
 
     @property
     def database_url(self) -> str:

@@ -2,6 +2,10 @@
 
 When run as root the server runs as the `postgres` user (PostgreSQL refuses root), so the cluster folder
 must be reachable by that user: `usable_base_dir` picks a folder under /tmp when the preferred one is not.
+
+Given `PostgresTls`, the server also speaks TLS (`ssl=on`) with that certificate, and checks the client
+certificate a client presents against the CA. Authentication stays `trust` for every loopback connection, TLS
+or not, so clients that do not ask for TLS are served as before.
 """
 
 from __future__ import annotations
@@ -9,18 +13,20 @@ from __future__ import annotations
 import hashlib
 import os
 import pwd
+import shlex
 import shutil
 import signal
 import stat
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from devstack.console import say
 from devstack.debian import apt_install
 from devstack.processes import port_is_free, tail
 
-__all__ = ["PG_BIN", "PostgresCluster", "PostgresError", "ensure_postgres_installed", "usable_base_dir"]
+__all__ = ["PG_BIN", "PostgresCluster", "PostgresError", "PostgresTls", "ensure_postgres_installed", "usable_base_dir"]
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 _SERVER_USER = "postgres"
@@ -76,6 +82,15 @@ def usable_base_dir(preferred: Path) -> Path:
     return Path(tempfile.gettempdir()) / f"vtn-devstack-pg-{digest}"
 
 
+@dataclass(frozen=True)
+class PostgresTls:
+    """The server's certificate and key, and the CA it checks client certificates against (all PEM)."""
+
+    cert_path: Path
+    key_path: Path
+    ca_path: Path
+
+
 class PostgresCluster:
     """One PostgreSQL cluster in `base_dir` (data/, sock/), listening on host:port over TCP.
 
@@ -93,6 +108,7 @@ class PostgresCluster:
         log_path: Path | None = None,
         bin_dir: Path = PG_BIN,
         fsync: bool = False,
+        tls: PostgresTls | None = None,
     ) -> None:
         self.base_dir = base_dir.resolve()
         self.port = port
@@ -101,6 +117,7 @@ class PostgresCluster:
         self.log_path = (log_path or self.base_dir / "postgres.log").resolve()
         self.bin_dir = bin_dir
         self.fsync = fsync  # off by default: the data is thrown away, and it makes tests faster
+        self.tls = tls
 
     @property
     def data_dir(self) -> Path:
@@ -109,6 +126,10 @@ class PostgresCluster:
     @property
     def socket_dir(self) -> Path:
         return self.base_dir / "sock"
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.base_dir / "tls"
 
     @property
     def url(self) -> str:
@@ -175,6 +196,8 @@ class PostgresCluster:
         options = f"-p {self.port} -k {self.socket_dir} -c listen_addresses={self.host}"
         if not self.fsync:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        if self.tls is not None:
+            options += " " + " ".join(f"-c {shlex.quote(f'{k}={v}')}" for k, v in self._tls_settings().items())
         result = self._run(
             "pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_path), "-w", "-t", str(int(timeout)),
             "-o", options, "start", timeout=timeout + 10,
@@ -182,6 +205,25 @@ class PostgresCluster:
         if result.returncode != 0:
             raise self._fail("pg_ctl start", result)
         self._ensure_database()
+
+    def _tls_settings(self) -> dict[str, str]:
+        """Copy the TLS files where the server user owns them (it refuses a key others can read)."""
+        assert self.tls is not None
+        self.tls_dir.mkdir(exist_ok=True)
+        self._hand_to_server_user(self.tls_dir)
+        copies = {
+            "ssl_cert_file": (self.tls.cert_path, "server.crt"),
+            "ssl_key_file": (self.tls.key_path, "server.key"),
+            "ssl_ca_file": (self.tls.ca_path, "ca.crt"),
+        }
+        settings = {"ssl": "on"}
+        for setting, (source, name) in copies.items():
+            copy = self.tls_dir / name
+            shutil.copyfile(source, copy)
+            copy.chmod(0o600)
+            self._hand_to_server_user(copy)
+            settings[setting] = str(copy)
+        return settings
 
     def _psql(self, *args: str) -> subprocess.CompletedProcess[str]:
         return self._run(

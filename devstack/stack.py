@@ -1,27 +1,36 @@
 """Kafka and PostgreSQL together, as one unit that `run`, `test` and `up` start and tear down.
 
-Layout of the state folder: logs/ (kept after teardown, for reading), kafka/ and, when the `postgres`
-user can reach it, postgres/ (both removed at teardown).
+Layout of the state folder: logs/ (kept after teardown, for reading), kafka/, tls/ (devstack/stack_tls.py)
+and, when the `postgres` user can reach it, postgres/ (all three removed at teardown).
+
+Kafka listens on PLAINTEXT for the VTN and the tests, and beside it on SASL_SSL and on SSL with client
+certificates; PostgreSQL speaks TLS to clients that ask for it. `env()` tells the tests where those are.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import time
 
+from devstack.bootstrap import ensure_venv
 from devstack.config import StackConfig
 from devstack.console import say
 from devstack.debian import ensure_commands
-from devstack.kafka import KafkaBroker, ensure_kafka_classpath
-from devstack.postgres import PostgresCluster, ensure_postgres_installed, usable_base_dir
+from devstack.kafka import KafkaBroker, SecuredListeners, ensure_kafka_classpath
+from devstack.postgres import PostgresCluster, PostgresTls, ensure_postgres_installed, usable_base_dir
+from devstack.stack_tls import StackTls, write_stack_tls
 
-__all__ = ["Infrastructure"]
+__all__ = ["SASL_USERNAME", "Infrastructure"]
+
+SASL_USERNAME = "vtn"
 
 
 class Infrastructure:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
+        self.tls = StackTls(config.tls_dir)
         preferred = (config.state_dir / "postgres").resolve()
         pg_dir = usable_base_dir(preferred)
         self.postgres = PostgresCluster(
@@ -31,6 +40,16 @@ class Infrastructure:
             host=config.host,
             # the server writes its log itself, so only where the postgres user can reach
             log_path=config.log_dir / "postgres.log" if pg_dir == preferred else None,
+            tls=PostgresTls(self.tls.postgres_cert, self.tls.postgres_key, self.tls.ca),
+        )
+        self.secured = SecuredListeners(
+            sasl_ssl_port=config.kafka_sasl_ssl_port,
+            ssl_port=config.kafka_ssl_port,
+            cert_path=self.tls.kafka_cert,
+            key_path=self.tls.kafka_key,
+            ca_path=self.tls.ca,
+            username=SASL_USERNAME,
+            password=secrets.token_hex(16),
         )
         self.kafka = KafkaBroker(
             config.state_dir / "kafka",
@@ -38,6 +57,7 @@ class Infrastructure:
             config.kafka_controller_port,
             host=config.host,
             log_path=config.log_dir / "kafka.log",
+            secured=self.secured,
         )
 
     def install_missing(self) -> None:
@@ -52,6 +72,7 @@ class Infrastructure:
         say(f"kafka jars ready in {time.monotonic() - started:.1f} s ({self.kafka.classpath_dir})")
         self._wipe()
         self.config.log_dir.mkdir(parents=True, exist_ok=True)
+        write_stack_tls(self.tls.directory, ensure_venv(self.config.repo_root))
 
         started = time.monotonic()
         self.kafka.format()
@@ -70,6 +91,7 @@ class Infrastructure:
                 action()
             except Exception as error:  # teardown goes on whatever one step did
                 say(f"stopping {name} failed: {error}")
+        shutil.rmtree(self.tls.directory, ignore_errors=True)
         say("kafka and postgres stopped, their data removed")
 
     def failure(self) -> str | None:
@@ -97,4 +119,23 @@ class Infrastructure:
             "VTN_DATABASE_URL": self.postgres.url,
             "VTN_DEVSTACK_LOG_DIR": str(self.config.log_dir),
             "VTN_DEVSTACK_KAFKA_CLASSPATH": str(self.kafka.classpath_dir or ""),
+            "VTN_DEVSTACK_KAFKA_SASL_SSL_BOOTSTRAP": f"{self.config.host}:{self.secured.sasl_ssl_port}",
+            "VTN_DEVSTACK_KAFKA_SSL_BOOTSTRAP": f"{self.config.host}:{self.secured.ssl_port}",
+            "VTN_DEVSTACK_KAFKA_SASL_USERNAME": self.secured.username,
+            "VTN_DEVSTACK_KAFKA_SASL_PASSWORD": self.secured.password,
+            "VTN_DEVSTACK_TLS_DIR": str(self.tls.directory),
+        }
+
+    def secured_settings(self) -> dict[str, str]:
+        """The VTN's settings that reach this Kafka over SASL_SSL (SCRAM-SHA-512) and PostgreSQL over verified
+        TLS (its certificate names localhost)."""
+        return {
+            "VTN_KAFKA_BOOTSTRAP": f"{self.config.host}:{self.secured.sasl_ssl_port}",
+            "VTN_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+            "VTN_KAFKA_SSL_CA_FILE": str(self.tls.ca),
+            "VTN_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+            "VTN_KAFKA_SASL_USERNAME": self.secured.username,
+            "VTN_KAFKA_SASL_PASSWORD": self.secured.password,
+            "VTN_DATABASE_URL": self.postgres.url.replace(f"@{self.config.host}:", "@localhost:"),
+            "VTN_DATABASE_SSL_CA_FILE": str(self.tls.ca),
         }

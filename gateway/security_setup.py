@@ -25,6 +25,7 @@ from gateway.security import MessageSecurity, SecurityPolicy
 from gateway.signatures import MessageSigner
 from gateway.tls import ServerCertificate, server_context
 from gateway.ven_identity import CachedFingerprints, DirectoryFingerprints, FingerprintSource, HandlerFingerprints
+from shared.db.access import database_access
 from shared.db.pool import open_pool
 from shared.plugins import load_optional
 from shared.settings import Environment, NonceStoreName, VtnSettings
@@ -110,7 +111,7 @@ async def open_security(
     )
     pool: asyncpg.Pool | None = None
     if needs_pool:
-        pool = await open_pool(settings.database_url, settings.database_pool_min, settings.database_pool_max)
+        pool = await open_pool(database_access(settings), settings.database_pool_min, settings.database_pool_max)
         stack.push_async_callback(pool.close)
     replay = None
     if verifying:

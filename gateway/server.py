@@ -25,6 +25,8 @@ from gateway.sightings import SightingBatcher
 from gateway.tls import TlsHttpToolsProtocol
 from gateway.ven_changes import VenChangesListener
 from shared import topics
+from shared.bus.broker_access import check_broker_access
+from shared.bus.connection import kafka_connection
 from shared.bus.producer import BusProducer
 from shared.bus.request_reply import RequestReplyClient, reply_partition_for
 from shared.contract.envelope import ReplyAddress
@@ -82,15 +84,17 @@ async def serve(settings: VtnSettings) -> None:
         loop.add_signal_handler(sig, stop.set)
 
     schema = load_schema(settings.xsd_path)
+    kafka = kafka_connection(settings)
+    await check_broker_access(kafka)
     async with contextlib.AsyncExitStack() as stack:
-        producer = BusProducer(settings.kafka_bootstrap, client_id=f"gateway-{settings.instance_id}")
+        producer = BusProducer(kafka, client_id=f"gateway-{settings.instance_id}")
         await producer.start()
         stack.push_async_callback(producer.stop)
 
         reply_address = ReplyAddress(
             topic=topics.GATEWAY_REPLIES, partition=reply_partition_for(settings.instance_id, settings.reply_partitions)
         )
-        requester = RequestReplyClient(producer, settings.kafka_bootstrap, reply_address)
+        requester = RequestReplyClient(producer, kafka, reply_address)
         await requester.start()
         stack.push_async_callback(requester.stop)
         undelivered = UndeliveredReporter(producer)
@@ -98,7 +102,7 @@ async def serve(settings: VtnSettings) -> None:
         stack.push_async_callback(undelivered.stop)
 
         cache = PollAnswerCache(ttl_seconds=settings.poll_cache_ttl_seconds, max_entries=POLL_CACHE_MAX_ENTRIES)
-        changes = VenChangesListener(settings.kafka_bootstrap, cache)
+        changes = VenChangesListener(kafka, cache)
         await changes.start(await producer.partitions_of(topics.VEN_CHANGES))
         stack.push_async_callback(changes.stop)
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
 from gateway.poll_answers import PollAnswerCache
 from shared import topics
+from shared.bus import clients
+from shared.bus.connection import KafkaConnection
 from shared.contract.envelope import Envelope
 from shared.contract.ven_traffic import VenChanged
 from shared.oadr_xml.codec import encode
@@ -18,10 +20,8 @@ log = logging.getLogger(__name__)
 
 
 class VenChangesListener:
-    def __init__(self, bootstrap_servers: str, cache: PollAnswerCache) -> None:
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False
-        )
+    def __init__(self, kafka: KafkaConnection, cache: PollAnswerCache) -> None:
+        self._consumer = clients.consumer(kafka, group_id=None, enable_auto_commit=False)
         self._cache = cache
         self._task: asyncio.Task[None] | None = None
 

@@ -18,14 +18,18 @@ from typing import Any
 import asyncpg
 import uvloop
 
+from shared.bus.broker_access import check_broker_access
+from shared.bus.connection import KafkaConnection, kafka_connection
 from shared.bus.producer import BusProducer
 from shared.bus.service_consumer import BatchHandler, Handler, ServiceConsumer
+from shared.db.access import database_access
 from shared.db.outbox import OutboxRelay
 from shared.db.pool import open_pool
 from shared.gc_tuning import freeze_startup_heap
 from shared.health import HealthServer, Readiness, database_check, health_port_for
 from shared.logs import configure_logging
 from shared.metrics import EventLoopLagMonitor
+from shared.misconfigured import exits_when_misconfigured
 from shared.settings import VtnSettings
 
 log = logging.getLogger(__name__)
@@ -40,10 +44,12 @@ class ServiceRuntime:
         settings: VtnSettings,
         service_name: str,
         pool: asyncpg.Pool,
+        kafka: KafkaConnection,
         producer: BusProducer,
         readiness: Readiness | None = None,
     ) -> None:
         self.settings = settings
+        self.kafka = kafka
         self.readiness = readiness or Readiness()
         self.service_name = service_name
         self.pool = pool
@@ -62,7 +68,7 @@ class ServiceRuntime:
     ) -> ServiceConsumer:
         """Add a consumer in this service's group (one group per service and purpose)."""
         consumer = ServiceConsumer(
-            bootstrap_servers=self.settings.kafka_bootstrap,
+            kafka=self.kafka,
             group_id=f"vtn.{self.service_name}{group_suffix}",
             topic_names=topic_names,
             handler=handler,
@@ -137,13 +143,15 @@ async def _serve(settings: VtnSettings, service_name: str, setup: Setup) -> None
         stack.push_async_callback(health.stop)
         loop_lag = asyncio.create_task(EventLoopLagMonitor().run(), name="event-loop-lag")
         stack.callback(loop_lag.cancel)
-        pool = await open_pool(settings.database_url, settings.database_pool_min, settings.database_pool_max)
+        pool = await open_pool(database_access(settings), settings.database_pool_min, settings.database_pool_max)
         stack.push_async_callback(pool.close)
         readiness.add_check("postgres", database_check(pool))
-        producer = BusProducer(settings.kafka_bootstrap, client_id=f"{service_name}-{settings.instance_id}")
+        kafka = kafka_connection(settings)
+        await check_broker_access(kafka)
+        producer = BusProducer(kafka, client_id=f"{service_name}-{settings.instance_id}")
         await producer.start()
         stack.push_async_callback(producer.stop)
-        runtime = ServiceRuntime(settings, service_name, pool, producer, readiness)
+        runtime = ServiceRuntime(settings, service_name, pool, kafka, producer, readiness)
         await setup(runtime)
         freeze_startup_heap()
         await runtime.run_until_stopped(stop)
@@ -153,4 +161,5 @@ async def _serve(settings: VtnSettings, service_name: str, setup: Setup) -> None
 def run_service(service_name: str, setup: Setup) -> None:
     settings = VtnSettings()
     configure_logging(service_name, settings.log_level)
-    uvloop.run(_serve(settings, service_name, setup))
+    with exits_when_misconfigured():
+        uvloop.run(_serve(settings, service_name, setup))

@@ -1,7 +1,9 @@
 """All settings of the VTN, read once from environment variables (prefix VTN_) in each process's main.
 
 Every process builds one `VtnSettings` and passes the values it needs to constructors; nothing reads the
-environment anywhere else. Outside development, unsafe defaults (the admin token) are refused.
+environment anywhere else. Outside development, unsafe defaults (the admin token, SASL passwords sent in the
+clear) are refused. A secret may instead be read from a mounted file: `VTN_<NAME>_FILE` holds its path, and
+the file's content (without a trailing line break) is the value.
 
 Every field has a `Field(description=...)`, and the fields are grouped in sections, each opened by a comment
 line after a blank line (`# Heading: what it holds`): `python -m shared.settings_doc` writes docs/settings.md
@@ -14,8 +16,10 @@ import secrets
 import socket
 from enum import Enum
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_ADMIN_TOKEN = "dev-admin-token"
@@ -43,12 +47,81 @@ class NonceStoreName(str, Enum):
     MEMORY = "memory"
 
 
+class KafkaSecurityProtocol(str, Enum):
+    PLAINTEXT = "PLAINTEXT"
+    SSL = "SSL"
+    SASL_PLAINTEXT = "SASL_PLAINTEXT"
+    SASL_SSL = "SASL_SSL"
+
+    @classmethod
+    def _missing_(cls, value: object) -> KafkaSecurityProtocol | None:
+        return cls.__members__.get(value.upper()) if isinstance(value, str) else None
+
+    @property
+    def uses_tls(self) -> bool:
+        return self in (KafkaSecurityProtocol.SSL, KafkaSecurityProtocol.SASL_SSL)
+
+    @property
+    def uses_sasl(self) -> bool:
+        return self in (KafkaSecurityProtocol.SASL_PLAINTEXT, KafkaSecurityProtocol.SASL_SSL)
+
+
+class KafkaSaslMechanism(str, Enum):
+    SCRAM_SHA_256 = "SCRAM-SHA-256"
+    SCRAM_SHA_512 = "SCRAM-SHA-512"
+    PLAIN = "PLAIN"
+
+    @classmethod
+    def _missing_(cls, value: object) -> KafkaSaslMechanism | None:
+        return next((m for m in cls if isinstance(value, str) and m.value == value.upper()), None)
+
+
+class DatabaseSslMode(str, Enum):
+    """libpq's sslmode values, with libpq's meaning."""
+
+    DISABLE = "disable"
+    ALLOW = "allow"
+    PREFER = "prefer"
+    REQUIRE = "require"
+    VERIFY_CA = "verify-ca"
+    VERIFY_FULL = "verify-full"
+
+    @property
+    def requires_tls(self) -> bool:
+        return self in (DatabaseSslMode.REQUIRE, DatabaseSslMode.VERIFY_CA, DatabaseSslMode.VERIFY_FULL)
+
+
+# Secrets that may come from a mounted file instead: the setting -> the one naming its file
+SECRET_FILES = {
+    "kafka_sasl_password": "kafka_sasl_password_file",
+    "kafka_ssl_key_password": "kafka_ssl_key_password_file",
+}
+# The TLS parameters of a PostgreSQL URL, which VTN_DATABASE_SSL* would contradict
+_URL_TLS_PARAMETERS = frozenset({"sslmode", "sslrootcert", "sslcert", "sslkey", "sslpassword"})
+
+
+def setting_name(field: str) -> str:
+    """The environment variable of a field of `VtnSettings`."""
+    return f"VTN_{field.upper()}"
+
+
+def _read_secret_file(field: str, path: object) -> str:
+    try:
+        secret = Path(str(path)).read_text().rstrip("\r\n")
+    except OSError as exc:
+        raise ValueError(f"{setting_name(field)}: cannot read {path}: {exc.strerror or exc}") from None
+    if not secret:
+        raise ValueError(f"{setting_name(field)}: {path} is empty")
+    return secret
+
+
 def _default_instance_id() -> str:
     return f"{socket.gethostname()}-{secrets.token_hex(3)}"
 
 
 class VtnSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="VTN_", extra="ignore", frozen=True)
+    # hide_input_in_errors: a refused value may sit beside a password in the input shown
+    model_config = SettingsConfigDict(env_prefix="VTN_", extra="ignore", frozen=True, hide_input_in_errors=True)
 
     # General
     environment: Environment = Field(
@@ -201,12 +274,64 @@ class VtnSettings(BaseSettings):
         default=1, description="Replication factor of each topic (topic provisioning)."
     )
 
+    # Kafka client security: TLS (with mTLS) and SASL for every Kafka client of every process (docs/bus-security.md)
+    kafka_security_protocol: KafkaSecurityProtocol = Field(
+        default=KafkaSecurityProtocol.PLAINTEXT,
+        description="How every Kafka client reaches the brokers: `PLAINTEXT`, `SSL` (TLS, with a client certificate "
+        "for mTLS), `SASL_PLAINTEXT` (development only) or `SASL_SSL` (SASL over TLS, what managed Kafka offers).",
+    )
+    kafka_ssl_ca_file: Path | None = Field(
+        default=None,
+        description="PEM file of the CA(s) that sign the brokers' certificates; unset: the system's trusted CAs "
+        "(enough for Confluent Cloud and Amazon MSK). The broker's certificate must also name the host dialled.",
+    )
+    kafka_ssl_cert_file: Path | None = Field(
+        default=None, description="The VTN's client certificate (PEM, chain allowed) for brokers that require mTLS."
+    )
+    kafka_ssl_key_file: Path | None = Field(default=None, description="The private key (PEM) of VTN_KAFKA_SSL_CERT_FILE.")
+    kafka_ssl_key_password: SecretStr | None = Field(
+        default=None, description="The password of an encrypted VTN_KAFKA_SSL_KEY_FILE."
+    )
+    kafka_ssl_key_password_file: Path | None = Field(
+        default=None, description="A mounted file holding VTN_KAFKA_SSL_KEY_PASSWORD (instead of the variable)."
+    )
+    kafka_sasl_mechanism: KafkaSaslMechanism | None = Field(
+        default=None,
+        description="`SCRAM-SHA-512`, `SCRAM-SHA-256` or `PLAIN`; required with a `SASL_` security protocol.",
+    )
+    kafka_sasl_username: str | None = Field(default=None, description="The SASL user (Confluent Cloud: the API key).")
+    kafka_sasl_password: SecretStr | None = Field(
+        default=None, description="The SASL user's password (Confluent Cloud: the API secret)."
+    )
+    kafka_sasl_password_file: Path | None = Field(
+        default=None, description="A mounted file holding VTN_KAFKA_SASL_PASSWORD (instead of the variable)."
+    )
+
     # PostgreSQL
     database_url: str = Field(
         default="postgresql://postgres@127.0.0.1:5432/vtn", description="The PostgreSQL database (libpq URL)."
     )
     database_pool_min: int = Field(default=1, description="Connections each process keeps open at least.")
     database_pool_max: int = Field(default=10, description="Connections each process opens at most.")
+
+    # PostgreSQL over TLS: libpq's sslmode, applied to every pool of every process (docs/bus-security.md)
+    database_sslmode: DatabaseSslMode | None = Field(
+        default=None,
+        description="libpq's sslmode for every connection (`disable`, `allow`, `prefer`, `require`, `verify-ca`, "
+        "`verify-full`); unset: `verify-full` when VTN_DATABASE_SSL_CA_FILE is set, else what VTN_DATABASE_URL says "
+        "(asyncpg's default: `prefer`, which verifies nothing).",
+    )
+    database_ssl_ca_file: Path | None = Field(
+        default=None,
+        description="PEM file of the CA that signs the server's certificate (verify-ca, verify-full); verify-full "
+        "without it trusts the system's CAs.",
+    )
+    database_ssl_cert_file: Path | None = Field(
+        default=None, description="A client certificate (PEM) for servers that check one."
+    )
+    database_ssl_key_file: Path | None = Field(
+        default=None, description="The private key (PEM, unencrypted) of VTN_DATABASE_SSL_CERT_FILE."
+    )
 
     # OpenADR behaviour
     poll_interval_seconds: float = Field(
@@ -342,6 +467,69 @@ class VtnSettings(BaseSettings):
         description="OpenLEADR's `on_poll(ven_id)`: asked by registration_svc when nothing is pending for a polling "
         "VEN; makes every poll answer non-cacheable (one Kafka round trip per poll).",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_secret_files(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        read = dict(data)
+        for secret, file_field in SECRET_FILES.items():
+            path = read.get(file_field)
+            if path is None:
+                continue
+            if read.get(secret) is not None:
+                raise ValueError(f"set {setting_name(secret)} or {setting_name(file_field)}, not both")
+            read[secret] = _read_secret_file(file_field, path)
+        return read
+
+    @model_validator(mode="after")
+    def _refuse_incoherent_bus_security(self) -> VtnSettings:
+        protocol = self.kafka_security_protocol
+        sasl = {"kafka_sasl_mechanism": self.kafka_sasl_mechanism, "kafka_sasl_username": self.kafka_sasl_username,
+                "kafka_sasl_password": self.kafka_sasl_password}  # fmt: skip
+        tls = {"kafka_ssl_ca_file": self.kafka_ssl_ca_file, "kafka_ssl_cert_file": self.kafka_ssl_cert_file,
+               "kafka_ssl_key_file": self.kafka_ssl_key_file, "kafka_ssl_key_password": self.kafka_ssl_key_password}  # fmt: skip
+        if protocol.uses_sasl and (missing := [setting_name(f) for f, value in sasl.items() if value is None]):
+            raise ValueError(f"VTN_KAFKA_SECURITY_PROTOCOL={protocol.value} needs {', '.join(missing)}")
+        for unused, applies in ((sasl, protocol.uses_sasl), (tls, protocol.uses_tls)):
+            if not applies and (given := [setting_name(f) for f, value in unused.items() if value is not None]):
+                raise ValueError(f"{', '.join(given)} set, but VTN_KAFKA_SECURITY_PROTOCOL={protocol.value} does not use them")
+        if (self.kafka_ssl_cert_file is None) != (self.kafka_ssl_key_file is None):
+            raise ValueError("a Kafka client certificate needs both VTN_KAFKA_SSL_CERT_FILE and VTN_KAFKA_SSL_KEY_FILE")
+        if self.kafka_ssl_key_password is not None and self.kafka_ssl_key_file is None:
+            raise ValueError("VTN_KAFKA_SSL_KEY_PASSWORD is the password of VTN_KAFKA_SSL_KEY_FILE, which is not set")
+        if self.environment is Environment.PRODUCTION and protocol is KafkaSecurityProtocol.SASL_PLAINTEXT:
+            raise ValueError(
+                "VTN_KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT sends the Kafka credentials unencrypted: use SASL_SSL outside development"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_incoherent_database_tls(self) -> VtnSettings:
+        files = {"database_ssl_ca_file": self.database_ssl_ca_file, "database_ssl_cert_file": self.database_ssl_cert_file,
+                 "database_ssl_key_file": self.database_ssl_key_file}  # fmt: skip
+        configured = self.database_sslmode is not None or any(value is not None for value in files.values())
+        in_url = _URL_TLS_PARAMETERS & set(parse_qs(urlsplit(self.database_url).query))
+        if configured and in_url:
+            raise ValueError(
+                f"VTN_DATABASE_URL carries {', '.join(sorted(in_url))}: set TLS either there or with VTN_DATABASE_SSL*, not both"
+            )
+        if (self.database_ssl_cert_file is None) != (self.database_ssl_key_file is None):
+            raise ValueError("a PostgreSQL client certificate needs both VTN_DATABASE_SSL_CERT_FILE and VTN_DATABASE_SSL_KEY_FILE")
+        mode = self.effective_database_sslmode
+        if mode is not None and not mode.requires_tls and (given := [setting_name(f) for f, v in files.items() if v]):
+            raise ValueError(f"{', '.join(given)} set, but VTN_DATABASE_SSLMODE={mode.value} does not require TLS")
+        if mode is DatabaseSslMode.VERIFY_CA and self.database_ssl_ca_file is None:
+            raise ValueError("VTN_DATABASE_SSLMODE=verify-ca needs VTN_DATABASE_SSL_CA_FILE (only verify-full may use the system's CAs)")
+        return self
+
+    @property
+    def effective_database_sslmode(self) -> DatabaseSslMode | None:
+        """The sslmode the VTN applies: the setting, else verify-full when a CA is given, else none (the URL's)."""
+        if self.database_sslmode is None and self.database_ssl_ca_file is not None:
+            return DatabaseSslMode.VERIFY_FULL
+        return self.database_sslmode
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> VtnSettings:

@@ -22,6 +22,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from openleadr.messaging import create_message
 
 from devstack.processes import ManagedProcess
+from shared.bus import clients
+from shared.bus.connection import KafkaConnection
 from shared.contract.envelope import Envelope
 from tests.conftest import REPO_ROOT
 
@@ -73,7 +75,7 @@ def _run_step(module: str, env: dict[str, str]) -> None:
         pytest.fail(f"{module} failed:\n{result.stdout}\n{result.stderr}")
 
 
-async def _wait_until_serving(vtn: RunningVtn, timeout: float = 90.0) -> None:
+async def wait_until_serving(vtn: RunningVtn, timeout: float = 90.0) -> None:
     """Every consumer group must have its partitions before tests start: probe each path once."""
     probes = [
         ("EiRegisterParty", create_message("oadrQueryRegistration", request_id="probe"), "200"),
@@ -162,7 +164,7 @@ async def vtn(vtn_env: dict[str, str]) -> AsyncIterator[RunningVtn]:
         running.processes[name] = process
     try:
         running.processes["gateway"].wait_for_port("127.0.0.1", HTTP_PORT, timeout=60)
-        await _wait_until_serving(running)
+        await wait_until_serving(running)
         yield running
     finally:
         for process in reversed(list(running.processes.values())):
@@ -196,7 +198,7 @@ async def find_on_topic(
     bootstrap: str, topic: str, predicate: Callable[[Envelope], bool], timeout: float = 20.0
 ) -> list[Envelope]:
     """Every record on `topic` (from the beginning) matching `predicate`; waits until at least one does."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    consumer = clients.consumer(KafkaConnection(bootstrap), group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
         partitions = [TopicPartition(topic, p) for p in sorted(await _partitions(consumer, topic))]
