@@ -47,7 +47,14 @@ class VtnSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VTN_", extra="ignore", frozen=True)
 
     environment: Environment = Environment.DEVELOPMENT
-    vtn_id: str = "vtn"
+    vtn_id: str = Field(
+        default="VTN",
+        min_length=1,
+        description=(
+            "the vtnID sent to VENs. OpenLEADR's VEN answers 452 (invalid ID) to every event of a VTN whose vtnID has"
+            " letters and all of them lowercase (Python's str.islower()), so keep at least one capital letter"
+        ),
+    )
     instance_id: str = Field(default_factory=_default_instance_id)
     log_level: str = "INFO"
 
