@@ -75,6 +75,8 @@ def _service_ports(config: StackConfig) -> tuple[int, int, dict[str, int]]:
     http_port = int(os.environ.get("VTN_HTTP_PORT", "8080"))
     admin_port = int(os.environ.get("VTN_ADMIN_PORT", "8081"))
     base = config.service_health_port
+    if base is None and os.environ.get("VTN_HEALTH_PORT"):
+        raise StackFailed("VTN_HEALTH_PORT would give all four services one port: set VTN_DEVSTACK_HEALTH_PORT instead")
     health = {name: base + i for i, name in enumerate(HEALTH_PORT_ORDER)} if base is not None else {}
     return http_port, admin_port, health
 

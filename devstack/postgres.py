@@ -18,7 +18,7 @@ from pathlib import Path
 
 from devstack.console import say
 from devstack.debian import apt_install
-from devstack.processes import port_is_free, tail
+from devstack.processes import pid_alive, port_is_free, tail
 
 __all__ = ["PG_BIN", "PostgresCluster", "PostgresError", "ensure_postgres_installed", "usable_base_dir"]
 
@@ -144,9 +144,9 @@ class PostgresCluster:
         return self._run("pg_ctl", "-D", str(self.data_dir), "status").returncode == 0
 
     def is_alive(self) -> bool:
-        """A cheap liveness check (no subprocess): the postmaster's pid exists."""
+        """A cheap liveness check (no subprocess): the postmaster's pid runs."""
         pid = self._postmaster_pid()
-        return pid is not None and Path(f"/proc/{pid}").exists()
+        return pid is not None and pid_alive(pid)
 
     def initialize(self) -> None:
         self.base_dir.mkdir(parents=True, exist_ok=True)

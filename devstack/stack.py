@@ -31,6 +31,7 @@ class Infrastructure:
         data_root = config.state_dir / "data" if config.keep_data else config.state_dir
         preferred = (data_root / "postgres").resolve()
         pg_dir = usable_base_dir(preferred)
+        self._postgres_moved_from = preferred if pg_dir != preferred else None
         self.postgres = PostgresCluster(
             pg_dir,
             config.pg_port,
@@ -67,6 +68,8 @@ class Infrastructure:
         else:
             self.kafka.format()
             say(f"kafka storage formatted in {time.monotonic() - started:.1f} s")
+        if self._postgres_moved_from is not None:
+            say(f"postgres: the cluster is in {self.postgres.base_dir}, not {self._postgres_moved_from} (out of reach)")
         if self.postgres.is_initialized():
             say(f"postgres: reusing the cluster in {self.postgres.data_dir}")
         started = time.monotonic()
