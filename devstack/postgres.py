@@ -14,6 +14,7 @@ import signal
 import stat
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from devstack.console import say
@@ -74,6 +75,10 @@ def usable_base_dir(preferred: Path) -> Path:
         return preferred
     digest = hashlib.sha256(str(preferred).encode()).hexdigest()[:12]
     return Path(tempfile.gettempdir()) / f"vtn-devstack-pg-{digest}"
+
+
+def _is_zombie(pid: int) -> bool:
+    return Path(f"/proc/{pid}").exists() and not pid_alive(pid)
 
 
 class PostgresCluster:
@@ -139,7 +144,8 @@ class PostgresCluster:
         return (self.data_dir / "PG_VERSION").exists()
 
     def is_running(self) -> bool:
-        if not (self.data_dir / "postmaster.pid").exists():
+        # pg_ctl status counts a killed postmaster that is not reaped yet (a zombie) as running
+        if not self.is_alive():
             return False
         return self._run("pg_ctl", "-D", str(self.data_dir), "status").returncode == 0
 
@@ -163,6 +169,7 @@ class PostgresCluster:
         """Start the server (initialising the cluster first if needed) and make sure `database` exists."""
         if self.is_running():
             return
+        self._await_reaped_postmaster()
         if not self.is_initialized():
             self.initialize()
         if not port_is_free(self.host, self.port):
@@ -211,6 +218,14 @@ class PostgresCluster:
         )  # fmt: skip
         if result.returncode != 0:
             raise self._fail(f"pg_ctl stop -m {mode}", result)
+
+    def _await_reaped_postmaster(self, timeout: float = 10.0) -> None:
+        """Wait for a killed postmaster to be reaped: until then the new one takes it for a live server
+        holding the data folder and refuses to start."""
+        pid = self._postmaster_pid()
+        deadline = time.monotonic() + timeout
+        while pid is not None and _is_zombie(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
 
     def _postmaster_pid(self) -> int | None:
         try:
