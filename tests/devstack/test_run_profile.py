@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from devstack.cli import SERVICES
 from devstack.config import StackConfig
 from devstack.processes import pid_alive, port_is_free
 from devstack.stack import Infrastructure
@@ -37,7 +38,6 @@ ADMIN_TOKEN = "run-profile-test-token"
 INFRA_PORT_OFFSET = 30
 HTTP_PORT_OFFSET = 40
 START_TIMEOUT = 240.0
-SERVICES = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway")
 
 
 class PilotRun:
@@ -111,16 +111,14 @@ class PilotRun:
         """SIGINT to the runner, as a Ctrl-C; its exit status."""
         runner = self._require_runner()
         runner.send_signal(signal.SIGINT)
-        try:
-            return runner.wait(timeout)
-        finally:
-            self._runner = None
+        code = runner.wait(timeout)  # on a timeout the runner stays known, for kill_everything()
+        self._runner = None
+        return code
 
     def kill_everything(self) -> None:
         """After a failed test: the runner and what it started, by their recorded pids."""
         pids = [pid for pid in (*self.service_pids().values(), self.kafka_pid(), self.postmaster_pid()) if pid]
-        if self._runner is not None:
-            pids.append(self._runner.pid)
+        if self._runner is not None:  # first, so that it restarts nothing
             self._runner.kill()
             self._runner.wait()
             self._runner = None
