@@ -24,7 +24,7 @@ from shared.contract.operator import (
     VenView,
 )
 from shared.contract.ven_traffic import ContractModel
-from gateway.admin_commands import IdempotencyKey, send_command
+from gateway.admin_commands import UNKNOWN_VEN, IdempotencyKey, send_command
 from gateway.admin_events import events_router
 from gateway.admin_reports import reports_router
 from gateway.admin_vtn_reports import vtn_reports_router
@@ -84,7 +84,7 @@ def create_admin_app(requester: Requester, admin_token: str, timeout_seconds: fl
         assert isinstance(result, VenList)
         return list(result.vens)
 
-    @api.get("/vens/{ven_id}", response_model=VenView)
+    @api.get("/vens/{ven_id}", response_model=VenView, responses=UNKNOWN_VEN)
     async def get_ven(ven_id: str) -> VenView:
         result = await ask(GetVen(ven_id=ven_id), ven_id)
         if not isinstance(result, OperatorOutcome) or result.ven is None:
@@ -96,12 +96,12 @@ def create_admin_app(requester: Requester, admin_token: str, timeout_seconds: fl
         """Pre-provision a VEN by venName and/or certificate fingerprint (optionally with its venID)."""
         return outcome_response(await ask(command, command.ven_id, idempotency_key))
 
-    @api.post("/vens/{ven_id}/cancel-registration", status_code=202)
+    @api.post("/vens/{ven_id}/cancel-registration", status_code=202, responses=UNKNOWN_VEN)
     async def cancel_registration(ven_id: str, idempotency_key: IdempotencyKey = None) -> JSONResponse:
         """Queue oadrCancelPartyRegistration for the VEN's next poll."""
         return outcome_response(await ask(CancelVenRegistration(ven_id=ven_id), ven_id, idempotency_key))
 
-    @api.post("/vens/{ven_id}/request-reregistration", status_code=202)
+    @api.post("/vens/{ven_id}/request-reregistration", status_code=202, responses=UNKNOWN_VEN)
     async def request_reregistration(ven_id: str, idempotency_key: IdempotencyKey = None) -> JSONResponse:
         """Queue oadrRequestReregistration for the VEN's next poll."""
         return outcome_response(await ask(RequestVenReregistration(ven_id=ven_id), ven_id, idempotency_key))

@@ -21,6 +21,7 @@ from shared.contract.operator import (
     VenList,
 )
 from shared.db import pending
+from shared.db.vens import unknown_ven_detail
 from shared.oadr.registration import CancelPartyRegistration, RequestReregistration
 
 
@@ -34,7 +35,7 @@ async def handle_query(conn: Conn, envelope: Envelope) -> OperatorOutcome | VenL
     if isinstance(query, GetVen):
         view = await store.view(conn, query.ven_id)
         if view is None:
-            return OperatorOutcome(status=404, detail="no such VEN")
+            return OperatorOutcome(status=404, detail=unknown_ven_detail([query.ven_id]))
         return OperatorOutcome(status=200, detail="OK", ven=view)
     return None
 
@@ -63,7 +64,7 @@ async def _provision(conn: Conn, command: ProvisionVen) -> OperatorOutcome:
 async def _cancel(conn: Conn, ven_id: str) -> OperatorOutcome:
     record = await store.by_ven_id(conn, ven_id, lock=True)
     if record is None:
-        return OperatorOutcome(status=404, detail="no such VEN")
+        return OperatorOutcome(status=404, detail=unknown_ven_detail([ven_id]))
     if record.status is not VenStatus.REGISTERED or record.registration_id is None:
         return OperatorOutcome(status=409, detail=f"VEN is {record.status.value}, not registered")
     message = CancelPartyRegistration(request_id=new_id(), registration_id=record.registration_id, ven_id=ven_id)
@@ -76,7 +77,7 @@ async def _cancel(conn: Conn, ven_id: str) -> OperatorOutcome:
 async def _request_reregistration(conn: Conn, ven_id: str) -> OperatorOutcome:
     record = await store.by_ven_id(conn, ven_id, lock=True)
     if record is None:
-        return OperatorOutcome(status=404, detail="no such VEN")
+        return OperatorOutcome(status=404, detail=unknown_ven_detail([ven_id]))
     if not record.is_registered:
         return OperatorOutcome(status=409, detail=f"VEN is {record.status.value}, not registered")
     await pending.enqueue(conn, ven_id, RequestReregistration(ven_id=ven_id), dedup_key=None)

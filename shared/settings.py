@@ -129,7 +129,13 @@ class VtnSettings(BaseSettings):
         description="`production` refuses unsafe defaults: the development admin token, and a gateway without HTTPS "
         "or a trusted proxy.",
     )
-    vtn_id: str = Field(default="vtn", description="The vtnID the VTN gives in every message to VENs.")
+    vtn_id: str = Field(
+        default="VTN",
+        min_length=1,
+        description="The vtnID the VTN gives in every message to VENs. OpenLEADR's VEN answers 452 (invalid ID) to "
+        "every event of a VTN whose vtnID has letters and all of them lowercase (Python's `str.islower()`), so keep at "
+        "least one capital letter.",
+    )
     instance_id: str = Field(
         default_factory=_default_instance_id,
         description="This process's instance name (default: the host name and a random suffix): names its Kafka "

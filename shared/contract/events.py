@@ -1,7 +1,8 @@
 """Events for backends and operators: commands that create, modify, cancel and purge events, the queries
 that list them, and the facts published when VENs answer (oadrCreatedEvent) or opt (oadrCreateOpt).
 
-Commands go to `oadr.event.commands.v1`; with a reply address they are answered with an `EventOutcome`.
+Commands go to `oadr.event.commands.v1`; with a reply address they are answered with an `EventOutcome`
+(status 404 when a venID they name, in new targets, a membership change or a query, is not known).
 VENs' answers are published on `oadr.event.responses.v1` (`event_response`), opt schedules on
 `oadr.opt.events.v1` (`opt_change`), keyed by venID.
 """

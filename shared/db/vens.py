@@ -1,4 +1,9 @@
-"""Read-only look-ups of the VEN directory (owned by registration_svc) for the other services."""
+"""Read-only look-ups of the VEN directory (owned by registration_svc) for the other services.
+
+A VEN is *known* once the directory has a row for it (provisioned, registered, or registered once and
+cancelled since): the admin API answers 404 for any other venID, in every route that takes one. A VEN is
+*registered* while its registration is in force.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,22 @@ async def is_registered(conn: Conn, ven_id: str) -> bool:
             "SELECT true FROM vens WHERE ven_id = $1 AND status IN ('registered', 'cancelling')", ven_id
         )
     )
+
+
+def unknown_ven_detail(ven_ids: Collection[str]) -> str:
+    """The detail of the 404 answer naming venIDs the VTN does not know, worded the same by every service."""
+    return "no VEN with venID " + ", ".join(map(repr, sorted(ven_ids)))
+
+
+async def unknown_vens(conn: Conn, ven_ids: Collection[str]) -> str | None:
+    """None when every one of `ven_ids` is known; else the 404 detail naming the unknown ones (venIDs
+    compare case-sensitively)."""
+    wanted = set(ven_ids)
+    if not wanted:
+        return None
+    rows = await conn.fetch("SELECT ven_id FROM vens WHERE ven_id = ANY($1::text[])", list(wanted))
+    unknown = wanted - {row["ven_id"] for row in rows}
+    return unknown_ven_detail(unknown) if unknown else None
 
 
 async def registered_among(conn: Conn, ven_ids: Collection[str]) -> set[str]:
