@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from devstack.kustomize import build_resources
+from shared.settings import VtnSettings
 from tests.conftest import REPO_ROOT
 
 K8S = REPO_ROOT / "deploy" / "k8s"
@@ -18,6 +20,13 @@ LAYERS = ("base", "overlays/example", "overlays/example-ingress")
 SECRETS_FILE = Path("overlays/example/vtn-secrets.env")
 
 Resource = dict[str, Any]
+
+# Settings that name a file (certificates, keys, CA): in a container they must point into a mounted volume.
+FILE_SETTINGS = {
+    f"VTN_{name.upper()}"
+    for name, field in VtnSettings.model_fields.items()
+    if "Path" in str(field.annotation) and name != "xsd_path"
+}
 
 
 def write_operator_secrets(k8s: Path, admin_token: str | None = None) -> str:
@@ -64,3 +73,7 @@ def one_named(resources: list[Resource], kind: str, prefix: str) -> Resource:
     """The only object of `kind` whose name is `prefix` or `prefix-<suffix>` (a generated or release name)."""
     [found] = [r for name, r in by_kind(resources, kind).items() if name == prefix or name.startswith(prefix + "-")]
     return found
+
+
+# tests/deploy/image talks to the stack `make image-test` starts with docker compose; it runs only there.
+collect_ignore = [] if os.environ.get("VTN_IMAGE_TEST_URL") else ["image"]

@@ -15,6 +15,7 @@ from devstack.compose import ComposeError, config
 from shared.health import DEFAULT_HEALTH_PORTS
 from shared.settings import VtnSettings
 from tests.conftest import REPO_ROOT
+from tests.deploy.conftest import FILE_SETTINGS
 
 VTN_PROCESSES = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway")
 CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
@@ -188,14 +189,6 @@ def test_the_dockerignore_matcher_has_teeth() -> None:
 
 
 # ---- the gateway's TLS files ---------------------------------------------------------------------------------
-
-# Settings that name a file (certificates, keys, CA): in a container they must point into a mounted volume.
-FILE_SETTINGS = {
-    f"VTN_{name.upper()}"
-    for name, field in VtnSettings.model_fields.items()
-    if "Path" in str(field.annotation) and name != "xsd_path"
-}
-
 
 def _mounts(service: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {mount["target"]: mount for mount in service.get("volumes", [])}

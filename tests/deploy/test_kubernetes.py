@@ -16,7 +16,7 @@ from devstack.kubeconform import KubeconformError, validate
 from devstack.kustomize import KustomizeError, build, build_resources
 from shared.health import DEFAULT_HEALTH_PORTS
 from shared.settings import VtnSettings
-from tests.deploy.conftest import K8S, LAYERS, Resource, by_kind, copy_of_k8s, one_named, write_operator_secrets
+from tests.deploy.conftest import FILE_SETTINGS, K8S, LAYERS, Resource, by_kind, copy_of_k8s, one_named, write_operator_secrets
 
 DEPLOYMENTS = {"vtn-gateway", *(f"vtn-{name.replace('_', '-')}" for name in DEFAULT_HEALTH_PORTS)}
 Render = Callable[[str], list[Resource]]
@@ -197,14 +197,6 @@ def test_the_setup_job_is_named_after_the_release_so_a_new_image_gets_a_new_job(
 
 
 # ---- the gateway's files, settings and ways in -------------------------------------------------------------
-
-# Settings that name a file (certificates, keys, CA): in a container they must point into a mounted volume.
-FILE_SETTINGS = {
-    f"VTN_{name.upper()}"
-    for name, field in VtnSettings.model_fields.items()
-    if "Path" in str(field.annotation) and name != "xsd_path"
-}
-
 
 def _gateway(rendered: list[Resource]) -> tuple[dict[str, Any], dict[str, Any]]:
     pod = by_kind(rendered, "Deployment")["vtn-gateway"]["spec"]["template"]["spec"]
