@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV_PYTHON := .venv/bin/python
 
-.PHONY: help run test unit up venv certs clean
+.PHONY: help run test unit up venv certs image-test clean
 
 help:
 	@echo "make run    install what is missing, run Kafka, PostgreSQL and the whole VTN (Ctrl-C stops);"
@@ -13,6 +13,7 @@ help:
 	@echo "make up     only Kafka and PostgreSQL on the run ports, until Ctrl-C"
 	@echo "make venv   create or refresh .venv from requirements-dev.txt (runtime + tests, benchmarks, docs)"
 	@echo "make certs  development CA, VTN and VEN certificates for HTTPS and signed messages (.devstack/certs)"
+	@echo "make image-test  build the Docker image, run it with docker compose, an OpenLEADR VEN over HTTPS (root; ~10 min)"
 	@echo "make clean  remove .devstack/, kept data included (stop running stacks first)"
 
 # KEEP=1 (or VTN_DEVSTACK_KEEP_DATA=1 in the environment): Kafka's and PostgreSQL's data outlive the run.
@@ -33,6 +34,9 @@ unit: venv
 
 certs:
 	$(PYTHON) -m devstack certs
+
+image-test:
+	exec $(PYTHON) -m devstack image-test
 
 clean:
 	rm -rf .devstack

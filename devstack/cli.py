@@ -10,6 +10,8 @@
 - bootstrap: only make sure .venv exists and matches requirements-dev.txt (which includes requirements.txt).
 - certs:     a development CA, the VTN's RSA and ECC certificates and VEN certificates, with the settings
              that turn on HTTPS, client certificates and signed messages (devstack/certs.py).
+- image-test: the Docker image built and run with docker compose, an OpenLEADR VEN against it
+             (devstack/image_test.py); needs root for dockerd and debootstrap.
 """
 
 from __future__ import annotations
@@ -274,10 +276,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     up.add_argument("--keep-data", action="store_true", help="with --profile run: the data `run --keep-data` keeps")
     commands.add_parser("bootstrap", help="create or refresh .venv")
     commands.add_parser("certs", help="development CA, VTN and VEN certificates (options: --dir DIR, --ven NAME)")
+    commands.add_parser("image-test", help="build the image, run it with docker compose, connect an OpenLEADR VEN")
     arguments = list(sys.argv[1:] if argv is None else argv)
-    if arguments[:1] == ["certs"]:  # needs `cryptography`, so it runs in the venv; its options are its own
+    in_venv = {"certs": "devstack.certs", "image-test": "devstack.image_test"}
+    if arguments[:1] and arguments[0] in in_venv:  # they need packages of the venv; their options are their own
         python = ensure_venv()
-        return subprocess.call([str(python), "-m", "devstack.certs", *arguments[1:]], cwd=Path(__file__).resolve().parent.parent)
+        module = in_venv[arguments[0]]
+        return subprocess.call([str(python), "-m", module, *arguments[1:]], cwd=Path(__file__).resolve().parent.parent)
     args = parser.parse_args(arguments)
 
     if args.command == "bootstrap":

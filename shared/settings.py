@@ -1,8 +1,8 @@
 """All settings of the VTN, read once from environment variables (prefix VTN_) in each process's main.
 
 Every process builds one `VtnSettings` and passes the values it needs to constructors; nothing reads the
-environment anywhere else. Outside development, unsafe defaults (the admin token, SASL passwords sent in the
-clear) are refused. A secret may instead be read from a mounted file: `VTN_<NAME>_FILE` holds its path, and
+environment anywhere else. Outside development, unsafe defaults are refused (an admin token that is a known
+placeholder or shorter than 32 characters, SASL passwords sent in the clear). A secret may instead be read from a mounted file: `VTN_<NAME>_FILE` holds its path, and
 the file's content (without a trailing line break) is the value.
 
 Every field has a `Field(description=...)`, and the fields are grouped in sections, each opened by a comment
@@ -23,6 +23,35 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_ADMIN_TOKEN = "dev-admin-token"
+# Outside development the admin token must be at least this long (`openssl rand -hex 32` gives 64
+# characters) and none of the placeholders that example files and tutorials carry.
+MIN_PRODUCTION_ADMIN_TOKEN_LENGTH = 32
+PLACEHOLDER_ADMIN_TOKENS = frozenset(
+    {
+        DEVELOPMENT_ADMIN_TOKEN,
+        "replace-with-a-long-random-token",
+        "replace-me",
+        "changeme",
+        "change-me",
+        "secret",
+        "token",
+        "admin",
+        "password",
+    }
+)
+
+
+def admin_token_problem(token: str) -> str | None:
+    """Why `token` cannot guard a production admin API, or None when it can."""
+    if token.strip().lower() in PLACEHOLDER_ADMIN_TOKENS:
+        return "is a known placeholder"
+    if len(token) < MIN_PRODUCTION_ADMIN_TOKEN_LENGTH:
+        return f"is shorter than {MIN_PRODUCTION_ADMIN_TOKEN_LENGTH} characters"
+    if len(set(token)) == 1:
+        return "repeats a single character"
+    return None
+
+
 
 
 class Environment(str, Enum):
@@ -157,7 +186,8 @@ class VtnSettings(BaseSettings):
     )
     admin_token: str = Field(
         default=DEVELOPMENT_ADMIN_TOKEN,
-        description="Bearer token of the admin API; must be set to a secret in production.",
+        description="Bearer token of the admin API; in production at least 32 characters and not a known placeholder "
+        "(`openssl rand -hex 32`).",
     )
     http_keepalive_seconds: float = Field(default=120.0, description="How long an idle VEN connection stays open.")
     max_body_bytes: int = Field(
@@ -539,8 +569,11 @@ class VtnSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> VtnSettings:
-        if self.environment is Environment.PRODUCTION and self.admin_token == DEVELOPMENT_ADMIN_TOKEN:
-            raise ValueError("VTN_ADMIN_TOKEN must be set to a secret outside development")
+        if self.environment is Environment.PRODUCTION and (problem := admin_token_problem(self.admin_token)):
+            raise ValueError(
+                f"VTN_ADMIN_TOKEN {problem}: outside development set a random secret of at least "
+                f"{MIN_PRODUCTION_ADMIN_TOKEN_LENGTH} characters (openssl rand -hex 32)"
+            )
         if self.registration_policy is RegistrationPolicyName.HANDLER and not self.on_create_party_registration:
             raise ValueError("VTN_REGISTRATION_POLICY=handler needs VTN_ON_CREATE_PARTY_REGISTRATION=module:function")
         if self.report_policy is ReportPolicyName.HANDLER and not self.on_register_report:
