@@ -93,7 +93,7 @@ class ProfileSignature:
     algorithm: KeyAlgorithm
     references: tuple[ProfileReference, ...]
     signature_value: bytes
-    certificate_der: bytes
+    certificate: str  # the X509Certificate's text: base64 DER
 
 
 def _ds(name: str) -> str:
@@ -205,26 +205,24 @@ def _signature_method(method: etree._Element) -> KeyAlgorithm:
         raise _refuse(f"the signature method {algorithm or '(none)'} is not RSA-SHA256 or ECDSA-SHA256") from None
 
 
-def _certificate(signature: etree._Element) -> bytes:
+def _certificate(signature: etree._Element) -> str:
+    """The text of the signature's one X509Certificate (base64 DER, decoded by the verifier)."""
     key_infos = signature.findall(_KEY_INFO)
     if len(key_infos) != 1:
         raise SignatureInvalid("the signature must carry one KeyInfo with the sender's X509Certificate")
-    certificates: list[etree._Element] = []
+    certificates: list[str] = []
     for child in _children(key_infos[0]):
         if child.tag == _X509_DATA:
             for item in _children(child):
                 if item.tag == _X509_CERTIFICATE:
-                    certificates.append(item)
+                    certificates.append(item.text or "")
                 elif item.tag not in _X509_EXTRAS:
                     raise _refuse(f"X509Data holds {item.tag}")
         elif child.tag not in _KEY_INFO_EXTRAS:
             raise _refuse(f"KeyInfo holds {child.tag}; the key must come from the X509Certificate")
-    if len(certificates) != 1 or not (certificates[0].text or "").strip():
+    if len(certificates) != 1 or not certificates[0].strip():
         raise SignatureInvalid("the signature must carry exactly one X509Certificate (the sender's)")
-    try:
-        return base64.b64decode("".join((certificates[0].text or "").split()), validate=True)
-    except ValueError:
-        raise SignatureInvalid("the signature's X509Certificate is not base64") from None
+    return certificates[0]
 
 
 def profile_of(signature: etree._Element) -> ProfileSignature:

@@ -20,6 +20,7 @@ import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 
 from cryptography import x509
@@ -115,10 +116,7 @@ class SignatureVerifier:
 
     def verify(self, root: etree._Element, signature: etree._Element) -> SignedContent:
         profiled = profile_of(signature)
-        try:
-            certificate = x509.load_der_x509_certificate(profiled.certificate_der)
-        except ValueError:
-            raise SignatureInvalid("the signature's X509Certificate cannot be read") from None
+        certificate, fingerprint = _certificate(profiled.certificate)
         signed = _verified_parts(root, signature, profiled, certificate)
         signed_objects = [found for element, _ in signed for found in element.iter(SIGNED_OBJECT)]
         replay = [found for element, _ in signed for found in element.iter(REPLAY_PROTECT)]
@@ -134,10 +132,24 @@ class SignatureVerifier:
         return SignedContent(
             signed_object=signed_object,
             signed_bytes=signed_bytes,
-            signer_fingerprint=fingerprint_of_der(certificate.public_bytes(serialization.Encoding.DER)),
+            signer_fingerprint=fingerprint,
             nonce=nonce,
             timestamp=parse_timestamp(replay[0].findtext(f"{{{DSP}}}timestamp")),
         )
+
+
+@lru_cache(maxsize=65536)
+def _certificate(text: str) -> tuple[x509.Certificate, str]:
+    """The carried certificate and its fingerprint; a VEN sends the same one every time, so it is read once."""
+    try:
+        der = base64.b64decode("".join(text.split()), validate=True)
+    except ValueError:
+        raise SignatureInvalid("the signature's X509Certificate is not base64") from None
+    try:
+        certificate = x509.load_der_x509_certificate(der)
+    except ValueError:
+        raise SignatureInvalid("the signature's X509Certificate cannot be read") from None
+    return certificate, fingerprint_of_der(certificate.public_bytes(serialization.Encoding.DER))
 
 
 SignedParts = list[tuple[etree._Element, bytes]]  # each signed element, re-read from its canonical bytes
