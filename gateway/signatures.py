@@ -138,7 +138,7 @@ class SignatureVerifier:
         )
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)  # certificate objects are a few KB each: tens of MB at most
 def _certificate(text: str) -> tuple[x509.Certificate, str]:
     """The carried certificate and its fingerprint; a VEN sends the same one every time, so it is read once."""
     try:

@@ -76,6 +76,16 @@ class Shape:
     signature_method_parameters: tuple[etree._Element, ...] = ()
 
 
+XSL = "http://www.w3.org/1999/XSL/Transform"
+
+
+def identity_stylesheet() -> etree._Element:
+    """An XSLT transform's parameter: a stylesheet that copies its input (any stylesheet would do)."""
+    sheet = etree.Element(f"{{{XSL}}}stylesheet", version="1.0", nsmap={"xsl": XSL})
+    etree.SubElement(etree.SubElement(sheet, f"{{{XSL}}}template", match="/"), f"{{{XSL}}}copy-of", select=".")
+    return sheet
+
+
 def ds(name: str, **attributes: str) -> etree._Element:
     return etree.Element(f"{{{DS}}}{name}", attrib=attributes, nsmap={"ds": DS})
 
