@@ -49,8 +49,8 @@ async def test_cached_poll_answers_are_signed_afresh_each_time(
 @pytest.mark.parametrize(
     ("attack", "reason", "words"),
     [
-        ("another_vens_id", "ven_id_of_another_certificate", "belongs to another certificate"),
-        ("unknown_ven_id", "ven_id_not_bound", "not registered with this certificate"),
+        ("another_vens_id", "ven_id_of_another_certificate", "venID ven-2 is not bound to this certificate"),
+        ("unknown_ven_id", "ven_id_not_bound", "venID ven-9 is not bound to this certificate"),
         ("signed_by_someone_else", "signer_not_client", "not by the TLS client certificate"),
         ("tampered", "signature_invalid", "does not verify"),
         ("wrapped", "signature_wrapping", "not the message signed"),
