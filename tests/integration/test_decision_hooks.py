@@ -1,7 +1,8 @@
 """OpenLEADR's `on_request_event` and `on_poll` (VTN_ON_REQUEST_EVENT, VTN_ON_POLL): events decided in Python
 reach a raw VEN (OpenLEADR-made XML) on oadrRequestEvent, up to replyLimit, and on oadrPoll once nothing is
 pending, followed by a reregistration request; "nothing pending" is not cached, so the handler is asked on
-every poll; a failing handler gets the VEN an OpenADR error, not a 500. Every answer passes the official XSD.
+every poll; a failing handler gets the VEN an OpenADR error, not a 500; a VEN answers only the handler events
+it was given. Every answer passes the official XSD.
 
 event_svc and registration_svc run here with tests/integration/decision_hooks.py, restored afterwards."""
 
@@ -12,6 +13,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from lxml import etree
@@ -121,3 +123,36 @@ async def test_events_decided_in_python_reach_the_ven_on_request_and_on_poll(
     finally:
         marker.unlink()
     assert kind == "oadrResponse" and payload["response"]["response_code"] == 469
+
+
+async def test_a_ven_answers_only_the_events_a_handler_gave_it(
+    deciding: RunningVtn, http: httpx.AsyncClient, db: asyncpg.Connection, official_schema: etree.XMLSchema,
+    unique: Callable[[str], str],
+) -> None:
+    """The VTN keeps no event of its own for what on_request_event and on_poll decide; it records which VEN got
+    which, so that a VEN answering another's handler event (or one no handler gave) gets 452, like for any
+    unknown event, and nothing is published."""
+    a = EventVen(http, unique("deciding-a"), official_schema)
+    b = EventVen(http, unique("deciding-b"), official_schema)
+    for ven in (a, b):
+        await ven.register()
+    kind, _ = await a.request_events()
+    assert kind == "oadrDistributeEvent"
+    for event_id in (f"hook-a-{a.ven_id}", f"hook-a-{unique('nobody')}"):
+        kind, payload = await b.answer(event_id, 0, "optIn")
+        assert (kind, payload["response"]["response_code"]) == ("oadrResponse", 452)
+        assert payload["response"]["response_description"] == f"no event {event_id!r} for this VEN"
+    stale = await a.answer(f"hook-a-{a.ven_id}", 1, "optIn")
+    assert stale[1]["response"]["response_code"] == 454  # a modification the handler never gave
+    kind, payload = await a.answer(f"hook-a-{a.ven_id}", 0, "optIn")
+    assert payload["response"]["response_code"] == 200
+    given = await db.fetch("SELECT ven_id FROM handler_event_deliveries WHERE event_id = $1", f"hook-a-{a.ven_id}")
+    assert [row["ven_id"] for row in given] == [a.ven_id]
+    # on_poll's events are recorded the same way
+    for _ in range(5):
+        kind, payload = await b.next_message()
+        if kind == "oadrDistributeEvent":
+            break
+    assert kind == "oadrDistributeEvent"
+    kind, payload = await b.answer(f"poll-{b.ven_id}", 0, "optOut")
+    assert payload["response"]["response_code"] == 200
