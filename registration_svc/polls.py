@@ -33,7 +33,7 @@ from shared.metrics import UNDELIVERED_PENDING
 from shared.oadr import answers
 from shared.oadr.common import ResponseCode
 from shared.oadr.event import DistributeEvent
-from shared.oadr.registration import CancelPartyRegistration, Poll
+from shared.oadr.registration import CancelPartyRegistration, Poll, Response
 
 log = logging.getLogger(__name__)
 
@@ -97,12 +97,18 @@ class PollHandler:
         return reply if isinstance(reply, VenReply) else None
 
     async def _hook_reply(self, ven_id: str) -> VenReply:
-        """VTN_ON_POLL's answer; the events it gives are recorded, as the only ones the VEN may answer of its."""
+        """VTN_ON_POLL's answer, recorded as sent to the VEN so that its answer to it is accepted (and only its):
+        the events it gives, and a message the VEN acknowledges (oadrRequestReregistration)."""
         assert self._on_poll is not None
         reply = await self._on_poll.reply(ven_id)
-        if isinstance(reply.message, DistributeEvent) and reply.message.events:
-            async with self._pool.acquire() as conn:
-                await handler_events.record(conn, ven_id, reply.message.events)
+        message = reply.message
+        if isinstance(message, Response) or (isinstance(message, DistributeEvent) and not message.events):
+            return reply
+        async with self._pool.acquire() as conn:
+            if isinstance(message, DistributeEvent):
+                await handler_events.record(conn, ven_id, message.events)
+            else:
+                await pending.record_delivered(conn, ven_id, message)
         return reply
 
     async def _record_handout(self, fact: PendingDelivered) -> None:

@@ -241,6 +241,17 @@ async def put_back(conn: Conn, ven_id: str, pending_id: int, kept_types: Iterabl
     return PutBack.OVERTAKEN if row["overtaken"] else PutBack.KEPT
 
 
+async def record_delivered(conn: Conn, ven_id: str, message: VtnMessage) -> None:
+    """Keep a message the VTN gave a VEN without queueing it (a VTN_ON_POLL hook's answer) as delivered, so
+    that the VEN's acknowledgement of it finds it (`sent_to`); purged with the other delivered messages."""
+    await conn.execute(
+        "INSERT INTO pending_messages (ven_id, message_type, message, delivered_at) VALUES ($1, $2, $3::jsonb, now())",
+        ven_id,
+        message.message_type,
+        VTN_MESSAGE_ADAPTER.dump_json(message).decode(),
+    )
+
+
 # The requestID of a queued message: its own, or its eiResponse's (oadrCreatedReport, oadrCanceledReport).
 # Indexed with the VEN and type by migration 0012 (pending_messages_sent), for every type but oadrDistributeEvent,
 # whose answers name events, not requestIDs: the literal condition below lets the planner use that index.

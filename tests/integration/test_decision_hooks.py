@@ -21,6 +21,7 @@ from openleadr.messaging import create_message
 
 from tests.integration.event_ven import EventVen
 from tests.integration.raw_ven import new_request_id
+from tests.integration.test_vtn_reports import ok
 from tests.stack import HEALTH_PORTS, RunningVtn
 
 HOOKS = {
@@ -156,3 +157,8 @@ async def test_a_ven_answers_only_the_events_a_handler_gave_it(
     assert kind == "oadrDistributeEvent"
     kind, payload = await b.answer(f"poll-{b.ven_id}", 0, "optOut")
     assert payload["response"]["response_code"] == 200
+    # and so is the reregistration request on_poll gives next: only the VEN it went to acknowledges it
+    kind, _ = await b.next_message()
+    assert kind == "oadrRequestReregistration"
+    answers = [await ven.exchange("EiRegisterParty", "oadrResponse", response=ok(None), ven_id=ven.ven_id) for ven in (a, b)]
+    assert [payload["response"]["response_code"] for _, payload in answers] == [452, 200]
