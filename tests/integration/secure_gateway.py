@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from lxml import etree
 from openleadr.messaging import parse_message
 
-from devstack.certs import Issued, PrivateKey, generate, issue
+from devstack.certs import Issued, PrivateKey, generate, issue, settings_for
 from devstack.processes import ManagedProcess
 from tests.integration.raw_ven import new_request_id
 from tests.security_documents import openleadr_signed
@@ -61,13 +61,7 @@ def secure_gateway(vtn: RunningVtn, vtn_env: dict[str, str], tmp_path_factory: p
         "VTN_HTTP_PORT": str(SECURE_PORT),
         "VTN_ADMIN_PORT": str(SECURE_ADMIN_PORT),
         "VTN_INSTANCE_ID": "secure-gateway",
-        "VTN_HTTP_CERT": str(certs["vtn-rsa"].cert_path),
-        "VTN_HTTP_KEY": str(certs["vtn-rsa"].key_path),
-        "VTN_HTTP_ECC_CERT": str(certs["vtn-ecc"].cert_path),
-        "VTN_HTTP_ECC_KEY": str(certs["vtn-ecc"].key_path),
-        "VTN_HTTP_CA_FILE": str(certs["ca"].cert_path),
-        "VTN_CERT": str(certs["vtn-rsa"].cert_path),
-        "VTN_KEY": str(certs["vtn-rsa"].key_path),
+        **settings_for(certs),
         "VTN_REQUIRE_MESSAGE_SIGNATURES": "true",
         "VTN_REPLAY_MAX_AGE_SECONDS": "30",
     }

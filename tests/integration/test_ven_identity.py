@@ -23,7 +23,7 @@ from openleadr import objects
 
 from tests.integration.event_ven import simple_event
 from tests.integration.raw_ven import new_request_id
-from tests.integration.secure_gateway import MakeVen, SignedVen, two_vens
+from tests.integration.secure_gateway import Answer, MakeVen, SignedVen, two_vens
 from tests.integration.test_reports import metadata
 from tests.integration.test_vtn_reports import ok
 NOT_BOUND_TO_A_VEN = "this client certificate is bound to no VEN: register first"
@@ -193,25 +193,30 @@ async def test_every_message_naming_another_vens_id_is_refused_at_the_gateway(
 # --- EiEvent and EiOpt -----------------------------------------------------------------------------------------------
 
 
+async def event_for(admin: httpx.AsyncClient, event_id: str, *vens: SignedVen) -> str:
+    created = await admin.post("/events", json=simple_event(tuple(str(ven.ven_id) for ven in vens), event_id=event_id))
+    assert created.status_code == 201, created.text
+    return event_id
+
+
+async def answer_event(ven: SignedVen, event_id: str, request_id: str) -> Answer:
+    response = {**ok(request_id), "event_id": event_id, "modification_number": 0, "opt_type": "optIn"}
+    return await ven.send("EiEvent", "oadrCreatedEvent", response=ok(request_id), ven_id=ven.ven_id, event_responses=[response])
+
+
 async def test_a_ven_cannot_answer_an_event_sent_to_another(
     signed_vens: MakeVen, admin: httpx.AsyncClient, db: asyncpg.Connection, unique: Callable[[str], str]
 ) -> None:
     a, b = await two_vens(signed_vens, unique)
-    event_id = unique("a-only")
-    assert (await admin.post("/events", json=simple_event((str(a.ven_id),), event_id=event_id))).status_code == 201
+    event_id = await event_for(admin, unique("a-only"), a)
     answers = []
     for named in (event_id, unique("never-created")):
-        response = {"response_code": 200, "response_description": "OK", "request_id": "r", "event_id": named,
-                    "modification_number": 0, "opt_type": "optIn"}
-        answer = await b.send("EiEvent", "oadrCreatedEvent", response=ok("r"), ven_id=b.ven_id, event_responses=[response])
+        answer = await answer_event(b, named, "r")
         answers.append((answer.code, answer.description.replace(named, "<id>")))
     assert answers == [(452, "no event '<id>' for this VEN")] * 2
     assert await db.fetchval("SELECT count(*) FROM event_responses WHERE event_id = $1", event_id) == 0
     distributed = (await a.poll_until("oadrDistributeEvent")).payload
-    response = {"response_code": 200, "response_description": "OK", "request_id": distributed["request_id"],
-                "event_id": event_id, "modification_number": 0, "opt_type": "optIn"}
-    own = await a.send("EiEvent", "oadrCreatedEvent", response=ok(distributed["request_id"]), ven_id=a.ven_id, event_responses=[response])
-    assert own.code == 200
+    assert (await answer_event(a, event_id, distributed["request_id"])).code == 200
     assert await db.fetchval("SELECT ven_id FROM event_responses WHERE event_id = $1", event_id) == a.ven_id
 
 
@@ -228,8 +233,7 @@ async def test_opt_ids_are_each_vens_own(
     """B reusing A's optID makes B's own opt: it neither replaces A's nor learns that A uses it, and B's
     oadrCancelOpt cancels only B's."""
     a, b = await two_vens(signed_vens, unique)
-    event_id = unique("both")
-    assert (await admin.post("/events", json=simple_event((str(a.ven_id), str(b.ven_id)), event_id=event_id))).status_code == 201
+    event_id = await event_for(admin, unique("both"), a, b)
     opt_id = unique("opt")
     assert (await a.send("EiOpt", "oadrCreateOpt", **_opt(a, opt_id, "optIn", event_id))).code == 200
     assert (await b.send("EiOpt", "oadrCreateOpt", **_opt(b, opt_id, "optOut", event_id))).code == 200
@@ -245,8 +249,7 @@ async def test_a_ven_cannot_opt_for_an_event_sent_to_another(
     signed_vens: MakeVen, admin: httpx.AsyncClient, db: asyncpg.Connection, unique: Callable[[str], str]
 ) -> None:
     a, b = await two_vens(signed_vens, unique)
-    event_id = unique("a-only")
-    assert (await admin.post("/events", json=simple_event((str(a.ven_id),), event_id=event_id))).status_code == 201
+    event_id = await event_for(admin, unique("a-only"), a)
     answer = await b.send("EiOpt", "oadrCreateOpt", **_opt(b, unique("opt"), "optOut", event_id))
     assert (answer.code, answer.description) == (452, f"no event {event_id!r} for this VEN")
     assert await db.fetchval("SELECT count(*) FROM opts WHERE event_id = $1", event_id) == 0
