@@ -91,7 +91,9 @@ class EventRequestHandler:
         verdicts: list[judging.Verdict] = []
         for response in message.event_responses:
             version = await store.event_version_for(conn, response.event_id, ven)
-            given = None if version is not None else await handler_events.modification_given(conn, ven_id, response.event_id)
+            given = None
+            if version is None:
+                given = await handler_events.modification_given(conn, ven_id, response.event_id)
             if given is not None:
                 # An event a Python handler gave this VEN (the VTN keeps none of those): judged against what it gave.
                 verdict = judging.judge_response(response, given, True)
@@ -155,7 +157,8 @@ class EventRequestHandler:
                     ResponseCode.INVALID_ID, f"no event {message.event_id!r} for this VEN", message.request_id
                 )
                 return CreatedOpt(response=refusal, opt_id=message.opt_id)
-        replaced = await store.save_opt(conn, message)  # optIDs are the VEN's own: another VEN's same optID is another opt
+        # optIDs are the VEN's own: another VEN's opt with the same optID is another opt
+        replaced = await store.save_opt(conn, message)
         change = OptChange.REPLACED if replaced else OptChange.CREATED
         fact = OptFact(change=change, ven_id=ven_id, opt_id=message.opt_id, opt=message, occurred_at=now)
         await outbox.add(conn, topics.OPT_EVENTS, Envelope(ven_id=ven_id, payload=fact))

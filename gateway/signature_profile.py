@@ -100,9 +100,11 @@ def _ds(name: str) -> str:
     return f"{{{DS}}}{name}"
 
 
-_SIGNED_INFO, _SIGNATURE_VALUE, _KEY_INFO, _OBJECT = _ds("SignedInfo"), _ds("SignatureValue"), _ds("KeyInfo"), _ds("Object")
+_SIGNED_INFO, _SIGNATURE_VALUE = _ds("SignedInfo"), _ds("SignatureValue")
+_KEY_INFO, _OBJECT = _ds("KeyInfo"), _ds("Object")
 _C14N_METHOD, _SIGNATURE_METHOD, _REFERENCE = _ds("CanonicalizationMethod"), _ds("SignatureMethod"), _ds("Reference")
-_TRANSFORMS, _TRANSFORM, _DIGEST_METHOD, _DIGEST_VALUE = _ds("Transforms"), _ds("Transform"), _ds("DigestMethod"), _ds("DigestValue")
+_TRANSFORMS, _TRANSFORM = _ds("Transforms"), _ds("Transform")
+_DIGEST_METHOD, _DIGEST_VALUE = _ds("DigestMethod"), _ds("DigestValue")
 _X509_DATA, _X509_CERTIFICATE = _ds("X509Data"), _ds("X509Certificate")
 _INCLUSIVE_NAMESPACES = f"{{{_EXCLUSIVE_NS}}}InclusiveNamespaces"
 # KeyInfo may say more about the key (avob's VEN adds the subject name); the key is always the certificate's.
@@ -158,7 +160,9 @@ def _transforms(transforms: etree._Element | None, uri: str) -> Canonicalization
     enveloped = bool(steps) and _algorithm(steps[0]) == ENVELOPED_SIGNATURE
     if enveloped:
         if uri != "":
-            raise _refuse(f"reference {uri!r} uses the enveloped-signature transform, which only the whole document may")
+            raise _refuse(
+                f"reference {uri!r} uses the enveloped-signature transform, which only the whole document may"
+            )
         if _children(steps[0]):
             raise _refuse("the enveloped-signature transform has parameters")
         steps = steps[1:]
@@ -178,7 +182,9 @@ def _reference(reference: etree._Element) -> ProfileReference:
     if uri is None:
         raise _refuse("a reference without a URI")
     if uri != "" and not _ID_REFERENCE.fullmatch(uri):
-        raise _refuse(f"reference {uri[:100]!r} points outside the document or by XPointer; only '' and '#Id' are allowed")
+        raise _refuse(
+            f"reference {uri[:100]!r} points outside the document or by XPointer; only '' and '#Id' are allowed"
+        )
     children = _children(reference)
     transforms = children[0] if children and children[0].tag == _TRANSFORMS else None
     rest = children[1:] if transforms is not None else children
@@ -187,7 +193,8 @@ def _reference(reference: etree._Element) -> ProfileReference:
     canonicalization = _transforms(transforms, uri)
     digest_method, digest_value = rest
     if _algorithm(digest_method) not in DIGESTS or _children(digest_method):
-        raise _refuse(f"reference {uri!r} uses the digest {_algorithm(digest_method) or '(none)'}; only SHA-256 is allowed")
+        named = _algorithm(digest_method) or "(none)"
+        raise _refuse(f"reference {uri!r} uses the digest {named}; only SHA-256 is allowed")
     try:
         digest = base64.b64decode("".join((digest_value.text or "").split()), validate=True)
     except ValueError:
@@ -234,13 +241,15 @@ def profile_of(signature: etree._Element) -> ProfileSignature:
         raise SignatureInvalid("a ds:Signature is SignedInfo, SignatureValue, KeyInfo and Objects")
     signed_info, signature_value = parts[0], parts[1]
     info = _children(signed_info)
-    if [child.tag for child in info[:2]] != [_C14N_METHOD, _SIGNATURE_METHOD] or any(c.tag != _REFERENCE for c in info[2:]):
+    methods = [child.tag for child in info[:2]]
+    if methods != [_C14N_METHOD, _SIGNATURE_METHOD] or any(child.tag != _REFERENCE for child in info[2:]):
         raise SignatureInvalid("SignedInfo is CanonicalizationMethod, SignatureMethod and References")
     canonicalization = _canonicalization(info[0], "canonicalization method")
     algorithm = _signature_method(info[1])
     count = len(info) - 2
     if count != REFERENCES:
-        raise _refuse(f"the signature has {count} reference{'' if count == 1 else 's'}, not 2 (the message and the ReplayProtect)")
+        plural = "" if count == 1 else "s"
+        raise _refuse(f"the signature has {count} reference{plural}, not 2 (the message and the ReplayProtect)")
     references = tuple(_reference(reference) for reference in info[2:])
     if len({reference.uri for reference in references}) != len(references):
         raise _refuse("two references name the same content")

@@ -184,7 +184,8 @@ class RegisterPartyHandler:
         if ven_id is None or cancel is None:
             return replies.response(ResponseCode.INVALID_ID, NO_SUCH_CANCEL, message.ven_id)
         record = await store.by_ven_id(conn, ven_id, lock=True)
-        if record is not None and record.registration_id == cancel.registration_id and record.status is not VenStatus.CANCELLED:
+        in_force = record is not None and record.registration_id == cancel.registration_id  # not registered anew since
+        if record is not None and in_force and record.status is not VenStatus.CANCELLED:
             await store.set_status(conn, record.ven_id, VenStatus.CANCELLED)
             await publish_registration_event(conn, RegistrationChange.CANCELLED, record.ven_id, record.ven_name, record.registration_id)
         return replies.response(ResponseCode.OK, "OK", ven_id)
@@ -195,12 +196,13 @@ class RegisterPartyHandler:
         if isinstance(speaker, SpeakerRefused):
             return replies.response(speaker.response_code, speaker.description, message.ven_id)
         if speaker.ven_id is None or not await pending.sent_to(conn, speaker.ven_id, {"oadrRequestReregistration"}):
-            return replies.response(ResponseCode.INVALID_ID, "no oadrRequestReregistration was sent to this VEN", message.ven_id)
+            return replies.response(ResponseCode.INVALID_ID, NO_REREGISTRATION_REQUEST, message.ven_id)
         return replies.response(ResponseCode.OK, "OK", speaker.ven_id)
 
 
 UNKNOWN_REGISTRATION = "unknown registrationID or venID"
 NO_SUCH_CANCEL = "no oadrCancelPartyRegistration with this requestID and registrationID was sent to this VEN"
+NO_REREGISTRATION_REQUEST = "no oadrRequestReregistration was sent to this VEN"
 
 
 def _refusal(found: VenRecord | SpeakerRefused | None) -> tuple[int, str]:

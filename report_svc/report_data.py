@@ -56,7 +56,9 @@ class ReportDataRefused(ValueError):
         self.description = description
 
 
-def never_requested(ven_id: str, report_request_ids: Sequence[str], requested: Mapping[str, RequestedReport]) -> list[str]:
+def never_requested(
+    ven_id: str, report_request_ids: Sequence[str], requested: Mapping[str, RequestedReport]
+) -> list[str]:
     """Those of `report_request_ids` that name no request this VTN made of `ven_id`: unknown, or another VEN's,
     which is the same to the VEN."""
     return [i for i in report_request_ids if (found := requested.get(i)) is None or found.ven_id != ven_id]

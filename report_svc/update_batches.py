@@ -46,7 +46,8 @@ class UpdateReportBatches:
         received_at = utcnow()
         async with self._pool.acquire() as conn, conn.transaction():
             speakers = await speakers_of(conn, [(r.message.ven_id, r.context) for r in requests])
-            requested = await store.requested(conn, sorted({p.report_request_id for r in requests for p in r.message.reports}))
+            report_request_ids = sorted({report.report_request_id for r in requests for report in r.message.reports})
+            requested = await store.requested(conn, report_request_ids)
             replies: list[ContractModel | None] = []
             records: list[ReportData] = []
             for request, speaker in zip(requests, speakers):

@@ -67,9 +67,8 @@ class ReportRequestHandler:
             requested = await store.requested(conn, message.pending_report_request_ids)
             foreign = never_requested(ven_id, message.pending_report_request_ids, requested)
             if foreign:
-                return answers.response(
-                    ResponseCode.INVALID_ID, f"reportRequestID {foreign[0]} was never requested", ven_id, message.response.request_id
-                )
+                description = f"reportRequestID {foreign[0]} was never requested"
+                return answers.response(ResponseCode.INVALID_ID, description, ven_id, message.response.request_id)
             if message.response.ok:
                 await store.set_status(
                     conn, ven_id, message.pending_report_request_ids, RequestStatus.CREATED, [RequestStatus.REQUESTED]

@@ -68,7 +68,8 @@ class VtnReportRequests:
             # The VEN's acknowledgement of an oadrCreatedReport or oadrCanceledReport it fetched on a poll.
             request_id = message.response.request_id
             if not request_id or not await pending.sent_to(conn, ven_id, _POLLED_ANSWERS, request_id):
-                return answers.response(ResponseCode.INVALID_ID, NOTHING_SENT.format("oadrCreatedReport or oadrCanceledReport"), ven_id, request_id)
+                description = NOTHING_SENT.format("oadrCreatedReport or oadrCanceledReport")
+                return answers.response(ResponseCode.INVALID_ID, description, ven_id, request_id)
             return answers.response(ResponseCode.OK, "OK", ven_id, request_id)
         return None
 
@@ -123,7 +124,8 @@ class VtnReportRequests:
     async def _updated(self, conn: Conn, message: UpdatedReport, ven_id: str) -> Response:
         request_id = message.response.request_id
         if not request_id or not await pending.sent_to(conn, ven_id, {"oadrUpdateReport"}, request_id):
-            return answers.response(ResponseCode.INVALID_ID, NOTHING_SENT.format("oadrUpdateReport"), ven_id, request_id)
+            description = NOTHING_SENT.format("oadrUpdateReport")
+            return answers.response(ResponseCode.INVALID_ID, description, ven_id, request_id)
         await vtn_store.acknowledge_report(conn, ven_id, request_id)
         cancel = message.cancel_report
         if cancel is not None:

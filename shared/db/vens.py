@@ -45,7 +45,9 @@ async def _bound_to(conn: Conn, fingerprints: Collection[str]) -> dict[str, Spea
     return {row["fingerprint"]: Speaker(row["ven_id"], row["registered"]) for row in rows}
 
 
-def _speaker(named: str | None, fingerprint: str | None, bound: dict[str, Speaker], registered: set[str]) -> Speaker | SpeakerRefused:
+def _speaker(
+    named: str | None, fingerprint: str | None, bound: dict[str, Speaker], registered: set[str]
+) -> Speaker | SpeakerRefused:
     if fingerprint is None:
         return Speaker(named, named is not None and named in registered)
     holder = bound.get(fingerprint)
@@ -56,7 +58,9 @@ def _speaker(named: str | None, fingerprint: str | None, bound: dict[str, Speake
     return holder
 
 
-async def speakers_of(conn: Conn, requests: Sequence[tuple[str | None, RequestContext]]) -> list[Speaker | SpeakerRefused]:
+async def speakers_of(
+    conn: Conn, requests: Sequence[tuple[str | None, RequestContext]]
+) -> list[Speaker | SpeakerRefused]:
     """For each (venID named, context): the VEN the request speaks for, or why it may not; two queries for any
     number of requests."""
     fingerprints = {context.fingerprint for _, context in requests if context.fingerprint is not None}
