@@ -21,6 +21,7 @@ from openleadr.messaging import create_message
 
 from tests.integration.event_ven import EventVen
 from tests.integration.raw_ven import new_request_id
+from tests.integration.secure_gateway import MakeVen, SignedVen, two_vens
 from tests.integration.test_vtn_reports import ok
 from tests.stack import HEALTH_PORTS, RunningVtn
 
@@ -127,38 +128,31 @@ async def test_events_decided_in_python_reach_the_ven_on_request_and_on_poll(
 
 
 async def test_a_ven_answers_only_the_events_a_handler_gave_it(
-    deciding: RunningVtn, http: httpx.AsyncClient, db: asyncpg.Connection, official_schema: etree.XMLSchema,
-    unique: Callable[[str], str],
+    deciding: RunningVtn, signed_vens: MakeVen, db: asyncpg.Connection, unique: Callable[[str], str]
 ) -> None:
     """The VTN keeps no event of its own for what on_request_event and on_poll decide; it records which VEN got
     which, so that a VEN answering another's handler event (or one no handler gave) gets 452, like for any
-    unknown event, and nothing is published."""
-    a = EventVen(http, unique("deciding-a"), official_schema)
-    b = EventVen(http, unique("deciding-b"), official_schema)
-    for ven in (a, b):
-        await ven.register()
-    kind, _ = await a.request_events()
-    assert kind == "oadrDistributeEvent"
+    unknown event, and nothing is published. VENs A and B over HTTPS, each with its own certificate."""
+    a, b = await two_vens(signed_vens, unique)
+
+    async def answer(ven: SignedVen, event_id: str, modification_number: int) -> tuple[int, str]:
+        response = {**ok("r"), "event_id": event_id, "modification_number": modification_number, "opt_type": "optIn"}
+        sent = await ven.send("EiEvent", "oadrCreatedEvent", response=ok("r"), ven_id=ven.ven_id, event_responses=[response])
+        return sent.code, sent.description
+
+    assert (await a.send("EiEvent", "oadrRequestEvent", request_id=new_request_id(), ven_id=a.ven_id)).kind == "oadrDistributeEvent"
     for event_id in (f"hook-a-{a.ven_id}", f"hook-a-{unique('nobody')}"):
-        kind, payload = await b.answer(event_id, 0, "optIn")
-        assert (kind, payload["response"]["response_code"]) == ("oadrResponse", 452)
-        assert payload["response"]["response_description"] == f"no event {event_id!r} for this VEN"
-    stale = await a.answer(f"hook-a-{a.ven_id}", 1, "optIn")
-    assert stale[1]["response"]["response_code"] == 454  # a modification the handler never gave
-    kind, payload = await a.answer(f"hook-a-{a.ven_id}", 0, "optIn")
-    assert payload["response"]["response_code"] == 200
+        assert await answer(b, event_id, 0) == (452, f"no event {event_id!r} for this VEN")
+    assert (await answer(a, f"hook-a-{a.ven_id}", 1))[0] == 454  # a modification the handler never gave
+    assert (await answer(a, f"hook-a-{a.ven_id}", 0))[0] == 200
     given = await db.fetch("SELECT ven_id FROM handler_event_deliveries WHERE event_id = $1", f"hook-a-{a.ven_id}")
     assert [row["ven_id"] for row in given] == [a.ven_id]
     # on_poll's events are recorded the same way
-    for _ in range(5):
-        kind, payload = await b.next_message()
-        if kind == "oadrDistributeEvent":
-            break
-    assert kind == "oadrDistributeEvent"
-    kind, payload = await b.answer(f"poll-{b.ven_id}", 0, "optOut")
-    assert payload["response"]["response_code"] == 200
+    await b.poll_until("oadrDistributeEvent", polls=5)
+    polled = f"poll-{b.ven_id}"
+    assert await answer(a, polled, 0) == (452, f"no event {polled!r} for this VEN")
+    assert (await answer(b, polled, 0))[0] == 200
     # and so is the reregistration request on_poll gives next: only the VEN it went to acknowledges it
-    kind, _ = await b.next_message()
-    assert kind == "oadrRequestReregistration"
-    answers = [await ven.exchange("EiRegisterParty", "oadrResponse", response=ok(None), ven_id=ven.ven_id) for ven in (a, b)]
-    assert [payload["response"]["response_code"] for _, payload in answers] == [452, 200]
+    assert (await b.poll()).kind == "oadrRequestReregistration"
+    answers = [await ven.send("EiRegisterParty", "oadrResponse", response=ok(None), ven_id=ven.ven_id) for ven in (a, b)]
+    assert [answer.code for answer in answers] == [452, 200]
