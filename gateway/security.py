@@ -24,6 +24,7 @@ from gateway.signatures import (
     SIGNED_OBJECT,
     MessageSigner,
     SignatureInvalid,
+    SignatureOutsideProfile,
     SignatureVerifier,
     SignedContent,
     signature_of,
@@ -113,6 +114,8 @@ class MessageSecurity:
         assert self._replay is not None
         try:
             content = self._verifier.verify(document.root, signature)
+        except SignatureOutsideProfile as exc:
+            return self._refuse("signature_outside_profile", str(exc), ven_id)
         except SignatureInvalid as exc:
             return self._refuse("signature_invalid", str(exc), ven_id)
         if context.fingerprint is not None and content.signer_fingerprint != context.fingerprint:

@@ -25,14 +25,15 @@ from registration_svc.ven_requests import publish_registration_event
 from shared.contract.backend_events import RegistrationChange
 from shared.contract.envelope import Envelope
 from shared.contract.ven_traffic import PendingDelivered, PendingUndelivered, VenReply, VenRequest
-from shared.db import pending
+from shared.db import handler_events, pending
 from shared.db.connection import Conn
 from shared.db.idempotent import IdempotentHandler
 from shared.db.outbox import OutboxRelay
 from shared.metrics import UNDELIVERED_PENDING
 from shared.oadr import answers
 from shared.oadr.common import ResponseCode
-from shared.oadr.registration import CancelPartyRegistration, Poll
+from shared.oadr.event import DistributeEvent
+from shared.oadr.registration import CancelPartyRegistration, Poll, Response
 
 log = logging.getLogger(__name__)
 
@@ -91,9 +92,24 @@ class PollHandler:
         if taken.message is not None:
             return VenReply(message=taken.message, pending_id=taken.pending_id)
         if taken.head_type is None:
-            return _nothing_pending(poll.ven_id) if self._on_poll is None else await self._on_poll.reply(poll.ven_id)
+            return _nothing_pending(poll.ven_id) if self._on_poll is None else await self._hook_reply(poll.ven_id)
         reply = await self._deliver(envelope)  # a message whose delivery changes the registration
         return reply if isinstance(reply, VenReply) else None
+
+    async def _hook_reply(self, ven_id: str) -> VenReply:
+        """VTN_ON_POLL's answer, recorded as sent to the VEN so that its answer to it is accepted (and only its):
+        the events it gives, and a message the VEN acknowledges (oadrRequestReregistration)."""
+        assert self._on_poll is not None
+        reply = await self._on_poll.reply(ven_id)
+        message = reply.message
+        if isinstance(message, Response) or (isinstance(message, DistributeEvent) and not message.events):
+            return reply
+        async with self._pool.acquire() as conn:
+            if isinstance(message, DistributeEvent):
+                await handler_events.record(conn, ven_id, message.events)
+            else:
+                await pending.record_delivered(conn, ven_id, message)
+        return reply
 
     async def _record_handout(self, fact: PendingDelivered) -> None:
         """Idempotent by nature (only an undelivered row changes), so no inbox row is needed."""

@@ -1,4 +1,9 @@
-"""EiRegisterParty: what the VTN does with each registration message a VEN sends."""
+"""EiRegisterParty: what the VTN does with each registration message a VEN sends.
+
+Every registrationID a message names must be the speaking VEN's (shared.ven_identity: with client
+certificates, the VEN its certificate is bound to); another VEN's is answered as an unknown one (452).
+Acknowledgements (oadrCanceledPartyRegistration, oadrResponse) count only for what the VTN sent that VEN.
+"""
 
 from __future__ import annotations
 
@@ -13,13 +18,15 @@ import asyncpg
 from shared.db.connection import Conn
 
 from registration_svc import replies, store
+from registration_svc.acknowledgements import acknowledged_cancel
 from registration_svc.policy import Accepted, Refused, RegistrationPolicy
-from registration_svc.records import VenStatus
+from registration_svc.records import VenRecord, VenStatus
 from shared import topics
 from shared.contract.backend_events import RegistrationChange, RegistrationEvent
 from shared.contract.envelope import Envelope, utcnow
 from shared.contract.ven_traffic import RequestContext, VenReply, VenRequest
 from shared.db import outbox, pending
+from shared.db.vens import speaker_of
 from shared.oadr.common import ResponseCode
 from shared.oadr.registration import (
     PROFILE_20B,
@@ -32,6 +39,7 @@ from shared.oadr.registration import (
     Response,
 )
 from shared.plugins import call_handler
+from shared.ven_identity import SpeakerRefused
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +92,9 @@ class RegisterPartyHandler:
         if isinstance(message, CancelPartyRegistration):
             return VenReply(message=await self._cancel(conn, message, request.context))
         if isinstance(message, CanceledPartyRegistration):
-            return VenReply(message=await self._canceled(conn, message))
+            return VenReply(message=await self._canceled(conn, message, request.context))
         if isinstance(message, Response):
-            return VenReply(message=replies.response(ResponseCode.OK, "OK", message.ven_id))
+            return VenReply(message=await self._acknowledged(conn, message, request.context))
         return VenReply(
             message=replies.response(ResponseCode.BAD_REQUEST, f"{message.message_type} is not an EiRegisterParty message", None)
         )
@@ -130,16 +138,11 @@ class RegisterPartyHandler:
     async def _reregister(self, conn: Conn, message: CreatePartyRegistration, context: RequestContext) -> CreatedPartyRegistration:
         config = self._config
         assert message.registration_id is not None
-        record = await store.by_registration_id(conn, message.registration_id)
-        if record is None or not record.is_registered or (message.ven_id is not None and message.ven_id != record.ven_id):
+        record = await registration_of_speaker(conn, message.registration_id, message.ven_id, context)
+        if not isinstance(record, VenRecord) or not record.is_registered:
+            code, reason = _refusal(record)
             return replies.created_party_registration(
-                replies.error(ResponseCode.INVALID_ID, "unknown registrationID or venID", message.request_id),
-                config.vtn_id, config.poll_interval,
-            )
-        if conflict := await certificate_conflict(conn, record.ven_id, context.fingerprint):
-            return replies.created_party_registration(
-                replies.error(ResponseCode.NOT_REGISTERED_OR_AUTHORIZED, conflict, message.request_id),
-                config.vtn_id, config.poll_interval,
+                replies.error(code, reason, message.request_id), config.vtn_id, config.poll_interval
             )
         await store.save_registration(conn, record.ven_id, message.registration_id, message, context.fingerprint)
         await publish_registration_event(conn, RegistrationChange.REREGISTERED, record.ven_id, message.ven_name, message.registration_id)
@@ -149,16 +152,11 @@ class RegisterPartyHandler:
         )
 
     async def _cancel(self, conn: Conn, message: CancelPartyRegistration, context: RequestContext) -> CanceledPartyRegistration:
-        record = await store.by_registration_id(conn, message.registration_id)
-        if record is not None and (conflict := await certificate_conflict(conn, record.ven_id, context.fingerprint)):
+        record = await registration_of_speaker(conn, message.registration_id, message.ven_id, context)
+        if not isinstance(record, VenRecord) or not record.is_registered:
+            code, reason = _refusal(record)
             return CanceledPartyRegistration(
-                response=replies.error(ResponseCode.NOT_REGISTERED_OR_AUTHORIZED, conflict, message.request_id),
-                registration_id=message.registration_id,
-                ven_id=message.ven_id,
-            )
-        if record is None or not record.is_registered or (message.ven_id is not None and message.ven_id != record.ven_id):
-            return CanceledPartyRegistration(
-                response=replies.error(ResponseCode.INVALID_ID, "unknown registrationID or venID", message.request_id),
+                response=replies.error(code, reason, message.request_id),
                 registration_id=message.registration_id,
                 ven_id=message.ven_id,
             )
@@ -170,12 +168,60 @@ class RegisterPartyHandler:
             response=replies.ok(message.request_id), registration_id=message.registration_id, ven_id=record.ven_id
         )
 
-    async def _canceled(self, conn: Conn, message: CanceledPartyRegistration) -> Response:
-        """The VEN acknowledges a cancel the VTN sent it."""
-        record = await store.by_registration_id(conn, message.registration_id) if message.registration_id else None
-        if record is None or (message.ven_id is not None and message.ven_id != record.ven_id):
-            return replies.response(ResponseCode.INVALID_ID, "unknown registrationID or venID", message.ven_id)
-        if record.status is not VenStatus.CANCELLED:
+    async def _canceled(self, conn: Conn, message: CanceledPartyRegistration, context: RequestContext) -> Response:
+        """The VEN acknowledges a cancel the VTN sent it (and only then: another VEN's, or one never sent, is 452)."""
+        speaker = await speaker_of(conn, message.ven_id, context)
+        if isinstance(speaker, SpeakerRefused):
+            return replies.response(speaker.response_code, speaker.description, message.ven_id)
+        ven_id = speaker.ven_id
+        if ven_id is None and message.registration_id:  # no certificate, no venID: the registrationID names the VEN
+            named = await store.by_registration_id(conn, message.registration_id)
+            ven_id = named.ven_id if named is not None else None
+        sent = [] if ven_id is None else await pending.sent_to(
+            conn, ven_id, {"oadrCancelPartyRegistration"}, message.response.request_id or None
+        )
+        cancel = acknowledged_cancel([m for m in sent if isinstance(m, CancelPartyRegistration)], message)
+        if ven_id is None or cancel is None:
+            return replies.response(ResponseCode.INVALID_ID, NO_SUCH_CANCEL, message.ven_id)
+        record = await store.by_ven_id(conn, ven_id, lock=True)
+        in_force = record is not None and record.registration_id == cancel.registration_id  # not registered anew since
+        if record is not None and in_force and record.status is not VenStatus.CANCELLED:
             await store.set_status(conn, record.ven_id, VenStatus.CANCELLED)
             await publish_registration_event(conn, RegistrationChange.CANCELLED, record.ven_id, record.ven_name, record.registration_id)
-        return replies.response(ResponseCode.OK, "OK", record.ven_id)
+        return replies.response(ResponseCode.OK, "OK", ven_id)
+
+    async def _acknowledged(self, conn: Conn, message: Response, context: RequestContext) -> Response:
+        """oadrResponse on EiRegisterParty acknowledges an oadrRequestReregistration the VTN sent this VEN."""
+        speaker = await speaker_of(conn, message.ven_id, context)
+        if isinstance(speaker, SpeakerRefused):
+            return replies.response(speaker.response_code, speaker.description, message.ven_id)
+        if speaker.ven_id is None or not await pending.sent_to(conn, speaker.ven_id, {"oadrRequestReregistration"}):
+            return replies.response(ResponseCode.INVALID_ID, NO_REREGISTRATION_REQUEST, message.ven_id)
+        return replies.response(ResponseCode.OK, "OK", speaker.ven_id)
+
+
+UNKNOWN_REGISTRATION = "unknown registrationID or venID"
+NO_SUCH_CANCEL = "no oadrCancelPartyRegistration with this requestID and registrationID was sent to this VEN"
+NO_REREGISTRATION_REQUEST = "no oadrRequestReregistration was sent to this VEN"
+
+
+def _refusal(found: VenRecord | SpeakerRefused | None) -> tuple[int, str]:
+    """Why a registration was not found for the speaker: the same 452 whether it is unknown, another VEN's or
+    no longer in force, so that the answer reveals nothing about other VENs."""
+    if isinstance(found, SpeakerRefused):
+        return found.response_code, found.description
+    return ResponseCode.INVALID_ID, UNKNOWN_REGISTRATION
+
+
+async def registration_of_speaker(
+    conn: Conn, registration_id: str, ven_id: str | None, context: RequestContext
+) -> VenRecord | SpeakerRefused | None:
+    """The registration `registration_id` (locked) when it is the speaking VEN's; None when it is unknown or
+    another VEN's. Without a certificate the registrationID and the venID, when given, must agree."""
+    speaker = await speaker_of(conn, ven_id, context)
+    if isinstance(speaker, SpeakerRefused):
+        return speaker
+    record = await store.by_registration_id(conn, registration_id)
+    if record is None or (speaker.ven_id is not None and record.ven_id != speaker.ven_id):
+        return None
+    return record

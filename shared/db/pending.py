@@ -21,7 +21,7 @@ since.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -239,6 +239,45 @@ async def put_back(conn: Conn, ven_id: str, pending_id: int, kept_types: Iterabl
     if row["taken_type"] is None:
         return PutBack.NOT_TAKEN
     return PutBack.OVERTAKEN if row["overtaken"] else PutBack.KEPT
+
+
+async def record_delivered(conn: Conn, ven_id: str, message: VtnMessage) -> None:
+    """Keep a message the VTN gave a VEN without queueing it (a VTN_ON_POLL hook's answer) as delivered, so
+    that the VEN's acknowledgement of it finds it (`sent_to`); purged with the other delivered messages."""
+    await conn.execute(
+        "INSERT INTO pending_messages (ven_id, message_type, message, delivered_at) VALUES ($1, $2, $3::jsonb, now())",
+        ven_id,
+        message.message_type,
+        VTN_MESSAGE_ADAPTER.dump_json(message).decode(),
+    )
+
+
+# The requestID of a queued message: its own, or its eiResponse's (oadrCreatedReport, oadrCanceledReport).
+# Indexed with the VEN and type by migration 0012 (pending_messages_sent), for every type but oadrDistributeEvent,
+# whose answers name events, not requestIDs: the literal condition below lets the planner use that index.
+_SENT_REQUEST_ID = "COALESCE(message ->> 'request_id', message #>> '{response,request_id}')"
+
+
+async def sent_to(
+    conn: Conn, ven_id: str, message_types: Collection[str], request_id: str | None = None
+) -> list[VtnMessage]:
+    """The messages of `message_types` the VTN queued for `ven_id`, newest first, with the requestID
+    `request_id` when one is given: what a VEN's acknowledgement may name. Delivered messages are purged
+    after a while (registration_svc), so an acknowledgement older than that names nothing any more."""
+    if "oadrDistributeEvent" in message_types:
+        raise ValueError("answers to oadrDistributeEvent name events: look them up in event_svc")
+    condition = "" if request_id is None else f" AND {_SENT_REQUEST_ID} = $3"
+    rows = await conn.fetch(
+        f"""
+        SELECT message::text AS message FROM pending_messages
+        WHERE ven_id = $1 AND message_type = ANY($2::text[]) AND message_type <> 'oadrDistributeEvent'{condition}
+        ORDER BY id DESC LIMIT 100
+        """,
+        ven_id,
+        sorted(message_types),
+        *(() if request_id is None else (request_id,)),
+    )
+    return [VTN_MESSAGE_ADAPTER.validate_json(row["message"]) for row in rows]
 
 
 async def message_of(conn: Conn, pending_id: int) -> VtnMessage | None:
