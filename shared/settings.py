@@ -64,6 +64,25 @@ class VtnSettings(BaseSettings):
     poll_cache_ttl_seconds: float = 60.0
     xsd_path: Path | None = None
 
+    # Operator console (on the admin port) and the admin API's named operators
+    console_session_idle_seconds: float = Field(
+        default=1800.0, gt=0, description="a console session unused this long ends (the operator signs in again)"
+    )
+    console_session_max_seconds: float = Field(
+        default=43200.0, gt=0, description="a console session ends this long after sign-in, however busy"
+    )
+    console_secure_cookie: bool = Field(
+        default=False,
+        description="always mark the session cookie Secure: set it when a proxy terminates HTTPS in front of the "
+        "admin port (over HTTPS the cookie is Secure anyway)",
+    )
+    console_fleet_refresh_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="how often each gateway re-counts the fleet and the events (between counts the console's "
+        "figures move with the Kafka facts)",
+    )
+
     # Operations: services serve /healthz, /readyz and /metrics here (the gateway on its admin port)
     health_host: str = "127.0.0.1"
     health_port: int | None = None
@@ -103,6 +122,9 @@ class VtnSettings(BaseSettings):
     poll_interval_seconds: float = 10.0
     offline_after_missed_polls: int = 3
     presence_sweep_seconds: float = 1.0
+    presence_history_days: float = Field(
+        default=30.0, ge=0, description="VENs' online/offline transitions older than this are purged hourly; 0 keeps them"
+    )
     registration_policy: RegistrationPolicyName = RegistrationPolicyName.ACCEPT_ALL
     report_policy: ReportPolicyName = ReportPolicyName.NOTHING
     report_granularity_seconds: float = Field(default=60.0, ge=0)
