@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from devstack.bootstrap import ensure_venv
+from devstack.console_assets import ensure_browser, ensure_console_assets
 from devstack.config import StackConfig
 from devstack.console import say, shout
 from devstack.kafka import KafkaError
@@ -120,6 +121,7 @@ def cmd_run(config: StackConfig, guard: SignalGuard) -> int:
     try:
         guard.arm()
         python = ensure_venv(config.repo_root)
+        ensure_console_assets(config.repo_root)
         _serve(config, infra, python, owned)
         return 0  # not reached: _serve returns only by raising
     except StopRequested as stop:
@@ -157,6 +159,8 @@ def cmd_test(config: StackConfig, guard: SignalGuard, pytest_args: Sequence[str]
     try:
         guard.arm()
         python = ensure_venv(config.repo_root)
+        ensure_console_assets(config.repo_root)
+        ensure_browser()
         infra.start()
         guard.disarm()
         argv = [str(python), "-m", "pytest", *pytest_args]

@@ -15,7 +15,7 @@ import json
 import logging
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 import asyncpg
 from pydantic import BaseModel
@@ -81,6 +81,12 @@ def target_of(path_params: Mapping[str, Any]) -> str | None:
     """The VEN, event, report request or operator a route names (`ven_id=...`), e.g. "ven_id=ven-1"."""
     named = [f"{p}={path_params[p]}" for p in TARGET_PARAMS if p in path_params]
     return " ".join(named) or None
+
+
+def route_of(path: str, path_params: Mapping[str, Any]) -> str:
+    """The route a path took, its parameters named: "/api/v1/vens/v1/memberships" -> "/api/v1/vens/{ven_id}/memberships"."""
+    names = {str(value): name for name, value in path_params.items()}
+    return "/".join(f"{{{names[unquote(part)]}}}" if unquote(part) in names else part for part in path.split("/"))
 
 
 class AuditRecorder:
@@ -177,8 +183,7 @@ class AuditTrail:
                 )
 
     async def _record(self, scope: Scope, principal: Principal, status: int, body: bytes) -> None:
-        route = scope.get("route")
-        path = getattr(route, "path", None) or scope.get("path", "")
+        path = route_of(scope.get("path", ""), scope.get("path_params") or {})
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
         await self._recorder.record(
             OperatorAction(

@@ -412,10 +412,58 @@ async function venCharts(container) {
   window.setInterval(() => { if (document.visibilityState === "visible") refresh(); }, 5000);
 }
 
+function countAnswers(answers) {
+  const counts = { optIn: 0, optOut: 0, none: 0 };
+  for (const answer of answers) counts[answer.opt_type ?? "none"] += 1;
+  return counts;
+}
+
+function answerRow(answer) {
+  const row = document.createElement("tr");
+  const venCell = document.createElement("td");
+  const link = document.createElement("a");
+  link.href = `/console/vens/${encodeURIComponent(answer.ven_id)}`;
+  link.textContent = answer.ven_id;
+  venCell.appendChild(link);
+  const answerCell = document.createElement("td");
+  if (answer.opt_type) {
+    const badge = document.createElement("span");
+    badge.className = `badge ${answer.opt_type === "optIn" ? "good" : "warn"}`;
+    badge.textContent = answer.opt_type;
+    answerCell.appendChild(badge);
+  } else {
+    answerCell.textContent = "no answer";
+  }
+  const cells = [answer.modification_number ?? "—", answer.source ?? "—", answer.answered_at ? new Date(answer.answered_at).toISOString().slice(0, 19).replace("T", " ") + " UTC" : "—"];
+  row.append(venCell, answerCell, ...cells.map((text) => { const td = document.createElement("td"); td.textContent = String(text); return td; }));
+  return row;
+}
+
+function followAnswers(section, chart) {
+  const status = document.getElementById("answers-status");
+  async function refresh() {
+    const answer = await callApi("GET", `/api/v1/events/${encodeURIComponent(section.dataset.eventId)}`);
+    if (!answer.ok) { status.textContent = `Answers could not be read (${answer.status}).`; return; }
+    const answers = answer.payload.answers;
+    const counts = countAnswers(answers);
+    for (const [name, count] of Object.entries(counts)) {
+      section.querySelector(`[data-count="${name}"]`).textContent = String(count);
+    }
+    if (chart) {
+      chart.data.datasets[0].data = [counts.optIn, counts.optOut, counts.none];
+      chart.update();
+      chart.canvas.setAttribute("aria-label", `Opted in: ${counts.optIn}, opted out: ${counts.optOut}, no answer: ${counts.none}`);
+    }
+    if (answers.length) section.querySelector("#event-answers tbody").replaceChildren(...answers.map(answerRow));
+    status.textContent = `Live. As of ${new Date(answer.payload.as_of).toLocaleTimeString()}.`;
+  }
+  window.setInterval(() => { if (document.visibilityState === "visible") refresh(); }, 4000);
+}
+
 function answersChart(canvas) {
-  if (!hasCharts()) return;
+  if (!hasCharts()) return null;
   const counts = JSON.parse(canvas.dataset.counts);
-  new window.Chart(canvas, {
+  return new window.Chart(canvas, {
     type: "doughnut",
     data: {
       labels: ["Opted in", "Opted out", "No answer"],
@@ -431,6 +479,6 @@ document.addEventListener("DOMContentLoaded", () => {
   if (fleet) fleetPage(fleet);
   const reportCharts = document.getElementById("report-charts");
   if (reportCharts) venCharts(reportCharts);
-  const answers = document.getElementById("answers-chart");
-  if (answers) answersChart(answers);
+  const answers = document.getElementById("answers");
+  if (answers) followAnswers(answers, answersChart(document.getElementById("answers-chart")));
 });
