@@ -39,25 +39,28 @@ RETRY_COUNT_SECONDS = 2.0
 
 class FleetFeed:
     def __init__(self, bootstrap_servers: str, requester: Requester, refresh_seconds: float, timeout_seconds: float) -> None:
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False)
+        self._bootstrap_servers = bootstrap_servers
+        self._consumer: AIOKafkaConsumer | None = None
         self._requester = requester
         self._refresh_seconds = refresh_seconds
         self._timeout_seconds = timeout_seconds
         self._state = FleetState()
         self._version = 0
-        self._changed = asyncio.Condition()
+        self._tick = asyncio.Event()
         self._closing = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self, partitions: dict[str, set[int]]) -> None:
-        await self._consumer.start()
+        consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap_servers, group_id=None, enable_auto_commit=False)
+        self._consumer = consumer
+        await consumer.start()
         assigned = [TopicPartition(topic, p) for topic, found in partitions.items() for p in sorted(found)]
-        self._consumer.assign(assigned)
-        await self._consumer.seek_to_end(*assigned)
+        consumer.assign(assigned)
+        await consumer.seek_to_end(*assigned)
         for tp in assigned:
-            await self._consumer.position(tp)
+            await consumer.position(tp)
         self._tasks = [
-            asyncio.create_task(self._read_facts(), name="fleet-facts"),
+            asyncio.create_task(self._read_facts(consumer), name="fleet-facts"),
             asyncio.create_task(self._count_periodically(), name="fleet-counts"),
         ]
 
@@ -71,7 +74,8 @@ class FleetFeed:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self._consumer.stop()
+        if self._consumer is not None:
+            await self._consumer.stop()
 
     def summary(self) -> FleetSummary:
         return self._state.summary(utcnow())
@@ -92,23 +96,23 @@ class FleetFeed:
                 yield None
 
     async def _wait_for_change(self, seen: int) -> bool:
-        closing = asyncio.ensure_future(self._closing.wait())
+        """Wait until the summary changes past version `seen`, the feed closes, or the keep-alive is due."""
+        tick = self._tick
+        if self._version != seen:
+            return True
+        waits = {asyncio.ensure_future(tick.wait()), asyncio.ensure_future(self._closing.wait())}
         try:
-            async with self._changed:
-                waiting = asyncio.ensure_future(self._changed.wait_for(lambda: self._version != seen))
-                done, _ = await asyncio.wait({waiting, closing}, timeout=KEEPALIVE_SECONDS, return_when=asyncio.FIRST_COMPLETED)
-                if waiting not in done:
-                    waiting.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await waiting
-                return self._version != seen
+            await asyncio.wait(waits, timeout=KEEPALIVE_SECONDS, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            closing.cancel()
+            for wait in waits:
+                wait.cancel()
+        return self._version != seen
 
-    async def _changed_now(self) -> None:
-        async with self._changed:
-            self._version += 1
-            self._changed.notify_all()
+    def _changed_now(self) -> None:
+        """A new version: wake every viewer waiting for one (each waits on the event of its time)."""
+        self._version += 1
+        tick, self._tick = self._tick, asyncio.Event()
+        tick.set()
 
     async def count_now(self) -> bool:
         """Ask registration_svc and event_svc for exact counts; False if either could not answer (its previous
@@ -123,7 +127,7 @@ class FleetFeed:
                 answered = False
                 continue
             apply(reply.payload)
-        await self._changed_now()
+        self._changed_now()
         return answered
 
     def _apply_vens(self, payload: object) -> None:
@@ -139,9 +143,9 @@ class FleetFeed:
             answered = await self.count_now()
             await asyncio.sleep(self._refresh_seconds if answered else min(self._refresh_seconds, RETRY_COUNT_SECONDS))
 
-    async def _read_facts(self) -> None:
+    async def _read_facts(self, consumer: AIOKafkaConsumer) -> None:
         while True:
-            batches = await self._consumer.getmany(timeout_ms=1000, max_records=5000)
+            batches = await consumer.getmany(timeout_ms=1000, max_records=5000)
             moved = False
             for tp, records in batches.items():
                 if tp.topic == topics.REPORT_DATA:
@@ -153,7 +157,7 @@ class FleetFeed:
                 for record in records:
                     moved = self._apply_fact(record.value) or moved
             if moved:
-                await self._changed_now()
+                self._changed_now()
 
     def _apply_fact(self, value: bytes | None) -> bool:
         try:
