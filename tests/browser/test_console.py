@@ -11,6 +11,7 @@ devstack's test folder (artifacts/console/), at 1280 px and on a phone.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -148,14 +149,22 @@ async def test_a_report_requested_from_the_ven_page_draws_its_chart(console: Con
     await page.goto(f"{console.base}/console/vens/{console.ven.ven_id}")
     offer = page.locator("article.report-offer", has_text="console-power")
     await expect(offer).to_be_visible(timeout=15_000)
-    requests_before = await page.locator("#report-requests tbody tr").count()
+    rows = page.locator("#report-requests tbody tr[data-request-id]")
+    before = {await row.get_attribute("data-request-id") for row in await rows.all()}
     await offer.get_by_role("button", name="Request this report").click()
-    await expect(page.locator("#report-requests tbody tr")).to_have_count(requests_before + 1, timeout=10_000)
+    await expect(rows).to_have_count(len(before) + 1, timeout=10_000)
+    requested = {await row.get_attribute("data-request-id") for row in await rows.all()} - before
+    new_row = page.locator(f'#report-requests tr[data-request-id="{requested.pop()}"]')
+    await expect(new_row).to_contain_text("requested")
     chart = page.locator('#report-charts canvas[data-rid="power"]')
-    await expect(chart).to_be_visible(timeout=20_000)
-    await expect(chart).to_have_attribute("aria-label", re.compile(r"rID power in W: \d+ values"))
-    await expect(page.locator("#report-requests tbody")).to_contain_text("created", timeout=20_000)
-    assert int(await page.locator("#chart-status").get_attribute("data-points") or 0) > 0
+    await expect(chart).to_have_attribute("aria-label", re.compile(r"rID power in W: \d+ values"), timeout=20_000)
+    for _ in range(20):  # the VEN confirms the new request (oadrCreatedReport) within a few polls
+        await page.reload()
+        if "created" in await new_row.inner_text():
+            break
+        await page.wait_for_timeout(1000)
+    await expect(new_row).to_contain_text("created")
+    await expect(page.locator("#chart-status")).to_have_attribute("data-points", re.compile(r"^([5-9]|\d\d+)$"), timeout=20_000)
     await console.shot(page, "ven")
 
 
@@ -171,7 +180,8 @@ async def test_an_event_created_from_the_form_shows_the_api_refusal_in_place_the
     await form.get_by_role("button", name="Create event").click()
     payload = form.get_by_label("Signal 1, interval 0, payload")
     await expect(payload).to_have_attribute("aria-invalid", "true")
-    await expect(form.locator(".field-error")).to_be_visible()
+    message_id = (await payload.get_attribute("aria-describedby") or "").split()[-1]
+    await expect(form.locator(f"#{message_id}")).to_have_text("Input should be a valid number")
     # A duration the intervals do not add up to: event_svc's message in the form's summary.
     await payload.fill("1")
     await form.get_by_label("Duration (minutes)").fill("3")
@@ -183,7 +193,7 @@ async def test_an_event_created_from_the_form_shows_the_api_refusal_in_place_the
     await form.get_by_label("Signal 1, interval 1, duration in minutes").fill("5")
     await form.get_by_label("Signal 1, interval 1, payload").fill("2")
     await form.get_by_role("button", name="Create event").click()
-    await page.wait_for_url("**/console/events/*")
+    await page.wait_for_url(re.compile(r"/console/events/(?!new)[^/?]+$"))
     console.event_id = page.url.rsplit("/", 1)[1]
     await expect(page.locator('[data-count="optIn"]')).to_have_text("1", timeout=30_000)  # the page follows answers
     await expect(page.locator("#event-answers tbody")).to_contain_text("optIn")
@@ -237,6 +247,17 @@ async def test_a_viewer_sees_no_controls_and_cannot_change_anything(console: Con
     await page.context.close()
 
 
+# What makes a page wider than the screen, for the failure message.
+WIDEST_ELEMENT = """() => {
+    let widest = null;
+    for (const el of document.querySelectorAll("body *")) {
+        if (el.closest(".table-wrap")) continue;
+        const right = el.getBoundingClientRect().right;
+        if (!widest || right > widest.right) widest = {right, tag: el.tagName, cls: el.className, id: el.id};
+    }
+    return JSON.stringify(widest);
+}"""
+
 PAGES = ("fleet", "vens", "ven", "events", "event", "event-new", "audit", "operators")
 
 
@@ -274,7 +295,8 @@ async def test_pages_read_on_a_phone_and_at_1280_px(console: Console) -> None:
         await phone.goto(f"{console.base}{_path(console, name)}")
         await phone.wait_for_load_state("networkidle")
         width = await phone.evaluate("document.documentElement.scrollWidth")
-        assert width <= PHONE["width"] + 1, f"{name} scrolls sideways on a phone ({width} px)"
+        widest = await phone.evaluate(WIDEST_ELEMENT)
+        assert width <= PHONE["width"] + 1, f"{name} scrolls sideways on a phone ({width} px; widest: {widest})"
         await console.shot(phone, f"{name}-phone")
     await phone.context.close()
     page = console.page
@@ -324,7 +346,10 @@ async def test_the_ven_list_of_ten_thousand_vens_is_served_in_under_a_second(
     print(f"VEN list with {LOAD_VENS} VENs: " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in timings.items()))
     assert max(timings.values()) < 1.0, timings
     page = console.page
-    started = time.monotonic()
     await page.goto(f"{console.base}/console/vens?page=100")
     await expect(page.locator("table.list tbody tr")).to_have_count(50)
-    assert time.monotonic() - started < 1.0
+    navigation = await page.evaluate("JSON.stringify(performance.getEntriesByType('navigation')[0])")
+    timing = json.loads(navigation)
+    served_ms = timing["responseEnd"] - timing["requestStart"]
+    print(f"the browser had page 100 in {served_ms:.0f} ms, ready to use at {timing['domContentLoadedEventEnd']:.0f} ms")
+    assert served_ms < 1000
