@@ -153,20 +153,22 @@ def pages_router(
             signal_names=SIGNAL_NAMES, signal_types=SIGNAL_TYPES,
         )  # fmt: skip
 
-    @router.get("/events/{event_id}")
-    async def event(request: Request, event_id: str, principal: Principal = signed_in) -> Response:
+    async def event_or_404(event_id: str) -> EventView:
         view = await queries.event(event_id)
         if view is None:
             raise HTTPException(404, f"no event {event_id!r}")
+        return view
+
+    @router.get("/events/{event_id}")
+    async def event(request: Request, event_id: str, principal: Principal = signed_in) -> Response:
+        view = await event_or_404(event_id)
         return pages.render(request, "event.html", principal, nav="events", view=view, counts=answer_counts(view))
 
     @router.get("/events/{event_id}/edit")
     async def edit_event(request: Request, event_id: str, principal: Principal = signed_in) -> Response:
         if not principal.role.allows(Role.OPERATOR):
             raise HTTPException(403, "viewers cannot change events")
-        view = await queries.event(event_id)
-        if view is None:
-            raise HTTPException(404, f"no event {event_id!r}")
+        view = await event_or_404(event_id)
         return pages.render(
             request, "event_form.html", principal, nav="events", view=view, start=view.event.active_period.dtstart,
             ven="", signal_names=SIGNAL_NAMES, signal_types=SIGNAL_TYPES,
