@@ -67,12 +67,23 @@ def test_the_gateway_waits_for_every_service_to_be_ready(compose: dict[str, Any]
 
 def test_the_image_runs_as_non_root_and_listens_on_all_interfaces() -> None:
     dockerfile = (REPO_ROOT / "deploy" / "Dockerfile").read_text()
-    assert dockerfile.count("FROM ") == 2, "multi-stage"
+    assert dockerfile.count("FROM ") == 3, "multi-stage: Python build, the console's npm libraries, runtime"
     assert "USER 10001" in dockerfile
     for setting in ("VTN_HTTP_HOST=0.0.0.0", "VTN_ADMIN_HOST=0.0.0.0", "VTN_HEALTH_HOST=0.0.0.0"):
         assert setting in dockerfile
     for package in ("shared", "gateway", "registration_svc", "presence_svc", "event_svc", "report_svc"):
         assert f"COPY --chown=root:root {package} ./{package}" in dockerfile
+
+
+def test_the_image_serves_the_consoles_libraries_built_from_the_npm_lock_file() -> None:
+    """The console loads nothing from a CDN: the image installs its libraries with `npm ci` from the lock file
+    and copies the files the gateway serves to where it looks for them (gateway/console/rendering.py)."""
+    dockerfile = (REPO_ROOT / "deploy" / "Dockerfile").read_text()
+    assert "COPY gateway/console/package.json gateway/console/package-lock.json ./" in dockerfile
+    assert "npm ci --omit=dev" in dockerfile
+    assert "COPY --from=console-assets --chown=root:root /assets ./gateway/console/node_modules" in dockerfile
+    assert "cp node_modules/chart.js/dist/chart.umd.min.js /assets/chart.js/dist/" in dockerfile
+    assert "**/node_modules/" in (REPO_ROOT / ".dockerignore").read_text()
 
 
 # Settings that name a file (certificates, keys, CA): in a container they must point into a mounted volume.

@@ -41,6 +41,16 @@ function confirmAction(message) {
 
 /* ---------- reading forms ---------- */
 
+/* Seconds of a duration as the API writes it: ISO 8601 ("PT10M", "P1DT2H") or a number of seconds. */
+function durationSeconds(value) {
+  if (typeof value === "number") return value;
+  const match = /^(-)?P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(String(value));
+  if (!match) return Number.NaN;
+  const [, minus, d, h, m, sec] = match;
+  const total = (parseFloat(d || 0) * 86400) + (parseFloat(h || 0) * 3600) + (parseFloat(m || 0) * 60) + parseFloat(sec || 0);
+  return minus ? -total : total;
+}
+
 const splitList = (text) => text.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
 const minutesToSeconds = (text) => Math.round(parseFloat(text) * 60);
 
@@ -76,6 +86,8 @@ function eventForm(form) {
   const signalTemplate = document.getElementById("signal-template");
   const intervalTemplate = document.getElementById("interval-template");
   let uid = 0;
+  // What the form does not edit of a signal being modified (its units, its device targets) is kept as it was.
+  const kept = new WeakMap();
 
   function renumber() {
     signals.querySelectorAll("fieldset.signal").forEach((signal, s) => {
@@ -97,7 +109,7 @@ function eventForm(form) {
   function addInterval(signal, interval) {
     const row = intervalTemplate.content.firstElementChild.cloneNode(true);
     if (interval) {
-      row.querySelector('[data-name="duration"]').value = String(interval.duration / 60);
+      row.querySelector('[data-name="duration"]').value = String(durationSeconds(interval.duration) / 60);
       row.querySelector('[data-name="payload"]').value = String(interval.payload);
     }
     row.querySelector("[data-remove-interval]").addEventListener("click", () => {
@@ -117,7 +129,11 @@ function eventForm(form) {
       field.id = `signal-${uid}-${label.dataset.for}`;
       label.htmlFor = field.id;
     });
-    signal.querySelector('[data-name="signal_name"]').value = data?.signal_name ?? "SIMPLE";
+    const names = signal.querySelector('[data-name="signal_name"]');
+    if (data && !Array.from(names.options).some((o) => o.value === data.signal_name)) {
+      names.add(new Option(data.signal_name, data.signal_name));  // an extension name ("x-...") set by the API
+    }
+    names.value = data?.signal_name ?? "SIMPLE";
     signal.querySelector('[data-name="signal_type"]').value = data?.signal_type ?? "level";
     signal.querySelector('[data-name="signal_id"]').value = data?.signal_id ?? `signal-${uid}`;
     signal.querySelector("[data-add-interval]").addEventListener("click", () => {
@@ -126,6 +142,7 @@ function eventForm(form) {
     signal.querySelector("[data-remove-signal]").addEventListener("click", () => {
       if (signals.children.length > 1) { signal.remove(); renumber(); }
     });
+    if (data) kept.set(signal, { item_base: data.item_base ?? null, targets: data.targets ?? null });
     signals.appendChild(signal);
     const intervals = data?.intervals ?? [{ duration: 600, payload: 1 }];
     intervals.forEach((interval) => addInterval(signal, interval));
@@ -144,6 +161,7 @@ function eventForm(form) {
   return function build() {
     const value = (id) => form.querySelector(`#${id}`)?.value.trim() ?? "";
     const signalList = Array.from(signals.querySelectorAll("fieldset.signal")).map((signal) => ({
+      ...(kept.get(signal) ?? {}),
       signal_name: signal.querySelector('[data-name="signal_name"]').value,
       signal_type: signal.querySelector('[data-name="signal_type"]').value,
       signal_id: signal.querySelector('[data-name="signal_id"]').value.trim(),
