@@ -21,7 +21,7 @@ from gateway.console.audit import AuditEntry, AuditRecorder
 from gateway.console.fleet import FleetSummary
 from gateway.console.fleet_feed import FleetFeed
 from gateway.console.queries import ServiceQueries
-from gateway.console.roles import GRANTABLE_ROLES, Principal, Role
+from gateway.console.roles import GRANTABLE_ROLES, Role
 from shared.contract.events import MembershipView
 from shared.contract.operator import PresenceHistory
 
