@@ -30,6 +30,7 @@ from pathlib import Path
 
 from devstack.bootstrap import ensure_venv
 from devstack.config import StackConfig, keep_data_requested
+from devstack.console_assets import ensure_browser, ensure_console_assets
 from devstack.console import say, shout
 from devstack.kafka import KafkaError
 from devstack.postgres import PostgresError
@@ -165,6 +166,7 @@ def cmd_run(config: StackConfig, guard: SignalGuard) -> int:
     try:
         guard.arm()
         python = ensure_venv(config.repo_root)
+        ensure_console_assets(config.repo_root)
         _serve(config, infra, python, owned, supervisor)
         return 0  # not reached: _serve returns only by raising
     except StopRequested as stop:
@@ -203,6 +205,8 @@ def cmd_test(config: StackConfig, guard: SignalGuard, pytest_args: Sequence[str]
     try:
         guard.arm()
         python = ensure_venv(config.repo_root)
+        ensure_console_assets(config.repo_root)
+        ensure_browser()
         infra.start()
         guard.disarm()
         argv = [str(python), "-m", "pytest", *pytest_args]

@@ -99,6 +99,11 @@ class StackConfig:
         return self.state_dir / "logs"
 
     @property
+    def artifacts_dir(self) -> Path:
+        """What tests leave for people to look at (the console's screenshots); kept after teardown."""
+        return self.state_dir / "artifacts"
+
+    @property
     def kafka_bootstrap(self) -> str:
         return f"{self.host}:{self.kafka_port}"
 

@@ -13,6 +13,7 @@ from typing import Any
 import uvicorn
 
 from gateway.admin_api import create_admin_app
+from gateway.console.app import open_console
 from gateway.exchange import ExchangeSettings, OadrExchange
 from gateway.handouts import HandoutReporter
 from gateway.late_replies import UndeliveredReporter
@@ -125,6 +126,10 @@ async def serve(settings: VtnSettings) -> None:
             requester, schema, cache, sightings, ExchangeSettings(reply_timeout_seconds=settings.reply_timeout_seconds),
             security.security, HandoutReporter(producer),
         )
+        console = await open_console(settings, kafka, producer, requester, stack)
+        admin_app = create_admin_app(
+            requester, console.authorize, settings.reply_timeout_seconds, more_routes=[console.api_router]
+        )
         servers = [
             _http_server(
                 operations.oadr_app(create_oadr_app(exchange, settings.max_body_bytes, security.identify, undelivered)),
@@ -134,7 +139,7 @@ async def serve(settings: VtnSettings) -> None:
                 security.ssl_context,
             ),
             _http_server(
-                operations.admin_app(create_admin_app(requester, settings.admin_token, settings.reply_timeout_seconds)),
+                operations.admin_app(console.install(admin_app)),
                 settings.admin_host,
                 settings.admin_port,
                 settings.http_keepalive_seconds,
@@ -157,6 +162,7 @@ async def serve(settings: VtnSettings) -> None:
         await asyncio.wait([stopper, *serving], return_when=asyncio.FIRST_COMPLETED)
         # Stop taking requests and finish in-flight ones; then the exit stack closes the bus in reverse order.
         operations.readiness.mark_stopping()
+        console.close_streams()  # live fleet streams would hold the admin server open
         for server in servers:
             server.should_exit = True
         await asyncio.gather(*serving, return_exceptions=True)

@@ -53,3 +53,32 @@ async def mark_silent_offline(conn: Conn, silence_seconds: float) -> list[tuple[
         silence_seconds,
     )
     return [(row["ven_id"], row["last_seen"]) for row in rows]
+
+
+async def record_history(conn: Conn, online: bool, changes: Sequence[tuple[str, datetime]]) -> None:
+    """Note each transition in the VEN's online history, in the transaction that decided it."""
+    if changes:
+        await conn.execute(
+            """
+            INSERT INTO ven_presence_history (ven_id, online, last_seen, changed_at)
+            SELECT ven_id, $1, last_seen, now() FROM unnest($2::text[], $3::timestamptz[]) AS t(ven_id, last_seen)
+            """,
+            online,
+            [ven_id for ven_id, _ in changes],
+            [last_seen for _, last_seen in changes],
+        )
+
+
+async def purge_history_batch(conn: Conn, keep_days: float, batch: int) -> int:
+    """Delete up to `batch` history rows older than `keep_days`; return how many went."""
+    result = await conn.execute(
+        """
+        DELETE FROM ven_presence_history WHERE id IN (
+            SELECT id FROM ven_presence_history WHERE changed_at < now() - $1::float8 * interval '1 day'
+            ORDER BY changed_at LIMIT $2
+        )
+        """,
+        keep_days,
+        batch,
+    )
+    return int(result.split()[-1])

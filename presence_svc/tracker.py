@@ -32,6 +32,7 @@ class PresenceTracker:
             return None
         async with self._pool.acquire() as conn, conn.transaction():
             came_online = await store.record_sightings(conn, batch.sightings)
+            await store.record_history(conn, True, came_online)
             await self._publish(conn, PresenceStatus.ONLINE, came_online)
         if came_online:
             self._relay.wake()
@@ -41,6 +42,7 @@ class PresenceTracker:
         """Periodic: VENs silent for N poll intervals go offline."""
         async with self._pool.acquire() as conn, conn.transaction():
             went_offline = await store.mark_silent_offline(conn, self._silence_seconds)
+            await store.record_history(conn, False, went_offline)
             await self._publish(conn, PresenceStatus.OFFLINE, went_offline)
         if went_offline:
             self._relay.wake()

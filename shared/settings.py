@@ -221,6 +221,25 @@ class VtnSettings(BaseSettings):
         "presence_svc 8092, event_svc 8093, report_svc 8094 (the gateway serves them on its admin port).",
     )
 
+    # Operator console: on the admin port, with the admin API's named operators
+    console_session_idle_seconds: float = Field(
+        default=1800.0, gt=0, description="A console session unused this long ends (the operator signs in again)."
+    )
+    console_session_max_seconds: float = Field(
+        default=43200.0, gt=0, description="A console session ends this long after sign-in, however busy."
+    )
+    console_secure_cookie: bool = Field(
+        default=False,
+        description="Always mark the session cookie Secure: set it when a proxy terminates HTTPS in front of the "
+        "admin port (over HTTPS the cookie is Secure anyway).",
+    )
+    console_fleet_refresh_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How often each gateway re-counts the fleet and the events (between counts the console's "
+        "figures move with the Kafka facts).",
+    )
+
     # Security profile: HTTPS with client certificates, XML signatures, replay protection
     http_cert: Path | None = Field(
         default=None,
@@ -377,6 +396,11 @@ class VtnSettings(BaseSettings):
         default=3, description="A VEN silent for this many poll intervals is offline."
     )
     presence_sweep_seconds: float = Field(default=1.0, description="How often presence_svc looks for silent VENs.")
+    presence_history_days: float = Field(
+        default=30.0,
+        ge=0,
+        description="VENs' online/offline transitions older than this are purged hourly; `0` keeps them.",
+    )
     registration_policy: RegistrationPolicyName = Field(
         default=RegistrationPolicyName.ACCEPT_ALL,
         description="Which VENs may register: `accept_all`, `provisioned_only` (pre-provisioned by fingerprint, "

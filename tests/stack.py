@@ -140,6 +140,8 @@ def vtn_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "VTN_EVENT_RESEND_LIMIT": "1",
         # the VTN's METADATA on the first poll changes what other tests' VENs see; tests/integration/test_vtn_reports.py turns it on
         "VTN_OFFER_REPORTS_ON_REGISTRATION": "false",
+        # the console's fleet figures are re-counted this often (tests/integration/test_console_api.py)
+        "VTN_CONSOLE_FLEET_REFRESH_SECONDS": "2",
     }
 
 

@@ -55,8 +55,9 @@ CATALOG: dict[str, TopicContract] = {
     topics.GATEWAY_REPLIES: TopicContract(
         "Replies to the gateway instance that asked, on the partition named in its request's reply_to",
         Audience.INTERNAL,
-        ("ven_reply", "operator_outcome", "ven_list", "available_reports", "report_outcome", "report_data_page",
-         "vtn_report_catalog", "vtn_report_outcome"),
+        ("ven_reply", "operator_outcome", "ven_list", "ven_counts", "presence_history", "available_reports",
+         "report_outcome", "report_data_page", "vtn_report_catalog", "vtn_report_outcome", "event_outcome",
+         "event_counts"),
         ("registration_svc", "event_svc", "report_svc"),
         ("gateway",),
         key="the venID of the request",
@@ -81,7 +82,8 @@ CATALOG: dict[str, TopicContract] = {
     topics.REGISTRATION_COMMANDS: TopicContract(
         "Operator commands on VENs; the outcome goes to reply_to when the command carries one",
         Audience.BACKEND,
-        ("provision_ven", "cancel_ven_registration", "request_ven_reregistration", "list_vens", "get_ven"),
+        ("provision_ven", "cancel_ven_registration", "request_ven_reregistration", "list_vens", "get_ven",
+         "count_vens", "list_presence_history"),
         ("backends", "gateway admin API"),
         ("registration_svc",),
     ),
@@ -104,7 +106,7 @@ CATALOG: dict[str, TopicContract] = {
         "reply_to when the command carries one",
         Audience.BACKEND,
         ("create_event", "modify_event", "cancel_event", "purge_event", "set_ven_memberships", "get_event",
-         "list_events", "list_opts"),
+         "list_events", "list_opts", "get_ven_memberships", "count_events"),
         ("backends", "gateway admin API"),
         ("event_svc",),
         key="the eventID (the venID for set_ven_memberships)",
@@ -116,6 +118,11 @@ CATALOG: dict[str, TopicContract] = {
     topics.OPT_EVENTS: TopicContract(
         "VENs' opt schedules and event opts (oadrCreateOpt, oadrCancelOpt): created, replaced, cancelled",
         Audience.BACKEND, ("opt_change",), ("event_svc",), ("backends",),
+    ),
+    topics.OPERATOR_AUDIT: TopicContract(
+        "Every change an operator made through the admin API or the console, and every sign-in: who (name, role,"
+        " token or session), what (method and route, target, request body without secrets) and the HTTP status",
+        Audience.BACKEND, ("operator_action",), ("gateway",), ("backends",), key="none",
     ),
     topics.DEAD_LETTERS: TopicContract(
         "Records a consumer could not handle: the original key, value and headers, plus dead_letter_reason, "
