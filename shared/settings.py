@@ -64,6 +64,46 @@ class VtnSettings(BaseSettings):
     poll_cache_ttl_seconds: float = 60.0
     xsd_path: Path | None = None
 
+    # The VEN door's connections (gateway.connections): timeouts by phase and caps
+    http_tls_handshake_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="a TLS handshake not finished this long after the TCP connection is closed"
+    )
+    http_request_header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="a request's headers must arrive whole within this: from the end of the handshake for a "
+        "connection's first request, from its first byte for a later one (slow-loris clients are closed)",
+    )
+    http_request_body_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="a request body must arrive whole within this after its headers"
+    )
+    http_max_connections: int = Field(
+        default=20_000,
+        ge=1,
+        description="open VEN connections of one gateway; more are refused at once (lowered to what the "
+        "file-descriptor limit allows, which the gateway raises to its hard limit at start)",
+    )
+    http_max_connections_per_client: int = Field(
+        default=16,
+        ge=1,
+        description="open connections of one client certificate (by fingerprint); one more is closed after its handshake",
+    )
+    http_max_connections_per_address: int = Field(
+        default=256,
+        ge=1,
+        description="connections from one IP address not (yet) identified by a certificate: in their TLS handshake, "
+        "or all of them with plain HTTP; trusted proxies are exempt",
+    )
+    refusal_log_burst: int = Field(
+        default=5, ge=1, description="log lines written per refusal reason and period; the rest are counted only"
+    )
+    refusal_log_period_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="the period of the refusal log budget: after it, one summary line per reason with the number "
+        "of lines left out",
+    )
+
     # Operations: services serve /healthz, /readyz and /metrics here (the gateway on its admin port)
     health_host: str = "127.0.0.1"
     health_port: int | None = None
@@ -77,6 +117,15 @@ class VtnSettings(BaseSettings):
     http_ca_file: Path | None = None
     trusted_proxies: str = ""
     client_cert_header: str = "ssl-client-cert"
+    forwarded_certificate_cache_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="ingress mode: how long a verified forwarded certificate is trusted without verifying it again "
+        "(never past its own or its CA's expiry)",
+    )
+    forwarded_certificate_cache_entries: int = Field(
+        default=100_000, ge=1, description="ingress mode: forwarded certificates whose verification is remembered"
+    )
     cert: Path | None = None
     key: Path | None = None
     passphrase: str | None = None
@@ -150,6 +199,11 @@ class VtnSettings(BaseSettings):
             raise ValueError("each server certificate needs its key (VTN_HTTP_CERT + VTN_HTTP_KEY, VTN_HTTP_ECC_CERT + ...)")
         if self.serves_https and self.http_ca_file is None:
             raise ValueError("HTTPS requires client certificates: set VTN_HTTP_CA_FILE to the CA of VEN certificates")
+        if self.trusted_proxy_list and self.http_ca_file is None:
+            raise ValueError(
+                "ingress mode (VTN_TRUSTED_PROXIES) verifies the forwarded client certificates: set VTN_HTTP_CA_FILE "
+                "to the CA of VEN certificates"
+            )
         if (self.cert is None) != (self.key is None):
             raise ValueError("signing outgoing messages needs both VTN_CERT and VTN_KEY")
         if self.require_message_signatures and not self.verify_message_signatures:
@@ -159,3 +213,8 @@ class VtnSettings(BaseSettings):
     @property
     def serves_https(self) -> bool:
         return self.http_cert is not None or self.http_ecc_cert is not None
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """VTN_TRUSTED_PROXIES as a list of addresses or CIDRs (ingress mode when not empty)."""
+        return [proxy.strip() for proxy in self.trusted_proxies.split(",") if proxy.strip()]
