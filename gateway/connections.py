@@ -138,6 +138,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._early: list[bytes] = []  # decrypted bytes that came before the handshake's end was seen
         self._phase = TLS_HANDSHAKE
         self._deadline: asyncio.TimerHandle | None = None
+        self._due = 0.0  # loop time when the current phase ends
         self._tls: dict[str, Any] | None = None
         self._handshake: asyncio.Task[None] | None = None
 
@@ -182,7 +183,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         if self._closed or transport is None or transport.is_closing():
             self._forget()
             return
-        self._disarm(_ANSWERING)
+        self._enter(_ANSWERING)
         ssl_object = transport.get_extra_info("ssl_object")
         der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
         if der and self._seat is not None:
@@ -247,8 +248,12 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             self._early.append(data)
             return
         if self._phase == _IDLE:
-            self._arm(REQUEST_HEADERS, self._guard.timeouts.request_headers)
+            self._enter(REQUEST_HEADERS, self._guard.timeouts.request_headers)
         super().data_received(data)
+        if self._deadline is None and self._phase in (REQUEST_HEADERS, REQUEST_BODY):
+            # only a request still incomplete after these bytes needs a timer: a poll that came whole in one
+            # read costs none
+            self._deadline = self.loop.call_at(self._due, self._expire)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -257,16 +262,16 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         super().on_headers_complete()
-        self._arm(REQUEST_BODY, self._guard.timeouts.request_body)
+        self._enter(REQUEST_BODY, self._guard.timeouts.request_body)
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
-        self._disarm(_ANSWERING)
+        self._enter(_ANSWERING)
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
         if self.timeout_keep_alive_task is not None:  # uvicorn now waits for the next request
-            self._disarm(_IDLE)
+            self._enter(_IDLE)
 
     def timeout_keep_alive_handler(self) -> None:
         self._guard.ledger.note_timeout(KEEPALIVE_IDLE)
@@ -275,13 +280,16 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     # Deadlines
 
     def _arm(self, phase: str, seconds: float) -> None:
-        self._cancel_deadline()
-        self._phase = phase
-        self._deadline = self.loop.call_later(seconds, self._expire)
+        """Enter `phase` with a timer now (while no bytes may come to arm it)."""
+        self._enter(phase, seconds)
+        self._deadline = self.loop.call_at(self._due, self._expire)
 
-    def _disarm(self, phase: str) -> None:
+    def _enter(self, phase: str, seconds: float | None = None) -> None:
+        """Enter `phase`, due `seconds` from now (None: no deadline); the timer is armed by whoever waits."""
         self._cancel_deadline()
         self._phase = phase
+        if seconds is not None:
+            self._due = self.loop.time() + seconds
 
     def _cancel_deadline(self) -> None:
         if self._deadline is not None:

@@ -191,6 +191,18 @@ async def test_a_vens_polls_on_one_connection_are_served_as_long_as_they_keep_co
         await asyncio.sleep(0.3)
 
 
+async def test_a_request_in_pieces_within_the_timeouts_is_served(door: DoorFactory) -> None:
+    served = await door()
+    reader, writer = await served.open("ven1")
+    for piece in (b"POST /OadrPoll HTTP/1.1\r\nhost: vtn\r\n", b"content-length: 4\r\n\r\n", b"hi", b"!!"):
+        writer.write(piece)
+        await writer.drain()
+        await asyncio.sleep(0.15)
+    head = await reader.readuntil(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    assert served.ledger.timed_out == {}
+
+
 async def test_a_client_over_its_cap_is_refused_while_another_ven_is_served(door: DoorFactory) -> None:
     patient = ConnectionTimeouts(tls_handshake=5, request_headers=30, request_body=30)
     served = await door(patient, max_per_client=3)
