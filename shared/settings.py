@@ -78,10 +78,11 @@ class VtnSettings(BaseSettings):
         default=30.0, gt=0, description="a request body must arrive whole within this after its headers"
     )
     http_max_connections: int = Field(
-        default=20_000,
+        default=5_000,
         ge=1,
-        description="open VEN connections of one gateway; more are refused at once (lowered to what the "
-        "file-descriptor limit allows, which the gateway raises to its hard limit at start)",
+        description="open VEN connections of one gateway; more are refused at once. An open TLS connection "
+        "holds about 50 KiB: size it to the process's memory (lowered to what the file-descriptor limit "
+        "allows, which the gateway raises to its hard limit at start)",
     )
     http_max_connections_per_client: int = Field(
         default=16,
