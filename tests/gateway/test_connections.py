@@ -5,11 +5,9 @@ its cap keeps being served while another is refused."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import socket
 import ssl
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,9 +24,12 @@ from gateway.refusals import REFUSAL_LOGGER, refusal_log
 from gateway.server import _http_server
 from gateway.tls import ServerCertificate, server_context
 from shared.throttled_log import DEFAULT_BURST
+from tests.slow_clients import seconds_until_closed, trickle
 
 SHORT = ConnectionTimeouts(tls_handshake=0.5, request_headers=0.5, request_body=0.8)
 KEEPALIVE_SECONDS = 1
+# How much later than its timeout a connection may close on a busy test machine (never-closed ones take 30 s)
+SLACK = 2.0
 
 
 async def answer_with_fingerprint(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -100,16 +101,6 @@ async def door(dev_certs: dict[str, Issued]) -> AsyncIterator[DoorFactory]:
         await task
 
 
-async def seconds_until_closed(reader: asyncio.StreamReader, limit: float = 10.0) -> float:
-    """How long until the server closes the connection (EOF or reset); fails after `limit`."""
-    started = time.monotonic()
-    with contextlib.suppress(ConnectionError, ssl.SSLError):
-        async with asyncio.timeout(limit):
-            while await reader.read(4096):
-                pass
-    elapsed = time.monotonic() - started
-    assert elapsed < limit, "the server kept the connection open"
-    return elapsed
 
 
 async def poll(door: Door, ven: str, writer_reader: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None) -> bytes:
@@ -125,7 +116,7 @@ async def test_a_connection_that_never_starts_its_tls_handshake_is_closed(door: 
     served = await door()
     connections = [await served.open(None) for _ in range(20)]
     closed_after = await asyncio.gather(*(seconds_until_closed(reader) for reader, _ in connections))
-    assert max(closed_after) < SHORT.tls_handshake + 1.0
+    assert max(closed_after) < SHORT.tls_handshake + SLACK
     assert 'vtn_gateway_connections_timed_out_total{phase="tls_handshake"} 20.0' in served.metrics()
     assert served.ledger.open == 0
 
@@ -134,16 +125,10 @@ async def test_a_tls_connection_that_sends_no_request_is_closed(door: DoorFactor
     served = await door()
     connections = [await served.open("ven1") for _ in range(3)]
     closed_after = await asyncio.gather(*(seconds_until_closed(reader) for reader, _ in connections))
-    assert max(closed_after) < SHORT.request_headers + 1.0
+    assert max(closed_after) < SHORT.request_headers + SLACK
     assert 'vtn_gateway_connections_timed_out_total{phase="request_headers"} 3.0' in served.metrics()
 
 
-async def trickle(writer: asyncio.StreamWriter, data: bytes, pause: float) -> None:
-    with contextlib.suppress(ConnectionError, ssl.SSLError):
-        for index in range(len(data)):
-            writer.write(data[index : index + 1])
-            await writer.drain()
-            await asyncio.sleep(pause)
 
 
 async def test_a_slow_loris_request_head_is_cut_off_at_the_header_timeout(door: DoorFactory) -> None:
@@ -151,7 +136,7 @@ async def test_a_slow_loris_request_head_is_cut_off_at_the_header_timeout(door: 
     reader, writer = await served.open("ven1")
     head = b"POST /OadrPoll HTTP/1.1\r\nhost: vtn\r\nx-padding: " + b"a" * 200 + b"\r\n\r\n"
     sending = asyncio.create_task(trickle(writer, head, 0.05))  # 10 s in all, a byte every 50 ms
-    assert await seconds_until_closed(reader) < SHORT.request_headers + 1.0
+    assert await seconds_until_closed(reader) < SHORT.request_headers + SLACK
     sending.cancel()
     assert 'vtn_gateway_connections_timed_out_total{phase="request_headers"} 1.0' in served.metrics()
 
@@ -161,7 +146,7 @@ async def test_a_later_request_head_on_a_kept_alive_connection_is_timed_out_too(
     connection = await served.open("ven1")
     assert (await poll(served, "ven1", connection)).startswith(b"200")
     sending = asyncio.create_task(trickle(connection[1], b"\r\n" * 200, 0.05))  # blank lines: no request begins
-    assert await seconds_until_closed(connection[0]) < SHORT.request_headers + 1.0
+    assert await seconds_until_closed(connection[0]) < SHORT.request_headers + SLACK
     sending.cancel()
 
 
@@ -170,7 +155,7 @@ async def test_a_body_that_trickles_in_is_cut_off_at_the_body_timeout(door: Door
     reader, writer = await served.open("ven1")
     writer.write(b"POST /OadrPoll HTTP/1.1\r\nhost: vtn\r\ncontent-length: 1000\r\n\r\n")
     sending = asyncio.create_task(trickle(writer, b"x" * 1000, 0.05))
-    assert await seconds_until_closed(reader) < SHORT.request_body + 1.0
+    assert await seconds_until_closed(reader) < SHORT.request_body + SLACK
     sending.cancel()
     assert 'vtn_gateway_connections_timed_out_total{phase="request_body"} 1.0' in served.metrics()
 
@@ -179,20 +164,20 @@ async def test_an_idle_kept_alive_connection_is_closed_after_the_keepalive_time(
     served = await door()
     connection = await served.open("ven1")
     assert (await poll(served, "ven1", connection)).startswith(b"200")
-    assert await seconds_until_closed(connection[0]) < KEEPALIVE_SECONDS + 1.0
+    assert await seconds_until_closed(connection[0]) < KEEPALIVE_SECONDS + SLACK
     assert 'vtn_gateway_connections_timed_out_total{phase="keepalive_idle"} 1.0' in served.metrics()
 
 
 async def test_a_vens_polls_on_one_connection_are_served_as_long_as_they_keep_coming(door: DoorFactory) -> None:
     served = await door()
     connection = await served.open("ven1")
-    for _ in range(6):  # 1.8 s on one connection: longer than every timeout, each poll within them
+    for _ in range(10):  # 2 s on one connection: longer than every timeout, each poll within them
         assert (await poll(served, "ven1", connection)) == b"200 " + served.certs["ven1"].fingerprint.encode()
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.2)
 
 
 async def test_a_request_in_pieces_within_the_timeouts_is_served(door: DoorFactory) -> None:
-    served = await door()
+    served = await door(ConnectionTimeouts(tls_handshake=5, request_headers=3, request_body=3))
     reader, writer = await served.open("ven1")
     for piece in (b"POST /OadrPoll HTTP/1.1\r\nhost: vtn\r\n", b"content-length: 4\r\n\r\n", b"hi", b"!!"):
         writer.write(piece)
@@ -209,7 +194,7 @@ async def test_a_client_over_its_cap_is_refused_while_another_ven_is_served(door
     held = [await served.open("ven1") for _ in range(3)]
     extra = [await served.open("ven1") for _ in range(5)]
     for reader, _ in extra:  # closed right after the handshake
-        assert await seconds_until_closed(reader) < 2.0
+        assert await seconds_until_closed(reader) < SLACK
     for _ in range(5):
         assert (await poll(served, "ven2")) == b"200 " + served.certs["ven2"].fingerprint.encode()
     assert 'vtn_gateway_connections_refused_total{reason="client_cap"} 5.0' in served.metrics()
@@ -223,7 +208,7 @@ async def test_an_address_is_capped_until_a_certificate_identifies_its_connectio
     served = await door(ConnectionTimeouts(tls_handshake=5, request_headers=5, request_body=5), max_per_address=4)
     stalled = [await served.open(None) for _ in range(4)]  # TCP only: still counted against 127.0.0.1
     reader, _ = await served.open(None)
-    assert await seconds_until_closed(reader) < 1.0
+    assert await seconds_until_closed(reader) < SLACK
     assert 'vtn_gateway_connections_refused_total{reason="address_cap"} 1.0' in served.metrics()
     for _, writer in stalled:
         writer.close()
@@ -238,7 +223,7 @@ async def test_the_global_cap_refuses_new_connections_and_keeps_serving_open_one
     served = await door(tls=False, max_connections=5, max_per_address=100)
     kept = [await served.open(None) for _ in range(5)]
     reader, _ = await served.open(None)
-    assert await seconds_until_closed(reader) < 1.0
+    assert await seconds_until_closed(reader) < SLACK
     assert (await poll(served, "ven1", kept[0])) == b"200 none"
     assert 'vtn_gateway_connections_refused_total{reason="global_cap"} 1.0' in served.metrics()
     assert 'vtn_gateway_connections_open 5.0' in served.metrics()

@@ -27,6 +27,7 @@ from openleadr.messaging import create_message
 from devstack.certs import Issued, issue, make_ca
 from devstack.processes import ManagedProcess
 from tests.gateway.certificate_cases import Authority, authority, client, write_ca_file
+from tests.slow_clients import seconds_until_closed, trickle
 from tests.stack import ADMIN_PORT, HTTP_PORT, REPO_ROOT, RunningVtn
 
 EDGE_PORT, EDGE_ADMIN_PORT = HTTP_PORT + 40, ADMIN_PORT + 40
@@ -95,13 +96,6 @@ def edge_gateway(vtn: RunningVtn, vtn_env: dict[str, str], tmp_path_factory: pyt
         process.stop(timeout=20)
 
 
-async def seconds_until_closed(reader: asyncio.StreamReader, limit: float = 30.0) -> float:
-    started = time.monotonic()
-    with contextlib.suppress(ConnectionError, ssl.SSLError):
-        async with asyncio.timeout(limit):
-            while await reader.read(4096):
-                pass
-    return time.monotonic() - started
 
 
 async def open_tls(gateway: EdgeGateway, ven: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -132,12 +126,6 @@ async def test_idle_tcp_and_tls_connections_are_closed_within_the_timeouts(edge_
     assert over_cap + timed_out == 200 and timed_out >= PER_CLIENT and over_cap > 0
 
 
-async def trickle(writer: asyncio.StreamWriter, data: bytes, pause: float) -> None:
-    with contextlib.suppress(ConnectionError, ssl.SSLError):
-        for index in range(len(data)):
-            writer.write(data[index : index + 1])
-            await writer.drain()
-            await asyncio.sleep(pause)
 
 
 async def test_slow_loris_clients_are_closed_at_the_header_timeout(edge_gateway: EdgeGateway) -> None:
