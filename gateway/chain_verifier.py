@@ -23,10 +23,13 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import logging
 import re
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 _SSL_CLIENT = b"ssl_client"
 
@@ -55,29 +58,39 @@ class OpenSslUnavailable(RuntimeError):
     """The libcrypto the ssl module uses cannot be called from here."""
 
 
-def _mapped_libcrypto() -> str | None:
-    """The path of the libcrypto this process has loaded for the ssl module (Linux), if any."""
+def _mapped_libcryptos() -> list[str]:
+    """The libcrypto files this process has loaded (Linux): the ssl module's among them."""
     try:
         maps = Path("/proc/self/maps").read_text()
     except OSError:
-        return None
-    found = re.search(r"(/\S*libcrypto[^/\s]*\.so[^/\s]*)$", maps, re.MULTILINE)
-    return found.group(1) if found else None
+        return []
+    return list(dict.fromkeys(re.findall(r"(/\S*libcrypto[^/\s]*\.so[^/\s]*)$", maps, re.MULTILINE)))
 
 
 def _load_libcrypto() -> ctypes.CDLL:
-    import _ssl  # the ssl module's extension: its libcrypto is the one to use
+    """The libcrypto of the ssl module: a loaded one of the same OpenSSL version as `ssl`, else any OpenSSL."""
+    import _ssl  # its libcrypto is the one to use
 
-    candidates = [_mapped_libcrypto(), _ssl.__file__, ctypes.util.find_library("crypto")]
-    for candidate in candidates:
+    loaded = []
+    for candidate in [*_mapped_libcryptos(), _ssl.__file__, ctypes.util.find_library("crypto")]:
         if not candidate:
             continue
         try:
             library = ctypes.CDLL(candidate)
-            library.X509_verify_cert  # noqa: B018 - a statically linked _ssl may not export it
+            version = library.OpenSSL_version_num  # a statically linked _ssl may not export it
+            version.restype = ctypes.c_ulong
+            library.X509_verify_cert  # noqa: B018
         except (OSError, AttributeError):
             continue
-        return library
+        if version() == ssl.OPENSSL_VERSION_NUMBER:
+            return library
+        loaded.append(library)
+    if loaded:
+        log.warning(
+            "forwarded certificates are verified by another OpenSSL version than the ssl module's",
+            extra={"action": "openssl_version_differs", "ssl_module": ssl.OPENSSL_VERSION},
+        )
+        return loaded[0]
     raise OpenSslUnavailable("libcrypto (OpenSSL) could not be loaded to verify forwarded client certificates")
 
 
