@@ -64,45 +64,46 @@ class VtnSettings(BaseSettings):
     poll_cache_ttl_seconds: float = 60.0
     xsd_path: Path | None = None
 
-    # The VEN door's connections (gateway.connections): timeouts by phase and caps
+    # VEN connections: timeouts by phase and caps (gateway.connections, docs/security-edge.md)
     http_tls_handshake_timeout_seconds: float = Field(
-        default=10.0, gt=0, description="a TLS handshake not finished this long after the TCP connection is closed"
+        default=10.0, gt=0, description="A TLS handshake not finished this long after the TCP connection is closed."
     )
     http_request_header_timeout_seconds: float = Field(
         default=10.0,
         gt=0,
-        description="a request's headers must arrive whole within this: from the end of the handshake for a "
-        "connection's first request, from its first byte for a later one (slow-loris clients are closed)",
+        description="A request's headers must arrive whole within this: from the end of the handshake for a "
+        "connection's first request, from its first byte for a later one (slow-loris clients are closed).",
     )
     http_request_body_timeout_seconds: float = Field(
-        default=30.0, gt=0, description="a request body must arrive whole within this after its headers"
+        default=30.0, gt=0, description="A request body must arrive whole within this after its headers."
     )
     http_max_connections: int = Field(
         default=5_000,
         ge=1,
-        description="open VEN connections of one gateway; more are refused at once. An open TLS connection "
-        "holds about 50 KiB: size it to the process's memory (lowered to what the file-descriptor limit "
-        "allows, which the gateway raises to its hard limit at start)",
+        description="Open VEN connections of one gateway; more are refused at once. An open TLS connection holds "
+        "about 50 KiB: size it to the process's memory. Lowered to what the file-descriptor limit allows, which the "
+        "gateway raises to its hard limit at start.",
     )
     http_max_connections_per_client: int = Field(
         default=16,
         ge=1,
-        description="open connections of one client certificate (by fingerprint); one more is closed after its handshake",
+        description="Open connections of one client certificate (by fingerprint); one more is closed after its "
+        "handshake.",
     )
     http_max_connections_per_address: int = Field(
         default=256,
         ge=1,
-        description="connections from one IP address not (yet) identified by a certificate: in their TLS handshake, "
-        "or all of them with plain HTTP; trusted proxies are exempt",
+        description="Connections from one IP address not (yet) identified by a certificate: in their TLS handshake, "
+        "or all of them with plain HTTP. Trusted proxies are exempt.",
     )
     refusal_log_burst: int = Field(
-        default=5, ge=1, description="log lines written per refusal reason and period; the rest are counted only"
+        default=5, ge=1, description="Log lines written per refusal reason and period; the rest are only counted."
     )
     refusal_log_period_seconds: float = Field(
         default=60.0,
         gt=0,
-        description="the period of the refusal log budget: after it, one summary line per reason with the number "
-        "of lines left out",
+        description="The period of the refusal log's budget: at its end, one summary line per reason gives the "
+        "number of lines left out.",
     )
 
     # Operations: services serve /healthz, /readyz and /metrics here (the gateway on its admin port)
@@ -121,11 +122,11 @@ class VtnSettings(BaseSettings):
     forwarded_certificate_cache_seconds: float = Field(
         default=300.0,
         ge=0,
-        description="ingress mode: how long a verified forwarded certificate is trusted without verifying it again "
-        "(never past its own or its CA's expiry)",
+        description="Ingress mode: how long a verified forwarded certificate is trusted without verifying it again "
+        "(never past its own or its CA's expiry).",
     )
     forwarded_certificate_cache_entries: int = Field(
-        default=100_000, ge=1, description="ingress mode: forwarded certificates whose verification is remembered"
+        default=100_000, ge=1, description="Ingress mode: forwarded certificates whose verification is remembered."
     )
     cert: Path | None = None
     key: Path | None = None
