@@ -138,7 +138,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._early: list[bytes] = []  # decrypted bytes that came before the handshake's end was seen
         self._phase = TLS_HANDSHAKE
         self._deadline: asyncio.TimerHandle | None = None
-        self._due = 0.0  # loop time when the current phase ends
+        self._phase_seconds = 0.0  # how long the current phase may last, from when it began
         self._tls: dict[str, Any] | None = None
         self._handshake: asyncio.Task[None] | None = None
 
@@ -251,9 +251,9 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             self._enter(REQUEST_HEADERS, self._guard.timeouts.request_headers)
         super().data_received(data)
         if self._deadline is None and self._phase in (REQUEST_HEADERS, REQUEST_BODY):
-            # only a request still incomplete after these bytes needs a timer: a poll that came whole in one
-            # read costs none
-            self._deadline = self.loop.call_at(self._due, self._expire)
+            # only a request still incomplete after these bytes needs a timer (its phase began with them): a
+            # poll that came whole in one read costs none
+            self._deadline = self.loop.call_later(self._phase_seconds, self._expire)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -282,14 +282,15 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def _arm(self, phase: str, seconds: float) -> None:
         """Enter `phase` with a timer now (while no bytes may come to arm it)."""
         self._enter(phase, seconds)
-        self._deadline = self.loop.call_at(self._due, self._expire)
+        self._deadline = self.loop.call_later(seconds, self._expire)
 
-    def _enter(self, phase: str, seconds: float | None = None) -> None:
-        """Enter `phase`, due `seconds` from now (None: no deadline); the timer is armed by whoever waits."""
-        self._cancel_deadline()
+    def _enter(self, phase: str, seconds: float = 0.0) -> None:
+        """Enter `phase`, which may last `seconds`; its timer is armed by whoever waits for it."""
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
         self._phase = phase
-        if seconds is not None:
-            self._due = self.loop.time() + seconds
+        self._phase_seconds = seconds
 
     def _cancel_deadline(self) -> None:
         if self._deadline is not None:

@@ -60,7 +60,9 @@ def _http_server(
     """A uvicorn server; with a guard, its protocol runs TLS and the connection timeouts and caps."""
     guarded: dict[str, Any] = {}
     if guard is not None:
-        guarded = {"http": guarded_protocol(guard), "ws": "none"}
+        # the client's address is the TCP peer's: whom to trust for a forwarded certificate is the gateway's
+        # own decision (VTN_TRUSTED_PROXIES), never uvicorn's X-Forwarded-For rewriting
+        guarded = {"http": guarded_protocol(guard), "ws": "none", "proxy_headers": False}
     config = uvicorn.Config(
         app,  # type: ignore[arg-type]
         host=host,

@@ -27,6 +27,7 @@ from shared.throttled_log import DEFAULT_BURST
 from tests.slow_clients import seconds_until_closed, trickle
 
 SHORT = ConnectionTimeouts(tls_handshake=0.5, request_headers=0.5, request_body=0.8)
+PATIENT = ConnectionTimeouts(tls_handshake=5, request_headers=30, request_body=30)  # for connections held meanwhile
 KEEPALIVE_SECONDS = 1
 # How much later than its timeout a connection may close on a busy test machine (never-closed ones take 30 s)
 SLACK = 2.0
@@ -40,7 +41,8 @@ async def answer_with_fingerprint(scope: dict[str, Any], receive: Any, send: Any
             return
         more = message.get("more_body", False)
     body = (request_context(scope).fingerprint or "none").encode()
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", str(len(body)).encode())]})
+    headers = [(b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -74,7 +76,7 @@ async def door(dev_certs: dict[str, Issued]) -> AsyncIterator[DoorFactory]:
     servers: list[tuple[Any, asyncio.Task[None]]] = []
 
     async def start(
-        timeouts: ConnectionTimeouts = SHORT, tls: bool = True, **caps: int
+        timeouts: ConnectionTimeouts = SHORT, tls: bool = True, app: Any = answer_with_fingerprint, **caps: int
     ) -> Door:
         limits = {"max_connections": 100, "max_per_client": 3, "max_per_address": 20, **caps}
         ledger = ConnectionLedger(ConnectionLimits(**limits))
@@ -88,7 +90,7 @@ async def door(dev_certs: dict[str, Issued]) -> AsyncIterator[DoorFactory]:
             probe.bind(("127.0.0.1", 0))
             port = int(probe.getsockname()[1])
         guard = DoorGuard(ledger, timeouts, context, refusal_log())
-        server = _http_server(answer_with_fingerprint, "127.0.0.1", port, KEEPALIVE_SECONDS, guard)
+        server = _http_server(app, "127.0.0.1", port, KEEPALIVE_SECONDS, guard)
         task = asyncio.create_task(server.serve())
         while not server.started:
             await asyncio.sleep(0.01)
@@ -103,8 +105,12 @@ async def door(dev_certs: dict[str, Issued]) -> AsyncIterator[DoorFactory]:
 
 
 
-async def poll(door: Door, ven: str, writer_reader: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None) -> bytes:
-    reader, writer = writer_reader or await door.open(ven)
+Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+
+
+async def poll(door: Door, ven: str, connection: Connection | None = None) -> bytes:
+    """Status and body of a poll, on `connection` or a new one of `ven`."""
+    reader, writer = connection or await door.open(ven)
     writer.write(b"POST /OadrPoll HTTP/1.1\r\nhost: vtn\r\ncontent-length: 2\r\n\r\nhi")
     await writer.drain()
     head = await reader.readuntil(b"\r\n\r\n")
@@ -189,8 +195,7 @@ async def test_a_request_in_pieces_within_the_timeouts_is_served(door: DoorFacto
 
 
 async def test_a_client_over_its_cap_is_refused_while_another_ven_is_served(door: DoorFactory) -> None:
-    patient = ConnectionTimeouts(tls_handshake=5, request_headers=30, request_body=30)
-    served = await door(patient, max_per_client=3)
+    served = await door(PATIENT, max_per_client=3)
     held = [await served.open("ven1") for _ in range(3)]
     extra = [await served.open("ven1") for _ in range(5)]
     for reader, _ in extra:  # closed right after the handshake
@@ -205,7 +210,7 @@ async def test_a_client_over_its_cap_is_refused_while_another_ven_is_served(door
 
 
 async def test_an_address_is_capped_until_a_certificate_identifies_its_connections(door: DoorFactory) -> None:
-    served = await door(ConnectionTimeouts(tls_handshake=5, request_headers=5, request_body=5), max_per_address=4)
+    served = await door(PATIENT, max_per_address=4)
     stalled = [await served.open(None) for _ in range(4)]  # TCP only: still counted against 127.0.0.1
     reader, _ = await served.open(None)
     assert await seconds_until_closed(reader) < SLACK
@@ -220,7 +225,7 @@ async def test_an_address_is_capped_until_a_certificate_identifies_its_connectio
 
 
 async def test_the_global_cap_refuses_new_connections_and_keeps_serving_open_ones(door: DoorFactory) -> None:
-    served = await door(tls=False, max_connections=5, max_per_address=100)
+    served = await door(PATIENT, tls=False, max_connections=5, max_per_address=100)
     kept = [await served.open(None) for _ in range(5)]
     reader, _ = await served.open(None)
     assert await seconds_until_closed(reader) < SLACK
@@ -242,7 +247,7 @@ async def test_a_flood_of_refused_connections_writes_a_few_log_lines(
     door: DoorFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger=REFUSAL_LOGGER)
-    served = await door(tls=False, max_connections=2, max_per_address=100)
+    served = await door(PATIENT, tls=False, max_connections=2, max_per_address=100)
     kept = [await served.open(None) for _ in range(2)]
     for _ in range(100):
         reader, _ = await served.open(None)
@@ -252,3 +257,18 @@ async def test_a_flood_of_refused_connections_writes_a_few_log_lines(
     assert len(refused) == DEFAULT_BURST
     for _, writer in kept:
         writer.close()
+
+
+async def answer_with_client_address(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    await receive()
+    body = str(scope["client"][0]).encode()
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def test_the_client_address_is_the_tcp_peers_whatever_x_forwarded_for_says(door: DoorFactory) -> None:
+    served = await door(PATIENT, tls=False, app=answer_with_client_address)
+    reader, writer = await served.open(None)
+    writer.write(b"GET / HTTP/1.1\r\nhost: vtn\r\nx-forwarded-for: 10.1.2.3\r\n\r\n")
+    head = await reader.readuntil(b"\r\n\r\n")
+    assert await reader.readexactly(int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])) == b"127.0.0.1"
