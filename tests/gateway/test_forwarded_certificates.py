@@ -42,7 +42,8 @@ class Pki:
         self.server = client(directory, "vtn", self.root, extended_key_usage=[ExtendedKeyUsageOID.SERVER_AUTH])
 
     def handshake_context(self, ca_file: Path | None = None) -> object:
-        return server_context([ServerCertificate(self.server.chain_file, self.server.key_file)], ca_file or self.ca_file)
+        certificate = ServerCertificate(self.server.chain_file, self.server.key_file)
+        return server_context([certificate], ca_file or self.ca_file)
 
     def ven(self, name: str, issuer: Authority | None = None, **options: object) -> Client:
         return client(self.directory, name, issuer or self.root, **options)  # type: ignore[arg-type]
@@ -54,9 +55,8 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 
 
 def forwarded(ca_file: Path, **options: float) -> ForwardedCertificates:
-    return ForwardedCertificates(
-        ChainVerifier.like(client_verifying_context(ca_file), ca_file), ca_file_expiry(ca_file), **options  # type: ignore[arg-type]
-    )
+    verifier = ChainVerifier.like(client_verifying_context(ca_file), ca_file)
+    return ForwardedCertificates(verifier, ca_file_expiry(ca_file), **options)  # type: ignore[arg-type]
 
 
 def verdict(certificates: ForwardedCertificates, header: bytes) -> str:
@@ -65,6 +65,8 @@ def verdict(certificates: ForwardedCertificates, header: bytes) -> str:
     except CertificateRefused as exc:
         return exc.reason
 
+
+OADR_POLL = "/OpenADR2/Simple/2.0b/OadrPoll"
 
 CASES = {
     "valid": ({}, None),
@@ -207,7 +209,7 @@ async def test_the_refusal_is_a_463_with_a_counted_reason(pki: Pki) -> None:
     async def send(message: dict[str, object]) -> None:
         sent.append(message)
 
-    request = {**scope("10.1.2.3", stranger.header()), "type": "http", "method": "POST", "path": "/OpenADR2/Simple/2.0b/OadrPoll"}
+    request = {**scope("10.1.2.3", stranger.header()), "type": "http", "method": "POST", "path": OADR_POLL}
     await app(request, receive, send)  # type: ignore[arg-type]
     assert sent[0]["status"] == 403
     body = etree.fromstring(sent[1]["body"])  # type: ignore[arg-type]

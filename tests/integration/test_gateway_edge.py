@@ -26,7 +26,7 @@ from openleadr.messaging import create_message
 
 from devstack.certs import Issued, issue, make_ca
 from devstack.processes import ManagedProcess
-from tests.gateway.certificate_cases import Authority, authority, client, write_ca_file
+from tests.gateway.certificate_cases import Authority, Client, authority, client, write_ca_file
 from tests.slow_clients import seconds_until_closed, trickle
 from tests.stack import ADMIN_PORT, HTTP_PORT, REPO_ROOT, RunningVtn
 
@@ -67,7 +67,9 @@ def _start(name: str, env: dict[str, str], log_path: Path, port: int) -> Managed
 
 
 @pytest.fixture(scope="module")
-def edge_gateway(vtn: RunningVtn, vtn_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[EdgeGateway]:
+def edge_gateway(
+    vtn: RunningVtn, vtn_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[EdgeGateway]:
     directory = tmp_path_factory.mktemp("edge-certs")
     ca, ca_key, ca_cert = make_ca(directory / "ca", "edge CA")
     server = issue(directory / "vtn", "localhost", "ecc", ca_key, ca_cert, server=True)
@@ -141,14 +143,25 @@ async def test_slow_loris_clients_are_closed_at_the_header_timeout(edge_gateway:
     assert max(closed) < HEADER_TIMEOUT + SLACK, "a slow-loris client held its connection"
 
 
+async def keep_querying(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """oadrQueryRegistration on one kept-alive connection, again and again, until cancelled."""
+    body = create_message("oadrQueryRegistration", request_id="q").encode()
+    head = f"POST {PREFIX}/EiRegisterParty HTTP/1.1\r\nhost: vtn\r\ncontent-length: {len(body)}\r\n\r\n"
+    request = head.encode() + body
+    while True:
+        writer.write(request)
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+        await reader.readexactly(length)
+        await asyncio.sleep(0.2)
+
+
 async def test_a_client_over_its_cap_is_refused_while_another_ven_registers_and_polls(
     edge_gateway: EdgeGateway, unique: Callable[[str], str]
 ) -> None:
     held = [await open_tls(edge_gateway, "ven1") for _ in range(PER_CLIENT)]
-    keep_busy = [  # the held connections stay within their timeouts: a byte of a request head now and then
-        asyncio.create_task(trickle(writer, b"POST " + PREFIX.encode() + b"/OadrPoll HTTP/1.1\r\n", 0.05))
-        for _, writer in held
-    ]
+    # ven1 uses the connections within its cap as a busy VEN would: they stay within every timeout
+    keep_busy = [asyncio.create_task(keep_querying(*connection)) for connection in held]
     refused = [await open_tls(edge_gateway, "ven1") for _ in range(10)]
     async with httpx.AsyncClient(
         base_url=f"https://localhost:{edge_gateway.port}{PREFIX}", verify=edge_gateway.tls("ven2"), timeout=15
@@ -167,6 +180,7 @@ async def test_a_client_over_its_cap_is_refused_while_another_ven_registers_and_
             assert etree.fromstring(polled.content).tag.endswith("oadrPayload")
     for reader, _ in refused:
         assert await seconds_until_closed(reader) < SLACK
+    assert not any(task.done() for task in keep_busy), "the connections within the cap were served throughout"
     for task in keep_busy:
         task.cancel()
     metrics = await edge_gateway.metrics()
@@ -204,6 +218,11 @@ def ingress_gateway(
         process.stop(timeout=20)
 
 
+def forwarding(certificate: Client) -> dict[str, str]:
+    """The header an ingress sets for a VEN that presented `certificate`."""
+    return {"ssl-client-cert": certificate.header().decode()}
+
+
 def code_and_text(body: bytes) -> tuple[str, str]:
     root = etree.fromstring(body)
     return root.findtext(".//{*}responseCode") or "", root.findtext(".//{*}responseDescription") or ""
@@ -217,12 +236,14 @@ async def test_ingress_mode_serves_only_forwarded_certificates_the_handshake_wou
     good = client(pki, "good", ingress_gateway.root)
     refused = {
         "forwarded_certificate_untrusted": client(pki, "stranger", ingress_gateway.other_root),
-        "forwarded_certificate_expired": client(pki, "expired", ingress_gateway.root, not_after=now - dt.timedelta(hours=1)),
+        "forwarded_certificate_expired": client(
+            pki, "expired", ingress_gateway.root, not_after=now - dt.timedelta(hours=1)
+        ),
     }
     poll = create_message("oadrPoll", ven_id="someone").encode()
     async with httpx.AsyncClient(base_url=ingress_gateway.url, timeout=15) as proxy:
         for reason, certificate in refused.items():
-            answer = await proxy.post("/OadrPoll", content=poll, headers={"ssl-client-cert": certificate.header().decode()})
+            answer = await proxy.post("/OadrPoll", content=poll, headers=forwarding(certificate))
             assert answer.status_code == 403
             assert code_and_text(answer.content)[0] == "463"
         registration = create_message(
@@ -230,18 +251,18 @@ async def test_ingress_mode_serves_only_forwarded_certificates_the_handshake_wou
             xml_signature=False, report_only=False, profile_name="2.0b", transport_name="simpleHttp",
             transport_address=None,
         )
-        answer = await proxy.post("/EiRegisterParty", content=registration.encode(), headers={"ssl-client-cert": good.header().decode()})
+        answer = await proxy.post("/EiRegisterParty", content=registration.encode(), headers=forwarding(good))
         assert code_and_text(answer.content)[0] == "200"
         ven_id = etree.fromstring(answer.content).findtext(".//{*}venID")
         # the stranger cannot speak for that VEN; its owner can
         answer = await proxy.post(
             "/OadrPoll", content=create_message("oadrPoll", ven_id=ven_id).encode(),
-            headers={"ssl-client-cert": refused["forwarded_certificate_untrusted"].header().decode()},
+            headers=forwarding(refused["forwarded_certificate_untrusted"]),
         )
         assert code_and_text(answer.content)[0] == "463"
         answer = await proxy.post(
             "/OadrPoll", content=create_message("oadrPoll", ven_id=ven_id).encode(),
-            headers={"ssl-client-cert": good.header().decode()},
+            headers=forwarding(good),
         )
         assert answer.status_code == 200 and etree.fromstring(answer.content).tag.endswith("oadrPayload")
         metrics = (await proxy.get(f"http://127.0.0.1:{INGRESS_ADMIN_PORT}/metrics")).text
@@ -258,7 +279,7 @@ async def test_a_flood_of_refusals_writes_a_few_log_lines(ingress_gateway: Ingre
             "vtn_gateway_security_refusals_total", 'reason="forwarded_certificate_untrusted"',
         )
         for _ in range(1000):
-            answer = await proxy.post("/OadrPoll", content=poll, headers={"ssl-client-cert": stranger.header().decode()})
+            answer = await proxy.post("/OadrPoll", content=poll, headers=forwarding(stranger))
             assert answer.status_code == 403
         after = counter(
             (await proxy.get(f"http://127.0.0.1:{INGRESS_ADMIN_PORT}/metrics")).text,
