@@ -86,6 +86,10 @@ class FullStack:
             "VTN_HTTP_PORT": str(HTTP_PORT),
             "VTN_ADMIN_PORT": str(ADMIN_PORT),
             "VTN_ENVIRONMENT": "development",
+            # every simulated VEN connects from 127.0.0.1 and holds a connection: over plain HTTP no certificate
+            # tells them apart, and a bench may run more VENs than one production gateway holds
+            "VTN_HTTP_MAX_CONNECTIONS": "100000",
+            "VTN_HTTP_MAX_CONNECTIONS_PER_ADDRESS": "100000",
             **self._extra_env,
         }
 

@@ -211,6 +211,48 @@ class VtnSettings(BaseSettings):
         "shipped in `shared/oadr_xml/schemas/2.0b`.",
     )
 
+    # VEN connections: timeouts by phase and caps (gateway.connections, docs/security-edge.md)
+    http_tls_handshake_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="A TLS handshake not finished this long after the TCP connection is closed."
+    )
+    http_request_header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="A request's headers must arrive whole within this: from the end of the handshake for a "
+        "connection's first request, from its first byte for a later one (slow-loris clients are closed).",
+    )
+    http_request_body_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="A request body must arrive whole within this after its headers."
+    )
+    http_max_connections: int = Field(
+        default=5_000,
+        ge=1,
+        description="Open VEN connections of one gateway; more are refused at once. An open TLS connection holds "
+        "about 50 KiB: size it to the process's memory. Lowered to what the file-descriptor limit allows, which the "
+        "gateway raises to its hard limit at start.",
+    )
+    http_max_connections_per_client: int = Field(
+        default=16,
+        ge=1,
+        description="Open connections of one client certificate (by fingerprint); one more is closed after its "
+        "handshake.",
+    )
+    http_max_connections_per_address: int = Field(
+        default=256,
+        ge=1,
+        description="Connections from one IP address not (yet) identified by a certificate: in their TLS handshake, "
+        "or all of them with plain HTTP. Trusted proxies are exempt.",
+    )
+    refusal_log_burst: int = Field(
+        default=5, ge=1, description="Log lines written per refusal reason and period; the rest are only counted."
+    )
+    refusal_log_period_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="The period of the refusal log's budget: at its end, one summary line per reason gives the "
+        "number of lines left out.",
+    )
+
     # Operations: where each service serves /healthz, /readyz and /metrics (the gateway on its admin port)
     health_host: str = Field(
         default="127.0.0.1", description="Address where a service serves `/healthz`, `/readyz` and `/metrics`."
@@ -258,8 +300,8 @@ class VtnSettings(BaseSettings):
     http_ecc_key: Path | None = Field(default=None, description="The key of `VTN_HTTP_ECC_CERT` (PEM).")
     http_ca_file: Path | None = Field(
         default=None,
-        description="The CA that issues VEN certificates; required with HTTPS: a VEN must present a client "
-        "certificate chained to it.",
+        description="The CA that issues VEN certificates; required with HTTPS (a VEN must present a client "
+        "certificate chained to it) and in ingress mode (a forwarded certificate must chain to it).",
     )
     trusted_proxies: str = Field(
         default="",
@@ -268,6 +310,15 @@ class VtnSettings(BaseSettings):
     )
     client_cert_header: str = Field(
         default="ssl-client-cert", description="The header in which a trusted proxy forwards the VEN's certificate."
+    )
+    forwarded_certificate_cache_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="Ingress mode: how long a verified forwarded certificate is trusted without verifying it again "
+        "(never past its own or its CA's expiry).",
+    )
+    forwarded_certificate_cache_entries: int = Field(
+        default=100_000, ge=1, description="Ingress mode: forwarded certificates whose verification is remembered."
     )
     cert: Path | None = Field(
         default=None,
@@ -607,6 +658,11 @@ class VtnSettings(BaseSettings):
             raise ValueError("each server certificate needs its key (VTN_HTTP_CERT + VTN_HTTP_KEY, VTN_HTTP_ECC_CERT + ...)")
         if self.serves_https and self.http_ca_file is None:
             raise ValueError("HTTPS requires client certificates: set VTN_HTTP_CA_FILE to the CA of VEN certificates")
+        if self.trusted_proxy_list and self.http_ca_file is None:
+            raise ValueError(
+                "ingress mode (VTN_TRUSTED_PROXIES) verifies the forwarded client certificates: set VTN_HTTP_CA_FILE "
+                "to the CA of VEN certificates"
+            )
         if (self.cert is None) != (self.key is None):
             raise ValueError("signing outgoing messages needs both VTN_CERT and VTN_KEY")
         if self.require_message_signatures and not self.verify_message_signatures:
@@ -616,3 +672,8 @@ class VtnSettings(BaseSettings):
     @property
     def serves_https(self) -> bool:
         return self.http_cert is not None or self.http_ecc_cert is not None
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """VTN_TRUSTED_PROXIES as a list of addresses or CIDRs (ingress mode when not empty)."""
+        return [proxy.strip() for proxy in self.trusted_proxies.split(",") if proxy.strip()]
