@@ -100,7 +100,7 @@ class Infrastructure:
         self.kafka.start(wait=False)  # the JVM boots while PostgreSQL starts
         self.postgres.start()
         say(f"postgres ready at {self.postgres.url} in {time.monotonic() - started:.1f} s")
-        self.kafka.wait_until_ready(timeout=60)
+        self.kafka.wait_until_ready(timeout=120)  # a loaded machine can take a minute to boot the JVM
         say(f"kafka ready at {self.kafka.bootstrap_servers} in {time.monotonic() - started:.1f} s")
 
     def stop(self) -> None:

@@ -130,7 +130,7 @@ class FaultStack:
     def stop_kafka(self, seconds: float) -> None:
         self.infra.kafka.stop(timeout=20)
         time.sleep(seconds)
-        self.infra.kafka.start(wait=True, timeout=90)
+        self.infra.kafka.start(wait=True, timeout=120)
 
     def stop_postgres(self, seconds: float) -> None:
         self.infra.postgres.stop(mode="fast")
