@@ -34,7 +34,10 @@ from devstack.stack import Infrastructure
 
 __all__ = ["main"]
 
-SERVICES = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway")
+SERVICES = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway", "gateway.push")
+# Development VENs (and test push VENs) listen on this machine: let the pusher reach loopback, unless the
+# operator of `make run` chose otherwise (production refuses loopback in VTN_PUSH_ALLOWED_NETWORKS).
+DEVELOPMENT_PUSH_NETWORKS = "127.0.0.0/8,::1"
 SETUP_STEPS = (("provision", "shared.bus.provision"), ("migrate", "shared.db.migrate"))
 _STEP_TIMEOUT = 300.0
 _GATEWAY_TIMEOUT = 120.0
@@ -79,7 +82,7 @@ def _serve(config: StackConfig, infra: Infrastructure, python: Path, owned: list
         if not port_is_free(config.host, port):
             raise StackFailed(f"port {config.host}:{port} is already in use (change it with {variable})")
     infra.start()
-    env = infra.env()
+    env = {"VTN_PUSH_ALLOWED_NETWORKS": DEVELOPMENT_PUSH_NETWORKS, **infra.env()}
     for name, module in SETUP_STEPS:
         _run_setup_step(name, [str(python), "-m", module], env, config)
     for name in SERVICES:

@@ -82,8 +82,9 @@ async def _purge_nonces(store: PostgresNonceStore) -> None:
 
 
 async def open_security(
-    settings: VtnSettings, schema: etree.XMLSchema | None, stack: contextlib.AsyncExitStack
+    settings: VtnSettings, schema: etree.XMLSchema | None, stack: contextlib.AsyncExitStack, announce: bool = True
 ) -> GatewaySecurity:
+    """`announce`: log and print the VTN's fingerprint and warn of plain HTTP (the gateway; not the pusher)."""
     proxies = [p for p in settings.trusted_proxies.split(",") if p.strip()]
     identify = ClientIdentity(proxies, settings.client_cert_header)
     authenticated = settings.serves_https or bool(proxies)
@@ -92,7 +93,8 @@ async def open_security(
             raise ValueError(
                 "outside development the gateway serves HTTPS (VTN_HTTP_CERT, ...) or sits behind a trusted proxy"
             )
-        _warn_plain_http(settings)
+        if announce:
+            _warn_plain_http(settings)
     ssl_context = None
     if settings.serves_https:
         assert settings.http_ca_file is not None
@@ -101,7 +103,7 @@ async def open_security(
     if settings.cert is not None and settings.key is not None:
         signer = MessageSigner.from_files(settings.cert, settings.key, settings.passphrase)
         log.info("signing answers", extra={"action": "vtn_fingerprint", "fingerprint": signer.fingerprint})
-        if settings.show_fingerprint:
+        if settings.show_fingerprint and announce:
             _announce_fingerprint(signer)
     verifying = settings.verify_message_signatures and (authenticated or settings.require_message_signatures)
     handlers = (load_optional(settings.fingerprint_lookup), load_optional(settings.ven_lookup))

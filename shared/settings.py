@@ -14,6 +14,8 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.push_addresses import parse_allowlist
+
 DEVELOPMENT_ADMIN_TOKEN = "dev-admin-token"
 
 
@@ -137,6 +139,53 @@ class VtnSettings(BaseSettings):
     on_request_event: str | None = None
     on_poll: str | None = None
 
+    # HTTP push (gateway.push): VENs that register with oadrHttpPullModel=false get their messages POSTed
+    push_allowed_networks: str = Field(
+        default="",
+        description="where the VTN may push (a VEN's oadrTransportAddress), comma-separated: networks (CIDR), "
+        "addresses and host names (`*.example.com` for a domain). Empty: any public address. Loopback, private, "
+        "link-local and shared addresses are refused unless listed (loopback only outside production); cloud "
+        "metadata addresses and the VTN's own ports on its own addresses always",
+    )
+    push_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="how long one push may take, connection and TLS handshake included"
+    )
+    push_max_answer_bytes: int = Field(
+        default=256 * 1024, gt=0, description="a VEN's answer to a push larger than this is refused (and retried)"
+    )
+    push_retry_initial_seconds: float = Field(
+        default=1.0, gt=0, description="wait before the first retry of a failed push; doubled each time, with jitter"
+    )
+    push_retry_max_seconds: float = Field(
+        default=60.0, gt=0, description="longest wait between two attempts to push to an unreachable VEN"
+    )
+    push_offline_after_seconds: float = Field(
+        default=120.0, gt=0, description="a push VEN every push to which failed for this long is marked offline"
+    )
+    push_concurrency: int = Field(default=500, ge=1, description="pushes in flight at once per pusher instance")
+    push_connections_per_host: int = Field(
+        default=64, ge=1, description="keep-alive connections a pusher instance holds at most per VEN host and port"
+    )
+    push_idle_connection_seconds: float = Field(
+        default=30.0, gt=0, description="an idle keep-alive connection to a VEN is closed after this long"
+    )
+    push_rescan_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="how often a pusher looks in the database for push VENs with messages waiting that no notice "
+        "woke (a safety net; notices normally wake it at once)",
+    )
+    push_client_cert: Path | None = Field(
+        default=None, description="the VTN's client certificate (PEM) for pushing over HTTPS; default VTN_HTTP_CERT"
+    )
+    push_client_key: Path | None = Field(
+        default=None, description="the key of VTN_PUSH_CLIENT_CERT; default VTN_HTTP_KEY"
+    )
+    push_ca_file: Path | None = Field(
+        default=None,
+        description="the CA that issues VENs' server certificates for pushes over HTTPS; default VTN_HTTP_CA_FILE",
+    )
+
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> VtnSettings:
         if self.environment is Environment.PRODUCTION and self.admin_token == DEVELOPMENT_ADMIN_TOKEN:
@@ -154,6 +203,13 @@ class VtnSettings(BaseSettings):
             raise ValueError("signing outgoing messages needs both VTN_CERT and VTN_KEY")
         if self.require_message_signatures and not self.verify_message_signatures:
             raise ValueError("VTN_REQUIRE_MESSAGE_SIGNATURES needs VTN_VERIFY_MESSAGE_SIGNATURES")
+        if (self.push_client_cert is None) != (self.push_client_key is None):
+            raise ValueError("pushing over HTTPS needs both VTN_PUSH_CLIENT_CERT and VTN_PUSH_CLIENT_KEY")
+        allowlist = parse_allowlist(self.push_allowed_networks)  # raises ValueError on an entry of no kind
+        if self.environment is Environment.PRODUCTION and allowlist.allows_loopback:
+            raise ValueError("VTN_PUSH_ALLOWED_NETWORKS may name loopback addresses in development only")
+        if self.push_retry_max_seconds < self.push_retry_initial_seconds:
+            raise ValueError("VTN_PUSH_RETRY_MAX_SECONDS must not be below VTN_PUSH_RETRY_INITIAL_SECONDS")
         return self
 
     @property

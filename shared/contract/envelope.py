@@ -12,7 +12,7 @@ from typing import Annotated, TypeAlias, Union
 
 from pydantic import Field, TypeAdapter
 
-from shared.contract.backend_events import PollsObserved, PresenceEvent, RegistrationEvent
+from shared.contract.backend_events import PollsObserved, PresenceEvent, RegistrationEvent, VenUnreachable
 from shared.contract.events import (
     CancelEvent,
     CreateEvent,
@@ -72,6 +72,7 @@ Payload: TypeAlias = Annotated[
         PendingDelivered,
         PendingUndelivered,
         PollsObserved,
+        VenUnreachable,
         RegistrationEvent,
         PresenceEvent,
         ProvisionVen,

@@ -13,7 +13,7 @@ from shared.health import DEFAULT_HEALTH_PORTS
 from shared.settings import VtnSettings
 from tests.conftest import REPO_ROOT
 
-VTN_PROCESSES = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway")
+VTN_PROCESSES = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway", "gateway.push")
 CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 
 
@@ -60,7 +60,7 @@ def test_each_process_waits_for_setup_and_is_healthy_when_ready(compose: dict[st
 
 def test_the_gateway_waits_for_every_service_to_be_ready(compose: dict[str, Any]) -> None:
     depends = compose["services"]["gateway"]["depends_on"]
-    for name in VTN_PROCESSES[:-1]:
+    for name in VTN_PROCESSES[: VTN_PROCESSES.index("gateway")]:
         assert depends[name] == {"condition": "service_healthy"}
     assert compose["services"]["gateway"]["ports"] == ["8080:8080", "8081:8081"]
 

@@ -19,7 +19,7 @@ from tests.conftest import REPO_ROOT
 K8S = REPO_ROOT / "deploy" / "k8s"
 KUBERNETES_VERSION = "1.33.0"
 LAYERS = ("base", "overlays/example", "overlays/example-ingress")
-DEPLOYMENTS = {"vtn-gateway", *(f"vtn-{name.replace('_', '-')}" for name in DEFAULT_HEALTH_PORTS)}
+DEPLOYMENTS = {"vtn-gateway", *(f"vtn-{name.replace('_', '-').replace('.', '-')}" for name in DEFAULT_HEALTH_PORTS)}
 
 Resource = dict[str, Any]
 
@@ -66,7 +66,7 @@ def test_each_process_has_probes_resources_a_pdb_and_an_hpa(rendered: list[Resou
 def test_probes_point_at_the_port_each_process_serves_them_on(rendered: list[Resource]) -> None:
     deployments = _by_kind(rendered, "Deployment")
     for service, port in DEFAULT_HEALTH_PORTS.items():
-        container = deployments[f"vtn-{service.replace('_', '-')}"]["spec"]["template"]["spec"]["containers"][0]
+        container = deployments[f"vtn-{service.replace('_', '-').replace('.', '-')}"]["spec"]["template"]["spec"]["containers"][0]
         assert container["command"] == ["python", "-m", service]
         assert {"name": "health", "containerPort": port} in container["ports"]
         assert container["readinessProbe"]["httpGet"]["port"] == "health"
