@@ -105,6 +105,7 @@ class PushVenEndpoint:
     received: list[Pushed] = field(default_factory=list)
     down: bool = False  # close the connection without answering
     busy: bool = False  # answer HTTP 503
+    delay: float = 0.0  # seconds between reading a push and answering it
     answerer: Answerer = spec_answer
     on_push: Callable[[Pushed], None] | None = None
 
@@ -164,6 +165,9 @@ class PushVenServer:
                 path, length = _request_line(head)
                 body = await reader.readexactly(length)
                 self.requests += 1
+                endpoint = self.endpoints.get(path.removeprefix("/ven/").partition("/")[0])
+                if endpoint is not None and endpoint.delay > 0:
+                    await asyncio.sleep(endpoint.delay)
                 answer = self._answer(path, body)
                 if answer is None:
                     return  # a VEN that is down: no answer, connection closed

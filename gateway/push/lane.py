@@ -25,7 +25,7 @@ from gateway.push.backoff import Backoff
 from gateway.push.deliverer import DeliveryFailed, PushTarget, VenDeliverer
 from gateway.push.handover import AnswerHandover
 from gateway.push.heads import HeadReader
-from gateway.push.metrics import PUSH_DURATION, PUSH_RETRIES, PUSHES, VENS_FAILING, VENS_UNREACHABLE
+from gateway.push.metrics import IN_FLIGHT, PUSH_DURATION, PUSH_RETRIES, PUSHES, VENS_FAILING, VENS_UNREACHABLE
 from gateway.push.reporting import DeliveryReporter
 from shared.db.push_queue import PushHead
 from shared.logs import ven_id_var
@@ -117,7 +117,8 @@ class VenLane:
             started = time.perf_counter()
             try:
                 async with self._tools.in_flight:
-                    answer = await self._tools.deliverer.deliver(target, message)
+                    with IN_FLIGHT.track_inprogress():
+                        answer = await self._tools.deliverer.deliver(target, message)
                 verdict = judge(message, answer.message)
             except DeliveryFailed as failure:
                 failures += 1

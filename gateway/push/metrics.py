@@ -36,4 +36,5 @@ VENS_UNREACHABLE = Gauge(
     "vtn_push_vens_unreachable",
     "Push VENs of this instance every push to which has failed for longer than VTN_PUSH_OFFLINE_AFTER_SECONDS",
 )
+IN_FLIGHT = Gauge("vtn_push_in_flight", "Pushes under way (POST sent, answer not yet in) in this instance")
 LANES_HELD = Gauge("vtn_push_lanes", "Partitions of oadr.ven.changes.v1 whose push VENs this instance delivers to")

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 from lxml import etree
+from openleadr.messaging import create_message, parse_message
 
 from bench.loadgen.push_server import PushVenServer
 from shared import topics
@@ -20,6 +23,9 @@ from shared.contract.envelope import Envelope
 from shared.contract.events import EventResponseFact
 from tests.integration.event_ven import simple_event
 from tests.integration.push_ven import PushVen
+from tests.integration.raw_ven import new_request_id
+from tests.integration.test_reports import metadata
+from tests.integration.test_vtn_reports import report_request
 from tests.stack import RunningVtn, find_on_topic
 
 
@@ -105,4 +111,122 @@ async def _undelivered(db: asyncpg.Connection, ven_id: str, timeout: float = 10.
         )
         if count == 0 or time.monotonic() > deadline:
             return count
+        await asyncio.sleep(0.1)
+
+
+async def test_report_requests_cancels_the_vtns_metadata_and_reports_arrive_by_push_and_their_answers_count(
+    vtn: RunningVtn,
+    http: httpx.AsyncClient,
+    admin: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    push_server: PushVenServer,
+    official_schema: etree.XMLSchema,
+    unique: Callable[[str], str],
+) -> None:
+    """EiReport over push: the VEN's oadrCreatedReport / oadrCanceledReport / oadrRegisteredReport /
+    oadrUpdatedReport answers move the requests along as the same messages sent as requests do."""
+    ven = await push_ven(http, push_server, unique("push-reports"), official_schema)
+    registered = await http.post(
+        "/EiReport",
+        content=create_message(
+            "oadrRegisterReport", request_id=new_request_id(), ven_id=ven.ven_id, reports=metadata(), report_request_id="0"
+        ).encode(),
+    )
+    assert "<ei:responseCode>200<" in registered.text
+    await _undelivered(db, ven.ven_id)  # nothing else queued for it meanwhile
+
+    asked = await admin.post(
+        f"/reports/{ven.ven_id}/requests",
+        json={"report_specifier_id": "history", "granularity": "PT15M", "report_back_duration": "PT0M",
+              "report_interval": {"dtstart": "2026-01-01T00:00:00+00:00", "duration": "PT1H"}},
+    )  # fmt: skip
+    assert asked.status_code == 202, asked.text
+    request_id = asked.json()["requests"][0]["report_request_id"]
+    create = await ven.wait_for(lambda p: p.message_type == "oadrCreateReport" and request_id in p.report_request_ids)
+    assert create.service == "EiReport"
+    await _until(lambda: _request_status(db, request_id), "created")
+
+    cancelled = await admin.post(f"/reports/{ven.ven_id}/requests/{request_id}/cancel")
+    assert cancelled.status_code == 202, cancelled.text
+    await ven.wait_for(lambda p: p.message_type == "oadrCancelReport" and request_id in p.report_request_ids)
+    await _until(lambda: _request_status(db, request_id), "cancelled")
+
+    published = await admin.post("/vtn-reports/publish", json={"ven_ids": [ven.ven_id]})
+    assert published.status_code == 202, published.text
+    offer = await ven.wait_for_type("oadrRegisterReport")
+    assert offer.service == "EiReport"
+    await _until(
+        lambda: db.fetchval(
+            "SELECT acknowledged_at IS NOT NULL FROM vtn_report_registrations WHERE ven_id = $1 AND request_id = $2",
+            ven.ven_id, offer.request_id,
+        ),
+        True,
+    )  # fmt: skip
+
+    once = unique("status-once")
+    kind, created = await _report_request_for_vtn_status(http, ven.ven_id, once)
+    assert (kind, created["response"]["response_code"]) == ("oadrCreatedReport", 200)
+    update = await ven.wait_for(lambda p: p.message_type == "oadrUpdateReport" and once in p.report_request_ids)
+    assert update.service == "EiReport"
+    await _until(
+        lambda: db.fetchval(
+            "SELECT last_sent_acknowledged FROM vtn_report_requests WHERE ven_id = $1 AND report_request_id = $2",
+            ven.ven_id, once,
+        ),
+        True,
+    )  # fmt: skip
+    assert await _undelivered(db, ven.ven_id) == 0
+
+
+async def test_a_vtn_initiated_reregistration_and_cancel_arrive_by_push_and_the_cancel_ends_the_registration(
+    vtn: RunningVtn,
+    http: httpx.AsyncClient,
+    admin: httpx.AsyncClient,
+    push_server: PushVenServer,
+    official_schema: etree.XMLSchema,
+    unique: Callable[[str], str],
+) -> None:
+    ven = await push_ven(http, push_server, unique("push-cancel"), official_schema)
+    asked = await admin.post(f"/vens/{ven.ven_id}/request-reregistration")
+    assert asked.status_code == 202, asked.text
+    again = await ven.wait_for_type("oadrRequestReregistration")
+    assert again.service == "EiRegisterParty"
+
+    cancelled = await admin.post(f"/vens/{ven.ven_id}/cancel-registration")
+    assert cancelled.status_code == 202, cancelled.text
+    cancel = await ven.wait_for_type("oadrCancelPartyRegistration")
+    assert (cancel.service, cancel.registration_id) == ("EiRegisterParty", ven.registration_id)
+
+    async def registered() -> bool:
+        return bool((await admin.get(f"/vens/{ven.ven_id}")).json()["registered"])
+
+    await _until(registered, False)
+    events = await find_on_topic(
+        vtn.kafka_bootstrap, topics.REGISTRATION_EVENTS, lambda e: e.ven_id == ven.ven_id and e.payload.change == "cancelled"  # type: ignore[union-attr]
+    )
+    assert len(events) == 1  # the answer and the delivery record do not cancel it twice
+    assert ven.endpoint.types_received() == ["oadrRequestReregistration", "oadrCancelPartyRegistration"]
+
+
+async def _report_request_for_vtn_status(http: httpx.AsyncClient, ven_id: str, report_request_id: str) -> tuple[str, dict[str, Any]]:
+    body = create_message(
+        "oadrCreateReport", request_id=new_request_id(), ven_id=ven_id,
+        report_requests=[report_request(report_request_id, "vtn-status", "vtn-status", timedelta(0), timedelta(0))],
+    )  # fmt: skip
+    answer = await http.post("/EiReport", content=body.encode())
+    parsed: tuple[str, dict[str, Any]] = parse_message(answer.content)
+    return parsed
+
+
+async def _request_status(db: asyncpg.Connection, report_request_id: str) -> str | None:
+    status: str | None = await db.fetchval(
+        "SELECT status FROM report_requests WHERE report_request_id = $1", report_request_id
+    )
+    return status
+
+
+async def _until(read: Callable[[], Awaitable[object]], wanted: object, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while (found := await read()) != wanted:
+        assert time.monotonic() < deadline, f"still {found!r}, not {wanted!r}"
         await asyncio.sleep(0.1)
