@@ -167,10 +167,13 @@ class PushAddressPolicy:
         )
 
     def check_address(self, address: PushAddress) -> None:
-        """What can be judged without DNS (at registration): the scheme, and a literal IP in full."""
+        """What can be judged without DNS (at registration): the scheme, and a literal IP (or a name that is
+        loopback by definition, `localhost` and `*.localhost`) in full."""
         if self.require_tls and not address.secure:
             raise AddressRefused("this VTN pushes over HTTPS only: oadrTransportAddress must be an https:// URL")
         ip = address.literal_ip
+        if ip is None and (address.host == "localhost" or address.host.endswith(".localhost")):
+            ip = LOOPBACK_NETWORKS[0][1]
         if ip is not None:
             self.check_resolved(address, ip)
         elif not self.allowlist.empty and not self.allowlist.names(address.host) and not self.allowlist.networks:
@@ -184,7 +187,8 @@ class PushAddressPolicy:
 
     def refusal(self, host: str, ip: IpAddress, port: int) -> str | None:
         ip = _unmapped(ip)
-        if ip.is_unspecified or ip.is_multicast or ip.is_reserved or ip in METADATA_ADDRESSES:
+        reserved = ip.is_reserved and not ip.is_loopback  # Python counts ::1 in the reserved ::/8
+        if ip.is_unspecified or ip.is_multicast or reserved or ip in METADATA_ADDRESSES:
             return f"{ip} is never pushed to (unspecified, multicast, reserved or a cloud metadata address)"
         if port in self.own_ports and (ip.is_loopback or ip in self.own_addresses):
             return f"{ip}:{port} is one of the VTN's own ports"

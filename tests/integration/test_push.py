@@ -6,6 +6,7 @@ official 2.0b schema (tests/integration/push_ven.py)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
@@ -17,6 +18,7 @@ import pytest
 from lxml import etree
 from openleadr.messaging import create_message, parse_message
 
+from bench.loadgen import messages
 from bench.loadgen.push_server import PushVenServer
 from shared import topics
 from shared.contract.envelope import Envelope
@@ -26,7 +28,10 @@ from tests.integration.push_ven import PushVen
 from tests.integration.raw_ven import new_request_id
 from tests.integration.test_reports import metadata
 from tests.integration.test_vtn_reports import report_request
-from tests.stack import RunningVtn, find_on_topic
+from tests.stack import ADMIN_PORT, RunningVtn, find_on_topic
+
+
+KAFKA_PORT = os.environ.get("VTN_KAFKA_BOOTSTRAP", "127.0.0.1:19092").rpartition(":")[2]
 
 
 @pytest.fixture
@@ -230,3 +235,38 @@ async def _until(read: Callable[[], Awaitable[object]], wanted: object, timeout:
     while (found := await read()) != wanted:
         assert time.monotonic() < deadline, f"still {found!r}, not {wanted!r}"
         await asyncio.sleep(0.1)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        None,  # a push VEN must say where
+        "ftp://127.0.0.1:9999/",
+        f"http://127.0.0.1:{ADMIN_PORT}/",  # the VTN's own admin API
+        f"http://localhost:{KAFKA_PORT}",  # the VTN's Kafka broker (a name for the loopback address)
+        "http://169.254.169.254/latest/meta-data",  # cloud metadata, reachable from many hosts
+        "http://10.1.2.3:8443",  # a private network the operator did not list
+        "http://[fd00:ec2::254]/",
+        "http://user:secret@127.0.0.1:9999/",
+    ],
+)
+async def test_a_push_registration_to_an_address_the_vtn_may_not_reach_is_refused_with_454(
+    vtn: RunningVtn,
+    http: httpx.AsyncClient,
+    admin: httpx.AsyncClient,
+    push_server: PushVenServer,
+    official_schema: etree.XMLSchema,
+    unique: Callable[[str], str],
+    address: str | None,
+) -> None:
+    """SSRF: the transport address comes from the VEN. Refused at registration, before any connection."""
+    ven = PushVen(http, push_server, unique("ssrf"), official_schema)
+    body = messages.create_party_registration(
+        new_request_id(), ven.name, transport_address=address or "", http_pull_model=False
+    )
+    answer = await http.post("/EiRegisterParty", content=body)
+    assert answer.status_code == 200
+    assert "<ei:responseCode>454<" in answer.text, answer.text
+    assert "<ei:venID>" not in answer.text
+    assert (await admin.get("/vens", params={"ven_name_prefix": ven.name})).json() == []
+    assert push_server.requests == 0
