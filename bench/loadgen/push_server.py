@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import ssl
 import time
 from collections.abc import Callable
@@ -45,6 +46,7 @@ class Pushed:
     events: tuple[tuple[str, int, str], ...] = ()  # (eventID, modificationNumber, eventStatus) of an event set
     report_request_ids: tuple[str, ...] = ()
     registration_id: str | None = None
+    client_certificate: bytes | None = None  # over HTTPS: the DER certificate the pusher presented
 
 
 def read_push(service: str, body: bytes) -> Pushed:
@@ -159,6 +161,8 @@ class PushVenServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._connections.add(writer)
+        ssl_object = writer.get_extra_info("ssl_object")
+        client_certificate = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
         try:
             while True:
                 head = await reader.readuntil(_HEAD_END)
@@ -168,7 +172,7 @@ class PushVenServer:
                 endpoint = self.endpoints.get(path.removeprefix("/ven/").partition("/")[0])
                 if endpoint is not None and endpoint.delay > 0:
                     await asyncio.sleep(endpoint.delay)
-                answer = self._answer(path, body)
+                answer = self._answer(path, body, client_certificate)
                 if answer is None:
                     return  # a VEN that is down: no answer, connection closed
                 writer.write(answer)
@@ -179,7 +183,7 @@ class PushVenServer:
             self._connections.discard(writer)
             writer.close()
 
-    def _answer(self, path: str, body: bytes) -> bytes | None:
+    def _answer(self, path: str, body: bytes, client_certificate: bytes | None = None) -> bytes | None:
         key, _, service = path.removeprefix("/ven/").partition(SERVICE_ROOT)
         endpoint = self.endpoints.get(key)
         if endpoint is None or not service:
@@ -194,6 +198,8 @@ class PushVenServer:
         except etree.XMLSyntaxError:
             self.errors += 1
             return _http(400, b"not XML")
+        if client_certificate is not None:
+            pushed = dataclasses.replace(pushed, client_certificate=client_certificate)
         endpoint.received.append(pushed)
         if endpoint.on_push is not None:
             endpoint.on_push(pushed)
