@@ -8,9 +8,11 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
+import asyncpg
 import httpx
+import pytest
 from lxml import etree
 
 from bench.loadgen import messages
@@ -95,3 +97,19 @@ class PushVen:
         """Let the answers the VEN is sending finish."""
         while self._answering:
             await asyncio.gather(*list(self._answering), return_exceptions=True)
+
+
+@pytest.fixture
+async def push_server() -> AsyncIterator[PushVenServer]:
+    """A push VEN host on loopback for one test (import it into the test module to use it)."""
+    server = PushVenServer()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+async def undelivered(db: asyncpg.Connection, ven_id: str) -> int:
+    """The VEN's messages still waiting in its queue."""
+    return int(await db.fetchval("SELECT count(*) FROM pending_messages WHERE ven_id = $1 AND delivered_at IS NULL", ven_id))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -24,7 +24,7 @@ from shared import topics
 from shared.contract.envelope import Envelope
 from shared.contract.events import EventResponseFact
 from tests.integration.event_ven import simple_event
-from tests.integration.push_ven import PushVen
+from tests.integration.push_ven import PushVen, push_server, undelivered  # noqa: F401 - a fixture
 from tests.integration.raw_ven import new_request_id
 from tests.integration.test_reports import metadata
 from tests.integration.test_vtn_reports import report_request
@@ -32,16 +32,6 @@ from tests.stack import ADMIN_PORT, RunningVtn, find_on_topic
 
 
 KAFKA_PORT = os.environ.get("VTN_KAFKA_BOOTSTRAP", "127.0.0.1:19092").rpartition(":")[2]
-
-
-@pytest.fixture
-async def push_server() -> AsyncIterator[PushVenServer]:
-    server = PushVenServer()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 async def push_ven(
@@ -111,9 +101,7 @@ async def _undelivered(db: asyncpg.Connection, ven_id: str, timeout: float = 10.
     """The VEN's undelivered messages, once the deliveries under way are recorded (or the timeout passed)."""
     deadline = time.monotonic() + timeout
     while True:
-        count = int(
-            await db.fetchval("SELECT count(*) FROM pending_messages WHERE ven_id = $1 AND delivered_at IS NULL", ven_id)
-        )
+        count = await undelivered(db, ven_id)
         if count == 0 or time.monotonic() > deadline:
             return count
         await asyncio.sleep(0.1)

@@ -20,7 +20,7 @@ from shared import topics
 from shared.contract.backend_events import PresenceStatus
 from shared.contract.events import EventResponseFact
 from tests.integration.event_ven import simple_event
-from tests.integration.push_ven import PushVen
+from tests.integration.push_ven import PushVen, push_server, undelivered  # noqa: F401 - a fixture
 from tests.integration.test_events import distribute_on_poll, registered
 from tests.integration.test_operations import metric_sample
 from tests.integration.test_presence import presence, wait_for_hook
@@ -30,16 +30,6 @@ OUTAGE_SECONDS = 30.0
 SECOND_PUSHER_HEALTH_PORT = HTTP_PORT + 60
 
 
-@pytest.fixture
-async def push_server() -> AsyncIterator[PushVenServer]:
-    server = PushVenServer()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
 async def answers_of(vtn: RunningVtn, ven_id: str) -> list[tuple[str, int]]:
     found = await find_on_topic(
         vtn.kafka_bootstrap,
@@ -47,10 +37,6 @@ async def answers_of(vtn: RunningVtn, ven_id: str) -> list[tuple[str, int]]:
         lambda e: isinstance(e.payload, EventResponseFact) and e.payload.ven_id == ven_id,
     )
     return sorted((f.payload.event_id, f.payload.modification_number) for f in found)  # type: ignore[union-attr]
-
-
-async def undelivered(db: asyncpg.Connection, ven_id: str) -> int:
-    return int(await db.fetchval("SELECT count(*) FROM pending_messages WHERE ven_id = $1 AND delivered_at IS NULL", ven_id))
 
 
 async def test_a_push_ven_down_for_30_seconds_gets_everything_in_order_once_and_goes_offline_meanwhile(

@@ -29,6 +29,7 @@ from devstack.certs import Issued, generate
 from devstack.processes import ManagedProcess
 from shared.fingerprints import fingerprint_of_der
 from tests.integration.event_ven import simple_event
+from tests.integration.push_ven import undelivered
 from tests.integration.test_operations import metric_sample
 from tests.stack import ADMIN_PORT, HEALTH_PORTS, HTTP_PORT, REPO_ROOT, RunningVtn
 
@@ -128,8 +129,12 @@ async def pusher_counts(outcome: str) -> float:
     return metric_sample(metrics, "vtn_push_deliveries_total", message="oadrDistributeEvent", outcome=outcome)
 
 
-async def undelivered(db: asyncpg.Connection, ven_id: str) -> int:
-    return int(await db.fetchval("SELECT count(*) FROM pending_messages WHERE ven_id = $1 AND delivered_at IS NULL", ven_id))
+async def counted(outcome: str, before: float, what: str, timeout: float = 15.0) -> None:
+    """Wait until the pusher has counted one more push of that outcome."""
+    deadline = time.monotonic() + timeout
+    while await pusher_counts(outcome) <= before:
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.3)
 
 
 async def test_a_push_over_https_carries_the_vtns_certificate_and_signature_and_a_signed_answer_delivers_it(
@@ -173,10 +178,7 @@ async def test_an_endpoint_with_another_vens_certificate_gets_nothing(
     server.endpoint(name).ven_id = ven_id = await register(secure_push, "ven2", server.address_of(name), name)
     before = await pusher_counts("tls")
     await admin.post("/events", json=simple_event((ven_id,), event_id=unique("not-for-impostors")))
-    deadline = time.monotonic() + 15
-    while await pusher_counts("tls") <= before:
-        assert time.monotonic() < deadline, "the pusher did not refuse the impostor's certificate"
-        await asyncio.sleep(0.3)
+    await counted("tls", before, "the pusher did not refuse the impostor's certificate")
     assert server.endpoint(name).received == []  # refused after the handshake, before any byte of the push
     assert await undelivered(db, ven_id) == 1
 
@@ -195,10 +197,7 @@ async def test_an_unsigned_answer_is_refused_when_signatures_are_required(
     before = await pusher_counts("security_refused")
     await admin.post("/events", json=simple_event((ven_id,), event_id=unique("needs-a-signed-answer")))
     await _first_push(server.endpoint(name).received, lambda p: p.message_type == "oadrDistributeEvent")
-    deadline = time.monotonic() + 15
-    while await pusher_counts("security_refused") <= before:
-        assert time.monotonic() < deadline, "the unsigned answer was not refused"
-        await asyncio.sleep(0.3)
+    await counted("security_refused", before, "the unsigned answer was not refused")
     assert await undelivered(db, ven_id) == 1  # still queued: retried until the VEN answers as it must
 
 
