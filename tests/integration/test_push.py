@@ -21,7 +21,6 @@ from openleadr.messaging import create_message, parse_message
 from bench.loadgen import messages
 from bench.loadgen.push_server import PushVenServer
 from shared import topics
-from shared.contract.envelope import Envelope
 from shared.contract.events import EventResponseFact
 from tests.integration.event_ven import simple_event
 from tests.integration.push_ven import PushVen, push_server, undelivered  # noqa: F401 - a fixture
