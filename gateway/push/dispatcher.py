@@ -61,6 +61,8 @@ class PushDispatcher:
         self._held: set[int] = set()
         self._held_for = 0  # the partition count the held locks were taken with
         self._lanes: dict[str, VenLane] = {}
+        # Per VEN whose lane ended: messages it delivered whose delivery records were not yet applied
+        self._unmarked: dict[str, frozenset[int]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._changed = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -95,7 +97,7 @@ class PushDispatcher:
         if lane is not None:
             lane.wake(retry_now)
             return
-        lane = VenLane(ven_id, self._tools, self._lane_ended)
+        lane = VenLane(ven_id, self._tools, self._lane_ended, self._unmarked.pop(ven_id, frozenset()))
         self._lanes[ven_id] = lane
         self._tasks[ven_id] = asyncio.create_task(lane.run(), name="push-lane")
 
@@ -103,6 +105,8 @@ class PushDispatcher:
         if self._lanes.get(lane.ven_id) is lane:
             del self._lanes[lane.ven_id]
             self._tasks.pop(lane.ven_id, None)
+            if lane.unmarked and self.owns(lane.ven_id):
+                self._unmarked[lane.ven_id] = lane.unmarked
 
     @property
     def lanes_at_work(self) -> int:
@@ -173,6 +177,7 @@ class PushDispatcher:
         count = self._held_for
         await self._stop_lanes(lambda ven_id: count > 0 and partition_of(ven_id, count) in partitions)
         self._held -= partitions
+        self._unmarked = {v: ids for v, ids in self._unmarked.items() if self.owns(v)}
         try:
             for partition in sorted(partitions):
                 await conn.execute("SELECT pg_advisory_unlock($1)", _PUSH_LANE_LOCKS + partition)
@@ -198,6 +203,7 @@ class PushDispatcher:
         """Wake a lane for every push VEN of the held partitions with messages waiting; refresh the backlog."""
         waiting = await push_queue.backlogs(conn)
         mine = {ven_id: count for ven_id, count in waiting.items() if self.owns(ven_id)}
+        self._unmarked = {v: ids for v, ids in self._unmarked.items() if v in mine}  # nothing waits: all marked
         for ven_id in mine:
             self.wake(ven_id)
         BACKLOG.set(sum(mine.values()))

@@ -19,14 +19,14 @@ MAX_VENS_PER_QUERY = 1000
 class HeadReader:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
-        self._asks: list[tuple[str, int | None, asyncio.Future[PushHead | None]]] = []
+        self._asks: list[tuple[str, frozenset[int], asyncio.Future[PushHead | None]]] = []
         self._reading: asyncio.Task[None] | None = None
 
-    async def head(self, ven_id: str, after: int | None) -> PushHead | None:
-        """The VEN's first undelivered message after `after` (PushHead.message None: nothing waits), or None
-        when the VEN's messages are no longer pushed. Raises what the database raises."""
+    async def head(self, ven_id: str, delivered: frozenset[int]) -> PushHead | None:
+        """The VEN's oldest undelivered message but those it was `delivered` (PushHead.message None: nothing
+        else waits), or None when the VEN's messages are no longer pushed. Raises what the database raises."""
         future: asyncio.Future[PushHead | None] = asyncio.get_running_loop().create_future()
-        self._asks.append((ven_id, after, future))
+        self._asks.append((ven_id, delivered, future))
         if self._reading is None or self._reading.done():
             self._reading = asyncio.create_task(self._read(), name="push-heads")
         return await future
@@ -34,9 +34,9 @@ class HeadReader:
     async def _read(self) -> None:
         while self._asks:
             batch, self._asks = self._asks[:MAX_VENS_PER_QUERY], self._asks[MAX_VENS_PER_QUERY:]
-            by_ven: dict[str, list[tuple[int | None, asyncio.Future[PushHead | None]]]] = {}
-            for ven_id, after, future in batch:
-                by_ven.setdefault(ven_id, []).append((after, future))
+            by_ven: dict[str, list[tuple[frozenset[int], asyncio.Future[PushHead | None]]]] = {}
+            for ven_id, delivered, future in batch:
+                by_ven.setdefault(ven_id, []).append((delivered, future))
             try:
                 async with self._pool.acquire() as conn:
                     found = await push_queue.heads(conn, {v: asks[0][0] for v, asks in by_ven.items()})
@@ -46,10 +46,10 @@ class HeadReader:
                         future.set_exception(error)
                 continue
             for ven_id, asks in by_ven.items():
-                for after, future in asks:
+                for delivered, future in asks:
                     if future.done():
                         continue
-                    if after == asks[0][0]:
+                    if delivered == asks[0][0]:
                         future.set_result(found.get(ven_id))
-                    else:  # two asks of one VEN with different starts (never from one lane): ask again
-                        self._asks.append((ven_id, after, future))
+                    else:  # two asks of one VEN leaving out different messages (never from one lane): ask again
+                        self._asks.append((ven_id, delivered, future))

@@ -1,6 +1,7 @@
 """One push VEN's deliveries: its queued messages one at a time, in order, each retried until answered.
 
-    head = next undelivered message after the last one delivered (shared.db.push_queue)
+    head = the oldest undelivered message but those this pusher delivered and whose delivery records are not
+           applied yet (shared.db.push_queue)
     push it (the deliverer) -> the VEN's answer judged (gateway.push.answers)
         failed: count, wait (exponential backoff with jitter, cut short when the VEN comes back or its head
                 changes: a newer event set, a new transport address), read the head again, push again
@@ -52,14 +53,18 @@ class LaneRevoked(Exception):
 
 
 class VenLane:
-    def __init__(self, ven_id: str, tools: LaneTools, on_end: Callable[[VenLane], None]) -> None:
+    def __init__(
+        self, ven_id: str, tools: LaneTools, on_end: Callable[[VenLane], None], unmarked: frozenset[int] = frozenset()
+    ) -> None:
         self.ven_id = ven_id
         self._tools = tools
         self._on_end = on_end
         self._wake = asyncio.Event()
         self._retry_now = False
         self._stopping = False
-        self._last_delivered: int | None = None
+        # Delivered by this pusher, not yet marked delivered in the database as far as the last read showed
+        # (registration_svc applies the records a moment later): never pushed again meanwhile.
+        self.unmarked = unmarked
         self._failing_since: float | None = None
         self._reported_unreachable = False
         self._counted_failing = False
@@ -100,11 +105,15 @@ class VenLane:
             if not self._tools.owns(self.ven_id):
                 raise LaneRevoked
             try:
-                return await self._tools.heads.head(self.ven_id, self._last_delivered)
+                head = await self._tools.heads.head(self.ven_id, self.unmarked)
             except Exception as error:
                 failures += 1
                 log.warning("cannot read the push queue", extra={"action": "push_queue_unreadable", "error": repr(error)})
                 await self._pause(self._tools.backoff.delay(failures), None)
+                continue
+            if head is not None:
+                self.unmarked = head.unmarked
+            return head
 
     async def _deliver(self, head: PushHead) -> None:
         failures = 0
@@ -140,7 +149,7 @@ class VenLane:
                 await self._tools.reporter.delivered(self.ven_id, pending_id)
                 self._tools.reporter.saw(self.ven_id)
                 self._recovered()
-                self._last_delivered = pending_id
+                self.unmarked = self.unmarked | {pending_id}
                 self.delivered += 1
                 return
             if self._stopping:

@@ -37,11 +37,12 @@ class Queue:
     address: str = "http://ven.example.com"
     reads: int = 0
 
-    async def head(self, ven_id: str, after: int | None) -> PushHead | None:
+    async def head(self, ven_id: str, delivered: frozenset[int]) -> PushHead | None:
         self.reads += 1
-        waiting = sorted(i for i in self.messages if i not in self.delivered and i > (after or 0))
+        waiting = sorted(i for i in self.messages if i not in self.delivered and i not in delivered)
         first = waiting[0] if waiting else None
-        return PushHead(ven_id, self.address, None, first, self.messages[first] if first is not None else None)
+        unmarked = frozenset(i for i in delivered if i in self.messages and i not in self.delivered)
+        return PushHead(ven_id, self.address, None, first, self.messages[first] if first is not None else None, unmarked)
 
 
 @dataclass
@@ -66,9 +67,11 @@ class Deliverer:
 class Reporter:
     queue: Queue
     events: list[str] = field(default_factory=list)
+    mark: bool = True  # registration_svc applies each record at once
 
     async def delivered(self, ven_id: str, pending_id: int) -> None:
-        self.queue.delivered.append(pending_id)
+        if self.mark:
+            self.queue.delivered.append(pending_id)
         self.events.append(f"delivered {pending_id}")
 
     def saw(self, ven_id: str) -> None:
@@ -136,6 +139,20 @@ async def test_a_head_replaced_while_failing_is_not_pushed_again_the_newer_one_i
     await asyncio.wait_for(running, 5)
     assert deliverer.pushed[-1] == "new" and "new" not in deliverer.pushed[:-1]
     assert queue.delivered == [2]
+
+
+async def test_a_message_committed_late_behind_one_already_pushed_is_pushed_too_and_none_twice() -> None:
+    """Two transactions queueing for one VEN may commit in the other order than their ids."""
+    queue = Queue({2: event_set("b")})
+    deliverer = Deliverer()
+    first, reporter = lane(queue, deliverer)
+    reporter.mark = False  # registration_svc has not applied the delivery records yet
+    await asyncio.wait_for(first.run(), 5)
+    queue.messages[1] = event_set("a")  # id 1 commits after id 2 went out; its notice starts a new lane
+    second = VenLane(VEN, first._tools, lambda _: None, first.unmarked)  # noqa: SLF001 - as the dispatcher does
+    await asyncio.wait_for(second.run(), 5)
+    assert deliverer.pushed == ["b", "a"]
+    assert second.unmarked == frozenset({1, 2})
 
 
 async def test_a_lane_whose_ven_moved_to_another_pusher_pushes_nothing() -> None:
