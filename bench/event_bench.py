@@ -33,6 +33,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer
@@ -278,24 +279,36 @@ async def phases_of(
 
     async def create() -> Key:
         body = vtn_event(ven_ids, event_id).model_dump(mode="json", exclude={"kind"})
-        answer = await admin.post("/events", json=body)
-        answer.raise_for_status()
+        await command(admin, "POST", "/events", body)
         return event_id, 0
 
     async def modify() -> Key:
-        answer = await admin.patch(f"/events/{event_id}", json={"vtn_comment": "moved", "modification_reason": "bench"})
-        answer.raise_for_status()
-        return event_id, int(answer.json()["event"]["descriptor"]["modification_number"])
+        answer = await command(admin, "PATCH", f"/events/{event_id}", {"vtn_comment": "moved", "modification_reason": "bench"})
+        return event_id, int(answer["event"]["descriptor"]["modification_number"])
 
     async def cancel() -> Key:
-        answer = await admin.post(f"/events/{event_id}/cancel")
-        answer.raise_for_status()
-        return event_id, int(answer.json()["event"]["descriptor"]["modification_number"])
+        answer = await command(admin, "POST", f"/events/{event_id}/cancel", None)
+        return event_id, int(answer["event"]["descriptor"]["modification_number"])
 
     for phase, trigger in zip(PHASES, (create, modify, cancel)):
         runs.append(await measure(target, phase, len(ven_ids), fleet, trigger, answers, timeout))
         await asyncio.sleep(2.0)  # let the stragglers' answers and deliveries settle before the next change
     return runs
+
+
+async def command(admin: httpx.AsyncClient, method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
+    """An admin API command, asked again with the same Idempotency-Key while the VTN answers 503 (its services
+    did not answer within the reply timeout: the command may be under way, and the key gets its outcome)."""
+    key = uuid.uuid4().hex
+    for _ in range(30):
+        answer = await admin.request(method, path, json=body, headers={"Idempotency-Key": key})
+        if answer.status_code != 503:
+            answer.raise_for_status()
+            found: dict[str, Any] = answer.json()
+            return found
+        await asyncio.sleep(0.5)
+    answer.raise_for_status()
+    return {}
 
 
 async def run_pull(address: VtnAddress, count: int, admin: httpx.AsyncClient, answers: TopicAnswers, timeout: float) -> list[EventRun]:

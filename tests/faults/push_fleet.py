@@ -88,10 +88,11 @@ class PushFleet:
         return sum(1 for ep in self.server.endpoints.values() if any(any(e[0] == event_id for e in p.events) for p in ep.received))
 
     def repeats(self, event_ids: list[str]) -> int:
-        """Sets a VEN got again with an (event, modification) it already had: pushed twice."""
+        """Event sets a VEN got twice: the same queued message (its requestID) pushed again. (A set holds every
+        event of the VEN, so an event appears again in later sets: that is no repeat.)"""
         count = 0
         for endpoint in self.server.endpoints.values():
-            seen = Counter((e, m) for p in endpoint.received for e, m, _ in p.events if e in event_ids)
+            seen = Counter(p.request_id for p in endpoint.received if any(e in event_ids for e, _, _ in p.events))
             count += sum(n - 1 for n in seen.values())
         return count
 

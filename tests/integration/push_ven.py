@@ -14,6 +14,7 @@ import asyncpg
 import httpx
 import pytest
 from lxml import etree
+from openleadr.messaging import create_message
 
 from bench.loadgen import messages
 from bench.loadgen.push_server import Pushed, PushVenEndpoint, PushVenServer
@@ -32,14 +33,25 @@ class PushVen:
         self.registration_id = ""
         self.answer_events = True
         self.sent_answers: list[tuple[str, int, str]] = []
+        self.invalid: list[str] = []  # pushed documents the official schema refused
         self._answering: set[asyncio.Task[None]] = set()
         self.endpoint.on_push = self._on_push
 
     async def register(self, address: str | None = None, pull: bool = False) -> httpx.Response:
-        body = messages.create_party_registration(
-            uuid.uuid4().hex, self.name, transport_address=self.address if address is None else address,
-            http_pull_model=pull,
-        )  # fmt: skip
+        """Register (again, with the registrationID it was given, once it has one) in the push model, or in the
+        pull model with `pull`."""
+        if self.registration_id:
+            body = create_message(
+                "oadrCreatePartyRegistration", request_id=uuid.uuid4().hex, registration_id=self.registration_id,
+                ven_id=self.ven_id, ven_name=self.name, profile_name="2.0b", transport_name="simpleHttp",
+                transport_address=self.address if address is None else address, report_only=False, xml_signature=False,
+                http_pull_model=pull,
+            ).encode()  # fmt: skip
+        else:
+            body = messages.create_party_registration(
+                uuid.uuid4().hex, self.name, transport_address=self.address if address is None else address,
+                http_pull_model=pull,
+            )  # fmt: skip
         answer = await self.http.post("/EiRegisterParty", content=body)
         assert answer.status_code == 200, answer.text
         assert_valid(self.schema, answer.content)
@@ -52,7 +64,10 @@ class PushVen:
         return answer
 
     def _on_push(self, pushed: Pushed) -> None:
-        assert_valid(self.schema, pushed.body)  # every pushed document against the official 2.0b XSD
+        try:
+            assert_valid(self.schema, pushed.body)  # every pushed document against the official 2.0b XSD
+        except AssertionError as invalid:
+            self.invalid.append(str(invalid))
         if pushed.message_type == "oadrDistributeEvent" and self.answer_events:
             answers = [(event_id, modification, "optIn") for event_id, modification, _ in pushed.events]
             if answers:
@@ -83,6 +98,7 @@ class PushVen:
         deadline = time.monotonic() + timeout
         seen = 0
         while time.monotonic() < deadline:
+            assert self.invalid == [], self.invalid
             for pushed in self.received[seen:]:
                 if predicate(pushed):
                     return pushed

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from lxml import etree
 
+from bench.loadgen import messages
 from bench.loadgen.push_server import PushVenServer
 from devstack.processes import ManagedProcess
 from shared import topics
@@ -196,3 +197,39 @@ async def test_pull_and_push_vens_share_an_event_and_a_push_vens_poll_takes_noth
     while await undelivered(db, pusher.ven_id):
         assert time.monotonic() < deadline
         await asyncio.sleep(0.2)
+
+
+async def test_a_ven_switches_between_pull_and_push_by_registering_again_and_its_queue_follows(
+    vtn: RunningVtn,
+    http: httpx.AsyncClient,
+    admin: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    push_server: PushVenServer,
+    official_schema: etree.XMLSchema,
+    unique: Callable[[str], str],
+) -> None:
+    ven = PushVen(http, push_server, unique("switching"), official_schema)
+    await ven.register(pull=True)
+    assert (await admin.get(f"/vens/{ven.ven_id}")).json()["http_pull_model"] is True
+    asked = await admin.post(f"/vens/{ven.ven_id}/request-reregistration")
+    assert asked.status_code == 202
+    assert await undelivered(db, ven.ven_id) == 1  # a polling VEN that has not polled: its message waits
+
+    answer = await ven.register()  # again, now in the push model
+    assert "<ei:responseCode>200<" in answer.text and "oadrRequestedOadrPollFreq" not in answer.text
+    await ven.wait_for_type("oadrRequestReregistration")  # what waited is pushed
+    view = (await admin.get(f"/vens/{ven.ven_id}")).json()
+    assert (view["http_pull_model"], view["transport_address"]) == (False, ven.address)
+
+    answer = await ven.register(pull=True)  # and back: its messages wait for its polls again
+    assert "oadrRequestedOadrPollFreq" in answer.text
+    pushed_before = len(ven.received)
+    assert (await admin.post(f"/vens/{ven.ven_id}/request-reregistration")).status_code == 202
+    deadline = time.monotonic() + 10
+    while True:
+        polled = await http.post("/OadrPoll", content=messages.poll(ven.ven_id))
+        if "oadrRequestReregistration" in polled.text:
+            break
+        assert time.monotonic() < deadline, polled.text
+        await asyncio.sleep(0.3)
+    assert len(ven.received) == pushed_before
