@@ -123,6 +123,16 @@ async def register(secure: SecurePush, ven: str, address: str, name: str) -> str
     return answer.text.split("<ei:venID>", 1)[1].split("<", 1)[0]
 
 
+async def served(
+    secure: SecurePush, endpoints: Callable[[str], PushVenServer], serving: str, registering: str, name: str
+) -> tuple[PushVenServer, str]:
+    """A VEN registered (over HTTPS, signed) with certificate `registering`, its endpoint serving `serving`."""
+    server = endpoints(serving)
+    await server.start()
+    server.endpoint(name).ven_id = ven_id = await register(secure, registering, server.address_of(name), name)
+    return server, ven_id
+
+
 async def pusher_counts(outcome: str) -> float:
     async with httpx.AsyncClient(timeout=5) as client:
         metrics = (await client.get(f"http://127.0.0.1:{SECURE_PUSHER_HEALTH_PORT}/metrics")).text
@@ -145,13 +155,11 @@ async def test_a_push_over_https_carries_the_vtns_certificate_and_signature_and_
     official_schema: etree.XMLSchema,
     unique: Callable[[str], str],
 ) -> None:
-    server = endpoints("ven1")
-    await server.start()
     name = unique("secure-push")
+    server, ven_id = await served(secure_push, endpoints, "ven1", "ven1", name)
     signer = secure_push.signer("ven1")
     endpoint = server.endpoint(name)
     endpoint.answerer = lambda pushed, ven_id: signer.sign(spec_answer(pushed, ven_id))
-    endpoint.ven_id = ven_id = await register(secure_push, "ven1", server.address_of(name), name)
 
     event_id = (await admin.post("/events", json=simple_event((ven_id,), event_id=unique("secure")))).json()["event"][
         "descriptor"]["event_id"]  # fmt: skip
@@ -172,10 +180,8 @@ async def test_an_endpoint_with_another_vens_certificate_gets_nothing(
     unique: Callable[[str], str],
 ) -> None:
     """The VEN registered with ven2's certificate; its address serves ven3's: an impostor, or a hijacked name."""
-    server = endpoints("ven3")
-    await server.start()
     name = unique("impostor")
-    server.endpoint(name).ven_id = ven_id = await register(secure_push, "ven2", server.address_of(name), name)
+    server, ven_id = await served(secure_push, endpoints, "ven3", "ven2", name)
     before = await pusher_counts("tls")
     await admin.post("/events", json=simple_event((ven_id,), event_id=unique("not-for-impostors")))
     await counted("tls", before, "the pusher did not refuse the impostor's certificate")
@@ -190,10 +196,8 @@ async def test_an_unsigned_answer_is_refused_when_signatures_are_required(
     db: asyncpg.Connection,
     unique: Callable[[str], str],
 ) -> None:
-    server = endpoints("ven3")
-    await server.start()
     name = unique("unsigned")
-    server.endpoint(name).ven_id = ven_id = await register(secure_push, "ven3", server.address_of(name), name)
+    server, ven_id = await served(secure_push, endpoints, "ven3", "ven3", name)
     before = await pusher_counts("security_refused")
     await admin.post("/events", json=simple_event((ven_id,), event_id=unique("needs-a-signed-answer")))
     await _first_push(server.endpoint(name).received, lambda p: p.message_type == "oadrDistributeEvent")
