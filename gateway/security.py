@@ -161,6 +161,10 @@ class MessageSecurity:
             return answer
         return dataclasses.replace(answer, body=self._signer.sign(answer.body))
 
+    def sign(self, document: bytes) -> bytes:
+        """A message the VTN sends of its own (a push) signed with its key, when one is configured."""
+        return document if self._signer is None else self._signer.sign(document)
+
     def _refuse(self, reason: str, description: str, ven_id: str | None) -> HttpAnswer:
         self._refusals.note(reason, description)
         return oadr_error(200, ResponseCode.NOT_REGISTERED_OR_AUTHORIZED, description, ven_id)

@@ -106,7 +106,9 @@ async def open_security(
     schema: etree.XMLSchema | None,
     stack: contextlib.AsyncExitStack,
     refusal_log: ThrottledLog | None = None,
+    announce: bool = True,
 ) -> GatewaySecurity:
+    """`announce`: log and print the VTN's fingerprint and warn of plain HTTP (the gateway; not the pusher)."""
     identify = _client_identity(settings)
     refusals = SecurityRefusals(refusal_log)
     authenticated = settings.serves_https or bool(settings.trusted_proxy_list)
@@ -115,7 +117,8 @@ async def open_security(
             raise ValueError(
                 "outside development the gateway serves HTTPS (VTN_HTTP_CERT, ...) or sits behind a trusted proxy"
             )
-        _warn_plain_http(settings)
+        if announce:
+            _warn_plain_http(settings)
     ssl_context = None
     if settings.serves_https:
         assert settings.http_ca_file is not None
@@ -124,7 +127,7 @@ async def open_security(
     if settings.cert is not None and settings.key is not None:
         signer = MessageSigner.from_files(settings.cert, settings.key, settings.passphrase)
         log.info("signing answers", extra={"action": "vtn_fingerprint", "fingerprint": signer.fingerprint})
-        if settings.show_fingerprint:
+        if settings.show_fingerprint and announce:
             _announce_fingerprint(signer)
     verifying = settings.verify_message_signatures and (authenticated or settings.require_message_signatures)
     handlers = (load_optional(settings.fingerprint_lookup), load_optional(settings.ven_lookup))

@@ -64,6 +64,26 @@ def server_context(certificates: list[ServerCertificate], client_ca_file: Path) 
     return context
 
 
+def client_context(
+    certificate: ServerCertificate | None, ca_file: Path, *, verify_hostname: bool = False
+) -> ssl.SSLContext:
+    """TLS 1.2/1.3 client context for pushing to VENs: the OpenADR suites, the VTN's own certificate (a VEN
+    requires one, as the VTN does of VENs), and the VEN's server certificate verified against `ca_file`.
+    Host names are not checked by default: a VEN is known by its certificate's fingerprint, bound to its
+    venID at registration (the pusher checks that binding on every connection), not by a DNS name."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.maximum_version = ssl.TLSVersion.TLSv1_3
+    context.set_ciphers(OPENADR_TLS12_CIPHERS)
+    context.options |= ssl.OP_NO_COMPRESSION | ssl.OP_NO_RENEGOTIATION
+    context.check_hostname = verify_hostname
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.load_verify_locations(cafile=ca_file)
+    if certificate is not None:
+        context.load_cert_chain(certificate.cert_path, certificate.key_path, certificate.passphrase)
+    return context
+
+
 def tls_extension(transport: asyncio.BaseTransport) -> dict[str, Any] | None:
     """The ASGI `tls` extension for a connection, or None when it is not TLS."""
     ssl_object: ssl.SSLObject | None = transport.get_extra_info("ssl_object")

@@ -12,7 +12,9 @@ from registration_svc.records import VenRecord, VenStatus
 from shared.contract.operator import ListVens, PresenceChange, VenCounts, VenTally, VenView
 from shared.oadr.registration import CreatePartyRegistration
 
-_RECORD_COLUMNS = "ven_id, ven_name, fingerprint, provisioned, status, registration_id, registered_at, cancelled_at"
+_RECORD_COLUMNS = (
+    "ven_id, ven_name, fingerprint, provisioned, status, registration_id, registered_at, cancelled_at, http_pull_model"
+)
 
 
 def _record(row: asyncpg.Record | None) -> VenRecord | None:
@@ -121,7 +123,8 @@ _REGISTERED = "v.status IN ('registered', 'cancelling')"
 _VIEW_SELECT = f"""
     SELECT v.ven_id, v.ven_name, v.fingerprint, v.registration_id,
            {_REGISTERED} AS registered,
-           v.provisioned, v.profile_name, v.transport_name, v.registered_at, v.cancelled_at,
+           v.provisioned, v.profile_name, v.transport_name, v.http_pull_model, v.transport_address,
+           v.registered_at, v.cancelled_at,
            COALESCE(p.online, false) AS online, p.last_seen,
            (SELECT count(*) FROM pending_messages m WHERE m.ven_id = v.ven_id AND m.delivered_at IS NULL)
                AS pending_messages

@@ -22,6 +22,8 @@ from urllib.parse import parse_qs, urlsplit
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.push_addresses import parse_allowlist
+
 DEVELOPMENT_ADMIN_TOKEN = "dev-admin-token"
 # Outside development the admin token must be at least this long (`openssl rand -hex 32` gives 64
 # characters) and none of the placeholders that example files and tutorials carry.
@@ -538,6 +540,53 @@ class VtnSettings(BaseSettings):
         description="How long a completed or cancelled event stays in VENs' sets before it ages out.",
     )
 
+    # HTTP push: the pusher (gateway.push) POSTs their messages to VENs registered with oadrHttpPullModel false
+    push_allowed_networks: str = Field(
+        default="",
+        description="Where the VTN may push (a VEN's oadrTransportAddress), comma-separated: networks (CIDR), "
+        "addresses and host names (`*.example.com` for a domain). Empty: any public address. Loopback, private, "
+        "link-local and shared addresses are refused unless listed (loopback only outside production); cloud "
+        "metadata addresses and the VTN's own ports on its own addresses always.",
+    )
+    push_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="How long one push may take, connection and TLS handshake included."
+    )
+    push_max_answer_bytes: int = Field(
+        default=256 * 1024, gt=0, description="A VEN's answer to a push larger than this is refused (and retried)."
+    )
+    push_retry_initial_seconds: float = Field(
+        default=1.0, gt=0, description="Wait before the first retry of a failed push; doubled each time, with jitter."
+    )
+    push_retry_max_seconds: float = Field(
+        default=60.0, gt=0, description="Longest wait between two attempts to push to an unreachable VEN."
+    )
+    push_offline_after_seconds: float = Field(
+        default=120.0, gt=0, description="A push VEN every push to which failed for this long is marked offline."
+    )
+    push_concurrency: int = Field(default=500, ge=1, description="Pushes in flight at once per pusher instance.")
+    push_connections_per_host: int = Field(
+        default=64, ge=1, description="Keep-alive connections a pusher instance holds at most per VEN host and port."
+    )
+    push_idle_connection_seconds: float = Field(
+        default=30.0, gt=0, description="An idle keep-alive connection to a VEN is closed after this long."
+    )
+    push_rescan_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How often a pusher looks in the database for push VENs with messages waiting that no notice "
+        "woke (a safety net; notices normally wake it at once).",
+    )
+    push_client_cert: Path | None = Field(
+        default=None, description="The VTN's client certificate (PEM) for pushing over HTTPS; default VTN_HTTP_CERT."
+    )
+    push_client_key: Path | None = Field(
+        default=None, description="The key of VTN_PUSH_CLIENT_CERT; default VTN_HTTP_KEY."
+    )
+    push_ca_file: Path | None = Field(
+        default=None,
+        description="The CA that issues VENs' server certificates for pushes over HTTPS; default VTN_HTTP_CA_FILE.",
+    )
+
     # OpenLEADR-compatible handlers: each names a callable as `package.module:function`, plain or async
     on_create_party_registration: str | None = Field(
         default=None,
@@ -667,6 +716,13 @@ class VtnSettings(BaseSettings):
             raise ValueError("signing outgoing messages needs both VTN_CERT and VTN_KEY")
         if self.require_message_signatures and not self.verify_message_signatures:
             raise ValueError("VTN_REQUIRE_MESSAGE_SIGNATURES needs VTN_VERIFY_MESSAGE_SIGNATURES")
+        if (self.push_client_cert is None) != (self.push_client_key is None):
+            raise ValueError("pushing over HTTPS needs both VTN_PUSH_CLIENT_CERT and VTN_PUSH_CLIENT_KEY")
+        allowlist = parse_allowlist(self.push_allowed_networks)  # raises ValueError on an entry of no kind
+        if self.environment is Environment.PRODUCTION and allowlist.allows_loopback:
+            raise ValueError("VTN_PUSH_ALLOWED_NETWORKS may name loopback addresses in development only")
+        if self.push_retry_max_seconds < self.push_retry_initial_seconds:
+            raise ValueError("VTN_PUSH_RETRY_MAX_SECONDS must not be below VTN_PUSH_RETRY_INITIAL_SECONDS")
         return self
 
     @property

@@ -13,7 +13,7 @@ from typing import Annotated, TypeAlias, Union
 from pydantic import Field, TypeAdapter
 
 from shared.contract.audit import OperatorAction
-from shared.contract.backend_events import PollsObserved, PresenceEvent, RegistrationEvent
+from shared.contract.backend_events import PollsObserved, PresenceEvent, RegistrationEvent, VenUnreachable
 from shared.contract.events import (
     CancelEvent,
     CountEvents,
@@ -80,6 +80,7 @@ Payload: TypeAlias = Annotated[
         PendingDelivered,
         PendingUndelivered,
         PollsObserved,
+        VenUnreachable,
         RegistrationEvent,
         PresenceEvent,
         ProvisionVen,

@@ -82,6 +82,9 @@ class VenView(ContractModel):
     provisioned: bool
     profile_name: str | None
     transport_name: str | None
+    # HTTP push: false for a VEN that registered in the push model, whose messages go to transport_address
+    http_pull_model: bool | None = None
+    transport_address: str | None = None
     registered_at: datetime | None
     cancelled_at: datetime | None
     online: bool

@@ -17,7 +17,8 @@ from shared.settings import VtnSettings
 from tests.conftest import REPO_ROOT
 from tests.deploy.conftest import FILE_SETTINGS
 
-VTN_PROCESSES = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway")
+# compose service names (the pusher, `python -m gateway.push`, is `gateway-push`: Compose reads a dot as a path)
+VTN_PROCESSES = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway", "gateway-push")
 CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 CLEAN_ENV = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/root")}
 
@@ -63,17 +64,18 @@ def test_setup_provisions_topics_and_migrates_after_kafka_and_postgres_are_healt
 @pytest.mark.parametrize("name", VTN_PROCESSES)
 def test_each_process_waits_for_setup_and_is_healthy_when_ready(compose: dict[str, Any], name: str) -> None:
     service = compose["services"][name]
+    module = name.replace("-", ".")
     assert _conditions(service)["setup"] == "service_completed_successfully"
-    assert service["command"] == ["python", "-m", name]
+    assert service["command"] == ["python", "-m", module]
     probe = " ".join(service["healthcheck"]["test"])
-    port = DEFAULT_HEALTH_PORTS.get(name, 8081)
+    port = DEFAULT_HEALTH_PORTS.get(module, 8081)
     assert f"127.0.0.1:{port}/readyz" in probe
     assert service["build"]["dockerfile"] == "deploy/Dockerfile"
 
 
 def test_the_gateway_waits_for_every_service_to_be_ready(compose: dict[str, Any]) -> None:
     conditions = _conditions(compose["services"]["gateway"])
-    for name in VTN_PROCESSES[:-1]:
+    for name in VTN_PROCESSES[: VTN_PROCESSES.index("gateway")]:
         assert conditions[name] == "service_healthy"
 
 
