@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
+from shared.oadr.registration import TRANSPORT_XMPP
+
 
 class VenStatus(str, Enum):
     PROVISIONED = "provisioned"  # allowed in advance, never registered
@@ -28,11 +30,17 @@ class VenRecord:
     registered_at: datetime | None = None
     cancelled_at: datetime | None = None
     http_pull_model: bool | None = None
+    transport_name: str | None = None
 
     @property
     def pushed(self) -> bool:
         """Registered in the push model: the VTN POSTs its messages to the VEN (docs/push.md)."""
         return self.http_pull_model is False
+
+    @property
+    def polls(self) -> bool:
+        """Fetches its messages with oadrPoll: simple HTTP in the pull model (not push, not XMPP)."""
+        return not self.pushed and self.transport_name != TRANSPORT_XMPP
 
     @property
     def is_registered(self) -> bool:

@@ -13,7 +13,8 @@ from shared.contract.operator import ListVens, PresenceChange, VenCounts, VenTal
 from shared.oadr.registration import CreatePartyRegistration
 
 _RECORD_COLUMNS = (
-    "ven_id, ven_name, fingerprint, provisioned, status, registration_id, registered_at, cancelled_at, http_pull_model"
+    "ven_id, ven_name, fingerprint, provisioned, status, registration_id, registered_at, cancelled_at, http_pull_model, "
+    "transport_name"
 )
 
 
