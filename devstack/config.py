@@ -13,8 +13,8 @@ cache by VTN_CACHE_DIR (default ~/.cache/vtn-devstack). The secured listeners al
 + 2 (SASL_SSL) and + 3 (SSL with client certificates), and the XMPP server's client port at the Kafka port + 4,
 so a stack placed elsewhere moves them along.
 VTN_DEVSTACK_HEALTH_PORT, when set, is the first
-of five consecutive ports for the services' /healthz, /readyz and /metrics under `run` (registration,
-presence, event, report, pusher; unset: each service's own default).
+of six consecutive ports for the services' /healthz, /readyz and /metrics under `run` (registration,
+presence, event, report, pusher, XMPP connector; unset: each service's own default).
 
 Data is throwaway unless the run profile is asked to keep it: VTN_DEVSTACK_KEEP_DATA=1 (`make run KEEP=1`,
 `python -m devstack run --keep-data`); see devstack.stack for the folders.

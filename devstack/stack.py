@@ -171,6 +171,17 @@ class Infrastructure:
             "VTN_DEVSTACK_XMPP_ADDRESS": self.xmpp.vtn_address,
         }
 
+    def xmpp_settings(self) -> dict[str, str]:
+        """The VTN's settings that serve XMPP through this stack's XMPP server: the connector logs in with the
+        stack's client certificate, whose account is the VTN's address."""
+        return {
+            "VTN_XMPP_ADDRESS": self.xmpp.vtn_address,
+            "VTN_XMPP_SERVER": self.xmpp.address,
+            "VTN_XMPP_CLIENT_CERT": str(self.tls.client_cert),
+            "VTN_XMPP_CLIENT_KEY": str(self.tls.client_key),
+            "VTN_XMPP_CA_FILE": str(self.tls.ca),
+        }
+
     def secured_settings(self) -> dict[str, str]:
         """The VTN's settings that reach this Kafka over SASL_SSL (SCRAM-SHA-512) and PostgreSQL over verified
         TLS (its certificate names localhost)."""

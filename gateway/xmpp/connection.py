@@ -101,6 +101,8 @@ class XmppConnection:
         self._server = server
         self._on_payload = on_payload
         self.on_presence = on_presence  # may be set after construction, before the session starts
+        # A VEN announces itself to the VTN's address only (a directed presence); None: to its contacts
+        self.presence_to: str | None = None
         self._send_presence = send_presence
         self._online = asyncio.Event()
         self._closed = asyncio.Event()
@@ -146,7 +148,9 @@ class XmppConnection:
     def _started(self, _: object) -> None:
         self._failures = 0
         self.sessions += 1
-        if self._send_presence:
+        if self.presence_to is not None:
+            self.client.send_presence(pto=self.presence_to)
+        elif self._send_presence:
             self.client.send_presence()
         self._online.set()
         log.info("xmpp session started", extra={"action": "xmpp_session_started", "jid": self.jid})
