@@ -19,12 +19,14 @@ from lxml import etree
 from openleadr.messaging import create_message
 
 from bench.loadgen import messages
+from bench.loadgen.push_server import Pushed
 from gateway.xmpp.connection import AskFailed
 from gateway.xmpp.wire_form import element_of, xmpp_form
 from shared import topics
 from shared.contract.events import EventResponseFact
 from tests.integration.event_ven import simple_event
 from tests.integration.push_ven import undelivered
+from tests.integration.test_push import _undelivered, _until
 from tests.integration.raw_ven import new_request_id
 from tests.integration.test_reports import metadata
 from tests.stack import RunningVtn, find_on_topic
@@ -52,20 +54,9 @@ async def xmpp_vens(tmp_path: Path, official_schema: etree.XMLSchema) -> AsyncIt
         await ven.disconnect()
 
 
-async def _undelivered(db: asyncpg.Connection, ven_id: str, timeout: float = 10.0) -> int:
-    deadline = time.monotonic() + timeout
-    while True:
-        count = await undelivered(db, ven_id)
-        if count == 0 or time.monotonic() > deadline:
-            return count
-        await asyncio.sleep(0.1)
-
-
-async def _until(read: Callable[[], Awaitable[object]], wanted: object, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while (found := await read()) != wanted:
-        assert time.monotonic() < deadline, f"still {found!r}, not {wanted!r}"
-        await asyncio.sleep(0.1)
+def carrying(event_id: str) -> Callable[[Pushed], bool]:
+    """Whether a push is an event set carrying `event_id`."""
+    return lambda pushed: any(event[0] == event_id for event in pushed.events)
 
 
 async def test_the_query_registration_answer_lists_both_transports_and_the_vtns_xmpp_address(
@@ -220,7 +211,7 @@ async def test_a_ven_offline_for_30_seconds_and_a_restarted_connector_lose_nothi
     assert (await admin.post("/events", json=simple_event((ven.ven_id,), event_id=later))).status_code == 201
     await ven.connect()
     for event_id in [*event_ids, later]:
-        await ven.wait_for(lambda p, e=event_id: any(x[0] == e for x in p.events), timeout=30, what=event_id)
+        await ven.wait_for(carrying(event_id), timeout=30, what=event_id)
     assert await _undelivered(db, ven.ven_id) == 0
     await asyncio.sleep(2)
     sets = [p for p in ven.received if p.message_type == "oadrDistributeEvent"]

@@ -17,7 +17,8 @@ from tests.integration.event_ven import simple_event
 from tests.integration.test_operations import metric_sample
 from tests.integration.test_xmpp import xmpp_vens  # noqa: F401 - a fixture
 from tests.integration.xmpp_ven import XmppVen
-from tests.stack import HEALTH_PORTS, HTTP_PORT, REPO_ROOT, RunningVtn
+from tests.conftest import REPO_ROOT
+from tests.stack import HEALTH_PORTS, HTTP_PORT, RunningVtn
 
 SECOND_CONNECTOR_HEALTH_PORT = HTTP_PORT + 61
 

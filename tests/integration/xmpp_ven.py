@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -25,9 +24,10 @@ from lxml import etree
 from bench.loadgen import messages
 from bench.loadgen.push_server import Pushed, read_push, spec_answer
 from devstack.certs import Issued, issue
-from gateway.xmpp.connection import StanzaAnswer, XmppConnection, client_context
+from gateway.xmpp.connection import AskFailed, StanzaAnswer, XmppConnection, client_context
 from gateway.xmpp.wire_form import document_of, element_of, xmpp_form
 from tests.conftest import assert_valid
+from tests.integration.push_ven import until_sent, wait_for_push
 
 _EI = "http://docs.oasis-open.org/ns/energyinterop/201110"
 
@@ -107,7 +107,7 @@ class XmppVen:
         answer = await self.request(body)
         root = etree.fromstring(answer)
         ven_id = root.findtext(f".//{{{_EI}}}venID")
-        if ven_id and "<responseCode>200<" in answer.decode().replace("ei:", ""):
+        if ven_id and b"<responseCode>200<" in answer:
             self.ven_id = ven_id
             self.registration_id = root.findtext(f".//{{{_EI}}}registrationID") or ""
         return answer
@@ -131,31 +131,21 @@ class XmppVen:
 
     async def _answer(self, request_id: str, answers: list[tuple[str, int, str]]) -> None:
         body = messages.created_event(request_id, self.ven_id, answers)
-        for _ in range(20):
+
+        async def sent() -> bool:
             try:
-                answer = await self.request(body)
-            except Exception:
-                await asyncio.sleep(0.5)
-                continue
-            if b"<responseCode>200<" in answer.replace(b"ei:", b""):
-                self.sent_answers.extend(answers)
-                return
-            await asyncio.sleep(0.5)
+                return b"<responseCode>200<" in await self.request(body)
+            except (AskFailed, AssertionError):
+                return False
+
+        if await until_sent(sent):
+            self.sent_answers.extend(answers)
 
     def types_received(self) -> list[str]:
         return [pushed.message_type for pushed in self.received]
 
     async def wait_for(self, predicate: Callable[[Pushed], bool], timeout: float = 20.0, what: str = "a push") -> Pushed:
-        deadline = time.monotonic() + timeout
-        seen = 0
-        while time.monotonic() < deadline:
-            assert self.invalid == [], self.invalid
-            for pushed in self.received[seen:]:
-                if predicate(pushed):
-                    return pushed
-            seen = len(self.received)
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"{self.name}: no {what} within {timeout:.0f}s; got {self.types_received()}")
+        return await wait_for_push(self.name, self.received, self.invalid, predicate, timeout, what)
 
     async def wait_for_type(self, message_type: str, timeout: float = 20.0) -> Pushed:
         return await self.wait_for(lambda p: p.message_type == message_type, timeout, message_type)
