@@ -140,6 +140,7 @@ def _serve(
     print(
         f"\n  VTN running at {scheme}://{config.host}:{http_port}/OpenADR2/Simple/2.0b"
         f"\n  admin API at http://{config.host}:{admin_port}/docs"
+        f"\n  XMPP server at {infra.xmpp.address} (STARTTLS, certificates of {infra.tls.ca}), VTN at {infra.xmpp.vtn_address}"
         f"\n  logs in {config.log_dir}; restarts counted in {supervisor.status_path}"
         f"\n  data {data}; Ctrl-C stops everything\n",
         flush=True,
