@@ -37,8 +37,8 @@ METADATA_ADDRESSES = frozenset(
     for a in ("169.254.169.254", "169.254.170.2", "169.254.169.253", "fd00:ec2::254", "100.100.100.200", "168.63.129.16")
 )
 LOOPBACK_NETWORKS = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
-# Ports of the VTN's processes when not configured otherwise (shared.health's defaults, up to the XMPP connector's 8096).
-DEFAULT_OWN_PORTS = frozenset({8080, 8081, 8090, 8091, 8092, 8093, 8094, 8095, 8096, 9092, 9093, 5432})
+# Ports of the VTN's processes when not configured otherwise (shared.health's defaults, the pusher's 8095).
+DEFAULT_OWN_PORTS = frozenset({8080, 8081, 8090, 8091, 8092, 8093, 8094, 8095, 9092, 9093, 5432})
 
 
 class AddressRefused(ValueError):
