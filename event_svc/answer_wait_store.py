@@ -33,7 +33,7 @@ async def due_sets(conn: Conn, now: datetime, limit: int) -> list[WaitingSet]:
         """
         SELECT s.ven_id, s.awaited::text AS awaited, s.resends,
             CASE WHEN p.id IS NULL THEN s.updated_at ELSE p.delivered_at END AS sent_at,
-            EXISTS (SELECT 1 FROM vens v WHERE v.ven_id = s.ven_id AND v.status = 'registered') AS ven_registered
+            EXISTS (SELECT 1 FROM vens v WHERE v.ven_id = s.ven_id AND registration_staying(v.status)) AS ven_registered
         FROM ven_event_sets s
         LEFT JOIN pending_messages p ON p.ven_id = s.ven_id AND p.dedup_key = 'events:' || s.version
         WHERE s.confirm_by <= $1

@@ -192,7 +192,7 @@ async def targeted_ven_ids(conn: Conn, targets: Target) -> list[str]:
     """Registered VENs an event with `targets` is for, by venID or by membership."""
     rows = await conn.fetch(
         """
-        SELECT ven_id FROM vens WHERE status IN ('registered', 'cancelling') AND (
+        SELECT ven_id FROM vens WHERE registration_in_force(status) AND (
             ven_id = ANY($1::text[])
             OR ven_id IN (
                 SELECT ven_id FROM ven_memberships

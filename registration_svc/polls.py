@@ -20,7 +20,7 @@ import asyncpg
 
 from registration_svc import replies, store
 from registration_svc.poll_hook import PollHook
-from registration_svc.records import ACTIVE_STATUSES, VenStatus
+from registration_svc.records import VenStatus
 from registration_svc.ven_requests import publish_registration_event
 from shared.contract.backend_events import RegistrationChange
 from shared.contract.envelope import Envelope
@@ -60,7 +60,6 @@ def _refusal(ven_id: str, known: bool) -> VenReply:
 
 # Delivering these changes the VEN's registration too: they go through the transactional path (deliver_next).
 NEEDS_TRANSACTION = frozenset({"oadrCancelPartyRegistration"})
-ACTIVE_STATUS_NAMES = frozenset(status.value for status in ACTIVE_STATUSES)
 
 
 class PollHandler:
@@ -86,9 +85,9 @@ class PollHandler:
         if poll is None:
             return None
         async with self._pool.acquire() as conn:
-            taken = await pending.take_for_poll(conn, poll.ven_id, ACTIVE_STATUS_NAMES, NEEDS_TRANSACTION)
-        if taken.ven_status is None or taken.ven_status not in ACTIVE_STATUSES:
-            return _refusal(poll.ven_id, known=taken.ven_status is not None)
+            taken = await pending.take_for_poll(conn, poll.ven_id, NEEDS_TRANSACTION)
+        if not taken.in_force:
+            return _refusal(poll.ven_id, known=taken.known)
         if taken.message is not None:
             return VenReply(message=taken.message, pending_id=taken.pending_id)
         if taken.head_type is None:
@@ -125,7 +124,7 @@ async def deliver_next(conn: Conn, envelope: Envelope) -> VenReply | None:
     if poll is None:
         return None
     record = await store.by_ven_id(conn, poll.ven_id, lock=True)
-    if record is None or not record.is_registered:
+    if record is None or not record.in_force:
         return _refusal(poll.ven_id, known=record is not None)
     next_message = await pending.take_next(conn, poll.ven_id)
     if next_message is None:

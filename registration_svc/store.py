@@ -12,7 +12,10 @@ from registration_svc.records import VenRecord, VenStatus
 from shared.contract.operator import ListVens, VenView
 from shared.oadr.registration import CreatePartyRegistration
 
-_RECORD_COLUMNS = "ven_id, ven_name, fingerprint, provisioned, status, registration_id, registered_at, cancelled_at"
+_RECORD_COLUMNS = (
+    "ven_id, ven_name, fingerprint, provisioned, status, registration_id, registered_at, cancelled_at,"
+    " registration_in_force(status) AS in_force, registration_staying(status) AS staying"
+)
 
 
 def _record(row: asyncpg.Record | None) -> VenRecord | None:
@@ -117,7 +120,7 @@ async def insert_provisioned(
 
 _VIEW_SELECT = """
     SELECT v.ven_id, v.ven_name, v.fingerprint, v.registration_id,
-           v.status IN ('registered', 'cancelling') AS registered,
+           registration_in_force(v.status) AS registered,
            v.provisioned, v.profile_name, v.transport_name, v.registered_at, v.cancelled_at,
            COALESCE(p.online, false) AS online, p.last_seen,
            (SELECT count(*) FROM pending_messages m WHERE m.ven_id = v.ven_id AND m.delivered_at IS NULL)
@@ -136,7 +139,7 @@ async def list_views(conn: Conn, query: ListVens) -> list[VenView]:
     args: list[Any] = []
     if query.registered is not None:
         args.append(query.registered)
-        conditions.append(f"(v.status IN ('registered', 'cancelling')) = ${len(args)}")
+        conditions.append(f"registration_in_force(v.status) = ${len(args)}")
     if query.online is not None:
         args.append(query.online)
         conditions.append(f"COALESCE(p.online, false) = ${len(args)}")

@@ -93,7 +93,7 @@ async def _due(
             f"""
             SELECT {columns},
                 CASE WHEN t.{table.pending} IS NULL OR p.id IS NULL THEN t.{written} ELSE p.delivered_at END AS sent_at,
-                EXISTS (SELECT 1 FROM vens v WHERE v.ven_id = t.ven_id AND v.status = 'registered') AS ven_registered
+                EXISTS (SELECT 1 FROM vens v WHERE v.ven_id = t.ven_id AND registration_staying(v.status)) AS ven_registered
             FROM {table.table} t
             LEFT JOIN pending_messages p ON p.id = t.{table.pending}
             WHERE t.confirm_by <= $1

@@ -50,9 +50,9 @@ async def acknowledge_registration(conn: Conn, ven_id: str, request_id: str) -> 
 
 
 async def registered_ven_ids(conn: Conn, ven_ids: Sequence[str]) -> list[str]:
-    """The registered VENs among `ven_ids` (every registered VEN when empty)."""
+    """The VENs staying registered (not being cancelled) among `ven_ids` (every such VEN when empty)."""
     rows = await conn.fetch(
-        "SELECT ven_id FROM vens WHERE status = 'registered' AND (cardinality($1::text[]) = 0 OR ven_id = ANY($1::text[]))"
+        "SELECT ven_id FROM vens WHERE registration_staying(status) AND (cardinality($1::text[]) = 0 OR ven_id = ANY($1::text[]))"
         " ORDER BY ven_id",
         list(ven_ids),
     )

@@ -133,23 +133,23 @@ async def take_next(conn: Conn, ven_id: str) -> PendingMessage | None:
 
 @dataclass(frozen=True)
 class PollTake:
-    """What one poll found: the VEN's registration status (None: unknown venID), the message it takes
+    """What one poll found: whether the VEN is known and its registration in force, the message it takes
     (None: nothing, or a head that `take_for_poll` may not take), and the type of its queue's head."""
 
-    ven_status: str | None
+    known: bool
+    in_force: bool
     message: VtnMessage | None
     head_type: str | None
     pending_id: int | None = None
 
 
-async def take_for_poll(
-    conn: Conn, ven_id: str, active_statuses: Iterable[str], excluded_types: Iterable[str]
-) -> PollTake:
-    """In one statement: the VEN's status and, if it is one of `active_statuses`, its oldest undelivered
-    message marked delivered, unless that message's type is in `excluded_types` (left for the caller)."""
+async def take_for_poll(conn: Conn, ven_id: str, excluded_types: Iterable[str]) -> PollTake:
+    """In one statement: whether the VEN is known and registered and, if its registration is in force, its
+    oldest undelivered message marked delivered, unless that message's type is in `excluded_types` (left for
+    the caller)."""
     row = await conn.fetchrow(
         """
-        WITH ven AS (SELECT status FROM vens WHERE ven_id = $1),
+        WITH ven AS (SELECT registration_in_force(status) AS in_force FROM vens WHERE ven_id = $1),
         head AS (
             SELECT id, message_type FROM pending_messages
             WHERE ven_id = $1 AND delivered_at IS NULL
@@ -159,22 +159,23 @@ async def take_for_poll(
         taken AS (
             UPDATE pending_messages p SET delivered_at = now()
             FROM head
-            WHERE p.id = head.id AND NOT (head.message_type = ANY($3::text[]))
-              AND (SELECT status FROM ven) = ANY($2::text[])
+            WHERE p.id = head.id AND NOT (head.message_type = ANY($2::text[]))
+              AND (SELECT in_force FROM ven)
             RETURNING p.id, p.message
         )
-        SELECT (SELECT status FROM ven) AS status,
+        SELECT EXISTS (SELECT 1 FROM ven) AS known, COALESCE((SELECT in_force FROM ven), false) AS in_force,
                (SELECT id FROM taken) AS taken_id,
                (SELECT message::text FROM taken) AS message,
                (SELECT message_type FROM head) AS head_type
         """,
         ven_id,
-        sorted(active_statuses),
         sorted(excluded_types),
     )
     assert row is not None
     message = VTN_MESSAGE_ADAPTER.validate_json(row["message"]) if row["message"] is not None else None
-    return PollTake(ven_status=row["status"], message=message, head_type=row["head_type"], pending_id=row["taken_id"])
+    return PollTake(
+        known=row["known"], in_force=row["in_force"], message=message, head_type=row["head_type"], pending_id=row["taken_id"]
+    )
 
 
 async def mark_delivered(conn: Conn, ven_id: str, pending_id: int, delivered_at: datetime) -> bool:
