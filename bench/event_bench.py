@@ -227,7 +227,7 @@ async def run_vtn(count: int, timeout: float, log_dir: Path, kafka_bootstrap: st
         collector = asyncio.create_task(collect())
 
         async def trigger(ven_ids: list[str]) -> None:
-            envelope = Envelope(ven_id=event_id, payload=vtn_event(ven_ids, event_id))
+            envelope = Envelope(key=event_id, payload=vtn_event(ven_ids, event_id))
             await producer.send_and_wait(topics.EVENT_COMMANDS, envelope.to_bytes(), key=envelope.kafka_key())
 
         async def answers() -> tuple[int, float]:

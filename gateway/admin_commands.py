@@ -31,11 +31,14 @@ async def send_command(
     service: str,
     timeout_seconds: float,
     payload: ContractModel,
-    key: str | None,
+    ven_id: str | None,
     idempotency_key: str | None = None,
+    event_id: str | None = None,
 ) -> ContractModel:
-    """The service's answer to `payload`, keyed by `key` (a venID or eventID); 503 if it cannot be asked."""
-    envelope = Envelope(ven_id=key, payload=payload)  # type: ignore[arg-type]
+    """The service's answer to `payload` about the VEN `ven_id` or, keyed by its eventID instead, the event
+    `event_id`; 503 if it cannot be asked."""
+    key = event_id if event_id is not None else ven_id
+    envelope = Envelope(key=key, ven_id=ven_id, payload=payload)  # type: ignore[arg-type]
     if idempotency_key:
         # A client retrying after a timeout gets the first outcome, not a second side effect.
         message_id = f"admin:{payload.kind}:{key}:{idempotency_key}"  # type: ignore[attr-defined]

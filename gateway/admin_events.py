@@ -62,9 +62,14 @@ class Memberships(BaseModel):
 def events_router(requester: Requester, timeout_seconds: float) -> APIRouter:
     router = APIRouter(tags=["events"])
 
-    async def ask(payload: ContractModel, key: str | None = None, idempotency_key: str | None = None) -> EventOutcome:
+    async def ask(
+        payload: ContractModel,
+        ven_id: str | None = None,
+        idempotency_key: str | None = None,
+        event_id: str | None = None,
+    ) -> EventOutcome:
         answer = await send_command(
-            requester, topics.EVENT_COMMANDS, "event service", timeout_seconds, payload, key, idempotency_key
+            requester, topics.EVENT_COMMANDS, "event service", timeout_seconds, payload, ven_id, idempotency_key, event_id
         )
         if not isinstance(answer, EventOutcome):
             raise HTTPException(status.HTTP_502_BAD_GATEWAY, "unexpected answer from the event service")
@@ -79,7 +84,7 @@ def events_router(requester: Requester, timeout_seconds: float) -> APIRouter:
     @router.post("/events", status_code=201, response_model=EventView, responses=UNKNOWN_VEN)
     async def create_event(command: CreateEvent, idempotency_key: IdempotencyKey = None) -> JSONResponse:
         """Create an event; its targeted VENs get it on their next poll. 422 lists what makes it impossible."""
-        return one_event(await ask(command, command.event_id, idempotency_key))
+        return one_event(await ask(command, idempotency_key=idempotency_key, event_id=command.event_id))
 
     @router.get("/events", response_model=list[EventView], responses=UNKNOWN_VEN)
     async def list_events(
@@ -95,7 +100,7 @@ def events_router(requester: Requester, timeout_seconds: float) -> APIRouter:
     @router.get("/events/{event_id}", response_model=EventView)
     async def get_event(event_id: str) -> EventView:
         """The event as VENs get it now, with every targeted VEN's answer (or none yet)."""
-        return (await ask(GetEvent(event_id=event_id), event_id)).events[0]
+        return (await ask(GetEvent(event_id=event_id), event_id=event_id)).events[0]
 
     @router.patch("/events/{event_id}", response_model=EventView, responses=UNKNOWN_VEN)
     async def modify_event(
@@ -103,7 +108,7 @@ def events_router(requester: Requester, timeout_seconds: float) -> APIRouter:
     ) -> JSONResponse:
         """Change an event (modificationNumber + 1); the VENs get the new version on their next poll."""
         command = ModifyEvent(event_id=event_id, **changes.model_dump(exclude_none=True))
-        return one_event(await ask(command, event_id, idempotency_key))
+        return one_event(await ask(command, idempotency_key=idempotency_key, event_id=event_id))
 
     @router.post("/events/{event_id}/cancel", response_model=EventView)
     async def cancel_event(
@@ -111,13 +116,15 @@ def events_router(requester: Requester, timeout_seconds: float) -> APIRouter:
     ) -> JSONResponse:
         """Cancel an event (eventStatus cancelled, modificationNumber + 1), delivered like any change."""
         return one_event(
-            await ask(CancelEvent(event_id=event_id, modification_reason=reason), event_id, idempotency_key)
+            await ask(
+                CancelEvent(event_id=event_id, modification_reason=reason), idempotency_key=idempotency_key, event_id=event_id
+            )
         )
 
     @router.delete("/events/{event_id}")
     async def purge_event(event_id: str, idempotency_key: IdempotencyKey = None) -> JSONResponse:
         """Remove an event altogether: it leaves every VEN's set."""
-        outcome = await ask(PurgeEvent(event_id=event_id), event_id, idempotency_key)
+        outcome = await ask(PurgeEvent(event_id=event_id), idempotency_key=idempotency_key, event_id=event_id)
         return JSONResponse({"detail": outcome.detail}, status_code=outcome.status)
 
     @router.put("/vens/{ven_id}/memberships", responses=UNKNOWN_VEN)
