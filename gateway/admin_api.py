@@ -23,8 +23,7 @@ from shared.contract.operator import (
     VenList,
     VenView,
 )
-from shared.contract.ven_traffic import ContractModel
-from gateway.admin_commands import UNKNOWN_VEN, IdempotencyKey, send_command
+from gateway.admin_commands import UNKNOWN_VEN, IdempotencyKey, ServiceDoor, outcome_response
 from gateway.admin_events import events_router
 from gateway.admin_reports import reports_router
 from gateway.admin_vtn_reports import vtn_reports_router
@@ -53,22 +52,9 @@ def create_admin_app(requester: Requester, admin_token: str, timeout_seconds: fl
         version="1",
     )
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(BearerTokenCheck(admin_token))], tags=["vens"])
-
-    async def ask(
-        payload: ContractModel, ven_id: str | None = None, idempotency_key: str | None = None
-    ) -> OperatorOutcome | VenList:
-        answer = await send_command(
-            requester, topics.REGISTRATION_COMMANDS, "registration service", timeout_seconds, payload, ven_id, idempotency_key
-        )
-        if not isinstance(answer, (OperatorOutcome, VenList)):
-            raise HTTPException(status.HTTP_502_BAD_GATEWAY, f"unexpected answer {answer.kind}")  # type: ignore[attr-defined]
-        return answer
-
-    def outcome_response(outcome: OperatorOutcome | VenList) -> JSONResponse:
-        assert isinstance(outcome, OperatorOutcome)
-        if outcome.status >= 400:
-            raise HTTPException(outcome.status, outcome.detail)
-        return JSONResponse(outcome.model_dump(mode="json", exclude={"kind"}), status_code=outcome.status)
+    registrations = ServiceDoor(requester, topics.REGISTRATION_COMMANDS, "registration service", timeout_seconds)
+    reports = ServiceDoor(requester, topics.REPORT_COMMANDS, "report service", timeout_seconds)
+    events = ServiceDoor(requester, topics.EVENT_COMMANDS, "event service", timeout_seconds)
 
     @api.get("/vens", response_model=list[VenView])
     async def list_vens(
@@ -78,36 +64,41 @@ def create_admin_app(requester: Requester, admin_token: str, timeout_seconds: fl
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> list[VenView]:
-        result = await ask(
-            ListVens(registered=registered, online=online, ven_name_prefix=ven_name_prefix, limit=limit, offset=offset)
-        )
-        assert isinstance(result, VenList)
-        return list(result.vens)
+        query = ListVens(registered=registered, online=online, ven_name_prefix=ven_name_prefix, limit=limit, offset=offset)
+        return list((await registrations.ask(query, VenList)).vens)
 
     @api.get("/vens/{ven_id}", response_model=VenView, responses=UNKNOWN_VEN)
     async def get_ven(ven_id: str) -> VenView:
-        result = await ask(GetVen(ven_id=ven_id), ven_id)
-        if not isinstance(result, OperatorOutcome) or result.ven is None:
-            raise HTTPException(getattr(result, "status", 404), getattr(result, "detail", "no such VEN"))
-        return result.ven
+        outcome = await registrations.ask(GetVen(ven_id=ven_id), OperatorOutcome, ven_id=ven_id)
+        if outcome.ven is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, outcome.detail)
+        return outcome.ven
 
     @api.post("/vens", status_code=201)
     async def provision_ven(command: ProvisionVen, idempotency_key: IdempotencyKey = None) -> JSONResponse:
         """Pre-provision a VEN by venName and/or certificate fingerprint (optionally with its venID)."""
-        return outcome_response(await ask(command, command.ven_id, idempotency_key))
+        return outcome_response(
+            await registrations.ask(command, OperatorOutcome, ven_id=command.ven_id, idempotency_key=idempotency_key)
+        )
 
     @api.post("/vens/{ven_id}/cancel-registration", status_code=202, responses=UNKNOWN_VEN)
     async def cancel_registration(ven_id: str, idempotency_key: IdempotencyKey = None) -> JSONResponse:
         """Queue oadrCancelPartyRegistration for the VEN's next poll."""
-        return outcome_response(await ask(CancelVenRegistration(ven_id=ven_id), ven_id, idempotency_key))
+        command = CancelVenRegistration(ven_id=ven_id)
+        return outcome_response(
+            await registrations.ask(command, OperatorOutcome, ven_id=ven_id, idempotency_key=idempotency_key)
+        )
 
     @api.post("/vens/{ven_id}/request-reregistration", status_code=202, responses=UNKNOWN_VEN)
     async def request_reregistration(ven_id: str, idempotency_key: IdempotencyKey = None) -> JSONResponse:
         """Queue oadrRequestReregistration for the VEN's next poll."""
-        return outcome_response(await ask(RequestVenReregistration(ven_id=ven_id), ven_id, idempotency_key))
+        command = RequestVenReregistration(ven_id=ven_id)
+        return outcome_response(
+            await registrations.ask(command, OperatorOutcome, ven_id=ven_id, idempotency_key=idempotency_key)
+        )
 
-    api.include_router(reports_router(requester, timeout_seconds))
-    api.include_router(vtn_reports_router(requester, timeout_seconds))
-    api.include_router(events_router(requester, timeout_seconds))
+    api.include_router(reports_router(reports))
+    api.include_router(vtn_reports_router(reports))
+    api.include_router(events_router(events))
     app.include_router(api)
     return app

@@ -1,16 +1,24 @@
 """What every admin router shares: the Idempotency-Key header, the documented 404 of routes that name a
-VEN, and sending one command to a service's command topic over request-reply."""
+VEN, and asking a service over its command topic (`ServiceDoor`), with the one mapping of its answers onto
+HTTP: 503 when it cannot be asked, its refusal (an outcome with status 400 or more) as that HTTP error, 502
+for an answer of a kind the route does not expect."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeAlias, TypeVar
 
 from fastapi import Header, HTTPException, status
+from fastapi.responses import JSONResponse
 
 from gateway.exchange import Requester
 from shared.bus.errors import BusError
 from shared.contract.envelope import Envelope
+from shared.contract.events import EventOutcome
+from shared.contract.operator import OperatorOutcome
+from shared.contract.reports import ReportOutcome
 from shared.contract.ven_traffic import ContractModel
+from shared.contract.vtn_reports import VtnReportOutcome
 
 IdempotencyKey = Annotated[
     str | None,
@@ -24,27 +32,51 @@ IdempotencyKey = Annotated[
 # Every route naming a VEN (in its path, its query or its body) answers 404 for a venID the VTN does not know.
 UNKNOWN_VEN: dict[int | str, dict[str, Any]] = {404: {"description": "No VEN with this venID (the detail names it)"}}
 
+# The services' answers that carry an HTTP status and its detail.
+Outcome: TypeAlias = OperatorOutcome | EventOutcome | ReportOutcome | VtnReportOutcome
+OUTCOMES = (OperatorOutcome, EventOutcome, ReportOutcome, VtnReportOutcome)
 
-async def send_command(
-    requester: Requester,
-    topic: str,
-    service: str,
-    timeout_seconds: float,
-    payload: ContractModel,
-    ven_id: str | None,
-    idempotency_key: str | None = None,
-    event_id: str | None = None,
-) -> ContractModel:
-    """The service's answer to `payload` about the VEN `ven_id` or, keyed by its eventID instead, the event
-    `event_id`; 503 if it cannot be asked."""
-    key = event_id if event_id is not None else ven_id
-    envelope = Envelope(key=key, ven_id=ven_id, payload=payload)  # type: ignore[arg-type]
-    if idempotency_key:
-        # A client retrying after a timeout gets the first outcome, not a second side effect.
-        message_id = f"admin:{payload.kind}:{key}:{idempotency_key}"  # type: ignore[attr-defined]
-        envelope = envelope.model_copy(update={"message_id": message_id})
-    try:
-        reply = await requester.request(topic, envelope, timeout_seconds)
-    except BusError as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"{service} unavailable: {exc}") from None
-    return reply.payload
+Answer = TypeVar("Answer", bound=ContractModel)
+
+
+@dataclass(frozen=True)
+class ServiceDoor:
+    """One service's command topic, asked over request-reply; `service` names it in 503 and 502 answers."""
+
+    requester: Requester
+    topic: str
+    service: str
+    timeout_seconds: float
+
+    async def ask(
+        self,
+        payload: ContractModel,
+        expected: type[Answer],
+        *,
+        ven_id: str | None = None,
+        event_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Answer:
+        """The service's answer to `payload`, of type `expected`. The record is keyed by `event_id` when the
+        command is about one event, else by the VEN `ven_id` it is about."""
+        key = event_id if event_id is not None else ven_id
+        envelope = Envelope(key=key, ven_id=ven_id, payload=payload)  # type: ignore[arg-type]
+        if idempotency_key:
+            # A client retrying after a timeout gets the first outcome, not a second side effect.
+            message_id = f"admin:{payload.kind}:{key}:{idempotency_key}"  # type: ignore[attr-defined]
+            envelope = envelope.model_copy(update={"message_id": message_id})
+        try:
+            reply = await self.requester.request(self.topic, envelope, self.timeout_seconds)
+        except BusError as exc:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"{self.service} unavailable: {exc}") from None
+        answer = reply.payload
+        if isinstance(answer, OUTCOMES) and answer.status >= 400:
+            raise HTTPException(answer.status, answer.detail)
+        if not isinstance(answer, expected):
+            raise HTTPException(status.HTTP_502_BAD_GATEWAY, f"unexpected answer {answer.kind} from the {self.service}")
+        return answer
+
+
+def outcome_response(outcome: Outcome) -> JSONResponse:
+    """An accepted command's outcome as the JSON answer, with its status."""
+    return JSONResponse(outcome.model_dump(mode="json", exclude={"kind"}), status_code=outcome.status)

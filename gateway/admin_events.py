@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.admin_commands import UNKNOWN_VEN, IdempotencyKey, send_command
-from gateway.exchange import Requester
-from shared import topics
+from gateway.admin_commands import UNKNOWN_VEN, IdempotencyKey, ServiceDoor
 from shared.contract.events import (
     CancelEvent,
     CreateEvent,
@@ -59,23 +57,15 @@ class Memberships(BaseModel):
     party_ids: tuple[str, ...] = ()
 
 
-def events_router(requester: Requester, timeout_seconds: float) -> APIRouter:
+def events_router(event_service: ServiceDoor) -> APIRouter:
     router = APIRouter(tags=["events"])
 
     async def ask(
-        payload: ContractModel,
-        ven_id: str | None = None,
-        idempotency_key: str | None = None,
-        event_id: str | None = None,
+        payload: ContractModel, ven_id: str | None = None, idempotency_key: str | None = None, event_id: str | None = None
     ) -> EventOutcome:
-        answer = await send_command(
-            requester, topics.EVENT_COMMANDS, "event service", timeout_seconds, payload, ven_id, idempotency_key, event_id
+        return await event_service.ask(
+            payload, EventOutcome, ven_id=ven_id, event_id=event_id, idempotency_key=idempotency_key
         )
-        if not isinstance(answer, EventOutcome):
-            raise HTTPException(status.HTTP_502_BAD_GATEWAY, "unexpected answer from the event service")
-        if answer.status >= 400:
-            raise HTTPException(answer.status, answer.detail)
-        return answer
 
     def one_event(outcome: EventOutcome) -> JSONResponse:
         body = outcome.events[0].model_dump(mode="json") if outcome.events else {"detail": outcome.detail}

@@ -8,13 +8,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
-from gateway.admin_commands import UNKNOWN_VEN, IdempotencyKey, send_command
-from gateway.exchange import Requester
-from shared import topics
+from gateway.admin_commands import UNKNOWN_VEN, IdempotencyKey, ServiceDoor, outcome_response
 from shared.contract.reports import (
     AvailableReports,
     CancelReportRequest,
@@ -27,7 +25,6 @@ from shared.contract.reports import (
     ReportRequestView,
     RequestReport,
 )
-from shared.contract.ven_traffic import ContractModel
 from shared.oadr.period import Period
 from shared.oadr.report_parts import Report
 
@@ -46,42 +43,26 @@ class ReportRequestBody(BaseModel):
     report_interval: Period | None = None
 
 
-def reports_router(requester: Requester, timeout_seconds: float) -> APIRouter:
+def reports_router(report_service: ServiceDoor) -> APIRouter:
     router = APIRouter(prefix="/reports", tags=["reports"])
-
-    async def ask(payload: ContractModel, ven_id: str, idempotency_key: str | None = None) -> ContractModel:
-        """The report service's answer; a refusal (e.g. 404 for an unknown VEN) becomes that HTTP error."""
-        answer = await send_command(
-            requester, topics.REPORT_COMMANDS, "report service", timeout_seconds, payload, ven_id, idempotency_key
-        )
-        if isinstance(answer, ReportOutcome) and answer.status >= 400:
-            raise HTTPException(answer.status, answer.detail)
-        return answer
-
-    def outcome(answer: ContractModel) -> ReportOutcome:
-        if not isinstance(answer, ReportOutcome):
-            raise HTTPException(status.HTTP_502_BAD_GATEWAY, "unexpected answer from the report service")
-        return answer
 
     @router.get("/{ven_id}/available", response_model=list[Report], responses=UNKNOWN_VEN)
     async def available_reports(ven_id: str) -> list[Report]:
         """The reports (METADATA) the VEN offered in its latest oadrRegisterReport."""
-        answer = await ask(ListAvailableReports(ven_id=ven_id), ven_id)
-        if not isinstance(answer, AvailableReports):
-            raise HTTPException(status.HTTP_502_BAD_GATEWAY, "unexpected answer from the report service")
-        return list(answer.reports)
+        return list((await report_service.ask(ListAvailableReports(ven_id=ven_id), AvailableReports, ven_id=ven_id)).reports)
 
     @router.get("/{ven_id}/requests", response_model=list[ReportRequestView], responses=UNKNOWN_VEN)
     async def report_requests(ven_id: str) -> list[ReportRequestView]:
         """Every report request made of the VEN, with its status."""
-        return list(outcome(await ask(ListReportRequests(ven_id=ven_id), ven_id)).requests)
+        return list((await report_service.ask(ListReportRequests(ven_id=ven_id), ReportOutcome, ven_id=ven_id)).requests)
 
     @router.post("/{ven_id}/requests", status_code=202, responses=UNKNOWN_VEN)
     async def request_report(ven_id: str, body: ReportRequestBody, idempotency_key: IdempotencyKey = None) -> JSONResponse:
         """Queue oadrCreateReport for the VEN's next poll."""
         command = RequestReport(ven_id=ven_id, **body.model_dump())
-        answer = outcome(await ask(command, ven_id, idempotency_key))
-        return JSONResponse(answer.model_dump(mode="json", exclude={"kind"}), status_code=answer.status)
+        return outcome_response(
+            await report_service.ask(command, ReportOutcome, ven_id=ven_id, idempotency_key=idempotency_key)
+        )
 
     @router.post("/{ven_id}/requests/{report_request_id}/cancel", status_code=202, responses=UNKNOWN_VEN)
     async def cancel_report(
@@ -89,8 +70,9 @@ def reports_router(requester: Requester, timeout_seconds: float) -> APIRouter:
     ) -> JSONResponse:
         """Queue oadrCancelReport for the VEN's next poll."""
         command = CancelReportRequest(ven_id=ven_id, report_request_id=report_request_id, report_to_follow=report_to_follow)
-        answer = outcome(await ask(command, ven_id, idempotency_key))
-        return JSONResponse(answer.model_dump(mode="json", exclude={"kind"}), status_code=answer.status)
+        return outcome_response(
+            await report_service.ask(command, ReportOutcome, ven_id=ven_id, idempotency_key=idempotency_key)
+        )
 
     @router.get("/{ven_id}/data", response_model=list[ReportData], responses=UNKNOWN_VEN)
     async def report_data(
@@ -105,9 +87,6 @@ def reports_router(requester: Requester, timeout_seconds: float) -> APIRouter:
         query = QueryReportData(
             ven_id=ven_id, r_id=r_id, report_request_id=report_request_id, start=start, end=end, limit=limit
         )
-        answer = await ask(query, ven_id)
-        if not isinstance(answer, ReportDataPage):
-            raise HTTPException(status.HTTP_502_BAD_GATEWAY, "unexpected answer from the report service")
-        return list(answer.records)
+        return list((await report_service.ask(query, ReportDataPage, ven_id=ven_id)).records)
 
     return router
