@@ -8,18 +8,22 @@ from event_svc.answer_sweep import AnswerSweep
 from event_svc.commands import QUERIES, EventCommandHandler, EventConfig, handle_query
 from event_svc.handlers import CreatedEventHandler, RegistrationWatcher
 from event_svc.refresh import advance_due_events
-from event_svc.ven_requests import EventRequestHandler
+from event_svc.ven_requests import ANSWERED_BY_DELIVERY, EventRequestHandler
 from shared import topics
 from shared.awaited_replies import ConfirmationPolicy
+from shared.bus.service_consumer import ServiceRules
 from shared.contract.envelope import utcnow
 from shared.db import handler_events
 from shared.db.command_router import QueriesAndCommands
 from shared.db.idempotent import IdempotentHandler
+from shared.db.transient import TRANSIENT_DATABASE_ERRORS
 from shared.plugins import load_optional
 from shared.runtime import ServiceRuntime, run_service
+from shared.stale_requests import AnsweredByDelivery
 
 SERVICE = "event_svc"
 HANDLER_EVENTS_PURGE_SECONDS = 3600.0
+RULES = ServiceRules(TRANSIENT_DATABASE_ERRORS, AnsweredByDelivery.of(ANSWERED_BY_DELIVERY))
 
 
 async def setup(runtime: ServiceRuntime) -> None:
@@ -61,4 +65,4 @@ async def setup(runtime: ServiceRuntime) -> None:
 
 
 if __name__ == "__main__":
-    run_service(SERVICE, setup)
+    run_service(SERVICE, setup, RULES)

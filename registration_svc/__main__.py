@@ -7,18 +7,25 @@ from datetime import timedelta
 from registration_svc.operator import QUERIES, handle_command, handle_query
 from registration_svc.policy import build_policy
 from registration_svc.poll_hook import PollHook
+from registration_svc import polls, ven_requests
 from registration_svc.polls import PollHandler
 from registration_svc.ven_requests import RegisterPartyHandler, RegistrationConfig
 from shared import topics
+from shared.bus.service_consumer import ServiceRules
 from shared.db import pending
 from shared.db.command_router import QueriesAndCommands
 from shared.db.idempotent import IdempotentHandler
+from shared.db.transient import TRANSIENT_DATABASE_ERRORS
 from shared.plugins import load_optional
 from shared.runtime import ServiceRuntime, run_service
+from shared.stale_requests import AnsweredByDelivery
 
 SERVICE = "registration_svc"
 HOUSEKEEPING_SECONDS = 600.0
 DELIVERED_MESSAGE_RETENTION_DAYS = 7
+RULES = ServiceRules(
+    TRANSIENT_DATABASE_ERRORS, AnsweredByDelivery.of(ven_requests.ANSWERED_BY_DELIVERY, polls.ANSWERED_BY_DELIVERY)
+)
 
 
 async def _purge_delivered(runtime: ServiceRuntime) -> None:
@@ -45,4 +52,4 @@ async def setup(runtime: ServiceRuntime) -> None:
 
 
 if __name__ == "__main__":
-    run_service(SERVICE, setup)
+    run_service(SERVICE, setup, RULES)

@@ -58,6 +58,8 @@ def _refusal(ven_id: str, known: bool) -> VenReply:
     )
 
 
+# A poll's answer is the delivery of the VEN's next message: stale once the gateway stopped waiting.
+ANSWERED_BY_DELIVERY = frozenset({"oadrPoll"})
 # Delivering these changes the VEN's registration too: they go through the transactional path (deliver_next).
 NEEDS_TRANSACTION = frozenset({"oadrCancelPartyRegistration"})
 

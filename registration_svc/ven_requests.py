@@ -43,6 +43,9 @@ from shared.ven_identity import SpeakerRefused
 
 log = logging.getLogger(__name__)
 
+# Requests whose answer is the registration the VEN asked for: stale once the gateway stopped waiting.
+ANSWERED_BY_DELIVERY = frozenset({"oadrQueryRegistration", "oadrCreatePartyRegistration"})
+
 
 @dataclass(frozen=True)
 class RegistrationConfig:

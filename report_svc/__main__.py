@@ -10,7 +10,7 @@ from report_svc.policy import ReportPolicy
 from report_svc.retention import purge_report_data
 from report_svc.update_batches import UpdateReportBatches
 from report_svc.update_handlers import UpdateHandlers
-from report_svc.ven_requests import ReportConfig, ReportRequestHandler
+from report_svc.ven_requests import ANSWERED_BY_DELIVERY, ReportConfig, ReportRequestHandler
 from report_svc.vtn_catalog import parse_catalog
 from report_svc.vtn_commands import QUERIES, ReportCommands
 from report_svc.vtn_data import VtnReportSource
@@ -19,14 +19,18 @@ from report_svc.vtn_requests import VtnReportRequests
 from report_svc.vtn_sender import VtnReportSender
 from shared import topics
 from shared.awaited_replies import ConfirmationPolicy
+from shared.bus.service_consumer import ServiceRules
 from shared.db.command_router import QueriesAndCommands
 from shared.db.idempotent import IdempotentHandler
+from shared.db.transient import TRANSIENT_DATABASE_ERRORS
 from shared.plugins import load_optional
 from shared.runtime import ServiceRuntime, run_service
+from shared.stale_requests import AnsweredByDelivery
 
 SERVICE = "report_svc"
 RETENTION_CHECK_SECONDS = 3600.0
 UPDATE_BATCH_RECORDS = 500  # oadrUpdateReports stored in one transaction, at most
+RULES = ServiceRules(TRANSIENT_DATABASE_ERRORS, AnsweredByDelivery.of(ANSWERED_BY_DELIVERY))
 
 
 async def setup(runtime: ServiceRuntime) -> None:
@@ -83,4 +87,4 @@ async def setup(runtime: ServiceRuntime) -> None:
 
 
 if __name__ == "__main__":
-    run_service(SERVICE, setup)
+    run_service(SERVICE, setup, RULES)

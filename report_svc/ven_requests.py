@@ -37,6 +37,10 @@ from shared.oadr.report import (
     UpdateReport,
 )
 
+# oadrRegisterReport's answer carries the report requests the VTN makes: stale once the gateway stopped waiting.
+ANSWERED_BY_DELIVERY = frozenset({"oadrRegisterReport"})
+
+
 @dataclass(frozen=True)
 class ReportConfig:
     policy: ReportPolicy

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,21 @@ def test_services_do_not_import_each_other_or_the_gateway(service: str) -> None:
 
 def test_shared_depends_on_no_service() -> None:
     assert {m for m in imported_modules("shared") if m.split(".")[0] in (*SERVICES, "gateway")} == set()
+
+
+def test_the_bus_knows_neither_openadr_nor_the_database() -> None:
+    """shared/bus carries envelopes: which errors pass and which requests go stale are the services' rules
+    (shared.bus.service_consumer.ServiceRules), so it imports no database or OpenADR module and names no
+    OpenADR message."""
+    bus = REPO_ROOT / "shared" / "bus"
+    imported = {m for m in imported_modules("shared/bus") if m.startswith(("asyncpg", "shared.db", "shared.oadr"))}
+    message_names = {
+        f"{path.name}: {node.value}"
+        for path in bus.rglob("*.py")
+        for node in nodes_of(path)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and re.search(r"\boadr[A-Z]", node.value)
+    }
+    assert (imported, message_names) == (set(), set())
 
 
 def test_pure_domain_modules_do_no_io() -> None:
