@@ -29,13 +29,13 @@ RULES = ServiceRules(TRANSIENT_DATABASE_ERRORS, AnsweredByDelivery.of(ANSWERED_B
 async def setup(runtime: ServiceRuntime) -> None:
     settings = runtime.settings
     pool, relay = runtime.pool, runtime.relay
-    config = EventConfig(vtn_id=settings.vtn_id, retention=timedelta(seconds=settings.event_retention_seconds))
-    handler = EventRequestHandler(settings.vtn_id, load_optional(settings.on_request_event))
+    config = EventConfig(vtn_id=settings.id, retention=timedelta(seconds=settings.event_retention_seconds))
+    handler = EventRequestHandler(settings.id, load_optional(settings.on_request_event))
     requests = IdempotentHandler(pool, SERVICE, handler, relay)
     runtime.consume([topics.EVENT_REQUESTS, topics.OPT_REQUESTS], requests)
     commands = IdempotentHandler(pool, f"{SERVICE}.commands", EventCommandHandler(config), relay)
     runtime.consume([topics.EVENT_COMMANDS], QueriesAndCommands(pool, QUERIES, handle_query, commands), ".commands")
-    runtime.consume([topics.REGISTRATION_EVENTS], RegistrationWatcher(pool, settings.vtn_id), ".registrations")
+    runtime.consume([topics.REGISTRATION_EVENTS], RegistrationWatcher(pool, settings.id), ".registrations")
     on_created_event = load_optional(settings.on_created_event)
     if on_created_event is not None:
         runtime.consume([topics.EVENT_RESPONSES], CreatedEventHandler(on_created_event), ".handlers")

@@ -36,7 +36,7 @@ async def _purge_delivered(runtime: ServiceRuntime) -> None:
 async def setup(runtime: ServiceRuntime) -> None:
     settings = runtime.settings
     config = RegistrationConfig(
-        vtn_id=settings.vtn_id,
+        vtn_id=settings.id,
         poll_interval=timedelta(seconds=settings.poll_interval_seconds),
         policy=build_policy(settings.registration_policy, load_optional(settings.on_create_party_registration)),
         on_cancel_party_registration=load_optional(settings.on_cancel_party_registration),
@@ -44,7 +44,7 @@ async def setup(runtime: ServiceRuntime) -> None:
     pool, relay = runtime.pool, runtime.relay
     runtime.consume([topics.REGISTRATION_REQUESTS], IdempotentHandler(pool, SERVICE, RegisterPartyHandler(config), relay))
     on_poll = load_optional(settings.on_poll)
-    poll_hook = PollHook(on_poll, settings.vtn_id) if on_poll is not None else None
+    poll_hook = PollHook(on_poll, settings.id) if on_poll is not None else None
     runtime.consume([topics.POLL_REQUESTS], PollHandler(pool, relay, f"{SERVICE}.poll", poll_hook), ".poll")
     runtime.every(HOUSEKEEPING_SECONDS, lambda: _purge_delivered(runtime), "purge_delivered_messages")
     commands = IdempotentHandler(pool, f"{SERVICE}.operator", handle_command, relay)

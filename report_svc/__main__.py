@@ -42,7 +42,7 @@ async def setup(runtime: ServiceRuntime) -> None:
         on_register_report=load_optional(settings.on_register_report),
     )
     on_request_report = load_optional(settings.on_request_report)
-    catalog = parse_catalog(settings.vtn_reports, has_handler=on_request_report is not None)
+    catalog = parse_catalog(settings.own_reports, has_handler=on_request_report is not None)
     lanes = settings.topic_partitions  # one lane per partition of the report-data topic
     config = ReportConfig(
         policy=policy,
@@ -76,7 +76,7 @@ async def setup(runtime: ServiceRuntime) -> None:
         wait=timedelta(seconds=settings.report_confirm_wait_seconds), resend_limit=settings.report_resend_limit
     )
     sender = VtnReportSender(pool, catalog, VtnReportSource(on_request_report), relay, confirmations.wait)
-    runtime.every(settings.vtn_report_check_seconds, sender, "send_vtn_reports")
+    runtime.every(settings.own_report_check_seconds, sender, "send_vtn_reports")
     runtime.every(settings.report_confirm_check_seconds, ConfirmationSweep(pool, confirmations), "resend_unconfirmed")
     retention = timedelta(days=settings.report_retention_days)
 

@@ -1,6 +1,6 @@
 """The reports the VTN itself offers VENs (its METADATA), and the check of a VEN's request for them.
 
-The operator describes them in `VTN_VTN_REPORTS` (JSON, or `@path` to a JSON file): a list of reports, each
+The operator describes them in `VTN_OWN_REPORTS` (JSON, or `@path` to a JSON file): a list of reports, each
 with its reportSpecifierID, METADATA report name and data points (rID, reportType, readingType, itemBase,
 sampling rate). Unset, the VTN offers one METADATA_TELEMETRY_STATUS report, `vtn-status`, whose one data
 point (`vtn-status`, x-resourceStatus) tells the VTN's own status. Data points other than status points
@@ -71,7 +71,7 @@ def parse_catalog(setting: str | None, has_handler: bool) -> tuple[VtnReport, ..
     try:
         catalog = _CATALOG_ADAPTER.validate_python(json.loads(text))
     except ValueError as exc:
-        raise CatalogError(f"VTN_VTN_REPORTS is not a valid list of reports: {exc}") from exc
+        raise CatalogError(f"VTN_OWN_REPORTS is not a valid list of reports: {exc}") from exc
     ids = [r.report_specifier_id for r in catalog]
     if len(set(ids)) != len(ids):
         raise CatalogError(f"reportSpecifierIDs must be unique: {ids}")

@@ -27,10 +27,10 @@ from shared.db.outbox import OutboxRelay
 from shared.db.pool import open_pool
 from shared.gc_tuning import freeze_startup_heap
 from shared.health import HealthServer, Readiness, database_check, health_port_for
-from shared.logs import configure_logging
 from shared.metrics import EventLoopLagMonitor
 from shared.misconfigured import exits_when_misconfigured
 from shared.settings import VtnSettings
+from shared.startup import start_process
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +164,6 @@ async def _serve(settings: VtnSettings, service_name: str, setup: Setup, rules: 
 def run_service(service_name: str, setup: Setup, rules: ServiceRules) -> None:
     """Run the service: `setup` registers its consumers and jobs; `rules` say which of its handlers' errors are
     transient and which of its requests go stale."""
-    settings = VtnSettings()
-    configure_logging(service_name, settings.log_level)
+    settings = start_process(service_name)
     with exits_when_misconfigured():
         uvloop.run(_serve(settings, service_name, setup, rules))

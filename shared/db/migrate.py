@@ -13,9 +13,9 @@ import asyncpg
 
 from shared.db.access import database_access
 from shared.db.pool import open_pool
-from shared.logs import configure_logging
 from shared.misconfigured import exits_when_misconfigured
 from shared.settings import VtnSettings
+from shared.startup import start_process
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +59,7 @@ async def _main(settings: VtnSettings) -> None:
 
 
 def main() -> None:
-    settings = VtnSettings()
-    configure_logging("migrate", settings.log_level)
+    settings = start_process("migrate")
     with exits_when_misconfigured():
         asyncio.run(_main(settings))
 

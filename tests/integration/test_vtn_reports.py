@@ -59,9 +59,9 @@ VTN_REPORTS = [
 ]
 OFFERING = {
     "VTN_OFFER_REPORTS_ON_REGISTRATION": "true",
-    "VTN_VTN_REPORTS": json.dumps(VTN_REPORTS),
+    "VTN_OWN_REPORTS": json.dumps(VTN_REPORTS),
     "VTN_ON_REQUEST_REPORT": "tests.integration.vtn_report_hooks:on_request_report",
-    "VTN_VTN_REPORT_CHECK_SECONDS": "0.3",
+    "VTN_OWN_REPORT_CHECK_SECONDS": "0.3",
 }
 
 
