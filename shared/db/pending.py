@@ -58,41 +58,54 @@ async def enqueue_many(conn: Conn, messages: list[tuple[str, VtnMessage, str | N
 
 
 async def _enqueue(conn: Conn, messages: list[tuple[str, VtnMessage, str | None]]) -> list[tuple[int, str]]:
-    """The (id, venID) of each message queued."""
+    """The (id, venID) of each message queued. The ids are drawn in the messages' order before the insert, so
+    that each one queued is known by its position: its handout is the message in hand, not its stored JSON
+    read back and parsed again."""
     if not messages:
         return []
     rows = await conn.fetch(
         """
-        INSERT INTO pending_messages (ven_id, message_type, message, dedup_key)
-        SELECT ven_id, message_type, message::jsonb, dedup_key
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY
-             AS m(ven_id, message_type, message, dedup_key, position)
-        ORDER BY position
-        ON CONFLICT (ven_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
-        RETURNING id, ven_id, message_type,
-                  CASE WHEN message_type = ANY($5::text[]) THEN message::text END AS handout_candidate
+        WITH given AS (
+            SELECT nextval('pending_messages_id_seq') AS id, m.*
+            FROM (
+                SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY
+                    AS m(ven_id, message_type, message, dedup_key, position)
+                ORDER BY position
+            ) m
+        ),
+        queued AS (
+            INSERT INTO pending_messages (id, ven_id, message_type, message, dedup_key)
+            SELECT id, ven_id, message_type, message::jsonb, dedup_key FROM given ORDER BY id
+            ON CONFLICT (ven_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
+            RETURNING id
+        )
+        SELECT queued.id, given.position FROM queued JOIN given USING (id) ORDER BY given.position
         """,
         [ven_id for ven_id, _, _ in messages],
         [message.message_type for _, message, _ in messages],
         [VTN_MESSAGE_ADAPTER.dump_json(message).decode() for _, message, _ in messages],
         [dedup_key for _, _, dedup_key in messages],
-        sorted(HANDOUT_TYPES),
     )
-    if not rows:
-        return []
-    only_waiting = await _only_undelivered(conn, [row["ven_id"] for row in rows])
-    notices = []
+    queued: list[tuple[int, str, VtnMessage]] = []
     for row in rows:
-        ven_id, message_type, handout = row["ven_id"], row["message_type"], None
-        if row["handout_candidate"] is not None and only_waiting.get(ven_id) == row["id"]:
-            handout = PendingHandout(
-                pending_id=row["id"], message=VTN_MESSAGE_ADAPTER.validate_json(row["handout_candidate"])
-            )
+        ven_id, message, _ = messages[row["position"] - 1]
+        queued.append((int(row["id"]), ven_id, message))
+    if not queued:
+        return []
+    only_waiting = await _only_undelivered(conn, [ven_id for _, ven_id, _ in queued])
+    notices = []
+    for pending_id, ven_id, message in queued:
+        handout = None
+        if message.message_type in HANDOUT_TYPES and only_waiting.get(ven_id) == pending_id:
+            handout = PendingHandout(pending_id=pending_id, message=message)
         notices.append(
-            Envelope(ven_id=ven_id, payload=VenChanged(ven_id=ven_id, reason=f"pending {message_type}", handout=handout))
+            Envelope(
+                ven_id=ven_id,
+                payload=VenChanged(ven_id=ven_id, reason=f"pending {message.message_type}", handout=handout),
+            )
         )
     await outbox.add_many(conn, topics.VEN_CHANGES, notices)
-    return [(int(row["id"]), row["ven_id"]) for row in rows]
+    return [(pending_id, ven_id) for pending_id, ven_id, _ in queued]
 
 
 async def _only_undelivered(conn: Conn, ven_ids: list[str]) -> dict[str, int]:
