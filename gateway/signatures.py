@@ -27,7 +27,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from lxml import etree
 
 from gateway.signature_profile import (
@@ -44,6 +44,7 @@ from gateway.signature_profile import (
 )
 from shared.fingerprints import fingerprint_of_der
 from shared.oadr_xml.namespaces import OADR, q
+from shared.signature_values import signature_value
 
 __all__ = [
     "DS",
@@ -320,7 +321,8 @@ class MessageSigner:
         self._nonce.text = uuid.uuid4().hex
         self._object_digest.text = object_digest
         self._properties_digest.text = _b64_digest(etree.tostring(self._properties, method="c14n"))
-        self._signature_value.text = base64.b64encode(self._sign(etree.tostring(self._signed_info, method="c14n"))).decode()
+        signed_info = etree.tostring(self._signed_info, method="c14n")
+        self._signature_value.text = base64.b64encode(signature_value(self._key, signed_info)).decode()
         signature: bytes = etree.tostring(self._signature)
         at = body.find(_PAYLOAD_OPEN)
         if at >= 0:
@@ -330,11 +332,3 @@ class MessageSigner:
         root.insert(0, etree.fromstring(signature))
         signed: bytes = etree.tostring(root, xml_declaration=True, encoding="utf-8")
         return signed
-
-    def _sign(self, data: bytes) -> bytes:
-        if isinstance(self._key, rsa.RSAPrivateKey):
-            return self._key.sign(data, padding.PKCS1v15(), hashes.SHA256())
-        assert isinstance(self._key, ec.EllipticCurvePrivateKey)
-        r, s = decode_dss_signature(self._key.sign(data, ec.ECDSA(hashes.SHA256())))
-        size = (self._key.curve.key_size + 7) // 8
-        return r.to_bytes(size, "big") + s.to_bytes(size, "big")  # XML-DSig wants r || s, not DER
