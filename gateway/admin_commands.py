@@ -6,7 +6,7 @@ for an answer of a kind the route does not expect."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeAlias, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Header, HTTPException, status
 from fastapi.responses import JSONResponse
@@ -14,11 +14,8 @@ from fastapi.responses import JSONResponse
 from gateway.exchange import Requester
 from shared.bus.errors import BusError
 from shared.contract.envelope import Envelope
-from shared.contract.events import EventOutcome
-from shared.contract.operator import OperatorOutcome
-from shared.contract.reports import ReportOutcome
+from shared.contract.outcome import Outcome
 from shared.contract.ven_traffic import ContractModel
-from shared.contract.vtn_reports import VtnReportOutcome
 
 IdempotencyKey = Annotated[
     str | None,
@@ -31,10 +28,6 @@ IdempotencyKey = Annotated[
 
 # Every route naming a VEN (in its path, its query or its body) answers 404 for a venID the VTN does not know.
 UNKNOWN_VEN: dict[int | str, dict[str, Any]] = {404: {"description": "No VEN with this venID (the detail names it)"}}
-
-# The services' answers that carry an HTTP status and its detail.
-Outcome: TypeAlias = OperatorOutcome | EventOutcome | ReportOutcome | VtnReportOutcome
-OUTCOMES = (OperatorOutcome, EventOutcome, ReportOutcome, VtnReportOutcome)
 
 Answer = TypeVar("Answer", bound=ContractModel)
 
@@ -70,7 +63,7 @@ class ServiceDoor:
         except BusError as exc:
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"{self.service} unavailable: {exc}") from None
         answer = reply.payload
-        if isinstance(answer, OUTCOMES) and answer.status >= 400:
+        if isinstance(answer, Outcome) and answer.status >= 400:
             raise HTTPException(answer.status, answer.detail)
         if not isinstance(answer, expected):
             raise HTTPException(status.HTTP_502_BAD_GATEWAY, f"unexpected answer {answer.kind} from the {self.service}")
