@@ -22,7 +22,7 @@ from report_svc.vtn_requests import VtnReportRequests
 from shared.contract.envelope import Envelope, utcnow
 from shared.contract.ven_traffic import VenReply
 from shared.db.connection import Conn
-from shared.db.vens import registered_request
+from shared.db.vens import answer_registered
 from shared.oadr import answers
 from shared.oadr.common import ResponseCode
 from shared.oadr.messages import VtnMessage
@@ -54,11 +54,7 @@ class ReportRequestHandler:
         self._config = config
 
     async def __call__(self, conn: Conn, envelope: Envelope) -> VenReply | None:
-        checked = await registered_request(conn, envelope)
-        if not isinstance(checked, tuple):
-            return checked
-        message, ven_id = checked
-        return VenReply(message=await self._answer(conn, message, ven_id))
+        return await answer_registered(conn, envelope, lambda message, ven_id: self._answer(conn, message, ven_id))
 
     async def _answer(self, conn: Conn, message: object, ven_id: str) -> VtnMessage:
         if isinstance(message, RegisterReport):
