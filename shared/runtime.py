@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 import asyncpg
-import uvloop
 
 from shared.bus.broker_access import check_broker_access
 from shared.bus.connection import KafkaConnection, kafka_connection
@@ -28,9 +27,8 @@ from shared.db.pool import open_pool
 from shared.gc_tuning import freeze_startup_heap
 from shared.health import HealthServer, Readiness, database_check, health_port_for
 from shared.metrics import EventLoopLagMonitor
-from shared.misconfigured import exits_when_misconfigured
 from shared.settings import VtnSettings
-from shared.startup import start_process
+from shared.startup import run_process
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +162,4 @@ async def _serve(settings: VtnSettings, service_name: str, setup: Setup, rules: 
 def run_service(service_name: str, setup: Setup, rules: ServiceRules) -> None:
     """Run the service: `setup` registers its consumers and jobs; `rules` say which of its handlers' errors are
     transient and which of its requests go stale."""
-    settings = start_process(service_name)
-    with exits_when_misconfigured():
-        uvloop.run(_serve(settings, service_name, setup, rules))
+    run_process(service_name, lambda settings: _serve(settings, service_name, setup, rules))
