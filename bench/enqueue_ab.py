@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import os
 import statistics
-import sys
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -27,6 +25,7 @@ from typing import Any
 
 import asyncpg
 
+from bench.baseline import baseline_module
 from shared.db import pending
 from shared.db.access import database_access
 from shared.db.migrate import apply_migrations
@@ -37,17 +36,6 @@ from shared.oadr.signal import EventSignal, Interval, SignalName, SignalType
 from shared.settings import VtnSettings
 
 SETS = 1000
-
-
-def _baseline_pending(checkout: Path) -> Any:
-    path = checkout / "shared" / "db" / "pending.py"
-    spec = importlib.util.spec_from_file_location("baseline_pending", path)
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"no {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def event_set(ven_id: str, now: datetime) -> DistributeEvent:
@@ -92,7 +80,7 @@ async def _one_round(pool: asyncpg.Pool, module: Any, sets: list[tuple[str, Dist
 
 
 async def run(baseline: Path, database_url: str, rounds: int) -> dict[str, float]:
-    implementations = {"baseline": _baseline_pending(baseline), "this checkout": pending}
+    implementations = {"baseline": baseline_module(baseline, "shared/db/pending.py"), "this checkout": pending}
     pool = await open_pool(database_access(VtnSettings(database_url=database_url)), 1, 2)
     try:
         await apply_migrations(pool)

@@ -13,9 +13,7 @@ poll's admission (signer = TLS peer, replay guard, venID binding) is the same co
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,19 +22,13 @@ from typing import Any
 from lxml import etree
 from openleadr.messaging import create_message
 
+from bench.baseline import baseline_module
 from devstack.certs import generate
 from gateway.signatures import MessageSigner, SignatureVerifier, signature_of
 
 
 def _baseline_verifier(checkout: Path) -> Any:
-    path = checkout / "gateway" / "signatures.py"
-    spec = importlib.util.spec_from_file_location("baseline_signatures", path)
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"no {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module.SignatureVerifier()
+    return baseline_module(checkout, "gateway/signatures.py").SignatureVerifier()
 
 
 def main() -> None:
