@@ -20,7 +20,7 @@ from shared.contract.events import EventResponseFact
 from shared.settings import VtnSettings
 from tests.stack import RunningVtn, find_on_topic
 from tests.integration.event_ven import simple_event
-from tests.interop.test_openleadr_ven import until
+from tests.waiting import until
 
 
 class AnsweringVen:
