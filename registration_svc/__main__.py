@@ -28,11 +28,6 @@ RULES = ServiceRules(
 )
 
 
-async def _purge_delivered(runtime: ServiceRuntime) -> None:
-    async with runtime.pool.acquire() as conn:
-        await pending.purge_delivered(conn, DELIVERED_MESSAGE_RETENTION_DAYS)
-
-
 async def setup(runtime: ServiceRuntime) -> None:
     settings = runtime.settings
     config = RegistrationConfig(
@@ -46,7 +41,12 @@ async def setup(runtime: ServiceRuntime) -> None:
     on_poll = load_optional(settings.on_poll)
     poll_hook = PollHook(on_poll, settings.id) if on_poll is not None else None
     runtime.consume([topics.POLL_REQUESTS], PollHandler(pool, relay, f"{SERVICE}.poll", poll_hook), ".poll")
-    runtime.every(HOUSEKEEPING_SECONDS, lambda: _purge_delivered(runtime), "purge_delivered_messages")
+
+    async def purge_delivered() -> None:
+        async with pool.acquire() as conn:
+            await pending.purge_delivered(conn, DELIVERED_MESSAGE_RETENTION_DAYS)
+
+    runtime.every(HOUSEKEEPING_SECONDS, purge_delivered, "purge_delivered_messages")
     commands = IdempotentHandler(pool, f"{SERVICE}.operator", handle_command, relay)
     runtime.consume([topics.REGISTRATION_COMMANDS], QueriesAndCommands(pool, QUERIES, handle_query, commands), ".operator")
 

@@ -65,6 +65,19 @@ def test_the_bus_knows_neither_openadr_nor_the_database() -> None:
     assert (imported, message_names) == (set(), set())
 
 
+MAINS = ("gateway", *SERVICES)
+
+
+@pytest.mark.parametrize("package", MAINS)
+def test_a_main_only_wires(package: str) -> None:
+    """`__main__.py` reads as settings -> resources -> handlers: at its top level only imports, constants, the
+    one wiring function (`setup`, or the gateway's `main`) and the start; no class, no other function."""
+    tree = ast.parse((REPO_ROOT / package / "__main__.py").read_text())
+    functions = [node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    classes = [node.name for node in tree.body if isinstance(node, ast.ClassDef)]
+    assert (functions, classes) in ((["setup"], []), (["main"], []))
+
+
 def test_pure_domain_modules_do_no_io() -> None:
     """Answers and policies-free builders are pure: no database, no Kafka, no awaits."""
     for path in (
