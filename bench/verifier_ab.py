@@ -24,11 +24,11 @@ from openleadr.messaging import create_message
 
 from bench.baseline import baseline_module
 from devstack.certs import generate
-from gateway.signatures import MessageSigner, SignatureVerifier, signature_of
+from gateway.security.signatures import MessageSigner, SignatureVerifier, signature_of
 
 
 def _baseline_verifier(checkout: Path) -> Any:
-    return baseline_module(checkout, "gateway/signatures.py").SignatureVerifier()
+    return baseline_module(checkout, "gateway/security/signatures.py", "gateway/signatures.py").SignatureVerifier()
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from event_svc.answer_sweep import AnswerSweep
+from event_svc.answer_waits.sweep import AnswerSweep
 from event_svc.commands import QUERIES, EventCommandHandler, EventConfig, handle_query
 from event_svc.handlers import CreatedEventHandler, RegistrationWatcher
 from event_svc.refresh import advance_due_events

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 import asyncpg
 
 from event_svc import delivery, status, store
-from event_svc.answer_waits import awaited_answers
+from event_svc.answer_waits.decisions import awaited_answers
 from shared.db import pending
 from shared.db.connection import Conn
 from shared.oadr.event import Event

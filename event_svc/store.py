@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from event_svc.answer_waits import Awaited
+from event_svc.answer_waits.decisions import Awaited
 from event_svc.delivery import Membership, StoredEvent
 from event_svc.status import EventSchedule
 from shared.db.connection import Conn

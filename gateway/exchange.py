@@ -17,7 +17,7 @@ from gateway.answers import CarriedPending, HttpAnswer, is_error, message_answer
 from gateway.handouts import HandoutReporter
 from gateway.poll_answers import PollAnswerCache
 from gateway.routing import ROUTES_BY_SERVICE, Route
-from gateway.security import MessageSecurity
+from gateway.security.message_security import MessageSecurity
 from gateway.sightings import SightingBatcher
 from shared import topics
 from shared.bus.errors import BusUnavailable, ReplyTimeout

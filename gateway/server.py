@@ -12,7 +12,7 @@ from typing import Any
 
 import uvicorn
 
-from gateway.admin_api import create_admin_app
+from gateway.admin.api import create_admin_app
 from gateway.exchange import ExchangeSettings, OadrExchange
 from gateway.handouts import HandoutReporter
 from gateway.late_replies import UndeliveredReporter
@@ -20,9 +20,9 @@ from gateway.health import GatewayOperations
 from gateway.oadr_http import create_oadr_app
 from gateway.poll_answers import PollAnswerCache
 from gateway.routing import OADR_PATH_PREFIX
-from gateway.security_setup import open_security
+from gateway.security.setup import open_security
 from gateway.sightings import SightingBatcher
-from gateway.tls import TlsHttpToolsProtocol
+from gateway.security.tls import TlsHttpToolsProtocol
 from gateway.ven_changes import VenChangesListener
 from shared import topics
 from shared.bus.broker_access import check_broker_access

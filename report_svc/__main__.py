@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from report_svc.confirmation_sweep import ConfirmationSweep
-from report_svc.data_relay import ReportDataRelay, WakingAfterCommit
-from report_svc.policy import ReportPolicy
+from report_svc.confirmations.sweep import ConfirmationSweep
+from report_svc.ven_reports.publishing.relay import ReportDataRelay, WakingAfterCommit
+from report_svc.ven_reports.policy import ReportPolicy
 from report_svc.retention import purge_report_data
-from report_svc.update_batches import UpdateReportBatches
-from report_svc.update_handlers import UpdateHandlers
-from report_svc.ven_requests import ANSWERED_BY_DELIVERY, ReportConfig, ReportRequestHandler
-from report_svc.vtn_catalog import parse_catalog
-from report_svc.vtn_commands import QUERIES, ReportCommands
-from report_svc.vtn_data import VtnReportSource
-from report_svc.vtn_registrations import RegistrationWatcher
-from report_svc.vtn_requests import VtnReportRequests
-from report_svc.vtn_sender import VtnReportSender
+from report_svc.ven_reports.updates.batches import UpdateReportBatches
+from report_svc.ven_reports.updates.handlers import UpdateHandlers
+from report_svc.ven_messages import ANSWERED_BY_DELIVERY, ReportConfig, ReportRequestHandler
+from report_svc.own_reports.catalog import parse_catalog
+from report_svc.own_reports.commands import QUERIES, ReportCommands
+from report_svc.own_reports.data import VtnReportSource
+from report_svc.own_reports.registrations import RegistrationWatcher
+from report_svc.own_reports.requests_from_vens import VtnReportRequests
+from report_svc.own_reports.sender import VtnReportSender
 from shared import topics
 from shared.awaited_replies import ConfirmationPolicy
 from shared.bus.service_consumer import ServiceRules

@@ -21,7 +21,7 @@ from openleadr.messaging import create_message, validate_xml_signature
 from devstack.certs import Issued
 from tests.integration.event_ven import simple_event
 from tests.integration.secure_gateway import SecureGateway
-from gateway.signature_profile import ECDSA_SHA256, ENVELOPED_SIGNATURE, INCLUSIVE_C14N
+from gateway.security.signature_profile import ECDSA_SHA256, ENVELOPED_SIGNATURE, INCLUSIVE_C14N
 from tests.security_documents import openleadr_signed, signed_at, wrapped
 from tests.signature_shapes import XSLT, Reference, Shape, Transform, identity_stylesheet, signed_in_shape
 from tests.waiting import until

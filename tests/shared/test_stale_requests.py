@@ -8,7 +8,7 @@ import re
 from event_svc import ven_requests as event_requests
 from registration_svc import polls
 from registration_svc import ven_requests as registration_requests
-from report_svc import ven_requests as report_requests
+from report_svc import ven_messages as report_requests
 from shared.contract.backend_events import PollSighting, PollsObserved
 from shared.contract.envelope import Envelope, utcnow
 from shared.contract.ven_traffic import VenRequest
