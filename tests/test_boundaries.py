@@ -78,6 +78,27 @@ def test_a_main_only_wires(package: str) -> None:
     assert (functions, classes) in ((["setup"], []), (["main"], []))
 
 
+CODE_PACKAGES = ("gateway", *SERVICES, "shared", "devstack")
+PREFIX_GROUP = 3  # modules of one folder sharing a name prefix that make a sub-package waiting to be made
+
+
+def prefixed_groups(folder: Path) -> dict[str, list[str]]:
+    """Name prefixes (up to the first underscore) shared by PREFIX_GROUP or more modules of `folder`."""
+    groups: dict[str, list[str]] = {}
+    for path in sorted(folder.glob("*.py")):
+        if "_" in path.stem.strip("_"):
+            groups.setdefault(path.stem.split("_", 1)[0] + "_", []).append(path.name)
+    return {prefix: names for prefix, names in groups.items() if len(names) >= PREFIX_GROUP}
+
+
+def test_no_folder_stands_a_name_prefix_in_for_a_sub_package() -> None:
+    """Modules whose names share a prefix (`vtn_*`, `confirmation_*`, `admin_*`) are a sub-package named after
+    it, so the layout shows the subdomains."""
+    folders = {path.parent for package in CODE_PACKAGES for path in (REPO_ROOT / package).rglob("*.py")}
+    found = {str(folder.relative_to(REPO_ROOT)): groups for folder in folders if (groups := prefixed_groups(folder))}
+    assert found == {}
+
+
 def test_pure_domain_modules_do_no_io() -> None:
     """Answers and policies-free builders are pure: no database, no Kafka, no awaits."""
     for path in (
