@@ -5,7 +5,7 @@
 On a shared machine whole-benchmark runs drift by more than the difference being measured, so here the two
 verifiers take turns on the same signed polls (the gateway's MessageSigner, OpenLEADR's shape; RSA-2048 and
 ECDSA P-256 keys from devstack's development CA), alternating which goes first, and each message's time is
-taken alone: the median per verifier is then robust to preemption. The baseline's gateway/signatures.py is
+taken alone: the median per verifier is then robust to preemption. The baseline's gateway/security/signatures.py (gateway/signatures.py before it moved) is
 loaded from its own path under another module name, with this checkout's other modules; the rest of a signed
 poll's admission (signer = TLS peer, replay guard, venID binding) is the same code on both sides.
 """
@@ -33,7 +33,7 @@ def _baseline_verifier(checkout: Path) -> Any:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--baseline", type=Path, required=True, help="the other checkout (its gateway/signatures.py)")
+    parser.add_argument("--baseline", type=Path, required=True, help="the other checkout (its gateway/security/signatures.py)")
     parser.add_argument("--messages", type=int, default=3000, help="signed polls per key (default 3000)")
     args = parser.parse_args()
     verifiers = {"baseline": _baseline_verifier(args.baseline), "this checkout": SignatureVerifier()}

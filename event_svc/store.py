@@ -389,7 +389,7 @@ async def lock_ven_sets(conn: Conn, ven_ids: list[str]) -> dict[str, LastQueued]
 
 async def save_ven_sets(conn: Conn, sets: list[tuple[str, str, int, list[Awaited]]]) -> None:
     """(venID, digest, version, the answers the set awaits) for several VENs in one statement: a set that awaits
-    answers is looked at soon, with no resend counted yet (event_svc.answer_sweep); one that awaits none, never."""
+    answers is looked at soon, with no resend counted yet (event_svc.answer_waits.sweep); one that awaits none, never."""
     if not sets:
         return
     await conn.execute(

@@ -59,7 +59,7 @@ async def setup(runtime: ServiceRuntime) -> None:
         batch_handler=UpdateReportBatches(pool, config.handlers, lanes, data_relay.wake),
         max_records=UPDATE_BATCH_RECORDS,
     )
-    # Each instance publishes the report data of the VENs whose reports it consumes (report_svc.relay_lanes).
+    # Each instance publishes the report data of the VENs whose reports it consumes (report_svc.ven_reports.publishing.lanes).
     report_requests.watch_assignment(topics.REPORT_REQUESTS, data_relay.assign)
     # The relay loops until the runtime cancels it at shutdown; "every" with no delay just starts it.
     runtime.every(0.0, data_relay.run, "report_data_relay")

@@ -4,7 +4,7 @@ VEN -> VTN reports: oadrRegisterReport stores the VEN's METADATA and answers wit
 operator's policy chooses; oadrCreatedReport and oadrCanceledReport move those requests along; every
 oadrUpdateReport is checked against them, stored once, published interval by interval for backends and
 handed to the operator's handlers. Messages about the VTN's own reports (oadrCreateReport, oadrCancelReport,
-oadrRegisteredReport, oadrUpdatedReport from the VEN) go to report_svc.vtn_requests.
+oadrRegisteredReport, oadrUpdatedReport from the VEN) go to report_svc.own_reports.requests_from_vens.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class ReportConfig:
     policy: ReportPolicy
     handlers: UpdateHandlers
     vtn_reports: VtnReportRequests
-    data_lanes: int  # partitions of the report-data topic (report_svc.relay_lanes)
+    data_lanes: int  # partitions of the report-data topic (report_svc.ven_reports.publishing.lanes)
 
 
 class ReportRequestHandler:
@@ -96,7 +96,7 @@ class ReportRequestHandler:
         return registered_report(message.request_id, ven_id, [plan.request for plan in planned])
 
     async def _update(self, conn: Conn, message: UpdateReport, ven_id: str) -> UpdatedReport:
-        """One oadrUpdateReport (those arriving in numbers take report_svc.update_batches)."""
+        """One oadrUpdateReport (those arriving in numbers take report_svc.ven_reports.updates.batches)."""
         requested = await store.requested(conn, [r.report_request_id for r in message.reports])
         answer, records = checked_update(message, ven_id, requested, utcnow())
         new = await store.insert_data(conn, records, self._config.data_lanes)  # the relay publishes it once committed

@@ -2,7 +2,7 @@
 ECDSA, whose value XML-DSig writes as r || s (each the curve's size), not in DER.
 
 Bytes in, bytes out: the canonical SignedInfo to sign, the value to put in base64 into ds:SignatureValue. The
-gateway signs the VTN's messages with it (gateway.signatures), the benchmarks' simulated VENs theirs.
+gateway signs the VTN's messages with it (gateway.security.signatures), the benchmarks' simulated VENs theirs.
 """
 
 from __future__ import annotations

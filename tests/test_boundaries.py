@@ -128,7 +128,7 @@ def openleadr_references(package: str) -> list[str]:
 @pytest.mark.parametrize("package", RUNTIME_PACKAGES)
 def test_runtime_packages_do_not_need_openleadr(package: str) -> None:
     """OpenLEADR is a test and benchmark dependency: the image does not install it. The compatibility modules
-    (report_svc/openleadr_compat.py, shared/openleadr_events.py) take OpenLEADR's shapes, not its package."""
+    (report_svc/ven_reports/openleadr_compat.py, shared/openleadr_events.py) take OpenLEADR's shapes, not its package."""
     assert openleadr_references(package) == []
 
 

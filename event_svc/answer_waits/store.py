@@ -1,4 +1,4 @@
-"""Where each VEN's event set stands in waiting for the VEN's answers (event_svc.answer_waits): the sets due
+"""Where each VEN's event set stands in waiting for the VEN's answers (event_svc.answer_waits.decisions): the sets due
 for a look, the answers stored for their events, and what each look decided (migration 0010). What a set
 awaits is written with the set itself (event_svc.store.save_ven_sets)."""
 

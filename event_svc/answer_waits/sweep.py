@@ -1,5 +1,5 @@
 """Sends a VEN its event set again while it has not answered the events in it (the decisions:
-event_svc.answer_waits and shared.awaited_replies).
+event_svc.answer_waits.decisions and shared.awaited_replies).
 
 Every instance sweeps; a VEN's set is looked at by one of them at a time (its row locked, others skip it), in
 one transaction with the set it queues. The set sent again is the VEN's full current set under a new

@@ -1,6 +1,6 @@
 """What the gateway knows about the sender of a request: its address and its certificate's fingerprint.
 
-With HTTPS the client certificate comes from the ASGI `tls` extension (see gateway/tls.py). Behind a
+With HTTPS the client certificate comes from the ASGI `tls` extension (see gateway/security/tls.py). Behind a
 Kubernetes ingress that terminates TLS, the certificate can come from a header the ingress sets (URL-encoded
 PEM, as ingress-nginx's `ssl-client-cert`), but only from a configured trusted proxy: the same header from
 any other peer is refused, never silently ignored. With plain HTTP there is no fingerprint (development).

@@ -13,7 +13,7 @@ comments. Everything else (XSLT, XPath and XPath Filter 2.0 transforms, base64, 
 with comments, SHA-1 or any other digest, RSA-SHA1, DSA, HMAC, references to external or XPointer URIs, a
 reference count other than two, KeyInfo that points elsewhere) is refused here, with the reason, before any
 key, digest or signature value is computed: a general-purpose verifier would otherwise run (or silently skip)
-whatever the sender asked for. `profile_of` only reads; `gateway.signatures` then checks the values.
+whatever the sender asked for. `profile_of` only reads; `gateway.security.signatures` then checks the values.
 """
 
 from __future__ import annotations

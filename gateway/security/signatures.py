@@ -3,7 +3,7 @@
 A signed oadrPayload carries one ds:Signature, first child of oadrPayload, with exactly two references: the
 message (`#oadrSignedObject`, or the whole payload with the enveloped-signature transform) and the ds:Object
 holding dsp:ReplayProtect (nonce and timestamp). Inbound, `SignatureVerifier` first reads the signature
-against the profile (gateway.signature_profile: anything but the profile's algorithms and shapes is refused
+against the profile (gateway.security.signature_profile: anything but the profile's algorithms and shapes is refused
 with the reason), then checks it with the certificate it carries and hands back only what was signed: the
 message re-read from the signed bytes, and the signed nonce and timestamp. The caller compares that message
 with the one the document shows (a signature-wrapping attack hides the signed object elsewhere and shows

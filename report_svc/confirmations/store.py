@@ -1,5 +1,5 @@
 """Where the VTN's report requests, cancels, METADATA and own reports stand in waiting for the VEN's
-confirmation (report_svc.confirmations): the rows due for a look, and what each look decided.
+confirmation (report_svc.confirmations.decisions): the rows due for a look, and what each look decided.
 
 Each table keeps the same four columns for it (migrations 0008 and 0009): the queued message last sent (NULL:
 it went out in an HTTP answer), `confirm_by`, `resends` and `unconfirmed_at`. A VEN no longer registered

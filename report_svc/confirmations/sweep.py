@@ -1,5 +1,5 @@
 """Sends again the report requests, cancels, METADATA and the VTN's own reports that VENs did not confirm (the
-decisions: report_svc.confirmations).
+decisions: report_svc.confirmations.decisions).
 
 Every instance sweeps; a row is looked at by one of them at a time (locked, others skip it), in one
 transaction with the message it queues, so a message is sent again once per look.

@@ -1,5 +1,5 @@
 """Commands and queries about the VTN's own reports (republish the METADATA, list it, list a VEN's requests),
-beside the commands about VENs' reports (report_svc.commands) on the same topic."""
+beside the commands about VENs' reports (report_svc.ven_reports.commands) on the same topic."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ starting at the reportInterval's dtstart (or when requested), each covering the 
 one, until the reportInterval ends (or, without one, until cancelled). After downtime the VTN does not
 send one report per missed period: the next report covers what was missed, up to MAX_CATCH_UP periods.
 A periodic request with granularity zero is on change: scheduled the same way, but its points offered on
-change send only readings that changed (report_svc.vtn_changes).
+change send only readings that changed (report_svc.own_reports.changes).
 A periodic report the VEN never acknowledged (oadrUpdatedReport) although a poll took it a while ago (the
 confirmation wait, or half a period if shorter: `acknowledgement_grace`) may have been lost with the poll
 answer: the next report covers its span again (`lost_span_start`), so no span is left uncovered when the

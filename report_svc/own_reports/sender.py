@@ -69,7 +69,7 @@ class VtnReportSender:
             # The VTN no longer offers this report (its METADATA changed), or the VEN left: nothing more to send.
             await vtn_store.advance(conn, due.ven_id, report_request_id, Plan(None, due.plan.covered_until), sent=None)
             return 0
-        # A last report that may have been lost: on change, every point goes again (vtn_changes.baseline);
+        # A last report that may have been lost: on change, every point goes again (own_reports.changes.baseline);
         # periodic, the next covers its span again.
         grace = acknowledgement_grace(specifier, self._confirm_wait)
         again_from = None if is_on_change(specifier) else lost_span_start(

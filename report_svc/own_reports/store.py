@@ -144,7 +144,7 @@ class DueRequest:
     plan: Plan
     reports_sent: int
     created_at: datetime
-    last_values: dict[str, Value]  # of on-change points (report_svc.vtn_changes)
+    last_values: dict[str, Value]  # of on-change points (report_svc.own_reports.changes)
     last_sent_acknowledged: bool  # the VEN acknowledged the last report sent (oadrUpdatedReport)
     last_sent_delivered_at: datetime | None  # when that report went out on a poll (None: still queued, or none)
     last_sent_from: datetime | None  # where that report's span began

@@ -2,7 +2,7 @@
 
 The report_data table is its own outbox: a row is stored unpublished, in the transaction that accepts
 the VEN's report, and marked published after Kafka has it. Rows are published in lanes, one per partition
-of the topic (report_svc.relay_lanes): each instance publishes the lanes that go with the report-request
+of the topic (report_svc.ven_reports.publishing.lanes): each instance publishes the lanes that go with the report-request
 partitions it consumes, holding a PostgreSQL advisory lock per lane, so one lane has one publisher at a time
 and a VEN's records (all in its lane) keep their order. A publisher that dies between publishing and marking
 leaves a few rows that are on Kafka but look unpublished: whoever takes a lane over first reads the tail of
