@@ -30,6 +30,7 @@ from pathlib import Path
 
 from devstack.bootstrap import ensure_venv
 from devstack.config import StackConfig, keep_data_requested
+from devstack.console_assets import ensure_browser, ensure_console_assets
 from devstack.console import say, shout
 from devstack.kafka import KafkaError
 from devstack.postgres import PostgresError
@@ -42,9 +43,12 @@ from devstack.supervisor import CrashLoop, Supervisor
 
 __all__ = ["main"]
 
-SERVICES = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway")
-# The order of VTN_DEVSTACK_HEALTH_PORT's four ports (the gateway serves its probes on its admin port).
-HEALTH_PORT_ORDER = ("registration_svc", "presence_svc", "event_svc", "report_svc")
+SERVICES = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway", "gateway.push")
+# The order of VTN_DEVSTACK_HEALTH_PORT's ports (the gateway serves its probes on its admin port).
+HEALTH_PORT_ORDER = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway.push")
+# Development VENs (and test push VENs) listen on this machine: let the pusher reach loopback, unless the
+# operator of `make run` chose otherwise (production refuses loopback in VTN_PUSH_ALLOWED_NETWORKS).
+DEVELOPMENT_PUSH_NETWORKS = "127.0.0.0/8,::1"
 SETUP_STEPS = (("provision", "shared.bus.provision"), ("migrate", "shared.db.migrate"))
 _STEP_TIMEOUT = 300.0
 _GATEWAY_TIMEOUT = 120.0
@@ -107,7 +111,7 @@ def _serve(
     )
     infra.start()
     supervisor.watch(infra.supervised())
-    env = infra.env()
+    env = {"VTN_PUSH_ALLOWED_NETWORKS": DEVELOPMENT_PUSH_NETWORKS, **infra.env()}
     for name, module in SETUP_STEPS:
         _run_setup_step(name, [str(python), "-m", module], env, config)
     for name in SERVICES:
@@ -165,6 +169,7 @@ def cmd_run(config: StackConfig, guard: SignalGuard) -> int:
     try:
         guard.arm()
         python = ensure_venv(config.repo_root)
+        ensure_console_assets(config.repo_root)
         _serve(config, infra, python, owned, supervisor)
         return 0  # not reached: _serve returns only by raising
     except StopRequested as stop:
@@ -203,6 +208,8 @@ def cmd_test(config: StackConfig, guard: SignalGuard, pytest_args: Sequence[str]
     try:
         guard.arm()
         python = ensure_venv(config.repo_root)
+        ensure_console_assets(config.repo_root)
+        ensure_browser()
         infra.start()
         guard.disarm()
         argv = [str(python), "-m", "pytest", *pytest_args]

@@ -12,8 +12,8 @@ Kafka port + 1), VTN_DEVSTACK_PG_PORT and VTN_DEVSTACK_DIR (relative to the repo
 cache by VTN_CACHE_DIR (default ~/.cache/vtn-devstack). The secured listeners always sit at the Kafka port
 + 2 (SASL_SSL) and + 3 (SSL with client certificates), so a stack placed elsewhere moves them along.
 VTN_DEVSTACK_HEALTH_PORT, when set, is the first
-of four consecutive ports for the services' /healthz, /readyz and /metrics under `run` (registration,
-presence, event, report; unset: each service's own default).
+of five consecutive ports for the services' /healthz, /readyz and /metrics under `run` (registration,
+presence, event, report, pusher; unset: each service's own default).
 
 Data is throwaway unless the run profile is asked to keep it: VTN_DEVSTACK_KEEP_DATA=1 (`make run KEEP=1`,
 `python -m devstack run --keep-data`); see devstack.stack for the folders.
@@ -97,6 +97,11 @@ class StackConfig:
     @property
     def log_dir(self) -> Path:
         return self.state_dir / "logs"
+
+    @property
+    def artifacts_dir(self) -> Path:
+        """What tests leave for people to look at (the console's screenshots); kept after teardown."""
+        return self.state_dir / "artifacts"
 
     @property
     def kafka_bootstrap(self) -> str:

@@ -100,7 +100,7 @@ class Infrastructure:
         self.kafka.start(wait=False)  # the JVM boots while PostgreSQL starts
         self.postgres.start()
         say(f"postgres ready at {self.postgres.url} in {time.monotonic() - started:.1f} s")
-        self.kafka.wait_until_ready(timeout=60)
+        self.kafka.wait_until_ready(timeout=120)  # a loaded machine can take a minute to boot the JVM
         say(f"kafka ready at {self.kafka.bootstrap_servers} in {time.monotonic() - started:.1f} s")
 
     def stop(self) -> None:
@@ -146,6 +146,7 @@ class Infrastructure:
             "VTN_KAFKA_BOOTSTRAP": self.kafka.bootstrap_servers,
             "VTN_DATABASE_URL": self.postgres.url,
             "VTN_DEVSTACK_LOG_DIR": str(self.config.log_dir),
+            "VTN_DEVSTACK_ARTIFACTS_DIR": str(self.config.artifacts_dir),
             "VTN_DEVSTACK_KAFKA_CLASSPATH": str(self.kafka.classpath_dir or ""),
             "VTN_DEVSTACK_KAFKA_SASL_SSL_BOOTSTRAP": f"{self.config.host}:{self.secured.sasl_ssl_port}",
             "VTN_DEVSTACK_KAFKA_SSL_BOOTSTRAP": f"{self.config.host}:{self.secured.ssl_port}",

@@ -1,4 +1,4 @@
-"""Stand-ins for python:3.11-slim, apache/kafka and postgres:15, built from Debian 12's packages.
+"""Stand-ins for python:3.11-slim, node:20-slim, apache/kafka and postgres:15, built from Debian 12's packages.
 
 Docker Hub cannot be reached here, but Debian's package mirror can: debootstrap installs a minimal
 bookworm with the packages each stand-in needs into a folder, `docker import` turns it into a base image,
@@ -27,19 +27,26 @@ MIRROR = "http://deb.debian.org/debian"
 SUITE = "bookworm"
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 PYTHON_PACKAGES = ("python3", "python3-venv", "python-is-python3", "ca-certificates")
+NODE_PACKAGES = ("nodejs", "npm", "ca-certificates")
 SERVICE_PACKAGES = ("python3", "openjdk-17-jre-headless", "postgresql-15", "ca-certificates")
 
 
 @dataclass(frozen=True)
 class StandInImages:
-    """The image references to pass as VTN_PYTHON_IMAGE, VTN_KAFKA_IMAGE and VTN_POSTGRES_IMAGE."""
+    """The image references to pass as VTN_PYTHON_IMAGE, VTN_NODE_IMAGE, VTN_KAFKA_IMAGE and VTN_POSTGRES_IMAGE."""
 
     python: str
+    node: str
     kafka: str
     postgres: str
 
     def compose_env(self) -> dict[str, str]:
-        return {"VTN_PYTHON_IMAGE": self.python, "VTN_KAFKA_IMAGE": self.kafka, "VTN_POSTGRES_IMAGE": self.postgres}
+        return {
+            "VTN_PYTHON_IMAGE": self.python,
+            "VTN_NODE_IMAGE": self.node,
+            "VTN_KAFKA_IMAGE": self.kafka,
+            "VTN_POSTGRES_IMAGE": self.postgres,
+        }
 
 
 def _digest(*parts: bytes) -> str:
@@ -72,8 +79,9 @@ def _debootstrap_image(name: str, packages: tuple[str, ...], work_dir: Path) -> 
         shutil.rmtree(root / cache, ignore_errors=True)
     say(f"docker import {reference}")
     changes = ["--change", 'CMD ["/bin/bash"]']
-    if ca_bundle:  # pip uses its own CA list unless told otherwise
+    if ca_bundle:  # pip and npm use their own CA lists unless told otherwise
         changes += ["--change", "ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt"]
+        changes += ["--change", "ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt"]
     tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
     subprocess.run(
         ["docker", "import", *changes, "-", reference], stdin=tar.stdout, check=True, stdout=subprocess.DEVNULL
@@ -113,7 +121,8 @@ def ensure_stand_in_images(work_dir: Path | None = None) -> StandInImages:
     with tempfile.TemporaryDirectory(prefix="vtn-stand-ins-", dir=work_dir) as scratch:
         work = Path(scratch)
         python = _debootstrap_image("python", PYTHON_PACKAGES, work)
+        node = _debootstrap_image("node", NODE_PACKAGES, work)
         services = _debootstrap_image("services", SERVICE_PACKAGES, work)
         kafka = _dockerfile_image("kafka", services, {"jars": ensure_kafka_classpath()}, work)
         postgres = _dockerfile_image("postgres", services, {}, work)
-    return StandInImages(python=python, kafka=kafka, postgres=postgres)
+    return StandInImages(python=python, node=node, kafka=kafka, postgres=postgres)

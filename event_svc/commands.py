@@ -22,9 +22,12 @@ from event_svc.views import event_view
 from shared.contract.envelope import Envelope, utcnow
 from shared.contract.events import (
     CancelEvent,
+    CountEvents,
     CreateEvent,
+    EventCounts,
     EventOutcome,
     GetEvent,
+    GetVenMemberships,
     ListEvents,
     ListOpts,
     MembershipView,
@@ -39,7 +42,7 @@ from shared.oadr.event import Event, EventDescriptor, EventStatus
 
 log = logging.getLogger(__name__)
 
-QUERIES = (GetEvent, ListEvents, ListOpts)
+QUERIES = (GetEvent, ListEvents, ListOpts, GetVenMemberships, CountEvents)
 # What a ModifyEvent may replace, in the event's descriptor and in the event itself (a field left out stays).
 MODIFIABLE_DESCRIPTOR_FIELDS = ("priority", "test_event", "vtn_comment")
 MODIFIABLE_EVENT_FIELDS = ("active_period", "signals", "baseline", "targets", "response_required")
@@ -206,7 +209,7 @@ def _membership_view(ven: delivery.Membership) -> MembershipView:
     )
 
 
-async def handle_query(conn: Conn, envelope: Envelope) -> EventOutcome | None:
+async def handle_query(conn: Conn, envelope: Envelope) -> EventOutcome | EventCounts | None:
     query, now = envelope.payload, utcnow()
     if isinstance(query, (ListEvents, ListOpts)) and query.ven_id is not None:
         if (unknown := await unknown_vens(conn, [query.ven_id])) is not None:
@@ -222,6 +225,13 @@ async def handle_query(conn: Conn, envelope: Envelope) -> EventOutcome | None:
         opts = await store.list_opts(conn, query.ven_id, query.event_id)
         views = tuple(OptView(opt=o.opt, cancelled_at=o.cancelled_at, updated_at=o.updated_at) for o in opts)
         return EventOutcome(status=200, detail="OK", opts=views)
+    if isinstance(query, GetVenMemberships):
+        memberships = _membership_view(await store.membership(conn, query.ven_id))
+        return EventOutcome(status=200, detail="OK", memberships=memberships)
+    if isinstance(query, CountEvents):
+        return EventCounts(as_of=now, by_status=status.count_by_status(
+            ((s.event.active_period, s.cancelled) for s in await store.unfinished_events(conn, now)), now
+        ))
     return None
 
 

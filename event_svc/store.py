@@ -188,6 +188,14 @@ async def list_events(conn: Conn, ven: Membership | None, limit: int, offset: in
     return [_event(row) for row in rows]
 
 
+async def unfinished_events(conn: Conn, now: datetime) -> list[StoredEvent]:
+    """Events neither cancelled nor past their end at `now` (far, near or active, by status.status_at)."""
+    rows = await conn.fetch(
+        f"SELECT {EVENT_COLUMNS} FROM events WHERE NOT cancelled AND (ends_at IS NULL OR ends_at > $1)", now
+    )
+    return [_event(row) for row in rows]
+
+
 async def targeted_ven_ids(conn: Conn, targets: Target) -> list[str]:
     """Registered VENs an event with `targets` is for, by venID or by membership."""
     rows = await conn.fetch(

@@ -13,11 +13,15 @@ from shared.contract.backend_events import RegistrationChange
 from shared.contract.envelope import Envelope
 from shared.contract.operator import (
     CancelVenRegistration,
+    CountVens,
     GetVen,
+    ListPresenceHistory,
     ListVens,
     OperatorOutcome,
+    PresenceHistory,
     ProvisionVen,
     RequestVenReregistration,
+    VenCounts,
     VenList,
 )
 from shared.db import pending
@@ -25,10 +29,12 @@ from shared.db.vens import unknown_ven_detail
 from shared.oadr.registration import CancelPartyRegistration, RequestReregistration
 
 
-QUERIES = (ListVens, GetVen)
+QUERIES = (ListVens, GetVen, CountVens, ListPresenceHistory)
 
 
-async def handle_query(conn: Conn, envelope: Envelope) -> OperatorOutcome | VenList | None:
+async def handle_query(
+    conn: Conn, envelope: Envelope
+) -> OperatorOutcome | VenList | VenCounts | PresenceHistory | None:
     query = envelope.payload
     if isinstance(query, ListVens):
         return VenList(vens=tuple(await store.list_views(conn, query)))
@@ -37,6 +43,10 @@ async def handle_query(conn: Conn, envelope: Envelope) -> OperatorOutcome | VenL
         if view is None:
             return OperatorOutcome(status=404, detail=unknown_ven_detail([query.ven_id]))
         return OperatorOutcome(status=200, detail="OK", ven=view)
+    if isinstance(query, CountVens):
+        return await store.counts(conn)
+    if isinstance(query, ListPresenceHistory):
+        return PresenceHistory(ven_id=query.ven_id, changes=await store.presence_history(conn, query.ven_id, query.limit))
     return None
 
 

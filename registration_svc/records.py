@@ -1,7 +1,7 @@
 """The VEN record as the registration service sees it.
 
 Whether a registration is in force, and whether it is staying (not being cancelled), is read from the
-database, where both rules are defined once (migration 0013), never decided from `status` here.
+database, where both rules are defined once (migration 0015), never decided from `status` here.
 """
 
 from __future__ import annotations
@@ -30,3 +30,9 @@ class VenRecord:
     staying: bool  # in force and not being cancelled
     registered_at: datetime | None = None
     cancelled_at: datetime | None = None
+    http_pull_model: bool | None = None
+
+    @property
+    def pushed(self) -> bool:
+        """Registered in the push model: the VTN POSTs its messages to the VEN (docs/push.md)."""
+        return self.http_pull_model is False

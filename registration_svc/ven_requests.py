@@ -39,6 +39,7 @@ from shared.oadr.registration import (
     Response,
 )
 from shared.plugins import call_handler
+from shared.push_addresses import AddressRefused, PushAddressPolicy, parse_push_address
 from shared.ven_identity import SpeakerRefused
 
 log = logging.getLogger(__name__)
@@ -53,13 +54,44 @@ class RegistrationConfig:
     poll_interval: timedelta
     policy: RegistrationPolicy
     on_cancel_party_registration: Callable[..., Any] | None = None
+    push_addresses: PushAddressPolicy | None = None  # None: no push registration is accepted
+
+    def poll_freq_for(self, pushed: bool) -> timedelta | None:
+        """oadrRequestedOadrPollFreq is for the pull model only (2.0b schema): a push VEN gets none."""
+        return None if pushed else self.poll_interval
+
+
+def push_refusal(message: CreatePartyRegistration, addresses: PushAddressPolicy | None) -> str | None:
+    """Why the VTN cannot push to a VEN registering in the push model (None: it can, or the VEN pulls)."""
+    if not message.pushed:
+        return None
+    if addresses is None:
+        return "this VTN serves the pull model only (oadrHttpPullModel true)"
+    try:
+        addresses.check_address(parse_push_address(message.transport_address))
+    except AddressRefused as refused:
+        return str(refused)
+    return None
 
 
 async def publish_registration_event(
-    conn: Conn, change: RegistrationChange, ven_id: str, ven_name: str | None, registration_id: str | None
+    conn: Conn,
+    change: RegistrationChange,
+    ven_id: str,
+    ven_name: str | None,
+    registration_id: str | None,
+    registration: CreatePartyRegistration | None = None,
 ) -> None:
+    """The fact for backends (with the exchange model the VEN chose, when it (re)registered), and the notice
+    that drops the gateways' cached answers for the VEN (and wakes its pusher if it is a push VEN)."""
     event = RegistrationEvent(
-        change=change, ven_id=ven_id, ven_name=ven_name, registration_id=registration_id, occurred_at=utcnow()
+        change=change,
+        ven_id=ven_id,
+        ven_name=ven_name,
+        registration_id=registration_id,
+        occurred_at=utcnow(),
+        http_pull_model=None if registration is None else not registration.pushed,
+        transport_address=None if registration is None else registration.transport_address,
     )
     await outbox.add(conn, topics.REGISTRATION_EVENTS, Envelope(ven_id=ven_id, payload=event))
     await pending.notify_ven_changed(conn, ven_id, f"registration {change.value}")
@@ -90,6 +122,12 @@ class RegisterPartyHandler:
         message = request.message
         if isinstance(message, QueryRegistration):
             return VenReply(message=await self._query(conn, message, request.context))
+        if isinstance(message, CreatePartyRegistration) and (refusal := push_refusal(message, self._config.push_addresses)):
+            log.info("push registration refused", extra={"action": "registration_refused", "reason": refusal})
+            return VenReply(message=replies.created_party_registration(
+                replies.error(ResponseCode.INVALID_DATA, refusal, message.request_id),
+                self._config.vtn_id, self._config.poll_interval,
+            ))
         if isinstance(message, CreatePartyRegistration):
             return VenReply(message=await self._create(conn, message, request.context))
         if isinstance(message, CancelPartyRegistration):
@@ -106,7 +144,7 @@ class RegisterPartyHandler:
         known = await store.by_fingerprint(conn, context.fingerprint) if context.fingerprint else None
         if known is not None and known.in_force:
             return replies.created_party_registration(
-                replies.ok(message.request_id), self._config.vtn_id, self._config.poll_interval,
+                replies.ok(message.request_id), self._config.vtn_id, self._config.poll_freq_for(known.pushed),
                 ven_id=known.ven_id, registration_id=known.registration_id,
             )
         return replies.created_party_registration(replies.ok(message.request_id), self._config.vtn_id, self._config.poll_interval)
@@ -131,10 +169,10 @@ class RegisterPartyHandler:
         existing = await store.by_ven_id(conn, decision.ven_id, lock=True)
         await store.save_registration(conn, decision.ven_id, decision.registration_id, message, context.fingerprint)
         change = RegistrationChange.REREGISTERED if existing is not None and existing.registration_id else RegistrationChange.CREATED
-        await publish_registration_event(conn, change, decision.ven_id, message.ven_name, decision.registration_id)
-        log.info("ven registered", extra={"action": "ven_registered", "registered_ven": decision.ven_id})
+        await publish_registration_event(conn, change, decision.ven_id, message.ven_name, decision.registration_id, message)
+        log.info("ven registered", extra={"action": "ven_registered", "registered_ven": decision.ven_id, "push": message.pushed})
         return replies.created_party_registration(
-            replies.ok(message.request_id), config.vtn_id, config.poll_interval,
+            replies.ok(message.request_id), config.vtn_id, config.poll_freq_for(message.pushed),
             ven_id=decision.ven_id, registration_id=decision.registration_id,
         )
 
@@ -148,9 +186,11 @@ class RegisterPartyHandler:
                 replies.error(code, reason, message.request_id), config.vtn_id, config.poll_interval
             )
         await store.save_registration(conn, record.ven_id, message.registration_id, message, context.fingerprint)
-        await publish_registration_event(conn, RegistrationChange.REREGISTERED, record.ven_id, message.ven_name, message.registration_id)
+        await publish_registration_event(
+            conn, RegistrationChange.REREGISTERED, record.ven_id, message.ven_name, message.registration_id, message
+        )
         return replies.created_party_registration(
-            replies.ok(message.request_id), config.vtn_id, config.poll_interval,
+            replies.ok(message.request_id), config.vtn_id, config.poll_freq_for(message.pushed),
             ven_id=record.ven_id, registration_id=message.registration_id,
         )
 

@@ -6,10 +6,10 @@ waits for the outcome and maps its status onto HTTP.
 
 from __future__ import annotations
 
-import hmac
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, status
 from fastapi.responses import JSONResponse
 
 from shared import topics
@@ -33,25 +33,22 @@ API_PREFIX = "/api/v1"
 
 
 
-class BearerTokenCheck:
-    """Dependency: the request must carry `Authorization: Bearer <admin token>` (compared in constant time)."""
-
-    def __init__(self, token: str) -> None:
-        self._expected = f"Bearer {token}".encode()
-
-    async def __call__(self, request: Request) -> None:
-        presented = request.headers.get("authorization", "").encode()
-        if not hmac.compare_digest(presented, self._expected):
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
-
-
-def create_admin_app(requester: Requester, admin_token: str, timeout_seconds: float) -> FastAPI:
+def create_admin_app(
+    requester: Requester,
+    authorize: Callable[..., Awaitable[object]],
+    timeout_seconds: float,
+    more_routes: Sequence[APIRouter] = (),
+) -> FastAPI:
+    """The admin app. `authorize` (gateway.console.access.require) runs on every /api/v1 route, `more_routes`
+    included: a bearer token (VTN_ADMIN_TOKEN or an operator's) or a console session, with the role the
+    method needs."""
     app = FastAPI(
         title="OpenADR VTN admin API",
-        description="Operate the VTN: VENs, registrations, presence. Bearer token required (VTN_ADMIN_TOKEN).",
+        description="Operate the VTN: VENs, registrations, presence. Bearer token required (VTN_ADMIN_TOKEN or an "
+        "operator's access token); viewers read, operators also change.",
         version="1",
     )
-    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(BearerTokenCheck(admin_token))], tags=["vens"])
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(authorize)], tags=["vens"])
     registrations = ServiceDoor(requester, topics.REGISTRATION_COMMANDS, "registration service", timeout_seconds)
     reports = ServiceDoor(requester, topics.REPORT_COMMANDS, "report service", timeout_seconds)
     events = ServiceDoor(requester, topics.EVENT_COMMANDS, "event service", timeout_seconds)
@@ -61,10 +58,16 @@ def create_admin_app(requester: Requester, admin_token: str, timeout_seconds: fl
         registered: bool | None = None,
         online: bool | None = None,
         ven_name_prefix: Annotated[str | None, Query(max_length=256)] = None,
+        search: Annotated[str | None, Query(min_length=1, max_length=256, description="venID or venName prefix")] = None,
+        profile_name: Annotated[str | None, Query(max_length=64)] = None,
+        transport_name: Annotated[str | None, Query(max_length=64)] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> list[VenView]:
-        query = ListVens(registered=registered, online=online, ven_name_prefix=ven_name_prefix, limit=limit, offset=offset)
+        query = ListVens(
+            registered=registered, online=online, ven_name_prefix=ven_name_prefix, search=search,
+            profile_name=profile_name, transport_name=transport_name, limit=limit, offset=offset,
+        )  # fmt: skip
         return list((await registrations.ask(query, VenList)).vens)
 
     @api.get("/vens/{ven_id}", response_model=VenView, responses=UNKNOWN_VEN)
@@ -100,5 +103,7 @@ def create_admin_app(requester: Requester, admin_token: str, timeout_seconds: fl
     api.include_router(reports_router(reports))
     api.include_router(vtn_reports_router(reports))
     api.include_router(events_router(events))
+    for router in more_routes:
+        api.include_router(router)
     app.include_router(api)
     return app

@@ -49,9 +49,11 @@ class ServiceDoor:
         ven_id: str | None = None,
         event_id: str | None = None,
         idempotency_key: str | None = None,
+        absence_answers: bool = False,
     ) -> Answer:
         """The service's answer to `payload`, of type `expected`. The record is keyed by `event_id` when the
-        command is about one event, else by the VEN `ven_id` it is about."""
+        command is about one event, else by the VEN `ven_id` it is about. With `absence_answers`, a 404 outcome
+        (no such VEN or event) is returned as the answer, for a caller that shows the absence itself."""
         key = event_id if event_id is not None else ven_id
         envelope = Envelope(key=key, ven_id=ven_id, payload=payload)  # type: ignore[arg-type]
         if idempotency_key:
@@ -63,7 +65,8 @@ class ServiceDoor:
         except BusError as exc:
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"{self.service} unavailable: {exc}") from None
         answer = reply.payload
-        if isinstance(answer, Outcome) and answer.status >= 400:
+        absent = absence_answers and isinstance(answer, Outcome) and answer.status == status.HTTP_404_NOT_FOUND
+        if isinstance(answer, Outcome) and answer.status >= 400 and not absent:
             raise HTTPException(answer.status, answer.detail)
         if not isinstance(answer, expected):
             raise HTTPException(status.HTTP_502_BAD_GATEWAY, f"unexpected answer {answer.kind} from the {self.service}")

@@ -19,13 +19,17 @@ from typing import Annotated, Any, TypeAlias, Union
 
 from pydantic import Field, TypeAdapter, model_validator
 
-from shared.contract.backend_events import PollsObserved, PresenceEvent, RegistrationEvent
+from shared.contract.audit import OperatorAction
+from shared.contract.backend_events import PollsObserved, PresenceEvent, RegistrationEvent, VenUnreachable
 from shared.contract.events import (
     CancelEvent,
+    CountEvents,
     CreateEvent,
+    EventCounts,
     EventOutcome,
     EventResponseFact,
     GetEvent,
+    GetVenMemberships,
     ListEvents,
     ListOpts,
     ModifyEvent,
@@ -35,11 +39,15 @@ from shared.contract.events import (
 )
 from shared.contract.operator import (
     CancelVenRegistration,
+    CountVens,
     GetVen,
+    ListPresenceHistory,
     ListVens,
     OperatorOutcome,
+    PresenceHistory,
     ProvisionVen,
     RequestVenReregistration,
+    VenCounts,
     VenList,
 )
 from shared.contract.reports import (
@@ -81,6 +89,7 @@ Payload: TypeAlias = Annotated[
         PendingDelivered,
         PendingUndelivered,
         PollsObserved,
+        VenUnreachable,
         RegistrationEvent,
         PresenceEvent,
         ProvisionVen,
@@ -90,6 +99,10 @@ Payload: TypeAlias = Annotated[
         GetVen,
         OperatorOutcome,
         VenList,
+        CountVens,
+        VenCounts,
+        ListPresenceHistory,
+        PresenceHistory,
         ReportData,
         ListAvailableReports,
         AvailableReports,
@@ -115,6 +128,10 @@ Payload: TypeAlias = Annotated[
         EventOutcome,
         EventResponseFact,
         OptFact,
+        GetVenMemberships,
+        CountEvents,
+        EventCounts,
+        OperatorAction,
     ],
     Field(discriminator="kind"),
 ]

@@ -98,6 +98,27 @@ class ListEvents(ContractModel):
     offset: int = Field(default=0, ge=0)
 
 
+class GetVenMemberships(ContractModel):
+    """The groups, resources and parties a VEN belongs to (answered with `EventOutcome.memberships`)."""
+
+    kind: Literal["get_ven_memberships"] = "get_ven_memberships"
+    ven_id: str
+
+
+class CountEvents(ContractModel):
+    """How many events are far, near and active now (answered with `EventCounts`)."""
+
+    kind: Literal["count_events"] = "count_events"
+
+
+class EventCounts(ContractModel):
+    """Events by the eventStatus VENs get at `as_of` (statuses with no event are absent)."""
+
+    kind: Literal["event_counts"] = "event_counts"
+    as_of: datetime
+    by_status: dict[EventStatus, int]
+
+
 class ListOpts(ContractModel):
     kind: Literal["list_opts"] = "list_opts"
     ven_id: str | None = None

@@ -16,6 +16,11 @@ ask again whenever something is still waiting.
 A message a poll took but the VEN never got (the answer reached the gateway after it had answered 503, or
 the VEN had hung up) is put back (`put_back`) when the gateway says so, unless a later message has gone out
 since.
+
+Push VENs (the `push_vens` view: registered with oadrHttpPullModel false) use the same queue: their notices
+say `push`, so that the pusher owning the VEN POSTs what waits (gateway.push, reading shared.db.push_queue),
+and report each message the VEN answered with a `PendingDelivered`, as a handout is. Their messages are never
+handed out on a poll, and their polls take nothing (`take_for_poll`): one queue, one deliverer per VEN.
 """
 
 from __future__ import annotations
@@ -31,6 +36,9 @@ from shared.contract.ven_traffic import PendingHandout, VenChanged
 from shared.db import outbox
 from shared.db.connection import Conn
 from shared.oadr.messages import VTN_MESSAGE_ADAPTER, VtnMessage
+
+# The reason of a notice that a push VEN was seen alive again: its pusher retries at once, not after its backoff.
+CAME_ONLINE = "came online"
 
 # Message types a gateway may hand out from a notice: a VEN receiving one twice loses nothing (its full
 # set of events; the VTN's report METADATA, which every VEN gets after registering).
@@ -79,33 +87,35 @@ async def _enqueue(conn: Conn, messages: list[tuple[str, VtnMessage, str | None]
             ON CONFLICT (ven_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
             RETURNING id
         )
-        SELECT queued.id, given.position FROM queued JOIN given USING (id) ORDER BY given.position
+        SELECT queued.id, given.position,
+               EXISTS (SELECT 1 FROM push_vens p WHERE p.ven_id = given.ven_id) AS pushed
+        FROM queued JOIN given USING (id) ORDER BY given.position
         """,
         [ven_id for ven_id, _, _ in messages],
         [message.message_type for _, message, _ in messages],
         [VTN_MESSAGE_ADAPTER.dump_json(message).decode() for _, message, _ in messages],
         [dedup_key for _, _, dedup_key in messages],
     )
-    queued: list[tuple[int, str, VtnMessage]] = []
+    queued: list[tuple[int, str, VtnMessage, bool]] = []
     for row in rows:
         ven_id, message, _ = messages[row["position"] - 1]
-        queued.append((int(row["id"]), ven_id, message))
+        queued.append((int(row["id"]), ven_id, message, bool(row["pushed"])))
     if not queued:
         return []
-    only_waiting = await _only_undelivered(conn, [ven_id for _, ven_id, _ in queued])
+    only_waiting = await _only_undelivered(conn, [ven_id for _, ven_id, _, _ in queued])
     notices = []
-    for pending_id, ven_id, message in queued:
+    for pending_id, ven_id, message, pushed in queued:
         handout = None
-        if message.message_type in HANDOUT_TYPES and only_waiting.get(ven_id) == pending_id:
+        if not pushed and message.message_type in HANDOUT_TYPES and only_waiting.get(ven_id) == pending_id:
             handout = PendingHandout(pending_id=pending_id, message=message)
         notices.append(
             Envelope(
                 ven_id=ven_id,
-                payload=VenChanged(ven_id=ven_id, reason=f"pending {message.message_type}", handout=handout),
+                payload=VenChanged(ven_id=ven_id, reason=f"pending {message.message_type}", handout=handout, push=pushed),
             )
         )
     await outbox.add_many(conn, topics.VEN_CHANGES, notices)
-    return [(pending_id, ven_id) for pending_id, ven_id, _ in queued]
+    return [(pending_id, ven_id) for pending_id, ven_id, _, _ in queued]
 
 
 async def _only_undelivered(conn: Conn, ven_ids: list[str]) -> dict[str, int]:
@@ -122,7 +132,22 @@ async def _only_undelivered(conn: Conn, ven_ids: list[str]) -> dict[str, int]:
 
 
 async def notify_ven_changed(conn: Conn, ven_id: str, reason: str) -> None:
-    await outbox.add(conn, topics.VEN_CHANGES, Envelope(ven_id=ven_id, payload=VenChanged(ven_id=ven_id, reason=reason)))
+    """Tell every gateway to forget the VEN's cached answers; for a push VEN, also its pusher to look again."""
+    pushed = bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM push_vens WHERE ven_id = $1)", ven_id))
+    notice = VenChanged(ven_id=ven_id, reason=reason, push=pushed)
+    await outbox.add(conn, topics.VEN_CHANGES, Envelope(ven_id=ven_id, payload=notice))
+
+
+async def wake_pushers(conn: Conn, ven_ids: Collection[str], reason: str) -> list[str]:
+    """Tell the pushers to look again at those of `ven_ids` whose messages are pushed (e.g. a VEN seen alive
+    again while its pusher waits to retry); returns those VENs."""
+    if not ven_ids:
+        return []
+    rows = await conn.fetch("SELECT ven_id FROM push_vens WHERE ven_id = ANY($1::text[])", sorted(set(ven_ids)))
+    pushed = [row["ven_id"] for row in rows]
+    notices = [Envelope(ven_id=v, payload=VenChanged(ven_id=v, reason=reason, push=True)) for v in pushed]
+    await outbox.add_many(conn, topics.VEN_CHANGES, notices)
+    return pushed
 
 
 async def take_next(conn: Conn, ven_id: str) -> PendingMessage | None:
@@ -147,22 +172,25 @@ async def take_next(conn: Conn, ven_id: str) -> PendingMessage | None:
 @dataclass(frozen=True)
 class PollTake:
     """What one poll found: whether the VEN is known and its registration in force, the message it takes
-    (None: nothing, or a head that `take_for_poll` may not take), and the type of its queue's head."""
+    (None: nothing, or a head that `take_for_poll` may not take), the type of its queue's head, and whether the
+    VEN's messages are pushed (then a poll takes none)."""
 
     known: bool
     in_force: bool
     message: VtnMessage | None
     head_type: str | None
     pending_id: int | None = None
+    pushed: bool = False
 
 
 async def take_for_poll(conn: Conn, ven_id: str, excluded_types: Iterable[str]) -> PollTake:
-    """In one statement: whether the VEN is known and registered and, if its registration is in force, its
-    oldest undelivered message marked delivered, unless that message's type is in `excluded_types` (left for
-    the caller)."""
+    """In one statement: whether the VEN is known and registered and, if its registration is in force and its
+    messages are not pushed, its oldest undelivered message marked delivered, unless that message's type is in
+    `excluded_types` (left for the caller)."""
     row = await conn.fetchrow(
         """
         WITH ven AS (SELECT registration_in_force(status) AS in_force FROM vens WHERE ven_id = $1),
+        pushed AS (SELECT EXISTS (SELECT 1 FROM push_vens WHERE ven_id = $1) AS yes),
         head AS (
             SELECT id, message_type FROM pending_messages
             WHERE ven_id = $1 AND delivered_at IS NULL
@@ -173,13 +201,14 @@ async def take_for_poll(conn: Conn, ven_id: str, excluded_types: Iterable[str]) 
             UPDATE pending_messages p SET delivered_at = now()
             FROM head
             WHERE p.id = head.id AND NOT (head.message_type = ANY($2::text[]))
-              AND (SELECT in_force FROM ven)
+              AND (SELECT in_force FROM ven) AND NOT (SELECT yes FROM pushed)
             RETURNING p.id, p.message
         )
         SELECT EXISTS (SELECT 1 FROM ven) AS known, COALESCE((SELECT in_force FROM ven), false) AS in_force,
                (SELECT id FROM taken) AS taken_id,
                (SELECT message::text FROM taken) AS message,
-               (SELECT message_type FROM head) AS head_type
+               (SELECT message_type FROM head) AS head_type,
+               (SELECT yes FROM pushed) AS pushed
         """,
         ven_id,
         sorted(excluded_types),
@@ -187,24 +216,41 @@ async def take_for_poll(conn: Conn, ven_id: str, excluded_types: Iterable[str]) 
     assert row is not None
     message = VTN_MESSAGE_ADAPTER.validate_json(row["message"]) if row["message"] is not None else None
     return PollTake(
-        known=row["known"], in_force=row["in_force"], message=message, head_type=row["head_type"], pending_id=row["taken_id"]
+        known=row["known"],
+        in_force=row["in_force"],
+        message=message,
+        head_type=row["head_type"],
+        pending_id=row["taken_id"],
+        pushed=bool(row["pushed"]),
     )
 
 
-async def mark_delivered(conn: Conn, ven_id: str, pending_id: int, delivered_at: datetime) -> bool:
-    """Record a gateway's handout of `pending_id` (idempotent). If other messages still wait for the VEN
-    (queued by a transaction that raced the handout's), tell the gateways to ask again. True if the VEN's
-    queue is now empty."""
-    await conn.execute(
-        "UPDATE pending_messages SET delivered_at = $3 WHERE id = $1 AND ven_id = $2 AND delivered_at IS NULL",
+@dataclass(frozen=True)
+class Delivered:
+    """What recording a delivery found: the type of the message marked delivered now (None when it was
+    already, or is gone), and whether the VEN's queue is empty."""
+
+    message_type: str | None
+    emptied: bool
+
+
+async def mark_delivered(conn: Conn, ven_id: str, pending_id: int, delivered_at: datetime) -> Delivered:
+    """Record a gateway's handout or a pusher's delivery of `pending_id` (idempotent). If other messages still
+    wait for the VEN (queued by a transaction that raced the handout's, or behind a pushed one), tell the
+    gateways and the pusher to look again."""
+    message_type = await conn.fetchval(
+        """
+        UPDATE pending_messages SET delivered_at = $3 WHERE id = $1 AND ven_id = $2 AND delivered_at IS NULL
+        RETURNING message_type
+        """,
         pending_id,
         ven_id,
         delivered_at,
     )
     if await count_undelivered(conn, ven_id):
-        await notify_ven_changed(conn, ven_id, "more pending after a handout")
-        return False
-    return True
+        await notify_ven_changed(conn, ven_id, "more pending after a delivery")
+        return Delivered(message_type, emptied=False)
+    return Delivered(message_type, emptied=True)
 
 
 class PutBack(enum.Enum):

@@ -3,7 +3,7 @@ request speaks for (the rule: shared.ven_identity), found in the same single que
 
 A VEN is *known* once the directory has a row for it (provisioned, registered, or registered once and
 cancelled since): the admin API answers 404 for any other venID, in every route that takes one. A VEN is
-*registered* while its registration is in force (the SQL function `registration_in_force`, migration 0013:
+*registered* while its registration is in force (the SQL function `registration_in_force`, migration 0015:
 registered, or being cancelled and not told yet).
 """
 
@@ -20,7 +20,7 @@ from shared.oadr.common import ResponseCode
 from shared.oadr.messages import VenMessage, VtnMessage
 from shared.ven_identity import SpeakerRefused, certificate_speaker
 
-_IN_FORCE = "registration_in_force(status)"  # SQL function of migration 0013
+_IN_FORCE = "registration_in_force(status)"  # SQL function of migration 0015
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.event_bench import EventRun, table, vtn_event
+from bench.event_bench import EventRun, Fleet, table, vtn_event
 from event_svc.validation import validate_event
 
 
@@ -12,16 +12,24 @@ def test_the_benchmark_event_is_a_valid_event_for_every_ven() -> None:
     assert command.targets.ven_ids == ("ven-1", "ven-2") and command.event_id == "bench-event"
 
 
-def test_the_table_gives_ratios_against_openleadr_and_dashes_for_unfinished_runs() -> None:
+def test_the_table_gives_ratios_against_openleadr_and_this_vtns_pull_run_and_dashes_for_unfinished_runs() -> None:
     runs = [
-        EventRun("OpenLEADR", 10, 10, 10, 2.0, 4.0, 0),
-        EventRun("this VTN", 10, 10, 10, 1.0, 2.0, 0),
-        EventRun("broken", 10, 3, 3, None, None, 5),
+        EventRun("OpenLEADR (pull)", 10, 10, 10, 2.0, 4.0, 0),
+        EventRun("this VTN (pull, 1 poll/s)", 10, 10, 10, 1.0, 2.0, 0),
+        EventRun("this VTN (push)", 10, 10, 10, 0.1, 0.5, 0),
+        EventRun("this VTN (push)", 10, 3, 3, None, None, 5, phase="modify"),
     ]
     lines = table(runs).splitlines()
-    assert (
-        lines[0].startswith("| target | VENs | all received")
-        and lines[2] == "| OpenLEADR | 10 | 2.00 | 4.00 | 1.00 | 10 | 10 | 0 |"
-    )
-    assert lines[3] == "| this VTN | 10 | 1.00 | 2.00 | 0.50 | 10 | 10 | 0 |"
-    assert lines[4] == "| broken | 10 | - | - | - | 3 | 3 | 5 |"
+    assert lines[0].startswith("| target | phase | VENs | all received")
+    assert lines[2] == "| OpenLEADR (pull) | create | 10 | 2.00 | 4.00 | 1.00 | - | 10 | 10 | 0 |"
+    assert lines[3] == "| this VTN (pull, 1 poll/s) | create | 10 | 1.00 | 2.00 | 0.50 | 1.00 | 10 | 10 | 0 |"
+    assert lines[4] == "| this VTN (push) | create | 10 | 0.10 | 0.50 | 0.12 | 0.25 | 10 | 10 | 0 |"
+    assert lines[5] == "| this VTN (push) | modify | 10 | - | - | - | - | 3 | 3 | 5 |"
+
+
+def test_a_ven_answers_each_event_modification_once() -> None:
+    fleet = Fleet()
+    assert fleet.saw("v1", [("e", 0)]) == [("e", 0)]
+    assert fleet.saw("v1", [("e", 0), ("e", 1)]) == [("e", 1)]
+    assert fleet.saw("v2", [("e", 1)]) == [("e", 1)]
+    assert sorted(fleet.received[("e", 1)]) == ["v1", "v2"]

@@ -17,7 +17,8 @@ from shared.settings import VtnSettings
 from tests.conftest import REPO_ROOT
 from tests.deploy.conftest import FILE_SETTINGS
 
-VTN_PROCESSES = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway")
+# compose service names (the pusher, `python -m gateway.push`, is `gateway-push`: Compose reads a dot as a path)
+VTN_PROCESSES = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway", "gateway-push")
 CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 CLEAN_ENV = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/root")}
 
@@ -63,17 +64,18 @@ def test_setup_provisions_topics_and_migrates_after_kafka_and_postgres_are_healt
 @pytest.mark.parametrize("name", VTN_PROCESSES)
 def test_each_process_waits_for_setup_and_is_healthy_when_ready(compose: dict[str, Any], name: str) -> None:
     service = compose["services"][name]
+    module = name.replace("-", ".")
     assert _conditions(service)["setup"] == "service_completed_successfully"
-    assert service["command"] == ["python", "-m", name]
+    assert service["command"] == ["python", "-m", module]
     probe = " ".join(service["healthcheck"]["test"])
-    port = DEFAULT_HEALTH_PORTS.get(name, 8081)
+    port = DEFAULT_HEALTH_PORTS.get(module, 8081)
     assert f"127.0.0.1:{port}/readyz" in probe
     assert service["build"]["dockerfile"] == "deploy/Dockerfile"
 
 
 def test_the_gateway_waits_for_every_service_to_be_ready(compose: dict[str, Any]) -> None:
     conditions = _conditions(compose["services"]["gateway"])
-    for name in VTN_PROCESSES[:-1]:
+    for name in VTN_PROCESSES[: VTN_PROCESSES.index("gateway")]:
         assert conditions[name] == "service_healthy"
 
 
@@ -110,31 +112,44 @@ def test_the_real_images_are_the_defaults_and_stand_ins_can_replace_them(compose
     services = compose["services"]
     assert services["kafka"]["image"] == "apache/kafka:4.1.0"
     assert services["postgres"]["image"] == "postgres:15"
-    assert services["gateway"]["build"]["args"] == {"PYTHON_IMAGE": "python:3.11-slim"}
-    replaced = config(
-        REPO_ROOT,
-        CLEAN_ENV | {"VTN_KAFKA_IMAGE": "k:1", "VTN_POSTGRES_IMAGE": "p:1", "VTN_PYTHON_IMAGE": "py:1"},
-    )["services"]
+    assert services["gateway"]["build"]["args"] == {"PYTHON_IMAGE": "python:3.11-slim", "NODE_IMAGE": "node:20-slim"}
+    stand_ins = {"VTN_KAFKA_IMAGE": "k:1", "VTN_POSTGRES_IMAGE": "p:1", "VTN_PYTHON_IMAGE": "py:1", "VTN_NODE_IMAGE": "n:1"}
+    replaced = config(REPO_ROOT, CLEAN_ENV | stand_ins)["services"]
     assert (replaced["kafka"]["image"], replaced["postgres"]["image"]) == ("k:1", "p:1")
     assert {replaced[name]["build"]["args"]["PYTHON_IMAGE"] for name in VTN_PROCESSES} == {"py:1"}
+    assert {replaced[name]["build"]["args"]["NODE_IMAGE"] for name in VTN_PROCESSES} == {"n:1"}
 
 
 def test_the_dockerfile_takes_its_base_image_from_a_build_arg_defaulting_to_python_slim() -> None:
     dockerfile = (REPO_ROOT / "deploy" / "Dockerfile").read_text()
     assert "ARG PYTHON_IMAGE=python:3.11-slim" in dockerfile
+    assert "ARG NODE_IMAGE=node:20-slim" in dockerfile
     assert [line for line in dockerfile.splitlines() if line.startswith("FROM ")] == [
         "FROM ${PYTHON_IMAGE} AS build",
+        "FROM ${NODE_IMAGE} AS console-assets",
         "FROM ${PYTHON_IMAGE}",
     ]
 
 
 def test_the_image_runs_as_non_root_and_listens_on_all_interfaces() -> None:
     dockerfile = (REPO_ROOT / "deploy" / "Dockerfile").read_text()
+    assert dockerfile.count("FROM ") == 3, "multi-stage: Python build, the console's npm libraries, runtime"
     assert "USER 10001" in dockerfile
     for setting in ("VTN_HTTP_HOST=0.0.0.0", "VTN_ADMIN_HOST=0.0.0.0", "VTN_HEALTH_HOST=0.0.0.0"):
         assert setting in dockerfile
     for package in ("shared", "gateway", "registration_svc", "presence_svc", "event_svc", "report_svc"):
         assert f"COPY --chown=root:root {package} ./{package}" in dockerfile
+
+
+def test_the_image_serves_the_consoles_libraries_built_from_the_npm_lock_file() -> None:
+    """The console loads nothing from a CDN: the image installs its libraries with `npm ci` from the lock file
+    and copies the files the gateway serves to where it looks for them (gateway/console/rendering.py)."""
+    dockerfile = (REPO_ROOT / "deploy" / "Dockerfile").read_text()
+    assert "COPY gateway/console/package.json gateway/console/package-lock.json ./" in dockerfile
+    assert "npm ci --omit=dev" in dockerfile
+    assert "COPY --from=console-assets --chown=root:root /assets ./gateway/console/node_modules" in dockerfile
+    assert "cp node_modules/chart.js/dist/chart.umd.min.js /assets/chart.js/dist/" in dockerfile
+    assert _ignored("gateway/console/node_modules/chart.js/package.json", _dockerignore())
 
 
 # ---- the build context -------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from shared.health import DEFAULT_HEALTH_PORTS
 from shared.settings import VtnSettings
 from tests.deploy.conftest import FILE_SETTINGS, K8S, LAYERS, Resource, by_kind, copy_of_k8s, one_named, write_operator_secrets
 
-DEPLOYMENTS = {"vtn-gateway", *(f"vtn-{name.replace('_', '-')}" for name in DEFAULT_HEALTH_PORTS)}
+DEPLOYMENTS = {"vtn-gateway", *(f"vtn-{name.replace('_', '-').replace('.', '-')}" for name in DEFAULT_HEALTH_PORTS)}
 Render = Callable[[str], list[Resource]]
 
 
@@ -77,7 +77,7 @@ def test_the_example_raises_the_autoscalers_bounds_instead(render: Render) -> No
 def test_probes_point_at_the_port_each_process_serves_them_on(render: Render) -> None:
     deployments = by_kind(render("base"), "Deployment")
     for service, port in DEFAULT_HEALTH_PORTS.items():
-        container = deployments[f"vtn-{service.replace('_', '-')}"]["spec"]["template"]["spec"]["containers"][0]
+        container = deployments[f"vtn-{service.replace('_', '-').replace('.', '-')}"]["spec"]["template"]["spec"]["containers"][0]
         assert container["command"] == ["python", "-m", service]
         assert {"name": "health", "containerPort": port} in container["ports"]
         assert container["readinessProbe"]["httpGet"]["port"] == "health"

@@ -157,14 +157,14 @@ def _namespace_of(peer: dict[str, Any]) -> str:
 
 
 @pytest.mark.parametrize("layer", LAYERS)
-def test_pods_reach_out_only_to_dns_kafka_postgresql_and_the_gateway_to_vens(render: Render, layer: str) -> None:
+def test_pods_reach_out_only_to_dns_kafka_postgresql_and_the_pusher_to_vens(render: Render, layer: str) -> None:
     rendered = render(layer)
     for name, template in _pods(rendered).items():
         rules = _rules(rendered, template["metadata"]["labels"], "egress")
         dns = [r for r in rules if r["to"] == [DNS_PEER]]
         assert len(dns) == 1 and _ports(dns[0]) == {("UDP", 53), ("TCP", 53)}
         push = [r for r in rules if any("ipBlock" in peer for peer in r["to"])]
-        if name == "vtn-gateway":
+        if name == "vtn-gateway-push":
             [rule] = push
             assert _ports(rule) == {("TCP", 443)}
             assert PRIVATE_RANGES <= set(rule["to"][0]["ipBlock"]["except"])

@@ -1,4 +1,4 @@
-"""The two states of a registration every service asks about, defined once in SQL (migration 0013) and meaning
+"""The two states of a registration every service asks about, defined once in SQL (migration 0015) and meaning
 what the glossary of docs/architecture.md says: *in force* (registered, or being cancelled and not told yet)
 and *staying registered* (in force and not being cancelled)."""
 
