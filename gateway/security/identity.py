@@ -4,7 +4,7 @@ With HTTPS the client certificate comes from the ASGI `tls` extension (see gatew
 Kubernetes ingress that terminates TLS, the certificate can come from a header the ingress sets (URL-encoded
 PEM, as ingress-nginx's `ssl-client-cert`), but only from a configured trusted proxy: the same header from
 any other peer is refused, never silently ignored. A forwarded certificate is then verified as the TLS
-handshake would verify it (gateway.forwarded_certificates). With plain HTTP there is no fingerprint
+handshake would verify it (gateway.security.forwarded_certificates). With plain HTTP there is no fingerprint
 (development). Every refusal carries a bounded `reason` for the refusal counter.
 """
 
@@ -15,7 +15,7 @@ from collections.abc import MutableMapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from gateway.forwarded_certificates import CertificateRefused, ForwardedCertificates
+from gateway.security.forwarded_certificates import CertificateRefused, ForwardedCertificates
 from shared.contract.ven_traffic import RequestContext
 from shared.fingerprints import fingerprint_of_pem
 

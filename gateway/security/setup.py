@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import asyncpg
 from lxml import etree
 
-from gateway.forwarded_certificates import ForwardedCertificates
+from gateway.security.forwarded_certificates import ForwardedCertificates
 from gateway.security.identity import ClientIdentity
 from gateway.refusals import SecurityRefusals
 from gateway.security.replay import MemoryNonceStore, NonceStore, PostgresNonceStore, ReplayGuard

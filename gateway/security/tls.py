@@ -43,7 +43,7 @@ def client_verifying_context(client_ca_file: Path) -> ssl.SSLContext:
     """TLS 1.2/1.3 server context with the OpenADR suites that requires client certificates of the CA file.
 
     The forwarded certificates of ingress mode are verified with this context's settings
-    (gateway.forwarded_certificates), so that they pass exactly when a handshake would."""
+    (gateway.security.forwarded_certificates), so that they pass exactly when a handshake would."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.maximum_version = ssl.TLSVersion.TLSv1_3

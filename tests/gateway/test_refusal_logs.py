@@ -70,7 +70,7 @@ async def test_a_flood_of_documents_that_are_no_openadr_writes_a_few_lines(
 async def test_a_flood_of_refused_certificates_writes_a_few_lines_and_a_summary(
     dev_certs: dict[str, Issued], refusal_records: pytest.LogCaptureFixture
 ) -> None:
-    from gateway.forwarded_certificates import ForwardedCertificates
+    from gateway.security.forwarded_certificates import ForwardedCertificates
     from gateway.refusals import REFUSAL_LOGGER, SecurityRefusals
     from gateway.security.tls import client_verifying_context
 

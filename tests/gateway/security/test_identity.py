@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 
 from devstack.certs import Issued
-from gateway.forwarded_certificates import ForwardedCertificates
+from gateway.security.forwarded_certificates import ForwardedCertificates
 from gateway.security.identity import ClientIdentity, IdentityRefused
 from gateway.security.replay import MemoryNonceStore, PostgresNonceStore, ReplayGuard, ReplayRefused
 from gateway.security.tls import client_verifying_context

@@ -16,12 +16,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from lxml import etree
 
-from gateway.chain_verifier import ChainVerifier
-from gateway.forwarded_certificates import CertificateRefused, ForwardedCertificates, ca_file_expiry
+from gateway.security.chain_verifier import ChainVerifier
+from gateway.security.forwarded_certificates import CertificateRefused, ForwardedCertificates, ca_file_expiry
 from gateway.security.identity import ClientIdentity, IdentityRefused
 from gateway.refusals import SECURITY_REFUSALS, SecurityRefusals
 from gateway.security.tls import ServerCertificate, client_verifying_context, server_context
-from tests.gateway.certificate_cases import (
+from tests.gateway.security.certificate_cases import (
     NOW,
     Authority,
     Client,

@@ -3,7 +3,7 @@
 Behind an ingress that terminates TLS (ingress-nginx's `ssl-client-cert`, URL-encoded PEM), the header is
 taken only from a trusted proxy (gateway.security.identity) and then verified here: the leaf (and any intermediates
 that follow it in the header) must chain to a CA of VTN_HTTP_CA_FILE, be valid now, be fit for TLS client
-authentication and use keys and signatures the handshake accepts (gateway.chain_verifier). A trusted
+authentication and use keys and signatures the handshake accepts (gateway.security.chain_verifier). A trusted
 address alone is not enough: anyone who reaches the gateway from there and holds some VEN's public
 certificate would otherwise speak as that VEN.
 
@@ -25,7 +25,7 @@ from urllib.parse import unquote
 
 from cryptography import x509
 
-from gateway.chain_verifier import ChainRefused, ChainVerifier
+from gateway.security.chain_verifier import ChainRefused, ChainVerifier
 from shared.fingerprints import fingerprint_of_der
 
 PEM_BLOCK_END = "-----END CERTIFICATE-----"
