@@ -55,6 +55,17 @@ async def test_a_refusal_of_any_service_becomes_its_http_error() -> None:
         assert (refused.status_code, refused.detail) == (outcome.status, outcome.detail)
 
 
+async def test_a_caller_showing_absence_itself_gets_the_not_found_outcome_and_still_other_refusals_as_errors() -> None:
+    """The console's pages say "no such VEN or event" themselves: a 404 comes back to them as the answer."""
+    absent = OperatorOutcome(status=404, detail="no VEN")
+    door, _ = _door(absent)
+    assert await door.ask(GetVen(ven_id="ven-1"), OperatorOutcome, ven_id="ven-1", absence_answers=True) == absent
+    door, _ = _door(OperatorOutcome(status=409, detail="taken"))
+    with pytest.raises(HTTPException) as refused:
+        await door.ask(GetVen(ven_id="ven-1"), OperatorOutcome, ven_id="ven-1", absence_answers=True)
+    assert refused.value.status_code == 409
+
+
 async def test_an_answer_of_another_kind_is_a_bad_gateway_naming_the_service() -> None:
     door, _ = _door(VenList(vens=()))
     refused = await _refusal(door, ListVtnReports(), VtnReportCatalog)
