@@ -12,7 +12,7 @@ from typing import Any
 
 import uvicorn
 
-from gateway.admin_api import create_admin_app
+from gateway.admin.api import create_admin_app
 from gateway.console.app import open_console
 from gateway.connection_ledger import ConnectionLedger, ConnectionLimits
 from gateway.connections import (
@@ -29,7 +29,7 @@ from gateway.oadr_http import create_oadr_app
 from gateway.poll_answers import PollAnswerCache
 from gateway.refusals import refusal_log
 from gateway.routing import OADR_PATH_PREFIX
-from gateway.security_setup import open_security
+from gateway.security.setup import open_security
 from gateway.sightings import SightingBatcher
 from gateway.ven_changes import VenChangesListener
 from shared import topics

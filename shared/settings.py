@@ -5,6 +5,9 @@ environment anywhere else. Outside development, unsafe defaults are refused (an 
 placeholder or shorter than 32 characters, SASL passwords sent in the clear). A secret may instead be read from a mounted file: `VTN_<NAME>_FILE` holds its path, and
 the file's content (without a trailing line break) is the value.
 
+Settings renamed since an earlier release are still read under their former names (`FORMER_NAMES`; the
+current name wins when both are set), and each process warns about them once at start (shared.startup).
+
 Every field has a `Field(description=...)`, and the fields are grouped in sections, each opened by a comment
 line after a blank line (`# Heading: what it holds`): `python -m shared.settings_doc` writes docs/settings.md
 from both, and a test fails when that file is out of date.
@@ -12,15 +15,18 @@ from both, and a test fails when that file is out of date.
 
 from __future__ import annotations
 
+import os
 import secrets
 import socket
+from collections.abc import Mapping
 from enum import Enum
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from shared.push_addresses import parse_allowlist
 
@@ -136,6 +142,33 @@ def setting_name(field: str) -> str:
     return f"VTN_{field.upper()}"
 
 
+# Settings renamed since an earlier release: the former environment variable -> the field it now sets.
+FORMER_NAMES = {
+    "VTN_VTN_ID": "id",
+    "VTN_VTN_REPORTS": "own_reports",
+    "VTN_VTN_REPORT_CHECK_SECONDS": "own_report_check_seconds",
+}
+
+
+def former_names_in(environ: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(former name, current name) of each renamed setting that `environ` gives under its former name
+    (names compare case-insensitively, as every setting's do)."""
+    given = {name.upper() for name in environ}
+    return [(former, setting_name(field)) for former, field in FORMER_NAMES.items() if former in given]
+
+
+class _FormerNamesSource(PydanticBaseSettingsSource):
+    """The values of renamed settings given under their former names; placed after the environment's own
+    source, so that the current name wins when both are set."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ reads every former name at once
+
+    def __call__(self) -> dict[str, Any]:
+        environ = {name.upper(): value for name, value in os.environ.items()}
+        return {field: environ[former] for former, field in FORMER_NAMES.items() if former in environ}
+
+
 def _read_secret_file(field: str, path: object) -> str:
     try:
         secret = Path(str(path)).read_text().rstrip("\r\n")
@@ -160,7 +193,7 @@ class VtnSettings(BaseSettings):
         description="`production` refuses unsafe defaults: the development admin token, and a gateway without HTTPS "
         "or a trusted proxy.",
     )
-    vtn_id: str = Field(
+    id: str = Field(
         default="VTN",
         min_length=1,
         description="The vtnID the VTN gives in every message to VENs. OpenLEADR's VEN answers 452 (invalid ID) to "
@@ -497,9 +530,9 @@ class VtnSettings(BaseSettings):
         description="How often each report_svc instance looks for unconfirmed report requests, cancels, METADATA "
         "and reports.",
     )
-    vtn_reports: str | None = Field(
+    own_reports: str | None = Field(
         default=None,
-        description="The reports the VTN offers VENs, as JSON or `@path` to a JSON file: a list of "
+        description="The VTN's own reports, which it offers VENs, as JSON or `@path` to a JSON file: a list of "
         '`{"report_specifier_id", "report_name", "duration"?, "points"}`, report_name a METADATA_ name (default '
         'METADATA_TELEMETRY_STATUS), each point `{"r_id", "report_type", "reading_type", "item_base"?, '
         '"resource_id"?, "min_period", "max_period", "on_change"}` (report_type default x-resourceStatus). Unset: '
@@ -510,8 +543,8 @@ class VtnSettings(BaseSettings):
         default=True,
         description="Send the VTN's METADATA (`oadrRegisterReport`) on a VEN's first poll after it registers.",
     )
-    vtn_report_check_seconds: float = Field(
-        default=1.0, gt=0, description="How often report_svc queues the VTN's reports that are due."
+    own_report_check_seconds: float = Field(
+        default=1.0, gt=0, description="How often report_svc queues the VTN's own reports that are due."
     )
     event_refresh_seconds: float = Field(
         default=1.0,
@@ -627,6 +660,17 @@ class VtnSettings(BaseSettings):
         description="OpenLEADR's `on_poll(ven_id)`: asked by registration_svc when nothing is pending for a polling "
         "VEN; makes every poll answer non-cacheable (one Kafka round trip per poll).",
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, _FormerNamesSource(settings_cls), dotenv_settings, file_secret_settings
 
     @model_validator(mode="before")
     @classmethod
