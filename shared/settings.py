@@ -224,6 +224,15 @@ class VtnSettings(BaseSettings):
         description="Bearer token of the admin API; in production at least 32 characters and not a known placeholder "
         "(`openssl rand -hex 32`).",
     )
+    admin_cert: Path | None = Field(
+        default=None,
+        description="Server certificate (PEM) of the admin port; with `VTN_ADMIN_KEY` the admin API, the operator "
+        "console and `/healthz`, `/readyz` and `/metrics` are served over HTTPS only (probes and scrapers then use "
+        "https).",
+    )
+    admin_key: Path | None = Field(
+        default=None, description="The key of `VTN_ADMIN_CERT` (PEM, unencrypted: keep it in a Secret)."
+    )
     http_keepalive_seconds: float = Field(default=120.0, description="How long an idle VEN connection stays open.")
     max_body_bytes: int = Field(
         default=256 * 1024, description="Largest VEN request body accepted; a larger one gets HTTP 413."
@@ -746,6 +755,8 @@ class VtnSettings(BaseSettings):
             raise ValueError("VTN_REGISTRATION_POLICY=handler needs VTN_ON_CREATE_PARTY_REGISTRATION=module:function")
         if self.report_policy is ReportPolicyName.HANDLER and not self.on_register_report:
             raise ValueError("VTN_REPORT_POLICY=handler needs VTN_ON_REGISTER_REPORT=module:function")
+        if (self.admin_cert is None) != (self.admin_key is None):
+            raise ValueError("HTTPS on the admin port needs both VTN_ADMIN_CERT and VTN_ADMIN_KEY")
         server_pairs = ((self.http_cert, self.http_key), (self.http_ecc_cert, self.http_ecc_key))
         if any((cert is None) != (key is None) for cert, key in server_pairs):
             raise ValueError("each server certificate needs its key (VTN_HTTP_CERT + VTN_HTTP_KEY, VTN_HTTP_ECC_CERT + ...)")
@@ -772,6 +783,13 @@ class VtnSettings(BaseSettings):
     @property
     def serves_https(self) -> bool:
         return self.http_cert is not None or self.http_ecc_cert is not None
+
+    @property
+    def admin_tls_files(self) -> tuple[Path, Path] | None:
+        """The admin port's certificate and key when it serves HTTPS, else None."""
+        if self.admin_cert is None or self.admin_key is None:
+            return None
+        return self.admin_cert, self.admin_key
 
     @property
     def trusted_proxy_list(self) -> list[str]:
