@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import socket
 
-from gateway.push.assembly import open_bus_tools, start_lanes
+from gateway.push.assembly import LANE_RULES, open_bus_tools, start_lanes
 from gateway.push.connections import ConnectionPools
 from gateway.push.dispatcher import PUSH_LANE_LOCKS
 from gateway.push.http_push import HttpPushDeliverer
 from gateway.push.push_tls import push_client_context
-from gateway.security_setup import open_security
+from gateway.security.setup import open_security
 from shared.oadr.registration import TRANSPORT_SIMPLE_HTTP
 from shared.oadr_xml.schema import load_schema
 from shared.push_addresses import IpAddress, PushAddressPolicy, own_addresses_of
@@ -49,4 +49,4 @@ async def setup(runtime: ServiceRuntime) -> None:
 
 
 if __name__ == "__main__":
-    run_service(SERVICE, setup)
+    run_service(SERVICE, setup, LANE_RULES)

@@ -8,7 +8,7 @@ from lxml import etree
 
 from gateway.answers import HttpAnswer
 from gateway.push.deliverer import DeliveryFailed, VenAnswer
-from gateway.security import MessageSecurity
+from gateway.security.message_security import MessageSecurity
 from shared.contract.ven_traffic import RequestContext
 from shared.oadr_xml.codec import decode
 from shared.oadr_xml.errors import OadrXmlError

@@ -19,10 +19,14 @@ from gateway.push.reporting import DeliveryReporter
 from gateway.sightings import SightingBatcher
 from shared import topics
 from shared.bus.request_reply import RequestReplyClient, reply_partition_for
+from shared.bus.service_consumer import ServiceRules
 from shared.contract.envelope import ReplyAddress
+from shared.db.transient import TRANSIENT_DATABASE_ERRORS
 from shared.runtime import ServiceRuntime
 
 DRAIN_MARGIN_SECONDS = 5.0
+# The lanes' records are notices that a VEN's queue changed: none goes stale (a late one still names what waits).
+LANE_RULES = ServiceRules(TRANSIENT_DATABASE_ERRORS)
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from gateway.exchange import ExchangeSettings, OadrExchange
 from gateway.poll_answers import PollAnswerCache
-from gateway.push.assembly import open_bus_tools, start_lanes
+from gateway.push.assembly import LANE_RULES, open_bus_tools, start_lanes
 from gateway.push.dispatcher import PUSH_LANE_LOCKS
-from gateway.security_setup import open_security
+from gateway.security.setup import open_security
 from gateway.xmpp.connection import XmppConnection, client_context
 from gateway.xmpp.deliverer import XmppDeliverer
 from gateway.xmpp.presence import VenPresence
@@ -98,4 +98,4 @@ async def setup(runtime: ServiceRuntime) -> None:
 
 
 if __name__ == "__main__":
-    run_service(SERVICE, setup)
+    run_service(SERVICE, setup, LANE_RULES)

@@ -13,8 +13,8 @@ from lxml import etree
 
 from gateway.push.answer_check import checked_answer
 from gateway.push.deliverer import DeliveryFailed, PushTarget, VenAnswer
-from gateway.security import MessageSecurity
-from gateway.ven_identity import FingerprintSource
+from gateway.security.message_security import MessageSecurity
+from gateway.security.ven_identity import FingerprintSource
 from gateway.xmpp.connection import AskFailed, XmppConnection
 from gateway.xmpp.wire_form import document_of, element_of, xmpp_form
 from shared.contract.ven_traffic import RequestContext

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from gateway.signatures import MessageSigner
+from gateway.security.signatures import MessageSigner
 from gateway.xmpp.wire_form import xmpp_form
 
 

@@ -10,7 +10,7 @@ The XMPP form is that rewriting done by the sender before it signs: no element p
 its namespace by a default declaration, each namespaced attribute with a prefix `ns1`, `ns2`... declared on
 its own element. A server's rewriting leaves it as it is (up to what canonicalization ignores: attribute
 order, quotes, redundant declarations), so a signature made over it verifies at the other end. The VTN
-writes what it sends in this form and signs it so (gateway.signatures, prefixed=False); its VENs sign theirs
+writes what it sends in this form and signs it so (gateway.security.signatures, prefixed=False); its VENs sign theirs
 so too (docs/xmpp.md). A received payload is read back into the same form (`document_of`) before it goes
 through the gateway's decoding, schema and signature checks, byte for byte the HTTP path.
 """

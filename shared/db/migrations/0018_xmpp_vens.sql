@@ -6,4 +6,4 @@
 CREATE OR REPLACE VIEW push_vens AS
     SELECT ven_id, transport_address, fingerprint, transport_name
     FROM vens
-    WHERE (http_pull_model IS FALSE OR transport_name = 'xmpp') AND status IN ('registered', 'cancelling');
+    WHERE (http_pull_model IS FALSE OR transport_name = 'xmpp') AND registration_in_force(status);

@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 
 from devstack.certs import Issued
-from gateway.signatures import MessageSigner, SignatureInvalid, SignatureVerifier, signature_of
+from gateway.security.signatures import MessageSigner, SignatureInvalid, SignatureVerifier, signature_of
 from gateway.xmpp.signing import XmppFormSigner
 from gateway.xmpp.wire_form import document_of, element_of, xmpp_form
 from shared.oadr.common import EiResponse
