@@ -188,11 +188,15 @@ async def list_events(conn: Conn, ven: Membership | None, limit: int, offset: in
     return [_event(row) for row in rows]
 
 
-async def targeted_ven_ids(conn: Conn, targets: Target) -> list[str]:
-    """Registered VENs an event with `targets` is for, by venID or by membership."""
+async def targeted_ven_ids(
+    conn: Conn, targets: Target, *, profile: str | None = None, limit: int | None = None
+) -> list[str]:
+    """Registered VENs an event with `targets` is for, by venID or by membership; only those of `profile` when
+    given, and the first `limit` of them in venID order when given."""
     rows = await conn.fetch(
         """
-        SELECT ven_id FROM vens WHERE status IN ('registered', 'cancelling') AND (
+        SELECT ven_id FROM vens WHERE status IN ('registered', 'cancelling')
+        AND ($5::text IS NULL OR profile_name = $5) AND (
             ven_id = ANY($1::text[])
             OR ven_id IN (
                 SELECT ven_id FROM ven_memberships
@@ -202,13 +206,22 @@ async def targeted_ven_ids(conn: Conn, targets: Target) -> list[str]:
             )
         )
         ORDER BY ven_id
+        LIMIT $6
         """,
         list(targets.ven_ids),
         list(targets.group_ids),
         list(targets.resource_ids),
         list(targets.party_ids),
+        profile,
+        limit,
     )
     return [row["ven_id"] for row in rows]
+
+
+async def profile_of(conn: Conn, ven_id: str) -> str | None:
+    """The OpenADR profile of a known VEN (None: no such VEN in the directory)."""
+    profile: str | None = await conn.fetchval("SELECT profile_name FROM vens WHERE ven_id = $1", ven_id)
+    return profile
 
 
 async def due_event_ids(conn: Conn, now: datetime, limit: int) -> list[str]:
@@ -410,6 +423,15 @@ async def save_ven_sets(conn: Conn, sets: list[tuple[str, str, int, list[Awaited
         [d for _, d, _, _ in sets],
         [n for _, _, n, _ in sets],
         [json.dumps(a) for _, _, _, a in sets],
+    )
+
+
+async def mark_set_delivered(conn: Conn, ven_id: str, dedup_key: str) -> None:
+    """The VEN got the set queued as `dedup_key` in an answer of its own asking: the queued copy went out."""
+    await conn.execute(
+        "UPDATE pending_messages SET delivered_at = now() WHERE ven_id = $1 AND dedup_key = $2 AND delivered_at IS NULL",
+        ven_id,
+        dedup_key,
     )
 
 

@@ -38,11 +38,14 @@ class EventRequestHandler:
         if not isinstance(checked, tuple):
             return checked
         message, ven_id = checked
+        if isinstance(message, RequestEvent) and self._on_request_event is None:
+            return await self._request_event(conn, message, ven_id, utcnow())
         return VenReply(message=await self._answer(conn, message, ven_id, utcnow()))
 
     async def _answer(self, conn: Conn, message: object, ven_id: str, now: datetime) -> VtnMessage:
         if isinstance(message, RequestEvent):
-            return await self._request_event(conn, message, ven_id, now)
+            assert self._on_request_event is not None
+            return await self._events_from_handler(self._on_request_event, message, ven_id, now)
         if isinstance(message, CreatedEvent):
             return await self._created_event(conn, message, ven_id, now)
         if isinstance(message, CreateOpt):
@@ -51,18 +54,19 @@ class EventRequestHandler:
             return await self._cancel_opt(conn, message, ven_id, now)
         return answers.response(ResponseCode.BAD_REQUEST, "not an EiEvent or EiOpt message", ven_id)
 
-    async def _request_event(self, conn: Conn, message: RequestEvent, ven_id: str, now: datetime) -> VtnMessage:
-        if self._on_request_event is not None:
-            return await self._events_from_handler(self._on_request_event, message, ven_id, now)
+    async def _request_event(self, conn: Conn, message: RequestEvent, ven_id: str, now: datetime) -> VenReply:
+        """The VEN's full set as of now (up to replyLimit). A whole set is the answer to any oadrRequestEvent of
+        the VEN until a notice says its set changed: the gateway may repeat it (a 2.0a VEN pulls this way)."""
         await store.lock_ven_set(conn, ven_id)  # read after locking, as refresh does: no stale set wins
         ven = await store.membership(conn, ven_id)
         events = delivery.full_set(await store.events_for_ven(conn, ven, now), ven, now)
         sent = delivery.limited(events, message.reply_limit)
         if sent == events:
             await refresh.note_delivered(conn, ven_id, events)
-        return DistributeEvent(
+        answer = DistributeEvent(
             response=answers.ok(message.request_id), request_id=message.request_id, vtn_id=self._vtn_id, events=sent
         )
+        return VenReply(message=answer, cacheable=sent == events)
 
     async def _events_from_handler(
         self, handler: Callable[..., Any], message: RequestEvent, ven_id: str, now: datetime

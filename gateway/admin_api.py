@@ -24,11 +24,12 @@ from shared.contract.operator import (
     VenView,
 )
 from shared.contract.ven_traffic import ContractModel
+from shared.oadr.profiles import OadrProfile
 from gateway.admin_commands import IdempotencyKey, send_command
 from gateway.admin_events import events_router
 from gateway.admin_reports import reports_router
 from gateway.admin_vtn_reports import vtn_reports_router
-from gateway.exchange import Requester
+from gateway.service_link import Requester
 
 API_PREFIX = "/api/v1"
 
@@ -74,12 +75,17 @@ def create_admin_app(requester: Requester, admin_token: str, timeout_seconds: fl
     async def list_vens(
         registered: bool | None = None,
         online: bool | None = None,
+        profile_name: OadrProfile | None = None,
         ven_name_prefix: Annotated[str | None, Query(max_length=256)] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> list[VenView]:
+        """VENs by venID, each with its OpenADR profile (2.0a or 2.0b); filters combine."""
         result = await ask(
-            ListVens(registered=registered, online=online, ven_name_prefix=ven_name_prefix, limit=limit, offset=offset)
+            ListVens(
+                registered=registered, online=online, profile_name=profile_name, ven_name_prefix=ven_name_prefix,
+                limit=limit, offset=offset,
+            )
         )
         assert isinstance(result, VenList)
         return list(result.vens)
@@ -93,7 +99,9 @@ def create_admin_app(requester: Requester, admin_token: str, timeout_seconds: fl
 
     @api.post("/vens", status_code=201)
     async def provision_ven(command: ProvisionVen, idempotency_key: IdempotencyKey = None) -> JSONResponse:
-        """Pre-provision a VEN by venName and/or certificate fingerprint (optionally with its venID)."""
+        """Pre-provision a 2.0b VEN by venName and/or certificate fingerprint (optionally with its venID); or
+        provision a 2.0a VEN (`profile_name` "2.0a"), in force at once: its venID, its certificate fingerprint,
+        and `transport_address` if the VTN pushes to it (else it pulls)."""
         return outcome_response(await ask(command, command.ven_id, idempotency_key))
 
     @api.post("/vens/{ven_id}/cancel-registration", status_code=202)

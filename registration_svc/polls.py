@@ -28,10 +28,12 @@ from shared.contract.ven_traffic import PendingDelivered, PendingUndelivered, Ve
 from shared.db import pending
 from shared.db.connection import Conn
 from shared.db.idempotent import IdempotentHandler
+from shared.db.vens import in_another_profile
 from shared.db.outbox import OutboxRelay
 from shared.metrics import UNDELIVERED_PENDING
 from shared.oadr import answers
 from shared.oadr.common import ResponseCode
+from shared.oadr.profiles import OadrProfile
 from shared.oadr.registration import CancelPartyRegistration, Poll
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,12 @@ def _poll_of(envelope: Envelope) -> Poll | None:
     if isinstance(request, VenRequest) and isinstance(request.message, Poll):
         return request.message
     return None
+
+
+def _profile_of(envelope: Envelope) -> str:
+    """The profile the poll came in (oadrPoll exists in 2.0b only, so a 2.0a VEN's poll is refused)."""
+    request = envelope.payload
+    return request.context.profile if isinstance(request, VenRequest) else OadrProfile.B
 
 
 def _nothing_pending(ven_id: str) -> VenReply:
@@ -84,10 +92,13 @@ class PollHandler:
         poll = _poll_of(envelope)
         if poll is None:
             return None
+        profile = _profile_of(envelope)
         async with self._pool.acquire() as conn:
-            taken = await pending.take_for_poll(conn, poll.ven_id, ACTIVE_STATUS_NAMES, NEEDS_TRANSACTION)
+            taken = await pending.take_for_poll(conn, poll.ven_id, ACTIVE_STATUS_NAMES, NEEDS_TRANSACTION, profile)
         if taken.ven_status is None or taken.ven_status not in ACTIVE_STATUSES:
             return _refusal(poll.ven_id, known=taken.ven_status is not None)
+        if taken.ven_profile != profile:
+            return in_another_profile(poll.ven_id, taken.ven_profile or "", profile)
         if taken.message is not None:
             return VenReply(message=taken.message, pending_id=taken.pending_id)
         if taken.head_type is None:
@@ -111,6 +122,8 @@ async def deliver_next(conn: Conn, envelope: Envelope) -> VenReply | None:
     record = await store.by_ven_id(conn, poll.ven_id, lock=True)
     if record is None or not record.is_registered:
         return _refusal(poll.ven_id, known=record is not None)
+    if record.profile_name != _profile_of(envelope):
+        return in_another_profile(poll.ven_id, record.profile_name, _profile_of(envelope))
     next_message = await pending.take_next(conn, poll.ven_id)
     if next_message is None:
         return _nothing_pending(poll.ven_id)
@@ -118,7 +131,7 @@ async def deliver_next(conn: Conn, envelope: Envelope) -> VenReply | None:
         # Once told, the VEN is no longer registered, whether or not it acknowledges.
         await store.set_status(conn, poll.ven_id, VenStatus.CANCELLED)
         await publish_registration_event(
-            conn, RegistrationChange.CANCELLED, poll.ven_id, record.ven_name, record.registration_id
+            conn, RegistrationChange.CANCELLED, poll.ven_id, record.ven_name, record.registration_id, record.profile_name
         )
     return VenReply(message=next_message.message, pending_id=next_message.id)
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
+from shared.oadr.profiles import OadrProfile
+
 
 class VenStatus(str, Enum):
     PROVISIONED = "provisioned"  # allowed in advance, never registered
@@ -27,6 +29,7 @@ class VenRecord:
     registration_id: str | None
     registered_at: datetime | None = None
     cancelled_at: datetime | None = None
+    profile_name: str = OadrProfile.B
 
     @property
     def is_registered(self) -> bool:

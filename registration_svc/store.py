@@ -12,7 +12,9 @@ from registration_svc.records import VenRecord, VenStatus
 from shared.contract.operator import ListVens, VenView
 from shared.oadr.registration import CreatePartyRegistration
 
-_RECORD_COLUMNS = "ven_id, ven_name, fingerprint, provisioned, status, registration_id, registered_at, cancelled_at"
+_RECORD_COLUMNS = (
+    "ven_id, ven_name, fingerprint, provisioned, status, registration_id, registered_at, cancelled_at, profile_name"
+)
 
 
 def _record(row: asyncpg.Record | None) -> VenRecord | None:
@@ -100,7 +102,7 @@ async def set_status(conn: Conn, ven_id: str, status: VenStatus) -> None:
 async def insert_provisioned(
     conn: Conn, ven_id: str, ven_name: str | None, fingerprint: str | None
 ) -> bool:
-    """False when the id, name or fingerprint is taken already."""
+    """A VEN allowed to register itself later (2.0b). False when the id, name or fingerprint is taken already."""
     inserted = await conn.fetchval(
         """
         INSERT INTO vens (ven_id, ven_name, fingerprint, provisioned, status)
@@ -115,10 +117,49 @@ async def insert_provisioned(
     return bool(inserted)
 
 
+async def provision_in_force(
+    conn: Conn,
+    ven_id: str,
+    ven_name: str | None,
+    fingerprint: str | None,
+    profile_name: str,
+    transport_address: str | None,
+) -> bool:
+    """A VEN of a profile without a registration service (2.0a), in force at once: pulling its events, or taking
+    pushes at `transport_address`. A cancelled VEN with this venID is put back in force. False when the venID is
+    another VEN's in force, or the venName or fingerprint another VEN's."""
+    try:
+        async with conn.transaction():  # a savepoint: a clash leaves the caller's transaction usable
+            inserted = await conn.fetchval(
+                """
+                INSERT INTO vens (ven_id, ven_name, fingerprint, provisioned, status, profile_name, transport_name,
+                                  transport_address, http_pull_model, report_only, xml_signature, registered_at)
+                VALUES ($1, $2, $3, true, 'registered', $4, 'simpleHttp', $5::text, $5::text IS NULL, false, false, now())
+                ON CONFLICT (ven_id) DO UPDATE SET
+                    ven_name = EXCLUDED.ven_name, fingerprint = EXCLUDED.fingerprint, provisioned = true,
+                    status = 'registered', registration_id = NULL, profile_name = EXCLUDED.profile_name,
+                    transport_name = EXCLUDED.transport_name, transport_address = EXCLUDED.transport_address,
+                    http_pull_model = EXCLUDED.http_pull_model, report_only = false, xml_signature = false,
+                    registered_at = now(), cancelled_at = NULL, updated_at = now()
+                WHERE vens.status = 'cancelled'
+                RETURNING true
+                """,
+                ven_id,
+                ven_name,
+                fingerprint,
+                profile_name,
+                transport_address,
+            )
+    except asyncpg.UniqueViolationError:
+        return False
+    return bool(inserted)
+
+
 _VIEW_SELECT = """
     SELECT v.ven_id, v.ven_name, v.fingerprint, v.registration_id,
            v.status IN ('registered', 'cancelling') AS registered,
-           v.provisioned, v.profile_name, v.transport_name, v.registered_at, v.cancelled_at,
+           v.provisioned, v.profile_name, v.transport_name, v.transport_address, v.http_pull_model,
+           v.registered_at, v.cancelled_at,
            COALESCE(p.online, false) AS online, p.last_seen,
            (SELECT count(*) FROM pending_messages m WHERE m.ven_id = v.ven_id AND m.delivered_at IS NULL)
                AS pending_messages
@@ -140,6 +181,9 @@ async def list_views(conn: Conn, query: ListVens) -> list[VenView]:
     if query.online is not None:
         args.append(query.online)
         conditions.append(f"COALESCE(p.online, false) = ${len(args)}")
+    if query.profile_name is not None:
+        args.append(query.profile_name.value)
+        conditions.append(f"v.profile_name = ${len(args)}")
     if query.ven_name_prefix is not None:
         args.append(query.ven_name_prefix)
         conditions.append(f"starts_with(v.ven_name, ${len(args)})")

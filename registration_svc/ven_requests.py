@@ -21,6 +21,7 @@ from shared.contract.envelope import Envelope, utcnow
 from shared.contract.ven_traffic import RequestContext, VenReply, VenRequest
 from shared.db import outbox, pending
 from shared.oadr.common import ResponseCode
+from shared.oadr.profiles import OadrProfile
 from shared.oadr.registration import (
     PROFILE_20B,
     TRANSPORT_SIMPLE_HTTP,
@@ -45,10 +46,20 @@ class RegistrationConfig:
 
 
 async def publish_registration_event(
-    conn: Conn, change: RegistrationChange, ven_id: str, ven_name: str | None, registration_id: str | None
+    conn: Conn,
+    change: RegistrationChange,
+    ven_id: str,
+    ven_name: str | None,
+    registration_id: str | None,
+    profile_name: str = OadrProfile.B,
 ) -> None:
     event = RegistrationEvent(
-        change=change, ven_id=ven_id, ven_name=ven_name, registration_id=registration_id, occurred_at=utcnow()
+        change=change,
+        ven_id=ven_id,
+        ven_name=ven_name,
+        registration_id=registration_id,
+        occurred_at=utcnow(),
+        profile_name=OadrProfile(profile_name),
     )
     await outbox.add(conn, topics.REGISTRATION_EVENTS, Envelope(ven_id=ven_id, payload=event))
     await pending.notify_ven_changed(conn, ven_id, f"registration {change.value}")
@@ -165,7 +176,9 @@ class RegisterPartyHandler:
         if self._config.on_cancel_party_registration is not None:
             await call_handler(self._config.on_cancel_party_registration, message.model_dump(exclude={"message_type"}))
         await store.set_status(conn, record.ven_id, VenStatus.CANCELLED)
-        await publish_registration_event(conn, RegistrationChange.CANCELLED, record.ven_id, record.ven_name, record.registration_id)
+        await publish_registration_event(
+            conn, RegistrationChange.CANCELLED, record.ven_id, record.ven_name, record.registration_id, record.profile_name
+        )
         return CanceledPartyRegistration(
             response=replies.ok(message.request_id), registration_id=message.registration_id, ven_id=record.ven_id
         )
@@ -177,5 +190,8 @@ class RegisterPartyHandler:
             return replies.response(ResponseCode.INVALID_ID, "unknown registrationID or venID", message.ven_id)
         if record.status is not VenStatus.CANCELLED:
             await store.set_status(conn, record.ven_id, VenStatus.CANCELLED)
-            await publish_registration_event(conn, RegistrationChange.CANCELLED, record.ven_id, record.ven_name, record.registration_id)
+            await publish_registration_event(
+                conn, RegistrationChange.CANCELLED, record.ven_id, record.ven_name, record.registration_id,
+                record.profile_name,
+            )
         return replies.response(ResponseCode.OK, "OK", record.ven_id)

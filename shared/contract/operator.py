@@ -12,15 +12,27 @@ from typing import Literal
 from pydantic import Field
 
 from shared.contract.ven_traffic import ContractModel
+from shared.oadr.profiles import OadrProfile
 
 
 class ProvisionVen(ContractModel):
-    """Allow a VEN in advance (used by the provisioned_only registration policy)."""
+    """Allow a VEN in advance. A 2.0b VEN (the default profile) then registers itself (the provisioned_only
+    registration policy admits only such VENs). A 2.0a VEN cannot register (2.0a has no registration service):
+    it is in force at once, with the venID given here (required), bound to its certificate's `fingerprint`; with
+    a `transport_address` the VTN pushes its events to that base URL, without one the VEN pulls them."""
 
     kind: Literal["provision_ven"] = "provision_ven"
     ven_name: str | None = Field(default=None, min_length=1, max_length=256)
     fingerprint: str | None = Field(default=None, min_length=1, max_length=128)
     ven_id: str | None = Field(default=None, min_length=1, max_length=128)
+    profile_name: OadrProfile = Field(default=OadrProfile.B, description="The OpenADR profile the VEN speaks.")
+    transport_address: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2048,
+        description="2.0a VENs that take pushes: their base URL (http or https); the VTN appends "
+        "/OpenADR2/Simple/EiEvent. 2.0b VENs give theirs when they register.",
+    )
 
 
 class CancelVenRegistration(ContractModel):
@@ -41,6 +53,7 @@ class ListVens(ContractModel):
     kind: Literal["list_vens"] = "list_vens"
     registered: bool | None = None
     online: bool | None = None
+    profile_name: OadrProfile | None = None
     ven_name_prefix: str | None = Field(default=None, max_length=256)
     limit: int = Field(default=100, ge=1, le=1000)
     offset: int = Field(default=0, ge=0)
@@ -60,8 +73,10 @@ class VenView(ContractModel):
     registration_id: str | None
     registered: bool
     provisioned: bool
-    profile_name: str | None
+    profile_name: OadrProfile
     transport_name: str | None
+    transport_address: str | None = None
+    http_pull_model: bool | None = None
     registered_at: datetime | None
     cancelled_at: datetime | None
     online: bool

@@ -31,6 +31,7 @@ from shared.contract.ven_traffic import PendingHandout, VenChanged
 from shared.db import outbox
 from shared.db.connection import Conn
 from shared.oadr.messages import VTN_MESSAGE_ADAPTER, VtnMessage
+from shared.oadr.profiles import OadrProfile
 
 # Message types a gateway may hand out from a notice: a VEN receiving one twice loses nothing (its full
 # set of events; the VTN's report METADATA, which every VEN gets after registering).
@@ -84,9 +85,12 @@ async def _enqueue(conn: Conn, messages: list[tuple[str, VtnMessage, str | None]
     notices = []
     for row in rows:
         ven_id, message_type, handout = row["ven_id"], row["message_type"], None
-        if row["handout_candidate"] is not None and only_waiting.get(ven_id) == row["id"]:
+        only = only_waiting.get(ven_id)
+        if row["handout_candidate"] is not None and only is not None and only[0] == row["id"]:
             handout = PendingHandout(
-                pending_id=row["id"], message=VTN_MESSAGE_ADAPTER.validate_json(row["handout_candidate"])
+                pending_id=row["id"],
+                message=VTN_MESSAGE_ADAPTER.validate_json(row["handout_candidate"]),
+                profile=OadrProfile(only[1]),
             )
         notices.append(
             Envelope(ven_id=ven_id, payload=VenChanged(ven_id=ven_id, reason=f"pending {message_type}", handout=handout))
@@ -95,17 +99,21 @@ async def _enqueue(conn: Conn, messages: list[tuple[str, VtnMessage, str | None]
     return [(int(row["id"]), row["ven_id"]) for row in rows]
 
 
-async def _only_undelivered(conn: Conn, ven_ids: list[str]) -> dict[str, int]:
-    """For each VEN with exactly one undelivered message (as this transaction sees it), that message's id."""
+async def _only_undelivered(conn: Conn, ven_ids: list[str]) -> dict[str, tuple[int, str]]:
+    """For each VEN with exactly one undelivered message (as this transaction sees it), that message's id and
+    the VEN's profile (the one the message is rendered in)."""
     rows = await conn.fetch(
         """
-        SELECT ven_id, min(id) AS only_id FROM pending_messages
-        WHERE ven_id = ANY($1::text[]) AND delivered_at IS NULL
-        GROUP BY ven_id HAVING count(*) = 1
+        SELECT p.ven_id, min(p.id) AS only_id,
+               COALESCE((SELECT v.profile_name FROM vens v WHERE v.ven_id = p.ven_id), $2) AS profile
+        FROM pending_messages p
+        WHERE p.ven_id = ANY($1::text[]) AND p.delivered_at IS NULL
+        GROUP BY p.ven_id HAVING count(*) = 1
         """,
         sorted(set(ven_ids)),
+        OadrProfile.B.value,
     )
-    return {row["ven_id"]: int(row["only_id"]) for row in rows}
+    return {row["ven_id"]: (int(row["only_id"]), row["profile"]) for row in rows}
 
 
 async def notify_ven_changed(conn: Conn, ven_id: str, reason: str) -> None:
@@ -133,23 +141,25 @@ async def take_next(conn: Conn, ven_id: str) -> PendingMessage | None:
 
 @dataclass(frozen=True)
 class PollTake:
-    """What one poll found: the VEN's registration status (None: unknown venID), the message it takes
-    (None: nothing, or a head that `take_for_poll` may not take), and the type of its queue's head."""
+    """What one poll found: the VEN's registration status (None: unknown venID) and profile, the message it
+    takes (None: nothing, or a head that `take_for_poll` may not take), and the type of its queue's head."""
 
     ven_status: str | None
     message: VtnMessage | None
     head_type: str | None
     pending_id: int | None = None
+    ven_profile: str | None = None
 
 
 async def take_for_poll(
-    conn: Conn, ven_id: str, active_statuses: Iterable[str], excluded_types: Iterable[str]
+    conn: Conn, ven_id: str, active_statuses: Iterable[str], excluded_types: Iterable[str], profile: str
 ) -> PollTake:
-    """In one statement: the VEN's status and, if it is one of `active_statuses`, its oldest undelivered
-    message marked delivered, unless that message's type is in `excluded_types` (left for the caller)."""
+    """In one statement: the VEN's status and profile and, if it is one of `active_statuses` and the VEN is of
+    `profile` (the poll's), its oldest undelivered message marked delivered, unless that message's type is in
+    `excluded_types` (left for the caller)."""
     row = await conn.fetchrow(
         """
-        WITH ven AS (SELECT status FROM vens WHERE ven_id = $1),
+        WITH ven AS (SELECT status, profile_name FROM vens WHERE ven_id = $1),
         head AS (
             SELECT id, message_type FROM pending_messages
             WHERE ven_id = $1 AND delivered_at IS NULL
@@ -160,10 +170,11 @@ async def take_for_poll(
             UPDATE pending_messages p SET delivered_at = now()
             FROM head
             WHERE p.id = head.id AND NOT (head.message_type = ANY($3::text[]))
-              AND (SELECT status FROM ven) = ANY($2::text[])
+              AND (SELECT status FROM ven) = ANY($2::text[]) AND (SELECT profile_name FROM ven) = $4
             RETURNING p.id, p.message
         )
         SELECT (SELECT status FROM ven) AS status,
+               (SELECT profile_name FROM ven) AS profile,
                (SELECT id FROM taken) AS taken_id,
                (SELECT message::text FROM taken) AS message,
                (SELECT message_type FROM head) AS head_type
@@ -171,10 +182,17 @@ async def take_for_poll(
         ven_id,
         sorted(active_statuses),
         sorted(excluded_types),
+        profile,
     )
     assert row is not None
     message = VTN_MESSAGE_ADAPTER.validate_json(row["message"]) if row["message"] is not None else None
-    return PollTake(ven_status=row["status"], message=message, head_type=row["head_type"], pending_id=row["taken_id"])
+    return PollTake(
+        ven_status=row["status"],
+        message=message,
+        head_type=row["head_type"],
+        pending_id=row["taken_id"],
+        ven_profile=row["profile"],
+    )
 
 
 async def mark_delivered(conn: Conn, ven_id: str, pending_id: int, delivered_at: datetime) -> bool:

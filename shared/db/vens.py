@@ -35,13 +35,36 @@ def unregistered(ven_id: str | None) -> VenReply:
     return VenReply(message=answers.response(ResponseCode.INVALID_ID, "unknown or unregistered venID", ven_id))
 
 
+def in_another_profile(ven_id: str, profile: str, request_profile: str) -> VenReply:
+    """The answer to a request in another OpenADR profile than the VEN's (463): a VEN is served in its own."""
+    return VenReply(
+        message=answers.response(
+            ResponseCode.NOT_REGISTERED_OR_AUTHORIZED,
+            f"venID {ven_id} is an OpenADR {profile} VEN, and this request is {request_profile}",
+            ven_id,
+        )
+    )
+
+
+async def profile_in_force(conn: Conn, ven_id: str) -> str | None:
+    """The profile of a VEN whose registration is in force; None when there is no such VEN."""
+    profile: str | None = await conn.fetchval(
+        "SELECT profile_name FROM vens WHERE ven_id = $1 AND status IN ('registered', 'cancelling')", ven_id
+    )
+    return profile
+
+
 async def registered_request(conn: Conn, envelope: Envelope) -> tuple[VenMessage, str] | VenReply | None:
-    """A VEN request's message and venID when that venID's registration is in force; the 452 answer when
-    not (a venID in the wrong case is unknown); None for an envelope that is no VEN request."""
+    """A VEN request's message and venID when that venID's registration is in force, in the profile the
+    request came in; the 452 answer when it is not in force (a venID in the wrong case is unknown), 463 when the
+    VEN speaks the other profile; None for an envelope that is no VEN request."""
     request = envelope.payload
     if not isinstance(request, VenRequest):
         return None
     ven_id = getattr(request.message, "ven_id", None)
-    if ven_id is None or not await is_registered(conn, ven_id):
+    profile = None if ven_id is None else await profile_in_force(conn, ven_id)
+    if ven_id is None or profile is None:
         return unregistered(ven_id)
+    if profile != request.context.profile:
+        return in_another_profile(ven_id, profile, request.context.profile)
     return request.message, ven_id

@@ -9,8 +9,12 @@ rule about a profile has this one home.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+
+from shared.oadr import profile_a
+from shared.oadr.event import Event
 
 
 class OadrProfile(StrEnum):
@@ -18,19 +22,28 @@ class OadrProfile(StrEnum):
     B = "2.0b"
 
 
+def _every_event_fits(event: Event) -> list[str]:
+    return []
+
+
 @dataclass(frozen=True)
 class ProfileTraits:
     registers_in_band: bool  # the VEN registers itself with oadrCreatePartyRegistration
     services: frozenset[str]  # the OpenADR services its VENs speak (EiEvent, EiReport, ...)
+    event_problems: Callable[[Event], list[str]]  # why an event cannot reach its VENs (none: it can)
 
     def speaks(self, service: str) -> bool:
         return service in self.services
 
 
 TRAITS: dict[OadrProfile, ProfileTraits] = {
-    OadrProfile.A: ProfileTraits(registers_in_band=False, services=frozenset({"EiEvent"})),
+    OadrProfile.A: ProfileTraits(
+        registers_in_band=False, services=frozenset({"EiEvent"}), event_problems=profile_a.problems
+    ),
     OadrProfile.B: ProfileTraits(
-        registers_in_band=True, services=frozenset({"EiRegisterParty", "OadrPoll", "EiEvent", "EiReport", "EiOpt"})
+        registers_in_band=True,
+        services=frozenset({"EiRegisterParty", "OadrPoll", "EiEvent", "EiReport", "EiOpt"}),
+        event_problems=_every_event_fits,
     ),
 }
 

@@ -1,0 +1,7 @@
+-- A VEN's OpenADR profile, the one the VTN serves it in: 2.0b for a VEN that registers itself (the profile its
+-- oadrCreatePartyRegistration names), 2.0a for one the operator provisions in force (2.0a has no registration
+-- service). Rows provisioned before now and never registered are 2.0b VENs waiting to register.
+UPDATE vens SET profile_name = '2.0b' WHERE profile_name IS NULL;
+ALTER TABLE vens ALTER COLUMN profile_name SET DEFAULT '2.0b';
+ALTER TABLE vens ALTER COLUMN profile_name SET NOT NULL;
+ALTER TABLE vens ADD CONSTRAINT vens_profile_name_known CHECK (profile_name IN ('2.0a', '2.0b'));
