@@ -1,5 +1,6 @@
 """The security profile on the real stack: a second gateway serving HTTPS with client certificates and
-required XML signatures, beside the plain development one, sharing Kafka, the services and PostgreSQL.
+required XML signatures (and the 2.0a profile's TLS suites), beside the plain development one, sharing Kafka, the
+services and PostgreSQL.
 
 OpenLEADR's VEN with its own certificate registers, polls, receives a VTN-initiated message and reports
 telemetry over HTTPS with signed messages both ways; each refusal the profile requires leaves nothing stored."""
@@ -22,10 +23,12 @@ from lxml import etree
 from openleadr import OpenADRClient
 from openleadr.messaging import create_message, validate_xml_signature
 
+from bench.loadgen import profile_a_messages
 from devstack.certs import Issued, generate
 from devstack.processes import ManagedProcess
 from tests.stack import ADMIN_PORT, HTTP_PORT, REPO_ROOT, RunningVtn
 from tests.integration.event_ven import simple_event
+from tests.profile_a_ven import ProfileAVen
 from tests.security_documents import openleadr_signed, signed_at, wrapped
 
 SECURE_PORT = HTTP_PORT + 20
@@ -39,16 +42,20 @@ class SecureGateway:
     certs: dict[str, Issued]
     log_path: Path
 
-    def ven_tls(self, ven: str | None) -> ssl.SSLContext:
+    def ven_tls(self, ven: str | None, ciphers: str | None = None) -> ssl.SSLContext:
+        """A VEN's TLS; with `ciphers`, TLS 1.2 with those suites only."""
         context = ssl.create_default_context(cafile=str(self.certs["ca"].cert_path))
         if ven is not None:
             context.load_cert_chain(self.certs[ven].cert_path, self.certs[ven].key_path)
+        if ciphers is not None:
+            context.maximum_version = ssl.TLSVersion.TLSv1_2
+            context.set_ciphers(ciphers)
         return context
 
 
 @pytest.fixture(scope="module")
 def secure_gateway(vtn: RunningVtn, vtn_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureGateway]:
-    certs = generate(tmp_path_factory.mktemp("certs"), ["ven1", "ven2", "ven3"])
+    certs = generate(tmp_path_factory.mktemp("certs"), ["ven1", "ven2", "ven3", "ven4"])
     env = {
         **vtn_env,
         "VTN_HTTP_PORT": str(SECURE_PORT),
@@ -62,6 +69,7 @@ def secure_gateway(vtn: RunningVtn, vtn_env: dict[str, str], tmp_path_factory: p
         "VTN_CERT": str(certs["vtn-rsa"].cert_path),
         "VTN_KEY": str(certs["vtn-rsa"].key_path),
         "VTN_REQUIRE_MESSAGE_SIGNATURES": "true",
+        "VTN_HTTP_TLS_2_0A_SUITES": "true",
         "VTN_REPLAY_MAX_AGE_SECONDS": "30",
     }
     log_path = tmp_path_factory.mktemp("logs") / "secure-gateway.log"
@@ -273,3 +281,27 @@ async def test_a_replayed_message_is_refused_and_stored_once(
 async def test_the_plain_development_gateway_still_works(http: httpx.AsyncClient) -> None:
     answer = await http.post("/EiRegisterParty", content=create_message("oadrQueryRegistration", request_id="q").encode())
     assert answer.status_code == 200 and answer_of(answer.content)[0] == "200"
+
+
+async def test_a_2_0a_ven_is_served_over_https_with_its_own_certificate_and_refused_with_another_s(
+    secure_gateway: SecureGateway, admin: httpx.AsyncClient, db: asyncpg.Connection, unique: Callable[[str], str]
+) -> None:
+    """Signed 2.0b messages are required here; 2.0a has no signatures, and its VENs are served on their
+    certificate, over a 2.0a suite (VTN_HTTP_TLS_2_0A_SUITES); nothing of the refused request is kept."""
+    ven_id = unique("tls-a-ven")
+    provisioned = await admin.post(
+        "/vens", json={"profile_name": "2.0a", "ven_id": ven_id, "fingerprint": secure_gateway.certs["ven4"].fingerprint}
+    )
+    assert provisioned.status_code == 201, provisioned.text
+    root = secure_gateway.url.removesuffix(PREFIX)
+    own = secure_gateway.ven_tls("ven4", ciphers="AES128-SHA")
+    async with httpx.AsyncClient(base_url=root, verify=own, timeout=15) as ven4_http:
+        seen = await ProfileAVen(ven4_http, ven_id).request_events()
+        assert (seen.message_type, seen.response_code) == ("oadrDistributeEvent", 200)
+    async with httpx.AsyncClient(base_url=root, verify=secure_gateway.ven_tls("ven1"), timeout=15) as ven1_http:
+        status, refused = await ProfileAVen(ven1_http, ven_id).post(
+            profile_a_messages.created_event(ven_id, "r1", [profile_a_messages.EventAnswer("e1", 0, "optIn", "r1")])
+        )
+    assert (status, refused.response_code) == (200, 463)
+    assert "belongs to another certificate" in (refused.description or "")
+    assert await db.fetchval("SELECT count(*) FROM event_responses WHERE ven_id = $1", ven_id) == 0
