@@ -2,6 +2,7 @@
 every answer is where the backend reads it, this VTN side by side with OpenLEADR in one run.
 
     python -m bench.event_bench --vens 1000
+    python -m bench.event_bench --vens 1000 --profile-a-share 0.5
 
 Each simulated VEN registers, then polls once a second (random phase) on its own keep-alive connection and
 answers every oadrDistributeEvent with oadrCreatedEvent optIn (the XML OpenLEADR's `create_message` renders).
@@ -9,6 +10,11 @@ After a 3 s warm-up the event is created:
 - OpenLEADR (bench.openleadr_event_vtn): `add_event` for each VEN; answers counted by its callback;
 - this VTN (bench.vtn_stack, the whole stack): one `create_event` command on `oadr.event.commands.v1`
   targeting every venID; answers counted on `oadr.event.responses.v1` (time: the records' Kafka timestamps).
+
+With `--profile-a-share F` the run compares this VTN with itself instead: an all-2.0b fleet, then a fleet of
+which the share F are OpenADR 2.0a VENs (provisioned through the admin API, pulling their set with
+oadrRequestEvent once a second and answering with oadrCreatedEvent, bench.loadgen.profile_a_ven), the same
+event for all. OpenLEADR serves no 2.0a VENs.
 """
 
 from __future__ import annotations
@@ -17,24 +23,27 @@ import argparse
 import asyncio
 import json
 import random
+import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
 from openleadr.messaging import create_message, parse_message
 
+from bench.cpu import process_cpu_seconds
 from bench.loadgen.config import VtnAddress
 from bench.loadgen.connection import build_post
+from bench.loadgen.profile_a_ven import PullingVen
 from bench.loadgen.system import raise_open_file_limit
 from bench.loadgen.ven import SimulatedVen
-from bench.targets import BASE_PATH, LOOPBACK, ManagedServer
-from bench.vtn_stack import KAFKA_BOOTSTRAP, full_stack_targets
+from bench.targets import BASE_PATH, LOOPBACK, ManagedServer, Target
+from bench.vtn_stack import ADMIN_PORT, KAFKA_BOOTSTRAP, full_stack_targets
 from shared import topics
 from shared.bus import clients
 from shared.bus.connection import KafkaConnection
@@ -43,6 +52,7 @@ from shared.contract.events import CreateEvent, EventResponseFact
 from shared.oadr.event import ActivePeriod
 from shared.oadr.signal import EventSignal, Interval, SignalName, SignalType
 from shared.oadr.target import Target as OadrTarget
+from shared.settings import DEVELOPMENT_ADMIN_TOKEN
 
 OPENLEADR_PORT = 8290
 WARMUP_SECONDS = 3.0
@@ -58,6 +68,7 @@ class EventRun:
     delivered_seconds: float | None
     answered_seconds: float | None
     poll_errors: int
+    stack_cpu_seconds: float | None = None  # this VTN's processes, from the event's creation to its last answer
 
 
 class AnsweringVen(SimulatedVen):
@@ -111,6 +122,33 @@ class AnsweringVen(SimulatedVen):
         await self._connection.send(build_post(address, "EiEvent", body.encode()))
 
 
+class AnsweringProfileAVen(PullingVen):
+    """A 2.0a VEN that pulls its set once a second and answers each event in it with oadrCreatedEvent optIn."""
+
+    received_at: float | None = None
+    errors: int = 0
+
+    async def run(self, stop: asyncio.Event, phase: float) -> None:
+        await asyncio.sleep(phase)
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                seen = await self.pull()
+                if seen is None or seen.message_type != "oadrDistributeEvent":
+                    self.errors += 1
+                elif seen.events:
+                    if self.received_at is None:
+                        self.received_at = time.time()
+                    if not await self.answer(seen):
+                        self.errors += 1
+            except Exception:
+                self.errors += 1
+            await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
+
+
+BenchVen = AnsweringVen | AnsweringProfileAVen
+
+
 async def register_all(url: str, count: int) -> list[AnsweringVen]:
     address = VtnAddress.parse(url)
     vens = [AnsweringVen(f"event-bench-{uuid.uuid4().hex[:8]}-{i}", address, 30.0) for i in range(count)]
@@ -121,6 +159,23 @@ async def register_all(url: str, count: int) -> list[AnsweringVen]:
             await ven.register()
 
     await asyncio.gather(*(register(v) for v in vens))
+    return vens
+
+
+async def provision_all(url: str, admin_url: str, count: int) -> list[AnsweringProfileAVen]:
+    """`count` 2.0a VENs, provisioned through the admin API (2.0a VENs do not register)."""
+    address = VtnAddress.parse(url)
+    vens = [AnsweringProfileAVen(f"event-bench-a-{uuid.uuid4().hex[:8]}-{i}", address, 30.0) for i in range(count)]
+    limit = asyncio.Semaphore(REGISTER_CONCURRENCY)
+    headers = {"Authorization": f"Bearer {DEVELOPMENT_ADMIN_TOKEN}"}
+    async with httpx.AsyncClient(base_url=admin_url, headers=headers, timeout=60) as admin:
+
+        async def provision(ven: AnsweringProfileAVen) -> None:
+            async with limit:
+                answer = await admin.post("/api/v1/vens", json={"profile_name": "2.0a", "ven_id": ven.ven_id})
+                answer.raise_for_status()
+
+        await asyncio.gather(*(provision(v) for v in vens))
     return vens
 
 
@@ -137,8 +192,10 @@ Trigger = Callable[[list[str]], Awaitable[None]]
 AnswerProbe = Callable[[], Awaitable[tuple[int, float]]]
 
 
-async def measure(name: str, url: str, count: int, trigger: Trigger, answers: AnswerProbe, timeout: float) -> EventRun:
-    vens = await register_all(url, count)
+async def measure(
+    name: str, vens: Sequence[BenchVen], trigger: Trigger, answers: AnswerProbe, timeout: float
+) -> EventRun:
+    count = len(vens)
     stop = asyncio.Event()
     pollers = [asyncio.create_task(v.run(stop, random.random())) for v in vens]
     try:
@@ -184,7 +241,8 @@ async def run_openleadr(count: int, timeout: float, log_dir: Path) -> EventRun:
                 found = (await control.get("/bench/answers")).json()
                 return int(found["count"]), float(found["last_at"])
 
-            return await measure("OpenLEADR", f"http://{LOOPBACK}:{port}{BASE_PATH}", count, trigger, answers, timeout)
+            url = f"http://{LOOPBACK}:{port}{BASE_PATH}"
+            return await measure("OpenLEADR", await register_all(url, count), trigger, answers, timeout)
     finally:
         server.stop()
 
@@ -205,7 +263,10 @@ def vtn_event(ven_ids: list[str], event_id: str) -> CreateEvent:
     )
 
 
-async def run_vtn(count: int, timeout: float, log_dir: Path, kafka_bootstrap: str) -> EventRun:
+async def run_vtn(
+    count: int, timeout: float, log_dir: Path, kafka_bootstrap: str, profile_a_share: float = 0.0, name: str = "this VTN"
+) -> EventRun:
+    """This VTN's whole stack, with the share `profile_a_share` of the VENs on OpenADR 2.0a."""
     [target] = full_stack_targets(log_dir)
     assert target.start is not None and target.stop is not None
     target.start()
@@ -226,21 +287,34 @@ async def run_vtn(count: int, timeout: float, log_dir: Path, kafka_bootstrap: st
 
         collector = asyncio.create_task(collect())
 
+        cpu_at_creation: list[float] = []
+
         async def trigger(ven_ids: list[str]) -> None:
             envelope = Envelope(ven_id=event_id, payload=vtn_event(ven_ids, event_id))
+            cpu_at_creation.append(stack_cpu_seconds(target))
             await producer.send_and_wait(topics.EVENT_COMMANDS, envelope.to_bytes(), key=envelope.kafka_key())
 
         async def answers() -> tuple[int, float]:
             return len(seen), max(seen.values(), default=0.0)
 
+        a_count = round(count * profile_a_share)
+        vens: list[BenchVen] = [*await register_all(target.url, count - a_count)]
+        vens += await provision_all(target.url, f"http://{LOOPBACK}:{ADMIN_PORT}", a_count)
         try:
-            return await measure("this VTN", target.url, count, trigger, answers, timeout)
+            run = await measure(name, vens, trigger, answers, timeout)
         finally:
             collector.cancel()
+        spent = stack_cpu_seconds(target) - cpu_at_creation[0] if cpu_at_creation else None
+        return replace(run, stack_cpu_seconds=spent)
     finally:
         await producer.stop()
         await consumer.stop()
         target.stop()
+
+
+def stack_cpu_seconds(target: Target) -> float:
+    pids = target.pids() if target.pids is not None else []
+    return sum(seconds for pid in pids if (seconds := process_cpu_seconds(pid)) is not None)
 
 
 def table(runs: list[EventRun]) -> str:
@@ -249,8 +323,9 @@ def table(runs: list[EventRun]) -> str:
 
     base = runs[0]
     lines = [
-        "| target | VENs | all received (s) | all answers on the backend's side (s) | ÷ OpenLEADR | received | answers | poll errors (incl. 503) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        f"| target | VENs | all received (s) | all answers on the backend's side (s) | ÷ {base.target} "
+        "| received | answers | poll errors (incl. 503) | stack CPU, creation to last answer (s) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for run in runs:
         ratio = (
@@ -260,9 +335,27 @@ def table(runs: list[EventRun]) -> str:
         )
         lines.append(
             f"| {run.target} | {run.vens} | {seconds(run.delivered_seconds)} | {seconds(run.answered_seconds)} | {ratio} "
-            f"| {run.received} | {run.answered} | {run.poll_errors} |"
+            f"| {run.received} | {run.answered} | {run.poll_errors} | {seconds(run.stack_cpu_seconds)} |"
         )
     return "\n".join(lines)
+
+
+def profile_a_summary(pairs: list[tuple[EventRun, EventRun]]) -> str:
+    """The median, over rounds, of the mixed fleet's time to all answers and stack CPU ÷ the all-2.0b fleet's."""
+
+    def median_ratio(value: Callable[[EventRun], float | None]) -> str:
+        ratios = []
+        for all_2_0b, mixed in pairs:
+            base, other = value(all_2_0b), value(mixed)
+            if not base or other is None:
+                return "-"  # a run that did not finish
+            ratios.append(other / base)
+        return f"{statistics.median(ratios):.2f}" if ratios else "-"
+
+    return (
+        f"median over {len(pairs)} round(s), mixed fleet ÷ all-2.0b fleet: time to all answers "
+        f"{median_ratio(lambda r: r.answered_seconds)}, stack CPU {median_ratio(lambda r: r.stack_cpu_seconds)}"
+    )
 
 
 async def main_async(count: int, timeout: float, kafka_bootstrap: str) -> list[EventRun]:
@@ -272,13 +365,49 @@ async def main_async(count: int, timeout: float, kafka_bootstrap: str) -> list[E
     return runs
 
 
+async def compare_profile_a(
+    count: int, timeout: float, kafka_bootstrap: str, share: float, rounds: int
+) -> list[tuple[EventRun, EventRun]]:
+    """(all-2.0b run, mixed run) per round, their order alternating from round to round."""
+    log_dir = Path(tempfile.mkdtemp(prefix="event-bench-"))
+    pairs = []
+    for index in range(rounds):
+        suffix = f", round {index + 1}" if rounds > 1 else ""
+        fleets = [(0.0, f"this VTN, all 2.0b{suffix}"), (share, f"this VTN, {share:.0%} on 2.0a{suffix}")]
+        done = {
+            fleet_share: await run_vtn(count, timeout, log_dir, kafka_bootstrap, fleet_share, name)
+            for fleet_share, name in (fleets if index % 2 == 0 else fleets[::-1])
+        }
+        pairs.append((done[0.0], done[share]))
+    return pairs
+
+
+def share(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError("a share is between 0 and 1")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.event_bench", description=__doc__.split("\n")[0])
     parser.add_argument("--vens", type=int, default=1000)
     parser.add_argument("--timeout", type=float, default=120.0, help="give up waiting after this many seconds")
+    parser.add_argument(
+        "--profile-a-share", type=share, default=0.0,
+        help="compare an all-2.0b fleet with one of which this share are 2.0a VENs (this VTN only)",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="with --profile-a-share: rounds, alternating the order")
     parser.add_argument("--json", action="store_true")
     arguments = parser.parse_args(argv)
     raise_open_file_limit()
+    if arguments.profile_a_share > 0:
+        pairs = asyncio.run(
+            compare_profile_a(arguments.vens, arguments.timeout, KAFKA_BOOTSTRAP, arguments.profile_a_share, arguments.rounds)
+        )
+        runs = [run for pair in pairs for run in pair]
+        print(json.dumps([r.__dict__ for r in runs]) if arguments.json else f"{table(runs)}\n\n{profile_a_summary(pairs)}")
+        return 0
     runs = asyncio.run(main_async(arguments.vens, arguments.timeout, KAFKA_BOOTSTRAP))
     print(json.dumps([r.__dict__ for r in runs]) if arguments.json else table(runs))
     return 0

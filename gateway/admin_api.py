@@ -29,7 +29,7 @@ from gateway.admin_commands import IdempotencyKey, send_command
 from gateway.admin_events import events_router
 from gateway.admin_reports import reports_router
 from gateway.admin_vtn_reports import vtn_reports_router
-from gateway.service_link import Requester
+from gateway.exchange import Requester
 
 API_PREFIX = "/api/v1"
 

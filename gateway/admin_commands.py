@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Header, HTTPException, status
 
-from gateway.service_link import Requester
+from gateway.exchange import Requester
 from shared.bus.errors import BusError
 from shared.contract.envelope import Envelope
 from shared.contract.ven_traffic import ContractModel

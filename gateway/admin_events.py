@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.admin_commands import IdempotencyKey, send_command
-from gateway.service_link import Requester
+from gateway.exchange import Requester
 from shared import topics
 from shared.contract.events import (
     CancelEvent,

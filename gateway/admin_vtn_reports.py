@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from gateway.admin_commands import IdempotencyKey, send_command
-from gateway.service_link import Requester
+from gateway.exchange import Requester
 from shared import topics
 from shared.contract.ven_traffic import ContractModel
 from shared.contract.vtn_reports import (

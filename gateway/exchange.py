@@ -1,12 +1,14 @@
-"""One OpenADR exchange: body in, answer out. Independent of the web framework, so it is tested directly.
+"""One OpenADR 2.0b exchange: body in, answer out. Independent of the web framework, so it is tested directly.
 
     body -> decode (hardened parse, XSD) -> route check -> [poll cache] -> service over Kafka -> render
+
+(2.0a's endpoint has its own: gateway.profile_a_exchange.)
 """
 
 from __future__ import annotations
 
-import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from lxml import etree
@@ -15,8 +17,9 @@ from gateway.answers import CarriedPending, HttpAnswer, is_error, message_answer
 from gateway.handouts import HandoutReporter
 from gateway.poll_answers import PollAnswerCache
 from gateway.routing import ROUTES_BY_SERVICE, Route
-from gateway.security import MessageSecurity
-from gateway.service_link import Requester, ServiceLink
+from gateway.security import Admitted, MessageSecurity
+from gateway.service_link import Requester as Requester  # the admin routers name it from here
+from gateway.service_link import ServiceLink
 from gateway.sightings import SightingBatcher
 from shared import topics
 from shared.contract.ven_traffic import RequestContext, VenRequest
@@ -24,10 +27,10 @@ from shared.logs import ven_id_var
 from shared.oadr.answers import nothing_pending
 from shared.oadr.common import ResponseCode
 from shared.oadr.registration import Poll
-from shared.oadr_xml.codec import decode, encode
+from shared.oadr_xml.codec import InboundDocument, decode, encode
 from shared.oadr_xml.errors import OadrXmlError
 
-log = logging.getLogger(__name__)
+Decode = Callable[[bytes, etree.XMLSchema], InboundDocument]
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,10 @@ class ExchangeSettings:
     reply_timeout_seconds: float
 
 
-class OadrExchange:
+class ExchangeParts:
+    """What the exchange of either profile is made of: the schema of its documents, the cache of poll (and
+    2.0a pull) answers, the sightings, the security checks and the link to the services."""
+
     def __init__(
         self,
         requester: Requester,
@@ -52,6 +58,24 @@ class OadrExchange:
         self._security = security
         self._link = ServiceLink(requester, settings.reply_timeout_seconds, handouts)
 
+    async def _admitted(self, body: bytes, context: RequestContext, decode: Decode) -> Admitted | HttpAnswer:
+        """The message of `body` (decoded in the context's profile) and its context as the security checks
+        let them through; or the answer refusing the document. The venID is bound for the logs."""
+        try:
+            document = decode(body, self._schema)
+        except OadrXmlError as error:
+            return refused_document(error, context.profile)
+        admitted = Admitted(document.message, context)
+        if self._security is not None:
+            checked = await self._security.admit(document, context)
+            if isinstance(checked, HttpAnswer):
+                return checked
+            admitted = checked
+        ven_id_var.set(getattr(admitted.message, "ven_id", None))
+        return admitted
+
+
+class OadrExchange(ExchangeParts):
     async def handle(self, service: str, body: bytes, context: RequestContext) -> HttpAnswer:
         answer = await self._answer(service, body, context)
         return self._security.seal(answer) if self._security is not None else answer
@@ -60,18 +84,11 @@ class OadrExchange:
         route = ROUTES_BY_SERVICE.get(service)
         if route is None:
             return oadr_error(404, ResponseCode.BAD_REQUEST, f"no OpenADR service {service!r} here")
-        try:
-            document = decode(body, self._schema)
-        except OadrXmlError as error:
-            return refused_document(error)
-        message = document.message
-        if self._security is not None:
-            admitted = await self._security.admit(document, context)
-            if isinstance(admitted, HttpAnswer):
-                return admitted
-            message, context = admitted.message, admitted.context
+        admitted = await self._admitted(body, context, decode)
+        if isinstance(admitted, HttpAnswer):
+            return admitted
+        message, context = admitted.message, admitted.context
         ven_id = getattr(message, "ven_id", None)
-        ven_id_var.set(ven_id)
         if message.message_type not in route.message_types:
             return oadr_error(
                 200, ResponseCode.BAD_REQUEST, f"{message.message_type} does not belong to {service}", ven_id

@@ -17,60 +17,28 @@ from __future__ import annotations
 
 import time
 
-from lxml import etree
-
-from gateway.answers import CarriedPending, HttpAnswer, is_error, message_answer, oadr_error, refused_document
-from gateway.exchange import ExchangeSettings
-from gateway.handouts import HandoutReporter
-from gateway.poll_answers import PollAnswerCache
+from gateway.answers import CarriedPending, HttpAnswer, is_error, message_answer, oadr_error
+from gateway.exchange import ExchangeParts
 from gateway.profile_a_sets import set_answer_for
 from gateway.routing import PROFILE_A_ROUTE
-from gateway.security import MessageSecurity
-from gateway.service_link import Requester, ServiceLink
-from gateway.sightings import SightingBatcher
 from shared.contract.ven_traffic import RequestContext, VenRequest
-from shared.logs import ven_id_var
 from shared.oadr.common import ResponseCode
 from shared.oadr.event import DistributeEvent, RequestEvent
 from shared.oadr.profiles import OadrProfile
-from shared.oadr_xml.errors import OadrXmlError
 from shared.oadr_xml.profile_a.codec import decode
 from shared.oadr_xml.profile_a.set_answers import SetAnswer
 
 A = OadrProfile.A
 
 
-class ProfileAExchange:
-    def __init__(
-        self,
-        requester: Requester,
-        schema: etree.XMLSchema,
-        poll_answers: PollAnswerCache,
-        sightings: SightingBatcher,
-        settings: ExchangeSettings,
-        security: MessageSecurity | None = None,
-        handouts: HandoutReporter | None = None,
-    ) -> None:
-        self._schema = schema
-        self._poll_answers = poll_answers
-        self._sightings = sightings
-        self._security = security
-        self._link = ServiceLink(requester, settings.reply_timeout_seconds, handouts)
-
+class ProfileAExchange(ExchangeParts):
     async def handle(self, body: bytes, context: RequestContext) -> HttpAnswer:
         context = context.model_copy(update={"profile": A})
-        try:
-            document = decode(body, self._schema)
-        except OadrXmlError as error:
-            return refused_document(error, A)
-        message = document.message
-        if self._security is not None:
-            admitted = await self._security.admit(document, context)
-            if isinstance(admitted, HttpAnswer):
-                return admitted
-            message, context = admitted.message, admitted.context
+        admitted = await self._admitted(body, context, decode)
+        if isinstance(admitted, HttpAnswer):
+            return admitted
+        message, context = admitted.message, admitted.context
         ven_id = getattr(message, "ven_id", None)
-        ven_id_var.set(ven_id)
         if message.message_type not in PROFILE_A_ROUTE.message_types:  # the 2.0a schema admits no other
             return oadr_error(200, ResponseCode.BAD_REQUEST, f"{message.message_type} is not a 2.0a request", None, A)
         request = VenRequest(message=message, context=context)

@@ -4,35 +4,24 @@ and cancellation, and their answers reach `oadr.event.responses.v1` in one shape
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import httpx
-import pytest
 
 from shared import topics
 from shared.contract.events import EventResponseFact
 from tests.integration.event_ven import simple_event
 from tests.integration.test_profile_a import pull_until, versions
-from tests.interop.test_openleadr_events import AnsweringVen, answers_for
+from tests.interop.test_openleadr_events import AnsweringVen, answering_vens, answers_for  # noqa: F401 - a fixture
 from tests.interop.test_openleadr_ven import until
 from tests.profile_a_ven import ProfileAVen
 from tests.stack import HTTP_PORT, RunningVtn, find_on_topic
 
 
-@pytest.fixture
-async def openleadr_ven(vtn: RunningVtn, unique: Callable[[str], str]) -> AsyncIterator[AnsweringVen]:
-    ven = AnsweringVen(vtn.url, unique("openleadr-ven"), "optIn")
-    await ven.client.run()
-    try:
-        await until(lambda: ven.client.registration_id is not None, 15, "registration")
-        yield ven
-    finally:
-        await ven.client.stop()
-
-
 async def test_one_event_reaches_a_2_0a_and_a_2_0b_ven_each_in_its_profile_and_their_answers_look_alike(
-    vtn: RunningVtn, admin: httpx.AsyncClient, openleadr_ven: AnsweringVen, unique: Callable[[str], str]
+    vtn: RunningVtn, admin: httpx.AsyncClient, answering_vens: list[AnsweringVen], unique: Callable[[str], str]
 ) -> None:
+    openleadr_ven = answering_vens[0]  # it answers optIn
     a_ven_id = unique("a-ven")
     assert (await admin.post("/vens", json={"profile_name": "2.0a", "ven_id": a_ven_id})).status_code == 201
     event_id = unique("mixed-event")
