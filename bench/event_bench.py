@@ -41,7 +41,7 @@ from bench.loadgen.config import VtnAddress
 from bench.loadgen.connection import build_post
 from bench.loadgen.profile_a_ven import PullingVen
 from bench.loadgen.system import raise_open_file_limit
-from bench.loadgen.ven import SimulatedVen
+from bench.loadgen.ven import RegistrationFailed, SimulatedVen
 from bench.targets import BASE_PATH, LOOPBACK, ManagedServer, Target
 from bench.vtn_stack import ADMIN_PORT, KAFKA_BOOTSTRAP, full_stack_targets
 from shared import topics
@@ -57,6 +57,7 @@ from shared.settings import DEVELOPMENT_ADMIN_TOKEN
 OPENLEADR_PORT = 8290
 WARMUP_SECONDS = 3.0
 REGISTER_CONCURRENCY = 64
+REGISTER_ATTEMPTS = 5
 
 
 @dataclass
@@ -156,7 +157,14 @@ async def register_all(url: str, count: int) -> list[AnsweringVen]:
 
     async def register(ven: AnsweringVen) -> None:
         async with limit:
-            await ven.register()
+            for attempt in range(REGISTER_ATTEMPTS):
+                try:
+                    await ven.register()
+                    return
+                except RegistrationFailed as failed:  # a 503 on a loaded machine: a VEN registers again
+                    if attempt == REGISTER_ATTEMPTS - 1 or "503" not in failed.kind:
+                        raise
+                    await asyncio.sleep(1.0 + attempt)
 
     await asyncio.gather(*(register(v) for v in vens))
     return vens
@@ -172,7 +180,11 @@ async def provision_all(url: str, admin_url: str, count: int) -> list[AnsweringP
 
         async def provision(ven: AnsweringProfileAVen) -> None:
             async with limit:
-                answer = await admin.post("/api/v1/vens", json={"profile_name": "2.0a", "ven_id": ven.ven_id})
+                for attempt in range(REGISTER_ATTEMPTS):
+                    answer = await admin.post("/api/v1/vens", json={"profile_name": "2.0a", "ven_id": ven.ven_id})
+                    if answer.status_code != 503 or attempt == REGISTER_ATTEMPTS - 1:
+                        break
+                    await asyncio.sleep(1.0 + attempt)
                 answer.raise_for_status()
 
         await asyncio.gather(*(provision(v) for v in vens))
@@ -374,10 +386,10 @@ async def compare_profile_a(
     for index in range(rounds):
         suffix = f", round {index + 1}" if rounds > 1 else ""
         fleets = [(0.0, f"this VTN, all 2.0b{suffix}"), (share, f"this VTN, {share:.0%} on 2.0a{suffix}")]
-        done = {
-            fleet_share: await run_vtn(count, timeout, log_dir, kafka_bootstrap, fleet_share, name)
-            for fleet_share, name in (fleets if index % 2 == 0 else fleets[::-1])
-        }
+        done = {}
+        for fleet_share, name in fleets if index % 2 == 0 else fleets[::-1]:
+            done[fleet_share] = await run_vtn(count, timeout, log_dir, kafka_bootstrap, fleet_share, name)
+            print(table([done[fleet_share]]).splitlines()[-1], file=sys.stderr, flush=True)  # as it comes
         pairs.append((done[0.0], done[share]))
     return pairs
 

@@ -84,6 +84,12 @@ async def _refresh_batch(
     return [u.ven_id for u in to_queue]
 
 
+async def went_out(conn: Conn, ven_id: str, events: tuple[Event, ...]) -> bool:
+    """The VEN just received this full set: True when it is the set last queued for it (whose queued copy now
+    counts as gone out), without a lock; False when the set changed since, for `note_delivered` to handle."""
+    return await store.went_out_if_current(conn, ven_id, delivery.digest(events), DEDUP_PREFIX)
+
+
 async def note_delivered(conn: Conn, ven_id: str, events: tuple[Event, ...]) -> None:
     """The VEN just received this full set (oadrRequestEvent): a queued copy of it need not follow. A queued
     copy of the same set counts as gone out now (the answers it awaits are due from now on; a VEN that only

@@ -426,6 +426,27 @@ async def save_ven_sets(conn: Conn, sets: list[tuple[str, str, int, list[Awaited
     )
 
 
+async def went_out_if_current(conn: Conn, ven_id: str, digest: str, dedup_prefix: str) -> bool:
+    """When the set last queued for the VEN is the one of `digest`: mark its queued copy delivered (nothing to do
+    if it went out already) and return True, in one statement without a lock; False when it is another set."""
+    return bool(
+        await conn.fetchval(
+            """
+            WITH current AS (SELECT version FROM ven_event_sets WHERE ven_id = $1 AND digest = $2),
+            marked AS (
+                UPDATE pending_messages p SET delivered_at = now() FROM current
+                WHERE p.ven_id = $1 AND p.delivered_at IS NULL AND p.dedup_key = $3 || current.version
+                RETURNING p.id
+            )
+            SELECT EXISTS (SELECT 1 FROM current)
+            """,
+            ven_id,
+            digest,
+            dedup_prefix,
+        )
+    )
+
+
 async def mark_set_delivered(conn: Conn, ven_id: str, dedup_key: str) -> None:
     """The VEN got the set queued as `dedup_key` in an answer of its own asking: the queued copy went out."""
     await conn.execute(

@@ -17,8 +17,11 @@ import pytest
 from openleadr.messaging import create_message
 
 from bench.loadgen.profile_a_messages import SeenAnswer, SeenEvent, request_event
+from event_svc import refresh
 from shared import topics
 from shared.contract.backend_events import RegistrationEvent
+from shared.oadr.event import DistributeEvent
+from shared.oadr.messages import VTN_MESSAGE_ADAPTER
 from tests.integration.confirmation_clock import an_hour_passes, event_set_looked_at
 from tests.integration.event_ven import simple_event
 from tests.integration.raw_ven import RawVen
@@ -210,3 +213,24 @@ async def test_a_2_0a_ven_the_operator_cancels_is_out_at_once(
     again = await admin.post("/vens", json={"profile_name": "2.0a", "ven_id": ven.ven_id})
     assert again.status_code == 201  # provisioned again, in force again
     assert (await ven.request_events()).response_code == 200
+
+
+async def test_a_set_event_svc_gives_a_pull_counts_its_queued_copy_as_gone_out(
+    admin: httpx.AsyncClient, root_http: httpx.AsyncClient, db: asyncpg.Connection, unique: Callable[[str], str]
+) -> None:
+    """A VEN that only pulls must not leave a set waiting for a poll: when a pull gets from event_svc the very
+    set queued for the VEN (no gateway had offered it, e.g. after a restart), the queued copy counts as gone out
+    then, and the wait for the VEN's answers runs from then (event_svc.refresh.note_delivered)."""
+    ven = await provisioned(admin, root_http, unique("a-ven"))
+    assert (await admin.post("/events", json=simple_event((ven.ven_id,), event_id=unique("event")))).status_code == 201
+    deadline = time.monotonic() + PULL_TIMEOUT
+    while (queued := await db.fetchrow(
+        "SELECT id, message::text AS message FROM pending_messages WHERE ven_id = $1 AND delivered_at IS NULL", ven.ven_id
+    )) is None:
+        assert time.monotonic() < deadline, "no set was queued"
+        await asyncio.sleep(0.1)
+    the_set = VTN_MESSAGE_ADAPTER.validate_json(queued["message"])
+    assert isinstance(the_set, DistributeEvent)
+    async with db.transaction():
+        await refresh.note_delivered(db, ven.ven_id, the_set.events)  # what event_svc does for such a pull
+    assert await db.fetchval("SELECT delivered_at IS NOT NULL FROM pending_messages WHERE id = $1", queued["id"])
