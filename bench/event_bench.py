@@ -124,7 +124,9 @@ class AnsweringVen(SimulatedVen):
 
 
 class AnsweringProfileAVen(PullingVen):
-    """A 2.0a VEN that pulls its set once a second and answers each event in it with oadrCreatedEvent optIn."""
+    """A 2.0a VEN that pulls its set once a second and answers each event in it with oadrCreatedEvent optIn,
+    once, as `AnsweringVen` does (the VTN handles an answer it took even if it answered 503); only pulls that
+    fail count as errors, as only polls do for `AnsweringVen`."""
 
     received_at: float | None = None
     errors: int = 0
@@ -140,8 +142,7 @@ class AnsweringProfileAVen(PullingVen):
                 elif seen.events:
                     if self.received_at is None:
                         self.received_at = time.time()
-                    if not await self.answer(seen):
-                        self.errors += 1
+                    await self.answer(seen, again_if_refused=False)
             except Exception:
                 self.errors += 1
             await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - started)))

@@ -26,6 +26,7 @@ from shared.contract.ven_traffic import RequestContext, VenRequest
 from shared.logs import ven_id_var
 from shared.oadr.answers import nothing_pending
 from shared.oadr.common import ResponseCode
+from shared.oadr.profiles import OadrProfile
 from shared.oadr.registration import Poll
 from shared.oadr_xml.codec import InboundDocument, decode, encode
 from shared.oadr_xml.errors import OadrXmlError
@@ -98,16 +99,15 @@ class OadrExchange(ExchangeParts):
         return await self._ask_service(route, VenRequest(message=message, context=context), ven_id)
 
     async def _poll(self, poll: Poll, context: RequestContext) -> HttpAnswer:
-        request = VenRequest(message=poll, context=context)
         cached = self._poll_answers.lookup(poll.ven_id)
         if cached is not None and cached.handout_id is not None:
-            return await self._hand_out(poll.ven_id, cached.body, cached.handout_id, request)
+            return await self._hand_out(poll.ven_id, cached.body, cached.handout_id)
         if cached is not None:
             if cached.success:
                 self._sightings.saw(poll.ven_id, time.time())
             return HttpAnswer(200, cached.body)
         ticket = self._poll_answers.ticket()
-        reply = await self._link.ask(topics.POLL_REQUESTS, request, poll.ven_id)
+        reply = await self._link.ask(topics.POLL_REQUESTS, VenRequest(message=poll, context=context), poll.ven_id)
         if isinstance(reply, HttpAnswer):
             return reply
         body = encode(reply.message)
@@ -122,9 +122,9 @@ class OadrExchange(ExchangeParts):
             return HttpAnswer(200, body)
         return HttpAnswer(200, body, carries=CarriedPending(poll.ven_id, reply.pending_id))
 
-    async def _hand_out(self, ven_id: str, body: bytes, pending_id: int, request: VenRequest) -> HttpAnswer:
+    async def _hand_out(self, ven_id: str, body: bytes, pending_id: int) -> HttpAnswer:
         """Answer with the pending message a notice offered, once Kafka holds the record that it was given."""
-        refused = await self._link.record_handout(ven_id, pending_id, request)
+        refused = await self._link.record_handout(ven_id, pending_id, OadrProfile.B)
         if refused is not None:
             return refused
         self._poll_answers.settle_handout(ven_id, pending_id, encode(nothing_pending(ven_id)))

@@ -41,23 +41,22 @@ class ProfileAExchange(ExchangeParts):
         ven_id = getattr(message, "ven_id", None)
         if message.message_type not in PROFILE_A_ROUTE.message_types:  # the 2.0a schema admits no other
             return oadr_error(200, ResponseCode.BAD_REQUEST, f"{message.message_type} is not a 2.0a request", None, A)
-        request = VenRequest(message=message, context=context)
         if isinstance(message, RequestEvent):
-            return await self._pull(message, request)
-        reply = await self._link.ask(PROFILE_A_ROUTE.topic, request, ven_id)
+            return await self._pull(message, context)
+        reply = await self._link.ask(PROFILE_A_ROUTE.topic, VenRequest(message=message, context=context), ven_id)
         if isinstance(reply, HttpAnswer):
             return reply
         if ven_id is not None and not is_error(reply.message):
             self._sightings.saw(ven_id, time.time())
         return message_answer(reply.message, A)
 
-    async def _pull(self, message: RequestEvent, request: VenRequest) -> HttpAnswer:
+    async def _pull(self, message: RequestEvent, context: RequestContext) -> HttpAnswer:
         ven_id = message.ven_id
         cached = self._poll_answers.lookup_set(ven_id)
         if cached is not None and isinstance(cached.content, SetAnswer) and cached.content.fits(message.reply_limit):
-            return await self._answer_from_memory(message, request, cached.content, cached.handout_id)
+            return await self._answer_from_memory(message, cached.content, cached.handout_id)
         ticket = self._poll_answers.ticket()
-        reply = await self._link.ask(PROFILE_A_ROUTE.topic, request, ven_id)
+        reply = await self._link.ask(PROFILE_A_ROUTE.topic, VenRequest(message=message, context=context), ven_id)
         if isinstance(reply, HttpAnswer):
             return reply
         if is_error(reply.message) or not isinstance(reply.message, DistributeEvent):
@@ -68,14 +67,12 @@ class ProfileAExchange(ExchangeParts):
         self._sightings.saw(ven_id, time.time())
         return HttpAnswer(200, answer.answering(message.request_id))
 
-    async def _answer_from_memory(
-        self, message: RequestEvent, request: VenRequest, answer: SetAnswer, handout_id: int | None
-    ) -> HttpAnswer:
+    async def _answer_from_memory(self, message: RequestEvent, answer: SetAnswer, handout_id: int | None) -> HttpAnswer:
         """The VEN's set from this gateway's memory: a handout is recorded as delivered first."""
         ven_id = message.ven_id
         carries = None
         if handout_id is not None:
-            refused = await self._link.record_handout(ven_id, handout_id, request)
+            refused = await self._link.record_handout(ven_id, handout_id, A)
             if refused is not None:
                 return refused
             self._poll_answers.settle_handout(ven_id, handout_id, answer)

@@ -13,6 +13,7 @@ from shared.bus.errors import BusUnavailable, ReplyTimeout
 from shared.contract.envelope import Envelope
 from shared.contract.ven_traffic import VenReply, VenRequest
 from shared.logs import correlation_id_var
+from shared.oadr.profiles import OadrProfile
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +46,9 @@ class ServiceLink:
             return service_unavailable("the VTN gave an unexpected internal answer; retry later", profile)
         return reply.payload
 
-    async def record_handout(self, ven_id: str, pending_id: int, request: VenRequest) -> HttpAnswer | None:
+    async def record_handout(self, ven_id: str, pending_id: int, profile: OadrProfile) -> HttpAnswer | None:
         """Record (acknowledged by Kafka) that the VEN is being handed `pending_id`; None when recorded, else the
-        answer to give instead (the VEN asks again later)."""
-        profile = request.context.profile
+        answer to give instead, in the request's `profile` (the VEN asks again later)."""
         if self._handouts is None:
             return service_unavailable("this gateway cannot hand out pending messages; retry later", profile)
         try:
