@@ -356,18 +356,16 @@ def table(runs: list[EventRun]) -> str:
 def profile_a_summary(pairs: list[tuple[EventRun, EventRun]]) -> str:
     """The median, over rounds, of the mixed fleet's time to all answers and stack CPU ÷ the all-2.0b fleet's."""
 
+    finished = [(b, m) for b, m in pairs if b.answered_seconds and m.answered_seconds]
+
     def median_ratio(value: Callable[[EventRun], float | None]) -> str:
-        ratios = []
-        for all_2_0b, mixed in pairs:
-            base, other = value(all_2_0b), value(mixed)
-            if not base or other is None:
-                return "-"  # a run that did not finish
-            ratios.append(other / base)
+        ratios = [other / base for b, m in finished if (base := value(b)) and (other := value(m)) is not None]
         return f"{statistics.median(ratios):.2f}" if ratios else "-"
 
     return (
-        f"median over {len(pairs)} round(s), mixed fleet ÷ all-2.0b fleet: time to all answers "
-        f"{median_ratio(lambda r: r.answered_seconds)}, stack CPU {median_ratio(lambda r: r.stack_cpu_seconds)}"
+        f"median over the {len(finished)} of {len(pairs)} round(s) where both fleets got every answer, mixed fleet "
+        f"÷ all-2.0b fleet: time to all answers {median_ratio(lambda r: r.answered_seconds)}, "
+        f"stack CPU {median_ratio(lambda r: r.stack_cpu_seconds)}"
     )
 
 
@@ -418,8 +416,10 @@ def main(argv: list[str] | None = None) -> int:
         pairs = asyncio.run(
             compare_profile_a(arguments.vens, arguments.timeout, KAFKA_BOOTSTRAP, arguments.profile_a_share, arguments.rounds)
         )
-        runs = [run for pair in pairs for run in pair]
-        print(json.dumps([r.__dict__ for r in runs]) if arguments.json else f"{table(runs)}\n\n{profile_a_summary(pairs)}")
+        if arguments.json:
+            print(json.dumps([[r.__dict__ for r in pair] for pair in pairs]))
+        else:
+            print("\n\n".join([*(table(list(pair)) for pair in pairs), profile_a_summary(pairs)]))
         return 0
     runs = asyncio.run(main_async(arguments.vens, arguments.timeout, KAFKA_BOOTSTRAP))
     print(json.dumps([r.__dict__ for r in runs]) if arguments.json else table(runs))

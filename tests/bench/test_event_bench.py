@@ -36,7 +36,8 @@ def test_the_profile_a_comparison_is_the_median_of_each_round_s_ratio() -> None:
 
     pairs = [(run(2.0, 10.0), run(2.2, 9.0)), (run(2.0, 10.0), run(1.8, 11.0)), (run(2.0, 10.0), run(2.0, 10.0))]
     assert profile_a_summary(pairs).endswith("time to all answers 1.00, stack CPU 1.00")
-    assert "time to all answers -" in profile_a_summary([(run(2.0, 1.0), run(None, 1.0))])
+    unfinished = profile_a_summary([*pairs[:2], (run(None, 90.0), run(2.0, 1.0))])
+    assert "the 2 of 3 round(s)" in unfinished and unfinished.endswith("time to all answers 1.00, stack CPU 1.00")
 
 
 def test_a_share_is_between_zero_and_one() -> None:
