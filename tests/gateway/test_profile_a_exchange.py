@@ -20,6 +20,7 @@ from gateway.handouts import HandoutReporter
 from gateway.oadr_http import create_oadr_app
 from gateway.poll_answers import PollAnswerCache
 from gateway.profile_a_exchange import ProfileAExchange
+from gateway.profile_a_sets import push_document
 from gateway.ven_changes import VenChangesListener
 from shared import topics
 from shared.bus.connection import KafkaConnection
@@ -31,6 +32,7 @@ from shared.oadr.event import ActivePeriod, DistributeEvent, Event, EventDescrip
 from shared.oadr.profiles import OadrProfile
 from shared.oadr.signal import EventSignal, Interval, SignalName, SignalType
 from shared.oadr.target import Target
+from shared.oadr_xml.profile_a.codec import decode_push_answer
 from tests.conftest import assert_valid
 from tests.fakes import FakePublisher, FakeRequester, RecordingBatcher
 from tests.profile_a_ven import ProfileAVen, assert_valid_2_0a, profile_a_schema
@@ -223,3 +225,16 @@ async def test_the_2_0a_endpoint_takes_post_only(door: Door) -> None:
     assert answer.status_code == 405 and answer.headers["allow"] == "POST"
     assert_valid_2_0a(answer.content)
 
+
+
+def test_the_document_pushed_to_a_2_0a_ven_is_its_set_in_2_0a_under_the_request_id_given() -> None:
+    """What a push connector posts to a 2.0a VEN (gateway.profile_a_sets.push_document): its queued set, with the
+    events 2.0a cannot carry left out, and the VEN's oadrResponse to it is read by the 2.0a codec."""
+    priced = an_event("priced", SignalName.ELECTRICITY_PRICE, SignalType.PRICE)
+    queued = DistributeEvent(request_id="set-9", vtn_id="vtn", events=(an_event("e1"), priced))
+    document = push_document("ven-a", queued, request_id="push-1")
+    assert_valid_2_0a(document)
+    seen = ven_messages.read_answer(document)
+    assert (seen.response_code, seen.request_id, [e.event_id for e in seen.events]) == (None, "push-1", ["e1"])
+    answer = decode_push_answer(ven_messages.response(200, "push-1"), profile_a_schema())
+    assert (answer.response.response_code, answer.response.request_id) == (200, "push-1")
