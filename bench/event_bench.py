@@ -1,20 +1,26 @@
-"""Event delivery benchmark: from one event created for N polling VENs until every VEN has received it and
-every answer is where the backend reads it, this VTN side by side with OpenLEADR in one run.
+"""Event delivery benchmark: from one event created for N VENs until every VEN has received it and every answer
+is where the backend reads it; OpenLEADR (pull), this VTN with the VENs polling, and this VTN pushing to them,
+side by side in one run; for this VTN also the event's modification and its cancellation.
 
     python -m bench.event_bench --vens 1000
-    python -m bench.event_bench --vens 1000 --profile-a-share 0.5
 
-Each simulated VEN registers, then polls once a second (random phase) on its own keep-alive connection and
-answers every oadrDistributeEvent with oadrCreatedEvent optIn (the XML OpenLEADR's `create_message` renders).
-After a 3 s warm-up the event is created:
-- OpenLEADR (bench.openleadr_event_vtn): `add_event` for each VEN; answers counted by its callback;
-- this VTN (bench.vtn_stack, the whole stack): one `create_event` command on `oadr.event.commands.v1`
-  targeting every venID; answers counted on `oadr.event.responses.v1` (time: the records' Kafka timestamps).
+- OpenLEADR (bench.openleadr_event_vtn): VENs poll once a second (random phase) on their own keep-alive
+  connections; `add_event` for each VEN; answers counted by its callback.
+- this VTN, pull (bench.vtn_stack, the whole stack): the same fleet polling once a second; the event created
+  with `POST /api/v1/events` targeting every venID, then modified (`PATCH`) and cancelled (`POST .../cancel`);
+  answers counted on `oadr.event.responses.v1` (time: the records' Kafka timestamps).
+- this VTN, push: N VENs registered with oadrHttpPullModel false, their endpoints on one HTTP server in this
+  process (bench.loadgen.push_server), each answering a push as the spec says and then sending its
+  oadrCreatedEvent on its own keep-alive connection. Same event, same phases.
 
-With `--profile-a-share F` the run compares this VTN with itself instead: an all-2.0b fleet, then a fleet of
-which the share F are OpenADR 2.0a VENs (provisioned through the admin API, pulling their set with
-oadrRequestEvent once a second and answering with oadrCreatedEvent, bench.loadgen.profile_a_ven), the same
-event for all. OpenLEADR serves no 2.0a VENs.
+- this VTN, mixed profiles (`--models mixed`, `--profile-a-share F`): the pull fleet again, but the share F of
+  it OpenADR 2.0a VENs (provisioned through the admin API, pulling their set with oadrRequestEvent once a
+  second, bench.loadgen.profile_a_ven): in the same run as the all-2.0b pull fleet, what 2.0a VENs cost.
+
+Every VEN answers every event set with oadrCreatedEvent optIn for each event and modification it has not
+answered yet (the XML OpenLEADR's client renders, or the 2.0a form). Times are seconds from the command
+(add_event, the POST, PATCH or cancel) until the last VEN had the set with that modification, and until the
+last answer to it.
 """
 
 from __future__ import annotations
@@ -22,28 +28,29 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
-import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import httpx
-from openleadr.messaging import create_message, parse_message
+from aiokafka import AIOKafkaConsumer
 
-from bench.cpu import process_cpu_seconds
+from bench.loadgen import messages, profile_a_messages
 from bench.loadgen.config import VtnAddress
-from bench.loadgen.connection import build_post
 from bench.loadgen.profile_a_ven import PullingVen
+from bench.loadgen.push_server import Pushed, PushVenServer, read_push
 from bench.loadgen.system import raise_open_file_limit
-from bench.loadgen.ven import RegistrationFailed, SimulatedVen
-from bench.targets import BASE_PATH, LOOPBACK, ManagedServer, Target
-from bench.vtn_stack import ADMIN_PORT, KAFKA_BOOTSTRAP, full_stack_targets
+from bench.loadgen.ven import SimulatedVen
+from bench.targets import BASE_PATH, LOOPBACK, ManagedServer
+from bench.vtn_stack import ADMIN_PORT, KAFKA_BOOTSTRAP, FullStack, HTTP_PORT
 from shared import topics
 from shared.bus import clients
 from shared.bus.connection import KafkaConnection
@@ -52,12 +59,16 @@ from shared.contract.events import CreateEvent, EventResponseFact
 from shared.oadr.event import ActivePeriod
 from shared.oadr.signal import EventSignal, Interval, SignalName, SignalType
 from shared.oadr.target import Target as OadrTarget
-from shared.settings import DEVELOPMENT_ADMIN_TOKEN
 
-OPENLEADR_PORT = 8290
+OPENLEADR_PORT = int(os.environ.get("VTN_BENCH_OPENLEADR_PORT", "8290"))
 WARMUP_SECONDS = 3.0
 REGISTER_CONCURRENCY = 64
-REGISTER_ATTEMPTS = 5
+ADMIN_TOKEN = "dev-admin-token"  # the benchmark stack runs in development
+PUSH_NETWORKS = {"VTN_PUSH_ALLOWED_NETWORKS": "127.0.0.0/8"}
+PHASES = ("create", "modify", "cancel")
+PULL_TARGET = "this VTN (pull, 1 poll/s)"
+
+Key = tuple[str, int]  # (eventID, modificationNumber)
 
 
 @dataclass
@@ -69,127 +80,84 @@ class EventRun:
     delivered_seconds: float | None
     answered_seconds: float | None
     poll_errors: int
-    stack_cpu_seconds: float | None = None  # this VTN's processes, from the event's creation to its last answer
+    phase: str = "create"
 
 
-class AnsweringVen(SimulatedVen):
-    """Polls once a second and answers each oadrDistributeEvent with oadrCreatedEvent optIn."""
+class Fleet:
+    """What the VENs of one run have seen and answered, by (eventID, modificationNumber)."""
 
-    received_at: float | None = None
-    errors: int = 0
+    def __init__(self) -> None:
+        self.received: dict[Key, dict[str, float]] = {}
+        self.errors = 0
 
-    async def run(self, stop: asyncio.Event, phase: float) -> None:
-        address: VtnAddress = self._address  # the base class keeps the address and connection protected
-        poll = build_post(address, "OadrPoll", create_message("oadrPoll", ven_id=self.ven_id).encode())
+    def saw(self, ven_name: str, keys: list[Key]) -> list[Key]:
+        """Record a set's events; returns those this VEN sees for the first time (to be answered)."""
+        now = time.time()
+        fresh = []
+        for key in keys:
+            seen = self.received.setdefault(key, {})
+            if ven_name not in seen:
+                seen[ven_name] = now
+                fresh.append(key)
+        return fresh
+
+
+class PollingVen(SimulatedVen):
+    """Polls once a second and answers each new event (modification) of a set with oadrCreatedEvent optIn."""
+
+    async def run(self, fleet: Fleet, stop: asyncio.Event, phase: float) -> None:
         await asyncio.sleep(phase)
         while not stop.is_set():
             started = time.monotonic()
             try:
-                answer = await self._connection.send(poll)
+                answer = await self.send("OadrPoll", messages.poll(str(self.ven_id)))
                 if answer.status != 200:  # e.g. 503 when the VTN's services do not answer in time
-                    self.errors += 1
-                    await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
-                    continue
-                message_type, payload = parse_message(answer.body)
-                if message_type == "oadrDistributeEvent" and payload.get("events"):
-                    if self.received_at is None:
-                        self.received_at = time.time()
-                    await self._answer(address, payload)
+                    fleet.errors += 1
+                elif b"oadrDistributeEvent" in answer.body:
+                    pushed = read_push("OadrPoll", answer.body)
+                    await self.answer(fleet, pushed)
             except Exception:
-                self.errors += 1
+                fleet.errors += 1
             await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
 
-    async def _answer(self, address: VtnAddress, payload: dict[str, object]) -> None:
-        events = payload["events"]
-        assert isinstance(events, list)
-        request_id = str(payload["request_id"])
-        responses = [
-            {
-                "response_code": 200,
-                "response_description": "OK",
-                "request_id": request_id,
-                "opt_type": "optIn",
-                "event_id": e["event_descriptor"]["event_id"],
-                "modification_number": e["event_descriptor"]["modification_number"],
-            }
-            for e in events
-        ]
-        body = create_message(
-            "oadrCreatedEvent",
-            response={"response_code": 200, "response_description": "OK", "request_id": request_id},
-            event_responses=responses,
-            ven_id=self.ven_id,
-        )
-        await self._connection.send(build_post(address, "EiEvent", body.encode()))
+    async def answer(self, fleet: Fleet, pushed: Pushed) -> None:
+        fresh = fleet.saw(self.name, [(event_id, modification) for event_id, modification, _ in pushed.events])
+        if fresh:
+            body = messages.created_event(pushed.request_id or "", str(self.ven_id), [(e, m, "optIn") for e, m in fresh])
+            answer = await self.send("EiEvent", body)
+            if answer.status != 200:
+                fleet.errors += 1
 
 
-class AnsweringProfileAVen(PullingVen):
-    """A 2.0a VEN that pulls its set once a second and answers each event in it with oadrCreatedEvent optIn,
-    once, as `AnsweringVen` does (the VTN handles an answer it took even if it answered 503); only pulls that
-    fail count as errors, as only polls do for `AnsweringVen`."""
+class PullingProfileAVen(PullingVen):
+    """A 2.0a VEN that pulls its set once a second and answers each new event (modification) with optIn."""
 
-    received_at: float | None = None
-    errors: int = 0
-
-    async def run(self, stop: asyncio.Event, phase: float) -> None:
+    async def run(self, fleet: Fleet, stop: asyncio.Event, phase: float) -> None:
         await asyncio.sleep(phase)
         while not stop.is_set():
             started = time.monotonic()
             try:
                 seen = await self.pull()
                 if seen is None or seen.message_type != "oadrDistributeEvent":
-                    self.errors += 1
-                elif seen.events:
-                    if self.received_at is None:
-                        self.received_at = time.time()
-                    await self.answer(seen, again_if_refused=False)
+                    fleet.errors += 1
+                elif fresh := fleet.saw(self.ven_id, [(e.event_id, e.modification_number) for e in seen.events]):
+                    answers = [profile_a_messages.EventAnswer(e, m, "optIn", seen.request_id or "") for e, m in fresh]
+                    body = profile_a_messages.created_event(self.ven_id, seen.request_id or "", answers)
+                    if not await self.post(body):
+                        fleet.errors += 1
             except Exception:
-                self.errors += 1
+                fleet.errors += 1
             await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
 
 
-BenchVen = AnsweringVen | AnsweringProfileAVen
-
-
-async def register_all(url: str, count: int) -> list[AnsweringVen]:
-    address = VtnAddress.parse(url)
-    vens = [AnsweringVen(f"event-bench-{uuid.uuid4().hex[:8]}-{i}", address, 30.0) for i in range(count)]
+async def register_all(vens: list[SimulatedVen]) -> None:
     limit = asyncio.Semaphore(REGISTER_CONCURRENCY)
 
-    async def register(ven: AnsweringVen) -> None:
+    async def register(ven: SimulatedVen) -> None:
         async with limit:
-            for attempt in range(REGISTER_ATTEMPTS):
-                try:
-                    await ven.register()
-                    return
-                except RegistrationFailed as failed:  # a 503 on a loaded machine: a VEN registers again
-                    if attempt == REGISTER_ATTEMPTS - 1 or "503" not in failed.kind:
-                        raise
-                    await asyncio.sleep(1.0 + attempt)
+            await ven.register()
 
     await asyncio.gather(*(register(v) for v in vens))
-    return vens
-
-
-async def provision_all(url: str, admin_url: str, count: int) -> list[AnsweringProfileAVen]:
-    """`count` 2.0a VENs, provisioned through the admin API (2.0a VENs do not register)."""
-    address = VtnAddress.parse(url)
-    vens = [AnsweringProfileAVen(f"event-bench-a-{uuid.uuid4().hex[:8]}-{i}", address, 30.0) for i in range(count)]
-    limit = asyncio.Semaphore(REGISTER_CONCURRENCY)
-    headers = {"Authorization": f"Bearer {DEVELOPMENT_ADMIN_TOKEN}"}
-    async with httpx.AsyncClient(base_url=admin_url, headers=headers, timeout=60) as admin:
-
-        async def provision(ven: AnsweringProfileAVen) -> None:
-            async with limit:
-                for attempt in range(REGISTER_ATTEMPTS):
-                    answer = await admin.post("/api/v1/vens", json={"profile_name": "2.0a", "ven_id": ven.ven_id})
-                    if answer.status_code != 503 or attempt == REGISTER_ATTEMPTS - 1:
-                        break
-                    await asyncio.sleep(1.0 + attempt)
-                answer.raise_for_status()
-
-        await asyncio.gather(*(provision(v) for v in vens))
-    return vens
 
 
 async def wait_for(condition: Callable[[], bool], timeout: float) -> bool:
@@ -197,69 +165,108 @@ async def wait_for(condition: Callable[[], bool], timeout: float) -> bool:
     while not condition():
         if time.monotonic() > deadline:
             return False
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.02)
     return True
 
 
-Trigger = Callable[[list[str]], Awaitable[None]]
-AnswerProbe = Callable[[], Awaitable[tuple[int, float]]]
+Answers = Callable[[Key], tuple[int, float]]  # answers counted for the key, and the time of the last one
 
 
 async def measure(
-    name: str, vens: Sequence[BenchVen], trigger: Trigger, answers: AnswerProbe, timeout: float
+    target: str, phase: str, vens: int, fleet: Fleet, trigger: Callable[[], Awaitable[Key]], answers: Answers, timeout: float
 ) -> EventRun:
-    count = len(vens)
-    stop = asyncio.Event()
-    pollers = [asyncio.create_task(v.run(stop, random.random())) for v in vens]
-    try:
-        await asyncio.sleep(WARMUP_SECONDS)
-        started = time.time()
-        await trigger([str(v.ven_id) for v in vens])
-        all_received = await wait_for(lambda: all(v.received_at is not None for v in vens), timeout)
-        deadline = time.monotonic() + timeout
-        answered, last_at = await answers()
-        while answered < count and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)
-            answered, last_at = await answers()
-        received = [v.received_at for v in vens if v.received_at is not None]
-        return EventRun(
-            target=name,
-            vens=count,
-            received=len(received),
-            answered=answered,
-            delivered_seconds=max(received) - started if all_received else None,
-            answered_seconds=last_at - started if answered >= count else None,
-            poll_errors=sum(v.errors for v in vens),
-        )
-    finally:
-        stop.set()
-        await asyncio.gather(*pollers, return_exceptions=True)
-        for ven in vens:
-            await ven.close()
+    errors_before = fleet.errors
+    started = time.time()
+    key = await trigger()
+    all_received = await wait_for(lambda: len(fleet.received.get(key, {})) >= vens, timeout)
+    await wait_for(lambda: answers(key)[0] >= vens, timeout)
+    answered, last_at = answers(key)
+    received = fleet.received.get(key, {})
+    return EventRun(
+        target=target,
+        vens=vens,
+        received=len(received),
+        answered=answered,
+        delivered_seconds=max(received.values()) - started if all_received else None,
+        answered_seconds=last_at - started if answered >= vens else None,
+        poll_errors=fleet.errors - errors_before,
+        phase=phase,
+    )
 
 
+# --- OpenLEADR ------------------------------------------------------------------------------------------------
 async def run_openleadr(count: int, timeout: float, log_dir: Path) -> EventRun:
-    port = OPENLEADR_PORT
     server = ManagedServer(
-        "openleadr-events", [sys.executable, "-m", "bench.openleadr_event_vtn", "--port", str(port)], port, log_dir
+        "openleadr-events",
+        [sys.executable, "-m", "bench.openleadr_event_vtn", "--port", str(OPENLEADR_PORT)],
+        OPENLEADR_PORT,
+        log_dir,
     )
     server.start()
     try:
-        async with httpx.AsyncClient(base_url=f"http://{LOOPBACK}:{port}", timeout=120) as control:
+        address = VtnAddress.parse(f"http://{LOOPBACK}:{OPENLEADR_PORT}{BASE_PATH}")
+        vens = [PollingVen(f"event-bench-{uuid.uuid4().hex[:8]}-{i}", address, 30.0) for i in range(count)]
+        await register_all(list(vens))
+        fleet, stop = Fleet(), asyncio.Event()
+        pollers = [asyncio.create_task(v.run(fleet, stop, random.random())) for v in vens]
+        try:
+            async with httpx.AsyncClient(base_url=f"http://{LOOPBACK}:{OPENLEADR_PORT}", timeout=120) as control:
+                await asyncio.sleep(WARMUP_SECONDS)
 
-            async def trigger(ven_ids: list[str]) -> None:
-                (await control.post("/bench/add-event", json={"ven_ids": ven_ids})).raise_for_status()
+                async def trigger() -> None:
+                    (await control.post("/bench/add-event", json={"ven_ids": [str(v.ven_id) for v in vens]})).raise_for_status()
 
-            async def answers() -> tuple[int, float]:
-                found = (await control.get("/bench/answers")).json()
-                return int(found["count"]), float(found["last_at"])
+                counted = [0.0, 0.0]  # answers, time of the last
 
-            url = f"http://{LOOPBACK}:{port}{BASE_PATH}"
-            return await measure("OpenLEADR", await register_all(url, count), trigger, answers, timeout)
+                async def poll_answers() -> None:
+                    while True:
+                        found = (await control.get("/bench/answers")).json()
+                        counted[:] = [float(found["count"]), float(found["last_at"])]
+                        await asyncio.sleep(0.1)
+
+                poller = asyncio.create_task(poll_answers())
+                try:
+                    return await measure_openleadr(count, fleet, trigger, lambda: (int(counted[0]), counted[1]), timeout)
+                finally:
+                    poller.cancel()
+        finally:
+            stop.set()
+            await asyncio.gather(*pollers, return_exceptions=True)
+            for ven in vens:
+                await ven.close()
     finally:
         server.stop()
 
 
+async def measure_openleadr(
+    count: int, fleet: Fleet, trigger: Callable[[], Awaitable[None]], answers: Callable[[], tuple[int, float]], timeout: float
+) -> EventRun:
+    """OpenLEADR gives each VEN an event of its own: received = every VEN has some new event."""
+    before = set(fleet.received)
+    started = time.time()
+    await trigger()
+
+    def new_per_ven() -> dict[str, float]:
+        firsts: dict[str, float] = {}
+        for key, seen in fleet.received.items():
+            if key in before:
+                continue
+            for ven, at in seen.items():
+                firsts[ven] = min(at, firsts.get(ven, at))
+        return firsts
+
+    all_received = await wait_for(lambda: len(new_per_ven()) >= count, timeout)
+    await wait_for(lambda: answers()[0] >= count, timeout)
+    answered, last_at = answers()
+    received = new_per_ven()
+    return EventRun(
+        "OpenLEADR (pull)", count, len(received), answered,
+        max(received.values()) - started if all_received else None,
+        last_at - started if answered >= count else None, fleet.errors,
+    )  # fmt: skip
+
+
+# --- this VTN -------------------------------------------------------------------------------------------------
 def vtn_event(ven_ids: list[str], event_id: str) -> CreateEvent:
     start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=10)
     signal = EventSignal(
@@ -276,127 +283,222 @@ def vtn_event(ven_ids: list[str], event_id: str) -> CreateEvent:
     )
 
 
-async def run_vtn(
-    count: int, timeout: float, log_dir: Path, kafka_bootstrap: str, profile_a_share: float = 0.0, name: str = "this VTN"
-) -> EventRun:
-    """This VTN's whole stack, with the share `profile_a_share` of the VENs on OpenADR 2.0a."""
-    [target] = full_stack_targets(log_dir)
-    assert target.start is not None and target.stop is not None
-    target.start()
+@dataclass
+class TopicAnswers:
+    """oadr.event.responses.v1 as a backend reads it: per (eventID, modification), the answers' timestamps."""
+
+    seen: dict[Key, dict[str, float]] = field(default_factory=dict)
+
+    async def collect(self, consumer: AIOKafkaConsumer) -> None:
+        async for record in consumer:
+            fact = Envelope.from_bytes(record.value).payload
+            if isinstance(fact, EventResponseFact):
+                at = record.timestamp / 1000
+                self.seen.setdefault((fact.event_id, fact.modification_number), {}).setdefault(fact.ven_id, at)
+
+    def __call__(self, key: Key) -> tuple[int, float]:
+        found = self.seen.get(key, {})
+        return len(found), max(found.values(), default=0.0)
+
+
+async def phases_of(
+    target: str, fleet: Fleet, ven_ids: list[str], admin: httpx.AsyncClient, answers: TopicAnswers, timeout: float
+) -> list[EventRun]:
     event_id = f"bench-{uuid.uuid4().hex}"
-    seen: dict[str, float] = {}
-    kafka = KafkaConnection(kafka_bootstrap)
-    consumer = clients.consumer(kafka, topics.EVENT_RESPONSES, group_id=None, auto_offset_reset="latest")
-    producer = clients.producer(kafka)
+    runs = []
+
+    async def create() -> Key:
+        body = vtn_event(ven_ids, event_id).model_dump(mode="json", exclude={"kind"})
+        await command(admin, "POST", "/events", body)
+        return event_id, 0
+
+    async def modify() -> Key:
+        answer = await command(admin, "PATCH", f"/events/{event_id}", {"vtn_comment": "moved", "modification_reason": "bench"})
+        return event_id, int(answer["event"]["descriptor"]["modification_number"])
+
+    async def cancel() -> Key:
+        answer = await command(admin, "POST", f"/events/{event_id}/cancel", None)
+        return event_id, int(answer["event"]["descriptor"]["modification_number"])
+
+    for phase, trigger in zip(PHASES, (create, modify, cancel)):
+        runs.append(await measure(target, phase, len(ven_ids), fleet, trigger, answers, timeout))
+        await asyncio.sleep(2.0)  # let the stragglers' answers and deliveries settle before the next change
+    return runs
+
+
+async def command(admin: httpx.AsyncClient, method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
+    """An admin API command, asked again with the same Idempotency-Key while the VTN answers 503 (its services
+    did not answer within the reply timeout: the command may be under way, and the key gets its outcome)."""
+    key = uuid.uuid4().hex
+    for _ in range(30):
+        answer = await admin.request(method, path, json=body, headers={"Idempotency-Key": key})
+        if answer.status_code != 503:
+            answer.raise_for_status()
+            found: dict[str, Any] = answer.json()
+            return found
+        await asyncio.sleep(0.5)
+    answer.raise_for_status()
+    return {}
+
+
+async def run_pull(address: VtnAddress, count: int, admin: httpx.AsyncClient, answers: TopicAnswers, timeout: float) -> list[EventRun]:
+    vens = [PollingVen(f"pull-bench-{uuid.uuid4().hex[:8]}-{i}", address, 30.0) for i in range(count)]
+    await register_all(list(vens))
+    fleet, stop = Fleet(), asyncio.Event()
+    pollers = [asyncio.create_task(v.run(fleet, stop, random.random())) for v in vens]
     try:
-        await consumer.start()
-        await producer.start()
-
-        async def collect() -> None:
-            async for record in consumer:
-                fact = Envelope.from_bytes(record.value).payload
-                if isinstance(fact, EventResponseFact) and fact.event_id == event_id:
-                    seen.setdefault(fact.ven_id, record.timestamp / 1000)
-
-        collector = asyncio.create_task(collect())
-
-        cpu_at_creation: list[float] = []
-
-        async def trigger(ven_ids: list[str]) -> None:
-            envelope = Envelope(ven_id=event_id, payload=vtn_event(ven_ids, event_id))
-            cpu_at_creation.append(stack_cpu_seconds(target))
-            await producer.send_and_wait(topics.EVENT_COMMANDS, envelope.to_bytes(), key=envelope.kafka_key())
-
-        async def answers() -> tuple[int, float]:
-            return len(seen), max(seen.values(), default=0.0)
-
-        a_count = round(count * profile_a_share)
-        vens: list[BenchVen] = [*await register_all(target.url, count - a_count)]
-        vens += await provision_all(target.url, f"http://{LOOPBACK}:{ADMIN_PORT}", a_count)
-        try:
-            run = await measure(name, vens, trigger, answers, timeout)
-        finally:
-            collector.cancel()
-        spent = stack_cpu_seconds(target) - cpu_at_creation[0] if cpu_at_creation else None
-        return replace(run, stack_cpu_seconds=spent)
+        await asyncio.sleep(WARMUP_SECONDS)
+        return await phases_of(PULL_TARGET, fleet, [str(v.ven_id) for v in vens], admin, answers, timeout)
     finally:
-        await producer.stop()
+        stop.set()
+        await asyncio.gather(*pollers, return_exceptions=True)
+        for ven in vens:
+            await ven.close()
+
+
+async def run_push(address: VtnAddress, count: int, admin: httpx.AsyncClient, answers: TopicAnswers, timeout: float) -> list[EventRun]:
+    server = PushVenServer()
+    await server.start()
+    fleet = Fleet()
+    vens: list[SimulatedVen] = []
+    answering: set[asyncio.Task[None]] = set()
+
+    def on_push_of(ven: SimulatedVen) -> Callable[[Pushed], None]:
+        def on_push(pushed: Pushed) -> None:
+            fresh = fleet.saw(ven.name, [(e, m) for e, m, _ in pushed.events])
+            if fresh:
+                body = messages.created_event(pushed.request_id or "", str(ven.ven_id), [(e, m, "optIn") for e, m in fresh])
+                task = asyncio.get_running_loop().create_task(_send_answer(ven, body, fleet))
+                answering.add(task)
+                task.add_done_callback(answering.discard)
+
+        return on_push
+
+    for i in range(count):
+        name = f"push-bench-{uuid.uuid4().hex[:8]}-{i}"
+        ven = SimulatedVen(name, address, 30.0, push_address=server.address_of(name))
+        server.endpoint(name).on_push = on_push_of(ven)
+        vens.append(ven)
+    try:
+        await register_all(vens)
+        for ven in vens:
+            server.endpoint(ven.name).ven_id = str(ven.ven_id)
+        await asyncio.sleep(WARMUP_SECONDS)
+        runs = await phases_of("this VTN (push)", fleet, [str(v.ven_id) for v in vens], admin, answers, timeout)
+        fleet.errors += server.errors
+        return runs
+    finally:
+        await asyncio.gather(*answering, return_exceptions=True)
+        for ven in vens:
+            await ven.close()
+        await server.stop()
+
+
+async def _send_answer(ven: SimulatedVen, body: bytes, fleet: Fleet) -> None:
+    try:
+        answer = await ven.send("EiEvent", body)
+        if answer.status != 200:
+            fleet.errors += 1
+    except Exception:
+        fleet.errors += 1
+
+
+async def run_mixed(
+    address: VtnAddress, count: int, share: float, admin: httpx.AsyncClient, answers: TopicAnswers, timeout: float
+) -> list[EventRun]:
+    """The pull fleet with the share `share` of it on OpenADR 2.0a."""
+    a_count = round(count * share)
+    polling = [PollingVen(f"mixed-bench-{uuid.uuid4().hex[:8]}-{i}", address, 30.0) for i in range(count - a_count)]
+    pulling = [PullingProfileAVen(f"mixed-bench-a-{uuid.uuid4().hex[:8]}-{i}", address, 30.0) for i in range(a_count)]
+    await register_all(list(polling))
+    limit = asyncio.Semaphore(REGISTER_CONCURRENCY)
+
+    async def provision(ven: PullingProfileAVen) -> None:
+        async with limit:
+            await command(admin, "POST", "/vens", {"profile_name": "2.0a", "ven_id": ven.ven_id})
+
+    await asyncio.gather(*(provision(v) for v in pulling))
+    fleet, stop = Fleet(), asyncio.Event()
+    tasks = [asyncio.create_task(v.run(fleet, stop, random.random())) for v in [*polling, *pulling]]
+    ven_ids = [str(v.ven_id) for v in polling] + [v.ven_id for v in pulling]
+    try:
+        await asyncio.sleep(WARMUP_SECONDS)
+        return await phases_of(f"this VTN (pull, {share:.0%} on 2.0a)", fleet, ven_ids, admin, answers, timeout)
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for ven in [*polling, *pulling]:
+            await ven.close()
+
+
+async def run_vtn(
+    count: int, timeout: float, log_dir: Path, models: tuple[str, ...], profile_a_share: float = 0.5
+) -> list[EventRun]:
+    stack = FullStack(log_dir, PUSH_NETWORKS)
+    consumer = clients.consumer(
+        KafkaConnection(KAFKA_BOOTSTRAP), topics.EVENT_RESPONSES, group_id=None, auto_offset_reset="latest"
+    )
+    answers = TopicAnswers()
+    try:
+        stack.start()  # inside: a stack that fails to start is stopped all the same
+        await consumer.start()
+        collector = asyncio.create_task(answers.collect(consumer))
+        address = VtnAddress.parse(f"http://{LOOPBACK}:{HTTP_PORT}{BASE_PATH}")
+        headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        async with httpx.AsyncClient(base_url=f"http://{LOOPBACK}:{ADMIN_PORT}/api/v1", headers=headers, timeout=120) as admin:
+            runs = []
+            if "pull" in models:
+                runs += await run_pull(address, count, admin, answers, timeout)
+            if "push" in models:
+                runs += await run_push(address, count, admin, answers, timeout)
+            if "mixed" in models:
+                runs += await run_mixed(address, count, profile_a_share, admin, answers, timeout)
+        collector.cancel()
+        return runs
+    finally:
         await consumer.stop()
-        target.stop()
+        stack.stop()
 
 
-def stack_cpu_seconds(target: Target) -> float:
-    pids = target.pids() if target.pids is not None else []
-    return sum(seconds for pid in pids if (seconds := process_cpu_seconds(pid)) is not None)
-
-
+# --- report -----------------------------------------------------------------------------------------------------
 def table(runs: list[EventRun]) -> str:
     def seconds(value: float | None) -> str:
         return "-" if value is None else f"{value:.2f}"
 
-    base = runs[0]
+    def ratio(value: float | None, base: float | None) -> str:
+        return f"{value / base:.2f}" if value and base else "-"
+
+    baseline = next((r for r in runs if r.target.startswith("OpenLEADR")), runs[0])
+    pull = {r.phase: r for r in runs if r.target == PULL_TARGET}
     lines = [
-        f"| target | VENs | all received (s) | all answers on the backend's side (s) | ÷ {base.target} "
-        "| received | answers | poll errors (incl. 503) | stack CPU, creation to last answer (s) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| target | phase | VENs | all received (s) | all answers on the backend's side (s) | answers ÷ OpenLEADR "
+        "| answers ÷ this VTN pull | received | answers | errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for run in runs:
-        ratio = (
-            f"{run.answered_seconds / base.answered_seconds:.2f}"
-            if run.answered_seconds and base.answered_seconds
-            else "-"
-        )
+        same_phase_pull = pull.get(run.phase) if run is not baseline else None
         lines.append(
-            f"| {run.target} | {run.vens} | {seconds(run.delivered_seconds)} | {seconds(run.answered_seconds)} | {ratio} "
-            f"| {run.received} | {run.answered} | {run.poll_errors} | {seconds(run.stack_cpu_seconds)} |"
+            f"| {run.target} | {run.phase} | {run.vens} | {seconds(run.delivered_seconds)} | {seconds(run.answered_seconds)} "
+            f"| {ratio(run.answered_seconds, baseline.answered_seconds)} "
+            f"| {ratio(run.answered_seconds, same_phase_pull.answered_seconds if same_phase_pull else None)} "
+            f"| {run.received} | {run.answered} | {run.poll_errors} |"
         )
     return "\n".join(lines)
 
 
-def profile_a_summary(pairs: list[tuple[EventRun, EventRun]]) -> str:
-    """The median, over rounds, of the mixed fleet's time to all answers and stack CPU ÷ the all-2.0b fleet's."""
-
-    finished = [(b, m) for b, m in pairs if b.answered_seconds and m.answered_seconds]
-
-    def median_ratio(value: Callable[[EventRun], float | None]) -> str:
-        ratios = [other / base for b, m in finished if (base := value(b)) and (other := value(m)) is not None]
-        return f"{statistics.median(ratios):.2f}" if ratios else "-"
-
-    return (
-        f"median over the {len(finished)} of {len(pairs)} round(s) where both fleets got every answer, mixed fleet "
-        f"÷ all-2.0b fleet: time to all answers {median_ratio(lambda r: r.answered_seconds)}, "
-        f"stack CPU {median_ratio(lambda r: r.stack_cpu_seconds)}"
-    )
-
-
-async def main_async(count: int, timeout: float, kafka_bootstrap: str) -> list[EventRun]:
+async def main_async(
+    count: int, timeout: float, models: tuple[str, ...], profile_a_share: float = 0.5
+) -> list[EventRun]:
     log_dir = Path(tempfile.mkdtemp(prefix="event-bench-"))
-    runs = [await run_openleadr(count, timeout, log_dir)]
-    runs.append(await run_vtn(count, timeout, log_dir, kafka_bootstrap))
+    runs = [await run_openleadr(count, timeout, log_dir)] if "openleadr" in models else []
+    runs += await run_vtn(count, timeout, log_dir, models, profile_a_share)
     return runs
-
-
-async def compare_profile_a(
-    count: int, timeout: float, kafka_bootstrap: str, share: float, rounds: int
-) -> list[tuple[EventRun, EventRun]]:
-    """(all-2.0b run, mixed run) per round, their order alternating from round to round."""
-    log_dir = Path(tempfile.mkdtemp(prefix="event-bench-"))
-    pairs = []
-    for index in range(rounds):
-        suffix = f", round {index + 1}" if rounds > 1 else ""
-        fleets = [(0.0, f"this VTN, all 2.0b{suffix}"), (share, f"this VTN, {share:.0%} on 2.0a{suffix}")]
-        done = {}
-        for fleet_share, name in fleets if index % 2 == 0 else fleets[::-1]:
-            done[fleet_share] = await run_vtn(count, timeout, log_dir, kafka_bootstrap, fleet_share, name)
-            print(table([done[fleet_share]]).splitlines()[-1], file=sys.stderr, flush=True)  # as it comes
-        pairs.append((done[0.0], done[share]))
-    return pairs
 
 
 def share(text: str) -> float:
     value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError("a share is between 0 and 1")
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError("a share is above 0 and at most 1")
     return value
 
 
@@ -404,27 +506,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.event_bench", description=__doc__.split("\n")[0])
     parser.add_argument("--vens", type=int, default=1000)
     parser.add_argument("--timeout", type=float, default=120.0, help="give up waiting after this many seconds")
+    parser.add_argument("--models", default="openleadr,pull,push", help="which of openleadr, pull, push, mixed to run")
     parser.add_argument(
-        "--profile-a-share", type=share, default=0.0,
-        help="compare an all-2.0b fleet with one of which this share are 2.0a VENs (this VTN only)",
+        "--profile-a-share", type=share, default=0.5, help="the share of the mixed fleet on OpenADR 2.0a (--models mixed)"
     )
-    parser.add_argument("--rounds", type=int, default=1, help="with --profile-a-share: rounds, alternating the order")
     parser.add_argument("--json", action="store_true")
     arguments = parser.parse_args(argv)
     raise_open_file_limit()
-    if arguments.profile_a_share > 0:
-        pairs = asyncio.run(
-            compare_profile_a(arguments.vens, arguments.timeout, KAFKA_BOOTSTRAP, arguments.profile_a_share, arguments.rounds)
-        )
-        if arguments.json:
-            print(json.dumps([[r.__dict__ for r in pair] for pair in pairs]))
-        else:
-            print("\n\n".join([*(table(list(pair)) for pair in pairs), profile_a_summary(pairs)]))
-        return 0
-    runs = asyncio.run(main_async(arguments.vens, arguments.timeout, KAFKA_BOOTSTRAP))
-    print(json.dumps([r.__dict__ for r in runs]) if arguments.json else table(runs))
+    models = tuple(m.strip() for m in arguments.models.split(",") if m.strip())
+    runs = asyncio.run(main_async(arguments.vens, arguments.timeout, models, arguments.profile_a_share))
+    print(json.dumps([asdict(r) for r in runs]) if arguments.json else table(runs))
     return 0
 
 
 if __name__ == "__main__":
     sys.exit(main())
+

@@ -19,12 +19,13 @@ import signal
 import stat
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from devstack.console import say
 from devstack.debian import apt_install
-from devstack.processes import port_is_free, tail
+from devstack.processes import pid_alive, port_is_free, tail
 
 __all__ = ["PG_BIN", "PostgresCluster", "PostgresError", "PostgresTls", "ensure_postgres_installed", "usable_base_dir"]
 
@@ -89,6 +90,10 @@ class PostgresTls:
     cert_path: Path
     key_path: Path
     ca_path: Path
+
+
+def _is_zombie(pid: int) -> bool:
+    return Path(f"/proc/{pid}").exists() and not pid_alive(pid)
 
 
 class PostgresCluster:
@@ -160,14 +165,15 @@ class PostgresCluster:
         return (self.data_dir / "PG_VERSION").exists()
 
     def is_running(self) -> bool:
-        if not (self.data_dir / "postmaster.pid").exists():
+        # pg_ctl status counts a killed postmaster that is not reaped yet (a zombie) as running
+        if not self.is_alive():
             return False
         return self._run("pg_ctl", "-D", str(self.data_dir), "status").returncode == 0
 
     def is_alive(self) -> bool:
-        """A cheap liveness check (no subprocess): the postmaster's pid exists."""
+        """A cheap liveness check (no subprocess): the postmaster's pid runs."""
         pid = self._postmaster_pid()
-        return pid is not None and Path(f"/proc/{pid}").exists()
+        return pid is not None and pid_alive(pid)
 
     def initialize(self) -> None:
         self.base_dir.mkdir(parents=True, exist_ok=True)
@@ -184,6 +190,7 @@ class PostgresCluster:
         """Start the server (initialising the cluster first if needed) and make sure `database` exists."""
         if self.is_running():
             return
+        self._await_reaped_postmaster()
         if not self.is_initialized():
             self.initialize()
         if not port_is_free(self.host, self.port):
@@ -253,6 +260,14 @@ class PostgresCluster:
         )  # fmt: skip
         if result.returncode != 0:
             raise self._fail(f"pg_ctl stop -m {mode}", result)
+
+    def _await_reaped_postmaster(self, timeout: float = 10.0) -> None:
+        """Wait for a killed postmaster to be reaped: until then the new one takes it for a live server
+        holding the data folder and refuses to start."""
+        pid = self._postmaster_pid()
+        deadline = time.monotonic() + timeout
+        while pid is not None and _is_zombie(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
 
     def _postmaster_pid(self) -> int | None:
         try:

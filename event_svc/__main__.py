@@ -12,12 +12,14 @@ from event_svc.ven_requests import EventRequestHandler, PullsBesideTheInbox
 from shared import topics
 from shared.awaited_replies import ConfirmationPolicy
 from shared.contract.envelope import utcnow
+from shared.db import handler_events
 from shared.db.command_router import QueriesAndCommands
 from shared.db.idempotent import IdempotentHandler
 from shared.plugins import load_optional
 from shared.runtime import ServiceRuntime, run_service
 
 SERVICE = "event_svc"
+HANDLER_EVENTS_PURGE_SECONDS = 3600.0
 
 
 async def setup(runtime: ServiceRuntime) -> None:
@@ -39,6 +41,12 @@ async def setup(runtime: ServiceRuntime) -> None:
             relay.wake()
 
     runtime.every(settings.event_refresh_seconds, advance, "advance_due_events")
+
+    async def forget_handler_events() -> None:
+        async with pool.acquire() as conn:
+            await handler_events.purge(conn, utcnow() - config.retention)
+
+    runtime.every(HANDLER_EVENTS_PURGE_SECONDS, forget_handler_events, "purge_handler_events")
 
     policy = ConfirmationPolicy(
         wait=timedelta(seconds=settings.event_confirm_wait_seconds), resend_limit=settings.event_resend_limit

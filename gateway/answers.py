@@ -3,7 +3,6 @@ profile of the endpoint the request came to (2.0b by default, 2.0a at the 2.0a E
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 
 from gateway.routing import where_documents_go
@@ -15,8 +14,6 @@ from shared.oadr.registration import Response
 from shared.oadr_xml import codec
 from shared.oadr_xml.errors import OadrXmlError, WrongProfile
 from shared.oadr_xml.profile_a import codec as profile_a_codec
-
-log = logging.getLogger(__name__)
 
 XML_CONTENT_TYPE = "application/xml"
 
@@ -79,6 +76,5 @@ def service_unavailable(description: str, profile: OadrProfile = OadrProfile.B) 
 def refused_document(error: OadrXmlError, profile: OadrProfile = OadrProfile.B) -> HttpAnswer:
     """The answer to a document that cannot become a message; one of the other profile says where it goes."""
     description = where_documents_go(error.found) if isinstance(error, WrongProfile) else str(error)
-    log.info("document refused", extra={"action": "document_refused", "reason": type(error).__name__, "detail": description[:300]})
     status = 200 if error.answer_in_oadr_response else error.http_status
     return oadr_error(status, ResponseCode.BAD_REQUEST, description, None, profile)

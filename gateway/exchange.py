@@ -16,6 +16,7 @@ from lxml import etree
 from gateway.answers import CarriedPending, HttpAnswer, is_error, message_answer, oadr_error, refused_document
 from gateway.handouts import HandoutReporter
 from gateway.poll_answers import PollAnswerCache
+from gateway.refusals import DOCUMENT_REFUSALS, refusal_log
 from gateway.routing import ROUTES_BY_SERVICE, Route
 from gateway.security import Admitted, MessageSecurity
 from gateway.service_link import Requester as Requester  # the admin routers name it from here
@@ -30,6 +31,7 @@ from shared.oadr.profiles import OadrProfile
 from shared.oadr.registration import Poll
 from shared.oadr_xml.codec import InboundDocument, decode, encode
 from shared.oadr_xml.errors import OadrXmlError
+from shared.throttled_log import ThrottledLog
 
 Decode = Callable[[bytes, etree.XMLSchema], InboundDocument]
 
@@ -52,12 +54,14 @@ class ExchangeParts:
         settings: ExchangeSettings,
         security: MessageSecurity | None = None,
         handouts: HandoutReporter | None = None,
+        refusals: ThrottledLog | None = None,
     ) -> None:
         self._schema = schema
         self._poll_answers = poll_answers
         self._sightings = sightings
         self._security = security
         self._link = ServiceLink(requester, settings.reply_timeout_seconds, handouts)
+        self._refusals = refusals or refusal_log()
 
     async def _admitted(self, body: bytes, context: RequestContext, decode: Decode) -> Admitted | HttpAnswer:
         """The message of `body` (decoded in the context's profile) and its context as the security checks
@@ -65,7 +69,11 @@ class ExchangeParts:
         try:
             document = decode(body, self._schema)
         except OadrXmlError as error:
-            return refused_document(error, context.profile)
+            answer = refused_document(error, context.profile)
+            reason = type(error).__name__
+            DOCUMENT_REFUSALS.labels(reason).inc()
+            self._refusals.info("document_refused", reason, "document refused", detail=str(error)[:300])
+            return answer
         admitted = Admitted(document.message, context)
         if self._security is not None:
             checked = await self._security.admit(document, context)

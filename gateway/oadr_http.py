@@ -29,6 +29,7 @@ from gateway.exchange import OadrExchange
 from gateway.identity import IdentityRefused, request_context
 from gateway.late_replies import UndeliveredReporter
 from gateway.profile_a_exchange import ProfileAExchange
+from gateway.refusals import SecurityRefusals
 from gateway.routing import ENDPOINTS, OADR_PATH_PREFIX, PROFILE_A_PATH, SERVICES
 from shared.contract.ven_traffic import RequestContext
 from shared.oadr.common import ResponseCode
@@ -115,8 +116,10 @@ class OadrEndpoints:
         fallback: FastAPI,
         identify: Identify = request_context,
         undelivered: UndeliveredReporter | None = None,
+        refusals: SecurityRefusals | None = None,
         profile_a: ProfileAExchange | None = None,
     ) -> None:
+        self._refusals = refusals or SecurityRefusals()
         self._undelivered = undelivered
         self._identify = identify
         self._max_body_bytes = max_body_bytes
@@ -150,10 +153,7 @@ class OadrEndpoints:
             try:
                 context = self._identify(scope)
             except IdentityRefused as exc:
-                log.warning(
-                    "client certificate refused",
-                    extra={"action": "security_refused", "reason": "certificate_header", "detail": str(exc)},
-                )
+                self._refusals.note(exc.reason, str(exc))
                 answer = oadr_error(403, ResponseCode.NOT_REGISTERED_OR_AUTHORIZED, str(exc), None, door.profile)
             else:
                 answer = await door.handle(body, context)
@@ -201,6 +201,7 @@ def create_oadr_app(
     max_body_bytes: int,
     identify: Identify = request_context,
     undelivered: UndeliveredReporter | None = None,
+    refusals: SecurityRefusals | None = None,
     profile_a: ProfileAExchange | None = None,
 ) -> OadrEndpoints:
-    return OadrEndpoints(exchange, max_body_bytes, _fallback_app(), identify, undelivered, profile_a)
+    return OadrEndpoints(exchange, max_body_bytes, _fallback_app(), identify, undelivered, refusals, profile_a)

@@ -13,6 +13,14 @@ from typing import Any
 import uvicorn
 
 from gateway.admin_api import create_admin_app
+from gateway.console.app import open_console
+from gateway.connection_ledger import ConnectionLedger, ConnectionLimits
+from gateway.connections import (
+    ConnectionTimeouts,
+    DoorGuard,
+    guarded_protocol,
+    max_connections_within_descriptor_limit,
+)
 from gateway.exchange import ExchangeSettings, OadrExchange
 from gateway.handouts import HandoutReporter
 from gateway.late_replies import UndeliveredReporter
@@ -20,10 +28,10 @@ from gateway.health import GatewayOperations
 from gateway.oadr_http import create_oadr_app
 from gateway.poll_answers import PollAnswerCache
 from gateway.profile_a_exchange import ProfileAExchange
+from gateway.refusals import refusal_log
 from gateway.routing import OADR_PATH_PREFIX, PROFILE_A_PATH
 from gateway.security_setup import open_security
 from gateway.sightings import SightingBatcher
-from gateway.tls import TlsHttpToolsProtocol
 from gateway.ven_changes import VenChangesListener
 from shared import topics
 from shared.bus.broker_access import check_broker_access
@@ -34,6 +42,7 @@ from shared.contract.envelope import ReplyAddress
 from shared.gc_tuning import freeze_startup_heap
 from shared.oadr_xml.schema import SCHEMA_2_0A, load_schema
 from shared.settings import VtnSettings
+from shared.throttled_log import ThrottledLog
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +59,14 @@ class _SharedLoopServer(uvicorn.Server):
 
 
 def _http_server(
-    app: object, host: str, port: int, keepalive_seconds: float, ssl_context: ssl.SSLContext | None = None
+    app: object, host: str, port: int, keepalive_seconds: float, guard: DoorGuard | None = None
 ) -> _SharedLoopServer:
-    tls: dict[str, Any] = {}
-    if ssl_context is not None:
-        tls = {"ssl_context_factory": lambda _config, _default: ssl_context, "http": TlsHttpToolsProtocol}
+    """A uvicorn server; with a guard, its protocol runs TLS and the connection timeouts and caps."""
+    guarded: dict[str, Any] = {}
+    if guard is not None:
+        # the client's address is the TCP peer's: whom to trust for a forwarded certificate is the gateway's
+        # own decision (VTN_TRUSTED_PROXIES), never uvicorn's X-Forwarded-For rewriting
+        guarded = {"http": guarded_protocol(guard), "ws": "none", "proxy_headers": False}
     config = uvicorn.Config(
         app,  # type: ignore[arg-type]
         host=host,
@@ -66,9 +78,24 @@ def _http_server(
         timeout_keep_alive=int(keepalive_seconds),
         backlog=4096,
         lifespan="off",
-        **tls,
+        **guarded,
     )
     return _SharedLoopServer(config)
+
+
+def _ven_door_guard(settings: VtnSettings, tls: ssl.SSLContext | None, refusals: ThrottledLog) -> DoorGuard:
+    limits = ConnectionLimits.exempting(
+        settings.trusted_proxy_list,
+        max_connections=max_connections_within_descriptor_limit(settings.http_max_connections),
+        max_per_client=settings.http_max_connections_per_client,
+        max_per_address=settings.http_max_connections_per_address,
+    )
+    timeouts = ConnectionTimeouts(
+        tls_handshake=settings.http_tls_handshake_timeout_seconds,
+        request_headers=settings.http_request_header_timeout_seconds,
+        request_body=settings.http_request_body_timeout_seconds,
+    )
+    return DoorGuard(ConnectionLedger(limits), timeouts, tls, refusals)
 
 
 async def _forget_old_invalidations(cache: PollAnswerCache) -> None:
@@ -119,28 +146,37 @@ async def serve(settings: VtnSettings) -> None:
         stack.callback(janitor.cancel)
 
         operations = GatewayOperations(producer, requester, changes, cache)
-        security = await open_security(settings, schema, stack)
+        refusals = refusal_log(settings.refusal_log_burst, settings.refusal_log_period_seconds)
+        security = await open_security(settings, schema, stack, refusals)
         if security.fingerprints is not None:
             cache.also_invalidate.append(security.fingerprints.invalidate)
         exchange_settings = ExchangeSettings(reply_timeout_seconds=settings.reply_timeout_seconds)
         exchange = OadrExchange(
-            requester, schema, cache, sightings, exchange_settings, security.security, HandoutReporter(producer)
+            requester, schema, cache, sightings, exchange_settings, security.security, HandoutReporter(producer), refusals
         )
         profile_a = ProfileAExchange(
             requester, load_schema(SCHEMA_2_0A), cache, sightings, exchange_settings, security.security,
-            HandoutReporter(producer),
+            HandoutReporter(producer), refusals,
         )
-        oadr_app = create_oadr_app(exchange, settings.max_body_bytes, security.identify, undelivered, profile_a)
+        console = await open_console(settings, kafka, producer, requester, stack)
+        admin_app = create_admin_app(
+            requester, console.authorize, settings.reply_timeout_seconds, more_routes=[console.api_router]
+        )
+        ven_door = _ven_door_guard(settings, security.ssl_context, refusals)
+        operations.count_connections(ven_door.ledger)
+        oadr_app = create_oadr_app(
+            exchange, settings.max_body_bytes, security.identify, undelivered, security.refusals, profile_a
+        )
         servers = [
             _http_server(
                 operations.oadr_app(oadr_app),
                 settings.http_host,
                 settings.http_port,
                 settings.http_keepalive_seconds,
-                security.ssl_context,
+                ven_door,
             ),
             _http_server(
-                operations.admin_app(create_admin_app(requester, settings.admin_token, settings.reply_timeout_seconds)),
+                operations.admin_app(console.install(admin_app)),
                 settings.admin_host,
                 settings.admin_port,
                 settings.http_keepalive_seconds,
@@ -164,6 +200,7 @@ async def serve(settings: VtnSettings) -> None:
         await asyncio.wait([stopper, *serving], return_when=asyncio.FIRST_COMPLETED)
         # Stop taking requests and finish in-flight ones; then the exit stack closes the bus in reverse order.
         operations.readiness.mark_stopping()
+        console.close_streams()  # live fleet streams would hold the admin server open
         for server in servers:
             server.should_exit = True
         await asyncio.gather(*serving, return_exceptions=True)

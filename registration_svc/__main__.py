@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from registration_svc.operator import QUERIES, handle_command, handle_query
+from registration_svc.operator import QUERIES, OperatorCommands, handle_query
 from registration_svc.policy import build_policy
 from registration_svc.poll_hook import PollHook
 from registration_svc.polls import PollHandler
@@ -14,6 +14,7 @@ from shared.db import pending
 from shared.db.command_router import QueriesAndCommands
 from shared.db.idempotent import IdempotentHandler
 from shared.plugins import load_optional
+from shared.push_addresses import PushAddressPolicy
 from shared.runtime import ServiceRuntime, run_service
 
 SERVICE = "registration_svc"
@@ -33,6 +34,7 @@ async def setup(runtime: ServiceRuntime) -> None:
         poll_interval=timedelta(seconds=settings.poll_interval_seconds),
         policy=build_policy(settings.registration_policy, load_optional(settings.on_create_party_registration)),
         on_cancel_party_registration=load_optional(settings.on_cancel_party_registration),
+        push_addresses=PushAddressPolicy.from_settings(settings),
     )
     pool, relay = runtime.pool, runtime.relay
     runtime.consume([topics.REGISTRATION_REQUESTS], IdempotentHandler(pool, SERVICE, RegisterPartyHandler(config), relay))
@@ -40,7 +42,7 @@ async def setup(runtime: ServiceRuntime) -> None:
     poll_hook = PollHook(on_poll, settings.vtn_id) if on_poll is not None else None
     runtime.consume([topics.POLL_REQUESTS], PollHandler(pool, relay, f"{SERVICE}.poll", poll_hook), ".poll")
     runtime.every(HOUSEKEEPING_SECONDS, lambda: _purge_delivered(runtime), "purge_delivered_messages")
-    commands = IdempotentHandler(pool, f"{SERVICE}.operator", handle_command, relay)
+    commands = IdempotentHandler(pool, f"{SERVICE}.operator", OperatorCommands(config.push_addresses), relay)
     runtime.consume([topics.REGISTRATION_COMMANDS], QueriesAndCommands(pool, QUERIES, handle_query, commands), ".operator")
 
 

@@ -29,7 +29,13 @@ class VenRecord:
     registration_id: str | None
     registered_at: datetime | None = None
     cancelled_at: datetime | None = None
+    http_pull_model: bool | None = None
     profile_name: str = OadrProfile.B
+
+    @property
+    def pushed(self) -> bool:
+        """Registered in the push model: the VTN POSTs its messages to the VEN (docs/push.md)."""
+        return self.http_pull_model is False
 
     @property
     def is_registered(self) -> bool:

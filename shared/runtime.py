@@ -47,9 +47,12 @@ class ServiceRuntime:
         kafka: KafkaConnection,
         producer: BusProducer,
         readiness: Readiness | None = None,
+        stack: contextlib.AsyncExitStack | None = None,
     ) -> None:
         self.settings = settings
         self.kafka = kafka
+        # Resources a service opens in its setup, closed after the drain, in reverse order
+        self.stack = stack or contextlib.AsyncExitStack()
         self.readiness = readiness or Readiness()
         self.service_name = service_name
         self.pool = pool
@@ -57,6 +60,7 @@ class ServiceRuntime:
         self.relay = OutboxRelay(pool, producer)
         self.consumers: list[ServiceConsumer] = []
         self._background: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        self._workers: list[tuple[Callable[[], Coroutine[Any, Any, None]], Callable[[], Awaitable[None]]]] = []
 
     def consume(
         self,
@@ -95,6 +99,11 @@ class ServiceRuntime:
 
         self._background.append(loop)
 
+    def run(self, work: Callable[[], Coroutine[Any, Any, None]], stop: Callable[[], Awaitable[None]]) -> None:
+        """Run `work` as a task for the life of the service; on SIGTERM `stop` is awaited (it should make `work`
+        finish what it has in hand and return) before the consumers stop."""
+        self._workers.append((work, stop))
+
     async def _purge_inbox(self) -> None:
         await self.pool.execute(f"DELETE FROM inbox WHERE processed_at < now() - interval '{INBOX_RETENTION}'")
 
@@ -105,6 +114,7 @@ class ServiceRuntime:
         tasks = [asyncio.create_task(self.relay.run(), name="outbox-relay")]
         tasks += [asyncio.create_task(c.run(), name="consumer") for c in self.consumers]
         tasks += [asyncio.create_task(job(), name="periodic") for job in self._background]
+        tasks += [asyncio.create_task(work(), name="worker") for work, _ in self._workers]
         self.readiness.mark_started()
         log.info("service started", extra={"action": "service_started", "service": self.service_name})
         stopper = asyncio.create_task(stop.wait())
@@ -113,7 +123,13 @@ class ServiceRuntime:
         for task in done:
             if task is not stopper and task.exception() is not None:
                 log.error("task died", extra={"action": "task_died", "error": repr(task.exception())})
-        # Drain: consumers finish the batch in hand and commit, then the relay publishes what is left.
+        # Drain: workers finish what they have in hand; consumers the batch in hand, and commit; then the relay
+        # publishes what is left.
+        for _, stop_work in self._workers:
+            try:
+                await stop_work()
+            except Exception as exc:
+                log.error("worker did not stop cleanly", extra={"action": "worker_stop_failed", "error": repr(exc)})
         for consumer in self.consumers:
             await consumer.stop()
         consumer_tasks = tasks[1 : 1 + len(self.consumers)]
@@ -151,7 +167,7 @@ async def _serve(settings: VtnSettings, service_name: str, setup: Setup) -> None
         producer = BusProducer(kafka, client_id=f"{service_name}-{settings.instance_id}")
         await producer.start()
         stack.push_async_callback(producer.stop)
-        runtime = ServiceRuntime(settings, service_name, pool, kafka, producer, readiness)
+        runtime = ServiceRuntime(settings, service_name, pool, kafka, producer, readiness, stack)
         await setup(runtime)
         freeze_startup_heap()
         await runtime.run_until_stopped(stop)

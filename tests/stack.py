@@ -27,7 +27,7 @@ from shared.bus.connection import KafkaConnection
 from shared.contract.envelope import Envelope
 from tests.conftest import REPO_ROOT
 
-SERVICES = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway")
+SERVICES = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway", "gateway.push")
 HTTP_PORT = int(os.environ.get("VTN_TEST_HTTP_PORT", "18080"))
 ADMIN_PORT = int(os.environ.get("VTN_TEST_ADMIN_PORT", "18081"))
 # Each service's /healthz, /readyz, /metrics (the gateway serves them on ADMIN_PORT), 50 above the HTTP port
@@ -140,6 +140,15 @@ def vtn_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "VTN_EVENT_RESEND_LIMIT": "1",
         # the VTN's METADATA on the first poll changes what other tests' VENs see; tests/integration/test_vtn_reports.py turns it on
         "VTN_OFFER_REPORTS_ON_REGISTRATION": "false",
+        # the console's fleet figures are re-counted this often (tests/integration/test_console_api.py)
+        "VTN_CONSOLE_FLEET_REFRESH_SECONDS": "2",
+        # tests/integration/test_push*.py: push VENs listen on loopback; retries fast, offline after 4 s of failures
+        "VTN_PUSH_ALLOWED_NETWORKS": "127.0.0.0/8",
+        "VTN_PUSH_RETRY_INITIAL_SECONDS": "0.2",
+        "VTN_PUSH_RETRY_MAX_SECONDS": "2",
+        "VTN_PUSH_OFFLINE_AFTER_SECONDS": "4",
+        "VTN_PUSH_TIMEOUT_SECONDS": "3",
+        "VTN_PUSH_RESCAN_SECONDS": "5",
     }
 
 

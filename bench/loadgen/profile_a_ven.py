@@ -30,17 +30,21 @@ class PullingVen:
         except ValueError:
             return None
 
-    async def answer(self, seen: SeenAnswer, opt_type: str = "optIn", *, again_if_refused: bool = True) -> bool:
+    async def answer(self, seen: SeenAnswer, opt_type: str = "optIn") -> bool:
         """Answer the event versions of `seen` it owes; True when the VTN acknowledged (or none were owed). A
-        refused answer (a 503, say) is owed again at the next pull, unless `again_if_refused` is off."""
+        refused answer (a 503, say) is owed again at the next pull."""
         body = messages.answers_to(self.ven_id, seen, opt_type, frozenset(self.answered))
         if body is None:
             return True
-        response = await self._connection.send(build_post_to(self._address, EI_EVENT_PATH, body))
-        acknowledged = response.status == 200 and messages.read_answer(response.body).response_code == 200
-        if acknowledged or not again_if_refused:
+        acknowledged = await self.post(body)
+        if acknowledged:
             self.answered.update((e.event_id, e.modification_number) for e in seen.events)
         return acknowledged
+
+    async def post(self, body: bytes) -> bool:
+        """Send one document to the VTN; True when it answered 200 with an OpenADR 200."""
+        response = await self._connection.send(build_post_to(self._address, EI_EVENT_PATH, body))
+        return response.status == 200 and messages.read_answer(response.body).response_code == 200
 
     async def close(self) -> None:
         await self._connection.aclose()

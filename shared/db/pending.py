@@ -16,12 +16,17 @@ ask again whenever something is still waiting.
 A message a poll took but the VEN never got (the answer reached the gateway after it had answered 503, or
 the VEN had hung up) is put back (`put_back`) when the gateway says so, unless a later message has gone out
 since.
+
+Push VENs (the `push_vens` view: registered with oadrHttpPullModel false) use the same queue: their notices
+say `push`, so that the pusher owning the VEN POSTs what waits (gateway.push, reading shared.db.push_queue),
+and report each message the VEN answered with a `PendingDelivered`, as a handout is. Their messages are never
+handed out on a poll, and their polls take nothing (`take_for_poll`): one queue, one deliverer per VEN.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -32,6 +37,9 @@ from shared.db import outbox
 from shared.db.connection import Conn
 from shared.oadr.messages import VTN_MESSAGE_ADAPTER, VtnMessage
 from shared.oadr.profiles import OadrProfile
+
+# The reason of a notice that a push VEN was seen alive again: its pusher retries at once, not after its backoff.
+CAME_ONLINE = "came online"
 
 # Message types a gateway may hand out from a notice: a VEN receiving one twice loses nothing (its full
 # set of events; the VTN's report METADATA, which every VEN gets after registering).
@@ -71,6 +79,7 @@ async def _enqueue(conn: Conn, messages: list[tuple[str, VtnMessage, str | None]
         ORDER BY position
         ON CONFLICT (ven_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
         RETURNING id, ven_id, message_type,
+                  EXISTS (SELECT 1 FROM push_vens p WHERE p.ven_id = pending_messages.ven_id) AS pushed,
                   CASE WHEN message_type = ANY($5::text[]) THEN message::text END AS handout_candidate
         """,
         [ven_id for ven_id, _, _ in messages],
@@ -84,17 +93,16 @@ async def _enqueue(conn: Conn, messages: list[tuple[str, VtnMessage, str | None]
     only_waiting = await _only_undelivered(conn, [row["ven_id"] for row in rows])
     notices = []
     for row in rows:
-        ven_id, message_type, handout = row["ven_id"], row["message_type"], None
+        ven_id, message_type, handout, pushed = row["ven_id"], row["message_type"], None, bool(row["pushed"])
         only = only_waiting.get(ven_id)
-        if row["handout_candidate"] is not None and only is not None and only[0] == row["id"]:
+        if not pushed and row["handout_candidate"] is not None and only is not None and only[0] == row["id"]:
             handout = PendingHandout(
                 pending_id=row["id"],
                 message=VTN_MESSAGE_ADAPTER.validate_json(row["handout_candidate"]),
                 profile=OadrProfile(only[1]),
             )
-        notices.append(
-            Envelope(ven_id=ven_id, payload=VenChanged(ven_id=ven_id, reason=f"pending {message_type}", handout=handout))
-        )
+        notice = VenChanged(ven_id=ven_id, reason=f"pending {message_type}", handout=handout, push=pushed)
+        notices.append(Envelope(ven_id=ven_id, payload=notice))
     await outbox.add_many(conn, topics.VEN_CHANGES, notices)
     return [(int(row["id"]), row["ven_id"]) for row in rows]
 
@@ -117,7 +125,22 @@ async def _only_undelivered(conn: Conn, ven_ids: list[str]) -> dict[str, tuple[i
 
 
 async def notify_ven_changed(conn: Conn, ven_id: str, reason: str) -> None:
-    await outbox.add(conn, topics.VEN_CHANGES, Envelope(ven_id=ven_id, payload=VenChanged(ven_id=ven_id, reason=reason)))
+    """Tell every gateway to forget the VEN's cached answers; for a push VEN, also its pusher to look again."""
+    pushed = bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM push_vens WHERE ven_id = $1)", ven_id))
+    notice = VenChanged(ven_id=ven_id, reason=reason, push=pushed)
+    await outbox.add(conn, topics.VEN_CHANGES, Envelope(ven_id=ven_id, payload=notice))
+
+
+async def wake_pushers(conn: Conn, ven_ids: Collection[str], reason: str) -> list[str]:
+    """Tell the pushers to look again at those of `ven_ids` whose messages are pushed (e.g. a VEN seen alive
+    again while its pusher waits to retry); returns those VENs."""
+    if not ven_ids:
+        return []
+    rows = await conn.fetch("SELECT ven_id FROM push_vens WHERE ven_id = ANY($1::text[])", sorted(set(ven_ids)))
+    pushed = [row["ven_id"] for row in rows]
+    notices = [Envelope(ven_id=v, payload=VenChanged(ven_id=v, reason=reason, push=True)) for v in pushed]
+    await outbox.add_many(conn, topics.VEN_CHANGES, notices)
+    return pushed
 
 
 async def take_next(conn: Conn, ven_id: str) -> PendingMessage | None:
@@ -142,24 +165,27 @@ async def take_next(conn: Conn, ven_id: str) -> PendingMessage | None:
 @dataclass(frozen=True)
 class PollTake:
     """What one poll found: the VEN's registration status (None: unknown venID) and profile, the message it
-    takes (None: nothing, or a head that `take_for_poll` may not take), and the type of its queue's head."""
+    takes (None: nothing, or a head that `take_for_poll` may not take), the type of its queue's head, and
+    whether the VEN's messages are pushed (then a poll takes none)."""
 
     ven_status: str | None
     message: VtnMessage | None
     head_type: str | None
     pending_id: int | None = None
     ven_profile: str | None = None
+    pushed: bool = False
 
 
 async def take_for_poll(
     conn: Conn, ven_id: str, active_statuses: Iterable[str], excluded_types: Iterable[str], profile: str
 ) -> PollTake:
-    """In one statement: the VEN's status and profile and, if it is one of `active_statuses` and the VEN is of
-    `profile` (the poll's), its oldest undelivered message marked delivered, unless that message's type is in
-    `excluded_types` (left for the caller)."""
+    """In one statement: the VEN's status and profile and, if it is one of `active_statuses`, the VEN is of
+    `profile` (the poll's) and its messages are not pushed, its oldest undelivered message marked delivered,
+    unless that message's type is in `excluded_types` (left for the caller)."""
     row = await conn.fetchrow(
         """
         WITH ven AS (SELECT status, profile_name FROM vens WHERE ven_id = $1),
+        pushed AS (SELECT EXISTS (SELECT 1 FROM push_vens WHERE ven_id = $1) AS yes),
         head AS (
             SELECT id, message_type FROM pending_messages
             WHERE ven_id = $1 AND delivered_at IS NULL
@@ -171,13 +197,15 @@ async def take_for_poll(
             FROM head
             WHERE p.id = head.id AND NOT (head.message_type = ANY($3::text[]))
               AND (SELECT status FROM ven) = ANY($2::text[]) AND (SELECT profile_name FROM ven) = $4
+              AND NOT (SELECT yes FROM pushed)
             RETURNING p.id, p.message
         )
         SELECT (SELECT status FROM ven) AS status,
                (SELECT profile_name FROM ven) AS profile,
                (SELECT id FROM taken) AS taken_id,
                (SELECT message::text FROM taken) AS message,
-               (SELECT message_type FROM head) AS head_type
+               (SELECT message_type FROM head) AS head_type,
+               (SELECT yes FROM pushed) AS pushed
         """,
         ven_id,
         sorted(active_statuses),
@@ -192,23 +220,36 @@ async def take_for_poll(
         head_type=row["head_type"],
         pending_id=row["taken_id"],
         ven_profile=row["profile"],
+        pushed=bool(row["pushed"]),
     )
 
 
-async def mark_delivered(conn: Conn, ven_id: str, pending_id: int, delivered_at: datetime) -> bool:
-    """Record a gateway's handout of `pending_id` (idempotent). If other messages still wait for the VEN
-    (queued by a transaction that raced the handout's), tell the gateways to ask again. True if the VEN's
-    queue is now empty."""
-    await conn.execute(
-        "UPDATE pending_messages SET delivered_at = $3 WHERE id = $1 AND ven_id = $2 AND delivered_at IS NULL",
+@dataclass(frozen=True)
+class Delivered:
+    """What recording a delivery found: the type of the message marked delivered now (None when it was
+    already, or is gone), and whether the VEN's queue is empty."""
+
+    message_type: str | None
+    emptied: bool
+
+
+async def mark_delivered(conn: Conn, ven_id: str, pending_id: int, delivered_at: datetime) -> Delivered:
+    """Record a gateway's handout or a pusher's delivery of `pending_id` (idempotent). If other messages still
+    wait for the VEN (queued by a transaction that raced the handout's, or behind a pushed one), tell the
+    gateways and the pusher to look again."""
+    message_type = await conn.fetchval(
+        """
+        UPDATE pending_messages SET delivered_at = $3 WHERE id = $1 AND ven_id = $2 AND delivered_at IS NULL
+        RETURNING message_type
+        """,
         pending_id,
         ven_id,
         delivered_at,
     )
     if await count_undelivered(conn, ven_id):
-        await notify_ven_changed(conn, ven_id, "more pending after a handout")
-        return False
-    return True
+        await notify_ven_changed(conn, ven_id, "more pending after a delivery")
+        return Delivered(message_type, emptied=False)
+    return Delivered(message_type, emptied=True)
 
 
 class PutBack(enum.Enum):
@@ -257,6 +298,45 @@ async def put_back(conn: Conn, ven_id: str, pending_id: int, kept_types: Iterabl
     if row["taken_type"] is None:
         return PutBack.NOT_TAKEN
     return PutBack.OVERTAKEN if row["overtaken"] else PutBack.KEPT
+
+
+async def record_delivered(conn: Conn, ven_id: str, message: VtnMessage) -> None:
+    """Keep a message the VTN gave a VEN without queueing it (a VTN_ON_POLL hook's answer) as delivered, so
+    that the VEN's acknowledgement of it finds it (`sent_to`); purged with the other delivered messages."""
+    await conn.execute(
+        "INSERT INTO pending_messages (ven_id, message_type, message, delivered_at) VALUES ($1, $2, $3::jsonb, now())",
+        ven_id,
+        message.message_type,
+        VTN_MESSAGE_ADAPTER.dump_json(message).decode(),
+    )
+
+
+# The requestID of a queued message: its own, or its eiResponse's (oadrCreatedReport, oadrCanceledReport).
+# Indexed with the VEN and type by migration 0012 (pending_messages_sent), for every type but oadrDistributeEvent,
+# whose answers name events, not requestIDs: the literal condition below lets the planner use that index.
+_SENT_REQUEST_ID = "COALESCE(message ->> 'request_id', message #>> '{response,request_id}')"
+
+
+async def sent_to(
+    conn: Conn, ven_id: str, message_types: Collection[str], request_id: str | None = None
+) -> list[VtnMessage]:
+    """The messages of `message_types` the VTN queued for `ven_id`, newest first, with the requestID
+    `request_id` when one is given: what a VEN's acknowledgement may name. Delivered messages are purged
+    after a while (registration_svc), so an acknowledgement older than that names nothing any more."""
+    if "oadrDistributeEvent" in message_types:
+        raise ValueError("answers to oadrDistributeEvent name events: look them up in event_svc")
+    condition = "" if request_id is None else f" AND {_SENT_REQUEST_ID} = $3"
+    rows = await conn.fetch(
+        f"""
+        SELECT message::text AS message FROM pending_messages
+        WHERE ven_id = $1 AND message_type = ANY($2::text[]) AND message_type <> 'oadrDistributeEvent'{condition}
+        ORDER BY id DESC LIMIT 100
+        """,
+        ven_id,
+        sorted(message_types),
+        *(() if request_id is None else (request_id,)),
+    )
+    return [VTN_MESSAGE_ADAPTER.validate_json(row["message"]) for row in rows]
 
 
 async def message_of(conn: Conn, pending_id: int) -> VtnMessage | None:

@@ -1,5 +1,5 @@
-"""The event benchmark's pure parts: the event it creates is valid, the table reads right, and the comparison
-of a fleet half on 2.0a with an all-2.0b one is summed up by its medians."""
+"""The event benchmark's pure parts: the event it creates is valid, the table reads right (the fleet partly on
+2.0a against the all-2.0b one), and the share of 2.0a VENs is checked."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import argparse
 
 import pytest
 
-from bench.event_bench import EventRun, profile_a_summary, share, table, vtn_event
+from bench.event_bench import PULL_TARGET, EventRun, Fleet, share, table, vtn_event
 from event_svc.validation import validate_event
 
 
@@ -17,30 +17,39 @@ def test_the_benchmark_event_is_a_valid_event_for_every_ven() -> None:
     assert command.targets.ven_ids == ("ven-1", "ven-2") and command.event_id == "bench-event"
 
 
-def test_the_table_gives_ratios_against_the_first_row_and_dashes_for_unfinished_runs() -> None:
+def test_the_table_gives_ratios_against_openleadr_and_this_vtns_pull_run_and_dashes_for_unfinished_runs() -> None:
     runs = [
-        EventRun("OpenLEADR", 10, 10, 10, 2.0, 4.0, 0),
-        EventRun("this VTN", 10, 10, 10, 1.0, 2.0, 0, 3.25),
-        EventRun("broken", 10, 3, 3, None, None, 5),
+        EventRun("OpenLEADR (pull)", 10, 10, 10, 2.0, 4.0, 0),
+        EventRun("this VTN (pull, 1 poll/s)", 10, 10, 10, 1.0, 2.0, 0),
+        EventRun("this VTN (push)", 10, 10, 10, 0.1, 0.5, 0),
+        EventRun("this VTN (push)", 10, 3, 3, None, None, 5, phase="modify"),
     ]
     lines = table(runs).splitlines()
-    assert lines[0].startswith("| target | VENs | all received") and "÷ OpenLEADR" in lines[0]
-    assert lines[2] == "| OpenLEADR | 10 | 2.00 | 4.00 | 1.00 | 10 | 10 | 0 | - |"
-    assert lines[3] == "| this VTN | 10 | 1.00 | 2.00 | 0.50 | 10 | 10 | 0 | 3.25 |"
-    assert lines[4] == "| broken | 10 | - | - | - | 3 | 3 | 5 | - |"
+    assert lines[0].startswith("| target | phase | VENs | all received")
+    assert lines[2] == "| OpenLEADR (pull) | create | 10 | 2.00 | 4.00 | 1.00 | - | 10 | 10 | 0 |"
+    assert lines[3] == "| this VTN (pull, 1 poll/s) | create | 10 | 1.00 | 2.00 | 0.50 | 1.00 | 10 | 10 | 0 |"
+    assert lines[4] == "| this VTN (push) | create | 10 | 0.10 | 0.50 | 0.12 | 0.25 | 10 | 10 | 0 |"
+    assert lines[5] == "| this VTN (push) | modify | 10 | - | - | - | - | 3 | 3 | 5 |"
 
 
-def test_the_profile_a_comparison_is_the_median_of_each_round_s_ratio() -> None:
-    def run(answered: float | None, cpu: float) -> EventRun:
-        return EventRun("x", 10, 10, 10, 1.0, answered, 0, cpu)
-
-    pairs = [(run(2.0, 10.0), run(2.2, 9.0)), (run(2.0, 10.0), run(1.8, 11.0)), (run(2.0, 10.0), run(2.0, 10.0))]
-    assert profile_a_summary(pairs).endswith("time to all answers 1.00, stack CPU 1.00")
-    unfinished = profile_a_summary([*pairs[:2], (run(None, 90.0), run(2.0, 1.0))])
-    assert "the 2 of 3 round(s)" in unfinished and unfinished.endswith("time to all answers 1.00, stack CPU 1.00")
+def test_a_ven_answers_each_event_modification_once() -> None:
+    fleet = Fleet()
+    assert fleet.saw("v1", [("e", 0)]) == [("e", 0)]
+    assert fleet.saw("v1", [("e", 0), ("e", 1)]) == [("e", 1)]
+    assert fleet.saw("v2", [("e", 1)]) == [("e", 1)]
+    assert sorted(fleet.received[("e", 1)]) == ["v1", "v2"]
 
 
-def test_a_share_is_between_zero_and_one() -> None:
+def test_the_mixed_fleet_is_compared_with_the_all_2_0b_pull_fleet_of_the_same_phase() -> None:
+    runs = [
+        EventRun(PULL_TARGET, 10, 10, 10, 1.0, 2.0, 0),
+        EventRun("this VTN (pull, 50% on 2.0a)", 10, 10, 10, 1.1, 2.2, 0),
+    ]
+    assert table(runs).splitlines()[3] == "| this VTN (pull, 50% on 2.0a) | create | 10 | 1.10 | 2.20 | 1.10 | 1.10 | 10 | 10 | 0 |"
+
+
+def test_a_share_of_the_fleet_on_2_0a_is_above_0_and_at_most_1() -> None:
     assert share("0.5") == 0.5
-    with pytest.raises(argparse.ArgumentTypeError):
-        share("1.5")
+    for wrong in ("0", "1.5"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            share(wrong)

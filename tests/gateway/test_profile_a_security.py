@@ -40,7 +40,7 @@ async def test_a_2_0a_ven_with_another_ven_s_certificate_is_refused(
 ) -> None:
     exchange, forwarded = exchange_for(dev_certs, official_schema)
     answer = await exchange.handle(ven_messages.request_event("ven-1", "r1"), as_ven(dev_certs, "ven2"))
-    assert code_and_text(answer.body) == ("463", "venID ven-1 belongs to another certificate")
+    assert code_and_text(answer.body) == ("463", "venID ven-1 is not bound to this certificate")
     assert_valid_2_0a(answer.body)
     assert forwarded == []
 

@@ -56,7 +56,7 @@ def test_an_incomplete_client_certificate_is_refused(values: dict[str, Any]) -> 
 
 
 def test_production_refuses_sasl_over_plaintext() -> None:
-    production = {"environment": "production", "admin_token": "a-real-secret"}
+    production = {"environment": "production", "admin_token": "a-real-secret-of-at-least-thirty-two-characters"}
     assert "SASL_SSL" in refusal(kafka_security_protocol="SASL_PLAINTEXT", **production, **SASL)
     assert VtnSettings(kafka_security_protocol="SASL_SSL", **production, **SASL)  # type: ignore[arg-type]
     assert VtnSettings(kafka_security_protocol="SASL_PLAINTEXT", **SASL)  # type: ignore[arg-type]  # development
