@@ -2,7 +2,8 @@
 held to that schema): provisioned in force by the operator and listed with their profile; served their events
 in 2.0a, modified and cancelled; refused events they cannot carry (422 naming them), as targets, by group or
 after a modification; their unanswered sets sent again on their next pull; online from their pulls; served in
-their own profile only; cancelled by the operator at once."""
+their own profile only; cancelled by the operator at once; pushed their sets in 2.0a when provisioned with a
+push address, their answers recorded whether they come as a request or as the answer to the push."""
 
 from __future__ import annotations
 
@@ -16,16 +17,19 @@ import httpx
 import pytest
 from openleadr.messaging import create_message
 
-from bench.loadgen.profile_a_messages import SeenAnswer, SeenEvent, request_event
+from bench.loadgen.profile_a_messages import SeenAnswer, SeenEvent, answers_to, read_answer, request_event, response
+from bench.loadgen.push_server import Pushed, PushVenEndpoint, PushVenServer
 from event_svc import refresh
 from shared import topics
 from shared.contract.backend_events import RegistrationEvent
+from shared.contract.events import EventResponseFact
 from shared.oadr.event import DistributeEvent
 from shared.oadr.messages import VTN_MESSAGE_ADAPTER
 from tests.integration.confirmation_clock import an_hour_passes, event_set_looked_at
 from tests.integration.event_ven import simple_event
 from tests.integration.raw_ven import RawVen
-from tests.profile_a_ven import ProfileAVen
+from tests.integration.push_ven import push_server, undelivered  # noqa: F401 - a fixture
+from tests.profile_a_ven import ProfileAVen, assert_valid_2_0a
 from tests.stack import HTTP_PORT, RunningVtn, find_on_topic
 
 PULL_TIMEOUT = 20.0
@@ -113,7 +117,8 @@ async def test_a_2_0a_ven_pulls_its_event_answers_it_and_follows_modification_an
     assert [(a["ven_id"], a["opt_type"]) for a in view["answers"]] == [(ven.ven_id, "optIn")]
 
     changed = simple_event((ven.ven_id,), minutes=10)
-    modified = await admin.patch(f"/events/{event_id}", json={"signals": changed["signals"], "active_period": changed["active_period"]})
+    change = {"signals": changed["signals"], "active_period": changed["active_period"]}
+    modified = await admin.patch(f"/events/{event_id}", json=change)
     assert modified.status_code == 200, modified.text
     seen = await pull_until(ven, lambda s: versions(s) == [(event_id, 1, "far")], "the modification")
     await ven.answer(seen, "optOut")
@@ -234,3 +239,96 @@ async def test_a_set_event_svc_gives_a_pull_counts_its_queued_copy_as_gone_out(
     async with db.transaction():
         await refresh.note_delivered(db, ven.ven_id, the_set.events)  # what event_svc does for such a pull
     assert await db.fetchval("SELECT delivered_at IS NOT NULL FROM pending_messages WHERE id = $1", queued["id"])
+
+
+async def wait_for_push(endpoint: PushVenEndpoint, condition: Callable[[SeenAnswer], bool], what: str) -> SeenAnswer:
+    """The first set pushed to `endpoint` that meets `condition`; each push must be a 2.0a document that came
+    to the 2.0a endpoint."""
+    deadline = time.monotonic() + PULL_TIMEOUT
+    seen_pushes = 0
+    while True:
+        for pushed in endpoint.received[seen_pushes:]:
+            assert (pushed.profile, pushed.service, pushed.message_type) == ("2.0a", "EiEvent", "oadrDistributeEvent")
+            assert_valid_2_0a(pushed.body)
+            seen = read_answer(pushed.body)
+            if condition(seen):
+                return seen
+        seen_pushes = len(endpoint.received)
+        assert time.monotonic() < deadline, f"no push with {what}; got {endpoint.types_received()}"
+        await asyncio.sleep(0.1)
+
+
+async def test_a_2_0a_push_ven_gets_its_event_modification_and_cancellation_pushed_in_2_0a(
+    vtn: RunningVtn,
+    admin: httpx.AsyncClient,
+    root_http: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    push_server: PushVenServer,
+    unique: Callable[[str], str],
+) -> None:
+    """The pusher writes a 2.0a VEN's sets in 2.0a, unsigned, to `{transport address}/OpenADR2/Simple/EiEvent`;
+    the VEN's oadrResponse settles the push and its oadrCreatedEvent (a request, as 2.0a says) is recorded."""
+    key = unique("a-push")
+    endpoint = push_server.endpoint(key)
+    ven = await provisioned(admin, root_http, unique("a-push-ven"), transport_address=push_server.address_of(key))
+    event_id = unique("event")
+    assert (await admin.post("/events", json=simple_event((ven.ven_id,), event_id=event_id))).status_code == 201
+
+    seen = await wait_for_push(endpoint, lambda s: event_of(s, event_id) is not None, "the event")
+    assert versions(seen) == [(event_id, 0, "far")]
+    assert [s.name for s in seen.events[0].signals] == ["simple"]
+    assert b"Signature" not in endpoint.received[0].body
+    acknowledged = await ven.answer(seen)
+    assert acknowledged is not None and acknowledged.response_code == 200
+    answers = await find_on_topic(
+        vtn.kafka_bootstrap,
+        topics.EVENT_RESPONSES,
+        lambda e: isinstance(e.payload, EventResponseFact) and e.payload.event_id == event_id,
+    )
+    assert [(a.payload.ven_id, a.payload.opt_type) for a in answers] == [(ven.ven_id, "optIn")]  # type: ignore[union-attr]
+
+    changed = simple_event((ven.ven_id,), minutes=10)
+    change = {"signals": changed["signals"], "active_period": changed["active_period"]}
+    modified = await admin.patch(f"/events/{event_id}", json=change)
+    assert modified.status_code == 200, modified.text
+    await wait_for_push(endpoint, lambda s: versions(s) == [(event_id, 1, "far")], "the modification")
+    assert (await admin.post(f"/events/{event_id}/cancel")).status_code == 200
+    await wait_for_push(endpoint, lambda s: versions(s) == [(event_id, 2, "cancelled")], "the cancellation")
+    assert await settled_queue(db, ven.ven_id) == 0
+
+
+async def test_a_2_0a_push_ven_that_answers_the_push_with_its_created_event_is_recorded(
+    vtn: RunningVtn,
+    admin: httpx.AsyncClient,
+    root_http: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    push_server: PushVenServer,
+    unique: Callable[[str], str],
+) -> None:
+    key = unique("a-push")
+    endpoint = push_server.endpoint(key)
+    ven_id = unique("a-push-ven")
+
+    def created_event_at_once(pushed: Pushed, _: str) -> bytes:
+        seen = read_answer(pushed.body)
+        return answers_to(ven_id, seen, "optOut") or response(200, seen.request_id or "")
+
+    endpoint.answerer = created_event_at_once
+    await provisioned(admin, root_http, ven_id, transport_address=push_server.address_of(key))
+    event_id = unique("event")
+    assert (await admin.post("/events", json=simple_event((ven_id,), event_id=event_id))).status_code == 201
+    answers = await find_on_topic(
+        vtn.kafka_bootstrap,
+        topics.EVENT_RESPONSES,
+        lambda e: isinstance(e.payload, EventResponseFact) and e.payload.event_id == event_id,
+    )
+    assert [(a.payload.ven_id, a.payload.opt_type) for a in answers] == [(ven_id, "optOut")]  # type: ignore[union-attr]
+    assert await settled_queue(db, ven_id) == 0
+
+
+async def settled_queue(db: asyncpg.Connection, ven_id: str) -> int:
+    """The VEN's messages still undelivered once the pushes under way are recorded (or after the pull timeout)."""
+    deadline = time.monotonic() + PULL_TIMEOUT
+    while (count := await undelivered(db, ven_id)) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    return count

@@ -1,9 +1,10 @@
 """Entry points of the 2.0a codec: `decode` a 2.0a VEN's request, `encode` the VTN's answer or push.
 
 A 2.0a VEN sends the VTN oadrRequestEvent and oadrCreatedEvent (at /OpenADR2/Simple/EiEvent) and answers a
-pushed oadrDistributeEvent with oadrResponse (`decode_push_answer`). The VTN sends it oadrDistributeEvent, with
-each event reduced to what 2.0a carries (shared.oadr.profile_a; an event that cannot reach a 2.0a VEN is left
-out, for the caller to report), and oadrResponse, which in 2.0a carries no venID.
+pushed oadrDistributeEvent with oadrResponse, or at once with its oadrCreatedEvent (`decode_push_answer`).
+The VTN sends it oadrDistributeEvent, with each event reduced to what 2.0a carries (shared.oadr.profile_a; an
+event that cannot reach a 2.0a VEN is left out, for the caller to report), and oadrResponse, which in 2.0a
+carries no venID.
 """
 
 from __future__ import annotations
@@ -55,13 +56,15 @@ def decode(body: bytes, schema: etree.XMLSchema | None) -> InboundDocument:
     return InboundDocument(root=root, message=parse(root))
 
 
-def decode_push_answer(body: bytes, schema: etree.XMLSchema | None) -> Response:
-    """The oadrResponse a 2.0a VEN answers a pushed oadrDistributeEvent with."""
+def decode_push_answer(body: bytes, schema: etree.XMLSchema | None) -> VenMessage:
+    """What a 2.0a VEN answers a pushed oadrDistributeEvent with: oadrResponse, or at once its oadrCreatedEvent."""
     root = _root(body, schema)
-    if root.tag != RESPONSE:
-        raise UnsupportedMessage(f"{etree.QName(root).localname} is not an answer to a pushed oadrDistributeEvent")
-    response: Response = parse_response(root)
-    return response
+    if root.tag == RESPONSE:
+        response: Response = parse_response(root)
+        return response
+    if root.tag == CREATED_EVENT:
+        return parse_created_event(root)
+    raise UnsupportedMessage(f"{etree.QName(root).localname} is not an answer to a pushed oadrDistributeEvent")
 
 
 def encode(message: VtnMessage) -> bytes:
