@@ -4,34 +4,38 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from event_svc.answer_sweep import AnswerSweep
+from event_svc.answer_waits.sweep import AnswerSweep
 from event_svc.commands import QUERIES, EventCommandHandler, EventConfig, handle_query
 from event_svc.handlers import CreatedEventHandler, RegistrationWatcher
 from event_svc.refresh import advance_due_events
-from event_svc.ven_requests import EventRequestHandler, PullsBesideTheInbox
+from event_svc.ven_requests import ANSWERED_BY_DELIVERY, EventRequestHandler, PullsBesideTheInbox
 from shared import topics
 from shared.awaited_replies import ConfirmationPolicy
+from shared.bus.service_consumer import ServiceRules
 from shared.contract.envelope import utcnow
 from shared.db import handler_events
 from shared.db.command_router import QueriesAndCommands
 from shared.db.idempotent import IdempotentHandler
+from shared.db.transient import TRANSIENT_DATABASE_ERRORS
 from shared.plugins import load_optional
 from shared.runtime import ServiceRuntime, run_service
+from shared.stale_requests import AnsweredByDelivery
 
 SERVICE = "event_svc"
 HANDLER_EVENTS_PURGE_SECONDS = 3600.0
+RULES = ServiceRules(TRANSIENT_DATABASE_ERRORS, AnsweredByDelivery.of(ANSWERED_BY_DELIVERY))
 
 
 async def setup(runtime: ServiceRuntime) -> None:
     settings = runtime.settings
     pool, relay = runtime.pool, runtime.relay
-    config = EventConfig(vtn_id=settings.vtn_id, retention=timedelta(seconds=settings.event_retention_seconds))
-    handler = EventRequestHandler(settings.vtn_id, load_optional(settings.on_request_event))
+    config = EventConfig(vtn_id=settings.id, retention=timedelta(seconds=settings.event_retention_seconds))
+    handler = EventRequestHandler(settings.id, load_optional(settings.on_request_event))
     requests = PullsBesideTheInbox(pool, handler, IdempotentHandler(pool, SERVICE, handler, relay))
     runtime.consume([topics.EVENT_REQUESTS, topics.OPT_REQUESTS], requests)
     commands = IdempotentHandler(pool, f"{SERVICE}.commands", EventCommandHandler(config), relay)
     runtime.consume([topics.EVENT_COMMANDS], QueriesAndCommands(pool, QUERIES, handle_query, commands), ".commands")
-    runtime.consume([topics.REGISTRATION_EVENTS], RegistrationWatcher(pool, settings.vtn_id), ".registrations")
+    runtime.consume([topics.REGISTRATION_EVENTS], RegistrationWatcher(pool, settings.id), ".registrations")
     on_created_event = load_optional(settings.on_created_event)
     if on_created_event is not None:
         runtime.consume([topics.EVENT_RESPONSES], CreatedEventHandler(on_created_event), ".handlers")
@@ -61,4 +65,4 @@ async def setup(runtime: ServiceRuntime) -> None:
 
 
 if __name__ == "__main__":
-    run_service(SERVICE, setup)
+    run_service(SERVICE, setup, RULES)

@@ -13,6 +13,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 
 from event_svc import delivery, refresh, status, store
@@ -43,6 +44,9 @@ from shared.oadr.profiles import traits_of
 log = logging.getLogger(__name__)
 
 QUERIES = (GetEvent, ListEvents, ListOpts, GetVenMemberships, CountEvents)
+# What a ModifyEvent may replace, in the event's descriptor and in the event itself (a field left out stays).
+MODIFIABLE_DESCRIPTOR_FIELDS = ("priority", "test_event", "vtn_comment")
+MODIFIABLE_EVENT_FIELDS = ("active_period", "signals", "baseline", "targets", "response_required")
 STATUS_FILTER_SCAN = 10_000
 NAMED_VENS = 10  # VENs named in a refusal, of however many
 FINISHED = frozenset({EventStatus.COMPLETED, EventStatus.CANCELLED})
@@ -146,28 +150,9 @@ class EventCommandHandler:
             return stored
         old = stored.event
         descriptor = _next_version(old.descriptor, now, command.modification_reason).model_copy(
-            update={
-                k: v
-                for k, v in (
-                    ("priority", command.priority),
-                    ("test_event", command.test_event),
-                    ("vtn_comment", command.vtn_comment),
-                )
-                if v is not None
-            }
+            update=_given(command, MODIFIABLE_DESCRIPTOR_FIELDS)
         )
-        changes = {
-            k: v
-            for k, v in (
-                ("active_period", command.active_period),
-                ("signals", command.signals),
-                ("baseline", command.baseline),
-                ("targets", command.targets),
-                ("response_required", command.response_required),
-            )
-            if v is not None
-        }
-        event = old.model_copy(update={"descriptor": descriptor, **changes})
+        event = old.model_copy(update={"descriptor": descriptor, **_given(command, MODIFIABLE_EVENT_FIELDS)})
         previously = await store.targeted_ven_ids(conn, old.targets)
         return await self._save(
             conn, delivery.StoredEvent(event), now, previously, new_targets=command.targets is not None
@@ -235,6 +220,10 @@ async def _events_out_of_reach(conn: Conn, ven: delivery.Membership, now: dateti
         status=422,
         detail=f"OpenADR {profile} VEN {ven.ven_id} would be targeted by events it cannot get: {', '.join(blocking)}",
     )
+def _given(command: ModifyEvent, fields: tuple[str, ...]) -> dict[str, Any]:
+    """The `fields` the command gives (not None), with their new values."""
+    values = {name: getattr(command, name) for name in fields}
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def _next_version(descriptor: EventDescriptor, now: datetime, reason: str | None) -> EventDescriptor:

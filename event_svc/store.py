@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from event_svc.answer_waits import Awaited
+from event_svc.answer_waits.decisions import Awaited
 from event_svc.delivery import Membership, StoredEvent
 from event_svc.status import EventSchedule
 from shared.db.connection import Conn
@@ -203,7 +203,7 @@ async def targeted_ven_ids(
     given, and the first `limit` of them in venID order when given."""
     rows = await conn.fetch(
         """
-        SELECT ven_id FROM vens WHERE status IN ('registered', 'cancelling')
+        SELECT ven_id FROM vens WHERE registration_in_force(status)
         AND ($5::text IS NULL OR profile_name = $5) AND (
             ven_id = ANY($1::text[])
             OR ven_id IN (
@@ -410,7 +410,7 @@ async def lock_ven_sets(conn: Conn, ven_ids: list[str]) -> dict[str, LastQueued]
 
 async def save_ven_sets(conn: Conn, sets: list[tuple[str, str, int, list[Awaited]]]) -> None:
     """(venID, digest, version, the answers the set awaits) for several VENs in one statement: a set that awaits
-    answers is looked at soon, with no resend counted yet (event_svc.answer_sweep); one that awaits none, never."""
+    answers is looked at soon, with no resend counted yet (event_svc.answer_waits.sweep); one that awaits none, never."""
     if not sets:
         return
     await conn.execute(

@@ -34,6 +34,9 @@ from shared.plugins import call_handler
 
 log = logging.getLogger(__name__)
 
+# oadrRequestEvent's answer is the VEN's event set: stale once the gateway stopped waiting.
+ANSWERED_BY_DELIVERY = frozenset({"oadrRequestEvent"})
+
 
 class EventRequestHandler:
     def __init__(self, vtn_id: str, on_request_event: Callable[..., Any] | None = None) -> None:

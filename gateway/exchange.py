@@ -18,7 +18,7 @@ from gateway.handouts import HandoutReporter
 from gateway.poll_answers import PollAnswerCache
 from gateway.refusals import DOCUMENT_REFUSALS, refusal_log
 from gateway.routing import ROUTES_BY_SERVICE, Route
-from gateway.security import Admitted, MessageSecurity
+from gateway.security.message_security import Admitted, MessageSecurity
 from gateway.service_link import Requester as Requester  # the admin routers name it from here
 from gateway.service_link import ServiceLink
 from gateway.sightings import SightingBatcher

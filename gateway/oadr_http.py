@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.answers import XML_CONTENT_TYPE, HttpAnswer, oadr_error
 from gateway.exchange import OadrExchange
-from gateway.identity import IdentityRefused, request_context
+from gateway.security.identity import IdentityRefused, request_context
 from gateway.late_replies import UndeliveredReporter
 from gateway.profile_a_exchange import ProfileAExchange
 from gateway.refusals import SecurityRefusals

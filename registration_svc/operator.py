@@ -118,7 +118,7 @@ async def _cancel(conn: Conn, ven_id: str) -> OperatorOutcome:
     record = await store.by_ven_id(conn, ven_id, lock=True)
     if record is None:
         return OperatorOutcome(status=404, detail=unknown_ven_detail([ven_id]))
-    if record.status is not VenStatus.REGISTERED:
+    if not record.staying or (record.registration_id is None and traits_of(record.profile_name).registers_in_band):
         return OperatorOutcome(status=409, detail=f"VEN is {record.status.value}, not registered")
     if record.registration_id is None:
         # In force without a registration (a 2.0a VEN): there is no registration to tell the VEN about.
@@ -141,7 +141,7 @@ async def _request_reregistration(conn: Conn, ven_id: str) -> OperatorOutcome:
     record = await store.by_ven_id(conn, ven_id, lock=True)
     if record is None:
         return OperatorOutcome(status=404, detail=unknown_ven_detail([ven_id]))
-    if not record.is_registered:
+    if not record.in_force:
         return OperatorOutcome(status=409, detail=f"VEN is {record.status.value}, not registered")
     if not traits_of(record.profile_name).registers_in_band:
         return OperatorOutcome(status=409, detail=f"a {record.profile_name} VEN does not register")

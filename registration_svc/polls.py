@@ -25,7 +25,7 @@ import asyncpg
 
 from registration_svc import replies, store
 from registration_svc.poll_hook import PollHook
-from registration_svc.records import ACTIVE_STATUSES, VenStatus
+from registration_svc.records import VenStatus
 from registration_svc.ven_requests import publish_registration_event
 from shared.contract.backend_events import RegistrationChange
 from shared.contract.envelope import Envelope
@@ -78,9 +78,10 @@ def _refusal(ven_id: str, known: bool) -> VenReply:
     )
 
 
+# A poll's answer is the delivery of the VEN's next message: stale once the gateway stopped waiting.
+ANSWERED_BY_DELIVERY = frozenset({"oadrPoll"})
 # Delivering these changes the VEN's registration too: they go through the transactional path (deliver_next).
 NEEDS_TRANSACTION = frozenset({"oadrCancelPartyRegistration"})
-ACTIVE_STATUS_NAMES = frozenset(status.value for status in ACTIVE_STATUSES)
 
 
 class PollHandler:
@@ -107,9 +108,9 @@ class PollHandler:
             return None
         profile = _profile_of(envelope)
         async with self._pool.acquire() as conn:
-            taken = await pending.take_for_poll(conn, poll.ven_id, ACTIVE_STATUS_NAMES, NEEDS_TRANSACTION, profile)
-        if taken.ven_status is None or taken.ven_status not in ACTIVE_STATUSES:
-            return _refusal(poll.ven_id, known=taken.ven_status is not None)
+            taken = await pending.take_for_poll(conn, poll.ven_id, NEEDS_TRANSACTION, profile)
+        if not taken.in_force:
+            return _refusal(poll.ven_id, known=taken.known)
         if taken.ven_profile != profile:
             return in_another_profile(poll.ven_id, taken.ven_profile or "", profile)
         if taken.pushed:
@@ -153,7 +154,7 @@ async def deliver_next(conn: Conn, envelope: Envelope) -> VenReply | None:
     if poll is None:
         return None
     record = await store.by_ven_id(conn, poll.ven_id, lock=True)
-    if record is None or not record.is_registered:
+    if record is None or not record.in_force:
         return _refusal(poll.ven_id, known=record is not None)
     if record.profile_name != _profile_of(envelope):
         return in_another_profile(poll.ven_id, record.profile_name, _profile_of(envelope))

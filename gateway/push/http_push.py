@@ -20,8 +20,8 @@ from gateway.push.answers import service_of
 from gateway.profile_a_sets import push_document
 from gateway.push.connections import ConnectionPools, PushResponse
 from gateway.push.deliverer import DeliveryFailed, PushTarget, VenAnswer
-from gateway.security import MessageSecurity
-from gateway.ven_identity import FingerprintSource
+from gateway.security.message_security import MessageSecurity
+from gateway.security.ven_identity import FingerprintSource
 from shared.contract.ven_traffic import RequestContext
 from shared.oadr.event import DistributeEvent
 from shared.oadr.messages import VtnMessage

@@ -22,8 +22,8 @@ from gateway.poll_answers import PollAnswerCache
 from gateway.profile_a_exchange import ProfileAExchange
 from gateway.routing import OADR_PATH_PREFIX, PROFILE_A_PATH, SERVICES
 from shared.contract.ven_traffic import RequestContext
-from tests.gateway.test_security import code_and_text, make, poll
 from tests.fakes import RecordingBatcher
+from tests.gateway.security.test_message_security import code_and_text, make, poll
 from tests.profile_a_ven import profile_a_schema
 from tests.security_documents import openleadr_signed
 

@@ -10,4 +10,4 @@ ALTER TABLE vens ADD CONSTRAINT vens_profile_name_known CHECK (profile_name IN (
 CREATE OR REPLACE VIEW push_vens AS
     SELECT ven_id, transport_address, fingerprint, profile_name
     FROM vens
-    WHERE http_pull_model IS FALSE AND status IN ('registered', 'cancelling');
+    WHERE http_pull_model IS FALSE AND registration_in_force(status);
