@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
+from shared.oadr.profiles import OadrProfile
 from shared.oadr.registration import TRANSPORT_XMPP
 
 
@@ -34,6 +35,7 @@ class VenRecord:
     cancelled_at: datetime | None = None
     http_pull_model: bool | None = None
     transport_name: str | None = None
+    profile_name: str = OadrProfile.B
 
     @property
     def pushed(self) -> bool:
