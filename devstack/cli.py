@@ -43,9 +43,9 @@ from devstack.supervisor import CrashLoop, Supervisor
 
 __all__ = ["main"]
 
-SERVICES = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway", "gateway.push")
+SERVICES = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway", "gateway.push", "gateway.xmpp")
 # The order of VTN_DEVSTACK_HEALTH_PORT's ports (the gateway serves its probes on its admin port).
-HEALTH_PORT_ORDER = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway.push")
+HEALTH_PORT_ORDER = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway.push", "gateway.xmpp")
 # Development VENs (and test push VENs) listen on this machine: let the pusher reach loopback, unless the
 # operator of `make run` chose otherwise (production refuses loopback in VTN_PUSH_ALLOWED_NETWORKS).
 DEVELOPMENT_PUSH_NETWORKS = "127.0.0.0/8,::1"
@@ -111,7 +111,7 @@ def _serve(
     )
     infra.start()
     supervisor.watch(infra.supervised())
-    env = {"VTN_PUSH_ALLOWED_NETWORKS": DEVELOPMENT_PUSH_NETWORKS, **infra.env()}
+    env = {"VTN_PUSH_ALLOWED_NETWORKS": DEVELOPMENT_PUSH_NETWORKS, **infra.env(), **infra.xmpp_settings()}
     for name, module in SETUP_STEPS:
         _run_setup_step(name, [str(python), "-m", module], env, config)
     for name in SERVICES:
@@ -140,6 +140,7 @@ def _serve(
     print(
         f"\n  VTN running at {scheme}://{config.host}:{http_port}/OpenADR2/Simple/2.0b"
         f"\n  admin API at http://{config.host}:{admin_port}/docs"
+        f"\n  XMPP server at {infra.xmpp.address} (STARTTLS, certificates of {infra.tls.ca}), VTN at {infra.xmpp.vtn_address}"
         f"\n  logs in {config.log_dir}; restarts counted in {supervisor.status_path}"
         f"\n  data {data}; Ctrl-C stops everything\n",
         flush=True,

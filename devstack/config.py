@@ -2,18 +2,19 @@
 
 Two profiles exist so that `make run` and `make test` can run side by side:
 
-| profile | Kafka (client/controller/SASL_SSL/mTLS) | PostgreSQL | folder |
-| ------- | --------------------------------------- | ---------- | ------ |
-| run     | 9092 / 9093 / 9094 / 9095               | 5433       | .devstack/run  |
-| test    | 19092 / 19093 / 19094 / 19095           | 15433      | .devstack/test |
+| profile | Kafka (client/controller/SASL_SSL/mTLS) | PostgreSQL | XMPP (Prosody) | folder |
+| ------- | --------------------------------------- | ---------- | -------------- | ------ |
+| run     | 9092 / 9093 / 9094 / 9095               | 5433       | 9096           | .devstack/run  |
+| test    | 19092 / 19093 / 19094 / 19095           | 15433      | 19096          | .devstack/test |
 
 Each can be overridden by VTN_DEVSTACK_KAFKA_PORT, VTN_DEVSTACK_KAFKA_CONTROLLER_PORT (default: the
 Kafka port + 1), VTN_DEVSTACK_PG_PORT and VTN_DEVSTACK_DIR (relative to the repository root), and the jar
 cache by VTN_CACHE_DIR (default ~/.cache/vtn-devstack). The secured listeners always sit at the Kafka port
-+ 2 (SASL_SSL) and + 3 (SSL with client certificates), so a stack placed elsewhere moves them along.
++ 2 (SASL_SSL) and + 3 (SSL with client certificates), and the XMPP server's client port at the Kafka port + 4,
+so a stack placed elsewhere moves them along.
 VTN_DEVSTACK_HEALTH_PORT, when set, is the first
-of five consecutive ports for the services' /healthz, /readyz and /metrics under `run` (registration,
-presence, event, report, pusher; unset: each service's own default).
+of six consecutive ports for the services' /healthz, /readyz and /metrics under `run` (registration,
+presence, event, report, pusher, XMPP connector; unset: each service's own default).
 
 Data is throwaway unless the run profile is asked to keep it: VTN_DEVSTACK_KEEP_DATA=1 (`make run KEEP=1`,
 `python -m devstack run --keep-data`); see devstack.stack for the folders.
@@ -114,6 +115,10 @@ class StackConfig:
     @property
     def kafka_ssl_port(self) -> int:
         return self.kafka_port + 3
+
+    @property
+    def xmpp_port(self) -> int:
+        return self.kafka_port + 4
 
     @property
     def tls_dir(self) -> Path:

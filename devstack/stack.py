@@ -1,4 +1,4 @@
-"""Kafka and PostgreSQL together, as one unit that `run`, `test` and `up` start and tear down.
+"""Kafka, PostgreSQL and the XMPP server together, as one unit that `run`, `test` and `up` start and tear down.
 
 Layout of the state folder: logs/ (this run's; the previous run's move to logs.previous/), tls/ (the
 servers' throwaway certificates, made anew by every start: devstack/stack_tls.py), and the servers' data. Throwaway data (the default) is in kafka/ and postgres/, removed at start and at teardown.
@@ -9,7 +9,9 @@ folder moves under /tmp when the `postgres` user cannot reach the state folder (
 Kafka listens on PLAINTEXT for the VTN and the tests, and beside it on SASL_SSL and on SSL with client
 certificates; PostgreSQL speaks TLS to clients that ask for it. `env()` tells the tests where those are. The
 SCRAM user is created when the broker's storage is formatted, so kept data keeps its password too
-(data/kafka-sasl-password).
+(data/kafka-sasl-password). The XMPP server (Prosody, devstack.xmpp_server) keeps nothing: its folder xmpp/ is
+made anew by every start; VENs and the VTN log in to it with certificates of the stack's CA (the VTN's is
+tls/client.crt).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from devstack.kafka import KafkaBroker, SecuredListeners, ensure_kafka_classpath
 from devstack.postgres import PostgresCluster, PostgresTls, ensure_postgres_installed, usable_base_dir
 from devstack.stack_tls import StackTls, write_stack_tls
 from devstack.supervisor import Supervised
+from devstack.xmpp_server import XmppServer, XmppTls, ensure_prosody_installed
 
 __all__ = ["SASL_USERNAME", "Infrastructure"]
 
@@ -70,10 +73,18 @@ class Infrastructure:
             log_path=config.log_dir / "kafka.log",
             secured=self.secured,
         )
+        self.xmpp = XmppServer(
+            config.state_dir / "xmpp",
+            config.xmpp_port,
+            XmppTls(self.tls.xmpp_cert, self.tls.xmpp_key, self.tls.ca, self.tls.client_cert),
+            host=config.host,
+            log_path=config.log_dir / "prosody.log",
+        )
 
     def install_missing(self) -> None:
         ensure_commands({"java": "openjdk-17-jre-headless", "mvn": "maven", "runuser": "util-linux"})
         ensure_postgres_installed()
+        ensure_prosody_installed()
 
     def start(self) -> None:
         """Install what is missing, clear what a previous run left (its throwaway data, servers it left
@@ -100,6 +111,8 @@ class Infrastructure:
         self.kafka.start(wait=False)  # the JVM boots while PostgreSQL starts
         self.postgres.start()
         say(f"postgres ready at {self.postgres.url} in {time.monotonic() - started:.1f} s")
+        self.xmpp.start()
+        say(f"xmpp server ready at {self.xmpp.address} (domain {self.xmpp.domain}) in {time.monotonic() - started:.1f} s")
         self.kafka.wait_until_ready(timeout=120)  # a loaded machine can take a minute to boot the JVM
         say(f"kafka ready at {self.kafka.bootstrap_servers} in {time.monotonic() - started:.1f} s")
 
@@ -109,7 +122,7 @@ class Infrastructure:
             (("kafka", self.kafka.stop), ("postgres", self.postgres.stop))
             if self.config.keep_data
             else (("kafka", self.kafka.destroy), ("postgres", self.postgres.destroy))
-        )
+        ) + (("xmpp", self.xmpp.destroy),)
         for name, action in steps:
             try:
                 action()
@@ -123,7 +136,7 @@ class Infrastructure:
 
     def supervised(self) -> list[Supervised]:
         """Kafka and PostgreSQL as the supervisor watches them: a restart keeps their data."""
-        return [_SupervisedKafka(self.kafka), _SupervisedPostgres(self.postgres)]
+        return [_SupervisedKafka(self.kafka), _SupervisedPostgres(self.postgres), _SupervisedXmpp(self.xmpp)]
 
     def _clear_previous_run(self) -> None:
         if self.config.keep_data:
@@ -131,6 +144,7 @@ class Infrastructure:
         else:
             self.kafka.destroy()
             self.postgres.destroy()
+        self.xmpp.destroy()
         previous_logs = self.config.state_dir / "logs.previous"
         shutil.rmtree(previous_logs, ignore_errors=True)
         if self.config.log_dir.exists():
@@ -153,6 +167,19 @@ class Infrastructure:
             "VTN_DEVSTACK_KAFKA_SASL_USERNAME": self.secured.username,
             "VTN_DEVSTACK_KAFKA_SASL_PASSWORD": self.secured.password,
             "VTN_DEVSTACK_TLS_DIR": str(self.tls.directory),
+            "VTN_DEVSTACK_XMPP_SERVER": self.xmpp.address,
+            "VTN_DEVSTACK_XMPP_ADDRESS": self.xmpp.vtn_address,
+        }
+
+    def xmpp_settings(self) -> dict[str, str]:
+        """The VTN's settings that serve XMPP through this stack's XMPP server: the connector logs in with the
+        stack's client certificate, whose account is the VTN's address."""
+        return {
+            "VTN_XMPP_ADDRESS": self.xmpp.vtn_address,
+            "VTN_XMPP_SERVER": self.xmpp.address,
+            "VTN_XMPP_CLIENT_CERT": str(self.tls.client_cert),
+            "VTN_XMPP_CLIENT_KEY": str(self.tls.client_key),
+            "VTN_XMPP_CA_FILE": str(self.tls.ca),
         }
 
     def secured_settings(self) -> dict[str, str]:
@@ -228,3 +255,27 @@ class _SupervisedPostgres:
 
     def start(self) -> None:
         self._cluster.start()
+
+
+class _SupervisedXmpp:
+    """The XMPP server as the supervisor sees it: started again (it keeps nothing; clients log in again)."""
+
+    name = "xmpp"
+
+    def __init__(self, server: XmppServer) -> None:
+        self._server = server
+
+    @property
+    def log_path(self) -> Path:
+        return self._server.log_path
+
+    @property
+    def returncode(self) -> int | None:
+        process = self._server.process
+        return process.returncode if process is not None else None
+
+    def is_running(self) -> bool:
+        return self._server.is_running()
+
+    def start(self) -> None:
+        self._server.start()

@@ -5,7 +5,9 @@
     kafka.crt/.key       the broker's certificate, for 127.0.0.1 and localhost (the advertised listeners)
     postgres.crt/.key    PostgreSQL's certificate, for the host name localhost only, so that reaching the
                          server as 127.0.0.1 with hostname verification on is refused
-    client.crt/.key      a client certificate from the CA (Kafka's mTLS listener, PostgreSQL's client check)
+    xmpp.crt/.key        the XMPP server's certificate, for the host name localhost (its domain)
+    client.crt/.key      a client certificate from the CA (Kafka's mTLS listener, PostgreSQL's client check; the
+                         VTN's certificate on the XMPP server)
     stranger.crt/.key    a client certificate from the other CA, which both servers refuse
 
 The certificates come from devstack/certs.py, which needs `cryptography`: the devstack itself runs on the
@@ -27,7 +29,7 @@ class StackTlsError(RuntimeError):
     """The TLS material could not be written; the message carries the generator's output."""
 
 
-_LEAVES = ("kafka", "postgres", "client", "stranger")
+_LEAVES = ("kafka", "postgres", "xmpp", "client", "stranger")
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,14 @@ class StackTls:
         return self._path("postgres.key")
 
     @property
+    def xmpp_cert(self) -> Path:
+        return self._path("xmpp.crt")
+
+    @property
+    def xmpp_key(self) -> Path:
+        return self._path("xmpp.key")
+
+    @property
     def client_cert(self) -> Path:
         return self._path("client.crt")
 
@@ -92,6 +102,7 @@ def generate(directory: Path) -> StackTls:
     _, other_key, other_cert = make_ca(directory / "other-ca", "Some other CA")
     issue(directory / "kafka", "localhost", "ecc", ca_key, ca_cert, server=True)
     issue(directory / "postgres", "localhost", "ecc", ca_key, ca_cert, server=True, server_names=["localhost"])
+    issue(directory / "xmpp", "localhost", "ecc", ca_key, ca_cert, server=True, server_names=["localhost"])
     issue(directory / "client", "vtn", "ecc", ca_key, ca_cert, server=False)
     issue(directory / "stranger", "stranger", "ecc", other_key, other_cert, server=False)
     return StackTls(directory)

@@ -37,6 +37,7 @@ async def setup(runtime: ServiceRuntime) -> None:
         policy=build_policy(settings.registration_policy, load_optional(settings.on_create_party_registration)),
         on_cancel_party_registration=load_optional(settings.on_cancel_party_registration),
         push_addresses=PushAddressPolicy.from_settings(settings),
+        xmpp_address=settings.xmpp_address,
     )
     pool, relay = runtime.pool, runtime.relay
     runtime.consume([topics.REGISTRATION_REQUESTS], IdempotentHandler(pool, SERVICE, RegisterPartyHandler(config), relay))

@@ -26,7 +26,7 @@ from shared.contract.operator import (
 from shared.db import pending
 from shared.db.vens import unknown_ven_detail
 from shared.oadr.profiles import traits_of
-from shared.oadr.registration import CancelPartyRegistration, RequestReregistration
+from shared.oadr.registration import TRANSPORT_SIMPLE_HTTP, CancelPartyRegistration, RequestReregistration
 from shared.push_addresses import AddressRefused, PushAddressPolicy, parse_push_address
 
 
@@ -109,7 +109,7 @@ async def _provision_in_force(
         return OperatorOutcome(status=409, detail="a VEN with this venID, venName or fingerprint exists already")
     await publish_registration_event(
         conn, RegistrationChange.CREATED, ven_id, command.ven_name, None, profile_name=profile,
-        http_pull_model=address is None, transport_address=address,
+        http_pull_model=address is None, transport_address=address, transport_name=TRANSPORT_SIMPLE_HTTP,
     )
     return OperatorOutcome(status=201, detail=f"provisioned in force ({profile})", ven=await store.view(conn, ven_id))
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from enum import Enum
 
 from shared.oadr.profiles import OadrProfile
+from shared.oadr.registration import TRANSPORT_XMPP
 
 
 class VenStatus(str, Enum):
@@ -33,9 +34,15 @@ class VenRecord:
     registered_at: datetime | None = None
     cancelled_at: datetime | None = None
     http_pull_model: bool | None = None
+    transport_name: str | None = None
     profile_name: str = OadrProfile.B
 
     @property
     def pushed(self) -> bool:
         """Registered in the push model: the VTN POSTs its messages to the VEN (docs/push.md)."""
         return self.http_pull_model is False
+
+    @property
+    def polls(self) -> bool:
+        """Fetches its messages with oadrPoll: simple HTTP in the pull model (not push, not XMPP)."""
+        return not self.pushed and self.transport_name != TRANSPORT_XMPP

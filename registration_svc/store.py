@@ -15,7 +15,7 @@ from shared.oadr.registration import CreatePartyRegistration
 _RECORD_COLUMNS = (
     "ven_id, ven_name, fingerprint, provisioned, status, registration_id, registered_at, cancelled_at,"
     " registration_in_force(status) AS in_force, registration_staying(status) AS staying, http_pull_model,"
-    " profile_name"
+    " transport_name, profile_name"
 )
 
 

@@ -28,10 +28,12 @@ from shared.contract.ven_traffic import RequestContext, VenReply, VenRequest
 from shared.db import outbox, pending
 from shared.db.vens import speaker_of
 from shared.oadr.common import ResponseCode
+from shared.oadr.common import EiResponse
 from shared.oadr.profiles import OadrProfile
 from shared.oadr.registration import (
     PROFILE_20B,
     TRANSPORT_SIMPLE_HTTP,
+    TRANSPORT_XMPP,
     CanceledPartyRegistration,
     CancelPartyRegistration,
     CreatedPartyRegistration,
@@ -42,6 +44,7 @@ from shared.oadr.registration import (
 from shared.plugins import call_handler
 from shared.push_addresses import AddressRefused, PushAddressPolicy, parse_push_address
 from shared.ven_identity import SpeakerRefused
+from shared.xmpp_addresses import xmpp_domain_of, xmpp_registration_refusal
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +59,33 @@ class RegistrationConfig:
     policy: RegistrationPolicy
     on_cancel_party_registration: Callable[..., Any] | None = None
     push_addresses: PushAddressPolicy | None = None  # None: no push registration is accepted
+    xmpp_address: str | None = None  # the VTN's JID; None: no registration over XMPP is accepted
 
     def poll_freq_for(self, pushed: bool) -> timedelta | None:
-        """oadrRequestedOadrPollFreq is for the pull model only (2.0b schema): a push VEN gets none."""
+        """oadrRequestedOadrPollFreq is for the pull model only (2.0b schema): a push or XMPP VEN gets none."""
         return None if pushed else self.poll_interval
+
+    @property
+    def transports(self) -> frozenset[str]:
+        return frozenset({TRANSPORT_SIMPLE_HTTP, TRANSPORT_XMPP} if self.xmpp_address else {TRANSPORT_SIMPLE_HTTP})
+
+    def answer(
+        self, response: EiResponse, pushed: bool = False, ven_id: str | None = None, registration_id: str | None = None
+    ) -> CreatedPartyRegistration:
+        """oadrCreatedPartyRegistration: the profiles and transports offered, the poll frequency for a polling
+        VEN, the VTN's XMPP address when it serves XMPP."""
+        return replies.created_party_registration(
+            response, self.vtn_id, self.poll_freq_for(pushed), ven_id, registration_id, self.xmpp_address
+        )
+
+
+def transport_refusal(message: CreatePartyRegistration, config: RegistrationConfig, fingerprint: str | None) -> str | None:
+    """Why the VTN cannot reach a VEN the way it registers: over XMPP at the JID it gives, or by HTTP push at
+    the address it gives (None: it can, or the VEN polls)."""
+    if message.over_xmpp:
+        domain = xmpp_domain_of(config.xmpp_address) if config.xmpp_address else None
+        return xmpp_registration_refusal(message.transport_address, fingerprint, domain)
+    return push_refusal(message, config.push_addresses)
 
 
 def push_refusal(message: CreatePartyRegistration, addresses: PushAddressPolicy | None) -> str | None:
@@ -86,12 +112,14 @@ async def publish_registration_event(
     profile_name: str = OadrProfile.B,
     http_pull_model: bool | None = None,
     transport_address: str | None = None,
+    transport_name: str | None = None,
 ) -> None:
     """The fact for backends (with the exchange model the VEN chose when it (re)registered, or the one it was
-    provisioned with: `http_pull_model`, `transport_address`), and the notice that drops the gateways' cached
-    answers for the VEN (and wakes its pusher if it is a push VEN)."""
+    provisioned with: `http_pull_model`, `transport_address`, `transport_name`), and the notice that drops the
+    gateways' cached answers for the VEN (and wakes its pusher or XMPP connector if it is a push or XMPP VEN)."""
     if registration is not None:
-        http_pull_model, transport_address = not registration.pushed, registration.transport_address
+        http_pull_model = None if registration.over_xmpp else not registration.pushed
+        transport_address, transport_name = registration.transport_address, registration.transport_name
     event = RegistrationEvent(
         change=change,
         ven_id=ven_id,
@@ -100,6 +128,7 @@ async def publish_registration_event(
         occurred_at=utcnow(),
         http_pull_model=http_pull_model,
         transport_address=transport_address,
+        transport_name=transport_name,
         profile_name=OadrProfile(profile_name),
     )
     await outbox.add(conn, topics.REGISTRATION_EVENTS, Envelope(ven_id=ven_id, payload=event))
@@ -131,12 +160,11 @@ class RegisterPartyHandler:
         message = request.message
         if isinstance(message, QueryRegistration):
             return VenReply(message=await self._query(conn, message, request.context))
-        if isinstance(message, CreatePartyRegistration) and (refusal := push_refusal(message, self._config.push_addresses)):
-            log.info("push registration refused", extra={"action": "registration_refused", "reason": refusal})
-            return VenReply(message=replies.created_party_registration(
-                replies.error(ResponseCode.INVALID_DATA, refusal, message.request_id),
-                self._config.vtn_id, self._config.poll_interval,
-            ))
+        if isinstance(message, CreatePartyRegistration) and message.transport_name in self._config.transports and (
+            refusal := transport_refusal(message, self._config, request.context.fingerprint)
+        ):
+            log.info("registration refused", extra={"action": "registration_refused", "reason": refusal})
+            return VenReply(message=self._config.answer(replies.error(ResponseCode.INVALID_DATA, refusal, message.request_id)))
         if isinstance(message, CreatePartyRegistration):
             return VenReply(message=await self._create(conn, message, request.context))
         if isinstance(message, CancelPartyRegistration):
@@ -152,18 +180,17 @@ class RegisterPartyHandler:
     async def _query(self, conn: Conn, message: QueryRegistration, context: RequestContext) -> CreatedPartyRegistration:
         known = await store.by_fingerprint(conn, context.fingerprint) if context.fingerprint else None
         if known is not None and known.in_force:
-            return replies.created_party_registration(
-                replies.ok(message.request_id), self._config.vtn_id, self._config.poll_freq_for(known.pushed),
-                ven_id=known.ven_id, registration_id=known.registration_id,
+            return self._config.answer(
+                replies.ok(message.request_id), not known.polls, ven_id=known.ven_id, registration_id=known.registration_id
             )
-        return replies.created_party_registration(replies.ok(message.request_id), self._config.vtn_id, self._config.poll_interval)
+        return self._config.answer(replies.ok(message.request_id))
 
     async def _create(self, conn: Conn, message: CreatePartyRegistration, context: RequestContext) -> CreatedPartyRegistration:
         config = self._config
-        if message.profile_name != PROFILE_20B or message.transport_name != TRANSPORT_SIMPLE_HTTP:
-            return replies.created_party_registration(
-                replies.error(ResponseCode.NOT_ALLOWED_BY_PROFILE, "this VTN offers profile 2.0b over simpleHttp", message.request_id),
-                config.vtn_id, config.poll_interval,
+        if message.profile_name != PROFILE_20B or message.transport_name not in config.transports:
+            offered = " and ".join(sorted(config.transports))
+            return config.answer(
+                replies.error(ResponseCode.NOT_ALLOWED_BY_PROFILE, f"this VTN offers profile 2.0b over {offered}", message.request_id)
             )
         if message.registration_id is not None:
             return await self._reregister(conn, message, context)
@@ -172,17 +199,18 @@ class RegisterPartyHandler:
             decision = Refused(ResponseCode.NOT_REGISTERED_OR_AUTHORIZED, conflict)
         if not isinstance(decision, Accepted):
             log.info("registration refused", extra={"action": "registration_refused", "reason": decision.reason})
-            return replies.created_party_registration(
-                replies.error(decision.response_code, decision.reason, message.request_id), config.vtn_id, config.poll_interval
-            )
+            return config.answer(replies.error(decision.response_code, decision.reason, message.request_id))
         existing = await store.by_ven_id(conn, decision.ven_id, lock=True)
         await store.save_registration(conn, decision.ven_id, decision.registration_id, message, context.fingerprint)
         change = RegistrationChange.REREGISTERED if existing is not None and existing.registration_id else RegistrationChange.CREATED
         await publish_registration_event(conn, change, decision.ven_id, message.ven_name, decision.registration_id, message)
-        log.info("ven registered", extra={"action": "ven_registered", "registered_ven": decision.ven_id, "push": message.pushed})
-        return replies.created_party_registration(
-            replies.ok(message.request_id), config.vtn_id, config.poll_freq_for(message.pushed),
-            ven_id=decision.ven_id, registration_id=decision.registration_id,
+        log.info(
+            "ven registered",
+            extra={"action": "ven_registered", "registered_ven": decision.ven_id, "push": message.pushed,
+                   "transport": message.transport_name},
+        )  # fmt: skip
+        return config.answer(
+            replies.ok(message.request_id), not message.polls, ven_id=decision.ven_id, registration_id=decision.registration_id
         )
 
     async def _reregister(self, conn: Conn, message: CreatePartyRegistration, context: RequestContext) -> CreatedPartyRegistration:
@@ -191,16 +219,13 @@ class RegisterPartyHandler:
         record = await registration_of_speaker(conn, message.registration_id, message.ven_id, context)
         if not isinstance(record, VenRecord) or not record.in_force:
             code, reason = _refusal(record)
-            return replies.created_party_registration(
-                replies.error(code, reason, message.request_id), config.vtn_id, config.poll_interval
-            )
+            return config.answer(replies.error(code, reason, message.request_id))
         await store.save_registration(conn, record.ven_id, message.registration_id, message, context.fingerprint)
         await publish_registration_event(
             conn, RegistrationChange.REREGISTERED, record.ven_id, message.ven_name, message.registration_id, message
         )
-        return replies.created_party_registration(
-            replies.ok(message.request_id), config.vtn_id, config.poll_freq_for(message.pushed),
-            ven_id=record.ven_id, registration_id=message.registration_id,
+        return config.answer(
+            replies.ok(message.request_id), not message.polls, ven_id=record.ven_id, registration_id=message.registration_id
         )
 
     async def _cancel(self, conn: Conn, message: CancelPartyRegistration, context: RequestContext) -> CanceledPartyRegistration:

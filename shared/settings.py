@@ -29,6 +29,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from shared.push_addresses import parse_allowlist
+from shared.xmpp_addresses import xmpp_domain_of
 
 DEVELOPMENT_ADMIN_TOKEN = "dev-admin-token"
 # Outside development the admin token must be at least this long (`openssl rand -hex 32` gives 64
@@ -635,6 +636,38 @@ class VtnSettings(BaseSettings):
         description="The CA that issues VENs' server certificates for pushes over HTTPS; default VTN_HTTP_CA_FILE.",
     )
 
+    # XMPP: the connector (gateway.xmpp) serves VENs registered with oadrTransportName xmpp (docs/xmpp.md)
+    xmpp_address: str | None = Field(
+        default=None,
+        description="The VTN's XMPP address (bare JID): the account of its XMPP client certificate on the XMPP "
+        "server, `<fingerprint as 20 lower-case hex digits>@<domain>`; VENs of that domain may register over "
+        "XMPP. Empty: the VTN serves simple HTTP only.",
+    )
+    xmpp_server: str | None = Field(
+        default=None,
+        description="The XMPP server's client port as `host:port`; default the XMPP address's domain, port 5222.",
+    )
+    xmpp_client_cert: Path | None = Field(
+        default=None,
+        description="The VTN's client certificate (PEM) for logging in to the XMPP server; default VTN_HTTP_CERT.",
+    )
+    xmpp_client_key: Path | None = Field(
+        default=None, description="The key of VTN_XMPP_CLIENT_CERT; default VTN_HTTP_KEY."
+    )
+    xmpp_ca_file: Path | None = Field(
+        default=None,
+        description="The CA that issued the XMPP server's certificate; default VTN_HTTP_CA_FILE.",
+    )
+    xmpp_max_payload_bytes: int = Field(
+        default=256 * 1024,
+        gt=0,
+        description="An OpenADR payload from a VEN over XMPP larger than this is refused (keep the XMPP server's "
+        "stanza limit above it).",
+    )
+    xmpp_concurrency: int = Field(
+        default=200, ge=1, description="VEN requests over XMPP handled at once per connector instance."
+    )
+
     # OpenLEADR-compatible handlers: each names a callable as `package.module:function`, plain or async
     on_create_party_registration: str | None = Field(
         default=None,
@@ -782,9 +815,18 @@ class VtnSettings(BaseSettings):
         allowlist = parse_allowlist(self.push_allowed_networks)  # raises ValueError on an entry of no kind
         if self.environment is Environment.PRODUCTION and allowlist.allows_loopback:
             raise ValueError("VTN_PUSH_ALLOWED_NETWORKS may name loopback addresses in development only")
+        if (self.xmpp_client_cert is None) != (self.xmpp_client_key is None):
+            raise ValueError("logging in to the XMPP server needs both VTN_XMPP_CLIENT_CERT and VTN_XMPP_CLIENT_KEY")
+        if self.xmpp_address is not None:
+            xmpp_domain_of(self.xmpp_address)  # raises ValueError when it is no bare JID
         if self.push_retry_max_seconds < self.push_retry_initial_seconds:
             raise ValueError("VTN_PUSH_RETRY_MAX_SECONDS must not be below VTN_PUSH_RETRY_INITIAL_SECONDS")
         return self
+
+    @property
+    def xmpp_domain(self) -> str | None:
+        """The XMPP domain of the VTN and of VENs registering over XMPP (None: XMPP not served)."""
+        return xmpp_domain_of(self.xmpp_address) if self.xmpp_address is not None else None
 
     @property
     def serves_https(self) -> bool:

@@ -27,7 +27,7 @@ from shared.bus.connection import KafkaConnection
 from shared.contract.envelope import Envelope
 from tests.conftest import REPO_ROOT
 
-SERVICES = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway", "gateway.push")
+SERVICES = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway", "gateway.push", "gateway.xmpp")
 HTTP_PORT = int(os.environ.get("VTN_TEST_HTTP_PORT", "18080"))
 ADMIN_PORT = int(os.environ.get("VTN_TEST_ADMIN_PORT", "18081"))
 # Each service's /healthz, /readyz, /metrics (the gateway serves them on ADMIN_PORT), 50 above the HTTP port
@@ -149,6 +149,20 @@ def vtn_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "VTN_PUSH_OFFLINE_AFTER_SECONDS": "4",
         "VTN_PUSH_TIMEOUT_SECONDS": "3",
         "VTN_PUSH_RESCAN_SECONDS": "5",
+        # tests/integration/test_xmpp*.py: the stack's XMPP server, the connector logging in with its client certificate
+        **xmpp_settings(),
+    }
+
+
+def xmpp_settings() -> dict[str, str]:
+    """The VTN's XMPP settings for the devstack's XMPP server (devstack.stack.Infrastructure.xmpp_settings)."""
+    tls = Path(_required_env("VTN_DEVSTACK_TLS_DIR"))
+    return {
+        "VTN_XMPP_ADDRESS": _required_env("VTN_DEVSTACK_XMPP_ADDRESS"),
+        "VTN_XMPP_SERVER": _required_env("VTN_DEVSTACK_XMPP_SERVER"),
+        "VTN_XMPP_CLIENT_CERT": str(tls / "client.crt"),
+        "VTN_XMPP_CLIENT_KEY": str(tls / "client.key"),
+        "VTN_XMPP_CA_FILE": str(tls / "ca.crt"),
     }
 
 

@@ -28,10 +28,11 @@ from shared.contract.envelope import Envelope
 from shared.contract.ven_traffic import VenChanged
 from shared.db import pending, push_queue
 from shared.db.connection import Conn
+from shared.oadr.registration import TRANSPORT_SIMPLE_HTTP
 
 log = logging.getLogger(__name__)
 
-_PUSH_LANE_LOCKS = 7331_5100  # the pusher holding partition P holds advisory lock _PUSH_LANE_LOCKS + P
+PUSH_LANE_LOCKS = 7331_5100  # the pusher holding partition P holds advisory lock PUSH_LANE_LOCKS + P
 KEEPER_TICK_SECONDS = 1.0
 
 
@@ -49,8 +50,12 @@ class PushDispatcher:
         drain_seconds: float,
         housekeeping: Callable[[], object] | None = None,
         forget_binding: Callable[[str], None] | None = None,
+        transport: str = TRANSPORT_SIMPLE_HTTP,
+        lock_base: int = PUSH_LANE_LOCKS,
     ) -> None:
         self._pool = pool
+        self._transport = transport  # the VENs this dispatcher serves (the XMPP connector: xmpp)
+        self._lock_base = lock_base  # each transport's instances hold their own locks per partition
         self._tools = tools(self.owns)
         self._rescan_seconds = rescan_seconds
         self._drain_seconds = drain_seconds
@@ -162,7 +167,7 @@ class PushDispatcher:
             await self._release(conn, released)
         taken = []
         for partition in sorted(wanted - self._held):
-            if await conn.fetchval("SELECT pg_try_advisory_lock($1)", _PUSH_LANE_LOCKS + partition):
+            if await conn.fetchval("SELECT pg_try_advisory_lock($1)", self._lock_base + partition):
                 taken.append(partition)
         if taken:
             self._held.update(taken)
@@ -180,7 +185,7 @@ class PushDispatcher:
         self._unmarked = {v: ids for v, ids in self._unmarked.items() if self.owns(v)}
         try:
             for partition in sorted(partitions):
-                await conn.execute("SELECT pg_advisory_unlock($1)", _PUSH_LANE_LOCKS + partition)
+                await conn.execute("SELECT pg_advisory_unlock($1)", self._lock_base + partition)
         except BaseException:
             conn.terminate()  # never back to the pool holding a lock (shared.db.pool)
             raise
@@ -201,7 +206,7 @@ class PushDispatcher:
 
     async def _scan(self, conn: Conn) -> None:
         """Wake a lane for every push VEN of the held partitions with messages waiting; refresh the backlog."""
-        waiting = await push_queue.backlogs(conn)
+        waiting = await push_queue.backlogs(conn, self._transport)
         mine = {ven_id: count for ven_id, count in waiting.items() if self.owns(ven_id)}
         self._unmarked = {v: ids for v, ids in self._unmarked.items() if v in mine}  # nothing waits: all marked
         for ven_id in mine:

@@ -12,13 +12,15 @@ import asyncpg
 
 from shared.db import push_queue
 from shared.db.push_queue import PushHead
+from shared.oadr.registration import TRANSPORT_SIMPLE_HTTP
 
 MAX_VENS_PER_QUERY = 1000
 
 
 class HeadReader:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, transport: str = TRANSPORT_SIMPLE_HTTP) -> None:
         self._pool = pool
+        self._transport = transport  # the VENs of this deliverer: pushed over simpleHttp, or over xmpp
         self._asks: list[tuple[str, frozenset[int], asyncio.Future[PushHead | None]]] = []
         self._reading: asyncio.Task[None] | None = None
 
@@ -39,7 +41,7 @@ class HeadReader:
                 by_ven.setdefault(ven_id, []).append((delivered, future))
             try:
                 async with self._pool.acquire() as conn:
-                    found = await push_queue.heads(conn, {v: asks[0][0] for v, asks in by_ven.items()})
+                    found = await push_queue.heads(conn, {v: asks[0][0] for v, asks in by_ven.items()}, self._transport)
             except Exception as error:  # the asking lanes retry
                 for _, _, future in batch:
                     if not future.done():

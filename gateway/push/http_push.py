@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from gateway.answers import HttpAnswer
+from gateway.push.answer_check import checked_answer
 from gateway.push.answers import service_of
 from gateway.profile_a_sets import push_document
 from gateway.push.connections import ConnectionPools, PushResponse
@@ -26,7 +26,7 @@ from shared.contract.ven_traffic import RequestContext
 from shared.oadr.event import DistributeEvent
 from shared.oadr.messages import VtnMessage
 from shared.oadr.profiles import OadrProfile
-from shared.oadr_xml.codec import decode, encode
+from shared.oadr_xml.codec import encode
 from shared.oadr_xml.errors import OadrXmlError
 from shared.oadr_xml.profile_a.codec import decode_push_answer
 from shared.oadr_xml.schema import SCHEMA_2_0A, load_schema
@@ -77,21 +77,8 @@ class HttpPushDeliverer:
             raise DeliveryFailed("http_error", f"HTTP {response.status}")
         if target.profile is OadrProfile.A:
             return self._profile_a_answer(target, response)
-        try:
-            document = decode(response.body, self._schema)
-        except OadrXmlError as error:
-            raise DeliveryFailed("bad_answer", f"not a valid OpenADR answer: {error}") from None
         context = RequestContext(fingerprint=response.peer_fingerprint, remote_addr=response.remote_ip)
-        answer = document.message
-        if self._security is not None:
-            admitted = await self._security.admit(document, context)
-            if isinstance(admitted, HttpAnswer):
-                raise DeliveryFailed("security_refused", "the answer failed the security checks (see security_refused)")
-            answer, context = admitted.message, admitted.context
-        answered_for = getattr(answer, "ven_id", None)
-        if answered_for is not None and answered_for != target.ven_id:
-            raise DeliveryFailed("security_refused", f"the answer speaks for venID {answered_for}, not {target.ven_id}")
-        return VenAnswer(answer, context)
+        return await checked_answer(response.body, context, target.ven_id, self._schema, self._security)
 
     @staticmethod
     def _profile_a_document(target: PushTarget, message: VtnMessage) -> bytes:

@@ -107,11 +107,16 @@ async def open_security(
     stack: contextlib.AsyncExitStack,
     refusal_log: ThrottledLog | None = None,
     announce: bool = True,
+    clients_authenticated: bool = False,
+    signer_type: type[MessageSigner] = MessageSigner,
 ) -> GatewaySecurity:
-    """`announce`: log and print the VTN's fingerprint and warn of plain HTTP (the gateway; not the pusher)."""
+    """`announce`: log and print the VTN's fingerprint and warn of plain HTTP (the gateway; not the pusher).
+    `clients_authenticated`: every client is known by its certificate whatever the HTTP settings (the XMPP
+    connector: the XMPP server logged each VEN in with its certificate). `signer_type`: how documents are signed
+    (the XMPP connector signs them in the XMPP form, gateway.xmpp.signing)."""
     identify = _client_identity(settings)
     refusals = SecurityRefusals(refusal_log)
-    authenticated = settings.serves_https or bool(settings.trusted_proxy_list)
+    authenticated = clients_authenticated or settings.serves_https or bool(settings.trusted_proxy_list)
     if not authenticated:
         if settings.environment is Environment.PRODUCTION:
             raise ValueError(
@@ -127,7 +132,7 @@ async def open_security(
         )
     signer = None
     if settings.cert is not None and settings.key is not None:
-        signer = MessageSigner.from_files(settings.cert, settings.key, settings.passphrase)
+        signer = signer_type.from_files(settings.cert, settings.key, settings.passphrase)
         log.info("signing answers", extra={"action": "vtn_fingerprint", "fingerprint": signer.fingerprint})
         if settings.show_fingerprint and announce:
             _announce_fingerprint(signer)

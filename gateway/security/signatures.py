@@ -257,9 +257,13 @@ class MessageSigner:
     value change. The digest of an answer body is cached, so the poll answers the gateway repeats from its
     cache cost one private-key operation each and no XML parsing. OpenLEADR's verifier checks the result in
     the tests.
+
+    `prefixed` False writes the signature with default namespace declarations instead of the ds: and dsp:
+    prefixes, for documents in the XMPP form (gateway.xmpp.wire_form): XMPP servers rewrite prefixes, and a
+    signature made over that form survives the rewriting.
     """
 
-    def __init__(self, cert_pem: bytes, key_pem: bytes, passphrase: str | None = None) -> None:
+    def __init__(self, cert_pem: bytes, key_pem: bytes, passphrase: str | None = None, prefixed: bool = True) -> None:
         password = passphrase.encode() if passphrase else None
         try:
             key = serialization.load_pem_private_key(key_pem, password)
@@ -276,12 +280,12 @@ class MessageSigner:
         der = certificate.public_bytes(serialization.Encoding.DER)
         self.fingerprint = fingerprint_of_der(der)
         self._digests: dict[bytes, str] = {}
-        self._build_template(base64.b64encode(der).decode("ascii"))
+        self._build_template(base64.b64encode(der).decode("ascii"), prefixed)
 
-    def _build_template(self, certificate_b64: str) -> None:
+    def _build_template(self, certificate_b64: str, prefixed: bool) -> None:
         # The template sits in an oadrPayload so that canonicalization sees the namespaces it will have.
-        payload = etree.Element(q(OADR, "oadrPayload"), nsmap={"oadr": OADR})
-        self._signature = etree.SubElement(payload, SIGNATURE, nsmap={"ds": DS, "oadr": OADR})
+        payload = etree.Element(q(OADR, "oadrPayload"), nsmap={"oadr" if prefixed else None: OADR})
+        self._signature = etree.SubElement(payload, SIGNATURE, nsmap={"ds": DS, "oadr": OADR} if prefixed else {None: DS})
         self._signed_info = _ds(self._signature, "SignedInfo")
         _ds(self._signed_info, "CanonicalizationMethod", Algorithm=INCLUSIVE_C14N)
         _ds(self._signed_info, "SignatureMethod", Algorithm=_SIGNATURE_URIS[self._algorithm])
@@ -296,13 +300,13 @@ class MessageSigner:
         _ds(_ds(_ds(self._signature, "KeyInfo"), "X509Data"), "X509Certificate").text = certificate_b64
         self._properties = _ds(self._signature, "Object", Id="prop")
         prop = _ds(_ds(self._properties, "SignatureProperties"), "SignatureProperty", Id="myid", Target="#mytarget")
-        replay = etree.SubElement(prop, REPLAY_PROTECT, nsmap={"dsp": DSP})
+        replay = etree.SubElement(prop, REPLAY_PROTECT, nsmap={"dsp" if prefixed else None: DSP})
         self._timestamp = etree.SubElement(replay, f"{{{DSP}}}timestamp")
         self._nonce = etree.SubElement(replay, f"{{{DSP}}}nonce")
 
     @classmethod
-    def from_files(cls, cert_path: Path, key_path: Path, passphrase: str | None) -> MessageSigner:
-        return cls(cert_path.read_bytes(), key_path.read_bytes(), passphrase)
+    def from_files(cls, cert_path: Path, key_path: Path, passphrase: str | None, prefixed: bool = True) -> MessageSigner:
+        return cls(cert_path.read_bytes(), key_path.read_bytes(), passphrase, prefixed)
 
     def sign(self, body: bytes, now: datetime | None = None) -> bytes:
         """The same oadrPayload with a ds:Signature (and a fresh ReplayProtect, stamped `now`) as its first child."""

@@ -34,6 +34,8 @@ class RegistrationEvent(ContractModel):
     # transport_address, see docs/push.md; true or absent: the VEN polls)
     http_pull_model: bool | None = None
     transport_address: str | None = None
+    # For created and reregistered: simpleHttp, or xmpp (transport_address is then the VEN's JID, see docs/xmpp.md)
+    transport_name: str | None = None
 
 
 class PresenceStatus(str, Enum):

@@ -7,7 +7,9 @@ of them are still unmarked; after a crash the next owner starts from what the da
 The head is the oldest undelivered message by id, not "the next after the last delivered": two transactions
 queueing for one VEN may commit in the other order than their ids, and a message committed late behind one
 already pushed must still go out (as a poll would take it).
-Reads are made for many VENs at once: one statement whatever the number of VENs woken together.
+Reads are made for many VENs at once: one statement whatever the number of VENs woken together. Each
+deliverer reads the VENs of its transport only: simpleHttp push VENs for the pusher, xmpp VENs for the XMPP
+connector (the push_vens view names both).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from shared.db.connection import Conn
 from shared.oadr.messages import VTN_MESSAGE_ADAPTER, VtnMessage
 from shared.oadr.profiles import OadrProfile
+from shared.oadr.registration import TRANSPORT_SIMPLE_HTTP
 
 
 @dataclass(frozen=True)
@@ -35,10 +38,12 @@ class PushHead:
     profile: str = OadrProfile.B
 
 
-async def heads(conn: Conn, delivered: Mapping[str, Collection[int]]) -> dict[str, PushHead]:
-    """For each VEN of `delivered` whose messages are pushed (the push_vens view), its oldest undelivered
-    message other than those given (delivered by this pusher, their marks not yet seen). VENs that are not (or
-    no longer) push VENs are absent."""
+async def heads(
+    conn: Conn, delivered: Mapping[str, Collection[int]], transport: str = TRANSPORT_SIMPLE_HTTP
+) -> dict[str, PushHead]:
+    """For each VEN of `delivered` whose messages are pushed over `transport` (the push_vens view), its oldest
+    undelivered message other than those given (delivered by this pusher, their marks not yet seen). VENs that
+    are not (or no longer) pushed over that transport are absent."""
     if not delivered:
         return {}
     left_out = [(ven_id, pending_id) for ven_id, ids in delivered.items() for pending_id in ids]
@@ -51,7 +56,7 @@ async def heads(conn: Conn, delivered: Mapping[str, Collection[int]]) -> dict[st
                    SELECT p.id FROM pending_messages p JOIN left_out l ON l.id = p.id
                    WHERE l.ven_id = w.ven_id AND p.ven_id = w.ven_id AND p.delivered_at IS NULL
                ) AS unmarked
-        FROM w JOIN push_vens v ON v.ven_id = w.ven_id
+        FROM w JOIN push_vens v ON v.ven_id = w.ven_id AND v.transport_name = $4
         LEFT JOIN LATERAL (
             SELECT q.id, q.message FROM pending_messages q
             WHERE q.ven_id = w.ven_id AND q.delivered_at IS NULL
@@ -62,6 +67,7 @@ async def heads(conn: Conn, delivered: Mapping[str, Collection[int]]) -> dict[st
         list(delivered),
         [ven_id for ven_id, _ in left_out],
         [pending_id for _, pending_id in left_out],
+        transport,
     )
     return {
         row["ven_id"]: PushHead(
@@ -77,14 +83,15 @@ async def heads(conn: Conn, delivered: Mapping[str, Collection[int]]) -> dict[st
     }
 
 
-async def backlogs(conn: Conn) -> dict[str, int]:
-    """Every push VEN with messages waiting, and how many."""
+async def backlogs(conn: Conn, transport: str = TRANSPORT_SIMPLE_HTTP) -> dict[str, int]:
+    """Every VEN pushed over `transport` with messages waiting, and how many."""
     rows = await conn.fetch(
         """
         SELECT m.ven_id, count(*) AS waiting
-        FROM pending_messages m JOIN push_vens v ON v.ven_id = m.ven_id
+        FROM pending_messages m JOIN push_vens v ON v.ven_id = m.ven_id AND v.transport_name = $1
         WHERE m.delivered_at IS NULL
         GROUP BY m.ven_id
-        """
+        """,
+        transport,
     )
     return {row["ven_id"]: int(row["waiting"]) for row in rows}

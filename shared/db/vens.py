@@ -167,3 +167,9 @@ async def registered_request(conn: Conn, envelope: Envelope) -> tuple[VenMessage
     speaker = await speaker_of(conn, named, request.context)
     checked = registered_speaker(speaker, named, request.context.profile)
     return checked if isinstance(checked, VenReply) else (request.message, checked)
+
+
+async def ven_of_fingerprint(conn: Conn, fingerprint: str) -> str | None:
+    """The venID a certificate is bound to (None: to none)."""
+    value = await conn.fetchval("SELECT ven_id FROM vens WHERE fingerprint = $1", fingerprint)
+    return str(value) if value is not None else None

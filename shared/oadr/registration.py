@@ -40,6 +40,16 @@ class CreatePartyRegistration(OadrModel):
         """The VEN asks the VTN to push its messages (simple HTTP push model) instead of polling for them."""
         return self.http_pull_model is False
 
+    @property
+    def over_xmpp(self) -> bool:
+        """The VEN registers over XMPP: the VTN sends it every message over the XMPP server (docs/xmpp.md)."""
+        return self.transport_name == TRANSPORT_XMPP
+
+    @property
+    def polls(self) -> bool:
+        """The VEN fetches its messages with oadrPoll (simple HTTP, pull model)."""
+        return not self.pushed and not self.over_xmpp
+
 
 class CancelPartyRegistration(OadrModel):
     """Either side -> the other: end this registration."""
@@ -68,6 +78,13 @@ class Profile(OadrModel):
     transports: tuple[Transport, ...]
 
 
+class ServiceInfo(OadrModel):
+    """oadrServiceSpecificInfo's oadrService: key/value pairs about one service (e.g. its XMPP address)."""
+
+    service_name: str
+    info: tuple[tuple[str, str], ...]
+
+
 class CreatedPartyRegistration(OadrModel):
     """VTN -> VEN: answer to oadrQueryRegistration and oadrCreatePartyRegistration."""
 
@@ -78,6 +95,7 @@ class CreatedPartyRegistration(OadrModel):
     vtn_id: str
     profiles: tuple[Profile, ...]
     requested_poll_freq: timedelta | None = None
+    service_specific_info: tuple[ServiceInfo, ...] = ()
 
 
 class RequestReregistration(OadrModel):

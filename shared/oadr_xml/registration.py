@@ -93,6 +93,15 @@ def render_created_party_registration(message: CreatedPartyRegistration) -> etre
             add(add(transports, q(OADR, "oadrTransport")), q(OADR, "oadrTransportName"), transport.transport_name)
     if message.requested_poll_freq is not None:
         add_wrapped_duration(element, q(OADR, "oadrRequestedOadrPollFreq"), message.requested_poll_freq)
+    if message.service_specific_info:
+        services = add(element, q(OADR, "oadrServiceSpecificInfo"))
+        for service in message.service_specific_info:
+            service_element = add(services, q(OADR, "oadrService"))
+            add(service_element, q(OADR, "oadrServiceName"), service.service_name)
+            for key, value in service.info:
+                info = add(service_element, q(OADR, "oadrInfo"))
+                add(info, q(OADR, "oadrKey"), key)
+                add(info, q(OADR, "oadrValue"), value)
     return element
 
 

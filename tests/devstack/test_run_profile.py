@@ -117,7 +117,8 @@ class PilotRun:
 
     def kill_everything(self) -> None:
         """After a failed test: the runner and what it started, by their recorded pids."""
-        pids = [pid for pid in (*self.service_pids().values(), self.kafka_pid(), self.postmaster_pid()) if pid]
+        servers = (self.kafka_pid(), self.postmaster_pid(), self.xmpp_pid())
+        pids = [pid for pid in (*self.service_pids().values(), *servers) if pid]
         if self._runner is not None:  # first, so that it restarts nothing
             self._runner.kill()
             self._runner.wait()
@@ -157,6 +158,9 @@ class PilotRun:
     def postmaster_pid(self) -> int | None:
         return _pid_in(self.infra.postgres.data_dir / "postmaster.pid")
 
+    def xmpp_pid(self) -> int | None:
+        return _pid_in(self.infra.xmpp.base_dir / "prosody.pid")
+
     def ports(self) -> list[int]:
         return [
             self.http_port, self.admin_port, *range(self.health_port, self.health_port + 4),
@@ -193,6 +197,7 @@ def _remove_kept_data(run: PilotRun) -> None:
     """Stop whatever still runs on the kept data and remove it (the servers even if a runner died); logs stay."""
     run.infra.kafka.destroy()
     run.infra.postgres.destroy()
+    run.infra.xmpp.destroy()
     shutil.rmtree(run.config.state_dir / "data", ignore_errors=True)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 import httpx
@@ -77,16 +77,16 @@ class PushVen:
 
     async def _answer(self, request_id: str, answers: list[tuple[str, int, str]]) -> None:
         body = messages.created_event(request_id, self.ven_id, answers)
-        for _ in range(20):
+
+        async def sent() -> bool:
             try:
                 answer = await self.http.post("/EiEvent", content=body)
             except httpx.TransportError:
-                await asyncio.sleep(0.5)
-                continue
-            if answer.status_code == 200 and "<ei:responseCode>200<" in answer.text:
-                self.sent_answers.extend(answers)
-                return
-            await asyncio.sleep(0.5)
+                return False
+            return answer.status_code == 200 and "<ei:responseCode>200<" in answer.text
+
+        if await until_sent(sent):
+            self.sent_answers.extend(answers)
 
     @property
     def received(self) -> list[Pushed]:
@@ -95,16 +95,7 @@ class PushVen:
     async def wait_for(
         self, predicate: Callable[[Pushed], bool], timeout: float = 20.0, what: str = "a push"
     ) -> Pushed:
-        deadline = time.monotonic() + timeout
-        seen = 0
-        while time.monotonic() < deadline:
-            assert self.invalid == [], self.invalid
-            for pushed in self.received[seen:]:
-                if predicate(pushed):
-                    return pushed
-            seen = len(self.received)
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"{self.name}: no {what} within {timeout:.0f}s; got {self.endpoint.types_received()}")
+        return await wait_for_push(self.name, self.received, self.invalid, predicate, timeout, what)
 
     async def wait_for_type(self, message_type: str, timeout: float = 20.0) -> Pushed:
         return await self.wait_for(lambda p: p.message_type == message_type, timeout, message_type)
@@ -113,6 +104,31 @@ class PushVen:
         """Let the answers the VEN is sending finish."""
         while self._answering:
             await asyncio.gather(*list(self._answering), return_exceptions=True)
+
+
+async def wait_for_push(
+    name: str, received: list[Pushed], invalid: list[str], predicate: Callable[[Pushed], bool], timeout: float, what: str
+) -> Pushed:
+    """The first of the VEN's pushes (`received`, growing) matching `predicate`; none may have been invalid."""
+    deadline = time.monotonic() + timeout
+    seen = 0
+    while time.monotonic() < deadline:
+        assert invalid == [], invalid
+        for pushed in received[seen:]:
+            if predicate(pushed):
+                return pushed
+        seen = len(received)
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{name}: no {what} within {timeout:.0f}s; got {[p.message_type for p in received]}")
+
+
+async def until_sent(send: Callable[[], Awaitable[bool]], attempts: int = 20) -> bool:
+    """Send until the VTN answers OK (`send` says whether it did), half a second apart; whether it ever did."""
+    for _ in range(attempts):
+        if await send():
+            return True
+        await asyncio.sleep(0.5)
+    return False
 
 
 @pytest.fixture
