@@ -1,14 +1,22 @@
-"""Event delivery benchmark: from one event created for N polling VENs until every VEN has received it and
-every answer is where the backend reads it, this VTN side by side with OpenLEADR in one run.
+"""Event delivery benchmark: from an event's creation (then its modification, then its cancellation) until
+every polling VEN has it and every answer is where a backend reads it, this VTN side by side with OpenLEADR.
 
-    python -m bench.event_bench --vens 1000
+    python -m bench.event_bench --vens 1000 --rounds 3
+    python -m bench.event_bench --vens 10000 --poll-seconds 10 --rounds 1
+    python -m bench.event_bench --vens 1000 --events 100 --groups 10 --phases create
 
-Each simulated VEN registers, then polls once a second (random phase) on its own keep-alive connection and
-answers every oadrDistributeEvent with oadrCreatedEvent optIn (the XML OpenLEADR's `create_message` renders).
-After a 3 s warm-up the event is created:
-- OpenLEADR (bench.openleadr_event_vtn): `add_event` for each VEN; answers counted by its callback;
-- this VTN (bench.vtn_stack, the whole stack): one `create_event` command on `oadr.event.commands.v1`
-  targeting every venID; answers counted on `oadr.event.responses.v1` (time: the records' Kafka timestamps).
+Each simulated VEN (bench.event_vens) registers, then polls every `--poll-seconds` from a random phase on its
+own keep-alive connection and answers every new event version with oadrCreatedEvent optIn. After a warm-up,
+each phase changes `--events` events, every VEN being in `--events / --groups` of them (one event: every
+VEN):
+- OpenLEADR (bench.openleadr_event_vtn): `add_event`, a modification, `cancel_event` for every VEN's copy,
+  answers counted by its callback;
+- this VTN (bench.vtn_stack, the whole stack): `POST /api/v1/events` (targeting the venIDs, or the VENs'
+  groups when there are several events), `PATCH /api/v1/events/{id}`, `POST /api/v1/events/{id}/cancel` on
+  the admin API, all at once; answers counted on `oadr.event.responses.v1` by their Kafka timestamps.
+Times run from the moment the operator's calls returned; the calls' own duration is shown apart. The CPU
+of every process over each phase, and over as long a stretch of plain polling before it, goes into the JSON
+output (`--json FILE`), which `bench.sizing` reads.
 """
 
 from __future__ import annotations
@@ -17,105 +25,106 @@ import argparse
 import asyncio
 import json
 import random
+import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from openleadr.messaging import create_message, parse_message
+from aiokafka import AIOKafkaConsumer
 
+from bench.cpu import cpu_seconds_by_label
+from bench.event_vens import EventVen, Expectation, HeldEvent
 from bench.loadgen.config import VtnAddress
-from bench.loadgen.connection import build_post
 from bench.loadgen.system import raise_open_file_limit
-from bench.loadgen.ven import SimulatedVen
+from bench.memory import memory_mb
+from bench.openleadr_event_vtn import copy_id
 from bench.targets import BASE_PATH, LOOPBACK, ManagedServer
-from bench.vtn_stack import KAFKA_BOOTSTRAP, full_stack_targets
+from bench.vtn_stack import ADMIN_PORT, HTTP_PORT, KAFKA_BOOTSTRAP, FullStack
 from shared import topics
-from shared.contract.envelope import Envelope
-from shared.contract.events import CreateEvent, EventResponseFact
+from shared.contract.events import CreateEvent
 from shared.oadr.event import ActivePeriod
 from shared.oadr.signal import EventSignal, Interval, SignalName, SignalType
 from shared.oadr.target import Target as OadrTarget
 
 OPENLEADR_PORT = 8290
-WARMUP_SECONDS = 3.0
 REGISTER_CONCURRENCY = 64
+ADMIN_CONCURRENCY = 32
+PHASES = ("create", "modify", "cancel")
+MODIFICATION_OF_PHASE = {"create": 0, "modify": 1, "cancel": 2}
+DEVELOPMENT_ADMIN_TOKEN = "dev-admin-token"  # the stack runs with VTN_ENVIRONMENT=development
+
+
+@dataclass(frozen=True)
+class Shape:
+    vens: int
+    poll_seconds: float
+    events: int
+    groups: int
+    phases: tuple[str, ...]
+    timeout: float
+
+    @property
+    def warmup(self) -> float:
+        """Every VEN has polled (and so been answered from the gateway's cache) before the first phase."""
+        return max(3.0, self.poll_seconds + 2.0)
 
 
 @dataclass
-class EventRun:
+class PhaseRun:
     target: str
+    phase: str
     vens: int
-    received: int
-    answered: int
-    delivered_seconds: float | None
-    answered_seconds: float | None
-    poll_errors: int
+    events: int
+    poll_seconds: float
+    call_seconds: float  # how long the operator's calls took to return
+    received: int  # VENs that got everything the phase changed
+    answers: int
+    answers_expected: int
+    delivered_seconds: float | None  # from the calls' return until the last VEN had it all
+    answered_seconds: float | None  # ... until the last answer was where the backend reads it
+    poll_errors: dict[str, int] = field(default_factory=dict)
+    answer_errors: int = 0
+    cpu_seconds: dict[str, float] = field(default_factory=dict)  # per process, over the phase
+    idle_cpu_seconds: dict[str, float] = field(default_factory=dict)  # per process, polling only, as long
+    memory_mb: dict[str, float] = field(default_factory=dict)  # per process, after the phase
 
 
-class AnsweringVen(SimulatedVen):
-    """Polls once a second and answers each oadrDistributeEvent with oadrCreatedEvent optIn."""
-
-    received_at: float | None = None
-    errors: int = 0
-
-    async def run(self, stop: asyncio.Event, phase: float) -> None:
-        address: VtnAddress = self._address  # the base class keeps the address and connection protected
-        poll = build_post(address, "OadrPoll", create_message("oadrPoll", ven_id=self.ven_id).encode())
-        await asyncio.sleep(phase)
-        while not stop.is_set():
-            started = time.monotonic()
-            try:
-                answer = await self._connection.send(poll)
-                if answer.status != 200:  # e.g. 503 when the VTN's services do not answer in time
-                    self.errors += 1
-                    await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
-                    continue
-                message_type, payload = parse_message(answer.body)
-                if message_type == "oadrDistributeEvent" and payload.get("events"):
-                    if self.received_at is None:
-                        self.received_at = time.time()
-                    await self._answer(address, payload)
-            except Exception:
-                self.errors += 1
-            await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
-
-    async def _answer(self, address: VtnAddress, payload: dict[str, object]) -> None:
-        events = payload["events"]
-        assert isinstance(events, list)
-        request_id = str(payload["request_id"])
-        responses = [
-            {
-                "response_code": 200,
-                "response_description": "OK",
-                "request_id": request_id,
-                "opt_type": "optIn",
-                "event_id": e["event_descriptor"]["event_id"],
-                "modification_number": e["event_descriptor"]["modification_number"],
-            }
-            for e in events
-        ]
-        body = create_message(
-            "oadrCreatedEvent",
-            response={"response_code": 200, "response_description": "OK", "request_id": request_id},
-            event_responses=responses,
-            ven_id=self.ven_id,
-        )
-        await self._connection.send(build_post(address, "EiEvent", body.encode()))
+def membership(shape: Shape, ven_index: int) -> list[int]:
+    """The events (by number) VEN `ven_index` is in: one event, every VEN; else the events of its group."""
+    if shape.events == 1:
+        return [0]
+    group = ven_index % shape.groups
+    return [number for number in range(shape.events) if number % shape.groups == group]
 
 
-async def register_all(url: str, count: int) -> list[AnsweringVen]:
+def expectation(phase: str, wanted: set[str]) -> Expectation:
+    """What a VEN must hold once the phase reached it: every event in `wanted`, at the phase's version."""
+    modification = MODIFICATION_OF_PHASE[phase]
+
+    def met(events: dict[str, HeldEvent]) -> bool:
+        for event_id in wanted:
+            held = events.get(event_id)
+            if held is None or held.modification_number < modification:
+                return False
+            if phase == "cancel" and held.status != "cancelled":
+                return False
+        return True
+
+    return met
+
+
+async def register_all(url: str, count: int) -> list[EventVen]:
     address = VtnAddress.parse(url)
-    vens = [AnsweringVen(f"event-bench-{uuid.uuid4().hex[:8]}-{i}", address, 30.0) for i in range(count)]
+    vens = [EventVen(f"event-bench-{uuid.uuid4().hex[:8]}-{i}", address, 60.0) for i in range(count)]
     limit = asyncio.Semaphore(REGISTER_CONCURRENCY)
 
-    async def register(ven: AnsweringVen) -> None:
+    async def register(ven: EventVen) -> None:
         async with limit:
             await ven.register()
 
@@ -123,164 +132,358 @@ async def register_all(url: str, count: int) -> list[AnsweringVen]:
     return vens
 
 
-async def wait_for(condition: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(0.05)
-    return True
+Trigger = Callable[[str, dict[str, list[str]]], Awaitable[None]]  # phase, eventID -> its venIDs
+AnswerProbe = Callable[[str], Awaitable[tuple[int, float]]]  # phase -> (answers, time of the last)
+EventIds = Callable[[str, str], str]  # the eventID a VEN sees for (event, venID)
 
 
-Trigger = Callable[[list[str]], Awaitable[None]]
-AnswerProbe = Callable[[], Awaitable[tuple[int, float]]]
+@dataclass
+class Target:
+    name: str
+    url: str
+    trigger: Trigger
+    answers: AnswerProbe
+    seen_as: EventIds
+    pids: Callable[[], list[int]]
+    prepare: Callable[[list[EventVen]], Awaitable[None]] | None = None  # once the VENs registered
 
 
-async def measure(name: str, url: str, count: int, trigger: Trigger, answers: AnswerProbe, timeout: float) -> EventRun:
-    vens = await register_all(url, count)
+async def measure(target: Target, shape: Shape, event_ids: list[str]) -> list[PhaseRun]:
+    vens = await register_all(target.url, shape.vens)
+    if target.prepare is not None:
+        await target.prepare(vens)
+    per_ven = [[event_ids[n] for n in membership(shape, i)] for i in range(len(vens))]
+    by_event: dict[str, list[str]] = {event_id: [] for event_id in event_ids}
+    for ven, events in zip(vens, per_ven, strict=True):
+        for event_id in events:
+            by_event[event_id].append(str(ven.ven_id))
     stop = asyncio.Event()
-    pollers = [asyncio.create_task(v.run(stop, random.random())) for v in vens]
+    pollers = [asyncio.create_task(v.run(stop, random.random() * shape.poll_seconds, shape.poll_seconds)) for v in vens]
+    runs = []
     try:
-        await asyncio.sleep(WARMUP_SECONDS)
-        started = time.time()
-        await trigger([str(v.ven_id) for v in vens])
-        all_received = await wait_for(lambda: all(v.received_at is not None for v in vens), timeout)
-        deadline = time.monotonic() + timeout
-        answered, last_at = await answers()
-        while answered < count and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)
-            answered, last_at = await answers()
-        received = [v.received_at for v in vens if v.received_at is not None]
-        return EventRun(
-            target=name,
-            vens=count,
-            received=len(received),
-            answered=answered,
-            delivered_seconds=max(received) - started if all_received else None,
-            answered_seconds=last_at - started if answered >= count else None,
-            poll_errors=sum(v.errors for v in vens),
-        )
+        await asyncio.sleep(shape.warmup)
+        for phase in shape.phases:
+            runs.append(await _phase(target, shape, phase, vens, per_ven, by_event))
     finally:
         stop.set()
         await asyncio.gather(*pollers, return_exceptions=True)
         for ven in vens:
             await ven.close()
+    return runs
 
 
-async def run_openleadr(count: int, timeout: float, log_dir: Path) -> EventRun:
-    port = OPENLEADR_PORT
+async def _phase(
+    target: Target,
+    shape: Shape,
+    phase: str,
+    vens: list[EventVen],
+    per_ven: list[list[str]],
+    by_event: dict[str, list[str]],
+) -> PhaseRun:
+    for ven, events in zip(vens, per_ven, strict=True):
+        ven.expect(expectation(phase, {target.seen_as(e, str(ven.ven_id)) for e in events}))
+    errors_before = _poll_errors(vens)
+    answers_before = sum(v.answer_errors for v in vens)
+    idle_before = cpu_seconds_by_label(target.pids())
+    sent = time.time()
+    await target.trigger(phase, by_event)
+    called = time.time()
+    idle_seconds = called - sent  # the phase's CPU is compared with plain polling over as long a stretch
+    expected = sum(len(events) for events in per_ven)
+    deadline = time.monotonic() + shape.timeout
+    answered, last_at = await target.answers(phase)
+    while (answered < expected or any(v.tracking.met_at is None for v in vens)) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+        answered, last_at = await target.answers(phase)
+    done = time.time()
+    pids = target.pids()
+    phase_cpu = _used(idle_before, cpu_seconds_by_label(pids))
+    memory = {label: round(mb, 1) for label, mb in memory_mb(pids).items()}
+    # Plain polling over as long a stretch as the phase took, for the cost of the phase alone.
+    quiet_before = cpu_seconds_by_label(target.pids())
+    await asyncio.sleep(min(done - sent, 20.0))
+    quiet_seconds = time.time() - done
+    quiet = _used(quiet_before, cpu_seconds_by_label(target.pids()))
+    scale = (done - sent) / quiet_seconds if quiet_seconds > 0 else 0.0
+    met = [v.tracking.met_at for v in vens if v.tracking.met_at is not None]
+    errors_after = _poll_errors(vens)
+    return PhaseRun(
+        target=target.name,
+        phase=phase,
+        vens=len(vens),
+        events=len(by_event),
+        poll_seconds=shape.poll_seconds,
+        call_seconds=round(idle_seconds, 3),
+        received=len(met),
+        answers=answered,
+        answers_expected=expected,
+        delivered_seconds=round(max(met) - called, 3) if len(met) == len(vens) else None,
+        answered_seconds=round(last_at - called, 3) if answered >= expected else None,
+        poll_errors={k: n - errors_before.get(k, 0) for k, n in errors_after.items() if n > errors_before.get(k, 0)},
+        answer_errors=sum(v.answer_errors for v in vens) - answers_before,
+        cpu_seconds={label: round(seconds, 3) for label, seconds in phase_cpu.items()},
+        idle_cpu_seconds={label: round(seconds * scale, 3) for label, seconds in quiet.items()},
+        memory_mb=memory,
+    )
+
+
+def _poll_errors(vens: Sequence[EventVen]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for ven in vens:
+        for kind, count in ven.poll_errors.items():
+            totals[kind] = totals.get(kind, 0) + count
+    return totals
+
+
+def _used(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {label: total - before.get(label, 0.0) for label, total in after.items() if total > before.get(label, 0.0)}
+
+
+async def run_openleadr(shape: Shape, port: int, log_dir: Path, event_ids: list[str]) -> list[PhaseRun]:
     server = ManagedServer(
         "openleadr-events", [sys.executable, "-m", "bench.openleadr_event_vtn", "--port", str(port)], port, log_dir
     )
     server.start()
     try:
-        async with httpx.AsyncClient(base_url=f"http://{LOOPBACK}:{port}", timeout=120) as control:
+        async with httpx.AsyncClient(base_url=f"http://{LOOPBACK}:{port}", timeout=600) as control:
 
-            async def trigger(ven_ids: list[str]) -> None:
-                (await control.post("/bench/add-event", json={"ven_ids": ven_ids})).raise_for_status()
+            async def trigger(phase: str, by_event: dict[str, list[str]]) -> None:
+                events = [{"event_id": event_id, "ven_ids": ven_ids} for event_id, ven_ids in by_event.items()]
+                (await control.post("/bench/phase", json={"phase": phase, "events": events})).raise_for_status()
 
-            async def answers() -> tuple[int, float]:
+            async def answers(_: str) -> tuple[int, float]:
                 found = (await control.get("/bench/answers")).json()
                 return int(found["count"]), float(found["last_at"])
 
-            return await measure("OpenLEADR", f"http://{LOOPBACK}:{port}{BASE_PATH}", count, trigger, answers, timeout)
+            target = Target(
+                "OpenLEADR", f"http://{LOOPBACK}:{port}{BASE_PATH}", trigger, answers, copy_id, server.pids
+            )
+            return await measure(target, shape, event_ids)
     finally:
         server.stop()
 
 
-def vtn_event(ven_ids: list[str], event_id: str) -> CreateEvent:
+def vtn_event(event_id: str, targets: OadrTarget) -> CreateEvent:
     start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=10)
-    signal = EventSignal(
-        signal_name=SignalName.SIMPLE,
-        signal_type=SignalType.LEVEL,
-        signal_id="s1",
-        intervals=(Interval(duration=timedelta(minutes=5), payload=1),),
-    )
     return CreateEvent(
         event_id=event_id,
         active_period=ActivePeriod(dtstart=start, duration=timedelta(minutes=5)),
-        signals=(signal,),
-        targets=OadrTarget(ven_ids=tuple(ven_ids)),
+        signals=(_signal(1.0),),
+        targets=targets,
     )
 
 
-async def run_vtn(count: int, timeout: float, log_dir: Path, kafka_bootstrap: str) -> EventRun:
-    [target] = full_stack_targets(log_dir)
-    assert target.start is not None and target.stop is not None
-    target.start()
-    event_id = f"bench-{uuid.uuid4().hex}"
-    seen: dict[str, float] = {}
-    consumer = AIOKafkaConsumer(
-        topics.EVENT_RESPONSES, bootstrap_servers=kafka_bootstrap, group_id=None, auto_offset_reset="latest"
+def _signal(level: float) -> EventSignal:
+    return EventSignal(
+        signal_name=SignalName.SIMPLE,
+        signal_type=SignalType.LEVEL,
+        signal_id="s1",
+        intervals=(Interval(duration=timedelta(minutes=5), payload=level),),
     )
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+
+
+class AnswerWatcher:
+    """The bench's events' answers on the event-responses topic: (VEN, event, modification) -> Kafka time."""
+
+    def __init__(self, bootstrap: str, event_ids: set[str]) -> None:
+        self._consumer = AIOKafkaConsumer(
+            topics.EVENT_RESPONSES, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="latest"
+        )
+        self._event_ids = event_ids
+        self.seen: dict[tuple[str, str, int], float] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self._consumer.start()
+        self._task = asyncio.create_task(self._collect())
+
+    async def _collect(self) -> None:
+        async for record in self._consumer:
+            payload = json.loads(record.value or b"{}").get("payload", {})  # lighter than the envelope model
+            if payload.get("kind") == "event_response" and payload.get("event_id") in self._event_ids:
+                key = (payload["ven_id"], payload["event_id"], int(payload["modification_number"]))
+                self.seen.setdefault(key, record.timestamp / 1000)
+
+    def of_phase(self, phase: str) -> tuple[int, float]:
+        times = [t for (_, _, number), t in self.seen.items() if number == MODIFICATION_OF_PHASE[phase]]
+        return len(times), max(times, default=0.0)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        await self._consumer.stop()
+
+
+async def _admin_calls(admin: httpx.AsyncClient, calls: list[tuple[str, str, object]]) -> None:
+    limit = asyncio.Semaphore(ADMIN_CONCURRENCY)
+
+    async def call(method: str, path: str, body: object) -> None:
+        async with limit:
+            answer = await admin.request(method, path, json=body)
+            if answer.status_code >= 300:
+                raise RuntimeError(f"{method} {path}: {answer.status_code} {answer.text[:300]}")
+
+    await asyncio.gather(*(call(m, p, b) for m, p, b in calls))
+
+
+async def run_vtn(shape: Shape, log_dir: Path, kafka_bootstrap: str, event_ids: list[str]) -> list[PhaseRun]:
+    stack = FullStack(log_dir)
+    stack.start()
+    watcher = AnswerWatcher(kafka_bootstrap, set(event_ids))
+    headers = {"Authorization": f"Bearer {DEVELOPMENT_ADMIN_TOKEN}"}
     try:
-        await consumer.start()
-        await producer.start()
+        await watcher.start()
+        async with httpx.AsyncClient(
+            base_url=f"http://{LOOPBACK}:{ADMIN_PORT}/api/v1", headers=headers, timeout=600
+        ) as admin:
+            grouped = shape.events > 1
 
-        async def collect() -> None:
-            async for record in consumer:
-                fact = Envelope.from_bytes(record.value).payload
-                if isinstance(fact, EventResponseFact) and fact.event_id == event_id:
-                    seen.setdefault(fact.ven_id, record.timestamp / 1000)
+            async def trigger(phase: str, by_event: dict[str, list[str]]) -> None:
+                calls: list[tuple[str, str, object]] = []
+                for number, (event_id, ven_ids) in enumerate(by_event.items()):
+                    if phase == "create":
+                        targets = (
+                            OadrTarget(group_ids=(f"group-{number % shape.groups}",))
+                            if grouped
+                            else OadrTarget(ven_ids=tuple(ven_ids))
+                        )
+                        calls.append(("POST", "/events", vtn_event(event_id, targets).model_dump(mode="json")))
+                    elif phase == "modify":
+                        changes = {"signals": [_signal(2.0).model_dump(mode="json")]}
+                        calls.append(("PATCH", f"/events/{event_id}", changes))
+                    else:
+                        calls.append(("POST", f"/events/{event_id}/cancel", None))
+                await _admin_calls(admin, calls)
 
-        collector = asyncio.create_task(collect())
+            async def answers(phase: str) -> tuple[int, float]:
+                return watcher.of_phase(phase)
 
-        async def trigger(ven_ids: list[str]) -> None:
-            envelope = Envelope(ven_id=event_id, payload=vtn_event(ven_ids, event_id))
-            await producer.send_and_wait(topics.EVENT_COMMANDS, envelope.to_bytes(), key=envelope.kafka_key())
+            async def in_groups(vens: list[EventVen]) -> None:
+                calls: list[tuple[str, str, object]] = [
+                    ("PUT", f"/vens/{ven.ven_id}/memberships", {"group_ids": [f"group-{i % shape.groups}"]})
+                    for i, ven in enumerate(vens)
+                ]
+                await _admin_calls(admin, calls)
 
-        async def answers() -> tuple[int, float]:
-            return len(seen), max(seen.values(), default=0.0)
-
-        try:
-            return await measure("this VTN", target.url, count, trigger, answers, timeout)
-        finally:
-            collector.cancel()
+            target = Target(
+                "this VTN",
+                f"http://{LOOPBACK}:{HTTP_PORT}{BASE_PATH}",
+                trigger,
+                answers,
+                lambda event_id, _: event_id,
+                stack.pids,
+                in_groups if grouped else None,
+            )
+            return await measure(target, shape, event_ids)
     finally:
-        await producer.stop()
-        await consumer.stop()
-        target.stop()
+        await watcher.stop()
+        stack.stop()
 
 
-def table(runs: list[EventRun]) -> str:
-    def seconds(value: float | None) -> str:
-        return "-" if value is None else f"{value:.2f}"
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
-    base = runs[0]
+
+def _ratio(value: float | None, base: float | None) -> str:
+    return f"{value / base:.2f}" if value and base else "-"
+
+
+def table(runs: list[PhaseRun]) -> str:
+    """One row per target and phase; ratios to the first target's row of the same phase."""
+    base = {run.phase: run for run in runs if run.target == runs[0].target}
     lines = [
-        "| target | VENs | all received (s) | all answers on the backend's side (s) | ÷ OpenLEADR | received | answers | poll errors (incl. 503) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| target | phase | VENs | events | poll (s) | calls (s) | all received (s) | all answers (s) "
+        "| received ÷ OpenLEADR | answers ÷ OpenLEADR | received | answers | poll errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for run in runs:
-        ratio = (
-            f"{run.answered_seconds / base.answered_seconds:.2f}"
-            if run.answered_seconds and base.answered_seconds
-            else "-"
-        )
+        first = base[run.phase]
+        errors = ", ".join(f"{kind} {count}" for kind, count in sorted(run.poll_errors.items())) or "0"
         lines.append(
-            f"| {run.target} | {run.vens} | {seconds(run.delivered_seconds)} | {seconds(run.answered_seconds)} | {ratio} "
-            f"| {run.received} | {run.answered} | {run.poll_errors} |"
+            f"| {run.target} | {run.phase} | {run.vens} | {run.events} | {run.poll_seconds:g} | {run.call_seconds:.2f} "
+            f"| {_seconds(run.delivered_seconds)} | {_seconds(run.answered_seconds)} "
+            f"| {_ratio(run.delivered_seconds, first.delivered_seconds)} "
+            f"| {_ratio(run.answered_seconds, first.answered_seconds)} "
+            f"| {run.received} | {run.answers}/{run.answers_expected} | {errors} |"
         )
     return "\n".join(lines)
 
 
-async def main_async(count: int, timeout: float, kafka_bootstrap: str) -> list[EventRun]:
+def summary(rounds: list[list[PhaseRun]]) -> str:
+    """Per phase, the medians over the rounds of each target's times and of the ratios to the first target."""
+    lines = []
+    names = list(dict.fromkeys(run.target for runs in rounds for run in runs))
+    phases = list(dict.fromkeys(run.phase for runs in rounds for run in runs))
+    for phase in phases:
+        for name in names:
+            of = [next((r for r in runs if r.target == name and r.phase == phase), None) for runs in rounds]
+            first = [next((r for r in runs if r.target == names[0] and r.phase == phase), None) for runs in rounds]
+            received = [r.delivered_seconds for r in of if r is not None and r.delivered_seconds is not None]
+            answered = [r.answered_seconds for r in of if r is not None and r.answered_seconds is not None]
+            ratios = [
+                (r.delivered_seconds / b.delivered_seconds, r.answered_seconds / b.answered_seconds)
+                for r, b in zip(of, first, strict=True)
+                if r and b and r.delivered_seconds and b.delivered_seconds and r.answered_seconds and b.answered_seconds
+            ]
+            line = (
+                f"{phase}, {name}: median all received {_median(received)} s, all answers {_median(answered)} s "
+                f"over {len(of)} round(s)"
+            )
+            if name != names[0] and ratios:
+                received_ratio, answers_ratio = _median([a for a, _ in ratios]), _median([b for _, b in ratios])
+                line += f"; ÷ {names[0]}: received {received_ratio}, answers {answers_ratio}"
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def _median(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f}" if values else "-"
+
+
+async def main_async(
+    shape: Shape, openleadr_port: int, kafka_bootstrap: str, targets: list[str], rounds: int
+) -> list[list[PhaseRun]]:
+    """Each round runs the targets one after the other, in order (alternating over the rounds)."""
     log_dir = Path(tempfile.mkdtemp(prefix="event-bench-"))
-    runs = [await run_openleadr(count, timeout, log_dir)]
-    runs.append(await run_vtn(count, timeout, log_dir, kafka_bootstrap))
-    return runs
+    results = []
+    for _ in range(rounds):
+        runs: list[PhaseRun] = []
+        for name in targets:
+            event_ids = [f"bench-{uuid.uuid4().hex[:12]}-{n}" for n in range(shape.events)]
+            if name == "openleadr":
+                runs += await run_openleadr(shape, openleadr_port, log_dir, event_ids)
+            else:
+                runs += await run_vtn(shape, log_dir, kafka_bootstrap, event_ids)
+        results.append(runs)
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.event_bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.event_bench", description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--vens", type=int, default=1000)
-    parser.add_argument("--timeout", type=float, default=120.0, help="give up waiting after this many seconds")
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--poll-seconds", type=float, default=1.0, help="each VEN polls this often")
+    parser.add_argument("--events", type=int, default=1, help="events created at once")
+    parser.add_argument("--groups", type=int, default=10, help="with several events: VENs in this many groups")
+    parser.add_argument("--phases", default=",".join(PHASES), help="comma-separated, in order: create, modify, cancel")
+    parser.add_argument("--rounds", type=int, default=1, help="run the targets this many times, alternating")
+    parser.add_argument("--targets", default="openleadr,vtn", help="comma-separated, in order: openleadr, vtn")
+    parser.add_argument("--timeout", type=float, default=120.0, help="give up on a phase after this many seconds")
+    parser.add_argument("--openleadr-port", type=int, default=OPENLEADR_PORT)
+    parser.add_argument("--json", type=Path, default=None, help="also write every phase's figures to this file")
     arguments = parser.parse_args(argv)
+    phases = tuple(arguments.phases.split(","))
+    if not set(phases) <= set(PHASES) or "create" not in phases[:1]:
+        parser.error("--phases must start with create and name only create, modify, cancel")
     raise_open_file_limit()
-    runs = asyncio.run(main_async(arguments.vens, arguments.timeout, KAFKA_BOOTSTRAP))
-    print(json.dumps([r.__dict__ for r in runs]) if arguments.json else table(runs))
+    shape = Shape(arguments.vens, arguments.poll_seconds, arguments.events, arguments.groups, phases, arguments.timeout)
+    rounds = asyncio.run(
+        main_async(shape, arguments.openleadr_port, KAFKA_BOOTSTRAP, arguments.targets.split(","), arguments.rounds)
+    )
+    print(f"python -m bench.event_bench {' '.join(argv if argv is not None else sys.argv[1:])}\n")
+    print("\n\n".join(table(runs) for runs in rounds))
+    print(f"\n{summary(rounds)}")
+    if arguments.json is not None:
+        arguments.json.write_text(json.dumps([[asdict(run) for run in runs] for runs in rounds], indent=1))
     return 0
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from event_svc.answer_sweep import AnswerSweep
 from event_svc.commands import QUERIES, EventCommandHandler, EventConfig, handle_query
 from event_svc.handlers import CreatedEventHandler, RegistrationWatcher
-from event_svc.refresh import advance_due_events
+from event_svc.refresh import SetOutlet, advance_due_events
 from event_svc.ven_requests import EventRequestHandler
 from shared import topics
 from shared.awaited_replies import ConfirmationPolicy
@@ -23,19 +23,21 @@ SERVICE = "event_svc"
 async def setup(runtime: ServiceRuntime) -> None:
     settings = runtime.settings
     pool, relay = runtime.pool, runtime.relay
-    config = EventConfig(vtn_id=settings.vtn_id, retention=timedelta(seconds=settings.event_retention_seconds))
+    # Handouts are grouped by the partition each VEN's notices go to, as the topic has them now.
+    outlet = SetOutlet(settings.vtn_id, len(await runtime.producer.partitions_of(topics.VEN_CHANGES)))
+    config = EventConfig(outlet=outlet, retention=timedelta(seconds=settings.event_retention_seconds))
     handler = EventRequestHandler(settings.vtn_id, load_optional(settings.on_request_event))
     requests = IdempotentHandler(pool, SERVICE, handler, relay)
     runtime.consume([topics.EVENT_REQUESTS, topics.OPT_REQUESTS], requests)
     commands = IdempotentHandler(pool, f"{SERVICE}.commands", EventCommandHandler(config), relay)
     runtime.consume([topics.EVENT_COMMANDS], QueriesAndCommands(pool, QUERIES, handle_query, commands), ".commands")
-    runtime.consume([topics.REGISTRATION_EVENTS], RegistrationWatcher(pool, settings.vtn_id), ".registrations")
+    runtime.consume([topics.REGISTRATION_EVENTS], RegistrationWatcher(pool, outlet), ".registrations")
     on_created_event = load_optional(settings.on_created_event)
     if on_created_event is not None:
         runtime.consume([topics.EVENT_RESPONSES], CreatedEventHandler(on_created_event), ".handlers")
 
     async def advance() -> None:
-        if await advance_due_events(pool, config.vtn_id, config.retention, utcnow()):
+        if await advance_due_events(pool, outlet, config.retention, utcnow()):
             relay.wake()
 
     runtime.every(settings.event_refresh_seconds, advance, "advance_due_events")
@@ -43,7 +45,7 @@ async def setup(runtime: ServiceRuntime) -> None:
     policy = ConfirmationPolicy(
         wait=timedelta(seconds=settings.event_confirm_wait_seconds), resend_limit=settings.event_resend_limit
     )
-    sweep = AnswerSweep(pool, config.vtn_id, policy)
+    sweep = AnswerSweep(pool, outlet, policy)
 
     async def send_unanswered_again() -> None:
         if await sweep():

@@ -42,7 +42,7 @@ STATUS_FILTER_SCAN = 10_000
 
 @dataclass(frozen=True)
 class EventConfig:
-    vtn_id: str
+    outlet: refresh.SetOutlet
     retention: timedelta
 
 
@@ -77,7 +77,7 @@ class EventCommandHandler:
         )
         started = time.perf_counter()
         targeted = await store.targeted_ven_ids(conn, event.targets)
-        queued = len(await refresh.refresh_vens(conn, [*targeted, *also_for], now, self._config.vtn_id))
+        queued = len(await refresh.refresh_vens(conn, [*targeted, *also_for], now, self._config.outlet))
         log.info(
             "event saved",
             extra={
@@ -169,7 +169,7 @@ class EventCommandHandler:
             return EventOutcome(status=404, detail=f"no event {command.event_id!r}")
         targeted = await store.targeted_ven_ids(conn, stored.event.targets)
         await store.delete_event(conn, command.event_id)
-        await refresh.refresh_vens(conn, targeted, now, self._config.vtn_id)
+        await refresh.refresh_vens(conn, targeted, now, self._config.outlet)
         return EventOutcome(status=200, detail="purged")
 
     async def _set_memberships(self, conn: Conn, command: SetVenMemberships, now: datetime) -> EventOutcome:
@@ -180,7 +180,7 @@ class EventCommandHandler:
             party_ids=frozenset(command.party_ids),
         )
         await store.set_membership(conn, ven)
-        await refresh.refresh_ven(conn, command.ven_id, now, self._config.vtn_id)
+        await refresh.refresh_ven(conn, command.ven_id, now, self._config.outlet)
         return EventOutcome(status=200, detail="OK", memberships=_membership_view(ven))
 
 

@@ -1,5 +1,6 @@
 """Reads every partition of the VEN-changes topic (no consumer group: every instance needs every notice)
-and drops the named VENs' cached poll answers, or caches the pending message a notice offers as a handout."""
+and drops the named VENs' cached poll answers, or caches the pending message a notice offers as a handout
+(for the many recipients of one event set, each its own copy of the set rendered once)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from gateway.poll_answers import PollAnswerCache
 from shared import topics
 from shared.contract.envelope import Envelope
-from shared.contract.ven_traffic import VenChanged
+from shared.contract.ven_traffic import EventSetHandouts, VenChanged
 from shared.oadr_xml.codec import encode
+from shared.oadr_xml.event_sets import SetDocuments
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +25,7 @@ class VenChangesListener:
             bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False
         )
         self._cache = cache
+        self._documents = SetDocuments()
         self._task: asyncio.Task[None] | None = None
 
     async def start(self, partitions: set[int]) -> None:
@@ -62,9 +65,18 @@ class VenChangesListener:
         except ValueError:
             log.error("undecodable VEN change notice", extra={"action": "ven_change_undecodable"})
             return
+        if isinstance(notice, EventSetHandouts):
+            self._offer_set(notice)
+            return
         if not isinstance(notice, VenChanged):
             return
         if notice.handout is None:
             self._cache.invalidate(notice.ven_id)
         else:
             self._cache.offer_handout(notice.ven_id, encode(notice.handout.message), notice.handout.pending_id)
+
+    def _offer_set(self, notice: EventSetHandouts) -> None:
+        shared = notice.shared_set()
+        for recipient in notice.recipients:
+            document = self._documents.document(notice.set_id, shared, recipient.ven_id, recipient.request_id)
+            self._cache.offer_handout(recipient.ven_id, document, recipient.pending_id)

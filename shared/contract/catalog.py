@@ -62,8 +62,11 @@ CATALOG: dict[str, TopicContract] = {
         key="the venID of the request",
     ),
     topics.VEN_CHANGES: TopicContract(
-        "A VEN's pending messages or registration changed: every gateway drops its cached poll answer",
-        Audience.INTERNAL, ("ven_changed",), ("registration_svc", "event_svc", "report_svc"), ("gateway",),
+        "A VEN's pending messages or registration changed: every gateway drops its cached poll answer, or "
+        "caches the VEN's only pending message as its next poll's answer (for many VENs of one event set at once:"
+        " event_set_handouts, keyed by its first recipient, every recipient's key on the same partition)",
+        Audience.INTERNAL, ("ven_changed", "event_set_handouts"), ("registration_svc", "event_svc", "report_svc"),
+        ("gateway",),
     ),
     topics.PRESENCE_OBSERVATIONS: TopicContract(
         "Batches of VENs that polled successfully, once a second per gateway",

@@ -48,6 +48,7 @@ from shared.contract.reports import (
 )
 from shared.contract.ven_traffic import (
     ContractModel,
+    EventSetHandouts,
     PendingDelivered,
     PendingUndelivered,
     VenChanged,
@@ -69,6 +70,7 @@ Payload: TypeAlias = Annotated[
         VenRequest,
         VenReply,
         VenChanged,
+        EventSetHandouts,
         PendingDelivered,
         PendingUndelivered,
         PollsObserved,

@@ -13,6 +13,10 @@ event for thousands of VENs so costs no Kafka round trip per VEN. Two enqueues f
 separate transactions may both offer a handout; `mark_delivered` answers that by telling the gateways to
 ask again whenever something is still waiting.
 
+Event sets for many VENs (`enqueue_event_sets`): the VENs that share one set (shared.oadr.event_sets) have
+their messages written from one JSON text made once, and their handouts travel together, one
+`EventSetHandouts` notice per partition of the notice topic, so a gateway renders the set once.
+
 A message a poll took but the VEN never got (the answer reached the gateway after it had answered 503, or
 the VEN had hung up) is put back (`put_back`) when the gateway says so, unless a later message has gone out
 since.
@@ -21,20 +25,24 @@ since.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from shared import topics
+from shared.bus.partitioner import partition_for
 from shared.contract.envelope import Envelope
-from shared.contract.ven_traffic import PendingHandout, VenChanged
+from shared.contract.ven_traffic import EventSetHandouts, PendingHandout, SetRecipient, VenChanged
 from shared.db import outbox
 from shared.db.connection import Conn
+from shared.oadr.event_sets import SharedEventSet
 from shared.oadr.messages import VTN_MESSAGE_ADAPTER, VtnMessage
 
 # Message types a gateway may hand out from a notice: a VEN receiving one twice loses nothing (its full
 # set of events; the VTN's report METADATA, which every VEN gets after registering).
 HANDOUT_TYPES = frozenset({"oadrDistributeEvent", "oadrRegisterReport"})
+# Recipients of one shared set per notice, at most: a notice stays far below Kafka's 1 MiB record limit.
+SET_RECIPIENTS_PER_NOTICE = 500
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,66 @@ async def _enqueue(conn: Conn, messages: list[tuple[str, VtnMessage, str | None]
         )
     await outbox.add_many(conn, topics.VEN_CHANGES, notices)
     return [(int(row["id"]), row["ven_id"]) for row in rows]
+
+
+@dataclass(frozen=True)
+class SetCopy:
+    """One VEN's copy of a shared event set: its requestID and the dedup key it is queued under."""
+
+    ven_id: str
+    request_id: str
+    dedup_key: str
+
+
+async def enqueue_event_sets(
+    conn: Conn, sets: Sequence[tuple[SharedEventSet, Sequence[SetCopy]]], notice_partitions: int
+) -> list[str]:
+    """Queue each shared set's oadrDistributeEvent for each of its copies, with one INSERT. A VEN for which it
+    is now the only message waiting gets it as a handout: one `EventSetHandouts` per set and partition of the
+    notice topic (`notice_partitions` of them); any other VEN a plain notice. Returns the venIDs queued (a
+    copy whose dedup key is already queued for the VEN is left out)."""
+    copies = [(shared, copy) for shared, of_set in sets for copy in of_set]
+    if not copies:
+        return []
+    rows = await conn.fetch(
+        """
+        INSERT INTO pending_messages (ven_id, message_type, message, dedup_key)
+        SELECT ven_id, 'oadrDistributeEvent', message::jsonb, dedup_key
+        FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS m(ven_id, message, dedup_key, position)
+        ORDER BY position
+        ON CONFLICT (ven_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
+        RETURNING id, ven_id, dedup_key
+        """,
+        [copy.ven_id for _, copy in copies],
+        [shared.message_json(copy.ven_id, copy.request_id) for shared, copy in copies],
+        [copy.dedup_key for _, copy in copies],
+    )
+    queued = {(row["ven_id"], row["dedup_key"]): int(row["id"]) for row in rows}
+    only_waiting = await _only_undelivered(conn, [ven_id for ven_id, _ in queued])
+    handouts: dict[tuple[int, int], list[SetRecipient]] = {}
+    notices: list[Envelope] = []
+    for number, (shared, of_set) in enumerate(sets):
+        for copy in of_set:
+            pending_id = queued.get((copy.ven_id, copy.dedup_key))
+            if pending_id is None:
+                continue
+            if only_waiting.get(copy.ven_id) != pending_id:
+                reason = "pending oadrDistributeEvent"
+                notices.append(Envelope(ven_id=copy.ven_id, payload=VenChanged(ven_id=copy.ven_id, reason=reason)))
+                continue
+            partition = partition_for(copy.ven_id.encode(), range(notice_partitions), ())
+            recipient = SetRecipient(ven_id=copy.ven_id, pending_id=pending_id, request_id=copy.request_id)
+            handouts.setdefault((number, partition), []).append(recipient)
+    for (number, _), recipients in handouts.items():
+        shared = sets[number][0]
+        for start in range(0, len(recipients), SET_RECIPIENTS_PER_NOTICE):
+            chunk = tuple(recipients[start : start + SET_RECIPIENTS_PER_NOTICE])
+            notice = EventSetHandouts(
+                set_id=shared.set_id, vtn_id=shared.vtn_id, events=shared.events, recipients=chunk
+            )
+            notices.append(Envelope(ven_id=chunk[0].ven_id, payload=notice))
+    await outbox.add_many(conn, topics.VEN_CHANGES, notices)
+    return [ven_id for ven_id, _ in queued]
 
 
 async def _only_undelivered(conn: Conn, ven_ids: list[str]) -> dict[str, int]:

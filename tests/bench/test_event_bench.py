@@ -1,27 +1,54 @@
-"""The event benchmark's pure parts: the event it creates is valid, and the table reads right."""
+"""The event benchmark's pure parts: the event it creates is valid, who is in which event, what a VEN must
+hold for a phase to have reached it, and the tables read right."""
 
 from __future__ import annotations
 
-from bench.event_bench import EventRun, table, vtn_event
+from bench.event_bench import PhaseRun, Shape, expectation, membership, summary, table, vtn_event
+from bench.event_vens import HeldEvent
 from event_svc.validation import validate_event
+from shared.oadr.target import Target
 
 
 def test_the_benchmark_event_is_a_valid_event_for_every_ven() -> None:
-    command = vtn_event(["ven-1", "ven-2"], "bench-event")
+    command = vtn_event("bench-event", Target(ven_ids=("ven-1", "ven-2")))
     validate_event(command.active_period, command.signals, command.baseline, command.targets)
     assert command.targets.ven_ids == ("ven-1", "ven-2") and command.event_id == "bench-event"
 
 
-def test_the_table_gives_ratios_against_openleadr_and_dashes_for_unfinished_runs() -> None:
+def test_one_event_is_for_every_ven_and_several_are_spread_over_the_groups() -> None:
+    one = Shape(vens=5, poll_seconds=1, events=1, groups=10, phases=("create",), timeout=1)
+    assert all(membership(one, i) == [0] for i in range(5))
+    program = Shape(vens=1000, poll_seconds=1, events=100, groups=10, phases=("create",), timeout=1)
+    assert membership(program, 3) == list(range(3, 100, 10))
+    assert sum(len(membership(program, i)) for i in range(1000)) == 10_000
+
+
+def test_a_phase_reached_a_ven_once_it_holds_every_event_at_the_phases_version() -> None:
+    created, modified = expectation("create", {"a", "b"}), expectation("modify", {"a"})
+    cancelled = expectation("cancel", {"a"})
+    assert not created({"a": HeldEvent(0, "far")})
+    assert created({"a": HeldEvent(0, "far"), "b": HeldEvent(0, "far"), "c": HeldEvent(0, "far")})
+    assert not modified({"a": HeldEvent(0, "far")}) and modified({"a": HeldEvent(1, "far")})
+    assert not cancelled({"a": HeldEvent(2, "far")}) and cancelled({"a": HeldEvent(2, "cancelled")})
+
+
+def run(target: str, phase: str, received: float | None, answered: float | None) -> PhaseRun:
+    errors = {"http_503": 1} if received else {}
+    return PhaseRun(target, phase, 10, 1, 1.0, 0.01, 10, 10, 10, received, answered, errors)
+
+
+def test_the_tables_give_ratios_against_the_first_target_phase_by_phase() -> None:
     runs = [
-        EventRun("OpenLEADR", 10, 10, 10, 2.0, 4.0, 0),
-        EventRun("this VTN", 10, 10, 10, 1.0, 2.0, 0),
-        EventRun("broken", 10, 3, 3, None, None, 5),
+        run("OpenLEADR", "create", 2.0, 4.0),
+        run("this VTN", "create", 1.0, 2.0),
+        run("broken", "create", None, None),
     ]
     lines = table(runs).splitlines()
-    assert (
-        lines[0].startswith("| target | VENs | all received")
-        and lines[2] == "| OpenLEADR | 10 | 2.00 | 4.00 | 1.00 | 10 | 10 | 0 |"
+    assert lines[0].startswith("| target | phase | VENs")
+    assert lines[3] == "| this VTN | create | 10 | 1 | 1 | 0.01 | 1.00 | 2.00 | 0.50 | 0.50 | 10 | 10/10 | http_503 1 |"
+    assert lines[4].endswith("| - | - | - | - | 10 | 10/10 | 0 |")
+    rounds = [[run("OpenLEADR", "create", 2.0, 4.0), run("this VTN", "create", r, 2 * r)] for r in (1.0, 3.0, 2.0)]
+    assert summary(rounds).splitlines()[1] == (
+        "create, this VTN: median all received 2.00 s, all answers 4.00 s over 3 round(s); "
+        "÷ OpenLEADR: received 1.00, answers 1.00"
     )
-    assert lines[3] == "| this VTN | 10 | 1.00 | 2.00 | 0.50 | 10 | 10 | 0 |"
-    assert lines[4] == "| broken | 10 | - | - | - | 3 | 3 | 5 |"

@@ -1,0 +1,64 @@
+"""The event benchmark's simulated VEN reads oadrDistributeEvent as OpenLEADR's parser does and answers with
+OpenLEADR's own oadrCreatedEvent."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from openleadr.messaging import create_message, parse_message
+
+from bench.event_vens import AnswerTemplate, HeldEvent, read_distribute
+from shared.oadr.event_sets import SharedEventSet
+from shared.oadr.target import Target
+from shared.oadr_xml.codec import encode
+from tests.event_svc.test_delivery import stored
+
+
+def test_the_answer_is_what_openleadr_renders() -> None:
+    template = AnswerTemplate.for_ven("ven-1")
+    versions = [("e.1", 0), ("e2", 3)]
+    responses = [
+        {"response_code": 200, "response_description": "OK", "request_id": "r-1", "opt_type": "optIn",
+         "event_id": event_id, "modification_number": number}
+        for event_id, number in versions
+    ]
+    expected = create_message(
+        "oadrCreatedEvent",
+        response={"response_code": 200, "response_description": "OK", "request_id": "r-1"},
+        event_responses=responses,
+        ven_id="ven-1",
+    )
+    assert template.render("r-1", versions) == expected.encode()
+
+
+def test_this_vtns_distribute_reads_as_openleadr_parses_it() -> None:
+    events = (stored("a", targets=Target(resource_ids=("r",))).event, stored("b", cancelled=True).event)
+    body = encode(SharedEventSet("vtn", events).message("ven-1", "req-9"))
+    request_id, held = read_distribute(body)  # type: ignore[misc]
+    _, parsed = parse_message(body)
+    assert request_id == parsed["request_id"] == "req-9"
+    descriptors = [e["event_descriptor"] for e in parsed["events"]]
+    assert held == {d["event_id"]: HeldEvent(d["modification_number"], d["event_status"]) for d in descriptors}
+
+
+def test_openleadrs_distribute_reads_as_its_parser_does() -> None:
+    start = datetime.now(timezone.utc) + timedelta(minutes=10)
+    event = {
+        "event_descriptor": {"event_id": "x@ven", "modification_number": 2, "market_context": "http://m",
+                             "event_status": "cancelled", "created_date_time": start, "priority": 0},
+        "active_period": {"dtstart": start, "duration": timedelta(minutes=5)},
+        "event_signals": [{"signal_name": "simple", "signal_type": "level", "signal_id": "s",
+                           "intervals": [{"dtstart": start, "duration": timedelta(minutes=5), "signal_payload": 1.0}]}],
+        "targets": [{"ven_id": "ven"}],
+        "response_required": "always",
+    }
+    body = create_message(
+        "oadrDistributeEvent", response={"response_code": 200, "response_description": "OK", "request_id": "in-resp"},
+        request_id="req-1", vtn_id="vtn", events=[event],
+    ).encode()
+    assert read_distribute(body) == ("req-1", {"x@ven": HeldEvent(2, "cancelled")})
+
+
+def test_other_answers_are_not_distributes() -> None:
+    response = {"response_code": 200, "response_description": "OK", "request_id": None}
+    assert read_distribute(create_message("oadrResponse", response=response, ven_id="v").encode()) is None
