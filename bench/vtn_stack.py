@@ -19,6 +19,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 from bench.bench_certs import bench_certificates, certificates_dir
@@ -53,6 +55,22 @@ def _descendants(root_pid: int) -> list[int]:
         found.append(pid)
         todo.extend(children.get(pid, []))
     return found
+
+
+def _wait_until_ready(ports: list[int], timeout: float) -> None:
+    """Wait until `/readyz` answers 200 on each port (the services' health ports, the gateway's admin port)."""
+    deadline = time.monotonic() + timeout
+    for port in ports:
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://{LOOPBACK}:{port}/readyz", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"/readyz on port {port} not ready after {timeout:.0f} s")
+            time.sleep(0.5)
 
 
 def gateway_http_port(replica: int) -> int:
@@ -108,6 +126,9 @@ class FullStack:
         gateways = [process for process in self._processes if process.name.startswith("gateway")]
         for index, process in enumerate(gateways):
             process.wait_for_port(LOOPBACK, gateway_http_port(index), timeout=90)
+        # A service answers only once it joined its consumer groups: until then VENs would get 503.
+        ready = [HTTP_PORT + 10 + index for index, name in enumerate(SERVICES) if name != "gateway"] + [ADMIN_PORT]
+        _wait_until_ready(ready, timeout=120)
 
     def _launch(self, name: str, module: str, env: dict[str, str]) -> None:
         log_path = self._log_dir / f"vtn-{name}.log"
