@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from event_svc.answer_sweep import AnswerSweep
 from event_svc.commands import QUERIES, EventCommandHandler, EventConfig, handle_query
+from event_svc.created_event_batches import CreatedEventBatches
 from event_svc.handlers import CreatedEventHandler, RegistrationWatcher
 from event_svc.refresh import SetOutlet, advance_due_events
 from event_svc.ven_requests import EventRequestHandler
@@ -18,6 +19,7 @@ from shared.plugins import load_optional
 from shared.runtime import ServiceRuntime, run_service
 
 SERVICE = "event_svc"
+ANSWER_BATCH_RECORDS = 500  # oadrCreatedEvent messages stored in one transaction, at most
 
 
 async def setup(runtime: ServiceRuntime) -> None:
@@ -26,9 +28,13 @@ async def setup(runtime: ServiceRuntime) -> None:
     # Handouts are grouped by the partition each VEN's notices go to, as the topic has them now.
     outlet = SetOutlet(settings.vtn_id, len(await runtime.producer.partitions_of(topics.VEN_CHANGES)))
     config = EventConfig(outlet=outlet, retention=timedelta(seconds=settings.event_retention_seconds))
-    handler = EventRequestHandler(settings.vtn_id, load_optional(settings.on_request_event))
-    requests = IdempotentHandler(pool, SERVICE, handler, relay)
-    runtime.consume([topics.EVENT_REQUESTS, topics.OPT_REQUESTS], requests)
+    on_request_event = load_optional(settings.on_request_event)
+    requests = IdempotentHandler(pool, SERVICE, EventRequestHandler(settings.vtn_id, on_request_event), relay)
+    # The answers of many VENs to an event arrive together: each fetch's go through one transaction.
+    answers = CreatedEventBatches(pool, SERVICE, relay, handler_decides=on_request_event is not None)
+    runtime.consume(
+        [topics.EVENT_REQUESTS, topics.OPT_REQUESTS], requests, batch_handler=answers, max_records=ANSWER_BATCH_RECORDS
+    )
     commands = IdempotentHandler(pool, f"{SERVICE}.commands", EventCommandHandler(config), relay)
     runtime.consume([topics.EVENT_COMMANDS], QueriesAndCommands(pool, QUERIES, handle_query, commands), ".commands")
     runtime.consume([topics.REGISTRATION_EVENTS], RegistrationWatcher(pool, outlet), ".registrations")
