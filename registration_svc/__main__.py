@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from registration_svc.handout_records import HandoutRecords
 from registration_svc.operator import QUERIES, handle_command, handle_query
 from registration_svc.policy import build_policy
 from registration_svc.poll_hook import PollHook
@@ -19,6 +20,7 @@ from shared.runtime import ServiceRuntime, run_service
 SERVICE = "registration_svc"
 HOUSEKEEPING_SECONDS = 600.0
 DELIVERED_MESSAGE_RETENTION_DAYS = 7
+HANDOUT_RECORDS = 500  # records of handed-out messages marked in one transaction, at most
 
 
 async def _purge_delivered(runtime: ServiceRuntime) -> None:
@@ -38,7 +40,11 @@ async def setup(runtime: ServiceRuntime) -> None:
     runtime.consume([topics.REGISTRATION_REQUESTS], IdempotentHandler(pool, SERVICE, RegisterPartyHandler(config), relay))
     on_poll = load_optional(settings.on_poll)
     poll_hook = PollHook(on_poll, settings.vtn_id) if on_poll is not None else None
-    runtime.consume([topics.POLL_REQUESTS], PollHandler(pool, relay, f"{SERVICE}.poll", poll_hook), ".poll")
+    polls = PollHandler(pool, relay, f"{SERVICE}.poll", poll_hook)
+    # Handouts of an event's sets are recorded together, a consumer fetch's in one transaction.
+    runtime.consume(
+        [topics.POLL_REQUESTS], polls, ".poll", batch_handler=HandoutRecords(pool, relay), max_records=HANDOUT_RECORDS
+    )
     runtime.every(HOUSEKEEPING_SECONDS, lambda: _purge_delivered(runtime), "purge_delivered_messages")
     commands = IdempotentHandler(pool, f"{SERVICE}.operator", handle_command, relay)
     runtime.consume([topics.REGISTRATION_COMMANDS], QueriesAndCommands(pool, QUERIES, handle_query, commands), ".operator")

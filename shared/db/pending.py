@@ -249,16 +249,34 @@ async def mark_delivered(conn: Conn, ven_id: str, pending_id: int, delivered_at:
     """Record a gateway's handout of `pending_id` (idempotent). If other messages still wait for the VEN
     (queued by a transaction that raced the handout's), tell the gateways to ask again. True if the VEN's
     queue is now empty."""
+    return not await mark_delivered_many(conn, [(ven_id, pending_id, delivered_at)])
+
+
+async def mark_delivered_many(conn: Conn, handouts: Sequence[tuple[str, int, datetime]]) -> set[str]:
+    """`mark_delivered` for many (venID, pending id, delivered at) in two statements and one batch of notices;
+    returns the VENs that still have messages waiting (the gateways were told to ask again)."""
+    if not handouts:
+        return set()
     await conn.execute(
-        "UPDATE pending_messages SET delivered_at = $3 WHERE id = $1 AND ven_id = $2 AND delivered_at IS NULL",
-        pending_id,
-        ven_id,
-        delivered_at,
+        """
+        UPDATE pending_messages AS p SET delivered_at = h.delivered_at
+        FROM unnest($1::bigint[], $2::text[], $3::timestamptz[]) AS h(id, ven_id, delivered_at)
+        WHERE p.id = h.id AND p.ven_id = h.ven_id AND p.delivered_at IS NULL
+        """,
+        [pending_id for _, pending_id, _ in handouts],
+        [ven_id for ven_id, _, _ in handouts],
+        [delivered_at for _, _, delivered_at in handouts],
     )
-    if await count_undelivered(conn, ven_id):
-        await notify_ven_changed(conn, ven_id, "more pending after a handout")
-        return False
-    return True
+    rows = await conn.fetch(
+        "SELECT DISTINCT ven_id FROM pending_messages WHERE ven_id = ANY($1::text[]) AND delivered_at IS NULL",
+        sorted({ven_id for ven_id, _, _ in handouts}),
+    )
+    waiting = {row["ven_id"] for row in rows}
+    notices = [
+        Envelope(ven_id=v, payload=VenChanged(ven_id=v, reason="more pending after a handout")) for v in sorted(waiting)
+    ]
+    await outbox.add_many(conn, topics.VEN_CHANGES, notices)
+    return waiting
 
 
 class PutBack(enum.Enum):

@@ -1,7 +1,7 @@
 """An event for many VENs costs the VTN what its distinct sets cost, not what its VENs do: the sets of a
 thousand VENs are queued with the statements of one batch and handed out in one notice per set and
-partition; their answers are stored with the statements of one answer, each still judged on its own and
-published once per distinct answer."""
+partition; the gateways' records of the handouts, and the VENs' answers, are stored with the statements of
+one, each answer still judged on its own and published once per distinct answer."""
 
 from __future__ import annotations
 
@@ -17,11 +17,13 @@ from lxml import etree
 
 from event_svc import refresh, status, store
 from event_svc.created_event_batches import CreatedEventBatches
+from registration_svc.handout_records import HandoutRecords
 from shared import topics
 from shared.bus.partitioner import partition_for
 from shared.contract.envelope import Envelope
 from shared.contract.events import EventResponseFact
-from shared.contract.ven_traffic import EventSetHandouts, VenChanged, VenReply, VenRequest
+from shared.db import pending
+from shared.contract.ven_traffic import EventSetHandouts, PendingDelivered, VenChanged, VenReply, VenRequest
 from shared.oadr.common import EiResponse
 from shared.oadr.event import (
     ActivePeriod,
@@ -238,3 +240,51 @@ async def test_a_fetch_of_answers_takes_the_statements_of_one_and_each_is_judged
     assert sorted((r["ven_id"], r["opt_type"]) for r in stored) == sorted(
         [(ven_ids[0], "optIn"), (ven_ids[1], "optIn"), (ven_ids[2], "optOut")]
     )
+
+
+async def test_the_handouts_of_many_vens_are_recorded_with_the_statements_of_one(
+    vtn: RunningVtn, db: asyncpg.Connection, unique: Callable[[str], str]
+) -> None:
+    first, second, busy, also_busy = (unique("handed-out-ven") for _ in range(4))
+    records = HandoutRecords(OneConnection(db), Relay())  # type: ignore[arg-type]
+    now = datetime.now(timezone.utc)
+
+    def delivered(ven_id: str, pending_id: int) -> Envelope:
+        return Envelope(ven_id=ven_id, payload=PendingDelivered(ven_id=ven_id, pending_id=pending_id, delivered_at=now))
+
+    transaction = db.transaction()
+    await transaction.start()
+    try:  # nothing is committed: the running stack never sees these messages
+        ids = {}
+        for ven_id in (first, second, busy, also_busy):
+            ids[ven_id] = await pending.enqueue(db, ven_id, DistributeEvent(request_id="r", vtn_id="vtn"), "set:1")
+        for ven_id in (busy, also_busy):  # queued by a transaction that raced the handout
+            await pending.enqueue(db, ven_id, DistributeEvent(request_id="r2", vtn_id="vtn"), "set:2")
+        await records.handle_batch([delivered(first, ids[first])])  # the driver looks up the statements' types
+        counter = StatementCount()
+        db.add_query_logger(counter)
+        await records.handle_batch([delivered(also_busy, ids[also_busy])])
+        statements_one = await counter.taken()
+        last_outbox = await db.fetchval("SELECT coalesce(max(id), 0) FROM outbox")
+        await counter.taken()
+        batch = [delivered(second, ids[second]), delivered(busy, ids[busy]), delivered(first, ids[first])]
+        await records.handle_batch(batch)
+        statements_many = await counter.taken()
+        db.remove_query_logger(counter)
+        rows = await db.fetch(
+            "SELECT ven_id, dedup_key, delivered_at IS NOT NULL AS delivered FROM pending_messages"
+            " WHERE ven_id = ANY($1::text[]) ORDER BY id",
+            [first, second, busy],
+        )
+        notices = await db.fetch("SELECT value FROM outbox WHERE id > $1 AND topic = $2", last_outbox, topics.VEN_CHANGES)
+    finally:
+        await transaction.rollback()
+    assert statements_many == statements_one
+    assert [(r["ven_id"], r["dedup_key"], r["delivered"]) for r in rows] == [
+        (first, "set:1", True),
+        (second, "set:1", True),
+        (busy, "set:1", True),
+        (busy, "set:2", False),
+    ]
+    told = [Envelope.from_bytes(row["value"]).payload for row in notices]
+    assert [(n.ven_id, n.handout) for n in told if isinstance(n, VenChanged)] == [(busy, None)]  # ask again
