@@ -41,7 +41,11 @@ def _event(row: object) -> StoredEvent:
     return StoredEvent(event=Event.model_validate_json(record["event"]), cancelled=record["cancelled"])
 
 
-async def save_event(conn: Conn, event: Event, cancelled: bool, schedule: EventSchedule) -> None:
+async def save_event(
+    conn: Conn, event: Event, cancelled: bool, schedule: EventSchedule, *, named_before: tuple[str, ...] | None = None
+) -> None:
+    """Insert or replace the event. `named_before`: the venIDs its stored version named (None: new event);
+    the VENs it names are indexed again only when they changed."""
     t = event.targets
     await conn.execute(
         """
@@ -68,6 +72,24 @@ async def save_event(conn: Conn, event: Event, cancelled: bool, schedule: EventS
         list(t.group_ids),
         list(t.resource_ids),
         list(t.party_ids),
+    )
+    if named_before != event.targets.ven_ids:
+        await _name_vens(conn, event.descriptor.event_id, event.targets.ven_ids)
+
+
+async def _name_vens(conn: Conn, event_id: str, ven_ids: tuple[str, ...]) -> None:
+    """Keep the event's rows in event_target_vens equal to the venIDs it names."""
+    await conn.execute(
+        """
+        WITH named AS (SELECT DISTINCT unnest($2::text[]) AS ven_id),
+        dropped AS (
+            DELETE FROM event_target_vens t
+            WHERE t.event_id = $1 AND NOT EXISTS (SELECT 1 FROM named n WHERE n.ven_id = t.ven_id)
+        )
+        INSERT INTO event_target_vens (ven_id, event_id) SELECT ven_id, $1 FROM named ON CONFLICT DO NOTHING
+        """,
+        event_id,
+        list(ven_ids),
     )
 
 
@@ -127,7 +149,7 @@ async def set_membership(conn: Conn, ven: Membership) -> None:
 
 
 _FOR_VEN = """
-    (target_ven_ids @> ARRAY[$1::text] OR target_group_ids && $2::text[]
+    (event_id IN (SELECT event_id FROM event_target_vens WHERE ven_id = $1) OR target_group_ids && $2::text[]
      OR target_resource_ids && $3::text[] OR target_party_ids && $4::text[])
 """
 
@@ -151,8 +173,9 @@ async def events_for_any(conn: Conn, vens: list[Membership], now: datetime) -> l
     rows = await conn.fetch(
         f"""
         SELECT {EVENT_COLUMNS} FROM events
-        WHERE (target_ven_ids && $1::text[] OR target_group_ids && $2::text[]
-               OR target_resource_ids && $3::text[] OR target_party_ids && $4::text[])
+        WHERE (event_id IN (SELECT event_id FROM event_target_vens WHERE ven_id = ANY($1::text[]))
+               OR target_group_ids && $2::text[] OR target_resource_ids && $3::text[]
+               OR target_party_ids && $4::text[])
           AND (delivered_until IS NULL OR delivered_until > $5)
         """,
         [v.ven_id for v in vens],

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Header, HTTPException, status
 
 from gateway.exchange import Requester
-from shared.bus.errors import BusError
+from shared.bus.errors import BusError, RecordTooLarge
 from shared.contract.envelope import Envelope
 from shared.contract.ven_traffic import ContractModel
 
@@ -39,6 +39,8 @@ async def send_command(
         envelope = envelope.model_copy(update={"message_id": message_id})
     try:
         reply = await requester.request(topic, envelope, timeout_seconds)
+    except RecordTooLarge as exc:
+        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"command too large for the bus: {exc}") from None
     except BusError as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"{service} unavailable: {exc}") from None
     return reply.payload

@@ -19,12 +19,14 @@ from aiokafka.errors import (
     InvalidProducerIdMapping,
     KafkaConnectionError,
     KafkaError,
+    MessageSizeTooLargeError,
     OutOfOrderSequenceNumber,
     ProducerFenced,
+    RecordTooLargeError,
     UnknownProducerId,
 )
 
-from shared.bus.errors import BusUnavailable
+from shared.bus.errors import BusError, BusUnavailable, RecordTooLarge
 from shared.bus.partitioner import partition_for
 from shared.contract.envelope import Envelope
 from shared.metrics import KAFKA_PRODUCED
@@ -49,6 +51,13 @@ PRODUCER_BROKEN: tuple[type[KafkaError], ...] = (
     InvalidProducerIdMapping,
     ProducerFenced,
 )
+
+
+def _failure(what: str, exc: KafkaError) -> BusError:
+    """What a failed send means to its caller: a record too big for Kafka fails the same way every time."""
+    if isinstance(exc, (MessageSizeTooLargeError, RecordTooLargeError)):
+        return RecordTooLarge(f"{what}: the record is too large for Kafka ({exc})")
+    return BusUnavailable(f"{what}: {exc}")
 
 
 def _sender_stopped(producer: AIOKafkaProducer) -> bool:
@@ -129,7 +138,8 @@ class BusProducer:
         await self._producer.stop()
 
     async def publish(self, topic: str, envelope: Envelope, partition: int | None = None) -> None:
-        """Send and wait until the broker has it; raise BusUnavailable otherwise."""
+        """Send and wait until the broker has it; raise BusUnavailable otherwise (RecordTooLarge for a record
+        bigger than Kafka takes)."""
         try:
             await self._send(
                 topic,
@@ -140,7 +150,7 @@ class BusProducer:
             )
         except KafkaError as exc:
             KAFKA_PRODUCED.labels(topic, "failed").inc()
-            raise BusUnavailable(f"could not publish to {topic}: {exc}") from exc
+            raise _failure(f"could not publish to {topic}", exc) from exc
         KAFKA_PRODUCED.labels(topic, "ok").inc()
 
     async def publish_raw(self, topic: str, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]) -> None:
@@ -149,7 +159,7 @@ class BusProducer:
             await self._send(topic, value=value, key=key, headers=headers)
         except KafkaError as exc:
             KAFKA_PRODUCED.labels(topic, "failed").inc()
-            raise BusUnavailable(f"could not publish to {topic}: {exc}") from exc
+            raise _failure(f"could not publish to {topic}", exc) from exc
         KAFKA_PRODUCED.labels(topic, "ok").inc()
 
     async def publish_raw_batch(self, records: list[RawRecord]) -> None:
@@ -184,7 +194,7 @@ class BusProducer:
                 await self._renew(producer)
             for topic in {topic for topic, _ in records}:
                 KAFKA_PRODUCED.labels(topic, "failed").inc()
-            raise BusUnavailable(f"could not publish a batch of {len(records)} records: {exc}") from exc
+            raise _failure(f"could not publish a batch of {len(records)} records", exc) from exc
         for topic, _ in records:
             KAFKA_PRODUCED.labels(topic, "ok").inc()
 

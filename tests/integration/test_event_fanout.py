@@ -17,6 +17,7 @@ from lxml import etree
 
 from event_svc import refresh, status, store
 from event_svc.created_event_batches import CreatedEventBatches
+from event_svc.delivery import Membership
 from registration_svc.handout_records import HandoutRecords
 from shared import topics
 from shared.bus.partitioner import partition_for
@@ -288,3 +289,30 @@ async def test_the_handouts_of_many_vens_are_recorded_with_the_statements_of_one
     ]
     told = [Envelope.from_bytes(row["value"]).payload for row in notices]
     assert [(n.ven_id, n.handout) for n in told if isinstance(n, VenChanged)] == [(busy, None)]  # ask again
+
+
+async def test_the_vens_an_event_names_are_indexed_as_its_targets_change(
+    vtn: RunningVtn, admin: httpx.AsyncClient, db: asyncpg.Connection, unique: Callable[[str], str]
+) -> None:
+    """Which events name a batch of VENs is read from event_target_vens, kept equal to each event's venIDs."""
+    first, second, third = (unique("named-ven") for _ in range(3))
+
+    async def named() -> set[str]:
+        rows = await db.fetch("SELECT ven_id FROM event_target_vens WHERE event_id = $1", event_id)
+        return {row["ven_id"] for row in rows}
+
+    async def found_for(ven_id: str) -> bool:
+        stored = await store.events_for_any(db, [Membership(ven_id)], datetime.now(timezone.utc))
+        return event_id in [s.event.descriptor.event_id for s in stored]
+
+    created = await admin.post("/events", json=simple_event((first, second)))
+    event_id = created.json()["event"]["descriptor"]["event_id"]
+    assert created.json()["answers"] == []  # who answered is read with GET: a row per VEN would not travel
+    assert await named() == {first, second} and await found_for(first) and not await found_for(third)
+    changed = simple_event((second, third))
+    assert (await admin.patch(f"/events/{event_id}", json={"targets": changed["targets"]})).status_code == 200
+    assert await named() == {second, third} and await found_for(third) and not await found_for(first)
+    assert (await admin.post(f"/events/{event_id}/cancel")).status_code == 200
+    assert await named() == {second, third}
+    assert (await admin.delete(f"/events/{event_id}")).status_code == 200
+    assert await named() == set()

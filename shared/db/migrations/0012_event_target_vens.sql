@@ -1,0 +1,13 @@
+-- The VENs each event names by venID, one row each, so that "which events name any of these VENs" is an
+-- index look-up: comparing every event's venID array with a batch of VENs cost events x named VENs x batch,
+-- tens of milliseconds per event once events name thousands of VENs. events.target_ven_ids stays the
+-- event's own list; this table is kept equal to it by event_svc (store.save_event).
+CREATE TABLE event_target_vens (
+    ven_id   text NOT NULL,
+    event_id text NOT NULL REFERENCES events (event_id) ON DELETE CASCADE,
+    PRIMARY KEY (ven_id, event_id)
+);
+CREATE INDEX event_target_vens_event ON event_target_vens (event_id);
+
+INSERT INTO event_target_vens (ven_id, event_id)
+SELECT DISTINCT ven_id, event_id FROM events, unnest(target_ven_ids) AS ven_id;
