@@ -7,6 +7,7 @@ from datetime import timedelta
 from event_svc.answer_sweep import AnswerSweep
 from event_svc.commands import QUERIES, EventCommandHandler, EventConfig, handle_query
 from event_svc.created_event_batches import CreatedEventBatches
+from event_svc.fanout import SetFanout
 from event_svc.handlers import CreatedEventHandler, RegistrationWatcher
 from event_svc.refresh import SetOutlet, advance_due_events
 from event_svc.ven_requests import EventRequestHandler
@@ -14,7 +15,7 @@ from shared import topics
 from shared.awaited_replies import ConfirmationPolicy
 from shared.contract.envelope import utcnow
 from shared.db.command_router import QueriesAndCommands
-from shared.db.idempotent import IdempotentHandler
+from shared.db.idempotent import IdempotentHandler, WakingAfterCommit
 from shared.plugins import load_optional
 from shared.runtime import ServiceRuntime, run_service
 
@@ -35,8 +36,15 @@ async def setup(runtime: ServiceRuntime) -> None:
     runtime.consume(
         [topics.EVENT_REQUESTS, topics.OPT_REQUESTS], requests, batch_handler=answers, max_records=ANSWER_BATCH_RECORDS
     )
+    # Event changes are answered once saved; the fan-out, woken after each commit, queues the VENs' sets.
+    fanout = SetFanout(pool, outlet, relay.wake)
+    runtime.every(0.0, fanout.run, "event_fanout")  # "every" with no delay just starts its loop
     commands = IdempotentHandler(pool, f"{SERVICE}.commands", EventCommandHandler(config), relay)
-    runtime.consume([topics.EVENT_COMMANDS], QueriesAndCommands(pool, QUERIES, handle_query, commands), ".commands")
+    runtime.consume(
+        [topics.EVENT_COMMANDS],
+        WakingAfterCommit(QueriesAndCommands(pool, QUERIES, handle_query, commands), fanout.wake),
+        ".commands",
+    )
     runtime.consume([topics.REGISTRATION_EVENTS], RegistrationWatcher(pool, outlet), ".registrations")
     on_created_event = load_optional(settings.on_created_event)
     if on_created_event is not None:

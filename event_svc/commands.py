@@ -1,20 +1,21 @@
 """Event commands and queries from operators (admin API) and backends (Kafka): create, modify, cancel and
 purge events, set VEN memberships, list and get events and opts.
 
-Every change re-works the full event set of each VEN it touches (event_svc.refresh) in the same
-transaction, so the VENs get it on their next poll.
+An event change is saved with a fan-out row in the same transaction and answered at once; event_svc.fanout
+then queues the full set of every VEN it reaches (now or before the change), many changes at a time, so the
+VENs get it on their next poll. A change of one VEN's memberships re-works that VEN's set in its own
+transaction.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 
-from event_svc import delivery, refresh, status, store
+from event_svc import delivery, fanout_store, refresh, status, store
 from event_svc.validation import InvalidEvent, validate_event
 from event_svc.views import event_view
 from shared.contract.envelope import Envelope, utcnow
@@ -34,6 +35,7 @@ from shared.contract.events import (
 )
 from shared.db.connection import Conn
 from shared.oadr.event import Event, EventDescriptor, EventStatus
+from shared.oadr.target import Target
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +70,7 @@ class EventCommandHandler:
         return None
 
     async def _save(
-        self,
-        conn: Conn,
-        stored: delivery.StoredEvent,
-        now: datetime,
-        also_for: list[str],
-        previous: delivery.StoredEvent | None = None,
+        self, conn: Conn, stored: delivery.StoredEvent, now: datetime, previous: delivery.StoredEvent | None = None
     ) -> EventOutcome:
         event = stored.event
         try:
@@ -83,18 +80,14 @@ class EventCommandHandler:
         schedule = status.schedule(event, stored.cancelled, now, self._config.retention)
         named_before = previous.event.targets.ven_ids if previous is not None else None
         await store.save_event(conn, event, stored.cancelled, schedule, named_before=named_before)
-        started = time.perf_counter()
-        targeted = await store.targeted_ven_ids(conn, event.targets)
-        queued = len(await refresh.refresh_vens(conn, [*targeted, *also_for], now, self._config.outlet))
+        # The VENs it reached before a change of targets get their sets too: the event left them.
+        await fanout_store.add(conn, event.descriptor.event_id, [event.targets, *_targets_of(previous)])
         log.info(
             "event saved",
             extra={
                 "action": "event_saved",
                 "event_id": event.descriptor.event_id,
                 "modification_number": event.descriptor.modification_number,
-                "targeted_vens": len(targeted),
-                "sets_queued": queued,
-                "refresh_ms": round((time.perf_counter() - started) * 1000, 1),
             },
         )
         # The event as VENs now get it; who answered what is read with GetEvent (for an event of thousands of
@@ -124,7 +117,7 @@ class EventCommandHandler:
             targets=command.targets,
             response_required=command.response_required,
         )
-        outcome = await self._save(conn, delivery.StoredEvent(event), now, [])
+        outcome = await self._save(conn, delivery.StoredEvent(event), now)
         return outcome.model_copy(update={"status": 201, "detail": "created"}) if outcome.status == 200 else outcome
 
     async def _changeable(self, conn: Conn, event_id: str) -> delivery.StoredEvent | EventOutcome:
@@ -163,8 +156,7 @@ class EventCommandHandler:
             if v is not None
         }
         event = old.model_copy(update={"descriptor": descriptor, **changes})
-        previously = await store.targeted_ven_ids(conn, old.targets)
-        return await self._save(conn, delivery.StoredEvent(event), now, previously, stored)
+        return await self._save(conn, delivery.StoredEvent(event), now, stored)
 
     async def _cancel(self, conn: Conn, command: CancelEvent, now: datetime) -> EventOutcome:
         stored = await self._changeable(conn, command.event_id)
@@ -172,15 +164,14 @@ class EventCommandHandler:
             return stored
         descriptor = _next_version(stored.event.descriptor, now, command.modification_reason or "cancelled")
         event = stored.event.model_copy(update={"descriptor": descriptor})
-        return await self._save(conn, delivery.StoredEvent(event, cancelled=True), now, [], stored)
+        return await self._save(conn, delivery.StoredEvent(event, cancelled=True), now, stored)
 
     async def _purge(self, conn: Conn, command: PurgeEvent, now: datetime) -> EventOutcome:
         stored = await store.get_event(conn, command.event_id, lock=True)
         if stored is None:
             return EventOutcome(status=404, detail=f"no event {command.event_id!r}")
-        targeted = await store.targeted_ven_ids(conn, stored.event.targets)
         await store.delete_event(conn, command.event_id)
-        await refresh.refresh_vens(conn, targeted, now, self._config.outlet)
+        await fanout_store.add(conn, command.event_id, [stored.event.targets])
         return EventOutcome(status=200, detail="purged")
 
     async def _set_memberships(self, conn: Conn, command: SetVenMemberships, now: datetime) -> EventOutcome:
@@ -193,6 +184,10 @@ class EventCommandHandler:
         await store.set_membership(conn, ven)
         await refresh.refresh_ven(conn, command.ven_id, now, self._config.outlet)
         return EventOutcome(status=200, detail="OK", memberships=_membership_view(ven))
+
+
+def _targets_of(stored: delivery.StoredEvent | None) -> list[Target]:
+    return [] if stored is None else [stored.event.targets]
 
 
 def _next_version(descriptor: EventDescriptor, now: datetime, reason: str | None) -> EventDescriptor:

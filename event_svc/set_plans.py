@@ -32,7 +32,7 @@ from event_svc.delivery import (
 )
 from shared.marked_text import MarkedText
 from shared.oadr.event import Event
-from shared.oadr.event_sets import VEN_MARK, SharedEventSet, for_ven
+from shared.oadr.event_sets import VEN_MARK, SharedEventSet, for_ven, plain_json
 from shared.oadr.target import Target
 
 # What a VEN's set holds: per event it gets (by delivery order), the groups, resources and parties of its eiTarget.
@@ -161,4 +161,4 @@ def _events(key: SetKey, ordered: list[StoredEvent], clocked: dict[int, Event], 
 
 def _ascii_json(value: str) -> str:
     """`value` as the inside of a JSON string literal, as json.dumps writes it by default."""
-    return json.dumps(value)[1:-1]
+    return value if plain_json(value) else json.dumps(value)[1:-1]

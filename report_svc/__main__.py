@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from report_svc.confirmation_sweep import ConfirmationSweep
-from report_svc.data_relay import ReportDataRelay, WakingAfterCommit
+from report_svc.data_relay import ReportDataRelay
 from report_svc.policy import ReportPolicy
 from report_svc.retention import purge_report_data
 from report_svc.update_batches import UpdateReportBatches
@@ -20,7 +20,7 @@ from report_svc.vtn_sender import VtnReportSender
 from shared import topics
 from shared.awaited_replies import ConfirmationPolicy
 from shared.db.command_router import QueriesAndCommands
-from shared.db.idempotent import IdempotentHandler
+from shared.db.idempotent import IdempotentHandler, WakingAfterCommit
 from shared.plugins import load_optional
 from shared.runtime import ServiceRuntime, run_service
 

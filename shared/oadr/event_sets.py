@@ -63,5 +63,11 @@ class SharedEventSet:
 
 
 def _json_string(value: str) -> str:
-    """`value` as the inside of a JSON string literal."""
-    return json.dumps(value, ensure_ascii=False)[1:-1]
+    """`value` as the inside of a JSON string literal (most venIDs and requestIDs need no escaping)."""
+    return value if plain_json(value) else json.dumps(value, ensure_ascii=False)[1:-1]
+
+
+def plain_json(value: str) -> bool:
+    """Whether `value` is written unchanged inside a JSON string literal: printable ASCII but quote and
+    backslash."""
+    return value.isascii() and value.isprintable() and '"' not in value and "\\" not in value

@@ -15,9 +15,10 @@ import asyncpg
 import httpx
 from lxml import etree
 
-from event_svc import refresh, status, store
+from event_svc import fanout_store, refresh, status, store
 from event_svc.created_event_batches import CreatedEventBatches
 from event_svc.delivery import Membership
+from event_svc.fanout import fan_out
 from registration_svc.handout_records import HandoutRecords
 from shared import topics
 from shared.bus.partitioner import partition_for
@@ -316,3 +317,33 @@ async def test_the_vens_an_event_names_are_indexed_as_its_targets_change(
     assert await named() == {second, third}
     assert (await admin.delete(f"/events/{event_id}")).status_code == 200
     assert await named() == set()
+
+
+async def test_changes_pending_together_are_fanned_out_in_one_round_one_set_per_ven(
+    vtn: RunningVtn, db: asyncpg.Connection, unique: Callable[[str], str]
+) -> None:
+    """A program-wide dispatch: three events for the same VENs cost one refresh of each VEN, not three."""
+    vens = [unique("dispatch-ven") for _ in range(20)]
+    events = [an_event(unique("dispatch-event"), Target(ven_ids=tuple(vens))) for _ in range(3)]
+    now = datetime.now(timezone.utc)
+    transaction = db.transaction()
+    await transaction.start()
+    try:  # nothing is committed: the running stack's own fan-out never sees these rows
+        await db.execute("DELETE FROM event_fanouts")  # rows of the running stack's tests are not ours to count
+        await db.execute("INSERT INTO vens (ven_id, status) SELECT v, 'registered' FROM unnest($1::text[]) v", vens)
+        for event in events:
+            await store.save_event(db, event, False, status.schedule(event, False, now, RETENTION))
+            await fanout_store.add(db, event.descriptor.event_id, [event.targets])
+        changes, reached, queued = await fan_out(db, refresh.SetOutlet("vtn", PARTITIONS), now)
+        left = await db.fetchval("SELECT count(*) FROM event_fanouts")
+        rows = await db.fetch(
+            "SELECT ven_id, message::text FROM pending_messages WHERE ven_id = ANY($1::text[])", vens
+        )
+    finally:
+        await transaction.rollback()
+    assert (changes, reached, queued, left) == (3, len(vens), len(vens), 0)
+    assert sorted(row["ven_id"] for row in rows) == sorted(vens)  # one set each
+    for row in rows:
+        message = VTN_MESSAGE_ADAPTER.validate_json(row["message"])
+        assert isinstance(message, DistributeEvent)
+        assert {e.descriptor.event_id for e in message.events} == {e.descriptor.event_id for e in events}

@@ -11,3 +11,14 @@ CREATE INDEX event_target_vens_event ON event_target_vens (event_id);
 
 INSERT INTO event_target_vens (ven_id, event_id)
 SELECT DISTINCT ven_id, event_id FROM events, unnest(target_ven_ids) AS ven_id;
+
+-- Event changes whose VENs' sets are still to be queued: written in the change's transaction, taken by
+-- event_svc's fan-out (event_svc.fanout), which queues in one go the sets of every VEN the changes it takes
+-- reach. Changes that arrive together (a program-wide dispatch of many events) so cost one refresh of each
+-- VEN, not one per change and VEN.
+CREATE TABLE event_fanouts (
+    id         bigserial PRIMARY KEY,
+    event_id   text NOT NULL,
+    targets    jsonb NOT NULL,  -- the targets of the event after the change and, if they differed, before it
+    created_at timestamptz NOT NULL DEFAULT now()
+);
