@@ -1,9 +1,10 @@
 """Simulated VENs for the event benchmark: each polls on its own keep-alive connection, keeps the events of
-every oadrDistributeEvent it gets, and answers each event version it has not answered yet with
-oadrCreatedEvent optIn, as OpenLEADR's VEN client does.
+every oadrDistributeEvent it gets, and answers each event version it has not answered yet, of the events
+that require an answer (oadrResponseRequired always), with oadrCreatedEvent optIn, as OpenLEADR's VEN
+client does.
 
 The generator must stay cheap at 10,000 VENs: an oadrDistributeEvent is read with anchored regular
-expressions (eventID, modificationNumber, eventStatus of each event; the requestID), and the answer is made
+expressions (eventID, modificationNumber, eventStatus and oadrResponseRequired of each event; the requestID), and the answer is made
 from OpenLEADR's own `create_message` rendering, cut once into a head, one eventResponse and a tail
 (`AnswerTemplate`, pinned to `create_message` by tests/bench/test_event_vens.py).
 """
@@ -27,12 +28,14 @@ _NAME = rb"(?:[\w.-]+:)?"
 _DISTRIBUTE = re.compile(rb"<" + _NAME + rb"oadrDistributeEvent[\s>]")
 _EI_RESPONSE = re.compile(rb"<" + _NAME + rb"eiResponse[\s>].*?</" + _NAME + rb"eiResponse>", re.S)
 _REQUEST_ID = re.compile(rb"<" + _NAME + rb"requestID(?:\s[^>]*)?>([^<]*)<")
-_EVENT = re.compile(
+_EVENT = re.compile(rb"<" + _NAME + rb"oadrEvent>(.*?)</" + _NAME + rb"oadrEvent>", re.S)
+_VERSION = re.compile(
     rb"<" + _NAME + rb"eventID>([^<]*)</" + _NAME + rb"eventID>\s*"
     rb"<" + _NAME + rb"modificationNumber>(\d+)</" + _NAME + rb"modificationNumber>"
     rb".*?<" + _NAME + rb"eventStatus>([^<]*)</",
     re.S,
 )
+_RESPONSE_REQUIRED = re.compile(rb"<" + _NAME + rb"oadrResponseRequired>\s*([^<\s]*)\s*<")
 _MARK = "\ue000"
 
 
@@ -40,6 +43,7 @@ _MARK = "\ue000"
 class HeldEvent:
     modification_number: int
     status: str
+    answer_required: bool = True  # oadrResponseRequired "always"
 
 
 def read_distribute(body: bytes) -> tuple[str, dict[str, HeldEvent]] | None:
@@ -48,9 +52,14 @@ def read_distribute(body: bytes) -> tuple[str, dict[str, HeldEvent]] | None:
         return None
     without_response = _EI_RESPONSE.sub(b"", body, count=1)
     request = _REQUEST_ID.search(without_response)
-    events = {
-        m.group(1).decode(): HeldEvent(int(m.group(2)), m.group(3).decode()) for m in _EVENT.finditer(without_response)
-    }
+    events = {}
+    for event in _EVENT.finditer(without_response):
+        version = _VERSION.search(event.group(1))
+        if version is None:
+            continue
+        required = _RESPONSE_REQUIRED.search(event.group(1))
+        answer_required = required is None or required.group(1) == b"always"
+        events[version.group(1).decode()] = HeldEvent(int(version.group(2)), version.group(3).decode(), answer_required)
     return (request.group(1).decode() if request else ""), events
 
 
@@ -104,6 +113,7 @@ class EventVen(SimulatedVen):
         super().__init__(name, address, request_timeout)
         self.events: dict[str, HeldEvent] = {}
         self.tracking = Tracking()
+        self.polls = 0  # answered 200
         self.poll_errors: dict[str, int] = {}
         self.answer_errors = 0
         self._template: AnswerTemplate | None = None
@@ -131,6 +141,7 @@ class EventVen(SimulatedVen):
                 if answer.status != 200:  # e.g. 503 when the VTN's services do not answer in time
                     self._count(f"http_{answer.status}")
                 else:
+                    self.polls += 1
                     await self._take(address, answer.body)
             except Exception as error:
                 self._count(error_kind(error))
@@ -149,7 +160,7 @@ class EventVen(SimulatedVen):
         versions = [
             (event_id, held.modification_number)
             for event_id, held in events.items()
-            if (event_id, held.modification_number) not in self.tracking.answered_versions
+            if held.answer_required and (event_id, held.modification_number) not in self.tracking.answered_versions
         ]
         if not versions or self._template is None:
             return

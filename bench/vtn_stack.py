@@ -142,6 +142,10 @@ class FullStack:
         self._processes.clear()
         self._infrastructure.stop()
 
+    @property
+    def database_url(self) -> str:
+        return self._infrastructure.postgres.url
+
     def pids(self) -> list[int]:
         roots = [p.pid for p in self._processes if p.pid is not None]
         kafka = self._infrastructure.kafka.process

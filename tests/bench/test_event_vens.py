@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from openleadr.messaging import create_message, parse_message
 
 from bench.event_vens import AnswerTemplate, HeldEvent, read_distribute
+from shared.oadr.event import ResponseRequired
 from shared.oadr.event_sets import SharedEventSet
 from shared.oadr.target import Target
 from shared.oadr_xml.codec import encode
@@ -32,13 +33,21 @@ def test_the_answer_is_what_openleadr_renders() -> None:
 
 
 def test_this_vtns_distribute_reads_as_openleadr_parses_it() -> None:
-    events = (stored("a", targets=Target(resource_ids=("r",))).event, stored("b", cancelled=True).event)
+    never = stored("b", cancelled=True).event.model_copy(update={"response_required": ResponseRequired.NEVER})
+    events = (stored("a", targets=Target(resource_ids=("r",))).event, never)
     body = encode(SharedEventSet("vtn", events).message("ven-1", "req-9"))
     request_id, held = read_distribute(body)  # type: ignore[misc]
     _, parsed = parse_message(body)
     assert request_id == parsed["request_id"] == "req-9"
-    descriptors = [e["event_descriptor"] for e in parsed["events"]]
-    assert held == {d["event_id"]: HeldEvent(d["modification_number"], d["event_status"]) for d in descriptors}
+    assert held == {
+        e["event_descriptor"]["event_id"]: HeldEvent(
+            e["event_descriptor"]["modification_number"],
+            e["event_descriptor"]["event_status"],
+            e["response_required"] == "always",
+        )
+        for e in parsed["events"]
+    }
+    assert [h.answer_required for h in held.values()] == [True, False]
 
 
 def test_openleadrs_distribute_reads_as_its_parser_does() -> None:
