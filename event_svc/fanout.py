@@ -23,7 +23,6 @@ import asyncpg
 
 from event_svc import fanout_store, refresh, store
 from shared.contract.envelope import utcnow
-from shared.db.connection import Conn
 from shared.oadr.target import Target
 
 log = logging.getLogger(__name__)
@@ -39,17 +38,6 @@ def reach(targets: tuple[Target, ...]) -> Target:
         resource_ids=tuple(dict.fromkeys(r for t in targets for r in t.resource_ids)),
         party_ids=tuple(dict.fromkeys(p for t in targets for p in t.party_ids)),
     )
-
-
-async def fan_out(conn: Conn, outlet: refresh.SetOutlet, now: datetime) -> tuple[int, int, int]:
-    """One round, in the caller's transaction: (changes taken, VENs refreshed, sets queued)."""
-    taken = await fanout_store.take(conn, FANOUTS_PER_ROUND)
-    if not taken:
-        return 0, 0, 0
-    ven_ids = await store.targeted_ven_ids(conn, reach(tuple(t for f in taken for t in f.targets)))
-    queued = await refresh.refresh_vens(conn, ven_ids, now, outlet)
-    await fanout_store.done(conn, [f.id for f in taken])
-    return len(taken), len(ven_ids), len(queued)
 
 
 class SetFanout:
@@ -82,12 +70,17 @@ class SetFanout:
                 await asyncio.sleep(1)
 
     async def _round(self) -> bool:
+        """One round: the pending changes stay locked (other instances skip them) until every VEN they reach
+        has its set queued, batch by batch, and are deleted then; a round cut short leaves them for the next."""
         started = time.perf_counter()
         async with self._pool.acquire() as conn, conn.transaction():
-            changes, vens, sets = await fan_out(conn, self._outlet, utcnow())
-        if not changes:
-            return False
-        self._queued()
+            taken = await fanout_store.take(conn, FANOUTS_PER_ROUND)
+            if not taken:
+                return False
+            ven_ids = await store.targeted_ven_ids(conn, reach(tuple(t for f in taken for t in f.targets)))
+            queued = await refresh.refresh_in_batches(self._pool, ven_ids, utcnow(), self._outlet, self._queued)
+            await fanout_store.done(conn, [f.id for f in taken])
+        changes, vens, sets = len(taken), len(ven_ids), len(queued)
         log.info(
             "event sets queued",
             extra={

@@ -13,9 +13,10 @@ several per VEN, and each distinct set is made once per batch, its copies queued
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -67,6 +68,34 @@ async def refresh_vens(
     for start in range(0, len(ordered), REFRESH_BATCH):
         queued += await _refresh_batch(conn, ordered[start : start + REFRESH_BATCH], now, outlet, registered_at, again)
     return queued
+
+
+async def refresh_in_batches(
+    pool: asyncpg.Pool,
+    ven_ids: Iterable[str],
+    now: datetime,
+    outlet: SetOutlet,
+    committed: Callable[[], None],
+    concurrency: int = 2,
+) -> list[str]:
+    """`refresh_vens` with each batch in a transaction of its own, `concurrency` of them at a time, calling
+    `committed` after each commit: the first VENs' sets go out while later batches are worked out, and
+    PostgreSQL writes one batch while this process works out the next. A refresh is idempotent (an unchanged
+    set is not queued again), so a batch committed before a failure is not undone by the retry."""
+    ordered = sorted(set(ven_ids))
+    limit = asyncio.Semaphore(concurrency)
+
+    async def batch(ven_batch: list[str]) -> list[str]:
+        async with limit, pool.acquire() as conn:
+            async with conn.transaction():
+                queued = await _refresh_batch(conn, ven_batch, now, outlet, None, False)
+            committed()
+            return queued
+
+    batches = [ordered[start : start + REFRESH_BATCH] for start in range(0, len(ordered), REFRESH_BATCH)]
+    async with asyncio.TaskGroup() as group:  # a batch failing cancels the others
+        tasks = [group.create_task(batch(b)) for b in batches]
+    return [ven_id for task in tasks for ven_id in task.result()]
 
 
 async def _refresh_batch(

@@ -35,7 +35,7 @@ from shared.contract.envelope import Envelope
 from shared.contract.ven_traffic import EventSetHandouts, PendingHandout, SetRecipient, VenChanged
 from shared.db import outbox
 from shared.db.connection import Conn
-from shared.oadr.event_sets import SharedEventSet
+from shared.oadr.event_sets import REQUEST_MARK_JSON, VEN_MARK_JSON, SharedEventSet
 from shared.oadr.messages import VTN_MESSAGE_ADAPTER, VtnMessage
 
 # Message types a gateway may hand out from a notice: a VEN receiving one twice loses nothing (its full
@@ -119,20 +119,27 @@ async def enqueue_event_sets(
     is now the only message waiting gets it as a handout: one `EventSetHandouts` per set and partition of the
     notice topic (`notice_partitions` of them); any other VEN a plain notice. Returns the venIDs queued (a
     copy whose dedup key is already queued for the VEN is left out)."""
-    copies = [(shared, copy) for shared, of_set in sets for copy in of_set]
+    copies = [(number, copy) for number, (_, of_set) in enumerate(sets) for copy in of_set]
     if not copies:
         return []
+    bodies = await _store_bodies(conn, [shared.body_json if of_set else None for shared, of_set in sets])
     rows = await conn.fetch(
         """
-        INSERT INTO pending_messages (ven_id, message_type, message, dedup_key)
-        SELECT ven_id, 'oadrDistributeEvent', message::jsonb, dedup_key
-        FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS m(ven_id, message, dedup_key, position)
+        INSERT INTO pending_messages (ven_id, message_type, message, body_id, request_id, dedup_key)
+        SELECT ven_id, 'oadrDistributeEvent', message::jsonb, body_id, request_id, dedup_key
+        FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[]) WITH ORDINALITY
+             AS m(ven_id, message, body_id, request_id, dedup_key, position)
         ORDER BY position
         ON CONFLICT (ven_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
         RETURNING id, ven_id, dedup_key
         """,
         [copy.ven_id for _, copy in copies],
-        [shared.message_json(copy.ven_id, copy.request_id) for shared, copy in copies],
+        [
+            None if bodies[n] is not None else sets[n][0].message(copy.ven_id, copy.request_id).model_dump_json()
+            for n, copy in copies
+        ],
+        [bodies[n] for n, _ in copies],
+        [copy.request_id for _, copy in copies],
         [copy.dedup_key for _, copy in copies],
     )
     queued = {(row["ven_id"], row["dedup_key"]): int(row["id"]) for row in rows}
@@ -163,6 +170,26 @@ async def enqueue_event_sets(
     return [ven_id for ven_id, _ in queued]
 
 
+async def _store_bodies(conn: Conn, bodies: Sequence[str | None]) -> list[int | None]:
+    """Store each body (None: none), once; the id of each, in order."""
+    wanted = [body for body in bodies if body is not None]
+    if not wanted:
+        return [None] * len(bodies)
+    ids = iter(
+        await conn.fetchval(
+            "SELECT array_agg(nextval(pg_get_serial_sequence('pending_bodies', 'id'))) FROM generate_series(1, $1)",
+            len(wanted),
+        )
+    )
+    stored = [(next(ids), body) if body is not None else (None, None) for body in bodies]
+    await conn.execute(
+        "INSERT INTO pending_bodies (id, message) SELECT * FROM unnest($1::bigint[], $2::text[])",
+        [body_id for body_id, body in stored if body is not None],
+        [body for _, body in stored if body is not None],
+    )
+    return [body_id for body_id, _ in stored]
+
+
 async def _only_undelivered(conn: Conn, ven_ids: list[str]) -> dict[str, int]:
     """For each VEN with exactly one undelivered message (as this transaction sees it), that message's id."""
     rows = await conn.fetch(
@@ -180,17 +207,30 @@ async def notify_ven_changed(conn: Conn, ven_id: str, reason: str) -> None:
     await outbox.add(conn, topics.VEN_CHANGES, Envelope(ven_id=ven_id, payload=VenChanged(ven_id=ven_id, reason=reason)))
 
 
+def message_text(row: str) -> str:
+    """SQL for the JSON text of the pending message `row` (a table alias): its own message, or its shared
+    body's with its venID and requestID filled in (shared.oadr.event_sets.fill_body, done in SQL). Every
+    reader of a pending message reads it through this."""
+    return f"""
+        CASE WHEN {row}.body_id IS NULL THEN {row}.message::text
+        ELSE replace(
+            replace((SELECT b.message FROM pending_bodies b WHERE b.id = {row}.body_id),
+                    '{VEN_MARK_JSON}', to_json({row}.ven_id)::text),
+            '{REQUEST_MARK_JSON}', to_json({row}.request_id)::text)
+        END"""
+
+
 async def take_next(conn: Conn, ven_id: str) -> PendingMessage | None:
     row = await conn.fetchrow(
-        """
-        UPDATE pending_messages SET delivered_at = now()
+        f"""
+        UPDATE pending_messages p SET delivered_at = now()
         WHERE id = (
             SELECT id FROM pending_messages
             WHERE ven_id = $1 AND delivered_at IS NULL
             ORDER BY id LIMIT 1
             FOR UPDATE SKIP LOCKED
         )
-        RETURNING id, ven_id, message
+        RETURNING id, ven_id, {message_text("p")} AS message
         """,
         ven_id,
     )
@@ -216,7 +256,7 @@ async def take_for_poll(
     """In one statement: the VEN's status and, if it is one of `active_statuses`, its oldest undelivered
     message marked delivered, unless that message's type is in `excluded_types` (left for the caller)."""
     row = await conn.fetchrow(
-        """
+        f"""
         WITH ven AS (SELECT status FROM vens WHERE ven_id = $1),
         head AS (
             SELECT id, message_type FROM pending_messages
@@ -229,7 +269,7 @@ async def take_for_poll(
             FROM head
             WHERE p.id = head.id AND NOT (head.message_type = ANY($3::text[]))
               AND (SELECT status FROM ven) = ANY($2::text[])
-            RETURNING p.id, p.message
+            RETURNING p.id, {message_text("p")} AS message
         )
         SELECT (SELECT status FROM ven) AS status,
                (SELECT id FROM taken) AS taken_id,
@@ -329,7 +369,7 @@ async def put_back(conn: Conn, ven_id: str, pending_id: int, kept_types: Iterabl
 
 async def message_of(conn: Conn, pending_id: int) -> VtnMessage | None:
     """The message queued as `pending_id` (None once purged)."""
-    stored = await conn.fetchval("SELECT message::text FROM pending_messages WHERE id = $1", pending_id)
+    stored = await conn.fetchval(f"SELECT {message_text('p')} FROM pending_messages p WHERE id = $1", pending_id)
     return None if stored is None else VTN_MESSAGE_ADAPTER.validate_json(stored)
 
 
@@ -340,7 +380,11 @@ async def count_undelivered(conn: Conn, ven_id: str) -> int:
 
 
 async def purge_delivered(conn: Conn, older_than_days: int) -> None:
-    """Delivered messages are kept for audit for a while, then removed."""
+    """Delivered messages are kept for audit for a while, then removed, with the shared bodies no message
+    names any more (those of sets replaced before they were fetched too)."""
     await conn.execute(
         "DELETE FROM pending_messages WHERE delivered_at < now() - make_interval(days => $1)", older_than_days
+    )
+    await conn.execute(
+        "DELETE FROM pending_bodies b WHERE NOT EXISTS (SELECT 1 FROM pending_messages p WHERE p.body_id = b.id)"
     )

@@ -3,8 +3,9 @@
 Two VENs that get the same events with the same groups, resources and parties in their eiTargets get the
 same oadrDistributeEvent but for two values: the venID in each event's eiTarget (a VEN's set names it,
 event_svc.delivery) and the message's requestID. A `SharedEventSet` holds the events once, without the venID,
-and makes each VEN's message from them. `message_json` splices the two values into a JSON text made once, so
-queueing a set for a thousand VENs costs one serialization, not a thousand; the gateway does the same with
+and makes each VEN's message from them. It is stored once, as `body_json`: a JSON text with marks where the
+two values go, which `fill_body` (and shared.db.pending, in SQL) fills in for each VEN, so queueing a set for
+a thousand VENs costs one serialization and one stored copy, not a thousand. The gateway does the same with
 the XML document (shared.oadr_xml.event_sets).
 """
 
@@ -42,29 +43,33 @@ class SharedEventSet:
     def message(self, ven_id: str, request_id: str) -> DistributeEvent:
         return DistributeEvent(request_id=request_id, vtn_id=self.vtn_id, events=for_ven(self.events, ven_id))
 
-    def message_json(self, ven_id: str, request_id: str) -> str:
-        """`message(ven_id, request_id)` as JSON, spliced into the text made once (equal once parsed)."""
-        if self._json is None:
-            return self.message(ven_id, request_id).model_dump_json()
-        return self._json.fill({"ven": _json_string(ven_id), "request": _json_string(request_id)})
-
     @cached_property
     def set_id(self) -> str:
         """Names the set's content (events and vtnID): equal ids, equal documents for every VEN."""
         return hashlib.sha256(self._marked_json.encode()).hexdigest()
 
     @cached_property
+    def body_json(self) -> str | None:
+        """The message as JSON with a mark, as a whole JSON string, where each VEN's venID and requestID go
+        (`fill_body` puts them in); None when the set's own content holds a mark, which a fill could not tell
+        from the ones put there."""
+        expected = {"ven": len(self.events), "request": 1}
+        return self._marked_json if MarkedText.cut(self._marked_json, MARKS, expected) is not None else None
+
+    @cached_property
     def _marked_json(self) -> str:
         return self.message(VEN_MARK, REQUEST_MARK).model_dump_json()
 
-    @cached_property
-    def _json(self) -> MarkedText | None:
-        return MarkedText.cut(self._marked_json, MARKS, {"ven": len(self.events), "request": 1})
+
+# A body's marks as they stand in its JSON: each a whole string (shared.db.pending fills them in SQL too).
+VEN_MARK_JSON = json.dumps(VEN_MARK, ensure_ascii=False)
+REQUEST_MARK_JSON = json.dumps(REQUEST_MARK, ensure_ascii=False)
 
 
-def _json_string(value: str) -> str:
-    """`value` as the inside of a JSON string literal (most venIDs and requestIDs need no escaping)."""
-    return value if plain_json(value) else json.dumps(value, ensure_ascii=False)[1:-1]
+def fill_body(body_json: str, ven_id: str, request_id: str) -> str:
+    """One VEN's message JSON from a set's `body_json`: its venID and requestID as JSON strings in the marks'
+    places (equal, once parsed, to `message(ven_id, request_id)`)."""
+    return body_json.replace(VEN_MARK_JSON, json.dumps(ven_id)).replace(REQUEST_MARK_JSON, json.dumps(request_id))
 
 
 def plain_json(value: str) -> bool:

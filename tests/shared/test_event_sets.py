@@ -1,10 +1,10 @@
-"""One event set shared by many VENs (shared.oadr.event_sets): each VEN's message, and its JSON spliced from a
-text made once, are what the VEN's own message gives."""
+"""One event set shared by many VENs (shared.oadr.event_sets): each VEN's message, and its JSON filled in from
+the set's one stored body, are what the VEN's own message gives."""
 
 from __future__ import annotations
 
 from shared.oadr.event import DistributeEvent
-from shared.oadr.event_sets import VEN_MARK, SharedEventSet
+from shared.oadr.event_sets import VEN_MARK, SharedEventSet, fill_body
 from shared.oadr.messages import VTN_MESSAGE_ADAPTER
 from shared.oadr.target import Target
 from tests.event_svc.test_delivery import stored
@@ -23,21 +23,22 @@ def test_each_ven_is_the_only_ven_in_every_target_of_its_message() -> None:
     assert message.events[0].targets.group_ids == ("north",)
 
 
-def test_the_spliced_json_is_the_message_of_each_ven() -> None:
-    shared = SharedEventSet("vtn", EVENTS)
+def test_the_body_filled_in_is_the_message_of_each_ven() -> None:
+    body = SharedEventSet("vtn", EVENTS).body_json
+    assert body is not None
     for ven_id in ODD_IDS:
-        parsed = VTN_MESSAGE_ADAPTER.validate_json(shared.message_json(ven_id, f"r-{ven_id}"))
-        assert parsed == shared.message(ven_id, f"r-{ven_id}")
+        parsed = VTN_MESSAGE_ADAPTER.validate_json(fill_body(body, ven_id, f"r-{ven_id}"))
+        assert parsed == SharedEventSet("vtn", EVENTS).message(ven_id, f"r-{ven_id}")
 
 
-def test_a_set_whose_content_holds_a_mark_is_serialized_per_ven() -> None:
+def test_a_set_whose_content_holds_a_mark_has_no_body_to_fill() -> None:
     marked_comment = stored("c").event.model_copy(
         update={"descriptor": stored("c").event.descriptor.model_copy(update={"vtn_comment": VEN_MARK})}
     )
     shared = SharedEventSet("vtn", (marked_comment,))
-    parsed = VTN_MESSAGE_ADAPTER.validate_json(shared.message_json("ven-9", "r"))
-    assert isinstance(parsed, DistributeEvent) and parsed.events[0].descriptor.vtn_comment == VEN_MARK
-    assert parsed.events[0].targets.ven_ids == ("ven-9",)
+    assert shared.body_json is None  # each VEN's copy is then stored whole
+    message = shared.message("ven-9", "r")
+    assert isinstance(message, DistributeEvent) and message.events[0].descriptor.vtn_comment == VEN_MARK
 
 
 def test_equal_content_gives_equal_set_ids() -> None:

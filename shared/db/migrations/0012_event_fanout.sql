@@ -22,3 +22,18 @@ CREATE TABLE event_fanouts (
     targets    jsonb NOT NULL,  -- the targets of the event after the change and, if they differed, before it
     created_at timestamptz NOT NULL DEFAULT now()
 );
+
+-- A message many VENs get but for their venID and requestID (an event set shared by many VENs) is stored
+-- once: their pending_messages rows name the body and hold their requestID, and a reader fills both in
+-- (shared.db.pending.message_text). A set of ten events for a thousand VENs so writes ten copies' worth of
+-- rows, not ten thousand events.
+CREATE TABLE pending_bodies (
+    id      bigserial PRIMARY KEY,
+    message text NOT NULL  -- the message's JSON, with a mark where each VEN's venID and requestID go
+);
+ALTER TABLE pending_messages
+    ALTER COLUMN message DROP NOT NULL,
+    ADD COLUMN body_id bigint REFERENCES pending_bodies (id),
+    ADD COLUMN request_id text,
+    ADD CONSTRAINT pending_messages_message_or_body CHECK (message IS NOT NULL OR body_id IS NOT NULL);
+CREATE INDEX pending_messages_body ON pending_messages (body_id) WHERE body_id IS NOT NULL;
