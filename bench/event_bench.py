@@ -6,9 +6,10 @@ every polling VEN has it and every answer is where a backend reads it, this VTN 
     python -m bench.event_bench --vens 1000 --events 100 --groups 10 --phases create
 
 Each simulated VEN (bench.event_vens) registers, then polls every `--poll-seconds` from a random phase on its
-own keep-alive connection and answers every new event version with oadrCreatedEvent optIn. After a warm-up,
-each phase changes `--events` events, every VEN being in `--events / --groups` of them (one event: every
-VEN):
+own keep-alive connection and answers every new event version with oadrCreatedEvent optIn. After a warm-up
+(every VEN has polled; an event for every VEN created and cancelled, unmeasured, as a VTN in service has
+handled events before), each phase changes `--events` events, every VEN being in `--events / --groups` of
+them (one event: every VEN):
 - OpenLEADR (bench.openleadr_event_vtn): `add_event`, a modification, `cancel_event` for every VEN's copy,
   answers counted by its callback;
 - this VTN (bench.vtn_stack, the whole stack): `POST /api/v1/events` (targeting the venIDs, or the VENs'
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import random
 import statistics
@@ -133,7 +135,7 @@ async def register_all(url: str, count: int) -> list[EventVen]:
 
 
 Trigger = Callable[[str, dict[str, list[str]]], Awaitable[None]]  # phase, eventID -> its venIDs
-AnswerProbe = Callable[[str], Awaitable[tuple[int, float]]]  # phase -> (answers, time of the last)
+AnswerProbe = Callable[[str, set[str]], Awaitable[tuple[int, float]]]  # phase, events -> (answers, time of last)
 EventIds = Callable[[str, str], str]  # the eventID a VEN sees for (event, venID)
 
 
@@ -148,20 +150,37 @@ class Target:
     prepare: Callable[[list[EventVen]], Awaitable[None]] | None = None  # once the VENs registered
 
 
-async def measure(target: Target, shape: Shape, event_ids: list[str]) -> list[PhaseRun]:
-    vens = await register_all(target.url, shape.vens)
-    if target.prepare is not None:
-        await target.prepare(vens)
+def warm_up_shape(shape: Shape) -> Shape:
+    """The events of the warm-up: one for every VEN (or one per group), created and cancelled unmeasured."""
+    return dataclasses.replace(shape, events=shape.groups if shape.events > 1 else 1, timeout=max(shape.timeout, 120))
+
+
+def audience(shape: Shape, vens: list[EventVen], event_ids: list[str]) -> tuple[list[list[str]], dict[str, list[str]]]:
+    """Each VEN's events, and each event's venIDs."""
     per_ven = [[event_ids[n] for n in membership(shape, i)] for i in range(len(vens))]
     by_event: dict[str, list[str]] = {event_id: [] for event_id in event_ids}
     for ven, events in zip(vens, per_ven, strict=True):
         for event_id in events:
             by_event[event_id].append(str(ven.ven_id))
+    return per_ven, by_event
+
+
+async def measure(target: Target, shape: Shape, event_ids: list[str], warm_ids: list[str]) -> list[PhaseRun]:
+    """Register the VENs, let them poll, warm the target up with events created and cancelled (as a VTN in
+    service has handled events before), then measure each phase."""
+    vens = await register_all(target.url, shape.vens)
+    if target.prepare is not None:
+        await target.prepare(vens)
     stop = asyncio.Event()
     pollers = [asyncio.create_task(v.run(stop, random.random() * shape.poll_seconds, shape.poll_seconds)) for v in vens]
     runs = []
     try:
         await asyncio.sleep(shape.warmup)
+        warm_shape = warm_up_shape(shape)
+        warm_per_ven, warm_by_event = audience(warm_shape, vens, warm_ids)
+        for phase in ("create", "cancel"):
+            await _phase(target, warm_shape, phase, vens, warm_per_ven, warm_by_event)
+        per_ven, by_event = audience(shape, vens, event_ids)
         for phase in shape.phases:
             runs.append(await _phase(target, shape, phase, vens, per_ven, by_event))
     finally:
@@ -191,10 +210,10 @@ async def _phase(
     idle_seconds = called - sent  # the phase's CPU is compared with plain polling over as long a stretch
     expected = sum(len(events) for events in per_ven)
     deadline = time.monotonic() + shape.timeout
-    answered, last_at = await target.answers(phase)
+    answered, last_at = await target.answers(phase, set(by_event))
     while (answered < expected or any(v.tracking.met_at is None for v in vens)) and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
-        answered, last_at = await target.answers(phase)
+        answered, last_at = await target.answers(phase, set(by_event))
     done = time.time()
     pids = target.pids()
     phase_cpu = _used(idle_before, cpu_seconds_by_label(pids))
@@ -239,7 +258,9 @@ def _used(before: dict[str, float], after: dict[str, float]) -> dict[str, float]
     return {label: total - before.get(label, 0.0) for label, total in after.items() if total > before.get(label, 0.0)}
 
 
-async def run_openleadr(shape: Shape, port: int, log_dir: Path, event_ids: list[str]) -> list[PhaseRun]:
+async def run_openleadr(
+    shape: Shape, port: int, log_dir: Path, event_ids: list[str], warm_ids: list[str]
+) -> list[PhaseRun]:
     server = ManagedServer(
         "openleadr-events", [sys.executable, "-m", "bench.openleadr_event_vtn", "--port", str(port)], port, log_dir
     )
@@ -251,14 +272,14 @@ async def run_openleadr(shape: Shape, port: int, log_dir: Path, event_ids: list[
                 events = [{"event_id": event_id, "ven_ids": ven_ids} for event_id, ven_ids in by_event.items()]
                 (await control.post("/bench/phase", json={"phase": phase, "events": events})).raise_for_status()
 
-            async def answers(_: str) -> tuple[int, float]:
+            async def answers(_: str, __: set[str]) -> tuple[int, float]:
                 found = (await control.get("/bench/answers")).json()
                 return int(found["count"]), float(found["last_at"])
 
             target = Target(
                 "OpenLEADR", f"http://{LOOPBACK}:{port}{BASE_PATH}", trigger, answers, copy_id, server.pids
             )
-            return await measure(target, shape, event_ids)
+            return await measure(target, shape, event_ids, warm_ids)
     finally:
         server.stop()
 
@@ -304,8 +325,10 @@ class AnswerWatcher:
                 key = (payload["ven_id"], payload["event_id"], int(payload["modification_number"]))
                 self.seen.setdefault(key, record.timestamp / 1000)
 
-    def of_phase(self, phase: str) -> tuple[int, float]:
-        times = [t for (_, _, number), t in self.seen.items() if number == MODIFICATION_OF_PHASE[phase]]
+    def of_phase(self, phase: str, event_ids: set[str]) -> tuple[int, float]:
+        """The answers to `event_ids` at the phase's modificationNumber, and when the last reached the topic."""
+        modification = MODIFICATION_OF_PHASE[phase]
+        times = [t for (_, event, number), t in self.seen.items() if number == modification and event in event_ids]
         return len(times), max(times, default=0.0)
 
     async def stop(self) -> None:
@@ -326,10 +349,12 @@ async def _admin_calls(admin: httpx.AsyncClient, calls: list[tuple[str, str, obj
     await asyncio.gather(*(call(m, p, b) for m, p, b in calls))
 
 
-async def run_vtn(shape: Shape, log_dir: Path, kafka_bootstrap: str, event_ids: list[str]) -> list[PhaseRun]:
+async def run_vtn(
+    shape: Shape, log_dir: Path, kafka_bootstrap: str, event_ids: list[str], warm_ids: list[str]
+) -> list[PhaseRun]:
     stack = FullStack(log_dir)
     stack.start()
-    watcher = AnswerWatcher(kafka_bootstrap, set(event_ids))
+    watcher = AnswerWatcher(kafka_bootstrap, set(event_ids) | set(warm_ids))
     headers = {"Authorization": f"Bearer {DEVELOPMENT_ADMIN_TOKEN}"}
     try:
         await watcher.start()
@@ -355,8 +380,8 @@ async def run_vtn(shape: Shape, log_dir: Path, kafka_bootstrap: str, event_ids: 
                         calls.append(("POST", f"/events/{event_id}/cancel", None))
                 await _admin_calls(admin, calls)
 
-            async def answers(phase: str) -> tuple[int, float]:
-                return watcher.of_phase(phase)
+            async def answers(phase: str, events: set[str]) -> tuple[int, float]:
+                return watcher.of_phase(phase, events)
 
             async def in_groups(vens: list[EventVen]) -> None:
                 calls: list[tuple[str, str, object]] = [
@@ -374,7 +399,7 @@ async def run_vtn(shape: Shape, log_dir: Path, kafka_bootstrap: str, event_ids: 
                 stack.pids,
                 in_groups if grouped else None,
             )
-            return await measure(target, shape, event_ids)
+            return await measure(target, shape, event_ids, warm_ids)
     finally:
         await watcher.stop()
         stack.stop()
@@ -450,10 +475,11 @@ async def main_async(
         runs: list[PhaseRun] = []
         for name in targets:
             event_ids = [f"bench-{uuid.uuid4().hex[:12]}-{n}" for n in range(shape.events)]
+            warm_ids = [f"warm-up-{uuid.uuid4().hex[:12]}-{n}" for n in range(warm_up_shape(shape).events)]
             if name == "openleadr":
-                runs += await run_openleadr(shape, openleadr_port, log_dir, event_ids)
+                runs += await run_openleadr(shape, openleadr_port, log_dir, event_ids, warm_ids)
             else:
-                runs += await run_vtn(shape, log_dir, kafka_bootstrap, event_ids)
+                runs += await run_vtn(shape, log_dir, kafka_bootstrap, event_ids, warm_ids)
         results.append(runs)
     return results
 

@@ -68,7 +68,8 @@ def rates(fleet: Fleet) -> dict[str, dict[str, float]]:
     # A VEN's cached answer expires every cache_seconds: its next poll goes to registration_svc.
     polls_per_entry = max(1, math.ceil(fleet.cache_seconds / fleet.poll_seconds)) if fleet.cache_seconds > 0 else 1
     forwarded = polls / polls_per_entry
-    reports = fleet.vens * fleet.reporting_share * fleet.intervals_per_report / fleet.report_seconds if fleet.report_seconds else 0.0
+    reporting = fleet.vens * fleet.reporting_share * fleet.intervals_per_report
+    reports = reporting / fleet.report_seconds if fleet.report_seconds else 0.0
     steady = {"poll_cached": polls - forwarded, "poll_forwarded": forwarded, "report_interval": reports}
     reached = fleet.vens * fleet.dispatch_share / fleet.poll_seconds  # every VEN reached within one poll interval
     dispatch = {**steady, "event_delivery": reached, "event_answer": reached if fleet.answers else 0.0}
@@ -131,7 +132,8 @@ def report(fleet: Fleet, costs: Costs, result: Plan) -> str:
         f"Messages per second: {steady['poll_cached']:,.0f} polls answered from the cache, "
         f"{steady['poll_forwarded']:,.0f} forwarded, {steady['report_interval']:,.0f} report intervals; "
         f"during a dispatch {dispatch['event_delivery']:,.0f} event sets delivered and "
-        f"{dispatch['event_answer']:,.0f} answers; during a registration storm {storm['registration']:,.1f} registrations",
+        f"{dispatch['event_answer']:,.0f} answers; during a registration storm {storm['registration']:,.1f} "
+        "registrations",
         "",
         "| process | steady (cores) | during a dispatch | during a registration storm | instances |",
         "|---|---:|---:|---:|---:|",

@@ -47,6 +47,8 @@ TargetParts = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]  # groupI
 def target_parts(ven: Membership, targets: Target, by_ven_id: bool) -> TargetParts | None:
     """The groups, resources and parties of the eiTarget this VEN gets for an event with `targets`
     (`by_ven_id`: whether `targets` names the VEN), or None if the event is not for it."""
+    if not (targets.group_ids or targets.party_ids or targets.resource_ids):  # by venID only: the common case
+        return ((), (), ()) if by_ven_id else None
     groups = tuple(g for g in targets.group_ids if g in ven.group_ids)
     parties = tuple(p for p in targets.party_ids if p in ven.party_ids)
     resources = tuple(r for r in targets.resource_ids if r in ven.resource_ids)

@@ -88,6 +88,8 @@ class _MembersIndex:
     def of(cls, vens: Iterable[Membership]) -> _MembersIndex:
         index = cls({ven.ven_id: ven for ven in vens})
         for ven in index.vens.values():
+            if not (ven.group_ids or ven.resource_ids or ven.party_ids):
+                continue
             for kind, members in (
                 (index.by_group, ven.group_ids),
                 (index.by_resource, ven.resource_ids),

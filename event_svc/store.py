@@ -179,9 +179,9 @@ async def events_for_any(conn: Conn, vens: list[Membership], now: datetime) -> l
           AND (delivered_until IS NULL OR delivered_until > $5)
         """,
         [v.ven_id for v in vens],
-        sorted({g for v in vens for g in v.group_ids}),
-        sorted({r for v in vens for r in v.resource_ids}),
-        sorted({p for v in vens for p in v.party_ids}),
+        sorted(set().union(*(v.group_ids for v in vens))),
+        sorted(set().union(*(v.resource_ids for v in vens))),
+        sorted(set().union(*(v.party_ids for v in vens))),
         now,
     )
     return [_event(row) for row in rows]

@@ -186,7 +186,9 @@ def created_event(ven_id: str, event_id: str, modification: int, opt: str) -> En
         response=EiResponse(response_code=200, response_description="OK", request_id="r"),
         ven_id=ven_id,
         event_responses=(
-            EventResponse(response_code=200, event_id=event_id, modification_number=modification, opt_type=opt),  # type: ignore[arg-type]
+            EventResponse(
+                response_code=200, event_id=event_id, modification_number=modification, opt_type=opt  # type: ignore[arg-type]
+            ),
         ),
     )
     return Envelope(ven_id=ven_id, payload=VenRequest(message=message))
@@ -211,7 +213,8 @@ async def test_a_fetch_of_answers_takes_the_statements_of_one_and_each_is_judged
     event_id = created.json()["event"]["descriptor"]["event_id"]
     for ven in vens[:3]:
         await distribute_on_poll(ven)
-    batches = CreatedEventBatches(OneConnection(db), "event_svc", Relay(), handler_decides=False)  # type: ignore[arg-type]
+    pool = OneConnection(db)
+    batches = CreatedEventBatches(pool, "event_svc", Relay(), handler_decides=False)  # type: ignore[arg-type]
 
     counter = StatementCount()
     await batches.handle_batch([created_event(ven_ids[0], event_id, 0, "optOut")])  # the driver looks up types
@@ -297,7 +300,9 @@ async def test_the_handouts_of_many_vens_are_recorded_with_the_statements_of_one
             " WHERE ven_id = ANY($1::text[]) ORDER BY id",
             [first, second, busy],
         )
-        notices = await db.fetch("SELECT value FROM outbox WHERE id > $1 AND topic = $2", last_outbox, topics.VEN_CHANGES)
+        notices = await db.fetch(
+            "SELECT value FROM outbox WHERE id > $1 AND topic = $2", last_outbox, topics.VEN_CHANGES
+        )
     finally:
         await transaction.rollback()
     assert statements_many == statements_one
