@@ -26,6 +26,7 @@ import argparse
 import asyncio
 import dataclasses
 import json
+import os
 import random
 import statistics
 import sys
@@ -38,25 +39,29 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
-from aiokafka import AIOKafkaConsumer
 
 from bench.cpu import cpu_seconds_by_label
 from bench.event_vens import EventVen, Expectation, HeldEvent
 from bench.loadgen.config import VtnAddress
+from bench.loadgen.push_server import PushVenServer
 from bench.loadgen.system import raise_open_file_limit
 from bench.memory import memory_mb
 from bench.openleadr_event_vtn import copy_id
 from bench.targets import BASE_PATH, LOOPBACK, ManagedServer
 from bench.vtn_stack import ADMIN_PORT, HTTP_PORT, KAFKA_BOOTSTRAP, FullStack
 from shared import topics
+from shared.bus import clients
+from shared.bus.connection import KafkaConnection
 from shared.contract.events import CreateEvent
 from shared.oadr.event import ActivePeriod
 from shared.oadr.signal import EventSignal, Interval, SignalName, SignalType
 from shared.oadr.target import Target as OadrTarget
 
-OPENLEADR_PORT = 8290
+OPENLEADR_PORT = int(os.environ.get("VTN_BENCH_OPENLEADR_PORT", "8290"))
+PUSH_NETWORKS = {"VTN_PUSH_ALLOWED_NETWORKS": "127.0.0.0/8"}  # the push VENs' endpoints are on loopback
 REGISTER_CONCURRENCY = 64
 ADMIN_CONCURRENCY = 32
+ADMIN_ATTEMPTS = 30  # an admin command answered 503 is asked again this many times, at most
 PHASES = ("create", "modify", "cancel")
 MODIFICATION_OF_PHASE = {"create": 0, "modify": 1, "cancel": 2}
 DEVELOPMENT_ADMIN_TOKEN = "dev-admin-token"  # the stack runs with VTN_ENVIRONMENT=development
@@ -121,9 +126,12 @@ def expectation(phase: str, wanted: set[str]) -> Expectation:
     return met
 
 
-async def register_all(url: str, count: int) -> list[EventVen]:
+async def register_all(url: str, count: int, push: PushVenServer | None = None) -> list[EventVen]:
+    """`count` VENs registered with the VTN at `url`: polling, or with `push` in the push model, each with its
+    endpoint on that server (pushes kept and answered as a polled set is)."""
     address = VtnAddress.parse(url)
-    vens = [EventVen(f"event-bench-{uuid.uuid4().hex[:8]}-{i}", address, 60.0) for i in range(count)]
+    names = [f"event-bench-{uuid.uuid4().hex[:8]}-{i}" for i in range(count)]
+    vens = [EventVen(name, address, 60.0, push.address_of(name) if push else None) for name in names]
     limit = asyncio.Semaphore(REGISTER_CONCURRENCY)
 
     async def register(ven: EventVen) -> None:
@@ -131,6 +139,11 @@ async def register_all(url: str, count: int) -> list[EventVen]:
             await ven.register()
 
     await asyncio.gather(*(register(v) for v in vens))
+    if push is not None:
+        for ven in vens:
+            endpoint = push.endpoint(ven.name)
+            endpoint.ven_id = str(ven.ven_id)
+            endpoint.on_push = ven.take_push
     return vens
 
 
@@ -148,6 +161,7 @@ class Target:
     seen_as: EventIds
     pids: Callable[[], list[int]]
     prepare: Callable[[list[EventVen]], Awaitable[None]] | None = None  # once the VENs registered
+    push: PushVenServer | None = None  # the VENs' endpoints, when they are pushed to
 
 
 def warm_up_shape(shape: Shape) -> Shape:
@@ -168,7 +182,7 @@ def audience(shape: Shape, vens: list[EventVen], event_ids: list[str]) -> tuple[
 async def measure(target: Target, shape: Shape, event_ids: list[str], warm_ids: list[str]) -> list[PhaseRun]:
     """Register the VENs, let them poll, warm the target up with events created and cancelled (as a VTN in
     service has handled events before), then measure each phase."""
-    vens = await register_all(target.url, shape.vens)
+    vens = await register_all(target.url, shape.vens, target.push)
     if target.prepare is not None:
         await target.prepare(vens)
     stop = asyncio.Event()
@@ -307,8 +321,8 @@ class AnswerWatcher:
     """The bench's events' answers on the event-responses topic: (VEN, event, modification) -> Kafka time."""
 
     def __init__(self, bootstrap: str, event_ids: set[str]) -> None:
-        self._consumer = AIOKafkaConsumer(
-            topics.EVENT_RESPONSES, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="latest"
+        self._consumer = clients.consumer(
+            KafkaConnection(bootstrap), topics.EVENT_RESPONSES, group_id=None, auto_offset_reset="latest"
         )
         self._event_ids = event_ids
         self.seen: dict[tuple[str, str, int], float] = {}
@@ -341,8 +355,15 @@ async def _admin_calls(admin: httpx.AsyncClient, calls: list[tuple[str, str, obj
     limit = asyncio.Semaphore(ADMIN_CONCURRENCY)
 
     async def call(method: str, path: str, body: object) -> None:
+        """Asked again with the same Idempotency-Key while the VTN answers 503 (its services did not answer
+        within the reply timeout: the command may be under way, and the key gets its outcome)."""
+        key = uuid.uuid4().hex
         async with limit:
-            answer = await admin.request(method, path, json=body)
+            for _ in range(ADMIN_ATTEMPTS):
+                answer = await admin.request(method, path, json=body, headers={"Idempotency-Key": key})
+                if answer.status_code != 503:
+                    break
+                await asyncio.sleep(0.5)
             if answer.status_code >= 300:
                 raise RuntimeError(f"{method} {path}: {answer.status_code} {answer.text[:300]}")
 
@@ -350,14 +371,18 @@ async def _admin_calls(admin: httpx.AsyncClient, calls: list[tuple[str, str, obj
 
 
 async def run_vtn(
-    shape: Shape, log_dir: Path, kafka_bootstrap: str, event_ids: list[str], warm_ids: list[str]
+    shape: Shape, log_dir: Path, kafka_bootstrap: str, event_ids: list[str], warm_ids: list[str], pushed: bool = False
 ) -> list[PhaseRun]:
-    stack = FullStack(log_dir)
+    """The whole stack, its VENs polling, or (`pushed`) registered in the push model."""
+    stack = FullStack(log_dir, PUSH_NETWORKS if pushed else None)
     stack.start()
     watcher = AnswerWatcher(kafka_bootstrap, set(event_ids) | set(warm_ids))
     headers = {"Authorization": f"Bearer {DEVELOPMENT_ADMIN_TOKEN}"}
+    push = PushVenServer() if pushed else None
     try:
         await watcher.start()
+        if push is not None:
+            await push.start()
         async with httpx.AsyncClient(
             base_url=f"http://{LOOPBACK}:{ADMIN_PORT}/api/v1", headers=headers, timeout=600
         ) as admin:
@@ -391,16 +416,19 @@ async def run_vtn(
                 await _admin_calls(admin, calls)
 
             target = Target(
-                "this VTN",
+                "this VTN (push)" if pushed else "this VTN",
                 f"http://{LOOPBACK}:{HTTP_PORT}{BASE_PATH}",
                 trigger,
                 answers,
                 lambda event_id, _: event_id,
                 stack.pids,
                 in_groups if grouped else None,
+                push,
             )
             return await measure(target, shape, event_ids, warm_ids)
     finally:
+        if push is not None:
+            await push.stop()
         await watcher.stop()
         stack.stop()
 
@@ -479,7 +507,7 @@ async def main_async(
             if name == "openleadr":
                 runs += await run_openleadr(shape, openleadr_port, log_dir, event_ids, warm_ids)
             else:
-                runs += await run_vtn(shape, log_dir, kafka_bootstrap, event_ids, warm_ids)
+                runs += await run_vtn(shape, log_dir, kafka_bootstrap, event_ids, warm_ids, name == "vtn-push")
         results.append(runs)
     return results
 
@@ -492,7 +520,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--groups", type=int, default=10, help="with several events: VENs in this many groups")
     parser.add_argument("--phases", default=",".join(PHASES), help="comma-separated, in order: create, modify, cancel")
     parser.add_argument("--rounds", type=int, default=1, help="run the targets this many times, alternating")
-    parser.add_argument("--targets", default="openleadr,vtn", help="comma-separated, in order: openleadr, vtn")
+    parser.add_argument(
+        "--targets", default="openleadr,vtn", help="comma-separated, in order: openleadr, vtn, vtn-push (push VENs)"
+    )
     parser.add_argument("--timeout", type=float, default=120.0, help="give up on a phase after this many seconds")
     parser.add_argument("--openleadr-port", type=int, default=OPENLEADR_PORT)
     parser.add_argument("--json", type=Path, default=None, help="also write every phase's figures to this file")

@@ -22,6 +22,7 @@ from openleadr.messaging import create_message
 
 from bench.loadgen.config import VtnAddress
 from bench.loadgen.connection import build_post, error_kind
+from bench.loadgen.push_server import Pushed
 from bench.loadgen.ven import SimulatedVen
 
 _NAME = rb"(?:[\w.-]+:)?"
@@ -109,14 +110,15 @@ class Tracking:
 class EventVen(SimulatedVen):
     """Polls every `poll_seconds` from a random phase and answers every event version once, with optIn."""
 
-    def __init__(self, name: str, address: VtnAddress, request_timeout: float) -> None:
-        super().__init__(name, address, request_timeout)
+    def __init__(self, name: str, address: VtnAddress, request_timeout: float, push_address: str | None = None) -> None:
+        super().__init__(name, address, request_timeout, push_address=push_address)
         self.events: dict[str, HeldEvent] = {}
         self.tracking = Tracking()
         self.polls = 0  # answered 200
         self.poll_errors: dict[str, int] = {}
         self.answer_errors = 0
         self._template: AnswerTemplate | None = None
+        self._answering: set[asyncio.Task[None]] = set()
 
     def expect(self, expectation: Expectation) -> None:
         """Start a phase: note when the VEN's events first satisfy `expectation`."""
@@ -133,6 +135,10 @@ class EventVen(SimulatedVen):
         address: VtnAddress = self._address
         poll = build_post(address, "OadrPoll", create_message("oadrPoll", ven_id=self.ven_id).encode())
         self._template = AnswerTemplate.for_ven(self.ven_id)
+        if self.push_address is not None:  # a push VEN does not poll: its sets come through take_push
+            await stop.wait()
+            await asyncio.gather(*self._answering, return_exceptions=True)
+            return
         await asyncio.sleep(phase)
         while not stop.is_set():
             started = time.monotonic()
@@ -146,6 +152,19 @@ class EventVen(SimulatedVen):
             except Exception as error:
                 self._count(error_kind(error))
             await asyncio.sleep(max(0.0, poll_seconds - (time.monotonic() - started)))
+
+    def take_push(self, pushed: Pushed) -> None:
+        """A set pushed to the VEN's endpoint (answered there as the spec says): kept, then answered with
+        oadrCreatedEvent on the VEN's own connection, as a polled set is."""
+        task = asyncio.get_running_loop().create_task(self._take_pushed(pushed.body))
+        self._answering.add(task)
+        task.add_done_callback(self._answering.discard)
+
+    async def _take_pushed(self, body: bytes) -> None:
+        try:
+            await self._take(self._address, body)
+        except Exception:
+            self.answer_errors += 1
 
     def _count(self, kind: str) -> None:
         self.poll_errors[kind] = self.poll_errors.get(kind, 0) + 1

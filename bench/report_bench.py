@@ -37,7 +37,7 @@ from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from openleadr import enums, objects
 from openleadr.messaging import create_message, parse_message
 
@@ -52,6 +52,8 @@ from bench.loadgen.ven import SimulatedVen
 from bench.targets import BASE_PATH, LOOPBACK, ManagedServer
 from bench.vtn_stack import KAFKA_BOOTSTRAP, FullStack, gateway_http_port
 from shared import topics
+from shared.bus import clients
+from shared.bus.connection import KafkaConnection
 
 OPENLEADR_PORT = 8291
 BENCH_LABEL = "bench.report_bench"
@@ -207,7 +209,7 @@ class TopicWatcher:
     would otherwise take CPU from the stack under test (a backend reading the topic runs elsewhere)."""
 
     def __init__(self, bootstrap: str) -> None:
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+        self._consumer = clients.consumer(KafkaConnection(bootstrap), group_id=None, enable_auto_commit=False)
         self.published: dict[tuple[str, datetime], float] = {}
         self._task: asyncio.Task[None] | None = None
 

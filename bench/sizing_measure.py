@@ -36,7 +36,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
-import asyncpg
 import httpx
 
 from bench import report_bench
@@ -46,6 +45,8 @@ from bench.event_vens import EventVen
 from bench.loadgen.system import raise_open_file_limit
 from bench.targets import BASE_PATH, LOOPBACK
 from bench.vtn_stack import ADMIN_PORT, HTTP_PORT, KAFKA_BOOTSTRAP, FullStack
+from shared.db.access import DatabaseAccess
+from shared.db.pool import open_pool
 from shared.oadr.event import ResponseRequired
 from shared.oadr.target import Target
 
@@ -81,12 +82,12 @@ class Meter:
         self._database_url = database_url
 
     async def _commits(self) -> int:
-        conn = await asyncpg.connect(self._database_url)
+        pool = await open_pool(DatabaseAccess(self._database_url), 1, 1)
         try:
             query = "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
-            return int(await conn.fetchval(query))
+            return int(await pool.fetchval(query))
         finally:
-            await conn.close()
+            await pool.close()
 
     async def measure(self, work: Callable[[], Awaitable[int]]) -> tuple[int, float, dict[str, float], int]:
         """Run `work` (which returns how many messages it made): (messages, seconds, CPU s by label, commits)."""

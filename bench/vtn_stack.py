@@ -29,7 +29,7 @@ from devstack.config import REPO_ROOT, StackConfig
 from devstack.processes import ManagedProcess
 from devstack.stack import Infrastructure
 
-SERVICES = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway")
+SERVICES = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway", "gateway.push")
 HTTP_PORT = int(os.environ.get("VTN_BENCH_HTTP_PORT", "8180"))
 ADMIN_PORT = HTTP_PORT + 1
 # Below Linux's ephemeral range (32768-60999): a client's source port must never take the broker's port.
@@ -104,6 +104,10 @@ class FullStack:
             "VTN_HTTP_PORT": str(HTTP_PORT),
             "VTN_ADMIN_PORT": str(ADMIN_PORT),
             "VTN_ENVIRONMENT": "development",
+            # every simulated VEN connects from 127.0.0.1 and holds a connection: over plain HTTP no certificate
+            # tells them apart, and a bench may run more VENs than one production gateway holds
+            "VTN_HTTP_MAX_CONNECTIONS": "100000",
+            "VTN_HTTP_MAX_CONNECTIONS_PER_ADDRESS": "100000",
             **self._extra_env,
         }
 
@@ -123,7 +127,7 @@ class FullStack:
             port = gateway_http_port(replica)
             ports = {"VTN_HTTP_PORT": str(port), "VTN_ADMIN_PORT": str(port + 1)}
             self._launch(f"gateway-{replica}", "gateway", {**env, **ports})
-        gateways = [process for process in self._processes if process.name.startswith("gateway")]
+        gateways = [p for p in self._processes if p.name == "gateway" or p.name.startswith("gateway-")]
         for index, process in enumerate(gateways):
             process.wait_for_port(LOOPBACK, gateway_http_port(index), timeout=90)
         # A service answers only once it joined its consumer groups: until then VENs would get 503.

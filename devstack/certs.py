@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,10 +77,25 @@ def make_ca(path: Path, common_name: str) -> tuple[Issued, PrivateKey, x509.Cert
     return _write(path, key, cert), key, cert
 
 
+def _general_name(name: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(name))
+    except ValueError:
+        return x509.DNSName(name)
+
+
 def issue(
-    path: Path, common_name: str, kind: str, ca_key: PrivateKey, ca_cert: x509.Certificate, *, server: bool
+    path: Path,
+    common_name: str,
+    kind: str,
+    ca_key: PrivateKey,
+    ca_cert: x509.Certificate,
+    *,
+    server: bool,
+    server_names: Sequence[str] | None = None,
 ) -> Issued:
-    """A leaf certificate for `common_name`: a server one (with SANs for localhost) or a client one."""
+    """A leaf certificate for `common_name`: a server one or a client one. A server certificate names
+    `server_names` (host names or addresses), by default `common_name`, localhost and 127.0.0.1."""
     key = _new_key(kind)
     now = dt.datetime.now(dt.timezone.utc)
     builder = (
@@ -95,12 +111,9 @@ def issue(
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
     )
     if server:
-        names: list[x509.GeneralName] = [
-            x509.DNSName(common_name),
-            x509.DNSName("localhost"),
-            x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-        ]
-        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+        names = server_names if server_names is not None else (common_name, "localhost", "127.0.0.1")
+        alternative_names = x509.SubjectAlternativeName([_general_name(name) for name in dict.fromkeys(names)])
+        builder = builder.add_extension(alternative_names, critical=False)
     return _write(path, key, builder.sign(ca_key, hashes.SHA256()))
 
 

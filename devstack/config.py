@@ -2,14 +2,21 @@
 
 Two profiles exist so that `make run` and `make test` can run side by side:
 
-| profile | Kafka (client/controller) | PostgreSQL | folder |
-| ------- | ------------------------- | ---------- | ------ |
-| run     | 9092 / 9093               | 5433       | .devstack/run  |
-| test    | 19092 / 19093             | 15433      | .devstack/test |
+| profile | Kafka (client/controller/SASL_SSL/mTLS) | PostgreSQL | folder |
+| ------- | --------------------------------------- | ---------- | ------ |
+| run     | 9092 / 9093 / 9094 / 9095               | 5433       | .devstack/run  |
+| test    | 19092 / 19093 / 19094 / 19095           | 15433      | .devstack/test |
 
 Each can be overridden by VTN_DEVSTACK_KAFKA_PORT, VTN_DEVSTACK_KAFKA_CONTROLLER_PORT (default: the
 Kafka port + 1), VTN_DEVSTACK_PG_PORT and VTN_DEVSTACK_DIR (relative to the repository root), and the jar
-cache by VTN_CACHE_DIR (default ~/.cache/vtn-devstack).
+cache by VTN_CACHE_DIR (default ~/.cache/vtn-devstack). The secured listeners always sit at the Kafka port
++ 2 (SASL_SSL) and + 3 (SSL with client certificates), so a stack placed elsewhere moves them along.
+VTN_DEVSTACK_HEALTH_PORT, when set, is the first
+of five consecutive ports for the services' /healthz, /readyz and /metrics under `run` (registration,
+presence, event, report, pusher; unset: each service's own default).
+
+Data is throwaway unless the run profile is asked to keep it: VTN_DEVSTACK_KEEP_DATA=1 (`make run KEEP=1`,
+`python -m devstack run --keep-data`); see devstack.stack for the folders.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from typing import Literal
 
 from devstack.kafka import default_cache_dir
 
-__all__ = ["REPO_ROOT", "Profile", "StackConfig", "venv_python"]
+__all__ = ["REPO_ROOT", "Profile", "StackConfig", "keep_data_requested", "venv_python"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 Profile = Literal["run", "test"]
@@ -35,6 +42,16 @@ _DEFAULTS: dict[str, tuple[int, int, str]] = {
 
 def venv_python(repo_root: Path = REPO_ROOT) -> Path:
     return repo_root / ".venv" / "bin" / "python"
+
+
+def keep_data_requested(environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether VTN_DEVSTACK_KEEP_DATA asks `run` to keep Kafka's and PostgreSQL's data between runs."""
+    value = environ.get("VTN_DEVSTACK_KEEP_DATA", "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise SystemExit(f"VTN_DEVSTACK_KEEP_DATA={value!r}: use 1 or 0")
 
 
 def _port(environ: Mapping[str, str], name: str, default: int) -> int:
@@ -58,6 +75,8 @@ class StackConfig:
     kafka_port: int
     kafka_controller_port: int
     pg_port: int
+    service_health_port: int | None = None
+    keep_data: bool = False
     host: str = "127.0.0.1"
     database: str = "vtn"
 
@@ -72,6 +91,7 @@ class StackConfig:
             kafka_port=kafka_port,
             kafka_controller_port=_port(environ, "VTN_DEVSTACK_KAFKA_CONTROLLER_PORT", kafka_port + 1),
             pg_port=_port(environ, "VTN_DEVSTACK_PG_PORT", pg_default),
+            service_health_port=_port(environ, "VTN_DEVSTACK_HEALTH_PORT", 0) or None,
         )
 
     @property
@@ -79,8 +99,25 @@ class StackConfig:
         return self.state_dir / "logs"
 
     @property
+    def artifacts_dir(self) -> Path:
+        """What tests leave for people to look at (the console's screenshots); kept after teardown."""
+        return self.state_dir / "artifacts"
+
+    @property
     def kafka_bootstrap(self) -> str:
         return f"{self.host}:{self.kafka_port}"
+
+    @property
+    def kafka_sasl_ssl_port(self) -> int:
+        return self.kafka_port + 2
+
+    @property
+    def kafka_ssl_port(self) -> int:
+        return self.kafka_port + 3
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.state_dir / "tls"
 
     @property
     def database_url(self) -> str:

@@ -1,5 +1,10 @@
 """A single-node Apache Kafka broker (KRaft, broker and controller in one JVM) on loopback.
 
+Clients reach it over PLAINTEXT on `port`. Given `SecuredListeners`, it also listens on SASL_SSL (SCRAM-SHA-256,
+SCRAM-SHA-512 and PLAIN for one user, whose SCRAM credentials the storage tool writes at format time) and on
+SSL with a client certificate required (mTLS); its TLS key and certificates are PEM files, which Kafka 4
+reads as they are.
+
 The broker's jars are resolved once by Maven from `kafka-pom.xml` into a cache folder outside the work
 tree; a marker file holding the pom's hash says the folder is complete, so a warm start skips Maven.
 """
@@ -15,6 +20,7 @@ import shutil
 import signal
 import subprocess
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from devstack.processes import ManagedProcess, ProcessExitedError, kill_recorded, port_is_free, tail
@@ -23,6 +29,7 @@ __all__ = [
     "KAFKA_VERSION",
     "KafkaBroker",
     "KafkaError",
+    "SecuredListeners",
     "default_cache_dir",
     "ensure_kafka_classpath",
     "new_cluster_id",
@@ -95,6 +102,47 @@ logger.raftserver.level = info
 """
 
 
+SCRAM_MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-512")
+_SCRAM_LOGIN = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+
+
+@dataclass(frozen=True)
+class SecuredListeners:
+    """The broker's SASL_SSL and mTLS listeners: their ports, its TLS files and the one SASL user."""
+
+    sasl_ssl_port: int
+    ssl_port: int
+    cert_path: Path  # the broker's certificate (PEM)
+    key_path: Path  # its private key (PEM, PKCS#8, unencrypted)
+    ca_path: Path  # the CA client certificates on the mTLS listener must chain to
+    username: str
+    password: str
+
+    def properties(self, keystore: Path) -> dict[str, str]:
+        plain_login = (
+            "org.apache.kafka.common.security.plain.PlainLoginModule required "
+            f'user_{self.username}="{self.password}";'
+        )
+        return {
+            "ssl.keystore.type": "PEM",
+            "ssl.keystore.location": str(keystore),
+            "ssl.truststore.type": "PEM",
+            "ssl.truststore.location": str(self.ca_path),
+            "listener.name.ssl.ssl.client.auth": "required",
+            "listener.name.sasl_ssl.sasl.enabled.mechanisms": ",".join((*SCRAM_MECHANISMS, "PLAIN")),
+            **{f"listener.name.sasl_ssl.{m.lower()}.sasl.jaas.config": _SCRAM_LOGIN for m in SCRAM_MECHANISMS},
+            "listener.name.sasl_ssl.plain.sasl.jaas.config": plain_login,
+        }
+
+    def listeners(self, host: str) -> dict[str, str]:
+        """Listener name -> host:port (each named after its security protocol)."""
+        return {"SASL_SSL": f"{host}:{self.sasl_ssl_port}", "SSL": f"{host}:{self.ssl_port}"}
+
+    def scram_arguments(self) -> list[str]:
+        """The storage tool's arguments that create the user's SCRAM credentials."""
+        return [f"--add-scram={m}=[name={self.username},password={self.password}]" for m in SCRAM_MECHANISMS]
+
+
 class KafkaBroker:
     """One broker+controller node in `base_dir` (config, data/, tmp/), clients on host:port.
 
@@ -115,6 +163,7 @@ class KafkaBroker:
         heap_options: Sequence[str] = ("-Xms256m", "-Xmx512m"),
         log_level: str = "WARN",
         extra_properties: Mapping[str, str] | None = None,
+        secured: SecuredListeners | None = None,
     ) -> None:
         self.base_dir = base_dir.resolve()
         self.port = port
@@ -126,11 +175,22 @@ class KafkaBroker:
         self.heap_options = list(heap_options)
         self.log_level = log_level
         self.extra_properties = dict(extra_properties or {})
+        self.secured = secured
         self._process: ManagedProcess | None = None
 
     @property
     def bootstrap_servers(self) -> str:
         return f"{self.host}:{self.port}"
+
+    @property
+    def keystore_path(self) -> Path:
+        """The broker's key and certificate in one PEM file, as Kafka's PEM key store wants them."""
+        return self.base_dir / "keystore.pem"
+
+    @property
+    def client_ports(self) -> list[int]:
+        secured = [self.secured.sasl_ssl_port, self.secured.ssl_port] if self.secured is not None else []
+        return [self.port, *secured]
 
     @property
     def data_dir(self) -> Path:
@@ -150,15 +210,23 @@ class KafkaBroker:
 
     def _properties(self) -> dict[str, str]:
         controller = f"{self.host}:{self.controller_port}"
+        client_listeners = {"PLAINTEXT": f"{self.host}:{self.port}"}
+        secured: dict[str, str] = {}
+        if self.secured is not None:
+            client_listeners.update(self.secured.listeners(self.host))
+            secured = self.secured.properties(self.keystore_path)
+        advertised = ",".join(f"{name}://{address}" for name, address in client_listeners.items())
         return {
             "process.roles": "broker,controller",
             "node.id": "1",
             "controller.quorum.voters": f"1@{controller}",
             "controller.listener.names": "CONTROLLER",
-            "listeners": f"PLAINTEXT://{self.host}:{self.port},CONTROLLER://{controller}",
-            "advertised.listeners": f"PLAINTEXT://{self.host}:{self.port}",
+            "listeners": f"{advertised},CONTROLLER://{controller}",
+            "advertised.listeners": advertised,
             "inter.broker.listener.name": "PLAINTEXT",
-            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            # each client listener is named after its protocol; the controller's is plain (loopback only)
+            "listener.security.protocol.map": ",".join([*(f"{n}:{n}" for n in client_listeners), "CONTROLLER:PLAINTEXT"]),
+            **secured,
             "log.dirs": str(self.data_dir),
             "num.partitions": str(self.num_partitions),
             "offsets.topic.replication.factor": "1",
@@ -179,6 +247,10 @@ class KafkaBroker:
         (self.base_dir / "tmp").mkdir(exist_ok=True)
         lines = [f"{key}={value}" for key, value in self._properties().items()]
         self.properties_path.write_text("\n".join(lines) + "\n")
+        self.properties_path.chmod(0o600)  # it holds the SASL user's password
+        if self.secured is not None:
+            self.keystore_path.write_text(self.secured.key_path.read_text() + self.secured.cert_path.read_text())
+            self.keystore_path.chmod(0o600)
         (self.base_dir / "log4j2.properties").write_text(_LOG4J2.format(level=self.log_level))
 
     def _java(self, main_class: str, *args: str, heap: Sequence[str]) -> list[str]:
@@ -202,6 +274,7 @@ class KafkaBroker:
         argv = self._java(
             # "=" form: an id may start with "-", which the tool would take for an option.
             "kafka.tools.StorageTool", "format", f"--cluster-id={new_cluster_id()}", "-c", str(self.properties_path),
+            *(self.secured.scram_arguments() if self.secured is not None else []),
             heap=["-Xmx256m"],
         )  # fmt: skip
         result = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
@@ -216,7 +289,7 @@ class KafkaBroker:
         if not self.is_formatted():
             self.format()
         self._write_config()
-        for port in (self.port, self.controller_port):
+        for port in (*self.client_ports, self.controller_port):
             if not port_is_free(self.host, port):
                 raise KafkaError(f"kafka: port {self.host}:{port} is already in use")
         self._process = ManagedProcess(
@@ -235,7 +308,8 @@ class KafkaBroker:
         if self._process is None:
             raise KafkaError("kafka: not started")
         try:
-            self._process.wait_for_port(self.host, self.port, timeout)
+            for port in self.client_ports:
+                self._process.wait_for_port(self.host, port, timeout)
         except (TimeoutError, ProcessExitedError) as error:
             self._process.stop(timeout=5)
             raise KafkaError(f"kafka: {error}; tail of {self.log_path}:\n{tail(self.log_path)}") from error

@@ -2,6 +2,10 @@
 
 When run as root the server runs as the `postgres` user (PostgreSQL refuses root), so the cluster folder
 must be reachable by that user: `usable_base_dir` picks a folder under /tmp when the preferred one is not.
+
+Given `PostgresTls`, the server also speaks TLS (`ssl=on`) with that certificate, and checks the client
+certificate a client presents against the CA. Authentication stays `trust` for every loopback connection, TLS
+or not, so clients that do not ask for TLS are served as before.
 """
 
 from __future__ import annotations
@@ -9,18 +13,21 @@ from __future__ import annotations
 import hashlib
 import os
 import pwd
+import shlex
 import shutil
 import signal
 import stat
 import subprocess
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from devstack.console import say
 from devstack.debian import apt_install
-from devstack.processes import port_is_free, tail
+from devstack.processes import pid_alive, port_is_free, tail
 
-__all__ = ["PG_BIN", "PostgresCluster", "PostgresError", "ensure_postgres_installed", "usable_base_dir"]
+__all__ = ["PG_BIN", "PostgresCluster", "PostgresError", "PostgresTls", "ensure_postgres_installed", "usable_base_dir"]
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 _SERVER_USER = "postgres"
@@ -76,6 +83,19 @@ def usable_base_dir(preferred: Path) -> Path:
     return Path(tempfile.gettempdir()) / f"vtn-devstack-pg-{digest}"
 
 
+@dataclass(frozen=True)
+class PostgresTls:
+    """The server's certificate and key, and the CA it checks client certificates against (all PEM)."""
+
+    cert_path: Path
+    key_path: Path
+    ca_path: Path
+
+
+def _is_zombie(pid: int) -> bool:
+    return Path(f"/proc/{pid}").exists() and not pid_alive(pid)
+
+
 class PostgresCluster:
     """One PostgreSQL cluster in `base_dir` (data/, sock/), listening on host:port over TCP.
 
@@ -93,6 +113,7 @@ class PostgresCluster:
         log_path: Path | None = None,
         bin_dir: Path = PG_BIN,
         fsync: bool = False,
+        tls: PostgresTls | None = None,
     ) -> None:
         self.base_dir = base_dir.resolve()
         self.port = port
@@ -101,6 +122,7 @@ class PostgresCluster:
         self.log_path = (log_path or self.base_dir / "postgres.log").resolve()
         self.bin_dir = bin_dir
         self.fsync = fsync  # off by default: the data is thrown away, and it makes tests faster
+        self.tls = tls
 
     @property
     def data_dir(self) -> Path:
@@ -109,6 +131,10 @@ class PostgresCluster:
     @property
     def socket_dir(self) -> Path:
         return self.base_dir / "sock"
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.base_dir / "tls"
 
     @property
     def url(self) -> str:
@@ -139,14 +165,15 @@ class PostgresCluster:
         return (self.data_dir / "PG_VERSION").exists()
 
     def is_running(self) -> bool:
-        if not (self.data_dir / "postmaster.pid").exists():
+        # pg_ctl status counts a killed postmaster that is not reaped yet (a zombie) as running
+        if not self.is_alive():
             return False
         return self._run("pg_ctl", "-D", str(self.data_dir), "status").returncode == 0
 
     def is_alive(self) -> bool:
-        """A cheap liveness check (no subprocess): the postmaster's pid exists."""
+        """A cheap liveness check (no subprocess): the postmaster's pid runs."""
         pid = self._postmaster_pid()
-        return pid is not None and Path(f"/proc/{pid}").exists()
+        return pid is not None and pid_alive(pid)
 
     def initialize(self) -> None:
         self.base_dir.mkdir(parents=True, exist_ok=True)
@@ -163,6 +190,7 @@ class PostgresCluster:
         """Start the server (initialising the cluster first if needed) and make sure `database` exists."""
         if self.is_running():
             return
+        self._await_reaped_postmaster()
         if not self.is_initialized():
             self.initialize()
         if not port_is_free(self.host, self.port):
@@ -175,6 +203,8 @@ class PostgresCluster:
         options = f"-p {self.port} -k {self.socket_dir} -c listen_addresses={self.host}"
         if not self.fsync:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        if self.tls is not None:
+            options += " " + " ".join(f"-c {shlex.quote(f'{k}={v}')}" for k, v in self._tls_settings().items())
         result = self._run(
             "pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_path), "-w", "-t", str(int(timeout)),
             "-o", options, "start", timeout=timeout + 10,
@@ -182,6 +212,25 @@ class PostgresCluster:
         if result.returncode != 0:
             raise self._fail("pg_ctl start", result)
         self._ensure_database()
+
+    def _tls_settings(self) -> dict[str, str]:
+        """Copy the TLS files where the server user owns them (it refuses a key others can read)."""
+        assert self.tls is not None
+        self.tls_dir.mkdir(exist_ok=True)
+        self._hand_to_server_user(self.tls_dir)
+        copies = {
+            "ssl_cert_file": (self.tls.cert_path, "server.crt"),
+            "ssl_key_file": (self.tls.key_path, "server.key"),
+            "ssl_ca_file": (self.tls.ca_path, "ca.crt"),
+        }
+        settings = {"ssl": "on"}
+        for setting, (source, name) in copies.items():
+            copy = self.tls_dir / name
+            shutil.copyfile(source, copy)
+            copy.chmod(0o600)
+            self._hand_to_server_user(copy)
+            settings[setting] = str(copy)
+        return settings
 
     def _psql(self, *args: str) -> subprocess.CompletedProcess[str]:
         return self._run(
@@ -211,6 +260,14 @@ class PostgresCluster:
         )  # fmt: skip
         if result.returncode != 0:
             raise self._fail(f"pg_ctl stop -m {mode}", result)
+
+    def _await_reaped_postmaster(self, timeout: float = 10.0) -> None:
+        """Wait for a killed postmaster to be reaped: until then the new one takes it for a live server
+        holding the data folder and refuses to start."""
+        pid = self._postmaster_pid()
+        deadline = time.monotonic() + timeout
+        while pid is not None and _is_zombie(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
 
     def _postmaster_pid(self) -> int | None:
         try:

@@ -24,6 +24,7 @@ __all__ = [
     "ManagedProcess",
     "ProcessExitedError",
     "kill_recorded",
+    "pid_alive",
     "port_accepts",
     "stop_all",
     "port_is_free",
@@ -34,6 +35,16 @@ __all__ = [
 
 class ProcessExitedError(RuntimeError):
     """A process ended while its owner was waiting for it to become ready."""
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` runs: it exists and is not a zombie (a killed process whose parent, perhaps
+    init, has not reaped it yet is dead already)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return stat.rsplit(")", 1)[-1].split()[:1] != ["Z"]
 
 
 def port_accepts(host: str, port: int, timeout: float = 0.5) -> bool:

@@ -14,6 +14,7 @@ from event_svc.ven_requests import EventRequestHandler
 from shared import topics
 from shared.awaited_replies import ConfirmationPolicy
 from shared.contract.envelope import utcnow
+from shared.db import handler_events
 from shared.db.command_router import QueriesAndCommands
 from shared.db.idempotent import IdempotentHandler, WakingAfterCommit
 from shared.plugins import load_optional
@@ -21,6 +22,7 @@ from shared.runtime import ServiceRuntime, run_service
 
 SERVICE = "event_svc"
 ANSWER_BATCH_RECORDS = 500  # oadrCreatedEvent messages stored in one transaction, at most
+HANDLER_EVENTS_PURGE_SECONDS = 3600.0
 
 
 async def setup(runtime: ServiceRuntime) -> None:
@@ -32,7 +34,7 @@ async def setup(runtime: ServiceRuntime) -> None:
     on_request_event = load_optional(settings.on_request_event)
     requests = IdempotentHandler(pool, SERVICE, EventRequestHandler(settings.vtn_id, on_request_event), relay)
     # The answers of many VENs to an event arrive together: each fetch's go through one transaction.
-    answers = CreatedEventBatches(pool, SERVICE, relay, handler_decides=on_request_event is not None)
+    answers = CreatedEventBatches(pool, SERVICE, relay)
     runtime.consume(
         [topics.EVENT_REQUESTS, topics.OPT_REQUESTS], requests, batch_handler=answers, max_records=ANSWER_BATCH_RECORDS
     )
@@ -55,6 +57,12 @@ async def setup(runtime: ServiceRuntime) -> None:
             relay.wake()
 
     runtime.every(settings.event_refresh_seconds, advance, "advance_due_events")
+
+    async def forget_handler_events() -> None:
+        async with pool.acquire() as conn:
+            await handler_events.purge(conn, utcnow() - config.retention)
+
+    runtime.every(HANDLER_EVENTS_PURGE_SECONDS, forget_handler_events, "purge_handler_events")
 
     policy = ConfirmationPolicy(
         wait=timedelta(seconds=settings.event_confirm_wait_seconds), resend_limit=settings.event_resend_limit

@@ -4,7 +4,7 @@ purge events, set VEN memberships, list and get events and opts.
 An event change is saved with a fan-out row in the same transaction and answered at once; event_svc.fanout
 then queues the full set of every VEN it reaches (now or before the change), many changes at a time, so the
 VENs get it on their next poll. A change of one VEN's memberships re-works that VEN's set in its own
-transaction.
+transaction. A venID the VTN does not know (in new targets, a membership change or a query) is answered 404.
 """
 
 from __future__ import annotations
@@ -21,10 +21,13 @@ from event_svc.views import event_view
 from shared.contract.envelope import Envelope, utcnow
 from shared.contract.events import (
     CancelEvent,
+    CountEvents,
     CreateEvent,
+    EventCounts,
     EventOutcome,
     EventView,
     GetEvent,
+    GetVenMemberships,
     ListEvents,
     ListOpts,
     MembershipView,
@@ -34,12 +37,13 @@ from shared.contract.events import (
     SetVenMemberships,
 )
 from shared.db.connection import Conn
+from shared.db.vens import unknown_vens
 from shared.oadr.event import Event, EventDescriptor, EventStatus
 from shared.oadr.target import Target
 
 log = logging.getLogger(__name__)
 
-QUERIES = (GetEvent, ListEvents, ListOpts)
+QUERIES = (GetEvent, ListEvents, ListOpts, GetVenMemberships, CountEvents)
 STATUS_FILTER_SCAN = 10_000
 
 
@@ -70,13 +74,24 @@ class EventCommandHandler:
         return None
 
     async def _save(
-        self, conn: Conn, stored: delivery.StoredEvent, now: datetime, previous: delivery.StoredEvent | None = None
+        self,
+        conn: Conn,
+        stored: delivery.StoredEvent,
+        now: datetime,
+        previous: delivery.StoredEvent | None = None,
+        *,
+        new_targets: bool,
     ) -> EventOutcome:
+        """Store a new version of the event (of `previous`, when it changes one); with `new_targets`, every venID
+        it targets must be known (the targets of an existing version are not checked again, so cancelling
+        always works)."""
         event = stored.event
         try:
             validate_event(event.active_period, event.signals, event.baseline, event.targets)
         except InvalidEvent as invalid:
             return EventOutcome(status=422, detail=str(invalid))
+        if new_targets and (unknown := await unknown_vens(conn, event.targets.ven_ids)) is not None:
+            return EventOutcome(status=404, detail=unknown)
         schedule = status.schedule(event, stored.cancelled, now, self._config.retention)
         named_before = previous.event.targets.ven_ids if previous is not None else None
         await store.save_event(conn, event, stored.cancelled, schedule, named_before=named_before)
@@ -117,7 +132,7 @@ class EventCommandHandler:
             targets=command.targets,
             response_required=command.response_required,
         )
-        outcome = await self._save(conn, delivery.StoredEvent(event), now)
+        outcome = await self._save(conn, delivery.StoredEvent(event), now, new_targets=True)
         return outcome.model_copy(update={"status": 201, "detail": "created"}) if outcome.status == 200 else outcome
 
     async def _changeable(self, conn: Conn, event_id: str) -> delivery.StoredEvent | EventOutcome:
@@ -156,7 +171,7 @@ class EventCommandHandler:
             if v is not None
         }
         event = old.model_copy(update={"descriptor": descriptor, **changes})
-        return await self._save(conn, delivery.StoredEvent(event), now, stored)
+        return await self._save(conn, delivery.StoredEvent(event), now, stored, new_targets=command.targets is not None)
 
     async def _cancel(self, conn: Conn, command: CancelEvent, now: datetime) -> EventOutcome:
         stored = await self._changeable(conn, command.event_id)
@@ -164,7 +179,7 @@ class EventCommandHandler:
             return stored
         descriptor = _next_version(stored.event.descriptor, now, command.modification_reason or "cancelled")
         event = stored.event.model_copy(update={"descriptor": descriptor})
-        return await self._save(conn, delivery.StoredEvent(event, cancelled=True), now, stored)
+        return await self._save(conn, delivery.StoredEvent(event, cancelled=True), now, stored, new_targets=False)
 
     async def _purge(self, conn: Conn, command: PurgeEvent, now: datetime) -> EventOutcome:
         stored = await store.get_event(conn, command.event_id, lock=True)
@@ -175,6 +190,8 @@ class EventCommandHandler:
         return EventOutcome(status=200, detail="purged")
 
     async def _set_memberships(self, conn: Conn, command: SetVenMemberships, now: datetime) -> EventOutcome:
+        if (unknown := await unknown_vens(conn, [command.ven_id])) is not None:
+            return EventOutcome(status=404, detail=unknown)
         ven = delivery.Membership(
             ven_id=command.ven_id,
             group_ids=frozenset(command.group_ids),
@@ -209,8 +226,11 @@ def _membership_view(ven: delivery.Membership) -> MembershipView:
     )
 
 
-async def handle_query(conn: Conn, envelope: Envelope) -> EventOutcome | None:
+async def handle_query(conn: Conn, envelope: Envelope) -> EventOutcome | EventCounts | None:
     query, now = envelope.payload, utcnow()
+    if isinstance(query, (ListEvents, ListOpts)) and query.ven_id is not None:
+        if (unknown := await unknown_vens(conn, [query.ven_id])) is not None:
+            return EventOutcome(status=404, detail=unknown)
     if isinstance(query, GetEvent):
         stored = await store.get_event(conn, query.event_id)
         if stored is None:
@@ -222,6 +242,13 @@ async def handle_query(conn: Conn, envelope: Envelope) -> EventOutcome | None:
         opts = await store.list_opts(conn, query.ven_id, query.event_id)
         views = tuple(OptView(opt=o.opt, cancelled_at=o.cancelled_at, updated_at=o.updated_at) for o in opts)
         return EventOutcome(status=200, detail="OK", opts=views)
+    if isinstance(query, GetVenMemberships):
+        memberships = _membership_view(await store.membership(conn, query.ven_id))
+        return EventOutcome(status=200, detail="OK", memberships=memberships)
+    if isinstance(query, CountEvents):
+        return EventCounts(as_of=now, by_status=status.count_by_status(
+            ((s.event.active_period, s.cancelled) for s in await store.unfinished_events(conn, now)), now
+        ))
     return None
 
 

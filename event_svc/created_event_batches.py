@@ -23,11 +23,10 @@ from shared.oadr.event import CreatedEvent
 
 
 class CreatedEventBatches:
-    def __init__(self, pool: asyncpg.Pool, consumer_name: str, relay: OutboxRelay, handler_decides: bool) -> None:
+    def __init__(self, pool: asyncpg.Pool, consumer_name: str, relay: OutboxRelay) -> None:
         self._pool = pool
         self._consumer_name = consumer_name
         self._relay = relay
-        self._handler_decides = handler_decides
 
     def accepts(self, envelope: Envelope) -> bool:
         request = envelope.payload
@@ -42,9 +41,7 @@ class CreatedEventBatches:
             earlier = await inbox.stored_replies(conn, self._consumer_name, [m for m in ids if m not in claimed])
             registered = await registered_among(conn, {messages[i].ven_id for i in fresh})
             answering = [i for i in fresh if messages[i].ven_id in registered]
-            taken = await take_answers(
-                conn, [Answering(messages[i].ven_id, messages[i]) for i in answering], utcnow(), self._handler_decides
-            )
+            taken = await take_answers(conn, [Answering(messages[i].ven_id, messages[i]) for i in answering], utcnow())
             replies: dict[str, VenReply] = {ids[i]: unregistered(messages[i].ven_id) for i in fresh}
             replies.update({ids[i]: VenReply(message=answer) for i, answer in zip(answering, taken, strict=True)})
             await inbox.record_replies(conn, self._consumer_name, [(ids[i], replies[ids[i]]) for i in fresh])

@@ -20,7 +20,7 @@ from event_svc.delivery import target_parts
 from shared import topics
 from shared.contract.envelope import Envelope
 from shared.contract.events import EventResponseFact
-from shared.db import outbox
+from shared.db import handler_events, outbox
 from shared.db.connection import Conn
 from shared.oadr import answers
 from shared.oadr.event import CreatedEvent, EventResponse
@@ -37,21 +37,27 @@ class Answering:
 
 
 async def take_answers(
-    conn: Conn, answering: Sequence[Answering], now: datetime, handler_decides: bool
+    conn: Conn, answering: Sequence[Answering], now: datetime
 ) -> list[VtnMessage]:
-    """Each message's oadrResponse, in order. `handler_decides`: events the VTN does not keep come from the
-    operator's on_request_event handler, and answers to them are taken as given (as OpenLEADR does)."""
+    """Each message's oadrResponse, in order. An event the VTN does not keep may be one the operator's Python
+    handlers gave the VEN (shared.db.handler_events): an answer to it is judged against the version given, and
+    published each time (the VTN stores no answer for it)."""
     if not answering:
         return []
     vens = await store.memberships(conn, sorted({a.ven_id for a in answering}))
     versions = await store.event_versions(conn, {r.event_id for a in answering for r in a.message.event_responses})
+    given = await handler_events.modifications_given(
+        conn,
+        {(a.ven_id, r.event_id) for a in answering for r in a.message.event_responses if r.event_id not in versions},
+    )
     verdicts: list[list[judging.Verdict]] = []
     for item in answering:
         judged = []
         for response in item.message.event_responses:
             version = versions.get(response.event_id)
             if version is None:
-                judged.append(judging.ACCEPTED if handler_decides else judging.judge_response(response, None, False))
+                handed = given.get((item.ven_id, response.event_id))
+                judged.append(judging.judge_response(response, handed, handed is not None))
                 continue
             targeted = target_parts(vens[item.ven_id], version.targets, item.ven_id in version.named) is not None
             judged.append(judging.judge_response(response, version.modification_number, targeted))

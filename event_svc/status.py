@@ -11,7 +11,8 @@ Pure: no I/O. The rules are the certification rules for oadrDistributeEvent:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -38,6 +39,11 @@ def status_at(period: ActivePeriod, cancelled: bool, now: datetime) -> EventStat
     if end is None or now < end:
         return EventStatus.ACTIVE
     return EventStatus.COMPLETED
+
+
+def count_by_status(events: Iterable[tuple[ActivePeriod, bool]], now: datetime) -> dict[EventStatus, int]:
+    """How many of (active period, cancelled) pairs are in each eventStatus at `now`."""
+    return dict(Counter(status_at(period, cancelled, now) for period, cancelled in events))
 
 
 def _interval_starts(period: ActivePeriod, signal: EventSignal) -> Iterator[tuple[datetime, float]]:

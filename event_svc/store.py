@@ -235,6 +235,14 @@ async def list_events(conn: Conn, ven: Membership | None, limit: int, offset: in
     return [_event(row) for row in rows]
 
 
+async def unfinished_events(conn: Conn, now: datetime) -> list[StoredEvent]:
+    """Events neither cancelled nor past their end at `now` (far, near or active, by status.status_at)."""
+    rows = await conn.fetch(
+        f"SELECT {EVENT_COLUMNS} FROM events WHERE NOT cancelled AND (ends_at IS NULL OR ends_at > $1)", now
+    )
+    return [_event(row) for row in rows]
+
+
 async def targeted_ven_ids(conn: Conn, targets: Target) -> list[str]:
     """Registered VENs an event with `targets` is for, by venID or by membership."""
     rows = await conn.fetch(
@@ -351,12 +359,12 @@ def _opt(row: object) -> StoredOpt:
 
 
 async def save_opt(conn: Conn, opt: CreateOpt) -> bool:
-    """Store or replace the opt; True when it replaced one with the same optID."""
+    """Store or replace the opt; True when it replaced one of the VEN's with the same optID."""
     replaced = await conn.fetchval(
         """
         INSERT INTO opts (opt_id, ven_id, opt_type, event_id, modification_number, opt)
         VALUES ($1, $2, $3, $4, $5, $6::jsonb)
-        ON CONFLICT (opt_id) DO UPDATE SET
+        ON CONFLICT (ven_id, opt_id) DO UPDATE SET
             opt_type = EXCLUDED.opt_type, event_id = EXCLUDED.event_id,
             modification_number = EXCLUDED.modification_number, opt = EXCLUDED.opt,
             updated_at = now(), cancelled_at = NULL
@@ -370,11 +378,6 @@ async def save_opt(conn: Conn, opt: CreateOpt) -> bool:
         opt.model_dump_json(),
     )
     return bool(replaced)
-
-
-async def opt_owner(conn: Conn, opt_id: str) -> str | None:
-    owner: str | None = await conn.fetchval("SELECT ven_id FROM opts WHERE opt_id = $1", opt_id)
-    return owner
 
 
 async def cancel_opt(conn: Conn, opt_id: str, ven_id: str) -> bool:

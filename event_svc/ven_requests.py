@@ -1,5 +1,9 @@
 """Answers to the EiEvent and EiOpt messages a VEN sends: oadrRequestEvent (its full set, up to
-replyLimit), oadrCreatedEvent (answers stored and published), oadrCreateOpt and oadrCancelOpt."""
+replyLimit), oadrCreatedEvent (answers stored and published), oadrCreateOpt and oadrCancelOpt.
+
+Every ID is looked up among the speaking VEN's own (shared.ven_identity): an eventID must name an event sent
+to that VEN (targeted at it, or given it by the on_request_event handler), an optID is the VEN's own (another
+VEN's opt with the same optID is another opt), and each is refused as unknown (452) otherwise."""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from shared import topics
 from shared.contract.envelope import Envelope, utcnow
 from shared.contract.events import OptChange, OptFact
 from shared.contract.ven_traffic import VenReply
-from shared.db import outbox
+from shared.db import handler_events, outbox
 from shared.db.connection import Conn
 from shared.db.vens import registered_request
 from shared.openleadr_events import InvalidHandlerEvents, events_from_handler
@@ -53,7 +57,7 @@ class EventRequestHandler:
 
     async def _request_event(self, conn: Conn, message: RequestEvent, ven_id: str, now: datetime) -> VtnMessage:
         if self._on_request_event is not None:
-            return await self._events_from_handler(self._on_request_event, message, ven_id, now)
+            return await self._events_from_handler(conn, self._on_request_event, message, ven_id, now)
         await store.lock_ven_set(conn, ven_id)  # read after locking, as refresh does: no stale set wins
         ven = await store.membership(conn, ven_id)
         events = delivery.full_set(await store.events_for_ven(conn, ven, now), ven, now)
@@ -65,7 +69,7 @@ class EventRequestHandler:
         )
 
     async def _events_from_handler(
-        self, handler: Callable[..., Any], message: RequestEvent, ven_id: str, now: datetime
+        self, conn: Conn, handler: Callable[..., Any], message: RequestEvent, ven_id: str, now: datetime
     ) -> VtnMessage:
         """VTN_ON_REQUEST_EVENT: the OpenLEADR handler decides the VEN's events; the VTN's own are not consulted."""
         try:
@@ -76,16 +80,14 @@ class EventRequestHandler:
             return answers.response(
                 ResponseCode.DEPLOYMENT_ERROR_OTHER, f"event handler {kind}", ven_id, message.request_id
             )
+        sent = delivery.limited(events, message.reply_limit)
+        await handler_events.record(conn, ven_id, sent)
         return DistributeEvent(
-            response=answers.ok(message.request_id),
-            request_id=message.request_id,
-            vtn_id=self._vtn_id,
-            events=delivery.limited(events, message.reply_limit),
+            response=answers.ok(message.request_id), request_id=message.request_id, vtn_id=self._vtn_id, events=sent
         )
 
     async def _created_event(self, conn: Conn, message: CreatedEvent, ven_id: str, now: datetime) -> VtnMessage:
-        handler_decides = self._on_request_event is not None
-        [answer] = await take_answers(conn, [Answering(ven_id, message)], now, handler_decides)
+        [answer] = await take_answers(conn, [Answering(ven_id, message)], now)
         return answer
 
     async def _create_opt(self, conn: Conn, message: CreateOpt, ven_id: str, now: datetime) -> CreatedOpt:
@@ -102,10 +104,7 @@ class EventRequestHandler:
                     ResponseCode.INVALID_ID, f"no event {message.event_id!r} for this VEN", message.request_id
                 )
                 return CreatedOpt(response=refusal, opt_id=message.opt_id)
-        owner = await store.opt_owner(conn, message.opt_id)
-        if owner is not None and owner != ven_id:
-            refusal = answers.error(ResponseCode.INVALID_ID, "this optID belongs to another VEN", message.request_id)
-            return CreatedOpt(response=refusal, opt_id=message.opt_id)
+        # optIDs are the VEN's own: another VEN's opt with the same optID is another opt
         replaced = await store.save_opt(conn, message)
         change = OptChange.REPLACED if replaced else OptChange.CREATED
         fact = OptFact(change=change, ven_id=ven_id, opt_id=message.opt_id, opt=message, occurred_at=now)

@@ -1,9 +1,9 @@
-"""What every admin router shares: the Idempotency-Key header, and sending one command to a service's
-command topic over request-reply."""
+"""What every admin router shares: the Idempotency-Key header, the documented 404 of routes that name a
+VEN, and sending one command to a service's command topic over request-reply."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Header, HTTPException, status
 
@@ -20,6 +20,9 @@ IdempotencyKey = Annotated[
         description="Retrying a command with the same key returns the first outcome instead of repeating it.",
     ),
 ]
+
+# Every route naming a VEN (in its path, its query or its body) answers 404 for a venID the VTN does not know.
+UNKNOWN_VEN: dict[int | str, dict[str, Any]] = {404: {"description": "No VEN with this venID (the detail names it)"}}
 
 
 async def send_command(

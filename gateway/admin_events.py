@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.admin_commands import IdempotencyKey, send_command
+from gateway.admin_commands import UNKNOWN_VEN, IdempotencyKey, send_command
 from gateway.exchange import Requester
 from shared import topics
 from shared.contract.events import (
@@ -76,12 +76,12 @@ def events_router(requester: Requester, timeout_seconds: float) -> APIRouter:
         body = outcome.events[0].model_dump(mode="json") if outcome.events else {"detail": outcome.detail}
         return JSONResponse(body, status_code=outcome.status)
 
-    @router.post("/events", status_code=201, response_model=EventView)
+    @router.post("/events", status_code=201, response_model=EventView, responses=UNKNOWN_VEN)
     async def create_event(command: CreateEvent, idempotency_key: IdempotencyKey = None) -> JSONResponse:
         """Create an event; its targeted VENs get it on their next poll. 422 lists what makes it impossible."""
         return one_event(await ask(command, command.event_id, idempotency_key))
 
-    @router.get("/events", response_model=list[EventView])
+    @router.get("/events", response_model=list[EventView], responses=UNKNOWN_VEN)
     async def list_events(
         ven_id: str | None = None,
         event_status: Annotated[EventStatus | None, Query(alias="status")] = None,
@@ -97,7 +97,7 @@ def events_router(requester: Requester, timeout_seconds: float) -> APIRouter:
         """The event as VENs get it now, with every targeted VEN's answer (or none yet)."""
         return (await ask(GetEvent(event_id=event_id), event_id)).events[0]
 
-    @router.patch("/events/{event_id}", response_model=EventView)
+    @router.patch("/events/{event_id}", response_model=EventView, responses=UNKNOWN_VEN)
     async def modify_event(
         event_id: str, changes: EventChanges, idempotency_key: IdempotencyKey = None
     ) -> JSONResponse:
@@ -120,7 +120,7 @@ def events_router(requester: Requester, timeout_seconds: float) -> APIRouter:
         outcome = await ask(PurgeEvent(event_id=event_id), event_id, idempotency_key)
         return JSONResponse({"detail": outcome.detail}, status_code=outcome.status)
 
-    @router.put("/vens/{ven_id}/memberships")
+    @router.put("/vens/{ven_id}/memberships", responses=UNKNOWN_VEN)
     async def set_memberships(ven_id: str, body: Memberships, idempotency_key: IdempotencyKey = None) -> JSONResponse:
         """Replace the groups, resources and parties the VEN belongs to (targeting by groupID etc.)."""
         command = SetVenMemberships(ven_id=ven_id, **body.model_dump())
@@ -128,7 +128,7 @@ def events_router(requester: Requester, timeout_seconds: float) -> APIRouter:
         memberships = outcome.memberships.model_dump(mode="json") if outcome.memberships else {}
         return JSONResponse(memberships, status_code=outcome.status)
 
-    @router.get("/opts", response_model=list[OptView])
+    @router.get("/opts", response_model=list[OptView], responses=UNKNOWN_VEN)
     async def list_opts(ven_id: str | None = None, event_id: str | None = None) -> list[OptView]:
         """VENs' opts (oadrCreateOpt), newest first, cancelled ones with `cancelled_at`."""
         return list((await ask(ListOpts(ven_id=ven_id, event_id=event_id), ven_id)).opts)

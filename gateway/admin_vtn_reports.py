@@ -7,7 +7,7 @@ from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
-from gateway.admin_commands import IdempotencyKey, send_command
+from gateway.admin_commands import UNKNOWN_VEN, IdempotencyKey, send_command
 from gateway.exchange import Requester
 from shared import topics
 from shared.contract.ven_traffic import ContractModel
@@ -54,14 +54,14 @@ def vtn_reports_router(requester: Requester, timeout_seconds: float) -> APIRoute
             raise HTTPException(status.HTTP_502_BAD_GATEWAY, "unexpected answer from the report service")
         return list(answer.reports)
 
-    @router.post("/publish", status_code=202)
+    @router.post("/publish", status_code=202, responses=UNKNOWN_VEN)
     async def publish(body: PublishBody, idempotency_key: IdempotencyKey = None) -> JSONResponse:
         """Queue the VTN's oadrRegisterReport for the next poll of the VENs named (every registered VEN if none)."""
         ven_id = body.ven_ids[0] if len(body.ven_ids) == 1 else None
         answer = outcome(await ask(PublishVtnReports(ven_ids=body.ven_ids), ven_id, idempotency_key))
         return JSONResponse(answer.model_dump(mode="json", exclude={"kind"}), status_code=answer.status)
 
-    @router.get("/{ven_id}/requests", response_model=list[VtnReportRequestView])
+    @router.get("/{ven_id}/requests", response_model=list[VtnReportRequestView], responses=UNKNOWN_VEN)
     async def requests(ven_id: str) -> list[VtnReportRequestView]:
         """The VEN's requests for the VTN's reports, with status and when the next report is due."""
         return list(outcome(await ask(ListVtnReportRequests(ven_id=ven_id), ven_id)).requests)

@@ -16,6 +16,7 @@ from lxml import etree
 from gateway.answers import CarriedPending, HttpAnswer, is_error, message_answer, oadr_error, service_unavailable
 from gateway.handouts import HandoutReporter
 from gateway.poll_answers import PollAnswerCache
+from gateway.refusals import DOCUMENT_REFUSALS, refusal_log
 from gateway.routing import ROUTES_BY_SERVICE, Route
 from gateway.security import MessageSecurity
 from gateway.sightings import SightingBatcher
@@ -29,6 +30,7 @@ from shared.oadr.common import ResponseCode
 from shared.oadr.registration import Poll
 from shared.oadr_xml.codec import decode, encode
 from shared.oadr_xml.errors import OadrXmlError
+from shared.throttled_log import ThrottledLog
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,7 @@ class OadrExchange:
         settings: ExchangeSettings,
         security: MessageSecurity | None = None,
         handouts: HandoutReporter | None = None,
+        refusals: ThrottledLog | None = None,
     ) -> None:
         self._requester = requester
         self._schema = schema
@@ -60,6 +63,7 @@ class OadrExchange:
         self._timeout = settings.reply_timeout_seconds
         self._security = security
         self._handouts = handouts
+        self._refusals = refusals or refusal_log()
 
     async def handle(self, service: str, body: bytes, context: RequestContext) -> HttpAnswer:
         answer = await self._answer(service, body, context)
@@ -72,7 +76,9 @@ class OadrExchange:
         try:
             document = decode(body, self._schema)
         except OadrXmlError as exc:
-            log.info("document refused", extra={"action": "document_refused", "reason": type(exc).__name__, "detail": str(exc)[:300]})
+            reason = type(exc).__name__
+            DOCUMENT_REFUSALS.labels(reason).inc()
+            self._refusals.info("document_refused", reason, "document refused", detail=str(exc)[:300])
             status = 200 if exc.answer_in_oadr_response else exc.http_status
             return oadr_error(status, ResponseCode.BAD_REQUEST, str(exc))
         message = document.message

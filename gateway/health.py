@@ -14,7 +14,15 @@ from collections.abc import Callable
 from prometheus_client import REGISTRY
 from prometheus_client.registry import Collector
 
-from gateway.metrics import ASGIApp, HttpMetrics, HttpMetricsCollector, InstrumentedApp, PollCacheCollector
+from gateway.connection_ledger import ConnectionLedger
+from gateway.metrics import (
+    ASGIApp,
+    ConnectionCollector,
+    HttpMetrics,
+    HttpMetricsCollector,
+    InstrumentedApp,
+    PollCacheCollector,
+)
 from gateway.poll_answers import PollAnswerCache
 from gateway.routing import OADR_PATH_PREFIX, SERVICES
 from gateway.ven_changes import VenChangesListener
@@ -68,6 +76,10 @@ class GatewayOperations:
     def admin_app(self, app: ASGIApp) -> WithOpsEndpoints:
         """Probes and scrapes are answered first and not counted; every admin call counts as "admin"."""
         return WithOpsEndpoints(InstrumentedApp(app, self._http, {}, other="admin"), OpsApp(self.readiness))
+
+    def count_connections(self, ledger: ConnectionLedger) -> None:
+        """Expose the VEN door's connection figures on /metrics (call before start)."""
+        self._collectors.append(ConnectionCollector(ledger))
 
     def start(self) -> None:
         for collector in self._collectors:

@@ -3,7 +3,9 @@
 With HTTPS the client certificate comes from the ASGI `tls` extension (see gateway/tls.py). Behind a
 Kubernetes ingress that terminates TLS, the certificate can come from a header the ingress sets (URL-encoded
 PEM, as ingress-nginx's `ssl-client-cert`), but only from a configured trusted proxy: the same header from
-any other peer is refused, never silently ignored. With plain HTTP there is no fingerprint (development).
+any other peer is refused, never silently ignored. A forwarded certificate is then verified as the TLS
+handshake would verify it (gateway.forwarded_certificates). With plain HTTP there is no fingerprint
+(development). Every refusal carries a bounded `reason` for the refusal counter.
 """
 
 from __future__ import annotations
@@ -12,14 +14,18 @@ import ipaddress
 from collections.abc import MutableMapping, Sequence
 from functools import lru_cache
 from typing import Any
-from urllib.parse import unquote
 
+from gateway.forwarded_certificates import CertificateRefused, ForwardedCertificates
 from shared.contract.ven_traffic import RequestContext
 from shared.fingerprints import fingerprint_of_pem
 
 
 class IdentityRefused(Exception):
-    """The request claims a certificate in a way this gateway does not accept."""
+    """The request claims a certificate in a way this gateway does not accept; `reason` is bounded."""
+
+    def __init__(self, reason: str, description: str) -> None:
+        super().__init__(description)
+        self.reason = reason
 
 
 @lru_cache(maxsize=65536)
@@ -50,30 +56,39 @@ def request_context(scope: MutableMapping[str, Any]) -> RequestContext:
 
 
 class ClientIdentity:
-    """Finds the sender's certificate: the TLS connection's, or a trusted proxy's header."""
+    """Finds the sender's certificate: the TLS connection's, or a trusted proxy's header, verified."""
 
-    def __init__(self, trusted_proxies: Sequence[str] = (), certificate_header: str = "ssl-client-cert") -> None:
+    def __init__(
+        self,
+        trusted_proxies: Sequence[str] = (),
+        certificate_header: str = "ssl-client-cert",
+        forwarded: ForwardedCertificates | None = None,
+    ) -> None:
         self._trusted = [ipaddress.ip_network(p.strip(), strict=False) for p in trusted_proxies if p.strip()]
+        if self._trusted and forwarded is None:
+            raise ValueError("certificates forwarded by a trusted proxy need a verifier (the CA of VEN certificates)")
         self._header = certificate_header.lower().encode()
+        self._forwarded = forwarded
 
-    def certificate(self, scope: MutableMapping[str, Any]) -> str | None:
+    def __call__(self, scope: MutableMapping[str, Any]) -> RequestContext:
         own = client_certificate(scope)
         forwarded = next((value for name, value in scope.get("headers", ()) if name == self._header), None)
         if forwarded is None:
-            return own
-        if own is not None or not self._from_trusted_proxy(scope):
-            raise IdentityRefused(f"the {self._header.decode()} header is only accepted from a trusted proxy")
-        pem = unquote(forwarded.decode("latin-1")).strip()
-        if "BEGIN CERTIFICATE" not in pem:
-            raise IdentityRefused(f"the {self._header.decode()} header does not hold a PEM certificate")
-        return pem
-
-    def __call__(self, scope: MutableMapping[str, Any]) -> RequestContext:
-        certificate = self.certificate(scope)
-        try:
-            fingerprint = _fingerprint(certificate) if certificate else None
-        except ValueError:
-            raise IdentityRefused("the client certificate cannot be read") from None
+            try:
+                fingerprint = _fingerprint(own) if own else None
+            except ValueError:
+                raise IdentityRefused("client_certificate_unreadable", "the client certificate cannot be read") from None
+        elif own is not None or not self._from_trusted_proxy(scope):
+            raise IdentityRefused(
+                "certificate_header_untrusted_peer",
+                f"the {self._header.decode()} header is only accepted from a trusted proxy",
+            )
+        else:
+            assert self._forwarded is not None
+            try:
+                fingerprint = self._forwarded.fingerprint(forwarded)
+            except CertificateRefused as exc:
+                raise IdentityRefused(exc.reason, str(exc)) from None
         return RequestContext(remote_addr=_remote_addr(scope), fingerprint=fingerprint, signed=False)
 
     def _from_trusted_proxy(self, scope: MutableMapping[str, Any]) -> bool:

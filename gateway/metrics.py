@@ -1,11 +1,12 @@
-"""The gateway's HTTP metrics (requests by endpoint and outcome, latency) and its poll-cache figures.
+"""The gateway's HTTP metrics (requests by endpoint and outcome, latency), its poll-cache and its connection figures.
 
 The poll path answers a cached poll in a few tens of microseconds, so its bookkeeping must cost well under
 one: `HttpMetrics` keeps plain integers per endpoint (one bisect for the bucket, three increments; the
 event loop is the only writer, so no lock is needed) and `HttpMetricsCollector` turns them into
 Prometheus series at scrape time. prometheus-client's own Histogram takes a lock per bucket increment and
 cost about five times as much per request. The poll cache counts its hits and misses itself;
-`PollCacheCollector` reads them at scrape time too.
+`PollCacheCollector` reads them at scrape time too, as `ConnectionCollector` reads the VEN door's connection
+ledger (open connections, refusals by reason, timeouts by phase).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from gateway.connection_ledger import ConnectionLedger
 from gateway.poll_answers import PollAnswerCache
 from shared.health import Receive, Scope, Send
 from shared.metrics import LATENCY_BUCKETS
@@ -134,3 +136,36 @@ class PollCacheCollector(Collector):
             "vtn_poll_cache_misses", "oadrPoll that had to ask registration_svc", value=self._cache.misses
         )
         yield GaugeMetricFamily("vtn_poll_cache_entries", "VENs with a cached poll answer", value=len(self._cache))
+
+
+class ConnectionCollector(Collector):
+    """`vtn_gateway_connections_open`, `..._refused_total{reason}` and `..._timed_out_total{phase}` of the VEN door."""
+
+    def __init__(self, ledger: ConnectionLedger) -> None:
+        self._ledger = ledger
+
+    def collect(self) -> Iterable[Metric]:
+        return self._metrics()
+
+    def _metrics(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily(
+            "vtn_gateway_connections_open", "VEN connections open, TLS handshakes included", value=self._ledger.open
+        )
+        refused = CounterMetricFamily(
+            "vtn_gateway_connections_refused",
+            "VEN connections closed by the gateway before serving them, by reason (global_cap, address_cap, "
+            "client_cap: over a cap; tls_handshake_failed: no acceptable client certificate, or not TLS)",
+            labels=["reason"],
+        )
+        for reason, count in sorted(self._ledger.refused.items()):
+            refused.add_metric([reason], count)
+        yield refused
+        timed_out = CounterMetricFamily(
+            "vtn_gateway_connections_timed_out",
+            "VEN connections closed for taking too long, by phase (tls_handshake, request_headers, request_body, "
+            "keepalive_idle)",
+            labels=["phase"],
+        )
+        for phase, count in sorted(self._ledger.timed_out.items()):
+            timed_out.add_metric([phase], count)
+        yield timed_out

@@ -25,6 +25,7 @@ from gateway.answers import XML_CONTENT_TYPE, HttpAnswer, oadr_error
 from gateway.exchange import OadrExchange
 from gateway.identity import IdentityRefused, request_context
 from gateway.late_replies import UndeliveredReporter
+from gateway.refusals import SecurityRefusals
 from gateway.routing import OADR_PATH_PREFIX, SERVICES
 from shared.contract.ven_traffic import RequestContext
 from shared.oadr.common import ResponseCode
@@ -98,8 +99,10 @@ class OadrEndpoints:
         fallback: FastAPI,
         identify: Identify = request_context,
         undelivered: UndeliveredReporter | None = None,
+        refusals: SecurityRefusals | None = None,
     ) -> None:
         self._exchange = exchange
+        self._refusals = refusals or SecurityRefusals()
         self._undelivered = undelivered
         self._identify = identify
         self._max_body_bytes = max_body_bytes
@@ -125,10 +128,7 @@ class OadrEndpoints:
             try:
                 context = self._identify(scope)
             except IdentityRefused as exc:
-                log.warning(
-                    "client certificate refused",
-                    extra={"action": "security_refused", "reason": "certificate_header", "detail": str(exc)},
-                )
+                self._refusals.note(exc.reason, str(exc))
                 answer = oadr_error(403, ResponseCode.NOT_REGISTERED_OR_AUTHORIZED, str(exc))
             else:
                 answer = await self._exchange.handle(service, body, context)
@@ -176,5 +176,6 @@ def create_oadr_app(
     max_body_bytes: int,
     identify: Identify = request_context,
     undelivered: UndeliveredReporter | None = None,
+    refusals: SecurityRefusals | None = None,
 ) -> OadrEndpoints:
-    return OadrEndpoints(exchange, max_body_bytes, _fallback_app(), identify, undelivered)
+    return OadrEndpoints(exchange, max_body_bytes, _fallback_app(), identify, undelivered, refusals)

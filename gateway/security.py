@@ -4,8 +4,8 @@
                      -> [venID bound to the TLS certificate] -> message for the services
 
 Every refusal is an oadrResponse with 463 (not registered or authorized) and a description that says
-why, logged with action `security_refused` and counted by reason in `refusals`. Nothing refused reaches
-Kafka, so nothing of it is stored.
+why, counted by reason in `refusals` and logged with action `security_refused` at a bounded rate
+(gateway.refusals). Nothing refused reaches Kafka, so nothing of it is stored.
 """
 
 from __future__ import annotations
@@ -16,14 +16,15 @@ from collections import Counter
 from dataclasses import dataclass
 
 from lxml import etree
-from prometheus_client import Counter as PrometheusCounter
 
 from gateway.answers import HttpAnswer, oadr_error, service_unavailable
+from gateway.refusals import SecurityRefusals
 from gateway.replay import ReplayGuard, ReplayRefused
 from gateway.signatures import (
     SIGNED_OBJECT,
     MessageSigner,
     SignatureInvalid,
+    SignatureOutsideProfile,
     SignatureVerifier,
     SignedContent,
     signature_of,
@@ -37,11 +38,6 @@ from shared.oadr_xml.errors import OadrXmlError
 from shared.oadr_xml.namespaces import OADR
 
 log = logging.getLogger(__name__)
-
-SECURITY_REFUSALS = PrometheusCounter(
-    "vtn_gateway_security_refusals", "VEN requests refused by the security checks, by reason", ["reason"]
-)
-
 
 @dataclass(frozen=True, slots=True)
 class Admitted:
@@ -64,6 +60,7 @@ class MessageSecurity:
         replay: ReplayGuard | None = None,
         fingerprints: FingerprintSource | None = None,
         signer: MessageSigner | None = None,
+        refusals: SecurityRefusals | None = None,
     ) -> None:
         if policy.verify_signatures and replay is None:
             raise ValueError("verifying signatures needs a replay guard")
@@ -73,7 +70,11 @@ class MessageSecurity:
         self._replay = replay
         self._fingerprints = fingerprints
         self._signer = signer
-        self.refusals: Counter[str] = Counter()
+        self._refusals = refusals or SecurityRefusals()
+
+    @property
+    def refusals(self) -> Counter[str]:
+        return self._refusals.counts
 
     async def admit(self, document: InboundDocument, context: RequestContext) -> Admitted | HttpAnswer:
         message = document.message
@@ -113,6 +114,8 @@ class MessageSecurity:
         assert self._replay is not None
         try:
             content = self._verifier.verify(document.root, signature)
+        except SignatureOutsideProfile as exc:
+            return self._refuse("signature_outside_profile", str(exc), ven_id)
         except SignatureInvalid as exc:
             return self._refuse("signature_invalid", str(exc), ven_id)
         if context.fingerprint is not None and content.signer_fingerprint != context.fingerprint:
@@ -158,11 +161,10 @@ class MessageSecurity:
             return answer
         return dataclasses.replace(answer, body=self._signer.sign(answer.body))
 
+    def sign(self, document: bytes) -> bytes:
+        """A message the VTN sends of its own (a push) signed with its key, when one is configured."""
+        return document if self._signer is None else self._signer.sign(document)
+
     def _refuse(self, reason: str, description: str, ven_id: str | None) -> HttpAnswer:
-        self.refusals[reason] += 1
-        SECURITY_REFUSALS.labels(reason).inc()
-        log.warning(
-            "request refused by the security checks",
-            extra={"action": "security_refused", "reason": reason, "detail": description[:300]},
-        )
+        self._refusals.note(reason, description)
         return oadr_error(200, ResponseCode.NOT_REGISTERED_OR_AUTHORIZED, description, ven_id)

@@ -1,7 +1,8 @@
 """Builds the gateway's security from settings: TLS context, client identity, signer, verifier, replay
 guard and the venID -> fingerprint directory, each resource owned by the caller's exit stack.
 
-    HTTPS (VTN_HTTP_CERT/VTN_HTTP_ECC_CERT + VTN_HTTP_CA_FILE) or trusted proxy (VTN_TRUSTED_PROXIES):
+    HTTPS (VTN_HTTP_CERT/VTN_HTTP_ECC_CERT + VTN_HTTP_CA_FILE) or trusted proxy (VTN_TRUSTED_PROXIES +
+    VTN_HTTP_CA_FILE, the forwarded certificate verified as a handshake would):
         client certificate required, venID bound to it, signatures verified when present
     VTN_CERT + VTN_KEY: every answer signed
     plain HTTP: development only, logged loudly; refused when VTN_ENVIRONMENT=production
@@ -19,15 +20,19 @@ from dataclasses import dataclass
 import asyncpg
 from lxml import etree
 
+from gateway.forwarded_certificates import ForwardedCertificates
 from gateway.identity import ClientIdentity
+from gateway.refusals import SecurityRefusals
 from gateway.replay import MemoryNonceStore, NonceStore, PostgresNonceStore, ReplayGuard
 from gateway.security import MessageSecurity, SecurityPolicy
 from gateway.signatures import MessageSigner
-from gateway.tls import ServerCertificate, server_context
+from gateway.tls import ServerCertificate, client_verifying_context, server_context
 from gateway.ven_identity import CachedFingerprints, DirectoryFingerprints, FingerprintSource, HandlerFingerprints
+from shared.db.access import database_access
 from shared.db.pool import open_pool
 from shared.plugins import load_optional
 from shared.settings import Environment, NonceStoreName, VtnSettings
+from shared.throttled_log import ThrottledLog
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +46,7 @@ class GatewaySecurity:
     security: MessageSecurity | None
     fingerprints: CachedFingerprints | None
     signer: MessageSigner | None
+    refusals: SecurityRefusals
 
     @property
     def scheme(self) -> str:
@@ -81,18 +87,38 @@ async def _purge_nonces(store: PostgresNonceStore) -> None:
             log.warning("could not purge expired nonces", extra={"action": "nonce_purge_failed", "error": repr(exc)})
 
 
+def _client_identity(settings: VtnSettings) -> ClientIdentity:
+    proxies = settings.trusted_proxy_list
+    forwarded = None
+    if proxies:
+        assert settings.http_ca_file is not None  # the settings refuse ingress mode without it
+        forwarded = ForwardedCertificates.for_ca_file(
+            settings.http_ca_file,
+            client_verifying_context(settings.http_ca_file),
+            accept_seconds=settings.forwarded_certificate_cache_seconds,
+            max_entries=settings.forwarded_certificate_cache_entries,
+        )
+    return ClientIdentity(proxies, settings.client_cert_header, forwarded)
+
+
 async def open_security(
-    settings: VtnSettings, schema: etree.XMLSchema | None, stack: contextlib.AsyncExitStack
+    settings: VtnSettings,
+    schema: etree.XMLSchema | None,
+    stack: contextlib.AsyncExitStack,
+    refusal_log: ThrottledLog | None = None,
+    announce: bool = True,
 ) -> GatewaySecurity:
-    proxies = [p for p in settings.trusted_proxies.split(",") if p.strip()]
-    identify = ClientIdentity(proxies, settings.client_cert_header)
-    authenticated = settings.serves_https or bool(proxies)
+    """`announce`: log and print the VTN's fingerprint and warn of plain HTTP (the gateway; not the pusher)."""
+    identify = _client_identity(settings)
+    refusals = SecurityRefusals(refusal_log)
+    authenticated = settings.serves_https or bool(settings.trusted_proxy_list)
     if not authenticated:
         if settings.environment is Environment.PRODUCTION:
             raise ValueError(
                 "outside development the gateway serves HTTPS (VTN_HTTP_CERT, ...) or sits behind a trusted proxy"
             )
-        _warn_plain_http(settings)
+        if announce:
+            _warn_plain_http(settings)
     ssl_context = None
     if settings.serves_https:
         assert settings.http_ca_file is not None
@@ -101,7 +127,7 @@ async def open_security(
     if settings.cert is not None and settings.key is not None:
         signer = MessageSigner.from_files(settings.cert, settings.key, settings.passphrase)
         log.info("signing answers", extra={"action": "vtn_fingerprint", "fingerprint": signer.fingerprint})
-        if settings.show_fingerprint:
+        if settings.show_fingerprint and announce:
             _announce_fingerprint(signer)
     verifying = settings.verify_message_signatures and (authenticated or settings.require_message_signatures)
     handlers = (load_optional(settings.fingerprint_lookup), load_optional(settings.ven_lookup))
@@ -110,7 +136,7 @@ async def open_security(
     )
     pool: asyncpg.Pool | None = None
     if needs_pool:
-        pool = await open_pool(settings.database_url, settings.database_pool_min, settings.database_pool_max)
+        pool = await open_pool(database_access(settings), settings.database_pool_min, settings.database_pool_max)
         stack.push_async_callback(pool.close)
     replay = None
     if verifying:
@@ -140,5 +166,5 @@ async def open_security(
             verify_signatures=verifying,
             require_signatures=settings.require_message_signatures,
         )
-        security = MessageSecurity(policy, schema, replay, fingerprints, signer)
-    return GatewaySecurity(identify, ssl_context, security, fingerprints, signer)
+        security = MessageSecurity(policy, schema, replay, fingerprints, signer, refusals)
+    return GatewaySecurity(identify, ssl_context, security, fingerprints, signer, refusals)

@@ -13,24 +13,35 @@ from typing import Any
 import uvicorn
 
 from gateway.admin_api import create_admin_app
+from gateway.console.app import open_console
+from gateway.connection_ledger import ConnectionLedger, ConnectionLimits
+from gateway.connections import (
+    ConnectionTimeouts,
+    DoorGuard,
+    guarded_protocol,
+    max_connections_within_descriptor_limit,
+)
 from gateway.exchange import ExchangeSettings, OadrExchange
 from gateway.handouts import HandoutReporter
 from gateway.late_replies import UndeliveredReporter
 from gateway.health import GatewayOperations
 from gateway.oadr_http import create_oadr_app
 from gateway.poll_answers import PollAnswerCache
+from gateway.refusals import refusal_log
 from gateway.routing import OADR_PATH_PREFIX
 from gateway.security_setup import open_security
 from gateway.sightings import SightingBatcher
-from gateway.tls import TlsHttpToolsProtocol
 from gateway.ven_changes import VenChangesListener
 from shared import topics
+from shared.bus.broker_access import check_broker_access
+from shared.bus.connection import kafka_connection
 from shared.bus.producer import BusProducer
 from shared.bus.request_reply import RequestReplyClient, reply_partition_for
 from shared.contract.envelope import ReplyAddress
 from shared.gc_tuning import freeze_startup_heap
 from shared.oadr_xml.schema import load_schema
 from shared.settings import VtnSettings
+from shared.throttled_log import ThrottledLog
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +58,14 @@ class _SharedLoopServer(uvicorn.Server):
 
 
 def _http_server(
-    app: object, host: str, port: int, keepalive_seconds: float, ssl_context: ssl.SSLContext | None = None
+    app: object, host: str, port: int, keepalive_seconds: float, guard: DoorGuard | None = None
 ) -> _SharedLoopServer:
-    tls: dict[str, Any] = {}
-    if ssl_context is not None:
-        tls = {"ssl_context_factory": lambda _config, _default: ssl_context, "http": TlsHttpToolsProtocol}
+    """A uvicorn server; with a guard, its protocol runs TLS and the connection timeouts and caps."""
+    guarded: dict[str, Any] = {}
+    if guard is not None:
+        # the client's address is the TCP peer's: whom to trust for a forwarded certificate is the gateway's
+        # own decision (VTN_TRUSTED_PROXIES), never uvicorn's X-Forwarded-For rewriting
+        guarded = {"http": guarded_protocol(guard), "ws": "none", "proxy_headers": False}
     config = uvicorn.Config(
         app,  # type: ignore[arg-type]
         host=host,
@@ -63,9 +77,24 @@ def _http_server(
         timeout_keep_alive=int(keepalive_seconds),
         backlog=4096,
         lifespan="off",
-        **tls,
+        **guarded,
     )
     return _SharedLoopServer(config)
+
+
+def _ven_door_guard(settings: VtnSettings, tls: ssl.SSLContext | None, refusals: ThrottledLog) -> DoorGuard:
+    limits = ConnectionLimits.exempting(
+        settings.trusted_proxy_list,
+        max_connections=max_connections_within_descriptor_limit(settings.http_max_connections),
+        max_per_client=settings.http_max_connections_per_client,
+        max_per_address=settings.http_max_connections_per_address,
+    )
+    timeouts = ConnectionTimeouts(
+        tls_handshake=settings.http_tls_handshake_timeout_seconds,
+        request_headers=settings.http_request_header_timeout_seconds,
+        request_body=settings.http_request_body_timeout_seconds,
+    )
+    return DoorGuard(ConnectionLedger(limits), timeouts, tls, refusals)
 
 
 async def _forget_old_invalidations(cache: PollAnswerCache) -> None:
@@ -82,15 +111,17 @@ async def serve(settings: VtnSettings) -> None:
         loop.add_signal_handler(sig, stop.set)
 
     schema = load_schema(settings.xsd_path)
+    kafka = kafka_connection(settings)
+    await check_broker_access(kafka)
     async with contextlib.AsyncExitStack() as stack:
-        producer = BusProducer(settings.kafka_bootstrap, client_id=f"gateway-{settings.instance_id}")
+        producer = BusProducer(kafka, client_id=f"gateway-{settings.instance_id}")
         await producer.start()
         stack.push_async_callback(producer.stop)
 
         reply_address = ReplyAddress(
             topic=topics.GATEWAY_REPLIES, partition=reply_partition_for(settings.instance_id, settings.reply_partitions)
         )
-        requester = RequestReplyClient(producer, settings.kafka_bootstrap, reply_address)
+        requester = RequestReplyClient(producer, kafka, reply_address)
         await requester.start()
         stack.push_async_callback(requester.stop)
         undelivered = UndeliveredReporter(producer)
@@ -98,7 +129,7 @@ async def serve(settings: VtnSettings) -> None:
         stack.push_async_callback(undelivered.stop)
 
         cache = PollAnswerCache(ttl_seconds=settings.poll_cache_ttl_seconds, max_entries=POLL_CACHE_MAX_ENTRIES)
-        changes = VenChangesListener(settings.kafka_bootstrap, cache)
+        changes = VenChangesListener(kafka, cache)
         await changes.start(await producer.partitions_of(topics.VEN_CHANGES))
         stack.push_async_callback(changes.stop)
 
@@ -114,23 +145,31 @@ async def serve(settings: VtnSettings) -> None:
         stack.callback(janitor.cancel)
 
         operations = GatewayOperations(producer, requester, changes, cache)
-        security = await open_security(settings, schema, stack)
+        refusals = refusal_log(settings.refusal_log_burst, settings.refusal_log_period_seconds)
+        security = await open_security(settings, schema, stack, refusals)
         if security.fingerprints is not None:
             cache.also_invalidate.append(security.fingerprints.invalidate)
         exchange = OadrExchange(
             requester, schema, cache, sightings, ExchangeSettings(reply_timeout_seconds=settings.reply_timeout_seconds),
-            security.security, HandoutReporter(producer),
+            security.security, HandoutReporter(producer), refusals,
         )
+        console = await open_console(settings, kafka, producer, requester, stack)
+        admin_app = create_admin_app(
+            requester, console.authorize, settings.reply_timeout_seconds, more_routes=[console.api_router]
+        )
+        ven_door = _ven_door_guard(settings, security.ssl_context, refusals)
+        operations.count_connections(ven_door.ledger)
+        oadr_app = create_oadr_app(exchange, settings.max_body_bytes, security.identify, undelivered, security.refusals)
         servers = [
             _http_server(
-                operations.oadr_app(create_oadr_app(exchange, settings.max_body_bytes, security.identify, undelivered)),
+                operations.oadr_app(oadr_app),
                 settings.http_host,
                 settings.http_port,
                 settings.http_keepalive_seconds,
-                security.ssl_context,
+                ven_door,
             ),
             _http_server(
-                operations.admin_app(create_admin_app(requester, settings.admin_token, settings.reply_timeout_seconds)),
+                operations.admin_app(console.install(admin_app)),
                 settings.admin_host,
                 settings.admin_port,
                 settings.http_keepalive_seconds,
@@ -153,6 +192,7 @@ async def serve(settings: VtnSettings) -> None:
         await asyncio.wait([stopper, *serving], return_when=asyncio.FIRST_COMPLETED)
         # Stop taking requests and finish in-flight ones; then the exit stack closes the bus in reverse order.
         operations.readiness.mark_stopping()
+        console.close_streams()  # live fleet streams would hold the admin server open
         for server in servers:
             server.should_exit = True
         await asyncio.gather(*serving, return_exceptions=True)

@@ -1,21 +1,26 @@
 """XML signatures on OpenADR documents (OpenADR 2.0b section 10.2, as OpenLEADR does them).
 
-A signed oadrPayload carries one detached ds:Signature, first child of oadrPayload, with exactly two
-references: `#oadrSignedObject` (the message) and the ds:SignatureProperties holding dsp:ReplayProtect
-(nonce and timestamp). Inbound, `SignatureVerifier` checks the signature with the certificate it carries,
-then hands back only what was signed: the message re-read from the signed bytes, and the signed nonce and
-timestamp. The caller compares that message with the one the document shows (a signature-wrapping attack
-hides the signed object elsewhere and shows another) and checks that the signer is the TLS peer.
-Outbound, `MessageSigner` signs with a key loaded once (OpenLEADR reloads it for every message).
+A signed oadrPayload carries one ds:Signature, first child of oadrPayload, with exactly two references: the
+message (`#oadrSignedObject`, or the whole payload with the enveloped-signature transform) and the ds:Object
+holding dsp:ReplayProtect (nonce and timestamp). Inbound, `SignatureVerifier` first reads the signature
+against the profile (gateway.signature_profile: anything but the profile's algorithms and shapes is refused
+with the reason), then checks it with the certificate it carries and hands back only what was signed: the
+message re-read from the signed bytes, and the signed nonce and timestamp. The caller compares that message
+with the one the document shows (a signature-wrapping attack hides the signed object elsewhere and shows
+another) and checks that the signer is the TLS peer. Outbound, `MessageSigner` signs with a key loaded once
+(OpenLEADR reloads it for every message).
 """
 
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
+import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 
 from cryptography import x509
@@ -24,37 +29,52 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 from lxml import etree
-from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
-from signxml.verifier import SignatureConfiguration, XMLVerifier
 
+from gateway.signature_profile import (
+    DS,
+    ECDSA_SHA256,
+    INCLUSIVE_C14N,
+    RSA_SHA256,
+    SHA256,
+    KeyAlgorithm,
+    ProfileSignature,
+    SignatureInvalid,
+    SignatureOutsideProfile,
+    profile_of,
+)
 from shared.fingerprints import fingerprint_of_der
 from shared.oadr_xml.namespaces import OADR, q
 
-DS = "http://www.w3.org/2000/09/xmldsig#"
+__all__ = [
+    "DS",
+    "DSP",
+    "INCLUSIVE_C14N",
+    "REPLAY_PROTECT",
+    "SIGNATURE",
+    "SIGNED_OBJECT",
+    "MessageSigner",
+    "SignatureInvalid",
+    "SignatureOutsideProfile",
+    "SignatureVerifier",
+    "SignedContent",
+    "parse_timestamp",
+    "replay_protect",
+    "signature_of",
+]
+
 DSP = "http://openadr.org/oadr-2.0b/2012/07/xmldsig-properties"
 SIGNATURE = f"{{{DS}}}Signature"
-X509_CERTIFICATE = f"{{{DS}}}X509Certificate"
 REPLAY_PROTECT = f"{{{DSP}}}ReplayProtect"
 SIGNED_OBJECT = q(OADR, "oadrSignedObject")
 SIGNED_OBJECT_REFERENCE = "#oadrSignedObject"
-INCLUSIVE_C14N = CanonicalizationMethod.CANONICAL_XML_1_0
 
-_EXPECTED = SignatureConfiguration(
-    expect_references=2,
-    signature_methods=frozenset({SignatureMethod.RSA_SHA256, SignatureMethod.ECDSA_SHA256}),
-    digest_algorithms=frozenset({DigestAlgorithm.SHA256}),
-)
 _PLAIN_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_blank_text=False)
-
-
-class SignatureInvalid(Exception):
-    """The signature is missing where required, malformed, or does not verify."""
 
 
 @dataclass(frozen=True)
 class SignedContent:
     signed_object: etree._Element
-    signed_bytes: bytes  # the signed object as canonicalized for its digest
+    signed_bytes: bytes  # the signed object, canonicalized (inclusive C14N when it came from a whole-document digest)
     signer_fingerprint: str
     nonce: str
     timestamp: datetime
@@ -85,99 +105,93 @@ def parse_timestamp(text: str | None) -> datetime:
 class SignatureVerifier:
     """Verifies a signed OpenADR document and hands back only what was signed.
 
-    The signature OpenADR VENs send (OpenLEADR's, and the OpenADR 2.0b profile's) has one shape: inclusive
-    C14N 1.0, RSA-SHA256 or ECDSA-SHA256, two references by Id each with one C14N 1.0 transform and SHA-256.
-    For that shape the gateway checks the signature itself, on the parsed document: canonicalize SignedInfo,
-    check the signature value with the carried certificate's key, canonicalize each referenced element
-    (resolved by Id, exactly one element per Id) and compare its digest. It accepts only when all of that
-    holds: then the signer signed exactly those canonical bytes, and what is used is re-read from them.
-    Anything else (another shape, an ambiguous or missing Id, a digest or signature that does not match)
-    goes to signxml's general verifier, which decides; signxml serializes and re-parses the document several
-    times per reference, which made it about half of a signed poll's cost in the gateway.
+    The signature is read against the OpenADR profile first (`profile_of`), so only the profile's algorithms
+    ever run: canonicalize SignedInfo, resolve each reference (by Id, exactly one element per Id; or the whole
+    payload without the signature), canonicalize it and compare its SHA-256 digest, then check the signature
+    value with the carried certificate's key. It accepts only when all of that holds: the signer signed
+    exactly those canonical bytes, and what is used is re-read from them. No general-purpose XML-DSig
+    verifier runs: one would carry out (or skip) whatever transforms the sender names, and signxml's
+    serialized and re-parsed the document several times per reference (half of a signed poll's cost).
     """
 
     def verify(self, root: etree._Element, signature: etree._Element) -> SignedContent:
-        certificates = signature.findall(f"{{{DS}}}KeyInfo/{{{DS}}}X509Data/{{{DS}}}X509Certificate")
-        if len(certificates) != 1 or not (certificates[0].text or "").strip():
-            raise SignatureInvalid("the signature must carry exactly one X509Certificate (the sender's)")
-        try:
-            certificate = x509.load_der_x509_certificate(_b64(certificates[0].text or ""))
-        except ValueError:
-            raise SignatureInvalid("the signature's X509Certificate cannot be read") from None
-        signed = _verified_openadr_shape(root, signature, certificate)
-        if signed is None:
-            signed = _verified_by_signxml(root, certificate)
-        signed_objects = [(element, data) for element, data in signed if element.tag == SIGNED_OBJECT]
+        profiled = profile_of(signature)
+        certificate, fingerprint = _certificate(profiled.certificate)
+        signed = _verified_parts(root, signature, profiled, certificate)
+        signed_objects = [found for element, _ in signed for found in element.iter(SIGNED_OBJECT)]
         replay = [found for element, _ in signed for found in element.iter(REPLAY_PROTECT)]
         if len(signed_objects) != 1 or len(replay) != 1:
             raise SignatureInvalid("the signature must cover the oadrSignedObject and one ReplayProtect")
+        signed_object = signed_objects[0]
+        signed_bytes = next((data for element, data in signed if element is signed_object), None)
+        if signed_bytes is None:  # inside a whole-document digest: its own canonical form, from the signed bytes
+            signed_bytes = etree.tostring(signed_object, method="c14n")
         nonce = (replay[0].findtext(f"{{{DSP}}}nonce") or "").strip()
         if not nonce or len(nonce) > 128:
             raise SignatureInvalid("ReplayProtect lacks a usable nonce")
         return SignedContent(
-            signed_object=signed_objects[0][0],
-            signed_bytes=signed_objects[0][1],
-            signer_fingerprint=fingerprint_of_der(certificate.public_bytes(serialization.Encoding.DER)),
+            signed_object=signed_object,
+            signed_bytes=signed_bytes,
+            signer_fingerprint=fingerprint,
             nonce=nonce,
             timestamp=parse_timestamp(replay[0].findtext(f"{{{DSP}}}timestamp")),
         )
 
 
-SignedParts = list[tuple[etree._Element, bytes]]  # each signed element, re-read from its canonical bytes
-
-
-def _verified_by_signxml(root: etree._Element, certificate: x509.Certificate) -> SignedParts:
+@lru_cache(maxsize=16384)  # certificate objects are a few KB each: tens of MB at most
+def _certificate(text: str) -> tuple[x509.Certificate, str]:
+    """The carried certificate and its fingerprint; a VEN sends the same one every time, so it is read once."""
     try:
-        # The OpenADR XSD has validated ds:Signature against the xmldsig schema already.
-        results = XMLVerifier().verify(root, x509_cert=certificate, expect_config=_EXPECTED, validate_schema=False)
-    except Exception as exc:  # signxml, lxml and cryptography each raise their own; all mean "refuse"
-        raise SignatureInvalid(f"the signature does not verify ({type(exc).__name__}: {str(exc)[:200]})") from None
-    assert isinstance(results, list)
-    parts: SignedParts = []
-    for result in results:
-        if result.signed_xml is not None and isinstance(result.signed_data, bytes):
-            parts.append((result.signed_xml, result.signed_data))
-    return parts
+        der = base64.b64decode("".join(text.split()), validate=True)
+    except ValueError:
+        raise SignatureInvalid("the signature's X509Certificate is not base64") from None
+    try:
+        certificate = x509.load_der_x509_certificate(der)
+    except ValueError:
+        raise SignatureInvalid("the signature's X509Certificate cannot be read") from None
+    return certificate, fingerprint_of_der(certificate.public_bytes(serialization.Encoding.DER))
 
 
-_C14N_METHOD = f"{{{DS}}}CanonicalizationMethod"
-_SIGNATURE_METHOD = f"{{{DS}}}SignatureMethod"
-_REFERENCE = f"{{{DS}}}Reference"
-_TRANSFORMS = f"{{{DS}}}Transforms"
-_TRANSFORM = f"{{{DS}}}Transform"
-_DIGEST_METHOD = f"{{{DS}}}DigestMethod"
-_DIGEST_VALUE = f"{{{DS}}}DigestValue"
-_SIGNED_INFO_SHAPE = [_C14N_METHOD, _SIGNATURE_METHOD, _REFERENCE, _REFERENCE]
-_REFERENCE_SHAPE = [_TRANSFORMS, _DIGEST_METHOD, _DIGEST_VALUE]
-_ID_ATTRIBUTES = frozenset({"Id", "ID", "id"})  # as signxml resolves them (xml:id's local name is id)
+SignedParts = list[tuple[etree._Element, bytes]]  # each signed element, re-read from its canonical bytes
+_ID_ATTRIBUTES = frozenset({"Id", "ID", "id"})  # as XML-DSig tools resolve them (xml:id's local name is id)
 
 
-def _c14n(element: etree._Element) -> bytes:
-    data: bytes = etree.tostring(element, method="c14n", exclusive=False, with_comments=False)
-    return data
-
-
-def _elements_by_id(root: etree._Element, wanted: set[str]) -> dict[str, etree._Element] | None:
-    """The one element carrying each wanted Id; None when one is missing or carried twice."""
+def _elements_by_id(root: etree._Element, wanted: set[str]) -> dict[str, etree._Element]:
+    """The one element carrying each wanted Id; refused when one is missing or carried twice."""
     found: dict[str, etree._Element] = {}
     for element in root.iter():
         for name, value in element.attrib.items():
             if value in wanted and str(name).rpartition("}")[2] in _ID_ATTRIBUTES:
                 if value in found:
-                    return None
+                    raise SignatureInvalid(f"the signature does not verify: two elements carry the Id {value!r}")
                 found[value] = element
-    return found if len(found) == len(wanted) else None
+    missing = sorted(wanted - found.keys())
+    if missing:
+        raise SignatureInvalid(f"the signature does not verify: no element carries the Id {missing[0]!r}")
+    return found
 
 
-def _signature_checks(
-    certificate: x509.Certificate, method: str | None, value: bytes, data: bytes
-) -> bool:
+def _without_signature(root: etree._Element, signature: etree._Element) -> etree._Element:
+    """The enveloped-signature transform: a copy of the document without its ds:Signature (text after it kept)."""
+    document = copy.deepcopy(root)
+    enveloped = document[root.index(signature)]
+    tail, previous = enveloped.tail, enveloped.getprevious()
+    document.remove(enveloped)
+    if tail:
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            document.text = (document.text or "") + tail
+    return document
+
+
+def _signature_checks(certificate: x509.Certificate, algorithm: KeyAlgorithm, value: bytes, data: bytes) -> bool:
     key = certificate.public_key()
     try:
-        if method == _SIGNATURE_URIS["rsa"] and isinstance(key, rsa.RSAPublicKey):
+        if algorithm is KeyAlgorithm.RSA and isinstance(key, rsa.RSAPublicKey):
             key.verify(value, data, padding.PKCS1v15(), hashes.SHA256())
             return True
-        if method == _SIGNATURE_URIS["ecdsa"] and isinstance(key, ec.EllipticCurvePublicKey):
+        if algorithm is KeyAlgorithm.ECDSA and isinstance(key, ec.EllipticCurvePublicKey):
             half = len(value) // 2
             if not value or len(value) % 2:
                 return False
@@ -189,54 +203,26 @@ def _signature_checks(
     return False
 
 
-def _verified_openadr_shape(
-    root: etree._Element, signature: etree._Element, certificate: x509.Certificate
-) -> SignedParts | None:
-    """What was signed, when the signature has the OpenADR shape and verifies; None to let signxml decide."""
-    signed_info = signature.find(f"{{{DS}}}SignedInfo")
-    if signed_info is None or [child.tag for child in signed_info] != _SIGNED_INFO_SHAPE:
-        return None
-    c14n_method, signature_method = signed_info[0], signed_info[1]
-    if c14n_method.get("Algorithm") != _C14N_URI or len(c14n_method) or len(signature_method):
-        return None
-    digests: dict[str, bytes] = {}
-    for reference in signed_info[2:]:
-        uri = reference.get("URI") or ""
-        if not uri.startswith("#") or uri[1:] in digests or [child.tag for child in reference] != _REFERENCE_SHAPE:
-            return None
-        transforms, digest_method, digest_value = reference
-        if [(t.tag, t.get("Algorithm"), len(t)) for t in transforms] != [(_TRANSFORM, _C14N_URI, 0)]:
-            return None
-        if digest_method.get("Algorithm") != _SHA256_URI or len(digest_method):
-            return None
-        try:
-            digests[uri[1:]] = base64.b64decode("".join((digest_value.text or "").split()), validate=True)
-        except ValueError:
-            return None
-    targets = _elements_by_id(root, set(digests))
-    if targets is None:
-        return None
-    canonical = {}
-    for reference_id, digest in digests.items():
-        data = _c14n(targets[reference_id])
-        if hashlib.sha256(data).digest() != digest:
-            return None
-        canonical[reference_id] = data
-    try:
-        value = base64.b64decode("".join((signature.findtext(f"{{{DS}}}SignatureValue") or "").split()), validate=True)
-    except ValueError:
-        return None
-    if not _signature_checks(certificate, signature_method.get("Algorithm"), value, _c14n(signed_info)):
-        return None
-    # Only what was signed is used: each referenced element re-read from the bytes its digest covers.
-    return [(etree.fromstring(data, _PLAIN_PARSER), data) for data in canonical.values()]
-
-
-def _b64(text: str) -> bytes:
-    try:
-        return base64.b64decode("".join(text.split()), validate=True)
-    except ValueError:
-        raise SignatureInvalid("the signature's X509Certificate is not base64") from None
+def _verified_parts(
+    root: etree._Element, signature: etree._Element, profiled: ProfileSignature, certificate: x509.Certificate
+) -> SignedParts:
+    """What was signed, each referenced part re-read from the bytes its digest covers; SignatureInvalid when
+    a reference cannot be resolved, a digest differs or the signature value does not verify."""
+    targets = _elements_by_id(root, {r.target_id for r in profiled.references if r.target_id is not None})
+    canonical = []
+    for reference in profiled.references:
+        if reference.target_id is None:
+            element = _without_signature(root, signature)
+        else:
+            element = targets[reference.target_id]
+        data = reference.canonicalization.apply(element)
+        if not hmac.compare_digest(hashlib.sha256(data).digest(), reference.digest):
+            raise SignatureInvalid(f"the signature does not verify: the digest of reference {reference.uri!r} differs")
+        canonical.append(data)
+    signed_info = profiled.canonicalization.apply(profiled.signed_info)
+    if not _signature_checks(certificate, profiled.algorithm, profiled.signature_value, signed_info):
+        raise SignatureInvalid("the signature does not verify with the key of its X509Certificate")
+    return [(etree.fromstring(data, _PLAIN_PARSER), data) for data in canonical]
 
 
 def replay_protect(now: datetime | None = None) -> etree._Element:
@@ -248,12 +234,7 @@ def replay_protect(now: datetime | None = None) -> etree._Element:
     return element
 
 
-_C14N_URI = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
-_SHA256_URI = "http://www.w3.org/2001/04/xmlenc#sha256"
-_SIGNATURE_URIS = {
-    "rsa": "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
-    "ecdsa": "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256",
-}
+_SIGNATURE_URIS = {"rsa": RSA_SHA256, "ecdsa": ECDSA_SHA256}
 _PAYLOAD_OPEN = b'<oadr:oadrPayload xmlns:oadr="' + OADR.encode() + b'">'
 _DIGEST_CACHE_ENTRIES = 4096
 
@@ -301,13 +282,13 @@ class MessageSigner:
         payload = etree.Element(q(OADR, "oadrPayload"), nsmap={"oadr": OADR})
         self._signature = etree.SubElement(payload, SIGNATURE, nsmap={"ds": DS, "oadr": OADR})
         self._signed_info = _ds(self._signature, "SignedInfo")
-        _ds(self._signed_info, "CanonicalizationMethod", Algorithm=_C14N_URI)
+        _ds(self._signed_info, "CanonicalizationMethod", Algorithm=INCLUSIVE_C14N)
         _ds(self._signed_info, "SignatureMethod", Algorithm=_SIGNATURE_URIS[self._algorithm])
         digests = []
         for uri in (SIGNED_OBJECT_REFERENCE, "#prop"):
             reference = _ds(self._signed_info, "Reference", URI=uri)
-            _ds(_ds(reference, "Transforms"), "Transform", Algorithm=_C14N_URI)
-            _ds(reference, "DigestMethod", Algorithm=_SHA256_URI)
+            _ds(_ds(reference, "Transforms"), "Transform", Algorithm=INCLUSIVE_C14N)
+            _ds(reference, "DigestMethod", Algorithm=SHA256)
             digests.append(_ds(reference, "DigestValue"))
         self._object_digest, self._properties_digest = digests
         self._signature_value = _ds(self._signature, "SignatureValue")

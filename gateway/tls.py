@@ -6,9 +6,9 @@ lacks the second, so the list is set explicitly; TLS 1.3 keeps OpenSSL's suites.
 certificate can be loaded side by side: OpenSSL keeps one per key type and picks by what the client offers.
 A client certificate chained to the configured CA is required: without one the handshake fails.
 
-uvicorn does not give the app the peer certificate, so `TlsHttpToolsProtocol` reads it once per connection
-and puts it in every request's scope as the ASGI `tls` extension
-(https://asgi.readthedocs.io/en/latest/specs/tls.html).
+uvicorn does not give the app the peer certificate, so the door's protocol (gateway.connections, which also
+runs the handshake itself) reads it once per connection with `tls_extension` and puts it in every request's
+scope as the ASGI `tls` extension (https://asgi.readthedocs.io/en/latest/specs/tls.html).
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 OPENADR_TLS12_CIPHERS = "ECDHE-ECDSA-AES128-SHA256:AES128-SHA256"
 
@@ -41,19 +39,48 @@ class ServerCertificate:
     passphrase: str | None = None
 
 
-def server_context(certificates: list[ServerCertificate], client_ca_file: Path) -> ssl.SSLContext:
-    """TLS 1.2/1.3 server context with the OpenADR suites, the given certificates and required client certs."""
-    if not certificates:
-        raise ValueError("HTTPS needs at least one server certificate")
+def client_verifying_context(client_ca_file: Path) -> ssl.SSLContext:
+    """TLS 1.2/1.3 server context with the OpenADR suites that requires client certificates of the CA file.
+
+    The forwarded certificates of ingress mode are verified with this context's settings
+    (gateway.forwarded_certificates), so that they pass exactly when a handshake would."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.maximum_version = ssl.TLSVersion.TLSv1_3
     context.set_ciphers(OPENADR_TLS12_CIPHERS)
     context.options |= ssl.OP_NO_COMPRESSION | ssl.OP_CIPHER_SERVER_PREFERENCE | ssl.OP_NO_RENEGOTIATION
-    for certificate in certificates:
-        context.load_cert_chain(certificate.cert_path, certificate.key_path, certificate.passphrase)
     context.load_verify_locations(cafile=client_ca_file)
     context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
+def server_context(certificates: list[ServerCertificate], client_ca_file: Path) -> ssl.SSLContext:
+    """The client-verifying context with the given server certificates loaded."""
+    if not certificates:
+        raise ValueError("HTTPS needs at least one server certificate")
+    context = client_verifying_context(client_ca_file)
+    for certificate in certificates:
+        context.load_cert_chain(certificate.cert_path, certificate.key_path, certificate.passphrase)
+    return context
+
+
+def client_context(
+    certificate: ServerCertificate | None, ca_file: Path, *, verify_hostname: bool = False
+) -> ssl.SSLContext:
+    """TLS 1.2/1.3 client context for pushing to VENs: the OpenADR suites, the VTN's own certificate (a VEN
+    requires one, as the VTN does of VENs), and the VEN's server certificate verified against `ca_file`.
+    Host names are not checked by default: a VEN is known by its certificate's fingerprint, bound to its
+    venID at registration (the pusher checks that binding on every connection), not by a DNS name."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.maximum_version = ssl.TLSVersion.TLSv1_3
+    context.set_ciphers(OPENADR_TLS12_CIPHERS)
+    context.options |= ssl.OP_NO_COMPRESSION | ssl.OP_NO_RENEGOTIATION
+    context.check_hostname = verify_hostname
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.load_verify_locations(cafile=ca_file)
+    if certificate is not None:
+        context.load_cert_chain(certificate.cert_path, certificate.key_path, certificate.passphrase)
     return context
 
 
@@ -74,17 +101,3 @@ def tls_extension(transport: asyncio.BaseTransport) -> dict[str, Any] | None:
         "cipher_suite": _CIPHER_SUITE_IDS.get(cipher[0]) if cipher else None,
     }
 
-
-class TlsHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, with the connection's `tls` extension in each request's scope."""
-
-    _tls: dict[str, Any] | None = None
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._tls = tls_extension(transport)
-
-    def on_message_begin(self) -> None:
-        super().on_message_begin()
-        if self._tls is not None:
-            self.scope["extensions"] = {"tls": self._tls}  # type: ignore[dict-item]

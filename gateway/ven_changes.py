@@ -7,25 +7,23 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
 from gateway.poll_answers import PollAnswerCache
 from shared import topics
+from shared.bus import clients
+from shared.bus.connection import KafkaConnection
 from shared.contract.envelope import Envelope
 from shared.contract.ven_traffic import EventSetHandouts, VenChanged
-from shared.oadr_xml.codec import encode
-from shared.oadr_xml.event_sets import SetDocuments
+from shared.oadr_xml.codec import EVENT_SETS, encode
 
 log = logging.getLogger(__name__)
 
 
 class VenChangesListener:
-    def __init__(self, bootstrap_servers: str, cache: PollAnswerCache) -> None:
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False
-        )
+    def __init__(self, kafka: KafkaConnection, cache: PollAnswerCache) -> None:
+        self._consumer = clients.consumer(kafka, group_id=None, enable_auto_commit=False)
         self._cache = cache
-        self._documents = SetDocuments()
         self._task: asyncio.Task[None] | None = None
 
     async def start(self, partitions: set[int]) -> None:
@@ -78,5 +76,5 @@ class VenChangesListener:
     def _offer_set(self, notice: EventSetHandouts) -> None:
         shared = notice.shared_set()
         for recipient in notice.recipients:
-            document = self._documents.document(notice.set_id, shared, recipient.ven_id, recipient.request_id)
+            document = EVENT_SETS.document(notice.set_id, shared, recipient.ven_id, recipient.request_id)
             self._cache.offer_handout(recipient.ven_id, document, recipient.pending_id)

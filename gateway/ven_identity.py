@@ -1,4 +1,4 @@
-"""Every request's venID must belong to the certificate that sent it.
+"""Every request's venID must belong to the certificate that sent it (the rule: shared.ven_identity).
 
 The binding venID -> fingerprint is made at registration (registration_svc stores the fingerprint of the
 certificate that registered, or the one the operator provisioned) and read here from the VEN directory, or,
@@ -19,6 +19,7 @@ import asyncpg
 from shared.oadr.messages import VenMessage
 from shared.oadr.registration import CreatePartyRegistration
 from shared.plugins import call_handler
+from shared.ven_identity import not_bound
 
 
 class FingerprintSource(Protocol):
@@ -31,17 +32,16 @@ class ClaimRefused:
 
 
 def check_claim(message: VenMessage, fingerprint: str, bound: str | None) -> ClaimRefused | None:
-    """Whether a message from the certificate `fingerprint` may speak for its venID (bound to `bound`)."""
+    """Whether a message from the certificate `fingerprint` may speak for its venID (bound to `bound`).
+
+    A message without a venID is left to the service that owns what it names (shared.ven_identity). The
+    answer is the same whether the venID is another certificate's or nobody's, so it reveals neither."""
     ven_id = getattr(message, "ven_id", None)
-    if ven_id is None:
+    if ven_id is None or bound == fingerprint:
         return None
-    if bound == fingerprint:
-        return None
-    if bound is not None:
-        return ClaimRefused(f"venID {ven_id} belongs to another certificate")
-    if isinstance(message, CreatePartyRegistration):
+    if bound is None and isinstance(message, CreatePartyRegistration):
         return None  # registration binds it; registration_svc refuses one bound elsewhere
-    return ClaimRefused(f"venID {ven_id} is not registered with this certificate ({fingerprint})")
+    return ClaimRefused(not_bound(ven_id).description)
 
 
 class DirectoryFingerprints:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from presence_svc.handlers import PresenceHandlers
+from presence_svc.history_purge import PURGE_EVERY_SECONDS, HistoryPurge
 from presence_svc.online_gauge import REFRESH_SECONDS, OnlineGauge
 from presence_svc.tracker import PresenceTracker
 from shared import topics
@@ -19,6 +20,7 @@ async def setup(runtime: ServiceRuntime) -> None:
     runtime.consume([topics.PRESENCE_OBSERVATIONS], tracker.on_observations)
     runtime.every(settings.presence_sweep_seconds, tracker.sweep, "offline_sweep")
     runtime.every(REFRESH_SECONDS, OnlineGauge(runtime.pool).refresh, "vens_online_gauge")
+    runtime.every(PURGE_EVERY_SECONDS, HistoryPurge(runtime.pool, settings.presence_history_days), "presence_history_purge")
     handlers = PresenceHandlers(load_optional(settings.on_ven_online), load_optional(settings.on_ven_offline))
     if handlers.configured:
         runtime.consume([topics.PRESENCE_EVENTS], handlers, ".handlers")

@@ -15,6 +15,7 @@ from shared.db import pending
 from shared.db.command_router import QueriesAndCommands
 from shared.db.idempotent import IdempotentHandler
 from shared.plugins import load_optional
+from shared.push_addresses import PushAddressPolicy
 from shared.runtime import ServiceRuntime, run_service
 
 SERVICE = "registration_svc"
@@ -35,6 +36,7 @@ async def setup(runtime: ServiceRuntime) -> None:
         poll_interval=timedelta(seconds=settings.poll_interval_seconds),
         policy=build_policy(settings.registration_policy, load_optional(settings.on_create_party_registration)),
         on_cancel_party_registration=load_optional(settings.on_cancel_party_registration),
+        push_addresses=PushAddressPolicy.from_settings(settings),
     )
     pool, relay = runtime.pool, runtime.relay
     runtime.consume([topics.REGISTRATION_REQUESTS], IdempotentHandler(pool, SERVICE, RegisterPartyHandler(config), relay))

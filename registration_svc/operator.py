@@ -13,29 +13,40 @@ from shared.contract.backend_events import RegistrationChange
 from shared.contract.envelope import Envelope
 from shared.contract.operator import (
     CancelVenRegistration,
+    CountVens,
     GetVen,
+    ListPresenceHistory,
     ListVens,
     OperatorOutcome,
+    PresenceHistory,
     ProvisionVen,
     RequestVenReregistration,
+    VenCounts,
     VenList,
 )
 from shared.db import pending
+from shared.db.vens import unknown_ven_detail
 from shared.oadr.registration import CancelPartyRegistration, RequestReregistration
 
 
-QUERIES = (ListVens, GetVen)
+QUERIES = (ListVens, GetVen, CountVens, ListPresenceHistory)
 
 
-async def handle_query(conn: Conn, envelope: Envelope) -> OperatorOutcome | VenList | None:
+async def handle_query(
+    conn: Conn, envelope: Envelope
+) -> OperatorOutcome | VenList | VenCounts | PresenceHistory | None:
     query = envelope.payload
     if isinstance(query, ListVens):
         return VenList(vens=tuple(await store.list_views(conn, query)))
     if isinstance(query, GetVen):
         view = await store.view(conn, query.ven_id)
         if view is None:
-            return OperatorOutcome(status=404, detail="no such VEN")
+            return OperatorOutcome(status=404, detail=unknown_ven_detail([query.ven_id]))
         return OperatorOutcome(status=200, detail="OK", ven=view)
+    if isinstance(query, CountVens):
+        return await store.counts(conn)
+    if isinstance(query, ListPresenceHistory):
+        return PresenceHistory(ven_id=query.ven_id, changes=await store.presence_history(conn, query.ven_id, query.limit))
     return None
 
 
@@ -63,7 +74,7 @@ async def _provision(conn: Conn, command: ProvisionVen) -> OperatorOutcome:
 async def _cancel(conn: Conn, ven_id: str) -> OperatorOutcome:
     record = await store.by_ven_id(conn, ven_id, lock=True)
     if record is None:
-        return OperatorOutcome(status=404, detail="no such VEN")
+        return OperatorOutcome(status=404, detail=unknown_ven_detail([ven_id]))
     if record.status is not VenStatus.REGISTERED or record.registration_id is None:
         return OperatorOutcome(status=409, detail=f"VEN is {record.status.value}, not registered")
     message = CancelPartyRegistration(request_id=new_id(), registration_id=record.registration_id, ven_id=ven_id)
@@ -76,7 +87,7 @@ async def _cancel(conn: Conn, ven_id: str) -> OperatorOutcome:
 async def _request_reregistration(conn: Conn, ven_id: str) -> OperatorOutcome:
     record = await store.by_ven_id(conn, ven_id, lock=True)
     if record is None:
-        return OperatorOutcome(status=404, detail="no such VEN")
+        return OperatorOutcome(status=404, detail=unknown_ven_detail([ven_id]))
     if not record.is_registered:
         return OperatorOutcome(status=409, detail=f"VEN is {record.status.value}, not registered")
     await pending.enqueue(conn, ven_id, RequestReregistration(ven_id=ven_id), dedup_key=None)

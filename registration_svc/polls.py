@@ -1,5 +1,10 @@
 """oadrPoll: hand the VEN its next pending message, or say there is nothing (an answer the gateway may cache);
-and record the messages gateways handed out themselves (shared.db.pending's fast path).
+and record the messages gateways handed out themselves (shared.db.pending's fast path) and those the pusher
+delivered to push VENs.
+
+A push VEN's poll takes nothing: its messages are pushed in order by one pusher, and a poll taking one would
+deliver it beside the push, out of order. It gets "nothing pending" (cacheable), and still counts as a sign
+of life for presence.
 
 Polls reach this service only when the gateway has no cached answer for the VEN. One statement checks the
 VEN's registration and takes its next message (pending.take_for_poll): no inbox row, since a poll that
@@ -25,14 +30,15 @@ from registration_svc.ven_requests import publish_registration_event
 from shared.contract.backend_events import RegistrationChange
 from shared.contract.envelope import Envelope
 from shared.contract.ven_traffic import PendingDelivered, PendingUndelivered, VenReply, VenRequest
-from shared.db import pending
+from shared.db import handler_events, pending
 from shared.db.connection import Conn
 from shared.db.idempotent import IdempotentHandler
 from shared.db.outbox import OutboxRelay
 from shared.metrics import UNDELIVERED_PENDING
 from shared.oadr import answers
 from shared.oadr.common import ResponseCode
-from shared.oadr.registration import CancelPartyRegistration, Poll
+from shared.oadr.event import DistributeEvent
+from shared.oadr.registration import CancelPartyRegistration, Poll, Response
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +52,13 @@ def _poll_of(envelope: Envelope) -> Poll | None:
 
 def _nothing_pending(ven_id: str) -> VenReply:
     return VenReply(message=answers.nothing_pending(ven_id), cacheable=True)
+
+
+def _pushed_instead(ven_id: str) -> VenReply:
+    return VenReply(
+        message=answers.response(ResponseCode.OK, "nothing to poll: this VEN's messages are pushed", ven_id),
+        cacheable=True,
+    )
 
 
 def _refusal(ven_id: str, known: bool) -> VenReply:
@@ -63,7 +76,7 @@ ACTIVE_STATUS_NAMES = frozenset(status.value for status in ACTIVE_STATUSES)
 
 
 class PollHandler:
-    """Everything on the poll-requests topic: polls the gateway forwarded, and its records of handouts."""
+    """Everything on the poll-requests topic: polls the gateway forwarded, records of handouts and pushes."""
 
     def __init__(
         self, pool: asyncpg.Pool, relay: OutboxRelay, consumer_name: str, on_poll: PollHook | None = None
@@ -76,7 +89,7 @@ class PollHandler:
 
     async def __call__(self, envelope: Envelope) -> VenReply | None:
         if isinstance(envelope.payload, PendingDelivered):
-            await self._record_handout(envelope.payload)
+            await self._record_delivery(envelope.payload)
             return None
         if isinstance(envelope.payload, PendingUndelivered):
             await self._put_back(envelope)
@@ -88,19 +101,39 @@ class PollHandler:
             taken = await pending.take_for_poll(conn, poll.ven_id, ACTIVE_STATUS_NAMES, NEEDS_TRANSACTION)
         if taken.ven_status is None or taken.ven_status not in ACTIVE_STATUSES:
             return _refusal(poll.ven_id, known=taken.ven_status is not None)
+        if taken.pushed:
+            return _pushed_instead(poll.ven_id)
         if taken.message is not None:
             return VenReply(message=taken.message, pending_id=taken.pending_id)
         if taken.head_type is None:
-            return _nothing_pending(poll.ven_id) if self._on_poll is None else await self._on_poll.reply(poll.ven_id)
+            return _nothing_pending(poll.ven_id) if self._on_poll is None else await self._hook_reply(poll.ven_id)
         reply = await self._deliver(envelope)  # a message whose delivery changes the registration
         return reply if isinstance(reply, VenReply) else None
 
-    async def _record_handout(self, fact: PendingDelivered) -> None:
-        """Idempotent by nature (only an undelivered row changes), so no inbox row is needed."""
+    async def _hook_reply(self, ven_id: str) -> VenReply:
+        """VTN_ON_POLL's answer, recorded as sent to the VEN so that its answer to it is accepted (and only its):
+        the events it gives, and a message the VEN acknowledges (oadrRequestReregistration)."""
+        assert self._on_poll is not None
+        reply = await self._on_poll.reply(ven_id)
+        message = reply.message
+        if isinstance(message, Response) or (isinstance(message, DistributeEvent) and not message.events):
+            return reply
+        async with self._pool.acquire() as conn:
+            if isinstance(message, DistributeEvent):
+                await handler_events.record(conn, ven_id, message.events)
+            else:
+                await pending.record_delivered(conn, ven_id, message)
+        return reply
+
+    async def _record_delivery(self, fact: PendingDelivered) -> None:
+        """Idempotent by nature (only an undelivered row changes, and its effect follows that change), so no
+        inbox row is needed."""
         async with self._pool.acquire() as conn:
             async with conn.transaction():
-                emptied = await pending.mark_delivered(conn, fact.ven_id, fact.pending_id, fact.delivered_at)
-        if not emptied:
+                delivered = await pending.mark_delivered(conn, fact.ven_id, fact.pending_id, fact.delivered_at)
+                if delivered.message_type in NEEDS_TRANSACTION:
+                    await cancelled_by_delivery(conn, fact.ven_id)
+        if delivered.message_type in NEEDS_TRANSACTION or not delivered.emptied:
             self._relay.wake()
 
 
@@ -115,12 +148,18 @@ async def deliver_next(conn: Conn, envelope: Envelope) -> VenReply | None:
     if next_message is None:
         return _nothing_pending(poll.ven_id)
     if isinstance(next_message.message, CancelPartyRegistration):
-        # Once told, the VEN is no longer registered, whether or not it acknowledges.
-        await store.set_status(conn, poll.ven_id, VenStatus.CANCELLED)
-        await publish_registration_event(
-            conn, RegistrationChange.CANCELLED, poll.ven_id, record.ven_name, record.registration_id
-        )
+        await cancelled_by_delivery(conn, poll.ven_id)
     return VenReply(message=next_message.message, pending_id=next_message.id)
+
+
+async def cancelled_by_delivery(conn: Conn, ven_id: str) -> None:
+    """Once told (its oadrCancelPartyRegistration taken by a poll, or pushed and answered), the VEN is no longer
+    registered, whether or not it acknowledges. Once: a VEN already cancelled (by its acknowledgement) stays."""
+    record = await store.by_ven_id(conn, ven_id, lock=True)
+    if record is None or record.status is VenStatus.CANCELLED:
+        return
+    await store.set_status(conn, ven_id, VenStatus.CANCELLED)
+    await publish_registration_event(conn, RegistrationChange.CANCELLED, ven_id, record.ven_name, record.registration_id)
 
 
 async def put_back_undelivered(conn: Conn, envelope: Envelope) -> None:

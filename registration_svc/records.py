@@ -27,6 +27,12 @@ class VenRecord:
     registration_id: str | None
     registered_at: datetime | None = None
     cancelled_at: datetime | None = None
+    http_pull_model: bool | None = None
+
+    @property
+    def pushed(self) -> bool:
+        """Registered in the push model: the VTN POSTs its messages to the VEN (docs/push.md)."""
+        return self.http_pull_model is False
 
     @property
     def is_registered(self) -> bool:

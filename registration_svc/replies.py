@@ -22,7 +22,7 @@ OFFERED_PROFILES = (Profile(profile_name=PROFILE_20B, transports=(Transport(tran
 def created_party_registration(
     response: EiResponse,
     vtn_id: str,
-    poll_interval: timedelta,
+    poll_interval: timedelta | None,
     ven_id: str | None = None,
     registration_id: str | None = None,
 ) -> CreatedPartyRegistration:

@@ -9,10 +9,12 @@ import asyncpg
 from shared.db.connection import Conn
 
 from registration_svc.records import VenRecord, VenStatus
-from shared.contract.operator import ListVens, VenView
+from shared.contract.operator import ListVens, PresenceChange, VenCounts, VenTally, VenView
 from shared.oadr.registration import CreatePartyRegistration
 
-_RECORD_COLUMNS = "ven_id, ven_name, fingerprint, provisioned, status, registration_id, registered_at, cancelled_at"
+_RECORD_COLUMNS = (
+    "ven_id, ven_name, fingerprint, provisioned, status, registration_id, registered_at, cancelled_at, http_pull_model"
+)
 
 
 def _record(row: asyncpg.Record | None) -> VenRecord | None:
@@ -115,10 +117,14 @@ async def insert_provisioned(
     return bool(inserted)
 
 
-_VIEW_SELECT = """
+# A registration in force: the VEN counts as registered until its cancel went through.
+_REGISTERED = "v.status IN ('registered', 'cancelling')"
+
+_VIEW_SELECT = f"""
     SELECT v.ven_id, v.ven_name, v.fingerprint, v.registration_id,
-           v.status IN ('registered', 'cancelling') AS registered,
-           v.provisioned, v.profile_name, v.transport_name, v.registered_at, v.cancelled_at,
+           {_REGISTERED} AS registered,
+           v.provisioned, v.profile_name, v.transport_name, v.http_pull_model, v.transport_address,
+           v.registered_at, v.cancelled_at,
            COALESCE(p.online, false) AS online, p.last_seen,
            (SELECT count(*) FROM pending_messages m WHERE m.ven_id = v.ven_id AND m.delivered_at IS NULL)
                AS pending_messages
@@ -136,16 +142,74 @@ async def list_views(conn: Conn, query: ListVens) -> list[VenView]:
     args: list[Any] = []
     if query.registered is not None:
         args.append(query.registered)
-        conditions.append(f"(v.status IN ('registered', 'cancelling')) = ${len(args)}")
+        conditions.append(f"({_REGISTERED}) = ${len(args)}")
     if query.online is not None:
         args.append(query.online)
         conditions.append(f"COALESCE(p.online, false) = ${len(args)}")
     if query.ven_name_prefix is not None:
         args.append(query.ven_name_prefix)
         conditions.append(f"starts_with(v.ven_name, ${len(args)})")
+    if query.search is not None:
+        # Both sides use their text_pattern_ops index (migration 0012): a prefix search stays an index scan.
+        args.append(_like_prefix(query.search))
+        args.append(_like_prefix(query.search.lower()))
+        conditions.append(f"(v.ven_id LIKE ${len(args) - 1} OR lower(v.ven_name) LIKE ${len(args)})")
+    for column in ("profile_name", "transport_name"):
+        wanted = getattr(query, column)
+        if wanted is not None:
+            args.append(wanted)
+            conditions.append(f"v.{column} = ${len(args)}")
     where = (" WHERE " + " AND ".join(conditions)) if conditions else ""
     args += [query.limit, query.offset]
     rows = await conn.fetch(
         _VIEW_SELECT + where + f" ORDER BY v.ven_id LIMIT ${len(args) - 1} OFFSET ${len(args)}", *args
     )
     return [VenView(**dict(row)) for row in rows]
+
+
+def _like_prefix(text: str) -> str:
+    """A LIKE pattern matching strings that start with `text` (its own % and _ taken literally)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+async def counts(conn: Conn) -> VenCounts:
+    """The fleet by profile and transport, in one pass over the VEN directory and presence."""
+    rows = await conn.fetch(
+        f"""
+        SELECT v.profile_name, v.transport_name, count(*) AS known,
+               count(*) FILTER (WHERE {_REGISTERED}) AS registered,
+               count(*) FILTER (WHERE {_REGISTERED} AND p.online) AS online
+        FROM vens v LEFT JOIN ven_presence p ON p.ven_id = v.ven_id
+        GROUP BY v.profile_name, v.transport_name
+        ORDER BY v.profile_name NULLS FIRST, v.transport_name NULLS FIRST
+        """
+    )
+    as_of = await conn.fetchval("SELECT now()")
+    tallies = tuple(
+        VenTally(
+            profile_name=row["profile_name"],
+            transport_name=row["transport_name"],
+            registered=row["registered"],
+            online=row["online"],
+        )
+        for row in rows
+    )
+    return VenCounts(
+        as_of=as_of,
+        known=sum(row["known"] for row in rows),
+        registered=sum(t.registered for t in tallies),
+        online=sum(t.online for t in tallies),
+        by_profile_transport=tallies,
+    )
+
+
+async def presence_history(conn: Conn, ven_id: str, limit: int) -> tuple[PresenceChange, ...]:
+    rows = await conn.fetch(
+        """
+        SELECT online, last_seen, changed_at FROM ven_presence_history
+        WHERE ven_id = $1 ORDER BY id DESC LIMIT $2
+        """,
+        ven_id,
+        limit,
+    )
+    return tuple(PresenceChange(**dict(row)) for row in rows)

@@ -1,4 +1,9 @@
-"""EiRegisterParty: what the VTN does with each registration message a VEN sends."""
+"""EiRegisterParty: what the VTN does with each registration message a VEN sends.
+
+Every registrationID a message names must be the speaking VEN's (shared.ven_identity: with client
+certificates, the VEN its certificate is bound to); another VEN's is answered as an unknown one (452).
+Acknowledgements (oadrCanceledPartyRegistration, oadrResponse) count only for what the VTN sent that VEN.
+"""
 
 from __future__ import annotations
 
@@ -13,13 +18,15 @@ import asyncpg
 from shared.db.connection import Conn
 
 from registration_svc import replies, store
+from registration_svc.acknowledgements import acknowledged_cancel
 from registration_svc.policy import Accepted, Refused, RegistrationPolicy
-from registration_svc.records import VenStatus
+from registration_svc.records import VenRecord, VenStatus
 from shared import topics
 from shared.contract.backend_events import RegistrationChange, RegistrationEvent
 from shared.contract.envelope import Envelope, utcnow
 from shared.contract.ven_traffic import RequestContext, VenReply, VenRequest
 from shared.db import outbox, pending
+from shared.db.vens import speaker_of
 from shared.oadr.common import ResponseCode
 from shared.oadr.registration import (
     PROFILE_20B,
@@ -32,6 +39,8 @@ from shared.oadr.registration import (
     Response,
 )
 from shared.plugins import call_handler
+from shared.push_addresses import AddressRefused, PushAddressPolicy, parse_push_address
+from shared.ven_identity import SpeakerRefused
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +51,44 @@ class RegistrationConfig:
     poll_interval: timedelta
     policy: RegistrationPolicy
     on_cancel_party_registration: Callable[..., Any] | None = None
+    push_addresses: PushAddressPolicy | None = None  # None: no push registration is accepted
+
+    def poll_freq_for(self, pushed: bool) -> timedelta | None:
+        """oadrRequestedOadrPollFreq is for the pull model only (2.0b schema): a push VEN gets none."""
+        return None if pushed else self.poll_interval
+
+
+def push_refusal(message: CreatePartyRegistration, addresses: PushAddressPolicy | None) -> str | None:
+    """Why the VTN cannot push to a VEN registering in the push model (None: it can, or the VEN pulls)."""
+    if not message.pushed:
+        return None
+    if addresses is None:
+        return "this VTN serves the pull model only (oadrHttpPullModel true)"
+    try:
+        addresses.check_address(parse_push_address(message.transport_address))
+    except AddressRefused as refused:
+        return str(refused)
+    return None
 
 
 async def publish_registration_event(
-    conn: Conn, change: RegistrationChange, ven_id: str, ven_name: str | None, registration_id: str | None
+    conn: Conn,
+    change: RegistrationChange,
+    ven_id: str,
+    ven_name: str | None,
+    registration_id: str | None,
+    registration: CreatePartyRegistration | None = None,
 ) -> None:
+    """The fact for backends (with the exchange model the VEN chose, when it (re)registered), and the notice
+    that drops the gateways' cached answers for the VEN (and wakes its pusher if it is a push VEN)."""
     event = RegistrationEvent(
-        change=change, ven_id=ven_id, ven_name=ven_name, registration_id=registration_id, occurred_at=utcnow()
+        change=change,
+        ven_id=ven_id,
+        ven_name=ven_name,
+        registration_id=registration_id,
+        occurred_at=utcnow(),
+        http_pull_model=None if registration is None else not registration.pushed,
+        transport_address=None if registration is None else registration.transport_address,
     )
     await outbox.add(conn, topics.REGISTRATION_EVENTS, Envelope(ven_id=ven_id, payload=event))
     await pending.notify_ven_changed(conn, ven_id, f"registration {change.value}")
@@ -79,14 +119,20 @@ class RegisterPartyHandler:
         message = request.message
         if isinstance(message, QueryRegistration):
             return VenReply(message=await self._query(conn, message, request.context))
+        if isinstance(message, CreatePartyRegistration) and (refusal := push_refusal(message, self._config.push_addresses)):
+            log.info("push registration refused", extra={"action": "registration_refused", "reason": refusal})
+            return VenReply(message=replies.created_party_registration(
+                replies.error(ResponseCode.INVALID_DATA, refusal, message.request_id),
+                self._config.vtn_id, self._config.poll_interval,
+            ))
         if isinstance(message, CreatePartyRegistration):
             return VenReply(message=await self._create(conn, message, request.context))
         if isinstance(message, CancelPartyRegistration):
             return VenReply(message=await self._cancel(conn, message, request.context))
         if isinstance(message, CanceledPartyRegistration):
-            return VenReply(message=await self._canceled(conn, message))
+            return VenReply(message=await self._canceled(conn, message, request.context))
         if isinstance(message, Response):
-            return VenReply(message=replies.response(ResponseCode.OK, "OK", message.ven_id))
+            return VenReply(message=await self._acknowledged(conn, message, request.context))
         return VenReply(
             message=replies.response(ResponseCode.BAD_REQUEST, f"{message.message_type} is not an EiRegisterParty message", None)
         )
@@ -95,7 +141,7 @@ class RegisterPartyHandler:
         known = await store.by_fingerprint(conn, context.fingerprint) if context.fingerprint else None
         if known is not None and known.is_registered:
             return replies.created_party_registration(
-                replies.ok(message.request_id), self._config.vtn_id, self._config.poll_interval,
+                replies.ok(message.request_id), self._config.vtn_id, self._config.poll_freq_for(known.pushed),
                 ven_id=known.ven_id, registration_id=known.registration_id,
             )
         return replies.created_party_registration(replies.ok(message.request_id), self._config.vtn_id, self._config.poll_interval)
@@ -120,45 +166,37 @@ class RegisterPartyHandler:
         existing = await store.by_ven_id(conn, decision.ven_id, lock=True)
         await store.save_registration(conn, decision.ven_id, decision.registration_id, message, context.fingerprint)
         change = RegistrationChange.REREGISTERED if existing is not None and existing.registration_id else RegistrationChange.CREATED
-        await publish_registration_event(conn, change, decision.ven_id, message.ven_name, decision.registration_id)
-        log.info("ven registered", extra={"action": "ven_registered", "registered_ven": decision.ven_id})
+        await publish_registration_event(conn, change, decision.ven_id, message.ven_name, decision.registration_id, message)
+        log.info("ven registered", extra={"action": "ven_registered", "registered_ven": decision.ven_id, "push": message.pushed})
         return replies.created_party_registration(
-            replies.ok(message.request_id), config.vtn_id, config.poll_interval,
+            replies.ok(message.request_id), config.vtn_id, config.poll_freq_for(message.pushed),
             ven_id=decision.ven_id, registration_id=decision.registration_id,
         )
 
     async def _reregister(self, conn: Conn, message: CreatePartyRegistration, context: RequestContext) -> CreatedPartyRegistration:
         config = self._config
         assert message.registration_id is not None
-        record = await store.by_registration_id(conn, message.registration_id)
-        if record is None or not record.is_registered or (message.ven_id is not None and message.ven_id != record.ven_id):
+        record = await registration_of_speaker(conn, message.registration_id, message.ven_id, context)
+        if not isinstance(record, VenRecord) or not record.is_registered:
+            code, reason = _refusal(record)
             return replies.created_party_registration(
-                replies.error(ResponseCode.INVALID_ID, "unknown registrationID or venID", message.request_id),
-                config.vtn_id, config.poll_interval,
-            )
-        if conflict := await certificate_conflict(conn, record.ven_id, context.fingerprint):
-            return replies.created_party_registration(
-                replies.error(ResponseCode.NOT_REGISTERED_OR_AUTHORIZED, conflict, message.request_id),
-                config.vtn_id, config.poll_interval,
+                replies.error(code, reason, message.request_id), config.vtn_id, config.poll_interval
             )
         await store.save_registration(conn, record.ven_id, message.registration_id, message, context.fingerprint)
-        await publish_registration_event(conn, RegistrationChange.REREGISTERED, record.ven_id, message.ven_name, message.registration_id)
+        await publish_registration_event(
+            conn, RegistrationChange.REREGISTERED, record.ven_id, message.ven_name, message.registration_id, message
+        )
         return replies.created_party_registration(
-            replies.ok(message.request_id), config.vtn_id, config.poll_interval,
+            replies.ok(message.request_id), config.vtn_id, config.poll_freq_for(message.pushed),
             ven_id=record.ven_id, registration_id=message.registration_id,
         )
 
     async def _cancel(self, conn: Conn, message: CancelPartyRegistration, context: RequestContext) -> CanceledPartyRegistration:
-        record = await store.by_registration_id(conn, message.registration_id)
-        if record is not None and (conflict := await certificate_conflict(conn, record.ven_id, context.fingerprint)):
+        record = await registration_of_speaker(conn, message.registration_id, message.ven_id, context)
+        if not isinstance(record, VenRecord) or not record.is_registered:
+            code, reason = _refusal(record)
             return CanceledPartyRegistration(
-                response=replies.error(ResponseCode.NOT_REGISTERED_OR_AUTHORIZED, conflict, message.request_id),
-                registration_id=message.registration_id,
-                ven_id=message.ven_id,
-            )
-        if record is None or not record.is_registered or (message.ven_id is not None and message.ven_id != record.ven_id):
-            return CanceledPartyRegistration(
-                response=replies.error(ResponseCode.INVALID_ID, "unknown registrationID or venID", message.request_id),
+                response=replies.error(code, reason, message.request_id),
                 registration_id=message.registration_id,
                 ven_id=message.ven_id,
             )
@@ -170,12 +208,60 @@ class RegisterPartyHandler:
             response=replies.ok(message.request_id), registration_id=message.registration_id, ven_id=record.ven_id
         )
 
-    async def _canceled(self, conn: Conn, message: CanceledPartyRegistration) -> Response:
-        """The VEN acknowledges a cancel the VTN sent it."""
-        record = await store.by_registration_id(conn, message.registration_id) if message.registration_id else None
-        if record is None or (message.ven_id is not None and message.ven_id != record.ven_id):
-            return replies.response(ResponseCode.INVALID_ID, "unknown registrationID or venID", message.ven_id)
-        if record.status is not VenStatus.CANCELLED:
+    async def _canceled(self, conn: Conn, message: CanceledPartyRegistration, context: RequestContext) -> Response:
+        """The VEN acknowledges a cancel the VTN sent it (and only then: another VEN's, or one never sent, is 452)."""
+        speaker = await speaker_of(conn, message.ven_id, context)
+        if isinstance(speaker, SpeakerRefused):
+            return replies.response(speaker.response_code, speaker.description, message.ven_id)
+        ven_id = speaker.ven_id
+        if ven_id is None and message.registration_id:  # no certificate, no venID: the registrationID names the VEN
+            named = await store.by_registration_id(conn, message.registration_id)
+            ven_id = named.ven_id if named is not None else None
+        sent = [] if ven_id is None else await pending.sent_to(
+            conn, ven_id, {"oadrCancelPartyRegistration"}, message.response.request_id or None
+        )
+        cancel = acknowledged_cancel([m for m in sent if isinstance(m, CancelPartyRegistration)], message)
+        if ven_id is None or cancel is None:
+            return replies.response(ResponseCode.INVALID_ID, NO_SUCH_CANCEL, message.ven_id)
+        record = await store.by_ven_id(conn, ven_id, lock=True)
+        in_force = record is not None and record.registration_id == cancel.registration_id  # not registered anew since
+        if record is not None and in_force and record.status is not VenStatus.CANCELLED:
             await store.set_status(conn, record.ven_id, VenStatus.CANCELLED)
             await publish_registration_event(conn, RegistrationChange.CANCELLED, record.ven_id, record.ven_name, record.registration_id)
-        return replies.response(ResponseCode.OK, "OK", record.ven_id)
+        return replies.response(ResponseCode.OK, "OK", ven_id)
+
+    async def _acknowledged(self, conn: Conn, message: Response, context: RequestContext) -> Response:
+        """oadrResponse on EiRegisterParty acknowledges an oadrRequestReregistration the VTN sent this VEN."""
+        speaker = await speaker_of(conn, message.ven_id, context)
+        if isinstance(speaker, SpeakerRefused):
+            return replies.response(speaker.response_code, speaker.description, message.ven_id)
+        if speaker.ven_id is None or not await pending.sent_to(conn, speaker.ven_id, {"oadrRequestReregistration"}):
+            return replies.response(ResponseCode.INVALID_ID, NO_REREGISTRATION_REQUEST, message.ven_id)
+        return replies.response(ResponseCode.OK, "OK", speaker.ven_id)
+
+
+UNKNOWN_REGISTRATION = "unknown registrationID or venID"
+NO_SUCH_CANCEL = "no oadrCancelPartyRegistration with this requestID and registrationID was sent to this VEN"
+NO_REREGISTRATION_REQUEST = "no oadrRequestReregistration was sent to this VEN"
+
+
+def _refusal(found: VenRecord | SpeakerRefused | None) -> tuple[int, str]:
+    """Why a registration was not found for the speaker: the same 452 whether it is unknown, another VEN's or
+    no longer in force, so that the answer reveals nothing about other VENs."""
+    if isinstance(found, SpeakerRefused):
+        return found.response_code, found.description
+    return ResponseCode.INVALID_ID, UNKNOWN_REGISTRATION
+
+
+async def registration_of_speaker(
+    conn: Conn, registration_id: str, ven_id: str | None, context: RequestContext
+) -> VenRecord | SpeakerRefused | None:
+    """The registration `registration_id` (locked) when it is the speaking VEN's; None when it is unknown or
+    another VEN's. Without a certificate the registrationID and the venID, when given, must agree."""
+    speaker = await speaker_of(conn, ven_id, context)
+    if isinstance(speaker, SpeakerRefused):
+        return speaker
+    record = await store.by_registration_id(conn, registration_id)
+    if record is None or (speaker.ven_id is not None and record.ven_id != speaker.ven_id):
+        return None
+    return record

@@ -47,7 +47,7 @@ async def setup(runtime: ServiceRuntime) -> None:
         data_lanes=lanes,
     )
     pool, relay = runtime.pool, runtime.relay
-    data_relay = ReportDataRelay(pool, settings.kafka_bootstrap, f"{SERVICE}-relay-{settings.instance_id}", lanes)
+    data_relay = ReportDataRelay(pool, runtime.kafka, f"{SERVICE}-relay-{settings.instance_id}", lanes)
     ven_requests = IdempotentHandler(pool, SERVICE, ReportRequestHandler(config), relay)
     report_requests = runtime.consume(
         [topics.REPORT_REQUESTS],

@@ -1,5 +1,6 @@
 """Report commands and queries from operators (admin API) and backends (Kafka): what a VEN offers, report
-requests made and cancelled on demand, and the stored data."""
+requests made and cancelled on demand, and the stored data. Each is about one VEN: an unknown venID is
+answered 404."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from shared.contract.reports import (
 )
 from shared.db import pending
 from shared.db.connection import Conn
-from shared.db.vens import is_registered
+from shared.db.vens import is_registered, unknown_vens
 from shared.oadr.messages import VtnMessage
 
 QUERIES = (ListAvailableReports, ListReportRequests, QueryReportData)
@@ -29,6 +30,8 @@ QUERIES = (ListAvailableReports, ListReportRequests, QueryReportData)
 
 async def handle_query(conn: Conn, envelope: Envelope) -> Payload | None:
     query = envelope.payload
+    if isinstance(query, QUERIES) and (unknown := await unknown_vens(conn, [query.ven_id])) is not None:
+        return ReportOutcome(status=404, detail=unknown)
     if isinstance(query, ListAvailableReports):
         return AvailableReports(ven_id=query.ven_id, reports=tuple(await store.offers(conn, query.ven_id)))
     if isinstance(query, ListReportRequests):
@@ -40,6 +43,9 @@ async def handle_query(conn: Conn, envelope: Envelope) -> Payload | None:
 
 async def handle_command(conn: Conn, envelope: Envelope) -> ReportOutcome | None:
     command = envelope.payload
+    if isinstance(command, (RequestReport, CancelReportRequest)):
+        if (unknown := await unknown_vens(conn, [command.ven_id])) is not None:
+            return ReportOutcome(status=404, detail=unknown)
     if isinstance(command, RequestReport):
         return await _request(conn, command)
     if isinstance(command, CancelReportRequest):

@@ -18,12 +18,14 @@ import logging
 from collections.abc import Collection
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer, TopicPartition
 
 from report_svc import store
 from report_svc.record_encoding import encoded_record, seq_of
 from report_svc.relay_lanes import owned_lanes
 from shared import topics
+from shared.bus import clients
+from shared.bus.connection import KafkaConnection
 from shared.bus.producer import kafka_producer
 from shared.bus.service_consumer import TopicAssignment
 from shared.contract.envelope import Envelope
@@ -44,14 +46,14 @@ class ReportDataRelay:
     def __init__(
         self,
         pool: asyncpg.Pool,
-        bootstrap_servers: str,
+        kafka: KafkaConnection,
         client_id: str,
         lanes: int,
         sweep_seconds: float = 0.2,
         batch_size: int = 500,
     ) -> None:
         self._pool = pool
-        self._bootstrap = bootstrap_servers
+        self._kafka = kafka
         self._client_id = client_id
         self._lanes = lanes
         self._sweep_seconds = sweep_seconds
@@ -72,7 +74,7 @@ class ReportDataRelay:
         while True:
             # Its own producer: a batch is handed over record by record, in order, then awaited as a whole.
             producer = kafka_producer(
-                self._bootstrap, self._client_id, linger_ms=RELAY_LINGER_MS, request_timeout_ms=RELAY_REQUEST_TIMEOUT_MS
+                self._kafka, self._client_id, linger_ms=RELAY_LINGER_MS, request_timeout_ms=RELAY_REQUEST_TIMEOUT_MS
             )
             try:
                 await producer.start()
@@ -169,7 +171,7 @@ class ReportDataRelay:
     async def _seqs_on_partition_tails(self, lanes: list[int]) -> list[int]:
         """The row numbers of the last records of each lane's partition (at most a batch: what one publisher
         can leave unmarked)."""
-        consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, group_id=None, enable_auto_commit=False)
+        consumer = clients.consumer(self._kafka, group_id=None, enable_auto_commit=False)
         await consumer.start()
         try:
             await consumer._client.force_metadata_update()  # noqa: SLF001 - metadata of a topic we do not subscribe to

@@ -56,6 +56,14 @@ class ReportDataRefused(ValueError):
         self.description = description
 
 
+def never_requested(
+    ven_id: str, report_request_ids: Sequence[str], requested: Mapping[str, RequestedReport]
+) -> list[str]:
+    """Those of `report_request_ids` that name no request this VTN made of `ven_id`: unknown, or another VEN's,
+    which is the same to the VEN."""
+    return [i for i in report_request_ids if (found := requested.get(i)) is None or found.ven_id != ven_id]
+
+
 def records_of(
     ven_id: str, reports: Sequence[Report], requested: Mapping[str, RequestedReport], received_at: datetime
 ) -> list[ReportData]:
@@ -69,7 +77,7 @@ def records_of(
 def _records_of_report(
     ven_id: str, report: Report, requested: RequestedReport | None, received_at: datetime
 ) -> list[ReportData]:
-    if requested is None or requested.ven_id != ven_id:
+    if requested is None or never_requested(ven_id, [report.report_request_id], {report.report_request_id: requested}):
         raise ReportDataRefused(ResponseCode.INVALID_ID, f"reportRequestID {report.report_request_id} was never requested")
     if not requested.accepts_data:
         raise ReportDataRefused(ResponseCode.INVALID_ID, f"report request {report.report_request_id} was cancelled")

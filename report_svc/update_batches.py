@@ -2,7 +2,8 @@
 
 Report data is the heaviest traffic a VTN carries, and handled one message at a time it costs a transaction
 of several statements each. Here a batch costs four round trips to PostgreSQL whatever its size: the VENs'
-registrations, the requests the reports answer, one insert of every interval, and the commit. Each message
+registrations (by certificate, or by venID without one: shared.db.vens; a second query only for a batch that
+mixes both), the requests the reports answer, one insert of every interval, and the commit. Each message
 is still judged on its own: one refused (unregistered VEN, a report nobody requested) gets its OpenADR error
 while the others are stored.
 
@@ -14,6 +15,7 @@ handler again, and its answer is worked out anew. Once committed, the report-dat
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import asyncpg
 
@@ -23,8 +25,8 @@ from report_svc.update_answers import checked_update
 from report_svc.update_handlers import UpdateHandlers
 from shared.contract.envelope import Envelope, utcnow
 from shared.contract.reports import ReportData
-from shared.contract.ven_traffic import ContractModel, VenReply, VenRequest
-from shared.db.vens import registered_among, unregistered
+from shared.contract.ven_traffic import ContractModel, RequestContext, VenReply, VenRequest
+from shared.db.vens import registered_speaker, speakers_of
 from shared.oadr.report import UpdateReport
 
 
@@ -40,17 +42,19 @@ class UpdateReportBatches:
         return isinstance(request, VenRequest) and isinstance(request.message, UpdateReport)
 
     async def handle_batch(self, envelopes: Sequence[Envelope]) -> list[ContractModel | None]:
-        messages = [_update_report(envelope) for envelope in envelopes]
+        requests = [_update_report(envelope) for envelope in envelopes]
         received_at = utcnow()
         async with self._pool.acquire() as conn, conn.transaction():
-            registered = await registered_among(conn, {m.ven_id for m in messages if m.ven_id is not None})
-            requested = await store.requested(conn, sorted({r.report_request_id for m in messages for r in m.reports}))
+            speakers = await speakers_of(conn, [(r.message.ven_id, r.context) for r in requests])
+            report_request_ids = sorted({report.report_request_id for r in requests for report in r.message.reports})
+            requested = await store.requested(conn, report_request_ids)
             replies: list[ContractModel | None] = []
             records: list[ReportData] = []
-            for message in messages:
-                ven_id = message.ven_id
-                if ven_id is None or ven_id not in registered:
-                    replies.append(unregistered(ven_id))
+            for request, speaker in zip(requests, speakers):
+                message = request.message
+                ven_id = registered_speaker(speaker, message.ven_id)
+                if isinstance(ven_id, VenReply):
+                    replies.append(ven_id)
                     continue
                 answer, accepted = checked_update(message, ven_id, requested, received_at)
                 replies.append(VenReply(message=answer))
@@ -61,8 +65,14 @@ class UpdateReportBatches:
         return replies
 
 
-def _update_report(envelope: Envelope) -> UpdateReport:
+@dataclass(frozen=True)
+class _UpdateRequest:
+    message: UpdateReport
+    context: RequestContext
+
+
+def _update_report(envelope: Envelope) -> _UpdateRequest:
     request = envelope.payload
     if not isinstance(request, VenRequest) or not isinstance(request.message, UpdateReport):
         raise TypeError(f"not an oadrUpdateReport: {envelope.type}")
-    return request.message
+    return _UpdateRequest(request.message, request.context)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from report_svc import store
 from report_svc.openleadr_compat import callable_reference
 from report_svc.policy import ReportPolicy, planned_requests
-from report_svc.report_data import RequestStatus
+from report_svc.report_data import RequestStatus, never_requested
 from report_svc.report_requests import registered_report
 from report_svc.update_answers import checked_update
 from report_svc.update_handlers import UpdateHandlers
@@ -62,7 +62,13 @@ class ReportRequestHandler:
         if isinstance(message, UpdateReport):
             return await self._update(conn, message, ven_id)
         if isinstance(message, CreatedReport):
-            # A VEN that could not create the reports says so in its response; the requests stay "requested".
+            # It acknowledges requests of this VEN's only; a VEN that could not create the reports says so in
+            # its response, and the requests stay "requested".
+            requested = await store.requested(conn, message.pending_report_request_ids)
+            foreign = never_requested(ven_id, message.pending_report_request_ids, requested)
+            if foreign:
+                description = f"reportRequestID {foreign[0]} was never requested"
+                return answers.response(ResponseCode.INVALID_ID, description, ven_id, message.response.request_id)
             if message.response.ok:
                 await store.set_status(
                     conn, ven_id, message.pending_report_request_ids, RequestStatus.CREATED, [RequestStatus.REQUESTED]

@@ -17,6 +17,7 @@ from shared.contract.vtn_reports import (
     VtnReportOutcome,
 )
 from shared.db.connection import Conn
+from shared.db.vens import unknown_vens
 
 QUERIES = (*commands.QUERIES, ListVtnReports, ListVtnReportRequests)
 
@@ -30,6 +31,8 @@ class ReportCommands:
         if isinstance(query, ListVtnReports):
             return VtnReportCatalog(reports=metadata_reports(self._catalog, utcnow()))
         if isinstance(query, ListVtnReportRequests):
+            if (unknown := await unknown_vens(conn, [query.ven_id])) is not None:
+                return VtnReportOutcome(status=404, detail=unknown)
             return VtnReportOutcome(status=200, detail="OK", requests=tuple(await vtn_store.views(conn, query.ven_id)))
         return await commands.handle_query(conn, envelope)
 

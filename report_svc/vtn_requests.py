@@ -9,6 +9,8 @@
   oadrCanceledReport listing what is still pending. Unknown reportRequestIDs get 452 and nothing changes.
 - oadrUpdatedReport acknowledges a report; a piggy-backed oadrCancelReport is honoured and its
   oadrCanceledReport follows on the next poll.
+- Every acknowledgement (oadrRegisteredReport, oadrUpdatedReport, oadrResponse) must name, by requestID, a
+  message the VTN sent that VEN; anything else is 452 and changes nothing (shared.ven_identity).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from shared.oadr.report import CanceledReport, CancelReport, CreatedReport, Crea
 from shared.oadr.report_parts import ReportRequest
 
 Clock = Callable[[], datetime]
+_POLLED_ANSWERS = frozenset({"oadrCreatedReport", "oadrCanceledReport"})  # queued for a poll, then acknowledged
+NOTHING_SENT = "no {} with this requestID was sent to this VEN"
 
 
 async def offer_reports(conn: Conn, ven_id: str, catalog: Sequence[VtnReport], now: datetime, reason: str) -> str:
@@ -62,7 +66,11 @@ class VtnReportRequests:
             return await self._updated(conn, message, ven_id)
         if isinstance(message, Response):
             # The VEN's acknowledgement of an oadrCreatedReport or oadrCanceledReport it fetched on a poll.
-            return answers.response(ResponseCode.OK, "OK", ven_id, message.response.request_id)
+            request_id = message.response.request_id
+            if not request_id or not await pending.sent_to(conn, ven_id, _POLLED_ANSWERS, request_id):
+                description = NOTHING_SENT.format("oadrCreatedReport or oadrCanceledReport")
+                return answers.response(ResponseCode.INVALID_ID, description, ven_id, request_id)
+            return answers.response(ResponseCode.OK, "OK", ven_id, request_id)
         return None
 
     async def _accept(self, conn: Conn, ven_id: str, requests: Sequence[ReportRequest]) -> None:
@@ -115,8 +123,10 @@ class VtnReportRequests:
 
     async def _updated(self, conn: Conn, message: UpdatedReport, ven_id: str) -> Response:
         request_id = message.response.request_id
-        if request_id:
-            await vtn_store.acknowledge_report(conn, ven_id, request_id)
+        if not request_id or not await pending.sent_to(conn, ven_id, {"oadrUpdateReport"}, request_id):
+            description = NOTHING_SENT.format("oadrUpdateReport")
+            return answers.response(ResponseCode.INVALID_ID, description, ven_id, request_id)
+        await vtn_store.acknowledge_report(conn, ven_id, request_id)
         cancel = message.cancel_report
         if cancel is not None:
             code, description = await self._apply_cancel(conn, cancel, ven_id)

@@ -34,7 +34,13 @@ Check = Callable[[], Awaitable[None]]
 CHECK_TIMEOUT_SECONDS = 2.0
 
 # Services have no other port; these defaults let `make run` start all four on one host.
-DEFAULT_HEALTH_PORTS = {"registration_svc": 8091, "presence_svc": 8092, "event_svc": 8093, "report_svc": 8094}
+DEFAULT_HEALTH_PORTS = {
+    "registration_svc": 8091,
+    "presence_svc": 8092,
+    "event_svc": 8093,
+    "report_svc": 8094,
+    "gateway.push": 8095,
+}
 
 
 def health_port_for(service_name: str, configured: int | None) -> int:

@@ -18,14 +18,18 @@ from typing import Any
 import asyncpg
 import uvloop
 
+from shared.bus.broker_access import check_broker_access
+from shared.bus.connection import KafkaConnection, kafka_connection
 from shared.bus.producer import BusProducer
 from shared.bus.service_consumer import BatchHandler, Handler, ServiceConsumer
+from shared.db.access import database_access
 from shared.db.outbox import OutboxRelay
 from shared.db.pool import open_pool
 from shared.gc_tuning import freeze_startup_heap
 from shared.health import HealthServer, Readiness, database_check, health_port_for
 from shared.logs import configure_logging
 from shared.metrics import EventLoopLagMonitor
+from shared.misconfigured import exits_when_misconfigured
 from shared.settings import VtnSettings
 
 log = logging.getLogger(__name__)
@@ -40,10 +44,15 @@ class ServiceRuntime:
         settings: VtnSettings,
         service_name: str,
         pool: asyncpg.Pool,
+        kafka: KafkaConnection,
         producer: BusProducer,
         readiness: Readiness | None = None,
+        stack: contextlib.AsyncExitStack | None = None,
     ) -> None:
         self.settings = settings
+        self.kafka = kafka
+        # Resources a service opens in its setup, closed after the drain, in reverse order
+        self.stack = stack or contextlib.AsyncExitStack()
         self.readiness = readiness or Readiness()
         self.service_name = service_name
         self.pool = pool
@@ -51,6 +60,7 @@ class ServiceRuntime:
         self.relay = OutboxRelay(pool, producer)
         self.consumers: list[ServiceConsumer] = []
         self._background: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        self._workers: list[tuple[Callable[[], Coroutine[Any, Any, None]], Callable[[], Awaitable[None]]]] = []
 
     def consume(
         self,
@@ -62,7 +72,7 @@ class ServiceRuntime:
     ) -> ServiceConsumer:
         """Add a consumer in this service's group (one group per service and purpose)."""
         consumer = ServiceConsumer(
-            bootstrap_servers=self.settings.kafka_bootstrap,
+            kafka=self.kafka,
             group_id=f"vtn.{self.service_name}{group_suffix}",
             topic_names=topic_names,
             handler=handler,
@@ -89,6 +99,11 @@ class ServiceRuntime:
 
         self._background.append(loop)
 
+    def run(self, work: Callable[[], Coroutine[Any, Any, None]], stop: Callable[[], Awaitable[None]]) -> None:
+        """Run `work` as a task for the life of the service; on SIGTERM `stop` is awaited (it should make `work`
+        finish what it has in hand and return) before the consumers stop."""
+        self._workers.append((work, stop))
+
     async def _purge_inbox(self) -> None:
         await self.pool.execute(f"DELETE FROM inbox WHERE processed_at < now() - interval '{INBOX_RETENTION}'")
 
@@ -99,6 +114,7 @@ class ServiceRuntime:
         tasks = [asyncio.create_task(self.relay.run(), name="outbox-relay")]
         tasks += [asyncio.create_task(c.run(), name="consumer") for c in self.consumers]
         tasks += [asyncio.create_task(job(), name="periodic") for job in self._background]
+        tasks += [asyncio.create_task(work(), name="worker") for work, _ in self._workers]
         self.readiness.mark_started()
         log.info("service started", extra={"action": "service_started", "service": self.service_name})
         stopper = asyncio.create_task(stop.wait())
@@ -107,7 +123,13 @@ class ServiceRuntime:
         for task in done:
             if task is not stopper and task.exception() is not None:
                 log.error("task died", extra={"action": "task_died", "error": repr(task.exception())})
-        # Drain: consumers finish the batch in hand and commit, then the relay publishes what is left.
+        # Drain: workers finish what they have in hand; consumers the batch in hand, and commit; then the relay
+        # publishes what is left.
+        for _, stop_work in self._workers:
+            try:
+                await stop_work()
+            except Exception as exc:
+                log.error("worker did not stop cleanly", extra={"action": "worker_stop_failed", "error": repr(exc)})
         for consumer in self.consumers:
             await consumer.stop()
         consumer_tasks = tasks[1 : 1 + len(self.consumers)]
@@ -137,13 +159,15 @@ async def _serve(settings: VtnSettings, service_name: str, setup: Setup) -> None
         stack.push_async_callback(health.stop)
         loop_lag = asyncio.create_task(EventLoopLagMonitor().run(), name="event-loop-lag")
         stack.callback(loop_lag.cancel)
-        pool = await open_pool(settings.database_url, settings.database_pool_min, settings.database_pool_max)
+        pool = await open_pool(database_access(settings), settings.database_pool_min, settings.database_pool_max)
         stack.push_async_callback(pool.close)
         readiness.add_check("postgres", database_check(pool))
-        producer = BusProducer(settings.kafka_bootstrap, client_id=f"{service_name}-{settings.instance_id}")
+        kafka = kafka_connection(settings)
+        await check_broker_access(kafka)
+        producer = BusProducer(kafka, client_id=f"{service_name}-{settings.instance_id}")
         await producer.start()
         stack.push_async_callback(producer.stop)
-        runtime = ServiceRuntime(settings, service_name, pool, producer, readiness)
+        runtime = ServiceRuntime(settings, service_name, pool, kafka, producer, readiness, stack)
         await setup(runtime)
         freeze_startup_heap()
         await runtime.run_until_stopped(stop)
@@ -153,4 +177,5 @@ async def _serve(settings: VtnSettings, service_name: str, setup: Setup) -> None
 def run_service(service_name: str, setup: Setup) -> None:
     settings = VtnSettings()
     configure_logging(service_name, settings.log_level)
-    uvloop.run(_serve(settings, service_name, setup))
+    with exits_when_misconfigured():
+        uvloop.run(_serve(settings, service_name, setup))

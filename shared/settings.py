@@ -1,7 +1,9 @@
 """All settings of the VTN, read once from environment variables (prefix VTN_) in each process's main.
 
 Every process builds one `VtnSettings` and passes the values it needs to constructors; nothing reads the
-environment anywhere else. Outside development, unsafe defaults (the admin token) are refused.
+environment anywhere else. Outside development, unsafe defaults are refused (an admin token that is a known
+placeholder or shorter than 32 characters, SASL passwords sent in the clear). A secret may instead be read from a mounted file: `VTN_<NAME>_FILE` holds its path, and
+the file's content (without a trailing line break) is the value.
 
 Every field has a `Field(description=...)`, and the fields are grouped in sections, each opened by a comment
 line after a blank line (`# Heading: what it holds`): `python -m shared.settings_doc` writes docs/settings.md
@@ -14,11 +16,44 @@ import secrets
 import socket
 from enum import Enum
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.push_addresses import parse_allowlist
+
 DEVELOPMENT_ADMIN_TOKEN = "dev-admin-token"
+# Outside development the admin token must be at least this long (`openssl rand -hex 32` gives 64
+# characters) and none of the placeholders that example files and tutorials carry.
+MIN_PRODUCTION_ADMIN_TOKEN_LENGTH = 32
+PLACEHOLDER_ADMIN_TOKENS = frozenset(
+    {
+        DEVELOPMENT_ADMIN_TOKEN,
+        "replace-with-a-long-random-token",
+        "replace-me",
+        "changeme",
+        "change-me",
+        "secret",
+        "token",
+        "admin",
+        "password",
+    }
+)
+
+
+def admin_token_problem(token: str) -> str | None:
+    """Why `token` cannot guard a production admin API, or None when it can."""
+    if token.strip().lower() in PLACEHOLDER_ADMIN_TOKENS:
+        return "is a known placeholder"
+    if len(token) < MIN_PRODUCTION_ADMIN_TOKEN_LENGTH:
+        return f"is shorter than {MIN_PRODUCTION_ADMIN_TOKEN_LENGTH} characters"
+    if len(set(token)) == 1:
+        return "repeats a single character"
+    return None
+
+
 
 
 class Environment(str, Enum):
@@ -43,12 +78,81 @@ class NonceStoreName(str, Enum):
     MEMORY = "memory"
 
 
+class KafkaSecurityProtocol(str, Enum):
+    PLAINTEXT = "PLAINTEXT"
+    SSL = "SSL"
+    SASL_PLAINTEXT = "SASL_PLAINTEXT"
+    SASL_SSL = "SASL_SSL"
+
+    @classmethod
+    def _missing_(cls, value: object) -> KafkaSecurityProtocol | None:
+        return cls.__members__.get(value.upper()) if isinstance(value, str) else None
+
+    @property
+    def uses_tls(self) -> bool:
+        return self in (KafkaSecurityProtocol.SSL, KafkaSecurityProtocol.SASL_SSL)
+
+    @property
+    def uses_sasl(self) -> bool:
+        return self in (KafkaSecurityProtocol.SASL_PLAINTEXT, KafkaSecurityProtocol.SASL_SSL)
+
+
+class KafkaSaslMechanism(str, Enum):
+    SCRAM_SHA_256 = "SCRAM-SHA-256"
+    SCRAM_SHA_512 = "SCRAM-SHA-512"
+    PLAIN = "PLAIN"
+
+    @classmethod
+    def _missing_(cls, value: object) -> KafkaSaslMechanism | None:
+        return next((m for m in cls if isinstance(value, str) and m.value == value.upper()), None)
+
+
+class DatabaseSslMode(str, Enum):
+    """libpq's sslmode values, with libpq's meaning."""
+
+    DISABLE = "disable"
+    ALLOW = "allow"
+    PREFER = "prefer"
+    REQUIRE = "require"
+    VERIFY_CA = "verify-ca"
+    VERIFY_FULL = "verify-full"
+
+    @property
+    def requires_tls(self) -> bool:
+        return self in (DatabaseSslMode.REQUIRE, DatabaseSslMode.VERIFY_CA, DatabaseSslMode.VERIFY_FULL)
+
+
+# Secrets that may come from a mounted file instead: the setting -> the one naming its file
+SECRET_FILES = {
+    "kafka_sasl_password": "kafka_sasl_password_file",
+    "kafka_ssl_key_password": "kafka_ssl_key_password_file",
+}
+# The TLS parameters of a PostgreSQL URL, which VTN_DATABASE_SSL* would contradict
+_URL_TLS_PARAMETERS = frozenset({"sslmode", "sslrootcert", "sslcert", "sslkey", "sslpassword"})
+
+
+def setting_name(field: str) -> str:
+    """The environment variable of a field of `VtnSettings`."""
+    return f"VTN_{field.upper()}"
+
+
+def _read_secret_file(field: str, path: object) -> str:
+    try:
+        secret = Path(str(path)).read_text().rstrip("\r\n")
+    except OSError as exc:
+        raise ValueError(f"{setting_name(field)}: cannot read {path}: {exc.strerror or exc}") from None
+    if not secret:
+        raise ValueError(f"{setting_name(field)}: {path} is empty")
+    return secret
+
+
 def _default_instance_id() -> str:
     return f"{socket.gethostname()}-{secrets.token_hex(3)}"
 
 
 class VtnSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="VTN_", extra="ignore", frozen=True)
+    # hide_input_in_errors: a refused value may sit beside a password in the input shown
+    model_config = SettingsConfigDict(env_prefix="VTN_", extra="ignore", frozen=True, hide_input_in_errors=True)
 
     # General
     environment: Environment = Field(
@@ -56,7 +160,13 @@ class VtnSettings(BaseSettings):
         description="`production` refuses unsafe defaults: the development admin token, and a gateway without HTTPS "
         "or a trusted proxy.",
     )
-    vtn_id: str = Field(default="vtn", description="The vtnID the VTN gives in every message to VENs.")
+    vtn_id: str = Field(
+        default="VTN",
+        min_length=1,
+        description="The vtnID the VTN gives in every message to VENs. OpenLEADR's VEN answers 452 (invalid ID) to "
+        "every event of a VTN whose vtnID has letters and all of them lowercase (Python's `str.islower()`), so keep at "
+        "least one capital letter.",
+    )
     instance_id: str = Field(
         default_factory=_default_instance_id,
         description="This process's instance name (default: the host name and a random suffix): names its Kafka "
@@ -78,7 +188,8 @@ class VtnSettings(BaseSettings):
     )
     admin_token: str = Field(
         default=DEVELOPMENT_ADMIN_TOKEN,
-        description="Bearer token of the admin API; must be set to a secret in production.",
+        description="Bearer token of the admin API; in production at least 32 characters and not a known placeholder "
+        "(`openssl rand -hex 32`).",
     )
     http_keepalive_seconds: float = Field(default=120.0, description="How long an idle VEN connection stays open.")
     max_body_bytes: int = Field(
@@ -102,6 +213,48 @@ class VtnSettings(BaseSettings):
         "shipped in `shared/oadr_xml/schemas/2.0b`.",
     )
 
+    # VEN connections: timeouts by phase and caps (gateway.connections, docs/security-edge.md)
+    http_tls_handshake_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="A TLS handshake not finished this long after the TCP connection is closed."
+    )
+    http_request_header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="A request's headers must arrive whole within this: from the end of the handshake for a "
+        "connection's first request, from its first byte for a later one (slow-loris clients are closed).",
+    )
+    http_request_body_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="A request body must arrive whole within this after its headers."
+    )
+    http_max_connections: int = Field(
+        default=5_000,
+        ge=1,
+        description="Open VEN connections of one gateway; more are refused at once. An open TLS connection holds "
+        "about 50 KiB: size it to the process's memory. Lowered to what the file-descriptor limit allows, which the "
+        "gateway raises to its hard limit at start.",
+    )
+    http_max_connections_per_client: int = Field(
+        default=16,
+        ge=1,
+        description="Open connections of one client certificate (by fingerprint); one more is closed after its "
+        "handshake.",
+    )
+    http_max_connections_per_address: int = Field(
+        default=256,
+        ge=1,
+        description="Connections from one IP address not (yet) identified by a certificate: in their TLS handshake, "
+        "or all of them with plain HTTP. Trusted proxies are exempt.",
+    )
+    refusal_log_burst: int = Field(
+        default=5, ge=1, description="Log lines written per refusal reason and period; the rest are only counted."
+    )
+    refusal_log_period_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="The period of the refusal log's budget: at its end, one summary line per reason gives the "
+        "number of lines left out.",
+    )
+
     # Operations: where each service serves /healthz, /readyz and /metrics (the gateway on its admin port)
     health_host: str = Field(
         default="127.0.0.1", description="Address where a service serves `/healthz`, `/readyz` and `/metrics`."
@@ -110,6 +263,25 @@ class VtnSettings(BaseSettings):
         default=None,
         description="Port of a service's `/healthz`, `/readyz` and `/metrics`; unset: registration_svc 8091, "
         "presence_svc 8092, event_svc 8093, report_svc 8094 (the gateway serves them on its admin port).",
+    )
+
+    # Operator console: on the admin port, with the admin API's named operators
+    console_session_idle_seconds: float = Field(
+        default=1800.0, gt=0, description="A console session unused this long ends (the operator signs in again)."
+    )
+    console_session_max_seconds: float = Field(
+        default=43200.0, gt=0, description="A console session ends this long after sign-in, however busy."
+    )
+    console_secure_cookie: bool = Field(
+        default=False,
+        description="Always mark the session cookie Secure: set it when a proxy terminates HTTPS in front of the "
+        "admin port (over HTTPS the cookie is Secure anyway).",
+    )
+    console_fleet_refresh_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How often each gateway re-counts the fleet and the events (between counts the console's "
+        "figures move with the Kafka facts).",
     )
 
     # Security profile: HTTPS with client certificates, XML signatures, replay protection
@@ -130,8 +302,8 @@ class VtnSettings(BaseSettings):
     http_ecc_key: Path | None = Field(default=None, description="The key of `VTN_HTTP_ECC_CERT` (PEM).")
     http_ca_file: Path | None = Field(
         default=None,
-        description="The CA that issues VEN certificates; required with HTTPS: a VEN must present a client "
-        "certificate chained to it.",
+        description="The CA that issues VEN certificates; required with HTTPS (a VEN must present a client "
+        "certificate chained to it) and in ingress mode (a forwarded certificate must chain to it).",
     )
     trusted_proxies: str = Field(
         default="",
@@ -140,6 +312,15 @@ class VtnSettings(BaseSettings):
     )
     client_cert_header: str = Field(
         default="ssl-client-cert", description="The header in which a trusted proxy forwards the VEN's certificate."
+    )
+    forwarded_certificate_cache_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="Ingress mode: how long a verified forwarded certificate is trusted without verifying it again "
+        "(never past its own or its CA's expiry).",
+    )
+    forwarded_certificate_cache_entries: int = Field(
+        default=100_000, ge=1, description="Ingress mode: forwarded certificates whose verification is remembered."
     )
     cert: Path | None = Field(
         default=None,
@@ -201,12 +382,64 @@ class VtnSettings(BaseSettings):
         default=1, description="Replication factor of each topic (topic provisioning)."
     )
 
+    # Kafka client security: TLS (with mTLS) and SASL for every Kafka client of every process (docs/bus-security.md)
+    kafka_security_protocol: KafkaSecurityProtocol = Field(
+        default=KafkaSecurityProtocol.PLAINTEXT,
+        description="How every Kafka client reaches the brokers: `PLAINTEXT`, `SSL` (TLS, with a client certificate "
+        "for mTLS), `SASL_PLAINTEXT` (development only) or `SASL_SSL` (SASL over TLS, what managed Kafka offers).",
+    )
+    kafka_ssl_ca_file: Path | None = Field(
+        default=None,
+        description="PEM file of the CA(s) that sign the brokers' certificates; unset: the system's trusted CAs "
+        "(enough for Confluent Cloud and Amazon MSK). The broker's certificate must also name the host dialled.",
+    )
+    kafka_ssl_cert_file: Path | None = Field(
+        default=None, description="The VTN's client certificate (PEM, chain allowed) for brokers that require mTLS."
+    )
+    kafka_ssl_key_file: Path | None = Field(default=None, description="The private key (PEM) of VTN_KAFKA_SSL_CERT_FILE.")
+    kafka_ssl_key_password: SecretStr | None = Field(
+        default=None, description="The password of an encrypted VTN_KAFKA_SSL_KEY_FILE."
+    )
+    kafka_ssl_key_password_file: Path | None = Field(
+        default=None, description="A mounted file holding VTN_KAFKA_SSL_KEY_PASSWORD (instead of the variable)."
+    )
+    kafka_sasl_mechanism: KafkaSaslMechanism | None = Field(
+        default=None,
+        description="`SCRAM-SHA-512`, `SCRAM-SHA-256` or `PLAIN`; required with a `SASL_` security protocol.",
+    )
+    kafka_sasl_username: str | None = Field(default=None, description="The SASL user (Confluent Cloud: the API key).")
+    kafka_sasl_password: SecretStr | None = Field(
+        default=None, description="The SASL user's password (Confluent Cloud: the API secret)."
+    )
+    kafka_sasl_password_file: Path | None = Field(
+        default=None, description="A mounted file holding VTN_KAFKA_SASL_PASSWORD (instead of the variable)."
+    )
+
     # PostgreSQL
     database_url: str = Field(
         default="postgresql://postgres@127.0.0.1:5432/vtn", description="The PostgreSQL database (libpq URL)."
     )
     database_pool_min: int = Field(default=1, description="Connections each process keeps open at least.")
     database_pool_max: int = Field(default=10, description="Connections each process opens at most.")
+
+    # PostgreSQL over TLS: libpq's sslmode, applied to every pool of every process (docs/bus-security.md)
+    database_sslmode: DatabaseSslMode | None = Field(
+        default=None,
+        description="libpq's sslmode for every connection (`disable`, `allow`, `prefer`, `require`, `verify-ca`, "
+        "`verify-full`); unset: `verify-full` when VTN_DATABASE_SSL_CA_FILE is set, else what VTN_DATABASE_URL says "
+        "(asyncpg's default: `prefer`, which verifies nothing).",
+    )
+    database_ssl_ca_file: Path | None = Field(
+        default=None,
+        description="PEM file of the CA that signs the server's certificate (verify-ca, verify-full); verify-full "
+        "without it trusts the system's CAs.",
+    )
+    database_ssl_cert_file: Path | None = Field(
+        default=None, description="A client certificate (PEM) for servers that check one."
+    )
+    database_ssl_key_file: Path | None = Field(
+        default=None, description="The private key (PEM, unencrypted) of VTN_DATABASE_SSL_CERT_FILE."
+    )
 
     # OpenADR behaviour
     poll_interval_seconds: float = Field(
@@ -216,6 +449,11 @@ class VtnSettings(BaseSettings):
         default=3, description="A VEN silent for this many poll intervals is offline."
     )
     presence_sweep_seconds: float = Field(default=1.0, description="How often presence_svc looks for silent VENs.")
+    presence_history_days: float = Field(
+        default=30.0,
+        ge=0,
+        description="VENs' online/offline transitions older than this are purged hourly; `0` keeps them.",
+    )
     registration_policy: RegistrationPolicyName = Field(
         default=RegistrationPolicyName.ACCEPT_ALL,
         description="Which VENs may register: `accept_all`, `provisioned_only` (pre-provisioned by fingerprint, "
@@ -302,6 +540,53 @@ class VtnSettings(BaseSettings):
         description="How long a completed or cancelled event stays in VENs' sets before it ages out.",
     )
 
+    # HTTP push: the pusher (gateway.push) POSTs their messages to VENs registered with oadrHttpPullModel false
+    push_allowed_networks: str = Field(
+        default="",
+        description="Where the VTN may push (a VEN's oadrTransportAddress), comma-separated: networks (CIDR), "
+        "addresses and host names (`*.example.com` for a domain). Empty: any public address. Loopback, private, "
+        "link-local and shared addresses are refused unless listed (loopback only outside production); cloud "
+        "metadata addresses and the VTN's own ports on its own addresses always.",
+    )
+    push_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="How long one push may take, connection and TLS handshake included."
+    )
+    push_max_answer_bytes: int = Field(
+        default=256 * 1024, gt=0, description="A VEN's answer to a push larger than this is refused (and retried)."
+    )
+    push_retry_initial_seconds: float = Field(
+        default=1.0, gt=0, description="Wait before the first retry of a failed push; doubled each time, with jitter."
+    )
+    push_retry_max_seconds: float = Field(
+        default=60.0, gt=0, description="Longest wait between two attempts to push to an unreachable VEN."
+    )
+    push_offline_after_seconds: float = Field(
+        default=120.0, gt=0, description="A push VEN every push to which failed for this long is marked offline."
+    )
+    push_concurrency: int = Field(default=500, ge=1, description="Pushes in flight at once per pusher instance.")
+    push_connections_per_host: int = Field(
+        default=64, ge=1, description="Keep-alive connections a pusher instance holds at most per VEN host and port."
+    )
+    push_idle_connection_seconds: float = Field(
+        default=30.0, gt=0, description="An idle keep-alive connection to a VEN is closed after this long."
+    )
+    push_rescan_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How often a pusher looks in the database for push VENs with messages waiting that no notice "
+        "woke (a safety net; notices normally wake it at once).",
+    )
+    push_client_cert: Path | None = Field(
+        default=None, description="The VTN's client certificate (PEM) for pushing over HTTPS; default VTN_HTTP_CERT."
+    )
+    push_client_key: Path | None = Field(
+        default=None, description="The key of VTN_PUSH_CLIENT_CERT; default VTN_HTTP_KEY."
+    )
+    push_ca_file: Path | None = Field(
+        default=None,
+        description="The CA that issues VENs' server certificates for pushes over HTTPS; default VTN_HTTP_CA_FILE.",
+    )
+
     # OpenLEADR-compatible handlers: each names a callable as `package.module:function`, plain or async
     on_create_party_registration: str | None = Field(
         default=None,
@@ -343,10 +628,76 @@ class VtnSettings(BaseSettings):
         "VEN; makes every poll answer non-cacheable (one Kafka round trip per poll).",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _read_secret_files(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        read = dict(data)
+        for secret, file_field in SECRET_FILES.items():
+            path = read.get(file_field)
+            if path is None:
+                continue
+            if read.get(secret) is not None:
+                raise ValueError(f"set {setting_name(secret)} or {setting_name(file_field)}, not both")
+            read[secret] = _read_secret_file(file_field, path)
+        return read
+
+    @model_validator(mode="after")
+    def _refuse_incoherent_bus_security(self) -> VtnSettings:
+        protocol = self.kafka_security_protocol
+        sasl = {"kafka_sasl_mechanism": self.kafka_sasl_mechanism, "kafka_sasl_username": self.kafka_sasl_username,
+                "kafka_sasl_password": self.kafka_sasl_password}  # fmt: skip
+        tls = {"kafka_ssl_ca_file": self.kafka_ssl_ca_file, "kafka_ssl_cert_file": self.kafka_ssl_cert_file,
+               "kafka_ssl_key_file": self.kafka_ssl_key_file, "kafka_ssl_key_password": self.kafka_ssl_key_password}  # fmt: skip
+        if protocol.uses_sasl and (missing := [setting_name(f) for f, value in sasl.items() if value is None]):
+            raise ValueError(f"VTN_KAFKA_SECURITY_PROTOCOL={protocol.value} needs {', '.join(missing)}")
+        for unused, applies in ((sasl, protocol.uses_sasl), (tls, protocol.uses_tls)):
+            if not applies and (given := [setting_name(f) for f, value in unused.items() if value is not None]):
+                raise ValueError(f"{', '.join(given)} set, but VTN_KAFKA_SECURITY_PROTOCOL={protocol.value} does not use them")
+        if (self.kafka_ssl_cert_file is None) != (self.kafka_ssl_key_file is None):
+            raise ValueError("a Kafka client certificate needs both VTN_KAFKA_SSL_CERT_FILE and VTN_KAFKA_SSL_KEY_FILE")
+        if self.kafka_ssl_key_password is not None and self.kafka_ssl_key_file is None:
+            raise ValueError("VTN_KAFKA_SSL_KEY_PASSWORD is the password of VTN_KAFKA_SSL_KEY_FILE, which is not set")
+        if self.environment is Environment.PRODUCTION and protocol is KafkaSecurityProtocol.SASL_PLAINTEXT:
+            raise ValueError(
+                "VTN_KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT sends the Kafka credentials unencrypted: use SASL_SSL outside development"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_incoherent_database_tls(self) -> VtnSettings:
+        files = {"database_ssl_ca_file": self.database_ssl_ca_file, "database_ssl_cert_file": self.database_ssl_cert_file,
+                 "database_ssl_key_file": self.database_ssl_key_file}  # fmt: skip
+        configured = self.database_sslmode is not None or any(value is not None for value in files.values())
+        in_url = _URL_TLS_PARAMETERS & set(parse_qs(urlsplit(self.database_url).query))
+        if configured and in_url:
+            raise ValueError(
+                f"VTN_DATABASE_URL carries {', '.join(sorted(in_url))}: set TLS either there or with VTN_DATABASE_SSL*, not both"
+            )
+        if (self.database_ssl_cert_file is None) != (self.database_ssl_key_file is None):
+            raise ValueError("a PostgreSQL client certificate needs both VTN_DATABASE_SSL_CERT_FILE and VTN_DATABASE_SSL_KEY_FILE")
+        mode = self.effective_database_sslmode
+        if mode is not None and not mode.requires_tls and (given := [setting_name(f) for f, v in files.items() if v]):
+            raise ValueError(f"{', '.join(given)} set, but VTN_DATABASE_SSLMODE={mode.value} does not require TLS")
+        if mode is DatabaseSslMode.VERIFY_CA and self.database_ssl_ca_file is None:
+            raise ValueError("VTN_DATABASE_SSLMODE=verify-ca needs VTN_DATABASE_SSL_CA_FILE (only verify-full may use the system's CAs)")
+        return self
+
+    @property
+    def effective_database_sslmode(self) -> DatabaseSslMode | None:
+        """The sslmode the VTN applies: the setting, else verify-full when a CA is given, else none (the URL's)."""
+        if self.database_sslmode is None and self.database_ssl_ca_file is not None:
+            return DatabaseSslMode.VERIFY_FULL
+        return self.database_sslmode
+
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> VtnSettings:
-        if self.environment is Environment.PRODUCTION and self.admin_token == DEVELOPMENT_ADMIN_TOKEN:
-            raise ValueError("VTN_ADMIN_TOKEN must be set to a secret outside development")
+        if self.environment is Environment.PRODUCTION and (problem := admin_token_problem(self.admin_token)):
+            raise ValueError(
+                f"VTN_ADMIN_TOKEN {problem}: outside development set a random secret of at least "
+                f"{MIN_PRODUCTION_ADMIN_TOKEN_LENGTH} characters (openssl rand -hex 32)"
+            )
         if self.registration_policy is RegistrationPolicyName.HANDLER and not self.on_create_party_registration:
             raise ValueError("VTN_REGISTRATION_POLICY=handler needs VTN_ON_CREATE_PARTY_REGISTRATION=module:function")
         if self.report_policy is ReportPolicyName.HANDLER and not self.on_register_report:
@@ -356,12 +707,29 @@ class VtnSettings(BaseSettings):
             raise ValueError("each server certificate needs its key (VTN_HTTP_CERT + VTN_HTTP_KEY, VTN_HTTP_ECC_CERT + ...)")
         if self.serves_https and self.http_ca_file is None:
             raise ValueError("HTTPS requires client certificates: set VTN_HTTP_CA_FILE to the CA of VEN certificates")
+        if self.trusted_proxy_list and self.http_ca_file is None:
+            raise ValueError(
+                "ingress mode (VTN_TRUSTED_PROXIES) verifies the forwarded client certificates: set VTN_HTTP_CA_FILE "
+                "to the CA of VEN certificates"
+            )
         if (self.cert is None) != (self.key is None):
             raise ValueError("signing outgoing messages needs both VTN_CERT and VTN_KEY")
         if self.require_message_signatures and not self.verify_message_signatures:
             raise ValueError("VTN_REQUIRE_MESSAGE_SIGNATURES needs VTN_VERIFY_MESSAGE_SIGNATURES")
+        if (self.push_client_cert is None) != (self.push_client_key is None):
+            raise ValueError("pushing over HTTPS needs both VTN_PUSH_CLIENT_CERT and VTN_PUSH_CLIENT_KEY")
+        allowlist = parse_allowlist(self.push_allowed_networks)  # raises ValueError on an entry of no kind
+        if self.environment is Environment.PRODUCTION and allowlist.allows_loopback:
+            raise ValueError("VTN_PUSH_ALLOWED_NETWORKS may name loopback addresses in development only")
+        if self.push_retry_max_seconds < self.push_retry_initial_seconds:
+            raise ValueError("VTN_PUSH_RETRY_MAX_SECONDS must not be below VTN_PUSH_RETRY_INITIAL_SECONDS")
         return self
 
     @property
     def serves_https(self) -> bool:
         return self.http_cert is not None or self.http_ecc_cert is not None
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """VTN_TRUSTED_PROXIES as a list of addresses or CIDRs (ingress mode when not empty)."""
+        return [proxy.strip() for proxy in self.trusted_proxies.split(",") if proxy.strip()]

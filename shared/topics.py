@@ -27,6 +27,7 @@ PRESENCE_EVENTS = "oadr.presence.events.v1"
 REPORT_DATA = "oadr.report.data.v1"
 EVENT_RESPONSES = "oadr.event.responses.v1"
 OPT_EVENTS = "oadr.opt.events.v1"
+OPERATOR_AUDIT = "oadr.operator.audit.v1"  # every change an operator made, with who made it
 
 # From backends and the admin API: operator commands
 REGISTRATION_COMMANDS = "oadr.registration.commands.v1"
@@ -54,4 +55,5 @@ ALL_TOPICS = (
     EVENT_COMMANDS,
     EVENT_RESPONSES,
     OPT_EVENTS,
+    OPERATOR_AUDIT,
 )

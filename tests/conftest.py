@@ -26,13 +26,15 @@ def assert_valid(schema: etree.XMLSchema, document: bytes) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Everything under tests/integration, tests/interop and tests/faults needs the real broker and database."""
+    """Everything under tests/integration, tests/interop, tests/faults and tests/browser needs the real broker
+    and database."""
     for item in items:
         parts = item.path.parts
-        if "integration" in parts or "interop" in parts or "faults" in parts:
+        if "integration" in parts or "interop" in parts or "faults" in parts or "browser" in parts:
             item.add_marker(pytest.mark.integration)
 
 
 # The real stack's fixtures, registered once here so that tests/integration and tests/interop share one
 # session stack (importing them in two conftest files would start two).
 from tests.stack import admin, db, http, unique, vtn, vtn_env  # noqa: E402,F401
+from tests.integration.secure_gateway import secure_gateway, signed_vens  # noqa: E402,F401

@@ -22,10 +22,12 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from openleadr.messaging import create_message
 
 from devstack.processes import ManagedProcess
+from shared.bus import clients
+from shared.bus.connection import KafkaConnection
 from shared.contract.envelope import Envelope
 from tests.conftest import REPO_ROOT
 
-SERVICES = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway")
+SERVICES = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway", "gateway.push")
 HTTP_PORT = int(os.environ.get("VTN_TEST_HTTP_PORT", "18080"))
 ADMIN_PORT = int(os.environ.get("VTN_TEST_ADMIN_PORT", "18081"))
 # Each service's /healthz, /readyz, /metrics (the gateway serves them on ADMIN_PORT), 50 above the HTTP port
@@ -73,7 +75,7 @@ def _run_step(module: str, env: dict[str, str]) -> None:
         pytest.fail(f"{module} failed:\n{result.stdout}\n{result.stderr}")
 
 
-async def _wait_until_serving(vtn: RunningVtn, timeout: float = 90.0) -> None:
+async def wait_until_serving(vtn: RunningVtn, timeout: float = 90.0) -> None:
     """Every consumer group must have its partitions before tests start: probe each path once."""
     probes = [
         ("EiRegisterParty", create_message("oadrQueryRegistration", request_id="probe"), "200"),
@@ -138,6 +140,15 @@ def vtn_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "VTN_EVENT_RESEND_LIMIT": "1",
         # the VTN's METADATA on the first poll changes what other tests' VENs see; tests/integration/test_vtn_reports.py turns it on
         "VTN_OFFER_REPORTS_ON_REGISTRATION": "false",
+        # the console's fleet figures are re-counted this often (tests/integration/test_console_api.py)
+        "VTN_CONSOLE_FLEET_REFRESH_SECONDS": "2",
+        # tests/integration/test_push*.py: push VENs listen on loopback; retries fast, offline after 4 s of failures
+        "VTN_PUSH_ALLOWED_NETWORKS": "127.0.0.0/8",
+        "VTN_PUSH_RETRY_INITIAL_SECONDS": "0.2",
+        "VTN_PUSH_RETRY_MAX_SECONDS": "2",
+        "VTN_PUSH_OFFLINE_AFTER_SECONDS": "4",
+        "VTN_PUSH_TIMEOUT_SECONDS": "3",
+        "VTN_PUSH_RESCAN_SECONDS": "5",
     }
 
 
@@ -162,7 +173,7 @@ async def vtn(vtn_env: dict[str, str]) -> AsyncIterator[RunningVtn]:
         running.processes[name] = process
     try:
         running.processes["gateway"].wait_for_port("127.0.0.1", HTTP_PORT, timeout=60)
-        await _wait_until_serving(running)
+        await wait_until_serving(running)
         yield running
     finally:
         for process in reversed(list(running.processes.values())):
@@ -196,7 +207,7 @@ async def find_on_topic(
     bootstrap: str, topic: str, predicate: Callable[[Envelope], bool], timeout: float = 20.0
 ) -> list[Envelope]:
     """Every record on `topic` (from the beginning) matching `predicate`; waits until at least one does."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    consumer = clients.consumer(KafkaConnection(bootstrap), group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
         partitions = [TopicPartition(topic, p) for p in sorted(await _partitions(consumer, topic))]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -12,15 +13,24 @@ from tests.conftest import REPO_ROOT
 SERVICES = ("registration_svc", "event_svc", "report_svc", "presence_svc")
 
 
-def imported_modules(package: str) -> set[str]:
+@functools.cache
+def nodes_of(path: Path) -> tuple[ast.AST, ...]:
+    """Every node of the file's syntax tree (parsed once per session: several rules walk every file)."""
+    return tuple(ast.walk(ast.parse(path.read_text(), str(path))))
+
+
+def imported_modules_of(path: Path) -> set[str]:
     found: set[str] = set()
-    for path in (REPO_ROOT / package).rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.Import):
-                found.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                found.add(node.module)
+    for node in nodes_of(path):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
     return found
+
+
+def imported_modules(package: str) -> set[str]:
+    return {module for path in (REPO_ROOT / package).rglob("*.py") for module in imported_modules_of(path)}
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -70,3 +80,57 @@ def test_runtime_packages_do_not_need_openleadr(package: str) -> None:
     """OpenLEADR is a test and benchmark dependency: the image does not install it. The compatibility modules
     (report_svc/openleadr_compat.py, shared/openleadr_events.py) take OpenLEADR's shapes, not its package."""
     assert openleadr_references(package) == []
+
+
+KAFKA_CLIENT_MAKERS = frozenset(
+    {"AIOKafkaProducer", "AIOKafkaConsumer", "AIOKafkaAdminClient", "AIOKafkaClient", "AIOKafkaConnection", "create_conn"}
+)
+POSTGRES_CONNECTION_MAKERS = frozenset({"connect", "create_pool"})
+
+
+def project_python_files() -> list[Path]:
+    """Every Python file of the project, tests and benchmarks included (not the venv or devstack state)."""
+    tops = [entry for entry in REPO_ROOT.iterdir() if not entry.name.startswith(".")]
+    found = [top for top in tops if top.suffix == ".py"] + [path for top in tops if top.is_dir() for path in top.rglob("*.py")]
+    return [path for path in found if not any(part.startswith(".") for part in path.relative_to(REPO_ROOT).parts)]
+
+
+def called_names(path: Path) -> set[str]:
+    """Names called in `path` (`f(...)`, `module.f(...)`) and names imported under another name (`as`)."""
+    found: set[str] = set()
+    for node in nodes_of(path):
+        if isinstance(node, ast.Call):
+            function = node.func
+            if isinstance(function, ast.Name):
+                found.add(function.id)
+            elif isinstance(function, ast.Attribute):
+                found.add(function.attr)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            found.update(alias.name.rsplit(".", 1)[-1] for alias in node.names if alias.asname)
+    return found
+
+
+def test_kafka_clients_are_constructed_only_where_the_connection_settings_are_applied() -> None:
+    """Every aiokafka client and connection, of every process, test helper and benchmark, comes from
+    shared.bus.clients, which gives it the process's brokers, TLS and SASL: none can skip them."""
+    makers = {
+        str(path.relative_to(REPO_ROOT)): sorted(KAFKA_CLIENT_MAKERS & called_names(path))
+        for path in project_python_files()
+    }
+    assert {path: names for path, names in makers.items() if names} == {
+        "shared/bus/clients.py": ["AIOKafkaAdminClient", "AIOKafkaConsumer", "AIOKafkaProducer", "create_conn"]
+    }
+
+
+def test_postgresql_connections_are_opened_only_where_the_tls_settings_are_applied() -> None:
+    """The VTN's processes open PostgreSQL connections only through shared.db.pool, with the TLS settings
+    (tests reach the local test database their own way)."""
+    opened = {
+        str(path.relative_to(REPO_ROOT))
+        for path in project_python_files()
+        if path.relative_to(REPO_ROOT).parts[0] in (*SERVICES, "gateway", "shared", "bench")
+        and "asyncpg" in imported_modules_of(path)
+        and POSTGRES_CONNECTION_MAKERS & called_names(path)
+    }
+    assert opened == {"shared/db/pool.py"}
+

@@ -63,3 +63,63 @@ def create_party_registration(
 
 def poll(ven_id: str) -> bytes:
     return _payload("oadrPoll", f"<ei:venID>{escape(ven_id)}</ei:venID>")
+
+
+# --- A push VEN's answers (simple HTTP push model) and its oadrCreatedEvent ---------------------------------
+def _ei_response(request_id: str, code: int = 200, description: str = "OK") -> str:
+    return (
+        f"<ei:eiResponse><ei:responseCode>{code}</ei:responseCode>"
+        f"<ei:responseDescription>{escape(description)}</ei:responseDescription>"
+        f"{_request_id(request_id)}</ei:eiResponse>"
+    )
+
+
+def _ven_id(ven_id: str) -> str:
+    return f"<ei:venID>{escape(ven_id)}</ei:venID>"
+
+
+def response(request_id: str, ven_id: str, code: int = 200, description: str = "OK") -> bytes:
+    """oadrResponse: a push VEN's answer to oadrDistributeEvent and oadrRequestReregistration."""
+    return _payload("oadrResponse", _ei_response(request_id, code, description) + _ven_id(ven_id))
+
+
+def created_event(request_id: str, ven_id: str, answers: list[tuple[str, int, str]]) -> bytes:
+    """oadrCreatedEvent answering the events of one oadrDistributeEvent: (eventID, modificationNumber, optType)."""
+    responses = "".join(
+        "<ei:eventResponse><ei:responseCode>200</ei:responseCode><ei:responseDescription>OK</ei:responseDescription>"
+        f"{_request_id(request_id)}<ei:qualifiedEventID><ei:eventID>{escape(event_id)}</ei:eventID>"
+        f"<ei:modificationNumber>{modification}</ei:modificationNumber></ei:qualifiedEventID>"
+        f"<ei:optType>{escape(opt)}</ei:optType></ei:eventResponse>"
+        for event_id, modification, opt in answers
+    )
+    content = (
+        f'<eiCreatedEvent xmlns="{_PYLD_NS}">{_ei_response("")}<ei:eventResponses>{responses}</ei:eventResponses>'
+        f"{_ven_id(ven_id)}</eiCreatedEvent>"
+    )
+    return _payload("oadrCreatedEvent", content)
+
+
+def _pending_reports(report_request_ids: list[str]) -> str:
+    ids = "".join(f"<ei:reportRequestID>{escape(i)}</ei:reportRequestID>" for i in report_request_ids)
+    return f"<oadr:oadrPendingReports>{ids}</oadr:oadrPendingReports>"
+
+
+def created_report(request_id: str, ven_id: str, pending: list[str]) -> bytes:
+    return _payload("oadrCreatedReport", _ei_response(request_id) + _pending_reports(pending) + _ven_id(ven_id))
+
+
+def canceled_report(request_id: str, ven_id: str, pending: list[str]) -> bytes:
+    return _payload("oadrCanceledReport", _ei_response(request_id) + _pending_reports(pending) + _ven_id(ven_id))
+
+
+def registered_report(request_id: str, ven_id: str) -> bytes:
+    return _payload("oadrRegisteredReport", _ei_response(request_id) + _ven_id(ven_id))
+
+
+def updated_report(request_id: str, ven_id: str) -> bytes:
+    return _payload("oadrUpdatedReport", _ei_response(request_id) + _ven_id(ven_id))
+
+
+def canceled_party_registration(request_id: str, registration_id: str, ven_id: str) -> bytes:
+    content = _ei_response(request_id) + f"<ei:registrationID>{escape(registration_id)}</ei:registrationID>"
+    return _payload("oadrCanceledPartyRegistration", content + _ven_id(ven_id))

@@ -62,10 +62,17 @@ def poll_outcome(response: HttpResponse, *, signed: bool = False) -> tuple[str |
 
 class SimulatedVen:
     def __init__(
-        self, name: str, address: VtnAddress, request_timeout: float, credentials: VenCredentials | None = None
+        self,
+        name: str,
+        address: VtnAddress,
+        request_timeout: float,
+        credentials: VenCredentials | None = None,
+        push_address: str | None = None,
     ) -> None:
         self.name = name
         self._address = address
+        self.push_address = push_address  # registers in the push model, giving this oadrTransportAddress
+        self._sending = asyncio.Lock()  # one request at a time on the VEN's connection
         self._connection = KeepAliveConnection(
             address.host, address.port, request_timeout, credentials.ssl_context if credentials else None
         )
@@ -99,7 +106,13 @@ class SimulatedVen:
         )
         created = await self._register_step(
             "create",
-            messages.create_party_registration(str(uuid.uuid4()), self.name, xml_signature=self.signs),
+            messages.create_party_registration(
+                str(uuid.uuid4()),
+                self.name,
+                xml_signature=self.signs,
+                transport_address=self.push_address or "",
+                http_pull_model=self.push_address is None,
+            ),
             expect="oadrCreatedPartyRegistration",
         )
         ven_id = answers.granted_ven_id(created.body)
@@ -171,6 +184,13 @@ class SimulatedVen:
                 continue
             if measured:
                 _record(stats, response, clock() - scheduled, self.signs)
+
+    async def send(self, service: str, body: bytes) -> HttpResponse:
+        """One request of the VEN's own to the VTN (e.g. its oadrCreatedEvent), signed when the VEN signs."""
+        if self._signer is not None:
+            body = self._signer.sign(body)
+        async with self._sending:
+            return await self._connection.send(build_post(self._address, service, body))
 
     async def close(self) -> None:
         await self._connection.aclose()

@@ -26,6 +26,8 @@ from aiokafka.errors import (
     UnknownProducerId,
 )
 
+from shared.bus import clients
+from shared.bus.connection import KafkaConnection
 from shared.bus.errors import BusError, BusUnavailable, RecordTooLarge
 from shared.bus.partitioner import partition_for
 from shared.contract.envelope import Envelope
@@ -68,12 +70,12 @@ def _sender_stopped(producer: AIOKafkaProducer) -> bool:
 
 
 def kafka_producer(
-    bootstrap_servers: str, client_id: str, *, linger_ms: int = LINGER_MS, request_timeout_ms: int = 15000
+    kafka: KafkaConnection, client_id: str, *, linger_ms: int = LINGER_MS, request_timeout_ms: int = 15000
 ) -> AIOKafkaProducer:
     """The project's aiokafka producer: acks from all in-sync replicas, idempotent, big batches, cached key
     hashes. BusProducer wraps one; the report-data relay runs one of its own."""
-    return AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers,
+    return clients.producer(
+        kafka,
         client_id=client_id,
         acks="all",
         enable_idempotence=True,
@@ -85,15 +87,15 @@ def kafka_producer(
 
 
 class BusProducer:
-    def __init__(self, bootstrap_servers: str, client_id: str) -> None:
-        self._bootstrap_servers = bootstrap_servers
+    def __init__(self, kafka: KafkaConnection, client_id: str) -> None:
+        self._kafka = kafka
         self._client_id = client_id
         self._producer = self._new_producer()
         self._renewing = asyncio.Lock()
         self.renewals = 0
 
     def _new_producer(self) -> AIOKafkaProducer:
-        return kafka_producer(self._bootstrap_servers, self._client_id)
+        return kafka_producer(self._kafka, self._client_id)
 
     async def _send(self, topic: str, **record: Any) -> None:
         producer = self._producer

@@ -18,26 +18,25 @@ import sys
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from aiokafka.errors import KafkaConnectionError
 
+from shared.bus import clients
+from shared.bus.broker_access import check_broker_access
+from shared.bus.connection import kafka_connection
 from shared.bus.topic_specs import LiveTopic, TopicSpec, differences, topic_specs
 from shared.logs import configure_logging
+from shared.misconfigured import Misconfigured, exits_when_misconfigured
 from shared.settings import VtnSettings
 
 log = logging.getLogger(__name__)
 
 
 async def _connect(settings: VtnSettings, connect_timeout: float) -> AIOKafkaAdminClient:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="vtn-provision")
-    deadline = asyncio.get_running_loop().time() + connect_timeout
-    while True:
-        try:
-            await admin.start()
-            return admin
-        except KafkaConnectionError:
-            if asyncio.get_running_loop().time() > deadline:
-                raise
-            await asyncio.sleep(1)
+    """The admin client, once a broker is reachable and accepts this process (Misconfigured if it never will)."""
+    kafka = kafka_connection(settings)
+    await check_broker_access(kafka, connect_timeout)
+    admin = clients.admin_client(kafka, client_id="vtn-provision")
+    await admin.start()
+    return admin
 
 
 async def _live_topics(admin: AIOKafkaAdminClient, specs: list[TopicSpec]) -> dict[str, LiveTopic]:
@@ -96,11 +95,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     settings = VtnSettings()
     configure_logging("provision", settings.log_level)
-    try:
-        problems = asyncio.run(provision(settings, check_only=args.check))
-    except Exception as exc:
-        log.error("provisioning failed", extra={"action": "provision_failed", "error": repr(exc)})
-        sys.exit(1)
+    with exits_when_misconfigured():
+        try:
+            problems = asyncio.run(provision(settings, check_only=args.check))
+        except Misconfigured:
+            raise  # named by exits_when_misconfigured
+        except Exception as exc:
+            log.error("provisioning failed", extra={"action": "provision_failed", "error": repr(exc)})
+            sys.exit(1)
     # Creating never fails on a difference an operator must resolve; checking does.
     if problems and args.check:
         sys.exit(1)

@@ -17,8 +17,10 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Callable
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
+from shared.bus import clients
+from shared.bus.connection import KafkaConnection
 from shared.bus.errors import ReplyTimeout
 from shared.bus.producer import BusProducer
 from shared.contract.envelope import Envelope, ReplyAddress
@@ -71,14 +73,14 @@ class RequestReplyClient:
     def __init__(
         self,
         producer: BusProducer,
-        bootstrap_servers: str,
+        kafka: KafkaConnection,
         reply_address: ReplyAddress,
         abandoned: AbandonedRequests | None = None,
     ) -> None:
         self._producer = producer
         self._reply_address = reply_address
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap_servers,
+        self._consumer = clients.consumer(
+            kafka,
             enable_auto_commit=False,
             group_id=None,
             auto_offset_reset="latest",

@@ -28,11 +28,13 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
 from shared import topics
+from shared.bus import clients
 from shared.bus.batch_segments import segments
+from shared.bus.connection import KafkaConnection
 from shared.bus.errors import BusUnavailable
 from shared.bus.producer import BusProducer
 from shared.contract.envelope import Envelope, utcnow
@@ -110,7 +112,7 @@ class ServiceConsumer:
     def __init__(
         self,
         *,
-        bootstrap_servers: str,
+        kafka: KafkaConnection,
         group_id: str,
         topic_names: Sequence[str],
         handler: Handler,
@@ -121,8 +123,8 @@ class ServiceConsumer:
         batch_handler: BatchHandler | None = None,
         max_records: int = 200,
     ) -> None:
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap_servers,
+        self._consumer = clients.consumer(
+            kafka,
             group_id=group_id,
             client_id=client_id,
             enable_auto_commit=False,

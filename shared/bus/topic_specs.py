@@ -28,6 +28,8 @@ RETENTION_MS: dict[str, int] = {
     topics.PRESENCE_OBSERVATIONS: DAY_MS,
     # An operator needs time to look at what could not be handled.
     topics.DEAD_LETTERS: 30 * DAY_MS,
+    # An audit trail is read months later (the console keeps its own copy in PostgreSQL).
+    topics.OPERATOR_AUDIT: 365 * DAY_MS,
 }
 CLEANUP_POLICY: dict[str, str] = {}
 

@@ -25,6 +25,10 @@ class RegistrationEvent(ContractModel):
     ven_name: str | None = None
     registration_id: str | None = None
     occurred_at: datetime
+    # For created and reregistered: the exchange model the VEN chose (false: the VTN pushes its messages to
+    # transport_address, see docs/push.md; true or absent: the VEN polls)
+    http_pull_model: bool | None = None
+    transport_address: str | None = None
 
 
 class PresenceStatus(str, Enum):
@@ -46,8 +50,20 @@ class PollSighting(ContractModel):
 
 
 class PollsObserved(ContractModel):
-    """A gateway instance's batch of VENs that polled successfully since its previous batch."""
+    """A batch of VENs seen alive since the sender's previous batch: by a gateway instance, VENs whose requests
+    it answered with success; by a pusher, VENs that answered a push."""
 
     kind: Literal["polls_observed"] = "polls_observed"
     gateway_instance: str
     sightings: tuple[PollSighting, ...]
+
+
+class VenUnreachable(ContractModel):
+    """A pusher has failed to reach a push VEN since `since` (every attempt refused, timed out or answered
+    with something that is not OpenADR) for longer than VTN_PUSH_OFFLINE_AFTER_SECONDS: presence_svc marks it
+    offline unless it was seen after `since`."""
+
+    kind: Literal["ven_unreachable"] = "ven_unreachable"
+    ven_id: str
+    since: datetime
+    reason: str

@@ -12,13 +12,17 @@ from typing import Annotated, TypeAlias, Union
 
 from pydantic import Field, TypeAdapter
 
-from shared.contract.backend_events import PollsObserved, PresenceEvent, RegistrationEvent
+from shared.contract.audit import OperatorAction
+from shared.contract.backend_events import PollsObserved, PresenceEvent, RegistrationEvent, VenUnreachable
 from shared.contract.events import (
     CancelEvent,
+    CountEvents,
     CreateEvent,
+    EventCounts,
     EventOutcome,
     EventResponseFact,
     GetEvent,
+    GetVenMemberships,
     ListEvents,
     ListOpts,
     ModifyEvent,
@@ -28,11 +32,15 @@ from shared.contract.events import (
 )
 from shared.contract.operator import (
     CancelVenRegistration,
+    CountVens,
     GetVen,
+    ListPresenceHistory,
     ListVens,
     OperatorOutcome,
+    PresenceHistory,
     ProvisionVen,
     RequestVenReregistration,
+    VenCounts,
     VenList,
 )
 from shared.contract.reports import (
@@ -74,6 +82,7 @@ Payload: TypeAlias = Annotated[
         PendingDelivered,
         PendingUndelivered,
         PollsObserved,
+        VenUnreachable,
         RegistrationEvent,
         PresenceEvent,
         ProvisionVen,
@@ -83,6 +92,10 @@ Payload: TypeAlias = Annotated[
         GetVen,
         OperatorOutcome,
         VenList,
+        CountVens,
+        VenCounts,
+        ListPresenceHistory,
+        PresenceHistory,
         ReportData,
         ListAvailableReports,
         AvailableReports,
@@ -108,6 +121,10 @@ Payload: TypeAlias = Annotated[
         EventOutcome,
         EventResponseFact,
         OptFact,
+        GetVenMemberships,
+        CountEvents,
+        EventCounts,
+        OperatorAction,
     ],
     Field(discriminator="kind"),
 ]

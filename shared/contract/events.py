@@ -1,7 +1,8 @@
 """Events for backends and operators: commands that create, modify, cancel and purge events, the queries
 that list them, and the facts published when VENs answer (oadrCreatedEvent) or opt (oadrCreateOpt).
 
-Commands go to `oadr.event.commands.v1`; with a reply address they are answered with an `EventOutcome`.
+Commands go to `oadr.event.commands.v1`; with a reply address they are answered with an `EventOutcome`
+(status 404 when a venID they name, in new targets, a membership change or a query, is not known).
 VENs' answers are published on `oadr.event.responses.v1` (`event_response`), opt schedules on
 `oadr.opt.events.v1` (`opt_change`), keyed by venID.
 """
@@ -94,6 +95,27 @@ class ListEvents(ContractModel):
     status: EventStatus | None = None
     limit: int = Field(default=100, ge=1, le=1000)
     offset: int = Field(default=0, ge=0)
+
+
+class GetVenMemberships(ContractModel):
+    """The groups, resources and parties a VEN belongs to (answered with `EventOutcome.memberships`)."""
+
+    kind: Literal["get_ven_memberships"] = "get_ven_memberships"
+    ven_id: str
+
+
+class CountEvents(ContractModel):
+    """How many events are far, near and active now (answered with `EventCounts`)."""
+
+    kind: Literal["count_events"] = "count_events"
+
+
+class EventCounts(ContractModel):
+    """Events by the eventStatus VENs get at `as_of` (statuses with no event are absent)."""
+
+    kind: Literal["event_counts"] = "event_counts"
+    as_of: datetime
+    by_status: dict[EventStatus, int]
 
 
 class ListOpts(ContractModel):

@@ -38,12 +38,32 @@ class RequestVenReregistration(ContractModel):
 
 
 class ListVens(ContractModel):
+    """VENs in venID order. `search` matches the start of the venID or (case-insensitively) of the venName;
+    `profile_name` and `transport_name` match exactly."""
+
     kind: Literal["list_vens"] = "list_vens"
     registered: bool | None = None
     online: bool | None = None
     ven_name_prefix: str | None = Field(default=None, max_length=256)
+    search: str | None = Field(default=None, min_length=1, max_length=256)
+    profile_name: str | None = Field(default=None, max_length=64)
+    transport_name: str | None = Field(default=None, max_length=64)
     limit: int = Field(default=100, ge=1, le=1000)
     offset: int = Field(default=0, ge=0)
+
+
+class CountVens(ContractModel):
+    """How many VENs there are, registered and online, by profile and transport (answered with `VenCounts`)."""
+
+    kind: Literal["count_vens"] = "count_vens"
+
+
+class ListPresenceHistory(ContractModel):
+    """A VEN's latest online/offline transitions, newest first (answered with `PresenceHistory`)."""
+
+    kind: Literal["list_presence_history"] = "list_presence_history"
+    ven_id: str
+    limit: int = Field(default=50, ge=1, le=1000)
 
 
 class GetVen(ContractModel):
@@ -62,6 +82,9 @@ class VenView(ContractModel):
     provisioned: bool
     profile_name: str | None
     transport_name: str | None
+    # HTTP push: false for a VEN that registered in the push model, whose messages go to transport_address
+    http_pull_model: bool | None = None
+    transport_address: str | None = None
     registered_at: datetime | None
     cancelled_at: datetime | None
     online: bool
@@ -81,3 +104,35 @@ class OperatorOutcome(ContractModel):
 class VenList(ContractModel):
     kind: Literal["ven_list"] = "ven_list"
     vens: tuple[VenView, ...]
+
+
+class VenTally(ContractModel):
+    """VENs of one profile and transport, as their registrations name them (None: not registered yet)."""
+
+    profile_name: str | None
+    transport_name: str | None
+    registered: int
+    online: int
+
+
+class VenCounts(ContractModel):
+    """The fleet at `as_of`: every VEN known, those registered, those registered and online."""
+
+    kind: Literal["ven_counts"] = "ven_counts"
+    as_of: datetime
+    known: int
+    registered: int
+    online: int
+    by_profile_transport: tuple[VenTally, ...]
+
+
+class PresenceChange(ContractModel):
+    online: bool
+    last_seen: datetime
+    changed_at: datetime
+
+
+class PresenceHistory(ContractModel):
+    kind: Literal["presence_history"] = "presence_history"
+    ven_id: str
+    changes: tuple[PresenceChange, ...]

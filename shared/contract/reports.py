@@ -2,7 +2,8 @@
 
 Report data (`ReportData`) is published on `oadr.report.data.v1`, keyed by venID, in the order the VEN
 sent it. Commands (from the admin API or backends) go to `oadr.report.commands.v1`; with a reply address
-they are answered with `AvailableReports`, `ReportOutcome` or `ReportDataPage`.
+they are answered with `AvailableReports`, `ReportOutcome` or `ReportDataPage`; every one of them names a
+VEN, and a venID the VTN does not know is answered with a `ReportOutcome` of status 404.
 """
 
 from __future__ import annotations
@@ -36,7 +37,10 @@ class ReportData(ContractModel):
 
 
 class ListAvailableReports(ContractModel):
-    """The reports (METADATA) a VEN offered in its latest oadrRegisterReport."""
+    """The reports (METADATA) a VEN offered in its latest oadrRegisterReport.
+
+    Answered with `AvailableReports`, or a `ReportOutcome` of status 404 for a venID the VTN does not know.
+    """
 
     kind: Literal["list_available_reports"] = "list_available_reports"
     ven_id: str
@@ -113,7 +117,10 @@ class ReportOutcome(ContractModel):
 
 
 class QueryReportData(ContractModel):
-    """Stored report data of a VEN, optionally of one rID or request, with dtstart in [start, end)."""
+    """Stored report data of a VEN, optionally of one rID or request, with dtstart in [start, end).
+
+    Answered with `ReportDataPage`, or a `ReportOutcome` of status 404 for a venID the VTN does not know.
+    """
 
     kind: Literal["query_report_data"] = "query_report_data"
     ven_id: str

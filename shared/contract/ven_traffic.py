@@ -56,12 +56,15 @@ class PendingHandout(ContractModel):
 
 class VenChanged(ContractModel):
     """Notice to every gateway instance: forget cached poll answers for this VEN and ask again; or, with
-    `handout`, answer the VEN's next poll with that message (then report it with `PendingDelivered`)."""
+    `handout`, answer the VEN's next poll with that message (then report it with `PendingDelivered`).
+    `push` marks a VEN whose messages the VTN pushes (registered with oadrHttpPullModel false): the pusher
+    owning the VEN delivers what waits in its queue."""
 
     kind: Literal["ven_changed"] = "ven_changed"
     ven_id: str
     reason: str
     handout: PendingHandout | None = None
+    push: bool = False
 
 
 class SetRecipient(ContractModel):
@@ -92,7 +95,8 @@ class EventSetHandouts(ContractModel):
 
 
 class PendingDelivered(ContractModel):
-    """A gateway handed a VEN its pending message `pending_id` from a `VenChanged` handout."""
+    """A VEN got its pending message `pending_id`: a gateway handed it out from a `VenChanged` handout, or a
+    pusher pushed it and the VEN's answer was handled."""
 
     kind: Literal["pending_delivered"] = "pending_delivered"
     ven_id: str

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import asyncpg
 
+from shared.db.access import database_access
 from shared.db.pool import open_pool
 from shared.logs import configure_logging
+from shared.misconfigured import exits_when_misconfigured
 from shared.settings import VtnSettings
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,7 @@ async def apply_migrations(pool: asyncpg.Pool, directory: Path = MIGRATIONS_DIR)
 
 
 async def _main(settings: VtnSettings) -> None:
-    pool = await open_pool(settings.database_url, 1, 1)
+    pool = await open_pool(database_access(settings), 1, 1)
     try:
         await apply_migrations(pool)
     finally:
@@ -59,7 +61,8 @@ async def _main(settings: VtnSettings) -> None:
 def main() -> None:
     settings = VtnSettings()
     configure_logging("migrate", settings.log_level)
-    asyncio.run(_main(settings))
+    with exits_when_misconfigured():
+        asyncio.run(_main(settings))
 
 
 if __name__ == "__main__":

@@ -20,12 +20,17 @@ their messages written from one JSON text made once, and their handouts travel t
 A message a poll took but the VEN never got (the answer reached the gateway after it had answered 503, or
 the VEN had hung up) is put back (`put_back`) when the gateway says so, unless a later message has gone out
 since.
+
+Push VENs (the `push_vens` view: registered with oadrHttpPullModel false) use the same queue: their notices
+say `push`, so that the pusher owning the VEN POSTs what waits (gateway.push, reading shared.db.push_queue),
+and report each message the VEN answered with a `PendingDelivered`, as a handout is. Their messages are never
+handed out on a poll, and their polls take nothing (`take_for_poll`): one queue, one deliverer per VEN.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,6 +42,9 @@ from shared.db import outbox
 from shared.db.connection import Conn
 from shared.oadr.event_sets import REQUEST_MARK_JSON, VEN_MARK_JSON, SharedEventSet
 from shared.oadr.messages import VTN_MESSAGE_ADAPTER, VtnMessage
+
+# The reason of a notice that a push VEN was seen alive again: its pusher retries at once, not after its backoff.
+CAME_ONLINE = "came online"
 
 # Message types a gateway may hand out from a notice: a VEN receiving one twice loses nothing (its full
 # set of events; the VTN's report METADATA, which every VEN gets after registering).
@@ -78,6 +86,7 @@ async def _enqueue(conn: Conn, messages: list[tuple[str, VtnMessage, str | None]
         ORDER BY position
         ON CONFLICT (ven_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
         RETURNING id, ven_id, message_type,
+                  EXISTS (SELECT 1 FROM push_vens p WHERE p.ven_id = pending_messages.ven_id) AS pushed,
                   CASE WHEN message_type = ANY($5::text[]) THEN message::text END AS handout_candidate
         """,
         [ven_id for ven_id, _, _ in messages],
@@ -91,14 +100,13 @@ async def _enqueue(conn: Conn, messages: list[tuple[str, VtnMessage, str | None]
     only_waiting = await _only_undelivered(conn, [row["ven_id"] for row in rows])
     notices = []
     for row in rows:
-        ven_id, message_type, handout = row["ven_id"], row["message_type"], None
-        if row["handout_candidate"] is not None and only_waiting.get(ven_id) == row["id"]:
+        ven_id, message_type, handout, pushed = row["ven_id"], row["message_type"], None, bool(row["pushed"])
+        if not pushed and row["handout_candidate"] is not None and only_waiting.get(ven_id) == row["id"]:
             handout = PendingHandout(
                 pending_id=row["id"], message=VTN_MESSAGE_ADAPTER.validate_json(row["handout_candidate"])
             )
-        notices.append(
-            Envelope(ven_id=ven_id, payload=VenChanged(ven_id=ven_id, reason=f"pending {message_type}", handout=handout))
-        )
+        notice = VenChanged(ven_id=ven_id, reason=f"pending {message_type}", handout=handout, push=pushed)
+        notices.append(Envelope(ven_id=ven_id, payload=notice))
     await outbox.add_many(conn, topics.VEN_CHANGES, notices)
     return [(int(row["id"]), row["ven_id"]) for row in rows]
 
@@ -117,8 +125,8 @@ async def enqueue_event_sets(
 ) -> list[str]:
     """Queue each shared set's oadrDistributeEvent for each of its copies, with one INSERT. A VEN for which it
     is now the only message waiting gets it as a handout: one `EventSetHandouts` per set and partition of the
-    notice topic (`notice_partitions` of them); any other VEN a plain notice. Returns the venIDs queued (a
-    copy whose dedup key is already queued for the VEN is left out)."""
+    notice topic (`notice_partitions` of them); any other VEN a plain notice (a push VEN's says `push`, for its
+    pusher). Returns the venIDs queued (a copy whose dedup key is already queued for the VEN is left out)."""
     copies = [(number, copy) for number, (_, of_set) in enumerate(sets) for copy in of_set]
     if not copies:
         return []
@@ -131,7 +139,8 @@ async def enqueue_event_sets(
              AS m(ven_id, message, body_id, request_id, dedup_key, position)
         ORDER BY position
         ON CONFLICT (ven_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
-        RETURNING id, ven_id, dedup_key
+        RETURNING id, ven_id, dedup_key,
+                  EXISTS (SELECT 1 FROM push_vens p WHERE p.ven_id = pending_messages.ven_id) AS pushed
         """,
         [copy.ven_id for _, copy in copies],
         [
@@ -143,6 +152,7 @@ async def enqueue_event_sets(
         [copy.dedup_key for _, copy in copies],
     )
     queued = {(row["ven_id"], row["dedup_key"]): int(row["id"]) for row in rows}
+    pushed = {row["ven_id"] for row in rows if row["pushed"]}
     only_waiting = await _only_undelivered(conn, [ven_id for ven_id, _ in queued])
     handouts: dict[tuple[int, int], list[SetRecipient]] = {}
     notices: list[Envelope] = []
@@ -151,9 +161,9 @@ async def enqueue_event_sets(
             pending_id = queued.get((copy.ven_id, copy.dedup_key))
             if pending_id is None:
                 continue
-            if only_waiting.get(copy.ven_id) != pending_id:
-                reason = "pending oadrDistributeEvent"
-                notices.append(Envelope(ven_id=copy.ven_id, payload=VenChanged(ven_id=copy.ven_id, reason=reason)))
+            if copy.ven_id in pushed or only_waiting.get(copy.ven_id) != pending_id:
+                reason, push = "pending oadrDistributeEvent", copy.ven_id in pushed
+                notices.append(Envelope(ven_id=copy.ven_id, payload=VenChanged(ven_id=copy.ven_id, reason=reason, push=push)))
                 continue
             partition = partition_for(copy.ven_id.encode(), range(notice_partitions), ())
             recipient = SetRecipient(ven_id=copy.ven_id, pending_id=pending_id, request_id=copy.request_id)
@@ -162,10 +172,10 @@ async def enqueue_event_sets(
         shared = sets[number][0]
         for start in range(0, len(recipients), SET_RECIPIENTS_PER_NOTICE):
             chunk = tuple(recipients[start : start + SET_RECIPIENTS_PER_NOTICE])
-            notice = EventSetHandouts(
+            handout = EventSetHandouts(
                 set_id=shared.set_id, vtn_id=shared.vtn_id, events=shared.events, recipients=chunk
             )
-            notices.append(Envelope(ven_id=chunk[0].ven_id, payload=notice))
+            notices.append(Envelope(ven_id=chunk[0].ven_id, payload=handout))
     await outbox.add_many(conn, topics.VEN_CHANGES, notices)
     return [ven_id for ven_id, _ in queued]
 
@@ -204,7 +214,22 @@ async def _only_undelivered(conn: Conn, ven_ids: list[str]) -> dict[str, int]:
 
 
 async def notify_ven_changed(conn: Conn, ven_id: str, reason: str) -> None:
-    await outbox.add(conn, topics.VEN_CHANGES, Envelope(ven_id=ven_id, payload=VenChanged(ven_id=ven_id, reason=reason)))
+    """Tell every gateway to forget the VEN's cached answers; for a push VEN, also its pusher to look again."""
+    pushed = bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM push_vens WHERE ven_id = $1)", ven_id))
+    notice = VenChanged(ven_id=ven_id, reason=reason, push=pushed)
+    await outbox.add(conn, topics.VEN_CHANGES, Envelope(ven_id=ven_id, payload=notice))
+
+
+async def wake_pushers(conn: Conn, ven_ids: Collection[str], reason: str) -> list[str]:
+    """Tell the pushers to look again at those of `ven_ids` whose messages are pushed (e.g. a VEN seen alive
+    again while its pusher waits to retry); returns those VENs."""
+    if not ven_ids:
+        return []
+    rows = await conn.fetch("SELECT ven_id FROM push_vens WHERE ven_id = ANY($1::text[])", sorted(set(ven_ids)))
+    pushed = [row["ven_id"] for row in rows]
+    notices = [Envelope(ven_id=v, payload=VenChanged(ven_id=v, reason=reason, push=True)) for v in pushed]
+    await outbox.add_many(conn, topics.VEN_CHANGES, notices)
+    return pushed
 
 
 def message_text(row: str) -> str:
@@ -242,22 +267,26 @@ async def take_next(conn: Conn, ven_id: str) -> PendingMessage | None:
 @dataclass(frozen=True)
 class PollTake:
     """What one poll found: the VEN's registration status (None: unknown venID), the message it takes
-    (None: nothing, or a head that `take_for_poll` may not take), and the type of its queue's head."""
+    (None: nothing, or a head that `take_for_poll` may not take), the type of its queue's head, and whether the
+    VEN's messages are pushed (then a poll takes none)."""
 
     ven_status: str | None
     message: VtnMessage | None
     head_type: str | None
     pending_id: int | None = None
+    pushed: bool = False
 
 
 async def take_for_poll(
     conn: Conn, ven_id: str, active_statuses: Iterable[str], excluded_types: Iterable[str]
 ) -> PollTake:
-    """In one statement: the VEN's status and, if it is one of `active_statuses`, its oldest undelivered
-    message marked delivered, unless that message's type is in `excluded_types` (left for the caller)."""
+    """In one statement: the VEN's status and, if it is one of `active_statuses` and its messages are not
+    pushed, its oldest undelivered message marked delivered, unless that message's type is in `excluded_types`
+    (left for the caller)."""
     row = await conn.fetchrow(
         f"""
         WITH ven AS (SELECT status FROM vens WHERE ven_id = $1),
+        pushed AS (SELECT EXISTS (SELECT 1 FROM push_vens WHERE ven_id = $1) AS yes),
         head AS (
             SELECT id, message_type FROM pending_messages
             WHERE ven_id = $1 AND delivered_at IS NULL
@@ -268,13 +297,14 @@ async def take_for_poll(
             UPDATE pending_messages p SET delivered_at = now()
             FROM head
             WHERE p.id = head.id AND NOT (head.message_type = ANY($3::text[]))
-              AND (SELECT status FROM ven) = ANY($2::text[])
+              AND (SELECT status FROM ven) = ANY($2::text[]) AND NOT (SELECT yes FROM pushed)
             RETURNING p.id, {message_text("p")} AS message
         )
         SELECT (SELECT status FROM ven) AS status,
                (SELECT id FROM taken) AS taken_id,
                (SELECT message::text FROM taken) AS message,
-               (SELECT message_type FROM head) AS head_type
+               (SELECT message_type FROM head) AS head_type,
+               (SELECT yes FROM pushed) AS pushed
         """,
         ven_id,
         sorted(active_statuses),
@@ -282,41 +312,78 @@ async def take_for_poll(
     )
     assert row is not None
     message = VTN_MESSAGE_ADAPTER.validate_json(row["message"]) if row["message"] is not None else None
-    return PollTake(ven_status=row["status"], message=message, head_type=row["head_type"], pending_id=row["taken_id"])
+    return PollTake(
+        ven_status=row["status"],
+        message=message,
+        head_type=row["head_type"],
+        pending_id=row["taken_id"],
+        pushed=bool(row["pushed"]),
+    )
 
 
-async def mark_delivered(conn: Conn, ven_id: str, pending_id: int, delivered_at: datetime) -> bool:
-    """Record a gateway's handout of `pending_id` (idempotent). If other messages still wait for the VEN
-    (queued by a transaction that raced the handout's), tell the gateways to ask again. True if the VEN's
-    queue is now empty."""
-    return not await mark_delivered_many(conn, [(ven_id, pending_id, delivered_at)])
+@dataclass(frozen=True)
+class Delivered:
+    """What recording a delivery found: the type of the message marked delivered now (None when it was
+    already, or is gone), and whether the VEN's queue is empty."""
+
+    message_type: str | None
+    emptied: bool
 
 
-async def mark_delivered_many(conn: Conn, handouts: Sequence[tuple[str, int, datetime]]) -> set[str]:
-    """`mark_delivered` for many (venID, pending id, delivered at) in two statements and one batch of notices;
-    returns the VENs that still have messages waiting (the gateways were told to ask again)."""
-    if not handouts:
-        return set()
-    await conn.execute(
+@dataclass(frozen=True)
+class DeliveredMany:
+    """What recording many deliveries found: the (venID, type) of each message marked delivered now (not
+    those that were already), and the VENs that still have messages waiting (their gateways and pushers were
+    told to look again)."""
+
+    marked: tuple[tuple[str, str], ...]
+    waiting: frozenset[str]
+
+
+async def mark_delivered(conn: Conn, ven_id: str, pending_id: int, delivered_at: datetime) -> Delivered:
+    """Record a gateway's handout or a pusher's delivery of `pending_id` (idempotent). If other messages still
+    wait for the VEN (queued by a transaction that raced the handout's, or behind a pushed one), tell the
+    gateways and the pusher to look again."""
+    found = await mark_delivered_many(conn, [(ven_id, pending_id, delivered_at)])
+    message_type = found.marked[0][1] if found.marked else None
+    return Delivered(message_type, emptied=ven_id not in found.waiting)
+
+
+async def mark_delivered_many(conn: Conn, deliveries: Sequence[tuple[str, int, datetime]]) -> DeliveredMany:
+    """`mark_delivered` for many (venID, pending id, delivered at) in two statements and one batch of
+    notices."""
+    if not deliveries:
+        return DeliveredMany(marked=(), waiting=frozenset())
+    marked = await conn.fetch(
         """
-        UPDATE pending_messages AS p SET delivered_at = h.delivered_at
-        FROM unnest($1::bigint[], $2::text[], $3::timestamptz[]) AS h(id, ven_id, delivered_at)
-        WHERE p.id = h.id AND p.ven_id = h.ven_id AND p.delivered_at IS NULL
+        UPDATE pending_messages AS p SET delivered_at = d.delivered_at
+        FROM unnest($1::bigint[], $2::text[], $3::timestamptz[]) AS d(id, ven_id, delivered_at)
+        WHERE p.id = d.id AND p.ven_id = d.ven_id AND p.delivered_at IS NULL
+        RETURNING p.id, p.ven_id, p.message_type
         """,
-        [pending_id for _, pending_id, _ in handouts],
-        [ven_id for ven_id, _, _ in handouts],
-        [delivered_at for _, _, delivered_at in handouts],
+        [pending_id for _, pending_id, _ in deliveries],
+        [ven_id for ven_id, _, _ in deliveries],
+        [delivered_at for _, _, delivered_at in deliveries],
     )
     rows = await conn.fetch(
-        "SELECT DISTINCT ven_id FROM pending_messages WHERE ven_id = ANY($1::text[]) AND delivered_at IS NULL",
-        sorted({ven_id for ven_id, _, _ in handouts}),
+        """
+        SELECT w.ven_id, EXISTS (SELECT 1 FROM push_vens v WHERE v.ven_id = w.ven_id) AS pushed
+        FROM (SELECT DISTINCT ven_id FROM pending_messages
+              WHERE ven_id = ANY($1::text[]) AND delivered_at IS NULL) AS w
+        """,
+        sorted({ven_id for ven_id, _, _ in deliveries}),
     )
-    waiting = {row["ven_id"] for row in rows}
+    reason = "more pending after a delivery"
     notices = [
-        Envelope(ven_id=v, payload=VenChanged(ven_id=v, reason="more pending after a handout")) for v in sorted(waiting)
+        Envelope(ven_id=row["ven_id"], payload=VenChanged(ven_id=row["ven_id"], reason=reason, push=row["pushed"]))
+        for row in sorted(rows, key=lambda row: row["ven_id"])
     ]
     await outbox.add_many(conn, topics.VEN_CHANGES, notices)
-    return waiting
+    in_order = sorted(marked, key=lambda row: row["id"])
+    return DeliveredMany(
+        marked=tuple((row["ven_id"], row["message_type"]) for row in in_order),
+        waiting=frozenset(row["ven_id"] for row in rows),
+    )
 
 
 class PutBack(enum.Enum):
@@ -367,16 +434,49 @@ async def put_back(conn: Conn, ven_id: str, pending_id: int, kept_types: Iterabl
     return PutBack.OVERTAKEN if row["overtaken"] else PutBack.KEPT
 
 
+async def record_delivered(conn: Conn, ven_id: str, message: VtnMessage) -> None:
+    """Keep a message the VTN gave a VEN without queueing it (a VTN_ON_POLL hook's answer) as delivered, so
+    that the VEN's acknowledgement of it finds it (`sent_to`); purged with the other delivered messages."""
+    await conn.execute(
+        "INSERT INTO pending_messages (ven_id, message_type, message, delivered_at) VALUES ($1, $2, $3::jsonb, now())",
+        ven_id,
+        message.message_type,
+        VTN_MESSAGE_ADAPTER.dump_json(message).decode(),
+    )
+
+
+# The requestID of a queued message: its own, or its eiResponse's (oadrCreatedReport, oadrCanceledReport).
+# Indexed with the VEN and type by migration 0012 (pending_messages_sent), for every type but oadrDistributeEvent,
+# whose answers name events, not requestIDs: the literal condition below lets the planner use that index.
+_SENT_REQUEST_ID = "COALESCE(message ->> 'request_id', message #>> '{response,request_id}')"
+
+
+async def sent_to(
+    conn: Conn, ven_id: str, message_types: Collection[str], request_id: str | None = None
+) -> list[VtnMessage]:
+    """The messages of `message_types` the VTN queued for `ven_id`, newest first, with the requestID
+    `request_id` when one is given: what a VEN's acknowledgement may name. Delivered messages are purged
+    after a while (registration_svc), so an acknowledgement older than that names nothing any more."""
+    if "oadrDistributeEvent" in message_types:
+        raise ValueError("answers to oadrDistributeEvent name events: look them up in event_svc")
+    condition = "" if request_id is None else f" AND {_SENT_REQUEST_ID} = $3"
+    rows = await conn.fetch(
+        f"""
+        SELECT message::text AS message FROM pending_messages
+        WHERE ven_id = $1 AND message_type = ANY($2::text[]) AND message_type <> 'oadrDistributeEvent'{condition}
+        ORDER BY id DESC LIMIT 100
+        """,
+        ven_id,
+        sorted(message_types),
+        *(() if request_id is None else (request_id,)),
+    )
+    return [VTN_MESSAGE_ADAPTER.validate_json(row["message"]) for row in rows]
+
+
 async def message_of(conn: Conn, pending_id: int) -> VtnMessage | None:
     """The message queued as `pending_id` (None once purged)."""
     stored = await conn.fetchval(f"SELECT {message_text('p')} FROM pending_messages p WHERE id = $1", pending_id)
     return None if stored is None else VTN_MESSAGE_ADAPTER.validate_json(stored)
-
-
-async def count_undelivered(conn: Conn, ven_id: str) -> int:
-    return int(
-        await conn.fetchval("SELECT count(*) FROM pending_messages WHERE ven_id = $1 AND delivered_at IS NULL", ven_id)
-    )
 
 
 async def purge_delivered(conn: Conn, older_than_days: int) -> None:

@@ -34,6 +34,11 @@ class CreatePartyRegistration(OadrModel):
     ven_name: str | None = None
     http_pull_model: bool | None = True
 
+    @property
+    def pushed(self) -> bool:
+        """The VEN asks the VTN to push its messages (simple HTTP push model) instead of polling for them."""
+        return self.http_pull_model is False
+
 
 class CancelPartyRegistration(OadrModel):
     """Either side -> the other: end this registration."""

@@ -12,10 +12,12 @@ from typing import Any
 
 from lxml import etree
 
+from shared.oadr.event import DistributeEvent
 from shared.oadr.messages import VenMessage, VtnMessage
 from shared.oadr_xml import events, opt, registration, reports
 from shared.oadr_xml.answer_templates import encode_from_template
 from shared.oadr_xml.errors import NotOpenAdr, UnsupportedMessage
+from shared.oadr_xml.event_sets import SetDocuments
 from shared.oadr_xml.namespaces import OADR, q
 from shared.oadr_xml.parser import parse_document
 from shared.oadr_xml.schema import validate
@@ -96,8 +98,15 @@ def render(message: VtnMessage) -> bytes:
     return to_bytes(render_tree(message))
 
 
+# Event sets, each rendered once for all the VENs that share it (a process writes sets only through this).
+EVENT_SETS = SetDocuments(render)
+
+
 def encode(message: VtnMessage) -> bytes:
-    """Render an outbound message as an unsigned oadrPayload document (the commonest answers from templates)."""
+    """Render an outbound message as an unsigned oadrPayload document (the commonest answers from templates,
+    event sets once per set shared by many VENs)."""
+    if isinstance(message, DistributeEvent):
+        return EVENT_SETS.encode(message)
     from_template = encode_from_template(message, render)
     return from_template if from_template is not None else render(message)
 

@@ -17,10 +17,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
 from report_svc.record_encoding import seq_of
 from shared import topics
+from shared.bus import clients
+from shared.bus.connection import KafkaConnection
 from shared.contract.envelope import Envelope
 from shared.contract.events import EventResponseFact
 from shared.contract.reports import ReportData
@@ -53,7 +55,7 @@ class Audit:
 
 async def read_topics(bootstrap: str) -> TopicCounts:
     """Every record of the two topics, from the beginning to their current end."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    consumer = clients.consumer(KafkaConnection(bootstrap), group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
         partitions: list[TopicPartition] = []

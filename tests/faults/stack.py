@@ -29,6 +29,7 @@ PROCESSES = {
     "report_svc": "report_svc",
     "report_svc-2": "report_svc",
     "gateway": "gateway",
+    "gateway.push": "gateway.push",  # the pusher: tests/faults/test_push_faults.py
 }
 ADMIN_TOKEN = "faults-test-token"
 REPLY_TIMEOUT_SECONDS = 4.0
@@ -87,6 +88,12 @@ class FaultStack:
             "VTN_REPORT_GRANULARITY_SECONDS": "60",
             "VTN_REPORT_BACK_DURATION_SECONDS": "60",
             "VTN_EVENT_REFRESH_SECONDS": "1",
+            # push VENs listen on loopback (tests/faults/push_fleet.py); retries every second at most
+            "VTN_PUSH_ALLOWED_NETWORKS": "127.0.0.0/8",
+            "VTN_PUSH_RETRY_INITIAL_SECONDS": "0.2",
+            "VTN_PUSH_RETRY_MAX_SECONDS": "1",
+            "VTN_PUSH_TIMEOUT_SECONDS": "3",
+            "VTN_PUSH_RESCAN_SECONDS": "5",
         }
 
     def start(self) -> None:
@@ -130,7 +137,7 @@ class FaultStack:
     def stop_kafka(self, seconds: float) -> None:
         self.infra.kafka.stop(timeout=20)
         time.sleep(seconds)
-        self.infra.kafka.start(wait=True, timeout=90)
+        self.infra.kafka.start(wait=True, timeout=120)
 
     def stop_postgres(self, seconds: float) -> None:
         self.infra.postgres.stop(mode="fast")

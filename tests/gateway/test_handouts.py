@@ -14,6 +14,7 @@ from gateway.handouts import HandoutReporter
 from gateway.poll_answers import PollAnswerCache
 from gateway.ven_changes import VenChangesListener
 from shared import topics
+from shared.bus.connection import KafkaConnection
 from shared.contract.envelope import Envelope
 from shared.contract.ven_traffic import (
     EventSetHandouts,
@@ -50,7 +51,7 @@ def setup(
     exchange = OadrExchange(
         requester, schema, cache, RecordingBatcher(), ExchangeSettings(1.0), None, HandoutReporter(publisher)  # type: ignore[arg-type]
     )
-    listener = VenChangesListener("unused:9092", cache)
+    listener = VenChangesListener(KafkaConnection("unused:9092"), cache)
     return exchange, listener, requester
 
 
@@ -86,7 +87,7 @@ async def test_a_handout_that_cannot_be_recorded_is_not_given_and_stays_offered(
 
 async def test_a_later_notice_replaces_or_withdraws_the_offer() -> None:
     cache = PollAnswerCache(60, 100)
-    listener = VenChangesListener("unused:9092", cache)
+    listener = VenChangesListener(KafkaConnection("unused:9092"), cache)
     listener._apply(notice(7))  # noqa: SLF001
     listener._apply(notice(8))  # noqa: SLF001
     entry = cache.lookup("ven1")

@@ -11,8 +11,10 @@ from urllib.parse import quote
 import pytest
 
 from devstack.certs import Issued
+from gateway.forwarded_certificates import ForwardedCertificates
 from gateway.identity import ClientIdentity, IdentityRefused
 from gateway.replay import MemoryNonceStore, PostgresNonceStore, ReplayGuard, ReplayRefused
+from gateway.tls import client_verifying_context
 from gateway.ven_identity import CachedFingerprints, check_claim
 from shared.oadr.registration import CreatePartyRegistration, Poll, QueryRegistration
 
@@ -23,9 +25,17 @@ def scope(client: str, header: bytes | None = None, tls_pem: str | None = None) 
     return {"client": (client, 4000), "headers": headers, "extensions": extensions}
 
 
+def behind(proxies: list[str], certs: dict[str, Issued]) -> ClientIdentity:
+    ca_file = certs["ca"].cert_path
+    verifier = ForwardedCertificates.for_ca_file(
+        ca_file, client_verifying_context(ca_file), accept_seconds=60, max_entries=100
+    )
+    return ClientIdentity(proxies, forwarded=verifier)
+
+
 def test_proxy_header_is_used_only_from_a_trusted_proxy(dev_certs: dict[str, Issued]) -> None:
     pem = dev_certs["ven1"].cert_path.read_text()
-    identify = ClientIdentity(["10.0.0.0/8"])
+    identify = behind(["10.0.0.0/8"], dev_certs)
     assert identify(scope("10.1.2.3", quote(pem).encode())).fingerprint == dev_certs["ven1"].fingerprint
     with pytest.raises(IdentityRefused):
         identify(scope("192.168.1.1", quote(pem).encode()))
@@ -40,15 +50,16 @@ def test_proxy_mode_is_off_by_default(dev_certs: dict[str, Issued]) -> None:
 
 def test_a_header_cannot_override_the_tls_certificate(dev_certs: dict[str, Issued]) -> None:
     own, other = dev_certs["ven1"].cert_path.read_text(), dev_certs["ven2"].cert_path.read_text()
-    identify = ClientIdentity(["127.0.0.1/32"])
+    identify = behind(["127.0.0.1/32"], dev_certs)
     assert identify(scope("127.0.0.1", tls_pem=own)).fingerprint == dev_certs["ven1"].fingerprint
     with pytest.raises(IdentityRefused):
         identify(scope("127.0.0.1", quote(other).encode(), tls_pem=own))
 
 
-def test_a_garbage_header_is_refused() -> None:
-    with pytest.raises(IdentityRefused):
-        ClientIdentity(["127.0.0.1"])(scope("127.0.0.1", b"not a certificate"))
+def test_a_garbage_header_is_refused(dev_certs: dict[str, Issued]) -> None:
+    with pytest.raises(IdentityRefused) as refused:
+        behind(["127.0.0.1"], dev_certs)(scope("127.0.0.1", b"not a certificate"))
+    assert refused.value.reason == "forwarded_certificate_unreadable"
 
 
 def test_claims() -> None:

@@ -11,65 +11,14 @@ from lxml import etree
 from openleadr.messaging import create_message, validate_xml_signature
 
 from devstack.certs import Issued
-from gateway.exchange import ExchangeSettings, OadrExchange
-from gateway.poll_answers import PollAnswerCache
-from gateway.replay import MemoryNonceStore, ReplayGuard
-from gateway.security import MessageSecurity, SecurityPolicy
+from gateway.replay import ReplayGuard
 from gateway.signatures import MessageSigner
-from shared.contract.envelope import Envelope
-from shared.contract.ven_traffic import ContractModel, RequestContext, VenReply, VenRequest
+from shared.contract.ven_traffic import RequestContext, VenRequest
 from shared.oadr.common import EiResponse
 from shared.oadr.registration import Response
 from tests.conftest import assert_valid
-from tests.fakes import FakeRequester, RecordingBatcher
+from tests.gateway.secured_exchange import as_ven, code_and_text, make, poll
 from tests.security_documents import openleadr_signed, signed_at, tampered, wrapped
-
-
-class Directory:
-    """venID -> fingerprint, as registration_svc binds them."""
-
-    def __init__(self, bindings: dict[str, str]) -> None:
-        self.bindings = bindings
-
-    async def fingerprint_of(self, ven_id: str) -> str | None:
-        return self.bindings.get(ven_id)
-
-
-def ok_answer(topic: str, envelope: Envelope) -> ContractModel:
-    request = envelope.payload
-    assert isinstance(request, VenRequest)
-    return VenReply(message=Response(response=EiResponse(), ven_id=getattr(request.message, "ven_id", None)), cacheable=True)
-
-
-def make(
-    certs: dict[str, Issued], schema: etree.XMLSchema, *, require: bool = True, sign: bool = True
-) -> tuple[OadrExchange, FakeRequester, MessageSecurity]:
-    signer = MessageSigner.from_files(certs["vtn-rsa"].cert_path, certs["vtn-rsa"].key_path, None) if sign else None
-    security = MessageSecurity(
-        SecurityPolicy(require_client_certificate=True, verify_signatures=True, require_signatures=require),
-        schema,
-        ReplayGuard(MemoryNonceStore(), max_age_seconds=30),
-        Directory({"ven-1": certs["ven1"].fingerprint, "ven-2": certs["ven2"].fingerprint}),
-        signer,
-    )
-    requester = FakeRequester(ok_answer)
-    exchange = OadrExchange(
-        requester, schema, PollAnswerCache(60, 100), RecordingBatcher(), ExchangeSettings(0.1), security  # type: ignore[arg-type]
-    )
-    return exchange, requester, security
-
-
-def as_ven(certs: dict[str, Issued], name: str) -> RequestContext:
-    return RequestContext(remote_addr="127.0.0.1:1", fingerprint=certs[name].fingerprint)
-
-
-def code_and_text(body: bytes) -> tuple[str, str]:
-    root = etree.fromstring(body)
-    return root.findtext(".//{*}responseCode") or "", root.findtext(".//{*}responseDescription") or ""
-
-
-def poll(certs: dict[str, Issued], ven: str = "ven1", ven_id: str = "ven-1") -> bytes:
-    return openleadr_signed("oadrPoll", certs[ven].cert_path, certs[ven].key_path, ven_id=ven_id)
 
 
 async def test_a_signed_poll_from_the_bound_certificate_is_answered_and_signed(
@@ -100,8 +49,8 @@ async def test_cached_poll_answers_are_signed_afresh_each_time(
 @pytest.mark.parametrize(
     ("attack", "reason", "words"),
     [
-        ("another_vens_id", "ven_id_of_another_certificate", "belongs to another certificate"),
-        ("unknown_ven_id", "ven_id_not_bound", "not registered with this certificate"),
+        ("another_vens_id", "ven_id_of_another_certificate", "venID ven-2 is not bound to this certificate"),
+        ("unknown_ven_id", "ven_id_not_bound", "venID ven-9 is not bound to this certificate"),
         ("signed_by_someone_else", "signer_not_client", "not by the TLS client certificate"),
         ("tampered", "signature_invalid", "does not verify"),
         ("wrapped", "signature_wrapping", "not the message signed"),

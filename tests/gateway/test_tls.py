@@ -13,7 +13,10 @@ from typing import Any
 import pytest
 
 from devstack.certs import Issued
+from gateway.connection_ledger import ConnectionLedger, ConnectionLimits
+from gateway.connections import ConnectionTimeouts, DoorGuard
 from gateway.identity import request_context
+from gateway.refusals import refusal_log
 from gateway.server import _http_server
 from gateway.tls import ServerCertificate, server_context
 
@@ -51,7 +54,13 @@ async def https_port(dev_certs: dict[str, Issued]) -> AsyncIterator[int]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
-    server = _http_server(echo_identity, "127.0.0.1", port, 5, vtn_context(dev_certs))
+    guard = DoorGuard(
+        ConnectionLedger(ConnectionLimits(max_connections=100, max_per_client=10, max_per_address=10)),
+        ConnectionTimeouts(tls_handshake=5, request_headers=5, request_body=5),
+        vtn_context(dev_certs),
+        refusal_log(),
+    )
+    server = _http_server(echo_identity, "127.0.0.1", port, 5, guard)
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.01)

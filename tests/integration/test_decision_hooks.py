@@ -1,7 +1,8 @@
 """OpenLEADR's `on_request_event` and `on_poll` (VTN_ON_REQUEST_EVENT, VTN_ON_POLL): events decided in Python
 reach a raw VEN (OpenLEADR-made XML) on oadrRequestEvent, up to replyLimit, and on oadrPoll once nothing is
 pending, followed by a reregistration request; "nothing pending" is not cached, so the handler is asked on
-every poll; a failing handler gets the VEN an OpenADR error, not a 500. Every answer passes the official XSD.
+every poll; a failing handler gets the VEN an OpenADR error, not a 500; a VEN answers only the handler events
+it was given. Every answer passes the official XSD.
 
 event_svc and registration_svc run here with tests/integration/decision_hooks.py, restored afterwards."""
 
@@ -12,6 +13,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from lxml import etree
@@ -19,6 +21,8 @@ from openleadr.messaging import create_message
 
 from tests.integration.event_ven import EventVen
 from tests.integration.raw_ven import new_request_id
+from tests.integration.secure_gateway import MakeVen, SignedVen, two_vens
+from tests.integration.test_vtn_reports import ok
 from tests.stack import HEALTH_PORTS, RunningVtn
 
 HOOKS = {
@@ -121,3 +125,34 @@ async def test_events_decided_in_python_reach_the_ven_on_request_and_on_poll(
     finally:
         marker.unlink()
     assert kind == "oadrResponse" and payload["response"]["response_code"] == 469
+
+
+async def test_a_ven_answers_only_the_events_a_handler_gave_it(
+    deciding: RunningVtn, signed_vens: MakeVen, db: asyncpg.Connection, unique: Callable[[str], str]
+) -> None:
+    """The VTN keeps no event of its own for what on_request_event and on_poll decide; it records which VEN got
+    which, so that a VEN answering another's handler event (or one no handler gave) gets 452, like for any
+    unknown event, and nothing is published. VENs A and B over HTTPS, each with its own certificate."""
+    a, b = await two_vens(signed_vens, unique)
+
+    async def answer(ven: SignedVen, event_id: str, modification_number: int) -> tuple[int, str]:
+        response = {**ok("r"), "event_id": event_id, "modification_number": modification_number, "opt_type": "optIn"}
+        sent = await ven.send("EiEvent", "oadrCreatedEvent", response=ok("r"), ven_id=ven.ven_id, event_responses=[response])
+        return sent.code, sent.description
+
+    assert (await a.send("EiEvent", "oadrRequestEvent", request_id=new_request_id(), ven_id=a.ven_id)).kind == "oadrDistributeEvent"
+    for event_id in (f"hook-a-{a.ven_id}", f"hook-a-{unique('nobody')}"):
+        assert await answer(b, event_id, 0) == (452, f"no event {event_id!r} for this VEN")
+    assert (await answer(a, f"hook-a-{a.ven_id}", 1))[0] == 454  # a modification the handler never gave
+    assert (await answer(a, f"hook-a-{a.ven_id}", 0))[0] == 200
+    given = await db.fetch("SELECT ven_id FROM handler_event_deliveries WHERE event_id = $1", f"hook-a-{a.ven_id}")
+    assert [row["ven_id"] for row in given] == [a.ven_id]
+    # on_poll's events are recorded the same way
+    await b.poll_until("oadrDistributeEvent", polls=5)
+    polled = f"poll-{b.ven_id}"
+    assert await answer(a, polled, 0) == (452, f"no event {polled!r} for this VEN")
+    assert (await answer(b, polled, 0))[0] == 200
+    # and so is the reregistration request on_poll gives next: only the VEN it went to acknowledges it
+    assert (await b.poll()).kind == "oadrRequestReregistration"
+    answers = [await ven.send("EiRegisterParty", "oadrResponse", response=ok(None), ven_id=ven.ven_id) for ven in (a, b)]
+    assert [answer.code for answer in answers] == [452, 200]

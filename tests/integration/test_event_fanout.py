@@ -214,7 +214,7 @@ async def test_a_fetch_of_answers_takes_the_statements_of_one_and_each_is_judged
     for ven in vens[:3]:
         await distribute_on_poll(ven)
     pool = OneConnection(db)
-    batches = CreatedEventBatches(pool, "event_svc", Relay(), handler_decides=False)  # type: ignore[arg-type]
+    batches = CreatedEventBatches(pool, "event_svc", Relay())  # type: ignore[arg-type]
 
     counter = StatementCount()
     await batches.handle_batch([created_event(ven_ids[0], event_id, 0, "optOut")])  # the driver looks up types
@@ -330,6 +330,9 @@ async def test_the_vens_an_event_names_are_indexed_as_its_targets_change(
         stored = await store.events_for_any(db, [Membership(ven_id)], datetime.now(timezone.utc))
         return event_id in [s.event.descriptor.event_id for s in stored]
 
+    await db.execute(
+        "INSERT INTO vens (ven_id, status) SELECT v, 'registered' FROM unnest($1::text[]) v", [first, second, third]
+    )
     created = await admin.post("/events", json=simple_event((first, second)))
     event_id = created.json()["event"]["descriptor"]["event_id"]
     assert created.json()["answers"] == []  # who answered is read with GET: a row per VEN would not travel

@@ -13,10 +13,11 @@ from typing import Any
 
 import asyncpg
 import httpx
-from aiokafka import AIOKafkaProducer
 from lxml import etree
 
 from shared import topics
+from shared.bus import clients
+from shared.bus.connection import KafkaConnection
 from shared.contract.envelope import Envelope
 from shared.contract.events import CreateEvent, EventResponseFact, OptFact
 from shared.contract.ven_traffic import PendingDelivered
@@ -308,7 +309,7 @@ async def test_an_event_created_while_event_svc_is_down_is_delivered_once_after_
     process = vtn.processes["event_svc"]
     process.stop(timeout=20)
     try:
-        producer = AIOKafkaProducer(bootstrap_servers=vtn.kafka_bootstrap)
+        producer = clients.producer(KafkaConnection(vtn.kafka_bootstrap))
         await producer.start()
         try:
             envelope = Envelope(ven_id=event_id, payload=command)

@@ -8,9 +8,10 @@ from collections.abc import Callable
 
 import asyncpg
 import httpx
-from aiokafka import AIOKafkaProducer
 
 from shared import topics
+from shared.bus import clients
+from shared.bus.connection import KafkaConnection
 from shared.contract.envelope import Envelope
 from shared.contract.operator import CancelVenRegistration
 from tests.stack import RunningVtn
@@ -92,7 +93,7 @@ async def test_a_backend_cancels_a_registration_through_the_kafka_command_topic(
     ven = await RawVen(http, unique("backend-cancel")).register()
     assert ven.ven_id is not None
     assert (await ven.poll()).message_type == "oadrResponse"
-    producer = AIOKafkaProducer(bootstrap_servers=vtn.kafka_bootstrap)
+    producer = clients.producer(KafkaConnection(vtn.kafka_bootstrap))
     await producer.start()
     try:
         command = Envelope(ven_id=ven.ven_id, payload=CancelVenRegistration(ven_id=ven.ven_id))

@@ -12,6 +12,7 @@ import asyncpg
 import pytest
 
 from gateway.replay import PostgresNonceStore
+from shared.db.access import DatabaseAccess
 from shared.db.pool import open_pool
 from tests.stack import RunningVtn
 
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.integration
 async def test_each_nonce_is_accepted_once_across_instances_and_batches(
     vtn: RunningVtn, db: asyncpg.Connection
 ) -> None:
-    pools = [await open_pool(vtn.database_url, 1, 4) for _ in range(2)]
+    pools = [await open_pool(DatabaseAccess(vtn.database_url), 1, 4) for _ in range(2)]
     try:
         first, second = (PostgresNonceStore(pool) for pool in pools)
         signer = f"TEST-{uuid.uuid4().hex[:8]}"

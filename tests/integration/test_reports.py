@@ -12,12 +12,13 @@ from typing import Any
 
 import asyncpg
 import httpx
-from aiokafka import AIOKafkaProducer
 from lxml import etree
 from openleadr import enums, objects
 from openleadr.messaging import create_message, parse_message
 
 from shared import topics
+from shared.bus import clients
+from shared.bus.connection import KafkaConnection
 from shared.contract.envelope import Envelope
 from shared.contract.reports import ReportData, RequestReport
 from tests.conftest import assert_valid
@@ -220,7 +221,7 @@ async def test_a_backend_requests_a_report_over_kafka(
         ven_id=ven.ven_id,
         payload=RequestReport(ven_id=ven.ven_id, report_specifier_id="telemetry", granularity=timedelta(minutes=5), report_back_duration=timedelta(minutes=5)),
     )
-    producer = AIOKafkaProducer(bootstrap_servers=vtn.kafka_bootstrap)
+    producer = clients.producer(KafkaConnection(vtn.kafka_bootstrap))
     await producer.start()
     try:
         await producer.send_and_wait(topics.REPORT_COMMANDS, command.to_bytes(), key=command.kafka_key())

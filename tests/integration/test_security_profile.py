@@ -7,13 +7,9 @@ telemetry over HTTPS with signed messages both ways; each refusal the profile re
 from __future__ import annotations
 
 import asyncio
-import ssl
-import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import asyncpg
 import httpx
@@ -22,57 +18,12 @@ from lxml import etree
 from openleadr import OpenADRClient
 from openleadr.messaging import create_message, validate_xml_signature
 
-from devstack.certs import Issued, generate
-from devstack.processes import ManagedProcess
-from tests.stack import ADMIN_PORT, HTTP_PORT, REPO_ROOT, RunningVtn
+from devstack.certs import Issued
 from tests.integration.event_ven import simple_event
+from tests.integration.secure_gateway import SecureGateway
+from gateway.signature_profile import ECDSA_SHA256, ENVELOPED_SIGNATURE, INCLUSIVE_C14N
 from tests.security_documents import openleadr_signed, signed_at, wrapped
-
-SECURE_PORT = HTTP_PORT + 20
-SECURE_ADMIN_PORT = ADMIN_PORT + 20
-PREFIX = "/OpenADR2/Simple/2.0b"
-
-
-@dataclass
-class SecureGateway:
-    url: str
-    certs: dict[str, Issued]
-    log_path: Path
-
-    def ven_tls(self, ven: str | None) -> ssl.SSLContext:
-        context = ssl.create_default_context(cafile=str(self.certs["ca"].cert_path))
-        if ven is not None:
-            context.load_cert_chain(self.certs[ven].cert_path, self.certs[ven].key_path)
-        return context
-
-
-@pytest.fixture(scope="module")
-def secure_gateway(vtn: RunningVtn, vtn_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureGateway]:
-    certs = generate(tmp_path_factory.mktemp("certs"), ["ven1", "ven2", "ven3"])
-    env = {
-        **vtn_env,
-        "VTN_HTTP_PORT": str(SECURE_PORT),
-        "VTN_ADMIN_PORT": str(SECURE_ADMIN_PORT),
-        "VTN_INSTANCE_ID": "secure-gateway",
-        "VTN_HTTP_CERT": str(certs["vtn-rsa"].cert_path),
-        "VTN_HTTP_KEY": str(certs["vtn-rsa"].key_path),
-        "VTN_HTTP_ECC_CERT": str(certs["vtn-ecc"].cert_path),
-        "VTN_HTTP_ECC_KEY": str(certs["vtn-ecc"].key_path),
-        "VTN_HTTP_CA_FILE": str(certs["ca"].cert_path),
-        "VTN_CERT": str(certs["vtn-rsa"].cert_path),
-        "VTN_KEY": str(certs["vtn-rsa"].key_path),
-        "VTN_REQUIRE_MESSAGE_SIGNATURES": "true",
-        "VTN_REPLAY_MAX_AGE_SECONDS": "30",
-    }
-    log_path = tmp_path_factory.mktemp("logs") / "secure-gateway.log"
-    process = ManagedProcess("secure-gateway", [sys.executable, "-m", "gateway"], env, log_path, cwd=REPO_ROOT, new_session=True)
-    process.start()
-    try:
-        process.wait_for_port("127.0.0.1", SECURE_PORT, timeout=60)
-        yield SecureGateway(f"https://localhost:{SECURE_PORT}{PREFIX}", certs, log_path)
-    finally:
-        process.stop(timeout=20)
-
+from tests.signature_shapes import XSLT, Reference, Shape, Transform, identity_stylesheet, signed_in_shape
 
 @pytest.fixture
 async def ven1_http(secure_gateway: SecureGateway) -> AsyncIterator[httpx.AsyncClient]:
@@ -211,13 +162,8 @@ async def test_a_certificate_claiming_another_vens_id_is_refused(
         answer = await ven1_http.post(f"/{service}", content=openleadr_signed(message_type, ven1.cert_path, ven1.key_path, **payload))
         code, text = answer_of(answer.content)
         assert (answer.status_code, code) == (200, "463")
-        assert "belongs to another certificate" in text
-    # without a venID, only the registrationID names the VEN: registration_svc refuses it for this certificate
-    takeover = registration(ven1, unique("thief"), registration_id=registration_before)
-    answer = await ven1_http.post(
-        "/EiRegisterParty", content=openleadr_signed("oadrCreatePartyRegistration", ven1.cert_path, ven1.key_path, **takeover)
-    )
-    assert answer_of(answer.content) == ("463", "venID belongs to another certificate")
+        assert text == f"venID {ven2_id} is not bound to this certificate"
+    # IDs named without a venID (a registrationID, ...): tests/integration/test_ven_identity.py
     row = await db.fetchrow("SELECT registration_id, status FROM vens WHERE ven_id = $1", ven2_id)
     assert (row["registration_id"], row["status"]) == (registration_before, "registered")
 
@@ -273,3 +219,35 @@ async def test_a_replayed_message_is_refused_and_stored_once(
 async def test_the_plain_development_gateway_still_works(http: httpx.AsyncClient) -> None:
     answer = await http.post("/EiRegisterParty", content=create_message("oadrQueryRegistration", request_id="q").encode())
     assert answer.status_code == 200 and answer_of(answer.content)[0] == "200"
+
+
+async def test_a_signature_outside_the_profile_is_refused_and_the_enveloped_shape_accepted(
+    secure_gateway: SecureGateway, db: asyncpg.Connection, unique: Callable[[str], str]
+) -> None:
+    """An XSLT transform (which a general verifier skips) is 463 with the reason, and nothing is stored; the
+    enveloped shape avob's Java VEN signs with is verified and registers."""
+    certificate = secure_gateway.new_certificate(unique("shapes"))
+    xslt = (Transform(XSLT, (identity_stylesheet(),)), Transform(INCLUSIVE_C14N))
+    shapes = {
+        "xslt": Shape(signature_method=ECDSA_SHA256, references=(Reference("#oadrSignedObject", xslt), Reference("#prop"))),
+        "enveloped": Shape(
+            signature_method=ECDSA_SHA256, references=(Reference("", (Transform(ENVELOPED_SIGNATURE),)), Reference("#prop"))
+        ),
+    }
+    names = {kind: unique(kind) for kind in shapes}
+    async with httpx.AsyncClient(base_url=secure_gateway.url, verify=secure_gateway.ven_tls(certificate), timeout=15) as client:
+        answers = {}
+        for kind, shape in shapes.items():
+            body = signed_in_shape(
+                "oadrCreatePartyRegistration", certificate.cert_path, certificate.key_path, shape,
+                **registration(certificate, names[kind]),
+            )
+            answers[kind] = answer_of((await client.post("/EiRegisterParty", content=body)).content)
+    assert answers["xslt"] == (
+        "463",
+        f"reference '#oadrSignedObject' uses the transform {XSLT}, outside the OpenADR 2.0b signature profile",
+    )
+    assert answers["enveloped"][0] == "200"
+    assert await stored(db, names["xslt"]) == 0
+    row = await db.fetchrow("SELECT fingerprint, status FROM vens WHERE ven_name = $1", names["enveloped"])
+    assert (row["fingerprint"], row["status"]) == (certificate.fingerprint, "registered")

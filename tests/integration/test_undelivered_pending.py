@@ -12,10 +12,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 import asyncpg
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from devstack.processes import ManagedProcess
 from shared import topics
+from shared.bus import clients
+from shared.bus.connection import KafkaConnection
 from shared.contract.envelope import Envelope
 from shared.contract.ven_traffic import PendingUndelivered
 from tests.conftest import REPO_ROOT
@@ -75,7 +76,7 @@ async def impatient_reports() -> float:
 
 
 async def publish(bootstrap: str, *envelopes: Envelope) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    producer = clients.producer(KafkaConnection(bootstrap))
     await producer.start()
     try:
         for envelope in envelopes:

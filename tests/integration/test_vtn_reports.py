@@ -19,12 +19,13 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 from lxml import etree
 from openleadr import OpenADRClient
 from openleadr.messaging import create_message, parse_message
 
 from shared import topics
+from shared.bus import clients
+from shared.bus.connection import KafkaConnection
 from shared.contract.envelope import Envelope
 from shared.contract.vtn_reports import PublishVtnReports
 from tests.conftest import assert_valid
@@ -555,7 +556,7 @@ async def test_the_operator_republishes_the_metadata_through_both_doors(
 
     assert ven.ven_id is not None
     command = Envelope(ven_id=ven.ven_id, payload=PublishVtnReports(ven_ids=(ven.ven_id,)))
-    producer = AIOKafkaProducer(bootstrap_servers=offering.kafka_bootstrap)
+    producer = clients.producer(KafkaConnection(offering.kafka_bootstrap))
     await producer.start()
     try:
         await producer.send_and_wait(topics.REPORT_COMMANDS, command.to_bytes(), key=command.kafka_key())

@@ -1,7 +1,8 @@
 """OpenLEADR's VEN (`OpenADRClient` with an `on_event` handler) receiving events created through the admin
 API: its optIn (and a second VEN's optOut) reach the Kafka event-responses topic and the admin API; a
 modification arrives with modificationNumber + 1 and is answered afresh; a cancellation arrives as
-cancelled."""
+cancelled. With the VTN's default vtnID, the VEN's oadrCreatedEvent carries code 200 (OpenLEADR's VEN answers
+452 to a vtnID whose letters are all lowercase)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from typing import Any
 import httpx
 import pytest
 from openleadr import OpenADRClient
+from openleadr.messaging import parse_message
 
 from shared import topics
 from shared.contract.envelope import Envelope
 from shared.contract.events import EventResponseFact
+from shared.settings import VtnSettings
 from tests.stack import RunningVtn, find_on_topic
 from tests.integration.event_ven import simple_event
 from tests.interop.test_openleadr_ven import until
@@ -26,6 +29,14 @@ class AnsweringVen:
     def __init__(self, vtn_url: str, ven_name: str, opt_type: str) -> None:
         self.client = OpenADRClient(ven_name=ven_name, vtn_url=vtn_url)
         self.received: list[tuple[str, int, str]] = []
+        self.created_event_codes: list[int] = []  # the eiResponse code of each oadrCreatedEvent it sent
+
+        def record_created_event(xml: str) -> None:
+            message_type, payload = parse_message(xml)
+            if message_type == "oadrCreatedEvent":
+                self.created_event_codes.append(int(payload["response"]["response_code"]))
+
+        self.client.add_hook("before_send_xml", record_created_event)
 
         async def on_event(event: dict[str, Any]) -> str:
             descriptor = event["event_descriptor"]
@@ -99,3 +110,20 @@ async def test_openleadr_vens_receive_answer_and_follow_modification_and_cancell
 
     assert (await admin.post(f"/events/{event_id}/cancel")).status_code == 200
     await until(lambda: all((event_id, 2, "cancelled") in v.received for v in answering_vens), 30, "the cancellation")
+
+
+async def test_openleadr_ven_accepts_the_default_vtn_id_and_answers_an_event_with_code_200(
+    vtn: RunningVtn, vtn_env: dict[str, str], admin: httpx.AsyncClient, answering_vens: list[AnsweringVen],
+    unique: Callable[[str], str],
+) -> None:
+    """OpenLEADR's VEN puts 452 (invalid ID) on its oadrCreatedEvent when the vtnID's letters are all lowercase
+    (`vtn_id.islower()` in its client); the default vtnID must not be one of those."""
+    assert "VTN_VTN_ID" not in vtn_env, "this test is about the default vtnID"
+    ven = answering_vens[0]
+    event_id = unique("vtn-id-event")
+    created = await admin.post("/events", json=simple_event((ven.ven_id,), event_id=event_id))
+    assert created.status_code == 201, created.text
+    await until(lambda: (event_id, 0, "far") in ven.received, 30, "the VEN to get the event")
+    await until(lambda: bool(ven.created_event_codes), 30, "the VEN's oadrCreatedEvent")
+    assert set(ven.created_event_codes) == {200}, ven.created_event_codes
+    assert not VtnSettings.model_fields["vtn_id"].default.islower()

@@ -6,7 +6,14 @@ from datetime import timedelta
 
 import pytest
 
-from report_svc.report_data import ReportDataRefused, RequestedReport, RequestStatus, records_of, without_repeats
+from report_svc.report_data import (
+    ReportDataRefused,
+    RequestedReport,
+    RequestStatus,
+    never_requested,
+    records_of,
+    without_repeats,
+)
 from report_svc.report_requests import build_request
 from shared.oadr.common import ResponseCode
 from shared.oadr.report_parts import Report, ReportInterval, ReportPayload, ResourceStatus
@@ -101,3 +108,11 @@ def test_one_bad_report_refuses_the_whole_message() -> None:
 def test_an_interval_repeated_in_one_message_counts_once() -> None:
     records = records_of("ven-1", [usage_report(1.0), usage_report(9.0)], requested(), NOW)
     assert [r.value for r in without_repeats(records)] == [1.0]
+
+
+def test_another_vens_request_is_never_requested_as_an_unknown_one_is() -> None:
+    """What a VEN's oadrCreatedReport may acknowledge: its own requests only; another VEN's looks unknown."""
+    mine = USAGE_REQUEST.report_request_id
+    assert never_requested("ven-1", [mine, "rr-unknown"], requested()) == ["rr-unknown"]
+    assert never_requested("ven-2", [mine, "rr-unknown"], requested()) == [mine, "rr-unknown"]
+    assert never_requested("ven-1", [], requested()) == []

@@ -10,6 +10,7 @@ from aiokafka.errors import MessageSizeTooLargeError
 from fastapi import FastAPI
 
 from gateway.admin_commands import send_command
+from shared.bus.connection import KafkaConnection
 from shared.bus.errors import RecordTooLarge
 from shared.bus.producer import BusProducer
 from shared.bus.service_consumer import TRANSIENT_ERRORS
@@ -27,7 +28,7 @@ class OversizeProducer:
 
 
 async def test_a_record_too_large_for_kafka_is_not_taken_for_kafka_being_down() -> None:
-    producer = BusProducer("127.0.0.1:1", "test")
+    producer = BusProducer(KafkaConnection("127.0.0.1:1"), "test")
     await producer._producer.stop()  # noqa: SLF001 - the real one was never started
     producer._producer = OversizeProducer()  # type: ignore[assignment]  # noqa: SLF001
     with pytest.raises(RecordTooLarge) as raised:

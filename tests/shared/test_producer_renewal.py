@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from aiokafka.errors import OutOfOrderSequenceNumber
 
+from shared.bus.connection import KafkaConnection
 from shared.bus.errors import BusUnavailable
 from shared.bus.producer import BusProducer
 from shared.contract.envelope import Envelope
@@ -32,7 +33,7 @@ class FakeProducer:
 
 async def test_a_broken_producer_is_replaced_and_the_send_retried_by_the_caller() -> None:
     made = [FakeProducer(broken=True), FakeProducer(broken=False)]
-    producer = BusProducer("127.0.0.1:1", "test")
+    producer = BusProducer(KafkaConnection("127.0.0.1:1"), "test")
     await producer._producer.stop()  # noqa: SLF001 - the real one was never started
     producer._new_producer = lambda: made.pop(0)  # type: ignore[method-assign]  # noqa: SLF001
     producer._producer = producer._new_producer()  # noqa: SLF001

@@ -8,6 +8,7 @@ import asyncio
 import pytest
 
 from shared import topics
+from shared.bus.connection import KafkaConnection
 from shared.bus.errors import ReplyTimeout
 from shared.bus.request_reply import AbandonedRequests, RequestReplyClient
 from shared.contract.envelope import Envelope, ReplyAddress
@@ -32,7 +33,7 @@ def deliver(client: RequestReplyClient, reply: Envelope) -> None:
 
 @pytest.fixture
 async def client() -> RequestReplyClient:
-    return RequestReplyClient(FakePublisher(), "unused:9092", ReplyAddress(topic=topics.GATEWAY_REPLIES, partition=0))
+    return RequestReplyClient(FakePublisher(), KafkaConnection("unused:9092"), ReplyAddress(topic=topics.GATEWAY_REPLIES, partition=0))
 
 
 async def test_a_reply_after_the_timeout_is_handed_over_once(client: RequestReplyClient) -> None:

@@ -26,8 +26,15 @@ def test_plain_http_is_the_default() -> None:
         {"http_cert": Path("a.crt"), "http_key": Path("a.key")},
         {"cert": Path("a.crt")},
         {"verify_message_signatures": False, "require_message_signatures": True},
+        {"trusted_proxies": "10.0.0.0/8"},
     ],
-    ids=["certificate without key", "HTTPS without a client CA", "signing certificate without key", "require without verify"],
+    ids=[
+        "certificate without key",
+        "HTTPS without a client CA",
+        "signing certificate without key",
+        "require without verify",
+        "ingress mode without a client CA",
+    ],
 )
 def test_incomplete_security_settings_are_refused(values: dict[str, object]) -> None:
     with pytest.raises(ValidationError):

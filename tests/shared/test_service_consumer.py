@@ -10,6 +10,7 @@ from datetime import timedelta
 from aiokafka import TopicPartition
 from aiokafka.errors import CommitFailedError
 
+from shared.bus.connection import KafkaConnection
 from shared.bus.service_consumer import ServiceConsumer
 from shared.contract.backend_events import PollSighting, PollsObserved
 from shared.contract.envelope import Envelope, ReplyAddress, utcnow
@@ -31,7 +32,7 @@ def _consumer(handled: list[Envelope], stale_after: float | None = 5.0) -> Servi
         handled.append(received)
 
     return ServiceConsumer(
-        bootstrap_servers="127.0.0.1:1", group_id="test", topic_names=["t"], handler=handler,
+        kafka=KafkaConnection("127.0.0.1:1"), group_id="test", topic_names=["t"], handler=handler,
         producer=_Producer(), client_id="test", stale_after_seconds=stale_after,  # type: ignore[arg-type]
     )  # fmt: skip
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from aiokafka import TopicPartition
 from aiokafka.structs import ConsumerRecord
 
+from shared.bus.connection import KafkaConnection
 from shared.bus.service_consumer import ServiceConsumer
 from shared.contract.envelope import Envelope, ReplyAddress
 from shared.contract.ven_traffic import ContractModel, VenReply, VenRequest
@@ -70,7 +71,7 @@ def _consumer(log: list[str], updates: _Updates, producer: _Producer) -> Service
         return _reply(envelope, "one by one")
 
     return ServiceConsumer(
-        bootstrap_servers="127.0.0.1:1", group_id="test", topic_names=["t"], handler=one,
+        kafka=KafkaConnection("127.0.0.1:1"), group_id="test", topic_names=["t"], handler=one,
         producer=producer, client_id="test", batch_handler=updates,  # type: ignore[arg-type]
     )  # fmt: skip
 

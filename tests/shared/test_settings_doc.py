@@ -26,7 +26,8 @@ def test_every_setting_is_on_the_page_once_with_its_variable() -> None:
 
 def test_the_page_follows_the_model_sections_in_order() -> None:
     found = sections()
-    assert [s.heading for s in found][:3] == ["General", "Gateway", "Operations"]
+    assert [s.heading for s in found][:2] == ["General", "Gateway"]
+    assert "Operations" in [s.heading for s in found]
     assert "Security profile" in [s.heading for s in found]
     assert [name for s in found for name in s.names] == list(VtnSettings.model_fields)
     page = render()

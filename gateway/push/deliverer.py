@@ -1,0 +1,73 @@
+"""The edge contract of the pusher: how to hand one message to one VEN, and what can go wrong.
+
+A `VenDeliverer` takes a VTN message and a VEN and returns the VEN's answer, decoded and checked, or raises
+`DeliveryFailed`. Everything above it (queue order, retries, presence, handing answers to services) knows
+nothing of HTTP or XML, so another way to reach VENs (XMPP, OpenADR 2.0a push) is another deliverer.
+
+    DeliveryFailed            base: the VEN did not (verifiably) get the message; always retried
+    ├── kind "address_refused"   the transport address is not one the VTN may push to (SSRF rules)
+    ├── kind "connect"           no connection (refused, unreachable, DNS)
+    ├── kind "tls"               handshake failed, or the VEN's certificate is not the one bound to its venID
+    ├── kind "timeout"           no complete answer within VTN_PUSH_TIMEOUT_SECONDS
+    ├── kind "http_error"        an HTTP status other than 2xx, or a broken HTTP answer
+    ├── kind "too_large"         an answer above VTN_PUSH_MAX_ANSWER_BYTES
+    ├── kind "bad_answer"        not an OpenADR document, invalid against the schema, or not an answer to it
+    ├── kind "security_refused"  a signature, replay or venID check failed on the answer
+    └── kind "ven_busy"          the VEN answered 503: try again later
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from shared.contract.ven_traffic import RequestContext
+from shared.oadr.messages import VenMessage, VtnMessage
+
+FAILURE_KINDS = (
+    "address_refused",
+    "connect",
+    "tls",
+    "timeout",
+    "http_error",
+    "too_large",
+    "bad_answer",
+    "security_refused",
+    "ven_busy",
+)
+
+
+class DeliveryFailed(Exception):
+    """The message did not verifiably reach the VEN; `kind` is one of FAILURE_KINDS (a metric label)."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        assert kind in FAILURE_KINDS, kind
+        super().__init__(f"{kind}: {detail}")
+        self.kind = kind
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class PushTarget:
+    """A push VEN as the database knows it: where it said to push, and the certificate bound to its venID."""
+
+    ven_id: str
+    transport_address: str | None
+    fingerprint: str | None
+
+
+@dataclass(frozen=True)
+class VenAnswer:
+    """The VEN's synchronous answer, checked like a request: the message, and what the transport established
+    about the sender (certificate fingerprint, address, whether it was signed)."""
+
+    message: VenMessage
+    context: RequestContext
+
+
+class VenDeliverer(Protocol):
+    async def deliver(self, target: PushTarget, message: VtnMessage) -> VenAnswer:
+        """Hand `message` to the VEN and return its answer; raise DeliveryFailed when that did not happen."""
+
+    async def close(self) -> None:
+        """Release connections and other resources."""

@@ -1,0 +1,83 @@
+"""OpenADR 2.0b simple HTTP, push model: the deliverer that POSTs a message to `{transportAddress}/OpenADR2/
+Simple/2.0b/{service}` and reads the VEN's answer from the HTTP response.
+
+    message -> XML (signed with VTN_CERT/VTN_KEY when configured) -> POST (gateway.push.connections)
+            -> answer: 2xx, hardened parse and 2.0b XSD, the gateway's security checks as for a request
+               (signature by the TLS peer, replay, venID bound to the certificate), and the answer's venID
+               must be the one pushed to
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from gateway.answers import HttpAnswer
+from gateway.push.answers import service_of
+from gateway.push.connections import ConnectionPools
+from gateway.push.deliverer import DeliveryFailed, PushTarget, VenAnswer
+from gateway.security import MessageSecurity
+from gateway.ven_identity import FingerprintSource
+from shared.contract.ven_traffic import RequestContext
+from shared.oadr.messages import VtnMessage
+from shared.oadr_xml.codec import decode, encode
+from shared.oadr_xml.errors import OadrXmlError
+from shared.push_addresses import AddressRefused, PushAddressPolicy, parse_push_address
+
+
+class HttpPushDeliverer:
+    def __init__(
+        self,
+        connections: ConnectionPools,
+        policy: PushAddressPolicy,
+        schema: etree.XMLSchema,
+        security: MessageSecurity | None,
+        max_answer_bytes: int,
+        timeout_seconds: float,
+        fingerprints: FingerprintSource | None = None,
+    ) -> None:
+        self._connections = connections
+        self._fingerprints = fingerprints  # the venID -> certificate bindings the gateway uses (handlers or directory)
+        self._policy = policy
+        self._schema = schema
+        self._security = security
+        self._max_answer_bytes = max_answer_bytes
+        self._timeout = timeout_seconds
+
+    async def deliver(self, target: PushTarget, message: VtnMessage) -> VenAnswer:
+        try:
+            address = parse_push_address(target.transport_address)
+            self._policy.check_address(address)
+        except AddressRefused as refused:
+            raise DeliveryFailed("address_refused", str(refused)) from None
+        body = encode(message)
+        if self._security is not None:
+            body = self._security.sign(body)
+        bound = target.fingerprint
+        if address.secure and self._fingerprints is not None:
+            try:
+                bound = await self._fingerprints.fingerprint_of(target.ven_id)
+            except Exception as error:
+                raise DeliveryFailed("tls", f"cannot look up the certificate bound to the venID: {error!r}") from None
+        response = await self._connections.post(
+            address, service_of(message), body, bound, self._max_answer_bytes, self._timeout
+        )
+        if not 200 <= response.status < 300:
+            raise DeliveryFailed("http_error", f"HTTP {response.status}")
+        try:
+            document = decode(response.body, self._schema)
+        except OadrXmlError as error:
+            raise DeliveryFailed("bad_answer", f"not a valid OpenADR answer: {error}") from None
+        context = RequestContext(fingerprint=response.peer_fingerprint, remote_addr=response.remote_ip)
+        answer = document.message
+        if self._security is not None:
+            admitted = await self._security.admit(document, context)
+            if isinstance(admitted, HttpAnswer):
+                raise DeliveryFailed("security_refused", "the answer failed the security checks (see security_refused)")
+            answer, context = admitted.message, admitted.context
+        answered_for = getattr(answer, "ven_id", None)
+        if answered_for is not None and answered_for != target.ven_id:
+            raise DeliveryFailed("security_refused", f"the answer speaks for venID {answered_for}, not {target.ven_id}")
+        return VenAnswer(answer, context)
+
+    async def close(self) -> None:
+        await self._connections.close()

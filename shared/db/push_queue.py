@@ -1,0 +1,88 @@
+"""The pending queue as the pusher reads it: per push VEN, its next message and where to push it.
+
+A message stays undelivered while it is pushed: registration_svc marks it delivered when the pusher reports
+the VEN's answer handled (`PendingDelivered`, shared.db.pending.mark_delivered). Until that record is applied
+the pusher leaves out the messages it delivered (`unmarked`), so it never pushes one twice, and learns which
+of them are still unmarked; after a crash the next owner starts from what the database says is undelivered.
+The head is the oldest undelivered message by id, not "the next after the last delivered": two transactions
+queueing for one VEN may commit in the other order than their ids, and a message committed late behind one
+already pushed must still go out (as a poll would take it).
+Reads are made for many VENs at once: one statement whatever the number of VENs woken together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+from shared.db.connection import Conn
+from shared.db.pending import message_text
+from shared.oadr.messages import VTN_MESSAGE_ADAPTER, VtnMessage
+
+
+@dataclass(frozen=True)
+class PushHead:
+    """A push VEN's next message (None: nothing waits but what was left out), its transport address, the
+    fingerprint of the certificate it registered with (None without TLS), and which of the messages left out
+    are still not marked delivered."""
+
+    ven_id: str
+    transport_address: str | None
+    fingerprint: str | None
+    pending_id: int | None
+    message: VtnMessage | None
+    unmarked: frozenset[int] = frozenset()
+
+
+async def heads(conn: Conn, delivered: Mapping[str, Collection[int]]) -> dict[str, PushHead]:
+    """For each VEN of `delivered` whose messages are pushed (the push_vens view), its oldest undelivered
+    message other than those given (delivered by this pusher, their marks not yet seen). VENs that are not (or
+    no longer) push VENs are absent."""
+    if not delivered:
+        return {}
+    left_out = [(ven_id, pending_id) for ven_id, ids in delivered.items() for pending_id in ids]
+    rows = await conn.fetch(
+        f"""
+        WITH w AS (SELECT unnest($1::text[]) AS ven_id),
+        left_out AS (SELECT * FROM unnest($2::text[], $3::bigint[]) AS l(ven_id, id))
+        SELECT v.ven_id, v.transport_address, v.fingerprint, m.id, m.message,
+               ARRAY(
+                   SELECT p.id FROM pending_messages p JOIN left_out l ON l.id = p.id
+                   WHERE l.ven_id = w.ven_id AND p.ven_id = w.ven_id AND p.delivered_at IS NULL
+               ) AS unmarked
+        FROM w JOIN push_vens v ON v.ven_id = w.ven_id
+        LEFT JOIN LATERAL (
+            SELECT q.id, {message_text("q")} AS message FROM pending_messages q
+            WHERE q.ven_id = w.ven_id AND q.delivered_at IS NULL
+              AND NOT EXISTS (SELECT 1 FROM left_out l WHERE l.id = q.id)
+            ORDER BY q.id LIMIT 1
+        ) m ON true
+        """,
+        list(delivered),
+        [ven_id for ven_id, _ in left_out],
+        [pending_id for _, pending_id in left_out],
+    )
+    return {
+        row["ven_id"]: PushHead(
+            ven_id=row["ven_id"],
+            transport_address=row["transport_address"],
+            fingerprint=row["fingerprint"],
+            pending_id=row["id"],
+            message=VTN_MESSAGE_ADAPTER.validate_json(row["message"]) if row["message"] is not None else None,
+            unmarked=frozenset(row["unmarked"]),
+        )
+        for row in rows
+    }
+
+
+async def backlogs(conn: Conn) -> dict[str, int]:
+    """Every push VEN with messages waiting, and how many."""
+    rows = await conn.fetch(
+        """
+        SELECT m.ven_id, count(*) AS waiting
+        FROM pending_messages m JOIN push_vens v ON v.ven_id = m.ven_id
+        WHERE m.delivered_at IS NULL
+        GROUP BY m.ven_id
+        """
+    )
+    return {row["ven_id"]: int(row["waiting"]) for row in rows}
