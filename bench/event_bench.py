@@ -45,6 +45,7 @@ from bench.event_vens import EventVen, Expectation, HeldEvent
 from bench.loadgen.config import VtnAddress
 from bench.loadgen.push_server import PushVenServer
 from bench.loadgen.system import raise_open_file_limit
+from bench.loadgen.ven import RegistrationFailed
 from bench.memory import memory_mb
 from bench.openleadr_event_vtn import copy_id
 from bench.targets import BASE_PATH, LOOPBACK, ManagedServer
@@ -60,6 +61,7 @@ from shared.oadr.target import Target as OadrTarget
 OPENLEADR_PORT = int(os.environ.get("VTN_BENCH_OPENLEADR_PORT", "8290"))
 PUSH_NETWORKS = {"VTN_PUSH_ALLOWED_NETWORKS": "127.0.0.0/8"}  # the push VENs' endpoints are on loopback
 REGISTER_CONCURRENCY = 64
+REGISTER_ATTEMPTS = 5
 ADMIN_CONCURRENCY = 32
 ADMIN_ATTEMPTS = 30  # an admin command answered 503 is asked again this many times, at most
 PHASES = ("create", "modify", "cancel")
@@ -135,8 +137,17 @@ async def register_all(url: str, count: int, push: PushVenServer | None = None) 
     limit = asyncio.Semaphore(REGISTER_CONCURRENCY)
 
     async def register(ven: EventVen) -> None:
+        """Asked again after a 503 (the VTN's services did not answer in time, e.g. on a loaded machine), as a
+        VEN would."""
         async with limit:
-            await ven.register()
+            for attempt in range(REGISTER_ATTEMPTS):
+                try:
+                    await ven.register()
+                    return
+                except RegistrationFailed as failed:
+                    if not str(failed).endswith("http_503") or attempt == REGISTER_ATTEMPTS - 1:
+                        raise
+                await asyncio.sleep(1.0)
 
     await asyncio.gather(*(register(v) for v in vens))
     if push is not None:
@@ -351,7 +362,7 @@ class AnswerWatcher:
         await self._consumer.stop()
 
 
-async def _admin_calls(admin: httpx.AsyncClient, calls: list[tuple[str, str, object]]) -> None:
+async def admin_calls(admin: httpx.AsyncClient, calls: list[tuple[str, str, object]]) -> None:
     limit = asyncio.Semaphore(ADMIN_CONCURRENCY)
 
     async def call(method: str, path: str, body: object) -> None:
@@ -403,7 +414,7 @@ async def run_vtn(
                         calls.append(("PATCH", f"/events/{event_id}", changes))
                     else:
                         calls.append(("POST", f"/events/{event_id}/cancel", None))
-                await _admin_calls(admin, calls)
+                await admin_calls(admin, calls)
 
             async def answers(phase: str, events: set[str]) -> tuple[int, float]:
                 return watcher.of_phase(phase, events)
@@ -413,7 +424,7 @@ async def run_vtn(
                     ("PUT", f"/vens/{ven.ven_id}/memberships", {"group_ids": [f"group-{i % shape.groups}"]})
                     for i, ven in enumerate(vens)
                 ]
-                await _admin_calls(admin, calls)
+                await admin_calls(admin, calls)
 
             target = Target(
                 "this VTN (push)" if pushed else "this VTN",

@@ -40,7 +40,7 @@ import httpx
 
 from bench import report_bench
 from bench.cpu import cpu_seconds_by_label
-from bench.event_bench import DEVELOPMENT_ADMIN_TOKEN, AnswerWatcher, register_all, vtn_event
+from bench.event_bench import DEVELOPMENT_ADMIN_TOKEN, AnswerWatcher, admin_calls, register_all, vtn_event
 from bench.event_vens import EventVen
 from bench.loadgen.system import raise_open_file_limit
 from bench.targets import BASE_PATH, LOOPBACK
@@ -168,7 +168,7 @@ async def measure_main_stack(vens: int, log_dir: Path, costs: Costs) -> None:
 
             async def dispatch(event_id: str, required: ResponseRequired) -> int:
                 command = vtn_event(event_id, targets).model_copy(update={"response_required": required})
-                (await admin.post("/events", json=command.model_dump(mode="json"))).raise_for_status()
+                await admin_calls(admin, [("POST", "/events", command.model_dump(mode="json"))])
                 deadline = time.monotonic() + 120
                 while time.monotonic() < deadline:
                     delivered = all(event_id in v.events for v in registered)
