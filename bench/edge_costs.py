@@ -34,10 +34,10 @@ from uvicorn.server import ServerState
 from devstack.certs import generate
 from gateway.connection_ledger import ConnectionLedger, ConnectionLimits
 from gateway.connections import ConnectionTimeouts, DoorGuard, guarded_protocol
-from gateway.forwarded_certificates import ForwardedCertificates
-from gateway.identity import ClientIdentity
+from gateway.security.forwarded_certificates import ForwardedCertificates
+from gateway.security.identity import ClientIdentity
 from gateway.refusals import refusal_log
-from gateway.tls import client_verifying_context
+from gateway.security.tls import client_verifying_context
 from shared.fingerprints import fingerprint_of_pem
 
 POLL = b"POST /OpenADR2/Simple/2.0b/OadrPoll HTTP/1.1\r\nhost: vtn\r\ncontent-length: 2\r\n\r\nhi"

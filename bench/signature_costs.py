@@ -24,9 +24,9 @@ from lxml import etree
 from openleadr.messaging import create_message, validate_xml_signature
 
 from devstack.certs import generate
-from gateway.replay import MemoryNonceStore, ReplayGuard
-from gateway.security import Admitted, MessageSecurity, SecurityPolicy
-from gateway.signatures import MessageSigner
+from gateway.security.replay import MemoryNonceStore, ReplayGuard
+from gateway.security.message_security import Admitted, MessageSecurity, SecurityPolicy
+from gateway.security.signatures import MessageSigner
 from shared.contract.ven_traffic import RequestContext
 from shared.oadr.common import EiResponse
 from shared.oadr.registration import Response

@@ -5,7 +5,7 @@
 On a shared machine whole-benchmark runs drift by more than the difference being measured, so here the two
 verifiers take turns on the same signed polls (the gateway's MessageSigner, OpenLEADR's shape; RSA-2048 and
 ECDSA P-256 keys from devstack's development CA), alternating which goes first, and each message's time is
-taken alone: the median per verifier is then robust to preemption. The baseline's gateway/signatures.py is
+taken alone: the median per verifier is then robust to preemption. The baseline's gateway/security/signatures.py (gateway/signatures.py before it moved) is
 loaded from its own path under another module name, with this checkout's other modules; the rest of a signed
 poll's admission (signer = TLS peer, replay guard, venID binding) is the same code on both sides.
 """
@@ -13,9 +13,7 @@ poll's admission (signer = TLS peer, replay guard, venID binding) is the same co
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,24 +22,18 @@ from typing import Any
 from lxml import etree
 from openleadr.messaging import create_message
 
+from bench.baseline import baseline_module
 from devstack.certs import generate
-from gateway.signatures import MessageSigner, SignatureVerifier, signature_of
+from gateway.security.signatures import MessageSigner, SignatureVerifier, signature_of
 
 
 def _baseline_verifier(checkout: Path) -> Any:
-    path = checkout / "gateway" / "signatures.py"
-    spec = importlib.util.spec_from_file_location("baseline_signatures", path)
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"no {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module.SignatureVerifier()
+    return baseline_module(checkout, "gateway/security/signatures.py", "gateway/signatures.py").SignatureVerifier()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--baseline", type=Path, required=True, help="the other checkout (its gateway/signatures.py)")
+    parser.add_argument("--baseline", type=Path, required=True, help="the other checkout (its gateway/security/signatures.py)")
     parser.add_argument("--messages", type=int, default=3000, help="signed polls per key (default 3000)")
     args = parser.parse_args()
     verifiers = {"baseline": _baseline_verifier(args.baseline), "this checkout": SignatureVerifier()}

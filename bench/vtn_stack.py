@@ -161,17 +161,14 @@ class FullStack:
         return [pid for root in roots for pid in _descendants(root)]
 
 
+def _stack_target(name: str, scheme: str, stack: FullStack) -> Target:
+    return Target(
+        name=name, url=f"{scheme}://{LOOPBACK}:{HTTP_PORT}{BASE_PATH}", start=stack.start, stop=stack.stop, pids=stack.pids
+    )
+
+
 def full_stack_targets(log_dir: Path) -> list[Target]:
-    stack = FullStack(log_dir)
-    return [
-        Target(
-            name="vtn-full-stack",
-            url=f"http://{LOOPBACK}:{HTTP_PORT}{BASE_PATH}",
-            start=stack.start,
-            stop=stack.stop,
-            pids=stack.pids,
-        )
-    ]
+    return [_stack_target("vtn-full-stack", "http", FullStack(log_dir))]
 
 
 def secure_settings(certs_dir: Path) -> dict[str, str]:
@@ -192,12 +189,4 @@ def secure_settings(certs_dir: Path) -> dict[str, str]:
 def secure_full_stack_targets(log_dir: Path) -> list[Target]:
     """The whole stack over HTTPS with client certificates and signed messages (certificates in log_dir/certs)."""
     stack = FullStack(log_dir, secure_settings(certificates_dir(log_dir)))
-    return [
-        Target(
-            name="vtn-full-stack-secure",
-            url=f"https://{LOOPBACK}:{HTTP_PORT}{BASE_PATH}",
-            start=stack.start,
-            stop=stack.stop,
-            pids=stack.pids,
-        )
-    ]
+    return [_stack_target("vtn-full-stack-secure", "https", stack)]

@@ -1,8 +1,8 @@
 """`make image-test`: the VTN's image built and run by docker compose, with OpenLEADR's VEN talking to it.
 
-1. A Docker engine (docker.io; dockerd started if none runs) and the stand-in images for python:3.11-slim,
+1. A Docker engine (docker.io; dockerd started if none runs) and the stand-in images for python:3.11-slim, node,
    apache/kafka and postgres:15 (stand_in_images.py; Docker Hub cannot be reached here).
-2. deploy/Dockerfile built with the stand-in as PYTHON_IMAGE, as docker-compose.yml would build it.
+2. deploy/Dockerfile built with the stand-ins as PYTHON_IMAGE and NODE_IMAGE, as docker-compose.yml would build it.
 3. `docker compose up --wait` in production mode (HTTPS with client certificates from fresh `make certs`
    certificates, a random admin token), on VTN_HTTP_PORT / VTN_ADMIN_PORT (8080 / 8081 by default).
 4. pytest tests/deploy/image: an OpenLEADR VEN registers and polls over HTTPS, the admin API answers on
@@ -27,7 +27,7 @@ from devstack.compose import compose_argv
 from devstack.config import REPO_ROOT, venv_python
 from devstack.console import say, shout
 from devstack.docker_engine import docker_engine
-from devstack.stand_in_images import ensure_stand_in_images
+from devstack.stand_in_images import StandInImages, ensure_stand_in_images
 
 __all__ = ["main"]
 
@@ -70,9 +70,10 @@ def _checked(argv: Sequence[str], env: dict[str, str]) -> None:
         raise RuntimeError(f"{shlex.join(argv[:4])} ... failed with status {result.returncode}")
 
 
-def _build_vtn_image(python_image: str, env: dict[str, str]) -> str:
+def _build_vtn_image(images: StandInImages, env: dict[str, str]) -> str:
     """deploy/Dockerfile built as compose would; returns what the engine said about the context it got."""
-    argv = ["docker", "build", "-f", "deploy/Dockerfile", "--build-arg", f"PYTHON_IMAGE={python_image}", "-t", IMAGE, "."]
+    bases = ["--build-arg", f"PYTHON_IMAGE={images.python}", "--build-arg", f"NODE_IMAGE={images.node}"]
+    argv = ["docker", "build", "-f", "deploy/Dockerfile", *bases, "-t", IMAGE, "."]
     result = _run(argv, env | {"DOCKER_BUILDKIT": "0"}, capture=True)
     if result.returncode != 0:
         raise RuntimeError(f"docker build failed:\n{result.stdout[-4000:]}{result.stderr[-4000:]}")
@@ -110,7 +111,7 @@ def run_image_test(state: Path, stopwatch: Stopwatch) -> int:
         env |= images.compose_env()
         try:
             with stopwatch.step("docker build of deploy/Dockerfile"):
-                say(_build_vtn_image(images.python, env) or "docker build done")
+                say(_build_vtn_image(images, env) or "docker build done")
             with stopwatch.step("docker compose up --wait"):
                 _checked([*compose, "up", "--detach", "--no-build", "--wait", "--wait-timeout", str(_UP_TIMEOUT)], env)
             with stopwatch.step("OpenLEADR VEN: register and poll over HTTPS; admin API"):

@@ -27,7 +27,10 @@ MIRROR = "http://deb.debian.org/debian"
 SUITE = "bookworm"
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 PYTHON_PACKAGES = ("python3", "python3-venv", "python-is-python3", "ca-certificates")
-NODE_PACKAGES = ("nodejs", "npm", "ca-certificates")
+# npm's dependencies name packages that debootstrap's resolver cannot pick (virtual ones): apt installs them
+# into the bootstrapped root instead.
+NODE_PACKAGES = ("ca-certificates",)
+NODE_APT_PACKAGES = ("nodejs", "npm")
 SERVICE_PACKAGES = ("python3", "openjdk-17-jre-headless", "postgresql-15", "ca-certificates")
 
 
@@ -61,18 +64,27 @@ def _image_exists(reference: str) -> bool:
     return result.returncode == 0
 
 
-def _debootstrap_image(name: str, packages: tuple[str, ...], work_dir: Path) -> str:
-    """A base image of a minimal bookworm with `packages`, imported into the engine; its reference."""
+def _debootstrap_image(
+    name: str, packages: tuple[str, ...], work_dir: Path, apt_packages: tuple[str, ...] = ()
+) -> str:
+    """A base image of a minimal bookworm with `packages` (then `apt_packages`, installed by apt inside it),
+    imported into the engine; its reference."""
     ca_bundle = HOST_CA_BUNDLE.read_bytes() if HOST_CA_BUNDLE.exists() else b""
-    reference = f"vtn-stand-in/{name}:{SUITE}-{_digest(' '.join(packages).encode(), ca_bundle)}"
+    inputs = [" ".join(packages).encode(), ca_bundle] + ([" ".join(apt_packages).encode()] if apt_packages else [])
+    reference = f"vtn-stand-in/{name}:{SUITE}-{_digest(*inputs)}"
     if _image_exists(reference):
         return reference
     root = work_dir / f"{name}-rootfs"
-    say(f"debootstrap {SUITE} with {', '.join(packages)} (for {reference})")
+    say(f"debootstrap {SUITE} with {', '.join(packages + apt_packages)} (for {reference})")
     subprocess.run(
         ["debootstrap", "--variant=minbase", f"--include={','.join(packages)}", SUITE, str(root), MIRROR],
         check=True, stdout=subprocess.DEVNULL,
     )  # fmt: skip
+    if apt_packages:
+        subprocess.run(
+            ["chroot", str(root), "apt-get", "install", "-y", "--no-install-recommends", *apt_packages],
+            check=True, stdout=subprocess.DEVNULL, env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+        )  # fmt: skip
     if ca_bundle:
         (root / "etc/ssl/certs/ca-certificates.crt").write_bytes(ca_bundle)
     for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
@@ -121,7 +133,7 @@ def ensure_stand_in_images(work_dir: Path | None = None) -> StandInImages:
     with tempfile.TemporaryDirectory(prefix="vtn-stand-ins-", dir=work_dir) as scratch:
         work = Path(scratch)
         python = _debootstrap_image("python", PYTHON_PACKAGES, work)
-        node = _debootstrap_image("node", NODE_PACKAGES, work)
+        node = _debootstrap_image("node", NODE_PACKAGES, work, NODE_APT_PACKAGES)
         services = _debootstrap_image("services", SERVICE_PACKAGES, work)
         kafka = _dockerfile_image("kafka", services, {"jars": ensure_kafka_classpath()}, work)
         postgres = _dockerfile_image("postgres", services, {}, work)

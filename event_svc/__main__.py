@@ -4,35 +4,39 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from event_svc.answer_sweep import AnswerSweep
+from event_svc.answer_waits.sweep import AnswerSweep
 from event_svc.commands import QUERIES, EventCommandHandler, EventConfig, handle_query
 from event_svc.created_event_batches import CreatedEventBatches
 from event_svc.fanout import SetFanout
 from event_svc.handlers import CreatedEventHandler, RegistrationWatcher
 from event_svc.refresh import SetOutlet, advance_due_events
-from event_svc.ven_requests import EventRequestHandler
+from event_svc.ven_requests import ANSWERED_BY_DELIVERY, EventRequestHandler
 from shared import topics
 from shared.awaited_replies import ConfirmationPolicy
+from shared.bus.service_consumer import ServiceRules
 from shared.contract.envelope import utcnow
 from shared.db import handler_events
 from shared.db.command_router import QueriesAndCommands
 from shared.db.idempotent import IdempotentHandler, WakingAfterCommit
+from shared.db.transient import TRANSIENT_DATABASE_ERRORS
 from shared.plugins import load_optional
 from shared.runtime import ServiceRuntime, run_service
+from shared.stale_requests import AnsweredByDelivery
 
 SERVICE = "event_svc"
 ANSWER_BATCH_RECORDS = 500  # oadrCreatedEvent messages stored in one transaction, at most
 HANDLER_EVENTS_PURGE_SECONDS = 3600.0
+RULES = ServiceRules(TRANSIENT_DATABASE_ERRORS, AnsweredByDelivery.of(ANSWERED_BY_DELIVERY))
 
 
 async def setup(runtime: ServiceRuntime) -> None:
     settings = runtime.settings
     pool, relay = runtime.pool, runtime.relay
     # Handouts are grouped by the partition each VEN's notices go to, as the topic has them now.
-    outlet = SetOutlet(settings.vtn_id, len(await runtime.producer.partitions_of(topics.VEN_CHANGES)))
+    outlet = SetOutlet(settings.id, len(await runtime.producer.partitions_of(topics.VEN_CHANGES)))
     config = EventConfig(outlet=outlet, retention=timedelta(seconds=settings.event_retention_seconds))
     on_request_event = load_optional(settings.on_request_event)
-    requests = IdempotentHandler(pool, SERVICE, EventRequestHandler(settings.vtn_id, on_request_event), relay)
+    requests = IdempotentHandler(pool, SERVICE, EventRequestHandler(settings.id, on_request_event), relay)
     # The answers of many VENs to an event arrive together: each fetch's go through one transaction.
     answers = CreatedEventBatches(pool, SERVICE, relay)
     runtime.consume(
@@ -77,4 +81,4 @@ async def setup(runtime: ServiceRuntime) -> None:
 
 
 if __name__ == "__main__":
-    run_service(SERVICE, setup)
+    run_service(SERVICE, setup, RULES)

@@ -13,6 +13,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 
 from event_svc import delivery, fanout_store, refresh, status, store
@@ -44,6 +45,9 @@ from shared.oadr.target import Target
 log = logging.getLogger(__name__)
 
 QUERIES = (GetEvent, ListEvents, ListOpts, GetVenMemberships, CountEvents)
+# What a ModifyEvent may replace, in the event's descriptor and in the event itself (a field left out stays).
+MODIFIABLE_DESCRIPTOR_FIELDS = ("priority", "test_event", "vtn_comment")
+MODIFIABLE_EVENT_FIELDS = ("active_period", "signals", "baseline", "targets", "response_required")
 STATUS_FILTER_SCAN = 10_000
 
 
@@ -149,28 +153,9 @@ class EventCommandHandler:
             return stored
         old = stored.event
         descriptor = _next_version(old.descriptor, now, command.modification_reason).model_copy(
-            update={
-                k: v
-                for k, v in (
-                    ("priority", command.priority),
-                    ("test_event", command.test_event),
-                    ("vtn_comment", command.vtn_comment),
-                )
-                if v is not None
-            }
+            update=_given(command, MODIFIABLE_DESCRIPTOR_FIELDS)
         )
-        changes = {
-            k: v
-            for k, v in (
-                ("active_period", command.active_period),
-                ("signals", command.signals),
-                ("baseline", command.baseline),
-                ("targets", command.targets),
-                ("response_required", command.response_required),
-            )
-            if v is not None
-        }
-        event = old.model_copy(update={"descriptor": descriptor, **changes})
+        event = old.model_copy(update={"descriptor": descriptor, **_given(command, MODIFIABLE_EVENT_FIELDS)})
         return await self._save(conn, delivery.StoredEvent(event), now, stored, new_targets=command.targets is not None)
 
     async def _cancel(self, conn: Conn, command: CancelEvent, now: datetime) -> EventOutcome:
@@ -205,6 +190,12 @@ class EventCommandHandler:
 
 def _targets_of(stored: delivery.StoredEvent | None) -> list[Target]:
     return [] if stored is None else [stored.event.targets]
+
+
+def _given(command: ModifyEvent, fields: tuple[str, ...]) -> dict[str, Any]:
+    """The `fields` the command gives (not None), with their new values."""
+    values = {name: getattr(command, name) for name in fields}
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def _next_version(descriptor: EventDescriptor, now: datetime, reason: str | None) -> EventDescriptor:

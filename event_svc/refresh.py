@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 import asyncpg
 
 from event_svc import delivery, status, store
-from event_svc.answer_waits import awaited_answers
+from event_svc.answer_waits.decisions import awaited_answers
 from event_svc.set_plans import plan_sets
 from shared.db import pending
 from shared.db.connection import Conn
@@ -62,7 +62,7 @@ async def refresh_vens(
 ) -> list[str]:
     """Refresh several VENs; returns those that got a new set queued. Batches go in venID order, so
     concurrent refreshes lock their rows in the same order. `again`: queue each set even if unchanged (the VEN
-    has not answered it, event_svc.answer_sweep)."""
+    has not answered it, event_svc.answer_waits.sweep)."""
     ordered = sorted(set(ven_ids))
     queued: list[str] = []
     for start in range(0, len(ordered), REFRESH_BATCH):

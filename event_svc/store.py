@@ -10,7 +10,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from event_svc.answer_waits import Awaited
+from event_svc.answer_waits.decisions import Awaited
 from event_svc.delivery import Membership, StoredEvent
 from event_svc.status import EventSchedule
 from shared.db.connection import Conn
@@ -247,7 +247,7 @@ async def targeted_ven_ids(conn: Conn, targets: Target) -> list[str]:
     """Registered VENs an event with `targets` is for, by venID or by membership."""
     rows = await conn.fetch(
         """
-        SELECT ven_id FROM vens WHERE status IN ('registered', 'cancelling') AND (
+        SELECT ven_id FROM vens WHERE registration_in_force(status) AND (
             ven_id = ANY($1::text[])
             OR ven_id IN (
                 SELECT ven_id FROM ven_memberships
@@ -476,7 +476,7 @@ async def lock_ven_sets(conn: Conn, ven_ids: list[str]) -> dict[str, LastQueued]
 
 async def save_ven_sets(conn: Conn, sets: list[tuple[str, str, int, list[Awaited]]]) -> None:
     """(venID, digest, version, the answers the set awaits) for several VENs in one statement: a set that awaits
-    answers is looked at soon, with no resend counted yet (event_svc.answer_sweep); one that awaits none, never."""
+    answers is looked at soon, with no resend counted yet (event_svc.answer_waits.sweep); one that awaits none, never."""
     if not sets:
         return
     await conn.execute(

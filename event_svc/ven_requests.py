@@ -20,7 +20,7 @@ from shared.contract.events import OptChange, OptFact
 from shared.contract.ven_traffic import VenReply
 from shared.db import handler_events, outbox
 from shared.db.connection import Conn
-from shared.db.vens import registered_request
+from shared.db.vens import answer_registered
 from shared.openleadr_events import InvalidHandlerEvents, events_from_handler
 from shared.oadr import answers
 from shared.oadr.common import ResponseCode
@@ -31,6 +31,9 @@ from shared.plugins import call_handler
 
 log = logging.getLogger(__name__)
 
+# oadrRequestEvent's answer is the VEN's event set: stale once the gateway stopped waiting.
+ANSWERED_BY_DELIVERY = frozenset({"oadrRequestEvent"})
+
 
 class EventRequestHandler:
     def __init__(self, vtn_id: str, on_request_event: Callable[..., Any] | None = None) -> None:
@@ -38,11 +41,7 @@ class EventRequestHandler:
         self._on_request_event = on_request_event
 
     async def __call__(self, conn: Conn, envelope: Envelope) -> VenReply | None:
-        checked = await registered_request(conn, envelope)
-        if not isinstance(checked, tuple):
-            return checked
-        message, ven_id = checked
-        return VenReply(message=await self._answer(conn, message, ven_id, utcnow()))
+        return await answer_registered(conn, envelope, lambda message, ven_id: self._answer(conn, message, ven_id, utcnow()))
 
     async def _answer(self, conn: Conn, message: object, ven_id: str, now: datetime) -> VtnMessage:
         if isinstance(message, RequestEvent):

@@ -34,7 +34,7 @@ from typing import Any, ClassVar, TypeVar
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from gateway.connection_ledger import TLS_HANDSHAKE_FAILED, ConnectionLedger, Seat
-from gateway.tls import tls_extension
+from gateway.security.tls import tls_extension
 from shared.fingerprints import fingerprint_of_der
 from shared.throttled_log import ThrottledLog
 

@@ -18,7 +18,7 @@ from gateway.handouts import HandoutReporter
 from gateway.poll_answers import PollAnswerCache
 from gateway.refusals import DOCUMENT_REFUSALS, refusal_log
 from gateway.routing import ROUTES_BY_SERVICE, Route
-from gateway.security import MessageSecurity
+from gateway.security.message_security import MessageSecurity
 from gateway.sightings import SightingBatcher
 from shared import topics
 from shared.bus.errors import BusUnavailable, ReplyTimeout

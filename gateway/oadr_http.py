@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.answers import XML_CONTENT_TYPE, HttpAnswer, oadr_error
 from gateway.exchange import OadrExchange
-from gateway.identity import IdentityRefused, request_context
+from gateway.security.identity import IdentityRefused, request_context
 from gateway.late_replies import UndeliveredReporter
 from gateway.refusals import SecurityRefusals
 from gateway.routing import OADR_PATH_PREFIX, SERVICES

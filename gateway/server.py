@@ -8,11 +8,12 @@ import logging
 import signal
 import ssl
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 
-from gateway.admin_api import create_admin_app
+from gateway.admin.api import create_admin_app
 from gateway.console.app import open_console
 from gateway.connection_ledger import ConnectionLedger, ConnectionLimits
 from gateway.connections import (
@@ -29,7 +30,7 @@ from gateway.oadr_http import create_oadr_app
 from gateway.poll_answers import PollAnswerCache
 from gateway.refusals import refusal_log
 from gateway.routing import OADR_PATH_PREFIX
-from gateway.security_setup import open_security
+from gateway.security.setup import open_security
 from gateway.sightings import SightingBatcher
 from gateway.ven_changes import VenChangesListener
 from shared import topics
@@ -58,14 +59,22 @@ class _SharedLoopServer(uvicorn.Server):
 
 
 def _http_server(
-    app: object, host: str, port: int, keepalive_seconds: float, guard: DoorGuard | None = None
+    app: object,
+    host: str,
+    port: int,
+    keepalive_seconds: float,
+    guard: DoorGuard | None = None,
+    tls_files: tuple[Path, Path] | None = None,
 ) -> _SharedLoopServer:
-    """A uvicorn server; with a guard, its protocol runs TLS and the connection timeouts and caps."""
+    """A uvicorn server; with a guard, its protocol runs TLS and the connection timeouts and caps; with
+    `tls_files` (certificate, key) and no guard, it serves HTTPS without client certificates."""
     guarded: dict[str, Any] = {}
     if guard is not None:
         # the client's address is the TCP peer's: whom to trust for a forwarded certificate is the gateway's
         # own decision (VTN_TRUSTED_PROXIES), never uvicorn's X-Forwarded-For rewriting
         guarded = {"http": guarded_protocol(guard), "ws": "none", "proxy_headers": False}
+    elif tls_files is not None:
+        guarded = {"ssl_certfile": str(tls_files[0]), "ssl_keyfile": str(tls_files[1])}
     config = uvicorn.Config(
         app,  # type: ignore[arg-type]
         host=host,
@@ -173,6 +182,7 @@ async def serve(settings: VtnSettings) -> None:
                 settings.admin_host,
                 settings.admin_port,
                 settings.http_keepalive_seconds,
+                tls_files=settings.admin_tls_files,
             ),
         ]
         freeze_startup_heap()
@@ -184,7 +194,7 @@ async def serve(settings: VtnSettings) -> None:
             extra={
                 "action": "gateway_started",
                 "vtn_url": f"{security.scheme}://{settings.http_host}:{settings.http_port}{OADR_PATH_PREFIX}",
-                "admin_url": f"http://{settings.admin_host}:{settings.admin_port}/docs",
+                "admin_url": f"{'https' if settings.admin_tls_files else 'http'}://{settings.admin_host}:{settings.admin_port}/docs",
                 "reply_partition": reply_address.partition,
             },
         )

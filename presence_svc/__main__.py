@@ -7,10 +7,13 @@ from presence_svc.history_purge import PURGE_EVERY_SECONDS, HistoryPurge
 from presence_svc.online_gauge import REFRESH_SECONDS, OnlineGauge
 from presence_svc.tracker import PresenceTracker
 from shared import topics
+from shared.bus.service_consumer import ServiceRules
+from shared.db.transient import TRANSIENT_DATABASE_ERRORS
 from shared.plugins import load_optional
 from shared.runtime import ServiceRuntime, run_service
 
 SERVICE = "presence_svc"
+RULES = ServiceRules(TRANSIENT_DATABASE_ERRORS)  # its records are sightings and presence facts: none goes stale
 
 
 async def setup(runtime: ServiceRuntime) -> None:
@@ -27,4 +30,4 @@ async def setup(runtime: ServiceRuntime) -> None:
 
 
 if __name__ == "__main__":
-    run_service(SERVICE, setup)
+    run_service(SERVICE, setup, RULES)

@@ -8,31 +8,33 @@ from registration_svc.handout_records import HandoutRecords
 from registration_svc.operator import QUERIES, handle_command, handle_query
 from registration_svc.policy import build_policy
 from registration_svc.poll_hook import PollHook
+from registration_svc import polls, ven_requests
 from registration_svc.polls import PollHandler
 from registration_svc.ven_requests import RegisterPartyHandler, RegistrationConfig
 from shared import topics
+from shared.bus.service_consumer import ServiceRules
 from shared.db import pending
 from shared.db.command_router import QueriesAndCommands
 from shared.db.idempotent import IdempotentHandler
+from shared.db.transient import TRANSIENT_DATABASE_ERRORS
 from shared.plugins import load_optional
 from shared.push_addresses import PushAddressPolicy
 from shared.runtime import ServiceRuntime, run_service
+from shared.stale_requests import AnsweredByDelivery
 
 SERVICE = "registration_svc"
 HOUSEKEEPING_SECONDS = 600.0
 DELIVERED_MESSAGE_RETENTION_DAYS = 7
 HANDOUT_RECORDS = 500  # records of handed-out messages marked in one transaction, at most
-
-
-async def _purge_delivered(runtime: ServiceRuntime) -> None:
-    async with runtime.pool.acquire() as conn:
-        await pending.purge_delivered(conn, DELIVERED_MESSAGE_RETENTION_DAYS)
+RULES = ServiceRules(
+    TRANSIENT_DATABASE_ERRORS, AnsweredByDelivery.of(ven_requests.ANSWERED_BY_DELIVERY, polls.ANSWERED_BY_DELIVERY)
+)
 
 
 async def setup(runtime: ServiceRuntime) -> None:
     settings = runtime.settings
     config = RegistrationConfig(
-        vtn_id=settings.vtn_id,
+        vtn_id=settings.id,
         poll_interval=timedelta(seconds=settings.poll_interval_seconds),
         policy=build_policy(settings.registration_policy, load_optional(settings.on_create_party_registration)),
         on_cancel_party_registration=load_optional(settings.on_cancel_party_registration),
@@ -41,16 +43,21 @@ async def setup(runtime: ServiceRuntime) -> None:
     pool, relay = runtime.pool, runtime.relay
     runtime.consume([topics.REGISTRATION_REQUESTS], IdempotentHandler(pool, SERVICE, RegisterPartyHandler(config), relay))
     on_poll = load_optional(settings.on_poll)
-    poll_hook = PollHook(on_poll, settings.vtn_id) if on_poll is not None else None
-    polls = PollHandler(pool, relay, f"{SERVICE}.poll", poll_hook)
+    poll_hook = PollHook(on_poll, settings.id) if on_poll is not None else None
+    poll_handler = PollHandler(pool, relay, f"{SERVICE}.poll", poll_hook)
     # Handouts of an event's sets are recorded together, a consumer fetch's in one transaction.
     runtime.consume(
-        [topics.POLL_REQUESTS], polls, ".poll", batch_handler=HandoutRecords(pool, relay), max_records=HANDOUT_RECORDS
+        [topics.POLL_REQUESTS], poll_handler, ".poll", batch_handler=HandoutRecords(pool, relay), max_records=HANDOUT_RECORDS
     )
-    runtime.every(HOUSEKEEPING_SECONDS, lambda: _purge_delivered(runtime), "purge_delivered_messages")
+
+    async def purge_delivered() -> None:
+        async with pool.acquire() as conn:
+            await pending.purge_delivered(conn, DELIVERED_MESSAGE_RETENTION_DAYS)
+
+    runtime.every(HOUSEKEEPING_SECONDS, purge_delivered, "purge_delivered_messages")
     commands = IdempotentHandler(pool, f"{SERVICE}.operator", handle_command, relay)
     runtime.consume([topics.REGISTRATION_COMMANDS], QueriesAndCommands(pool, QUERIES, handle_query, commands), ".operator")
 
 
 if __name__ == "__main__":
-    run_service(SERVICE, setup)
+    run_service(SERVICE, setup, RULES)

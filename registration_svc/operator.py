@@ -75,7 +75,7 @@ async def _cancel(conn: Conn, ven_id: str) -> OperatorOutcome:
     record = await store.by_ven_id(conn, ven_id, lock=True)
     if record is None:
         return OperatorOutcome(status=404, detail=unknown_ven_detail([ven_id]))
-    if record.status is not VenStatus.REGISTERED or record.registration_id is None:
+    if not record.staying or record.registration_id is None:
         return OperatorOutcome(status=409, detail=f"VEN is {record.status.value}, not registered")
     message = CancelPartyRegistration(request_id=new_id(), registration_id=record.registration_id, ven_id=ven_id)
     await pending.enqueue(conn, ven_id, message)
@@ -88,7 +88,7 @@ async def _request_reregistration(conn: Conn, ven_id: str) -> OperatorOutcome:
     record = await store.by_ven_id(conn, ven_id, lock=True)
     if record is None:
         return OperatorOutcome(status=404, detail=unknown_ven_detail([ven_id]))
-    if not record.is_registered:
+    if not record.in_force:
         return OperatorOutcome(status=409, detail=f"VEN is {record.status.value}, not registered")
     await pending.enqueue(conn, ven_id, RequestReregistration(ven_id=ven_id), dedup_key=None)
     await publish_registration_event(

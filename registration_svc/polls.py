@@ -25,7 +25,7 @@ import asyncpg
 
 from registration_svc import replies, store
 from registration_svc.poll_hook import PollHook
-from registration_svc.records import ACTIVE_STATUSES, VenStatus
+from registration_svc.records import VenStatus
 from registration_svc.ven_requests import publish_registration_event
 from shared.contract.backend_events import RegistrationChange
 from shared.contract.envelope import Envelope
@@ -70,9 +70,10 @@ def _refusal(ven_id: str, known: bool) -> VenReply:
     )
 
 
+# A poll's answer is the delivery of the VEN's next message: stale once the gateway stopped waiting.
+ANSWERED_BY_DELIVERY = frozenset({"oadrPoll"})
 # Delivering these changes the VEN's registration too: they go through the transactional path (deliver_next).
 NEEDS_TRANSACTION = frozenset({"oadrCancelPartyRegistration"})
-ACTIVE_STATUS_NAMES = frozenset(status.value for status in ACTIVE_STATUSES)
 
 
 class PollHandler:
@@ -98,9 +99,9 @@ class PollHandler:
         if poll is None:
             return None
         async with self._pool.acquire() as conn:
-            taken = await pending.take_for_poll(conn, poll.ven_id, ACTIVE_STATUS_NAMES, NEEDS_TRANSACTION)
-        if taken.ven_status is None or taken.ven_status not in ACTIVE_STATUSES:
-            return _refusal(poll.ven_id, known=taken.ven_status is not None)
+            taken = await pending.take_for_poll(conn, poll.ven_id, NEEDS_TRANSACTION)
+        if not taken.in_force:
+            return _refusal(poll.ven_id, known=taken.known)
         if taken.pushed:
             return _pushed_instead(poll.ven_id)
         if taken.message is not None:
@@ -142,7 +143,7 @@ async def deliver_next(conn: Conn, envelope: Envelope) -> VenReply | None:
     if poll is None:
         return None
     record = await store.by_ven_id(conn, poll.ven_id, lock=True)
-    if record is None or not record.is_registered:
+    if record is None or not record.in_force:
         return _refusal(poll.ven_id, known=record is not None)
     next_message = await pending.take_next(conn, poll.ven_id)
     if next_message is None:

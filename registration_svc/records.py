@@ -1,4 +1,8 @@
-"""The VEN record as the registration service sees it."""
+"""The VEN record as the registration service sees it.
+
+Whether a registration is in force, and whether it is staying (not being cancelled), is read from the
+database, where both rules are defined once (migration 0015), never decided from `status` here.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +18,6 @@ class VenStatus(str, Enum):
     CANCELLED = "cancelled"
 
 
-ACTIVE_STATUSES = frozenset({VenStatus.REGISTERED, VenStatus.CANCELLING})
-
-
 @dataclass(frozen=True)
 class VenRecord:
     ven_id: str
@@ -25,6 +26,8 @@ class VenRecord:
     provisioned: bool
     status: VenStatus
     registration_id: str | None
+    in_force: bool  # the registration is in force: registered, or being cancelled and not told yet
+    staying: bool  # in force and not being cancelled
     registered_at: datetime | None = None
     cancelled_at: datetime | None = None
     http_pull_model: bool | None = None
@@ -33,7 +36,3 @@ class VenRecord:
     def pushed(self) -> bool:
         """Registered in the push model: the VTN POSTs its messages to the VEN (docs/push.md)."""
         return self.http_pull_model is False
-
-    @property
-    def is_registered(self) -> bool:
-        return self.status in ACTIVE_STATUSES

@@ -13,7 +13,8 @@ from shared.contract.operator import ListVens, PresenceChange, VenCounts, VenTal
 from shared.oadr.registration import CreatePartyRegistration
 
 _RECORD_COLUMNS = (
-    "ven_id, ven_name, fingerprint, provisioned, status, registration_id, registered_at, cancelled_at, http_pull_model"
+    "ven_id, ven_name, fingerprint, provisioned, status, registration_id, registered_at, cancelled_at,"
+    " registration_in_force(status) AS in_force, registration_staying(status) AS staying, http_pull_model"
 )
 
 
@@ -117,12 +118,9 @@ async def insert_provisioned(
     return bool(inserted)
 
 
-# A registration in force: the VEN counts as registered until its cancel went through.
-_REGISTERED = "v.status IN ('registered', 'cancelling')"
-
-_VIEW_SELECT = f"""
+_VIEW_SELECT = """
     SELECT v.ven_id, v.ven_name, v.fingerprint, v.registration_id,
-           {_REGISTERED} AS registered,
+           registration_in_force(v.status) AS registered,
            v.provisioned, v.profile_name, v.transport_name, v.http_pull_model, v.transport_address,
            v.registered_at, v.cancelled_at,
            COALESCE(p.online, false) AS online, p.last_seen,
@@ -142,7 +140,7 @@ async def list_views(conn: Conn, query: ListVens) -> list[VenView]:
     args: list[Any] = []
     if query.registered is not None:
         args.append(query.registered)
-        conditions.append(f"({_REGISTERED}) = ${len(args)}")
+        conditions.append(f"registration_in_force(v.status) = ${len(args)}")
     if query.online is not None:
         args.append(query.online)
         conditions.append(f"COALESCE(p.online, false) = ${len(args)}")
@@ -177,8 +175,8 @@ async def counts(conn: Conn) -> VenCounts:
     rows = await conn.fetch(
         f"""
         SELECT v.profile_name, v.transport_name, count(*) AS known,
-               count(*) FILTER (WHERE {_REGISTERED}) AS registered,
-               count(*) FILTER (WHERE {_REGISTERED} AND p.online) AS online
+               count(*) FILTER (WHERE registration_in_force(v.status)) AS registered,
+               count(*) FILTER (WHERE registration_in_force(v.status) AND p.online) AS online
         FROM vens v LEFT JOIN ven_presence p ON p.ven_id = v.ven_id
         GROUP BY v.profile_name, v.transport_name
         ORDER BY v.profile_name NULLS FIRST, v.transport_name NULLS FIRST

@@ -44,6 +44,9 @@ from shared.ven_identity import SpeakerRefused
 
 log = logging.getLogger(__name__)
 
+# Requests whose answer is the registration the VEN asked for: stale once the gateway stopped waiting.
+ANSWERED_BY_DELIVERY = frozenset({"oadrQueryRegistration", "oadrCreatePartyRegistration"})
+
 
 @dataclass(frozen=True)
 class RegistrationConfig:
@@ -139,7 +142,7 @@ class RegisterPartyHandler:
 
     async def _query(self, conn: Conn, message: QueryRegistration, context: RequestContext) -> CreatedPartyRegistration:
         known = await store.by_fingerprint(conn, context.fingerprint) if context.fingerprint else None
-        if known is not None and known.is_registered:
+        if known is not None and known.in_force:
             return replies.created_party_registration(
                 replies.ok(message.request_id), self._config.vtn_id, self._config.poll_freq_for(known.pushed),
                 ven_id=known.ven_id, registration_id=known.registration_id,
@@ -177,7 +180,7 @@ class RegisterPartyHandler:
         config = self._config
         assert message.registration_id is not None
         record = await registration_of_speaker(conn, message.registration_id, message.ven_id, context)
-        if not isinstance(record, VenRecord) or not record.is_registered:
+        if not isinstance(record, VenRecord) or not record.in_force:
             code, reason = _refusal(record)
             return replies.created_party_registration(
                 replies.error(code, reason, message.request_id), config.vtn_id, config.poll_interval
@@ -193,7 +196,7 @@ class RegisterPartyHandler:
 
     async def _cancel(self, conn: Conn, message: CancelPartyRegistration, context: RequestContext) -> CanceledPartyRegistration:
         record = await registration_of_speaker(conn, message.registration_id, message.ven_id, context)
-        if not isinstance(record, VenRecord) or not record.is_registered:
+        if not isinstance(record, VenRecord) or not record.in_force:
             code, reason = _refusal(record)
             return CanceledPartyRegistration(
                 response=replies.error(code, reason, message.request_id),
@@ -224,8 +227,8 @@ class RegisterPartyHandler:
         if ven_id is None or cancel is None:
             return replies.response(ResponseCode.INVALID_ID, NO_SUCH_CANCEL, message.ven_id)
         record = await store.by_ven_id(conn, ven_id, lock=True)
-        in_force = record is not None and record.registration_id == cancel.registration_id  # not registered anew since
-        if record is not None and in_force and record.status is not VenStatus.CANCELLED:
+        not_registered_anew = record is not None and record.registration_id == cancel.registration_id
+        if record is not None and not_registered_anew and record.in_force:
             await store.set_status(conn, record.ven_id, VenStatus.CANCELLED)
             await publish_registration_event(conn, RegistrationChange.CANCELLED, record.ven_id, record.ven_name, record.registration_id)
         return replies.response(ResponseCode.OK, "OK", ven_id)

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import asyncpg
 
-from report_svc import vtn_store
+from report_svc.own_reports import store as vtn_store
 from shared.contract.envelope import utcnow
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """What every service process shares: open resources in order, run tasks until SIGTERM, close in reverse.
 
-A service's main builds settings, then calls `run_service` with a function that registers its
-consumers and background tasks on the `ServiceRuntime`. The health server (`/healthz`, `/readyz`,
+A service's main calls `run_service` with a function that registers its consumers and background tasks on
+the `ServiceRuntime`, and its consumers' rules (which errors are transient, which requests go stale). The health server (`/healthz`, `/readyz`,
 `/metrics` on VTN_HEALTH_PORT) starts first, so liveness answers while the pool and the broker are
 awaited; readiness turns true once every consumer runs and false again as soon as SIGTERM arrives.
 """
@@ -16,21 +16,19 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 import asyncpg
-import uvloop
 
 from shared.bus.broker_access import check_broker_access
 from shared.bus.connection import KafkaConnection, kafka_connection
 from shared.bus.producer import BusProducer
-from shared.bus.service_consumer import BatchHandler, Handler, ServiceConsumer
+from shared.bus.service_consumer import BatchHandler, Handler, ServiceConsumer, ServiceRules
 from shared.db.access import database_access
 from shared.db.outbox import OutboxRelay
 from shared.db.pool import open_pool
 from shared.gc_tuning import freeze_startup_heap
 from shared.health import HealthServer, Readiness, database_check, health_port_for
-from shared.logs import configure_logging
 from shared.metrics import EventLoopLagMonitor
-from shared.misconfigured import exits_when_misconfigured
 from shared.settings import VtnSettings
+from shared.startup import run_process
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +45,11 @@ class ServiceRuntime:
         kafka: KafkaConnection,
         producer: BusProducer,
         readiness: Readiness | None = None,
+        rules: ServiceRules = ServiceRules(),
         stack: contextlib.AsyncExitStack | None = None,
     ) -> None:
         self.settings = settings
+        self.rules = rules
         self.kafka = kafka
         # Resources a service opens in its setup, closed after the drain, in reverse order
         self.stack = stack or contextlib.AsyncExitStack()
@@ -79,6 +79,7 @@ class ServiceRuntime:
             producer=self.producer,
             client_id=f"{self.service_name}-{self.settings.instance_id}",
             stale_after_seconds=self.settings.reply_timeout_seconds,
+            rules=self.rules,
             batch_handler=batch_handler,
             max_records=max_records,
         )
@@ -147,7 +148,7 @@ class ServiceRuntime:
 Setup = Callable[[ServiceRuntime], Awaitable[None]]
 
 
-async def _serve(settings: VtnSettings, service_name: str, setup: Setup) -> None:
+async def _serve(settings: VtnSettings, service_name: str, setup: Setup, rules: ServiceRules) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -167,15 +168,14 @@ async def _serve(settings: VtnSettings, service_name: str, setup: Setup) -> None
         producer = BusProducer(kafka, client_id=f"{service_name}-{settings.instance_id}")
         await producer.start()
         stack.push_async_callback(producer.stop)
-        runtime = ServiceRuntime(settings, service_name, pool, kafka, producer, readiness, stack)
+        runtime = ServiceRuntime(settings, service_name, pool, kafka, producer, readiness, rules, stack)
         await setup(runtime)
         freeze_startup_heap()
         await runtime.run_until_stopped(stop)
     log.info("service stopped", extra={"action": "service_stopped", "service": service_name})
 
 
-def run_service(service_name: str, setup: Setup) -> None:
-    settings = VtnSettings()
-    configure_logging(service_name, settings.log_level)
-    with exits_when_misconfigured():
-        uvloop.run(_serve(settings, service_name, setup))
+def run_service(service_name: str, setup: Setup, rules: ServiceRules) -> None:
+    """Run the service: `setup` registers its consumers and jobs; `rules` say which of its handlers' errors are
+    transient and which of its requests go stale."""
+    run_process(service_name, lambda settings: _serve(settings, service_name, setup, rules))

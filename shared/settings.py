@@ -5,6 +5,9 @@ environment anywhere else. Outside development, unsafe defaults are refused (an 
 placeholder or shorter than 32 characters, SASL passwords sent in the clear). A secret may instead be read from a mounted file: `VTN_<NAME>_FILE` holds its path, and
 the file's content (without a trailing line break) is the value.
 
+Settings renamed since an earlier release are still read under their former names (`FORMER_NAMES`; the
+current name wins when both are set), and each process warns about them once at start (shared.startup).
+
 Every field has a `Field(description=...)`, and the fields are grouped in sections, each opened by a comment
 line after a blank line (`# Heading: what it holds`): `python -m shared.settings_doc` writes docs/settings.md
 from both, and a test fails when that file is out of date.
@@ -12,15 +15,18 @@ from both, and a test fails when that file is out of date.
 
 from __future__ import annotations
 
+import os
 import secrets
 import socket
+from collections.abc import Mapping
 from enum import Enum
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from shared.push_addresses import parse_allowlist
 
@@ -136,6 +142,33 @@ def setting_name(field: str) -> str:
     return f"VTN_{field.upper()}"
 
 
+# Settings renamed since an earlier release: the former environment variable -> the field it now sets.
+FORMER_NAMES = {
+    "VTN_VTN_ID": "id",
+    "VTN_VTN_REPORTS": "own_reports",
+    "VTN_VTN_REPORT_CHECK_SECONDS": "own_report_check_seconds",
+}
+
+
+def former_names_in(environ: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(former name, current name) of each renamed setting that `environ` gives under its former name
+    (names compare case-insensitively, as every setting's do)."""
+    given = {name.upper() for name in environ}
+    return [(former, setting_name(field)) for former, field in FORMER_NAMES.items() if former in given]
+
+
+class _FormerNamesSource(PydanticBaseSettingsSource):
+    """The values of renamed settings given under their former names; placed after the environment's own
+    source, so that the current name wins when both are set."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ reads every former name at once
+
+    def __call__(self) -> dict[str, Any]:
+        environ = {name.upper(): value for name, value in os.environ.items()}
+        return {field: environ[former] for former, field in FORMER_NAMES.items() if former in environ}
+
+
 def _read_secret_file(field: str, path: object) -> str:
     try:
         secret = Path(str(path)).read_text().rstrip("\r\n")
@@ -160,7 +193,7 @@ class VtnSettings(BaseSettings):
         description="`production` refuses unsafe defaults: the development admin token, and a gateway without HTTPS "
         "or a trusted proxy.",
     )
-    vtn_id: str = Field(
+    id: str = Field(
         default="VTN",
         min_length=1,
         description="The vtnID the VTN gives in every message to VENs. OpenLEADR's VEN answers 452 (invalid ID) to "
@@ -190,6 +223,15 @@ class VtnSettings(BaseSettings):
         default=DEVELOPMENT_ADMIN_TOKEN,
         description="Bearer token of the admin API; in production at least 32 characters and not a known placeholder "
         "(`openssl rand -hex 32`).",
+    )
+    admin_cert: Path | None = Field(
+        default=None,
+        description="Server certificate (PEM) of the admin port; with `VTN_ADMIN_KEY` the admin API, the operator "
+        "console and `/healthz`, `/readyz` and `/metrics` are served over HTTPS only (probes and scrapers then use "
+        "https).",
+    )
+    admin_key: Path | None = Field(
+        default=None, description="The key of `VTN_ADMIN_CERT` (PEM, unencrypted: keep it in a Secret)."
     )
     http_keepalive_seconds: float = Field(default=120.0, description="How long an idle VEN connection stays open.")
     max_body_bytes: int = Field(
@@ -497,9 +539,9 @@ class VtnSettings(BaseSettings):
         description="How often each report_svc instance looks for unconfirmed report requests, cancels, METADATA "
         "and reports.",
     )
-    vtn_reports: str | None = Field(
+    own_reports: str | None = Field(
         default=None,
-        description="The reports the VTN offers VENs, as JSON or `@path` to a JSON file: a list of "
+        description="The VTN's own reports, which it offers VENs, as JSON or `@path` to a JSON file: a list of "
         '`{"report_specifier_id", "report_name", "duration"?, "points"}`, report_name a METADATA_ name (default '
         'METADATA_TELEMETRY_STATUS), each point `{"r_id", "report_type", "reading_type", "item_base"?, '
         '"resource_id"?, "min_period", "max_period", "on_change"}` (report_type default x-resourceStatus). Unset: '
@@ -510,8 +552,8 @@ class VtnSettings(BaseSettings):
         default=True,
         description="Send the VTN's METADATA (`oadrRegisterReport`) on a VEN's first poll after it registers.",
     )
-    vtn_report_check_seconds: float = Field(
-        default=1.0, gt=0, description="How often report_svc queues the VTN's reports that are due."
+    own_report_check_seconds: float = Field(
+        default=1.0, gt=0, description="How often report_svc queues the VTN's own reports that are due."
     )
     event_refresh_seconds: float = Field(
         default=1.0,
@@ -628,6 +670,17 @@ class VtnSettings(BaseSettings):
         "VEN; makes every poll answer non-cacheable (one Kafka round trip per poll).",
     )
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, _FormerNamesSource(settings_cls), dotenv_settings, file_secret_settings
+
     @model_validator(mode="before")
     @classmethod
     def _read_secret_files(cls, data: Any) -> Any:
@@ -702,6 +755,8 @@ class VtnSettings(BaseSettings):
             raise ValueError("VTN_REGISTRATION_POLICY=handler needs VTN_ON_CREATE_PARTY_REGISTRATION=module:function")
         if self.report_policy is ReportPolicyName.HANDLER and not self.on_register_report:
             raise ValueError("VTN_REPORT_POLICY=handler needs VTN_ON_REGISTER_REPORT=module:function")
+        if (self.admin_cert is None) != (self.admin_key is None):
+            raise ValueError("HTTPS on the admin port needs both VTN_ADMIN_CERT and VTN_ADMIN_KEY")
         server_pairs = ((self.http_cert, self.http_key), (self.http_ecc_cert, self.http_ecc_key))
         if any((cert is None) != (key is None) for cert, key in server_pairs):
             raise ValueError("each server certificate needs its key (VTN_HTTP_CERT + VTN_HTTP_KEY, VTN_HTTP_ECC_CERT + ...)")
@@ -728,6 +783,13 @@ class VtnSettings(BaseSettings):
     @property
     def serves_https(self) -> bool:
         return self.http_cert is not None or self.http_ecc_cert is not None
+
+    @property
+    def admin_tls_files(self) -> tuple[Path, Path] | None:
+        """The admin port's certificate and key when it serves HTTPS, else None."""
+        if self.admin_cert is None or self.admin_key is None:
+            return None
+        return self.admin_cert, self.admin_key
 
     @property
     def trusted_proxy_list(self) -> list[str]:

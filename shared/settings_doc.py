@@ -24,7 +24,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings
 
 from shared.generated_file import write_or_check
-from shared.settings import VtnSettings
+from shared.settings import FORMER_NAMES, VtnSettings, setting_name
 
 DOCUMENT_PATH = Path(__file__).resolve().parents[1] / "docs" / "settings.md"
 ENV_PREFIX = "VTN_"
@@ -126,6 +126,20 @@ def description_text(info: FieldInfo) -> str:
     return " ".join(parts).replace("|", "\\|").replace("\n", " ")
 
 
+def former_names_section(former_names: dict[str, str] = FORMER_NAMES) -> str:
+    """The renamed settings: each former name, still read, with the one to set instead."""
+    renamed = [f"- `{former}`: now `{setting_name(field)}`" for former, field in former_names.items()]
+    return "\n".join(
+        [
+            "## Renamed settings\n",
+            "A setting given under its former name still works: the process logs a warning naming both (action "
+            "`setting_renamed`) once at start, and the current name wins when both are set.\n",
+            *renamed,
+            "",
+        ]
+    )
+
+
 def render(model: type[BaseSettings] = VtnSettings) -> str:
     out = [PREAMBLE]
     for section in sections(model):
@@ -137,6 +151,7 @@ def render(model: type[BaseSettings] = VtnSettings) -> str:
             info = model.model_fields[name]
             out.append(f"| `{ENV_PREFIX}{name.upper()}` | {default_text(info)} | {description_text(info)} |")
         out.append("")
+    out.append(former_names_section())
     out.append(FOOTER)
     return "\n".join(out)
 

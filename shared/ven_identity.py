@@ -6,7 +6,7 @@ VEN's. A request whose certificate is bound to no VEN speaks for none and may na
 one: 463 (not registered or authorized), whatever it names. Without certificates (plain HTTP, development
 only) there is nothing to check: the request's own venID is all there is.
 
-The gateway checks a named venID against the binding on every request (gateway.ven_identity, cached); the
+The gateway checks a named venID against the binding on every request (gateway.security.ven_identity, cached); the
 services apply the same rule from the VEN directory (shared.db.vens) to what they own: a request without a
 venID, and every ID a request names (registrationID, reportRequestID, eventID, optID, the requestID of a
 message the VTN sent), looked up among the speaking VEN's only. An ID of another VEN is answered exactly as

@@ -12,7 +12,7 @@ from openleadr.messaging import create_message
 from signxml.algorithms import DigestAlgorithm, SignatureConstructionMethod, SignatureMethod
 from signxml.signer import XMLSigner
 
-from gateway.signatures import DS, INCLUSIVE_C14N, MessageSigner, replay_protect
+from gateway.security.signatures import DS, INCLUSIVE_C14N, MessageSigner, replay_protect
 from shared.oadr_xml.namespaces import OADR, q
 
 SIGNED_OBJECT = q(OADR, "oadrSignedObject")

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from lxml import etree
 from openleadr.messaging import create_message
 
-from gateway.signature_profile import (
+from gateway.security.signature_profile import (
     DS,
     ECDSA_SHA256,
     ENVELOPED_SIGNATURE,
@@ -32,7 +32,7 @@ from gateway.signature_profile import (
     RSA_SHA256,
     SHA256,
 )
-from gateway.signatures import REPLAY_PROTECT, replay_protect
+from gateway.security.signatures import REPLAY_PROTECT, replay_protect
 
 SHA1 = "http://www.w3.org/2000/09/xmldsig#sha1"
 SHA512 = "http://www.w3.org/2001/04/xmlenc#sha512"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 from pathlib import Path
 
 import pytest
@@ -49,13 +50,62 @@ def test_shared_depends_on_no_service() -> None:
     assert {m for m in imported_modules("shared") if m.split(".")[0] in (*SERVICES, "gateway")} == set()
 
 
+def test_the_bus_knows_neither_openadr_nor_the_database() -> None:
+    """shared/bus carries envelopes: which errors pass and which requests go stale are the services' rules
+    (shared.bus.service_consumer.ServiceRules), so it imports no database or OpenADR module and names no
+    OpenADR message."""
+    bus = REPO_ROOT / "shared" / "bus"
+    imported = {m for m in imported_modules("shared/bus") if m.startswith(("asyncpg", "shared.db", "shared.oadr"))}
+    message_names = {
+        f"{path.name}: {node.value}"
+        for path in bus.rglob("*.py")
+        for node in nodes_of(path)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and re.search(r"\boadr[A-Z]", node.value)
+    }
+    assert (imported, message_names) == (set(), set())
+
+
+MAINS = ("gateway", *SERVICES)
+
+
+@pytest.mark.parametrize("package", MAINS)
+def test_a_main_only_wires(package: str) -> None:
+    """`__main__.py` reads as settings -> resources -> handlers: at its top level only imports, constants, the
+    one wiring function (`setup`, or the gateway's `main`) and the start; no class, no other function."""
+    tree = ast.parse((REPO_ROOT / package / "__main__.py").read_text())
+    functions = [node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    classes = [node.name for node in tree.body if isinstance(node, ast.ClassDef)]
+    assert (functions, classes) in ((["setup"], []), (["main"], []))
+
+
+CODE_PACKAGES = ("gateway", *SERVICES, "shared", "devstack")
+PREFIX_GROUP = 3  # modules of one folder sharing a name prefix that make a sub-package waiting to be made
+
+
+def prefixed_groups(folder: Path) -> dict[str, list[str]]:
+    """Name prefixes (up to the first underscore) shared by PREFIX_GROUP or more modules of `folder`."""
+    groups: dict[str, list[str]] = {}
+    for path in sorted(folder.glob("*.py")):
+        if "_" in path.stem.strip("_"):
+            groups.setdefault(path.stem.split("_", 1)[0] + "_", []).append(path.name)
+    return {prefix: names for prefix, names in groups.items() if len(names) >= PREFIX_GROUP}
+
+
+def test_no_folder_stands_a_name_prefix_in_for_a_sub_package() -> None:
+    """Modules whose names share a prefix (`vtn_*`, `confirmation_*`, `admin_*`) are a sub-package named after
+    it, so the layout shows the subdomains."""
+    folders = {path.parent for package in CODE_PACKAGES for path in (REPO_ROOT / package).rglob("*.py")}
+    found = {str(folder.relative_to(REPO_ROOT)): groups for folder in folders if (groups := prefixed_groups(folder))}
+    assert found == {}
+
+
 def test_pure_domain_modules_do_no_io() -> None:
     """Answers and policies-free builders are pure: no database, no Kafka, no awaits."""
     for path in (
         Path(REPO_ROOT / "registration_svc" / "replies.py"),
         Path(REPO_ROOT / "shared" / "oadr" / "answers.py"),
         Path(REPO_ROOT / "shared" / "awaited_replies.py"),
-        Path(REPO_ROOT / "event_svc" / "answer_waits.py"),
+        Path(REPO_ROOT / "event_svc" / "answer_waits" / "decisions.py"),
     ):
         tree = ast.parse(path.read_text())
         assert not any(isinstance(node, (ast.Await, ast.AsyncFunctionDef)) for node in ast.walk(tree)), path
@@ -78,7 +128,7 @@ def openleadr_references(package: str) -> list[str]:
 @pytest.mark.parametrize("package", RUNTIME_PACKAGES)
 def test_runtime_packages_do_not_need_openleadr(package: str) -> None:
     """OpenLEADR is a test and benchmark dependency: the image does not install it. The compatibility modules
-    (report_svc/openleadr_compat.py, shared/openleadr_events.py) take OpenLEADR's shapes, not its package."""
+    (report_svc/ven_reports/openleadr_compat.py, shared/openleadr_events.py) take OpenLEADR's shapes, not its package."""
     assert openleadr_references(package) == []
 
 

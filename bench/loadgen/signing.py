@@ -20,10 +20,11 @@ import uuid
 from datetime import datetime, timezone
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from lxml import etree
+
+from shared.signature_values import signature_value
 
 _OADR_NS = "http://openadr.org/oadr-2.0b/2012/07"
 _DS_NS = "http://www.w3.org/2000/09/xmldsig#"
@@ -141,7 +142,7 @@ class VenSigner:
         nonce = uuid.uuid4().hex
         properties_digest = _b64_sha256(self._properties.fill([timestamp, nonce]).encode())
         signed_info = self._signed_info.fill([object_digest, properties_digest]).encode()
-        value = base64.b64encode(self._sign(signed_info)).decode("ascii")
+        value = base64.b64encode(signature_value(self._key, signed_info)).decode("ascii")
         signature = self._signature.fill([object_digest, properties_digest, value, timestamp, nonce]).encode()
         # OpenLEADR's envelope puts the signature on a line of its own, after the oadrPayload start tag.
         newline = body[at : at + 1] == b"\n"
@@ -158,11 +159,3 @@ class VenSigner:
             self._digests.clear()
         self._digests[body] = digest
         return digest
-
-    def _sign(self, data: bytes) -> bytes:
-        if isinstance(self._key, rsa.RSAPrivateKey):
-            return self._key.sign(data, padding.PKCS1v15(), hashes.SHA256())
-        assert isinstance(self._key, ec.EllipticCurvePrivateKey)
-        r, s = decode_dss_signature(self._key.sign(data, ec.ECDSA(hashes.SHA256())))
-        size = (self._key.curve.key_size + 7) // 8
-        return r.to_bytes(size, "big") + s.to_bytes(size, "big")  # XML-DSig: r || s, not DER

@@ -15,17 +15,21 @@ from gateway.push.http_push import HttpPushDeliverer
 from gateway.push.lane import LaneTools
 from gateway.push.push_tls import push_client_context
 from gateway.push.reporting import DeliveryReporter
-from gateway.security_setup import open_security
+from gateway.security.setup import open_security
 from gateway.sightings import SightingBatcher
 from shared import topics
 from shared.bus.request_reply import RequestReplyClient, reply_partition_for
+from shared.bus.service_consumer import ServiceRules
 from shared.contract.envelope import ReplyAddress
+from shared.db.transient import TRANSIENT_DATABASE_ERRORS
 from shared.oadr_xml.schema import load_schema
 from shared.push_addresses import IpAddress, PushAddressPolicy, own_addresses_of
 from shared.runtime import ServiceRuntime, run_service
 
 SERVICE = "gateway.push"
 DRAIN_MARGIN_SECONDS = 5.0
+# Its records are notices that a VEN's queue changed: none goes stale (a late one still names what waits).
+RULES = ServiceRules(TRANSIENT_DATABASE_ERRORS)
 
 
 def local_addresses() -> frozenset[IpAddress]:
@@ -89,4 +93,4 @@ async def setup(runtime: ServiceRuntime) -> None:
 
 
 if __name__ == "__main__":
-    run_service(SERVICE, setup)
+    run_service(SERVICE, setup, RULES)

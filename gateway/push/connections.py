@@ -3,7 +3,7 @@
 A new connection resolves the host once, checks every address it resolves to against the push address
 policy (shared.push_addresses: no SSRF to the VTN's own ports, private networks or metadata services) and
 connects to the first, by address: a DNS answer that changes afterwards cannot move it. Over HTTPS the VEN's
-server certificate must chain to the configured CA (gateway.tls.client_context), and its fingerprint must be
+server certificate must chain to the configured CA (gateway.security.tls.client_context), and its fingerprint must be
 the one bound to the venID pushed to, checked on every use of the connection (one VEN host may serve several
 VENs, each with its own certificate). At most VTN_PUSH_CONNECTIONS_PER_HOST connections per host and port;
 idle ones are reused, newest first, and closed after VTN_PUSH_IDLE_CONNECTION_SECONDS.

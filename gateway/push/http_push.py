@@ -15,8 +15,8 @@ from gateway.answers import HttpAnswer
 from gateway.push.answers import service_of
 from gateway.push.connections import ConnectionPools
 from gateway.push.deliverer import DeliveryFailed, PushTarget, VenAnswer
-from gateway.security import MessageSecurity
-from gateway.ven_identity import FingerprintSource
+from gateway.security.message_security import MessageSecurity
+from gateway.security.ven_identity import FingerprintSource
 from shared.contract.ven_traffic import RequestContext
 from shared.oadr.messages import VtnMessage
 from shared.oadr_xml.codec import decode, encode

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ssl
 
-from gateway.tls import ServerCertificate, client_context
+from gateway.security.tls import ServerCertificate, client_context
 from shared.settings import VtnSettings
 
 

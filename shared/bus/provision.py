@@ -23,9 +23,9 @@ from shared.bus import clients
 from shared.bus.broker_access import check_broker_access
 from shared.bus.connection import kafka_connection
 from shared.bus.topic_specs import LiveTopic, TopicSpec, differences, topic_specs
-from shared.logs import configure_logging
 from shared.misconfigured import Misconfigured, exits_when_misconfigured
 from shared.settings import VtnSettings
+from shared.startup import start_process
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +93,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m shared.bus.provision", description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a topic is missing or differs")
     args = parser.parse_args(argv)
-    settings = VtnSettings()
-    configure_logging("provision", settings.log_level)
+    settings = start_process("provision")
     with exits_when_misconfigured():
         try:
             problems = asyncio.run(provision(settings, check_only=args.check))

@@ -3,15 +3,13 @@
 Offsets are committed only after a batch is fully handled (at-least-once); handlers are idempotent by
 the envelope's message id. Records with the same key (one VEN) are handled in order; records of
 different VENs, and partitions, run concurrently, up to a bound.
-A handler failing on a transient error (database or Kafka down) is retried with backoff without
-committing, so nothing is lost; a record that keeps failing for another reason is parked on the
-dead-letter topic, logged and counted, so that one poison record cannot stall a partition forever.
-A VEN's request whose answer is the whole point (a poll, oadrRequestEvent, a registration, oadrRegisterReport)
-is skipped when it is older than the gateway's reply timeout by its turn (the service was down, frozen, or
-waiting for PostgreSQL): the gateway has already answered the VEN 503, so handling it would only hand a
-poll's pending message, or a set of events or report requests, to nobody. A message that brings the VTN
-data (oadrUpdateReport, oadrCreatedEvent, opts, acknowledgements) is handled however late: its storage is
-idempotent, and a VEN that does not resend after the 503 (OpenLEADR's does not) loses nothing.
+A handler failing on a transient error (Kafka down, or what the service names: its database down) is
+retried with backoff without committing, so nothing is lost; a record that keeps failing for another reason
+is parked on the dead-letter topic, logged and counted, so that one poison record cannot stall a partition
+forever. A request the service says goes stale (its answer is the delivery: shared.stale_requests) is skipped
+when it is older than the asker's reply timeout by its turn: the asker has stopped waiting for the answer.
+What is transient and what goes stale are the service's rules (`ServiceRules`): the bus knows neither the
+database nor the messages the envelopes carry.
 A service may add a batch handler for one kind of message that is cheaper handled many at a time (report
 data): the records it accepts are handed to it together, in fetch order, per-key order kept against the
 others (shared.bus.batch_segments), and their replies sent together. A batch failing for other than a
@@ -27,7 +25,6 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-import asyncpg
 from aiokafka import ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
@@ -38,7 +35,7 @@ from shared.bus.connection import KafkaConnection
 from shared.bus.errors import BusUnavailable
 from shared.bus.producer import BusProducer
 from shared.contract.envelope import Envelope, utcnow
-from shared.contract.ven_traffic import ContractModel, VenRequest
+from shared.contract.ven_traffic import ContractModel
 from shared.logs import correlation_id_var, ven_id_var
 from shared.metrics import HANDLER_ERRORS, HANDLER_LATENCY, KAFKA_CONSUMED, KAFKA_CONSUMER_LAG
 
@@ -55,22 +52,28 @@ class BatchHandler(Protocol):
     async def handle_batch(self, envelopes: Sequence[Envelope]) -> list[ContractModel | None]:
         """Handle the envelopes, idempotently, in order; one reply (or None) per envelope, in the same order."""
 
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-    BusUnavailable,
-    KafkaError,
-    TimeoutError,
-)
+# The bus's own failures that pass (Kafka or the network away, a wait timed out): retried without committing.
+TRANSIENT_BUS_ERRORS: tuple[type[BaseException], ...] = (OSError, BusUnavailable, KafkaError, TimeoutError)
 MAX_ATTEMPTS_FOR_OTHER_ERRORS = 3
-# VEN messages whose answer delivers something to the VEN: not worth handling once nobody waits for the answer
-ANSWER_IS_THE_DELIVERY = frozenset(
-    {"oadrPoll", "oadrRequestEvent", "oadrQueryRegistration", "oadrCreatePartyRegistration", "oadrRegisterReport"}
-)
 LAG_REFRESH_SECONDS = 1.0
+
+
+def _nothing_goes_stale(envelope: Envelope) -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class ServiceRules:
+    """What the service running a consumer knows about its records, and the bus does not.
+
+    `transient_errors`: its handlers' failures that pass (its database down), retried without committing as
+    the bus's own are; any other failure is retried a few times, then dead-lettered. `goes_stale`: its
+    requests not worth handling once the asker has stopped waiting for the answer (older than
+    `stale_after_seconds` of the consumer).
+    """
+
+    transient_errors: tuple[type[BaseException], ...] = ()
+    goes_stale: Callable[[Envelope], bool] = _nothing_goes_stale
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,7 @@ class ServiceConsumer:
         client_id: str,
         max_concurrency: int = 16,
         stale_after_seconds: float | None = None,
+        rules: ServiceRules = ServiceRules(),
         batch_handler: BatchHandler | None = None,
         max_records: int = 200,
     ) -> None:
@@ -147,6 +151,8 @@ class ServiceConsumer:
             for kind in ("transient", "failed", "dead_lettered", "undecodable", "stale")
         }
         self._stale_after = stale_after_seconds
+        self._goes_stale = rules.goes_stale
+        self._transient = TRANSIENT_BUS_ERRORS + rules.transient_errors
         self._latency = HANDLER_LATENCY.labels(group_id)
         self._task_started = False
         self._stopping = asyncio.Event()
@@ -293,7 +299,7 @@ class ServiceConsumer:
                     ]
                 )
                 break
-            except TRANSIENT_ERRORS as exc:
+            except self._transient as exc:
                 await self._back_off("batch", attempt, exc)
             except Exception:
                 log.exception(
@@ -330,7 +336,7 @@ class ServiceConsumer:
                     )
                 self.handled += 1
                 return
-            except TRANSIENT_ERRORS as exc:
+            except self._transient as exc:
                 await self._back_off(envelope.type, attempt, exc)
             except Exception as exc:
                 log.exception("handler failed", extra={"action": "handler_failed", "type": envelope.type, "attempt": attempt})
@@ -350,11 +356,8 @@ class ServiceConsumer:
         return True
 
     def _is_stale(self, envelope: Envelope) -> bool:
-        """A VEN's request for something, whose asker (the gateway) has stopped waiting for the answer."""
-        request = envelope.payload
-        if self._stale_after is None or envelope.reply_to is None or not isinstance(request, VenRequest):
-            return False
-        if request.message.message_type not in ANSWER_IS_THE_DELIVERY:
+        """A request that goes stale, whose asker has stopped waiting for the answer."""
+        if self._stale_after is None or envelope.reply_to is None or not self._goes_stale(envelope):
             return False
         return (utcnow() - envelope.created_at).total_seconds() > self._stale_after
 

@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from shared.contract.outcome import Outcome
 from shared.contract.ven_traffic import ContractModel
 from shared.oadr.event import ActivePeriod, Event, EventStatus, ResponseRequired
 from shared.oadr.opt import CreateOpt, OptType
@@ -165,12 +166,10 @@ class MembershipView(ContractModel):
     party_ids: tuple[str, ...]
 
 
-class EventOutcome(ContractModel):
+class EventOutcome(Outcome):
     """Result of an event command or query; `status` uses HTTP semantics (200, 201, 404, 409, 422...)."""
 
     kind: Literal["event_outcome"] = "event_outcome"
-    status: int
-    detail: str
     events: tuple[EventView, ...] = ()
     opts: tuple[OptView, ...] = ()
     memberships: MembershipView | None = None

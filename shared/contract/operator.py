@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from shared.contract.outcome import Outcome
 from shared.contract.ven_traffic import ContractModel
 
 
@@ -92,12 +93,10 @@ class VenView(ContractModel):
     pending_messages: int
 
 
-class OperatorOutcome(ContractModel):
+class OperatorOutcome(Outcome):
     """Result of an operator request; `status` uses HTTP semantics (200, 201, 404, 409...)."""
 
     kind: Literal["operator_outcome"] = "operator_outcome"
-    status: int
-    detail: str
     ven: VenView | None = None
 
 

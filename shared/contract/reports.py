@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from shared.contract.outcome import Outcome
 from shared.contract.ven_traffic import ContractModel
 from shared.oadr.period import Period
 from shared.oadr.report_parts import Report, ReportRequest, ResourceStatus
@@ -107,12 +108,10 @@ class ReportRequestView(ContractModel):
     unconfirmed_at: datetime | None = None
 
 
-class ReportOutcome(ContractModel):
+class ReportOutcome(Outcome):
     """Result of a report command; `status` uses HTTP semantics (200, 202, 404, 409, 422...)."""
 
     kind: Literal["report_outcome"] = "report_outcome"
-    status: int
-    detail: str
     requests: tuple[ReportRequestView, ...] = ()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+from shared.contract.outcome import Outcome
 from shared.contract.ven_traffic import ContractModel
 from shared.oadr.report_parts import Report, ReportRequest
 
@@ -57,11 +58,9 @@ class VtnReportRequestView(ContractModel):
     unconfirmed_at: datetime | None = None
 
 
-class VtnReportOutcome(ContractModel):
+class VtnReportOutcome(Outcome):
     """Result of a VTN-report command or query; `status` uses HTTP semantics."""
 
     kind: Literal["vtn_report_outcome"] = "vtn_report_outcome"
-    status: int
-    detail: str
     ven_ids: tuple[str, ...] = ()
     requests: tuple[VtnReportRequestView, ...] = ()

@@ -5,7 +5,6 @@ Run as `python -m shared.db.migrate`. An advisory lock lets several starting pod
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 
@@ -13,9 +12,8 @@ import asyncpg
 
 from shared.db.access import database_access
 from shared.db.pool import open_pool
-from shared.logs import configure_logging
-from shared.misconfigured import exits_when_misconfigured
 from shared.settings import VtnSettings
+from shared.startup import run_process
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +57,7 @@ async def _main(settings: VtnSettings) -> None:
 
 
 def main() -> None:
-    settings = VtnSettings()
-    configure_logging("migrate", settings.log_level)
-    with exits_when_misconfigured():
-        asyncio.run(_main(settings))
+    run_process("migrate", _main)
 
 
 if __name__ == "__main__":

@@ -74,41 +74,56 @@ async def enqueue_many(conn: Conn, messages: list[tuple[str, VtnMessage, str | N
 
 
 async def _enqueue(conn: Conn, messages: list[tuple[str, VtnMessage, str | None]]) -> list[tuple[int, str]]:
-    """The (id, venID) of each message queued."""
+    """The (id, venID) of each message queued. The ids are drawn in the messages' order before the insert, so
+    that each one queued is known by its position: its handout is the message in hand, not its stored JSON
+    read back and parsed again."""
     if not messages:
         return []
     rows = await conn.fetch(
         """
-        INSERT INTO pending_messages (ven_id, message_type, message, dedup_key)
-        SELECT ven_id, message_type, message::jsonb, dedup_key
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY
-             AS m(ven_id, message_type, message, dedup_key, position)
-        ORDER BY position
-        ON CONFLICT (ven_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
-        RETURNING id, ven_id, message_type,
-                  EXISTS (SELECT 1 FROM push_vens p WHERE p.ven_id = pending_messages.ven_id) AS pushed,
-                  CASE WHEN message_type = ANY($5::text[]) THEN message::text END AS handout_candidate
+        WITH given AS (
+            SELECT nextval('pending_messages_id_seq') AS id, m.*
+            FROM (
+                SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY
+                    AS m(ven_id, message_type, message, dedup_key, position)
+                ORDER BY position
+            ) m
+        ),
+        queued AS (
+            INSERT INTO pending_messages (id, ven_id, message_type, message, dedup_key)
+            SELECT id, ven_id, message_type, message::jsonb, dedup_key FROM given ORDER BY id
+            ON CONFLICT (ven_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
+            RETURNING id
+        )
+        SELECT queued.id, given.position,
+               EXISTS (SELECT 1 FROM push_vens p WHERE p.ven_id = given.ven_id) AS pushed
+        FROM queued JOIN given USING (id) ORDER BY given.position
         """,
         [ven_id for ven_id, _, _ in messages],
         [message.message_type for _, message, _ in messages],
         [VTN_MESSAGE_ADAPTER.dump_json(message).decode() for _, message, _ in messages],
         [dedup_key for _, _, dedup_key in messages],
-        sorted(HANDOUT_TYPES),
     )
-    if not rows:
-        return []
-    only_waiting = await _only_undelivered(conn, [row["ven_id"] for row in rows])
-    notices = []
+    queued: list[tuple[int, str, VtnMessage, bool]] = []
     for row in rows:
-        ven_id, message_type, handout, pushed = row["ven_id"], row["message_type"], None, bool(row["pushed"])
-        if not pushed and row["handout_candidate"] is not None and only_waiting.get(ven_id) == row["id"]:
-            handout = PendingHandout(
-                pending_id=row["id"], message=VTN_MESSAGE_ADAPTER.validate_json(row["handout_candidate"])
+        ven_id, message, _ = messages[row["position"] - 1]
+        queued.append((int(row["id"]), ven_id, message, bool(row["pushed"])))
+    if not queued:
+        return []
+    only_waiting = await _only_undelivered(conn, [ven_id for _, ven_id, _, _ in queued])
+    notices = []
+    for pending_id, ven_id, message, pushed in queued:
+        handout = None
+        if not pushed and message.message_type in HANDOUT_TYPES and only_waiting.get(ven_id) == pending_id:
+            handout = PendingHandout(pending_id=pending_id, message=message)
+        notices.append(
+            Envelope(
+                ven_id=ven_id,
+                payload=VenChanged(ven_id=ven_id, reason=f"pending {message.message_type}", handout=handout, push=pushed),
             )
-        notice = VenChanged(ven_id=ven_id, reason=f"pending {message_type}", handout=handout, push=pushed)
-        notices.append(Envelope(ven_id=ven_id, payload=notice))
+        )
     await outbox.add_many(conn, topics.VEN_CHANGES, notices)
-    return [(int(row["id"]), row["ven_id"]) for row in rows]
+    return [(pending_id, ven_id) for pending_id, ven_id, _, _ in queued]
 
 
 @dataclass(frozen=True)
@@ -266,26 +281,25 @@ async def take_next(conn: Conn, ven_id: str) -> PendingMessage | None:
 
 @dataclass(frozen=True)
 class PollTake:
-    """What one poll found: the VEN's registration status (None: unknown venID), the message it takes
+    """What one poll found: whether the VEN is known and its registration in force, the message it takes
     (None: nothing, or a head that `take_for_poll` may not take), the type of its queue's head, and whether the
     VEN's messages are pushed (then a poll takes none)."""
 
-    ven_status: str | None
+    known: bool
+    in_force: bool
     message: VtnMessage | None
     head_type: str | None
     pending_id: int | None = None
     pushed: bool = False
 
 
-async def take_for_poll(
-    conn: Conn, ven_id: str, active_statuses: Iterable[str], excluded_types: Iterable[str]
-) -> PollTake:
-    """In one statement: the VEN's status and, if it is one of `active_statuses` and its messages are not
-    pushed, its oldest undelivered message marked delivered, unless that message's type is in `excluded_types`
-    (left for the caller)."""
+async def take_for_poll(conn: Conn, ven_id: str, excluded_types: Iterable[str]) -> PollTake:
+    """In one statement: whether the VEN is known and registered and, if its registration is in force and its
+    messages are not pushed, its oldest undelivered message marked delivered, unless that message's type is in
+    `excluded_types` (left for the caller)."""
     row = await conn.fetchrow(
         f"""
-        WITH ven AS (SELECT status FROM vens WHERE ven_id = $1),
+        WITH ven AS (SELECT registration_in_force(status) AS in_force FROM vens WHERE ven_id = $1),
         pushed AS (SELECT EXISTS (SELECT 1 FROM push_vens WHERE ven_id = $1) AS yes),
         head AS (
             SELECT id, message_type FROM pending_messages
@@ -296,24 +310,24 @@ async def take_for_poll(
         taken AS (
             UPDATE pending_messages p SET delivered_at = now()
             FROM head
-            WHERE p.id = head.id AND NOT (head.message_type = ANY($3::text[]))
-              AND (SELECT status FROM ven) = ANY($2::text[]) AND NOT (SELECT yes FROM pushed)
+            WHERE p.id = head.id AND NOT (head.message_type = ANY($2::text[]))
+              AND (SELECT in_force FROM ven) AND NOT (SELECT yes FROM pushed)
             RETURNING p.id, {message_text("p")} AS message
         )
-        SELECT (SELECT status FROM ven) AS status,
+        SELECT EXISTS (SELECT 1 FROM ven) AS known, COALESCE((SELECT in_force FROM ven), false) AS in_force,
                (SELECT id FROM taken) AS taken_id,
                (SELECT message::text FROM taken) AS message,
                (SELECT message_type FROM head) AS head_type,
                (SELECT yes FROM pushed) AS pushed
         """,
         ven_id,
-        sorted(active_statuses),
         sorted(excluded_types),
     )
     assert row is not None
     message = VTN_MESSAGE_ADAPTER.validate_json(row["message"]) if row["message"] is not None else None
     return PollTake(
-        ven_status=row["status"],
+        known=row["known"],
+        in_force=row["in_force"],
         message=message,
         head_type=row["head_type"],
         pending_id=row["taken_id"],

@@ -9,7 +9,7 @@ A connection goes back to the pool without asyncpg's default reset query (adviso
 UNLISTEN, RESET ALL): that is one more round trip per checkout, a seventh of registration_svc's CPU under
 load. asyncpg still rolls back an open transaction on release. The rule that makes this safe: code that
 takes session state on a pooled connection (a session advisory lock) releases it itself, and terminates
-the connection if it cannot (report_svc.data_relay).
+the connection if it cannot (report_svc.ven_reports.publishing.relay).
 """
 
 from __future__ import annotations

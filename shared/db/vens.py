@@ -3,12 +3,13 @@ request speaks for (the rule: shared.ven_identity), found in the same single que
 
 A VEN is *known* once the directory has a row for it (provisioned, registered, or registered once and
 cancelled since): the admin API answers 404 for any other venID, in every route that takes one. A VEN is
-*registered* while its registration is in force.
+*registered* while its registration is in force (the SQL function `registration_in_force`, migration 0015:
+registered, or being cancelled and not told yet).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from shared.contract.envelope import Envelope
@@ -16,10 +17,10 @@ from shared.contract.ven_traffic import RequestContext, VenReply, VenRequest
 from shared.db.connection import Conn
 from shared.oadr import answers
 from shared.oadr.common import ResponseCode
-from shared.oadr.messages import VenMessage
+from shared.oadr.messages import VenMessage, VtnMessage
 from shared.ven_identity import SpeakerRefused, certificate_speaker
 
-_IN_FORCE = "status IN ('registered', 'cancelling')"  # a registration in force (registration_svc.records)
+_IN_FORCE = "registration_in_force(status)"  # SQL function of migration 0015
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,18 @@ def registered_speaker(speaker: Speaker | SpeakerRefused, named_ven_id: str | No
     if speaker.ven_id is None or not speaker.registered:
         return unregistered(speaker.ven_id if speaker.ven_id is not None else named_ven_id)
     return speaker.ven_id
+
+
+async def answer_registered(
+    conn: Conn, envelope: Envelope, answer: Callable[[VenMessage, str], Awaitable[VtnMessage]]
+) -> VenReply | None:
+    """The reply to a VEN request: `answer`'s to its message and the registered VEN it speaks for, or the answer
+    refusing it; None for an envelope that is no VEN request."""
+    checked = await registered_request(conn, envelope)
+    if not isinstance(checked, tuple):
+        return checked
+    message, ven_id = checked
+    return VenReply(message=await answer(message, ven_id))
 
 
 async def registered_request(conn: Conn, envelope: Envelope) -> tuple[VenMessage, str] | VenReply | None:

@@ -16,6 +16,7 @@ SCHEMA_VERSION = "2.0b"
 EI_RESPONSE = q(EI, "eiResponse")
 REQUEST_ID = q(PYLD, "requestID")
 VEN_ID = q(EI, "venID")
+VTN_ID = q(EI, "vtnID")
 
 
 def message_element(local_name: str) -> etree._Element:

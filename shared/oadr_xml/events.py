@@ -20,6 +20,7 @@ from shared.oadr.opt import OptType
 from shared.oadr_xml.common import (
     REQUEST_ID,
     VEN_ID,
+    VTN_ID,
     add_ei_response,
     add_wrapped_duration,
     message_element,
@@ -32,7 +33,6 @@ from shared.oadr_xml.tree import add, add_optional, child, required_child, requi
 from shared.oadr_xml.values import format_bool, format_datetime, format_duration, parse_int
 from shared.oadr_xml.xcal import PROPERTIES, add_dtstart, add_duration_property
 
-VTN_ID = q(EI, "vtnID")
 EVENT_ID = q(EI, "eventID")
 MODIFICATION_NUMBER = q(EI, "modificationNumber")
 RESPONSE_CODE = q(EI, "responseCode")

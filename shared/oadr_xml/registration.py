@@ -20,6 +20,7 @@ from shared.oadr.registration import (
 from shared.oadr_xml.common import (
     REQUEST_ID,
     VEN_ID,
+    VTN_ID,
     add_ei_response,
     add_wrapped_duration,
     message_element,
@@ -30,7 +31,6 @@ from shared.oadr_xml.tree import add, add_optional, optional_text, required_text
 from shared.oadr_xml.values import parse_bool
 
 REGISTRATION_ID = q(EI, "registrationID")
-VTN_ID = q(EI, "vtnID")
 
 
 

@@ -14,7 +14,7 @@ from signxml.verifier import XMLVerifier
 from bench.bench_certs import BenchCertificates, bench_certificates
 from bench.loadgen import messages
 from bench.loadgen.signing import VenSigner
-from gateway.signatures import SignatureVerifier, signature_of
+from gateway.security.signatures import SignatureVerifier, signature_of
 from shared.oadr_xml.codec import decode
 from tests.conftest import assert_valid
 

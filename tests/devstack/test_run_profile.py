@@ -28,7 +28,7 @@ from devstack.processes import pid_alive, port_is_free
 from devstack.stack import Infrastructure
 from tests.conftest import REPO_ROOT
 from tests.integration.raw_ven import RawVen
-from tests.interop.test_openleadr_ven import until, until_async
+from tests.waiting import until, until_async
 
 pytestmark = pytest.mark.integration
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import asyncpg
 from aiokafka import TopicPartition
 
-from report_svc.record_encoding import seq_of
+from report_svc.ven_reports.publishing.record_encoding import seq_of
 from shared import topics
 from shared.bus import clients
 from shared.bus.connection import KafkaConnection

@@ -11,9 +11,9 @@ from lxml import etree
 from devstack.certs import Issued
 from gateway.exchange import ExchangeSettings, OadrExchange
 from gateway.poll_answers import PollAnswerCache
-from gateway.replay import MemoryNonceStore, ReplayGuard
-from gateway.security import MessageSecurity, SecurityPolicy
-from gateway.signatures import MessageSigner
+from gateway.security.replay import MemoryNonceStore, ReplayGuard
+from gateway.security.message_security import MessageSecurity, SecurityPolicy
+from gateway.security.signatures import MessageSigner
 from shared.contract.envelope import Envelope
 from shared.contract.ven_traffic import ContractModel, RequestContext, VenReply, VenRequest
 from shared.oadr.common import EiResponse

@@ -18,11 +18,11 @@ from prometheus_client import CollectorRegistry, generate_latest
 from devstack.certs import Issued
 from gateway.connection_ledger import ConnectionLedger, ConnectionLimits
 from gateway.connections import ConnectionTimeouts, DoorGuard
-from gateway.identity import request_context
+from gateway.security.identity import request_context
 from gateway.metrics import ConnectionCollector
 from gateway.refusals import REFUSAL_LOGGER, refusal_log
 from gateway.server import _http_server
-from gateway.tls import ServerCertificate, server_context
+from gateway.security.tls import ServerCertificate, server_context
 from shared.throttled_log import DEFAULT_BURST
 from tests.slow_clients import seconds_until_closed, trickle
 

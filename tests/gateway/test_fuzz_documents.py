@@ -18,7 +18,7 @@ from devstack.certs import Issued
 from gateway.oadr_http import create_oadr_app
 from gateway.routing import OADR_PATH_PREFIX, SERVICES
 from shared.contract.ven_traffic import RequestContext
-from tests.gateway.test_security import code_and_text, make, poll
+from tests.gateway.security.test_message_security import code_and_text, make, poll
 from tests.security_documents import openleadr_signed
 
 MAX_EXAMPLES = 250

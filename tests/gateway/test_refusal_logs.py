@@ -14,10 +14,10 @@ from openleadr.messaging import create_message
 from prometheus_client import REGISTRY
 
 from devstack.certs import Issued
-from gateway.identity import ClientIdentity
+from gateway.security.identity import ClientIdentity
 from gateway.oadr_http import OadrEndpoints, _fallback_app
 from shared.throttled_log import DEFAULT_BURST, ThrottledLog
-from tests.gateway.test_security import as_ven, make
+from tests.gateway.security.test_message_security import as_ven, make
 
 FLOOD = 2_000
 
@@ -70,9 +70,9 @@ async def test_a_flood_of_documents_that_are_no_openadr_writes_a_few_lines(
 async def test_a_flood_of_refused_certificates_writes_a_few_lines_and_a_summary(
     dev_certs: dict[str, Issued], refusal_records: pytest.LogCaptureFixture
 ) -> None:
-    from gateway.forwarded_certificates import ForwardedCertificates
+    from gateway.security.forwarded_certificates import ForwardedCertificates
     from gateway.refusals import REFUSAL_LOGGER, SecurityRefusals
-    from gateway.tls import client_verifying_context
+    from gateway.security.tls import client_verifying_context
 
     clock = [0.0]
     log = ThrottledLog(logging.getLogger(REFUSAL_LOGGER), clock=lambda: clock[0])

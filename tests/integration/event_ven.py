@@ -6,12 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import httpx
-from lxml import etree
-from openleadr.messaging import create_message, parse_message
-
-from tests.conftest import assert_valid
-from tests.integration.raw_ven import RawVen, new_request_id
+from tests.integration.raw_ven import SchemaCheckedVen, new_request_id
 
 
 def simple_event(
@@ -34,18 +29,7 @@ def simple_event(
     }
 
 
-class EventVen(RawVen):
-    def __init__(self, http: httpx.AsyncClient, ven_name: str, schema: etree.XMLSchema) -> None:
-        super().__init__(http, ven_name)
-        self.schema = schema
-
-    async def exchange(self, service: str, message_type: str, **fields: Any) -> tuple[str, dict[str, Any]]:
-        answer = await self.http.post(f"/{service}", content=create_message(message_type, **fields).encode())
-        assert answer.status_code == 200, answer.text
-        assert_valid(self.schema, answer.content)
-        parsed: tuple[str, dict[str, Any]] = parse_message(answer.content)
-        return parsed
-
+class EventVen(SchemaCheckedVen):
     async def next_message(self) -> tuple[str, dict[str, Any]]:
         return await self.exchange("OadrPoll", "oadrPoll", ven_id=self.ven_id)
 

@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from lxml import etree
 from openleadr.messaging import create_message, parse_message
+
+from tests.conftest import assert_valid
 
 
 def new_request_id() -> str:
@@ -86,3 +89,20 @@ class RawVen:
             registration_id=registration_id or self.registration_id,
             ven_id=ven_id or self.ven_id,
         )
+
+
+class SchemaCheckedVen(RawVen):
+    """A raw VEN that checks every document the VTN answers with against the official 2.0b schema, and reads it
+    with OpenLEADR's parser."""
+
+    def __init__(self, http: httpx.AsyncClient, ven_name: str, schema: etree.XMLSchema) -> None:
+        super().__init__(http, ven_name)
+        self.schema = schema
+
+    async def exchange(self, service: str, message_type: str, **fields: Any) -> tuple[str, dict[str, Any]]:
+        # OpenLEADR's XML unchanged, zero durations written "P" included (the 2.0b schema admits them).
+        answer = await self.http.post(f"/{service}", content=create_message(message_type, **fields).encode())
+        assert answer.status_code == 200, answer.text
+        assert_valid(self.schema, answer.content)
+        parsed: tuple[str, dict[str, Any]] = parse_message(answer.content)
+        return parsed

@@ -20,7 +20,7 @@ from tests.integration.event_ven import EventVen, simple_event
 from tests.integration.test_events import descriptors, distribute_on_poll, nothing_more, registered
 from tests.integration.test_operations import metric_sample
 from tests.interop.test_openleadr_events import AnsweringVen
-from tests.interop.test_openleadr_ven import until, until_async
+from tests.waiting import until, until_async
 from tests.stack import HEALTH_PORTS, RunningVtn
 
 

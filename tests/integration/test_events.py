@@ -312,7 +312,7 @@ async def test_an_event_created_while_event_svc_is_down_is_delivered_once_after_
         producer = clients.producer(KafkaConnection(vtn.kafka_bootstrap))
         await producer.start()
         try:
-            envelope = Envelope(ven_id=event_id, payload=command)
+            envelope = Envelope(key=event_id, payload=command)
             for _ in range(2):  # a backend retrying the same command: still one event
                 await producer.send_and_wait(topics.EVENT_COMMANDS, envelope.to_bytes(), key=envelope.kafka_key())
         finally:

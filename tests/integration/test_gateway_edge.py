@@ -26,7 +26,7 @@ from openleadr.messaging import create_message
 
 from devstack.certs import Issued, issue, make_ca
 from devstack.processes import ManagedProcess
-from tests.gateway.certificate_cases import Authority, Client, authority, client, write_ca_file
+from tests.gateway.security.certificate_cases import Authority, Client, authority, client, write_ca_file
 from tests.slow_clients import seconds_until_closed, trickle
 from tests.stack import ADMIN_PORT, HTTP_PORT, REPO_ROOT, RunningVtn
 

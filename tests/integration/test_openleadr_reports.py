@@ -19,7 +19,8 @@ from shared import topics
 from shared.contract.envelope import Envelope
 from shared.contract.reports import ReportData
 from tests.stack import RunningVtn, find_on_topic
-from tests.interop.test_openleadr_ven import retry_while_unavailable, until, until_async
+from tests.interop.test_openleadr_ven import retry_while_unavailable
+from tests.waiting import until, until_async
 
 
 class TelemetryVen:

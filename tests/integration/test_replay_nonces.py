@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import asyncpg
 import pytest
 
-from gateway.replay import PostgresNonceStore
+from gateway.security.replay import PostgresNonceStore
 from shared.db.access import DatabaseAccess
 from shared.db.pool import open_pool
 from tests.stack import RunningVtn

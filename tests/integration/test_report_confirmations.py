@@ -23,7 +23,7 @@ from tests.integration.raw_ven import new_request_id
 from tests.integration.test_openleadr_reports import TelemetryVen, stored_values
 from tests.integration.test_reports import HOUR_AGO, ReportingVen, history_report, registered_ven
 from tests.integration.test_vtn_reports import ok
-from tests.interop.test_openleadr_ven import until, until_async
+from tests.waiting import until, until_async
 from tests.stack import RunningVtn
 
 

@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 
 import asyncpg
 
-from report_svc.record_encoding import seq_of
-from report_svc.relay_lanes import lane_of
+from report_svc.ven_reports.publishing.record_encoding import seq_of
+from report_svc.ven_reports.publishing.lanes import lane_of
 from shared import topics
 from shared.contract.reports import ReportData
 from shared.settings import VtnSettings

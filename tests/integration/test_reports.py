@@ -14,34 +14,21 @@ import asyncpg
 import httpx
 from lxml import etree
 from openleadr import enums, objects
-from openleadr.messaging import create_message, parse_message
 
 from shared import topics
 from shared.bus import clients
 from shared.bus.connection import KafkaConnection
 from shared.contract.envelope import Envelope
 from shared.contract.reports import ReportData, RequestReport
-from tests.conftest import assert_valid
 from tests.stack import RunningVtn, find_on_topic
-from tests.integration.raw_ven import RawVen, new_request_id
+from tests.integration.raw_ven import SchemaCheckedVen, new_request_id
 
 SAMPLING = objects.SamplingRate(min_period=timedelta(minutes=1), max_period=timedelta(minutes=15), on_change=False)
 HOUR_AGO = (datetime.now(timezone.utc) - timedelta(hours=1)).replace(microsecond=0)
 
 
-class ReportingVen(RawVen):
-    """A raw VEN that keeps the VTN's answers as XML so the tests can check them against the schema."""
-
-    def __init__(self, http: httpx.AsyncClient, ven_name: str, schema: etree.XMLSchema) -> None:
-        super().__init__(http, ven_name)
-        self.schema = schema
-
-    async def exchange(self, service: str, message_type: str, **fields: Any) -> tuple[str, dict[str, Any]]:
-        answer = await self.http.post(f"/{service}", content=create_message(message_type, **fields).encode())
-        assert answer.status_code == 200, answer.text
-        assert_valid(self.schema, answer.content)
-        parsed: tuple[str, dict[str, Any]] = parse_message(answer.content)
-        return parsed
+class ReportingVen(SchemaCheckedVen):
+    """A VEN of the report tests: every answer checked against the schema."""
 
     async def report(self, message_type: str, **fields: Any) -> tuple[str, dict[str, Any]]:
         return await self.exchange("EiReport", message_type, ven_id=self.ven_id, **fields)

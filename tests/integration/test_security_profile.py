@@ -21,9 +21,10 @@ from openleadr.messaging import create_message, validate_xml_signature
 from devstack.certs import Issued
 from tests.integration.event_ven import simple_event
 from tests.integration.secure_gateway import SecureGateway
-from gateway.signature_profile import ECDSA_SHA256, ENVELOPED_SIGNATURE, INCLUSIVE_C14N
+from gateway.security.signature_profile import ECDSA_SHA256, ENVELOPED_SIGNATURE, INCLUSIVE_C14N
 from tests.security_documents import openleadr_signed, signed_at, wrapped
 from tests.signature_shapes import XSLT, Reference, Shape, Transform, identity_stylesheet, signed_in_shape
+from tests.waiting import until
 
 @pytest.fixture
 async def ven1_http(secure_gateway: SecureGateway) -> AsyncIterator[httpx.AsyncClient]:
@@ -34,14 +35,6 @@ async def ven1_http(secure_gateway: SecureGateway) -> AsyncIterator[httpx.AsyncC
 def answer_of(body: bytes) -> tuple[str, str]:
     root = etree.fromstring(body)
     return root.findtext(".//{*}responseCode") or "", root.findtext(".//{*}responseDescription") or ""
-
-
-async def until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 def test_the_vtn_prints_its_fingerprint_at_start(secure_gateway: SecureGateway) -> None:

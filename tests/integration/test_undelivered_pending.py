@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import asyncpg
 import httpx
@@ -23,6 +22,7 @@ from tests.conftest import REPO_ROOT
 from tests.integration.raw_ven import RawVen
 from tests.integration.test_operations import metric_sample
 from tests.stack import ADMIN_PORT, HTTP_PORT, RunningVtn
+from tests.waiting import until_async
 
 pytestmark = pytest.mark.integration
 
@@ -59,14 +59,6 @@ def impatient_gateway(
 async def impatient_http(impatient_gateway: str) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=impatient_gateway, timeout=15) as client:
         yield client
-
-
-async def until(condition: Callable[[], Awaitable[bool]], what: str, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 async def impatient_reports() -> float:
@@ -119,7 +111,7 @@ async def test_a_message_taken_by_a_poll_answered_503_comes_on_the_next_poll(
     async def delivered() -> bool:
         return (await ven.poll()).message_type == "oadrRequestReregistration"
 
-    await until(delivered, "the put-back message on a poll through the patient gateway")
+    await until_async(delivered, 15, "the put-back message on a poll through the patient gateway")
     assert (await ven.poll()).message_type == "oadrResponse"
     assert await db.fetchval("SELECT delivered_at FROM pending_messages WHERE ven_id = $1", ven.ven_id) is not None
 
@@ -142,7 +134,7 @@ async def test_a_message_taken_for_a_ven_that_hung_up_comes_on_its_next_poll(
     async def delivered() -> bool:
         return (await ven.poll()).message_type == "oadrRequestReregistration"
 
-    await until(delivered, "the message the hung-up poll took, on the next poll")
+    await until_async(delivered, 15, "the message the hung-up poll took, on the next poll")
     async with httpx.AsyncClient(timeout=5) as client:
         metrics = (await client.get(f"{vtn.admin_url}/metrics")).text
     assert metric_sample(metrics, "vtn_undelivered_pending_total", outcome="reported") >= 1
@@ -164,14 +156,14 @@ async def test_only_the_last_message_taken_is_put_back_and_once_per_report(
             "SELECT count(*) FROM pending_messages WHERE ven_id = $1 AND delivered_at IS NULL", ven.ven_id
         )
 
-    await until(both_taken, "both messages taken")
+    await until_async(both_taken, 15, "both messages taken")
     first, second = [row["id"] for row in await db.fetch(
         "SELECT id FROM pending_messages WHERE ven_id = $1 ORDER BY id", ven.ven_id
     )]
     # The first went out before the second: putting it back would reorder the VEN's messages.
     overtaken, returned = undelivered(ven.ven_id, first), undelivered(ven.ven_id, second)
     await publish(vtn.kafka_bootstrap, overtaken, returned)
-    await until(lambda: handled(db, returned), "the reports handled")
+    await until_async(lambda: handled(db, returned), 15, "the reports handled")
     states = await db.fetch(
         "SELECT id, delivered_at IS NULL AS waiting FROM pending_messages WHERE ven_id = $1 ORDER BY id", ven.ven_id
     )
@@ -180,12 +172,12 @@ async def test_only_the_last_message_taken_is_put_back_and_once_per_report(
     async def delivered_again() -> bool:
         return (await ven.poll()).message_type == "oadrRequestReregistration"
 
-    await until(delivered_again, "the put-back message delivered")
+    await until_async(delivered_again, 15, "the put-back message delivered")
     assert (await ven.poll()).message_type == "oadrResponse"
     # The same report again (a redelivery by Kafka) changes nothing: the message stays delivered.
     marker = undelivered(ven.ven_id, first)
     await publish(vtn.kafka_bootstrap, returned, marker)
-    await until(lambda: handled(db, marker), "the repeated report handled")
+    await until_async(lambda: handled(db, marker), 15, "the repeated report handled")
     assert not await db.fetchval(
         "SELECT count(*) FROM pending_messages WHERE ven_id = $1 AND delivered_at IS NULL", ven.ven_id
     )

@@ -21,20 +21,19 @@ import httpx
 import pytest
 from lxml import etree
 from openleadr import OpenADRClient
-from openleadr.messaging import create_message, parse_message
+from openleadr.messaging import create_message
 
 from shared import topics
 from shared.bus import clients
 from shared.bus.connection import KafkaConnection
 from shared.contract.envelope import Envelope
 from shared.contract.vtn_reports import PublishVtnReports
-from tests.conftest import assert_valid
 from tests.integration.confirmation_clock import all_delivered, an_hour_passes, vtn_report_looked_at
 from tests.integration.raw_ven import new_request_id
 from tests.integration.test_operations import metric_sample
 from tests.integration.test_reports import ReportingVen
 from tests.integration.vtn_report_hooks import price_at, tier_at
-from tests.interop.test_openleadr_ven import until_async
+from tests.waiting import until_async
 from tests.stack import HEALTH_PORTS, RunningVtn
 
 SECOND = timedelta(seconds=1)
@@ -59,9 +58,9 @@ VTN_REPORTS = [
 ]
 OFFERING = {
     "VTN_OFFER_REPORTS_ON_REGISTRATION": "true",
-    "VTN_VTN_REPORTS": json.dumps(VTN_REPORTS),
+    "VTN_OWN_REPORTS": json.dumps(VTN_REPORTS),
     "VTN_ON_REQUEST_REPORT": "tests.integration.vtn_report_hooks:on_request_report",
-    "VTN_VTN_REPORT_CHECK_SECONDS": "0.3",
+    "VTN_OWN_REPORT_CHECK_SECONDS": "0.3",
 }
 
 
@@ -125,15 +124,6 @@ class VtnReportVen(ReportingVen):
         super().__init__(http, ven_name, schema)
         self.updates: dict[str, list[dict[str, Any]]] = {}
         self.received: list[tuple[str, dict[str, Any]]] = []
-
-    async def exchange(self, service: str, message_type: str, **fields: Any) -> tuple[str, dict[str, Any]]:
-        # Unchanged OpenLEADR XML, zero durations written "P" included (the 2.0b schema admits them).
-        document = create_message(message_type, **fields)
-        answer = await self.http.post(f"/{service}", content=document.encode())
-        assert answer.status_code == 200, answer.text
-        assert_valid(self.schema, answer.content)
-        parsed: tuple[str, dict[str, Any]] = parse_message(answer.content)
-        return parsed
 
     async def poll_once(self, acknowledge: bool = True) -> str:
         kind, payload = await self.exchange("OadrPoll", "oadrPoll", ven_id=self.ven_id)

@@ -20,7 +20,7 @@ from shared.contract.events import EventResponseFact
 from shared.settings import VtnSettings
 from tests.stack import RunningVtn, find_on_topic
 from tests.integration.event_ven import simple_event
-from tests.interop.test_openleadr_ven import until
+from tests.waiting import until
 
 
 class AnsweringVen:
@@ -118,7 +118,7 @@ async def test_openleadr_ven_accepts_the_default_vtn_id_and_answers_an_event_wit
 ) -> None:
     """OpenLEADR's VEN puts 452 (invalid ID) on its oadrCreatedEvent when the vtnID's letters are all lowercase
     (`vtn_id.islower()` in its client); the default vtnID must not be one of those."""
-    assert "VTN_VTN_ID" not in vtn_env, "this test is about the default vtnID"
+    assert "VTN_ID" not in vtn_env, "this test is about the default vtnID"
     ven = answering_vens[0]
     event_id = unique("vtn-id-event")
     created = await admin.post("/events", json=simple_event((ven.ven_id,), event_id=event_id))
@@ -126,4 +126,4 @@ async def test_openleadr_ven_accepts_the_default_vtn_id_and_answers_an_event_wit
     await until(lambda: (event_id, 0, "far") in ven.received, 30, "the VEN to get the event")
     await until(lambda: bool(ven.created_event_codes), 30, "the VEN's oadrCreatedEvent")
     assert set(ven.created_event_codes) == {200}, ven.created_event_codes
-    assert not VtnSettings.model_fields["vtn_id"].default.islower()
+    assert not VtnSettings.model_fields["id"].default.islower()

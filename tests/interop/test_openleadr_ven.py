@@ -16,6 +16,7 @@ from shared import topics
 from shared.contract.backend_events import RegistrationChange, RegistrationEvent
 from shared.contract.envelope import Envelope
 from tests.stack import RunningVtn, find_on_topic
+from tests.waiting import until, until_async
 
 
 class CountingVen:
@@ -37,22 +38,6 @@ class CountingVen:
         target = len(self.answers) + count
         await until(lambda: len(self.answers) >= target, timeout, f"{count} more polls")
         return self.answers[target - count : target]
-
-
-async def until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
-
-
-async def until_async(condition: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not await condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.2)
 
 
 @pytest.fixture

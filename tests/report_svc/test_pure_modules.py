@@ -9,8 +9,9 @@ import pytest
 from tests.conftest import REPO_ROOT
 
 PURE = (
-    "confirmations.py", "report_requests.py", "report_data.py", "relay_lanes.py", "record_encoding.py", "vtn_changes.py",
-    "vtn_schedule.py",
+    "confirmations/decisions.py", "ven_reports/requests_to_vens.py", "ven_reports/report_data.py",
+    "ven_reports/publishing/lanes.py", "ven_reports/publishing/record_encoding.py", "own_reports/changes.py",
+    "own_reports/schedule.py",
 )
 
 

@@ -16,6 +16,7 @@ from shared.contract.asyncapi import DOCUMENT_PATH, build_document, render
 from shared.contract.backend_events import PresenceEvent, PresenceStatus, RegistrationChange, RegistrationEvent
 from shared.contract.catalog import CATALOG, Audience
 from shared.contract.envelope import Envelope
+from shared.contract.events import PurgeEvent
 from shared.contract.operator import CancelVenRegistration
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
@@ -85,6 +86,7 @@ def _validate_record(document: dict[str, Any], message: str, envelope: Envelope)
             ),
         ),
         ("cancel_ven_registration", Envelope(ven_id="ven-1", payload=CancelVenRegistration(ven_id="ven-1"))),
+        ("purge_event", Envelope(key="event-1", payload=PurgeEvent(event_id="event-1"))),
     ],
 )
 def test_records_the_vtn_writes_match_their_message_schema(

@@ -9,13 +9,14 @@ import pytest
 from aiokafka.errors import MessageSizeTooLargeError
 from fastapi import FastAPI
 
-from gateway.admin_commands import send_command
+from gateway.admin.service_door import ServiceDoor
 from shared.bus.connection import KafkaConnection
 from shared.bus.errors import RecordTooLarge
 from shared.bus.producer import BusProducer
-from shared.bus.service_consumer import TRANSIENT_ERRORS
+from shared.bus.service_consumer import TRANSIENT_BUS_ERRORS
+from shared.db.transient import TRANSIENT_DATABASE_ERRORS
 from shared.contract.envelope import Envelope
-from shared.contract.events import GetEvent
+from shared.contract.events import EventOutcome, GetEvent
 from shared.contract.ven_traffic import VenChanged
 
 
@@ -33,7 +34,7 @@ async def test_a_record_too_large_for_kafka_is_not_taken_for_kafka_being_down() 
     producer._producer = OversizeProducer()  # type: ignore[assignment]  # noqa: SLF001
     with pytest.raises(RecordTooLarge) as raised:
         await producer.publish("oadr.ven.changes.v1", Envelope(ven_id="v", payload=VenChanged(ven_id="v", reason="t")))
-    assert not raised.value.retriable and not isinstance(raised.value, TRANSIENT_ERRORS)
+    assert not raised.value.retriable and not isinstance(raised.value, TRANSIENT_BUS_ERRORS + TRANSIENT_DATABASE_ERRORS)
 
 
 class OversizeRequester:
@@ -46,7 +47,8 @@ async def test_a_command_too_large_for_the_bus_is_answered_413() -> None:
 
     @app.get("/command")
     async def command() -> None:
-        await send_command(OversizeRequester(), "topic", "event service", 1.0, GetEvent(event_id="e"), "e")
+        door = ServiceDoor(OversizeRequester(), "topic", "event service", 1.0)  # type: ignore[arg-type]
+        await door.ask(GetEvent(event_id="e"), EventOutcome, event_id="e")
 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
         answer = await client.get("/command")

@@ -15,7 +15,8 @@ import httpx
 from openleadr import OpenADRClient
 
 from shared.fingerprints import fingerprint_of_pem
-from tests.interop.test_openleadr_ven import retry_while_unavailable, until
+from tests.interop.test_openleadr_ven import retry_while_unavailable
+from tests.waiting import until
 
 URL = os.environ.get("VTN_IMAGE_TEST_URL", "")
 ADMIN_URL = os.environ.get("VTN_IMAGE_TEST_ADMIN_URL", "")

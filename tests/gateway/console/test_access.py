@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from gateway.admin_api import API_PREFIX, create_admin_app
+from gateway.admin.api import API_PREFIX, create_admin_app
 from gateway.console import access, credentials
 from gateway.console.access import CSRF_HEADER, SESSION_COOKIE, Authenticator, SessionPolicy, require
 from gateway.console.api import console_api_router

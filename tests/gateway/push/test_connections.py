@@ -15,7 +15,7 @@ import pytest
 from devstack.certs import Issued
 from gateway.push.connections import ConnectionPools
 from gateway.push.deliverer import DeliveryFailed
-from gateway.tls import ServerCertificate, client_context
+from gateway.security.tls import ServerCertificate, client_context
 from shared.push_addresses import IpAddress, PushAddressPolicy, parse_allowlist, parse_push_address
 
 Reply = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[bool]]  # False: close the connection

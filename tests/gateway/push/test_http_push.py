@@ -16,8 +16,8 @@ from devstack.certs import Issued
 from gateway.push.connections import ConnectionPools
 from gateway.push.deliverer import DeliveryFailed, PushTarget
 from gateway.push.http_push import HttpPushDeliverer
-from gateway.security import MessageSecurity, SecurityPolicy
-from gateway.signatures import MessageSigner
+from gateway.security.message_security import MessageSecurity, SecurityPolicy
+from gateway.security.signatures import MessageSigner
 from shared.oadr.event import DistributeEvent
 from shared.oadr.registration import Response
 from shared.oadr_xml.schema import load_schema

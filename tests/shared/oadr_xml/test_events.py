@@ -28,12 +28,11 @@ from shared.oadr.signal import EventBaseline, EventSignal, Interval, SignalName,
 from shared.oadr.target import Target
 from shared.oadr.units import ItemBase, PowerAttributes
 from shared.oadr_xml.codec import decode, encode, render_tree
-from shared.oadr_xml.common import EI_RESPONSE, REQUEST_ID, parse_ei_response, parse_wrapped_duration
+from shared.oadr_xml.common import EI_RESPONSE, REQUEST_ID, VTN_ID, parse_ei_response, parse_wrapped_duration
 from shared.oadr_xml.errors import UnsupportedMessage
 from shared.oadr_xml.events import (
     EVENT_ID,
     MODIFICATION_NUMBER,
-    VTN_ID,
     X_EI_NOTIFICATION,
     X_EI_RAMP_UP,
     X_EI_RECOVERY,

@@ -1,0 +1,1 @@
+"""Report messages a VEN has not confirmed, sent again: decisions (pure), store, sweep."""
