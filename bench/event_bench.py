@@ -4,6 +4,7 @@ every polling VEN has it and every answer is where a backend reads it, this VTN 
     python -m bench.event_bench --vens 1000 --rounds 3
     python -m bench.event_bench --vens 10000 --poll-seconds 10 --rounds 1
     python -m bench.event_bench --vens 1000 --events 100 --groups 10 --phases create
+    python -m bench.event_bench --vens 1000 --targets vtn,vtn-mixed --profile-a-share 0.5 --rounds 3
 
 Each simulated VEN (bench.event_vens) registers, then polls every `--poll-seconds` from a random phase on its
 own keep-alive connection and answers every new event version with oadrCreatedEvent optIn. After a warm-up
@@ -14,7 +15,10 @@ them (one event: every VEN):
   answers counted by its callback;
 - this VTN (bench.vtn_stack, the whole stack): `POST /api/v1/events` (targeting the venIDs, or the VENs'
   groups when there are several events), `PATCH /api/v1/events/{id}`, `POST /api/v1/events/{id}/cancel` on
-  the admin API, all at once; answers counted on `oadr.event.responses.v1` by their Kafka timestamps.
+  the admin API, all at once; answers counted on `oadr.event.responses.v1` by their Kafka timestamps;
+- this VTN, mixed profiles (`vtn-mixed`, `--profile-a-share F`): the same, but the share F of the VENs on
+  OpenADR 2.0a (bench.event_vens.ProfileAEventVen: provisioned through the admin API, pulling their set with
+  oadrRequestEvent as often as the others poll, answering in 2.0a); next to `vtn`, what 2.0a VENs cost.
 Times run from the moment the operator's calls returned; the calls' own duration is shown apart. The CPU
 of every process over each phase, and over as long a stretch of plain polling before it, goes into the JSON
 output (`--json FILE`), which `bench.sizing` reads.
@@ -41,7 +45,7 @@ from pathlib import Path
 import httpx
 
 from bench.cpu import cpu_seconds_by_label
-from bench.event_vens import EventVen, Expectation, HeldEvent
+from bench.event_vens import EventVen, Expectation, HeldEvent, ProfileAEventVen
 from bench.loadgen.config import VtnAddress
 from bench.loadgen.push_server import PushVenServer
 from bench.loadgen.system import raise_open_file_limit
@@ -173,6 +177,8 @@ class Target:
     pids: Callable[[], list[int]]
     prepare: Callable[[list[EventVen]], Awaitable[None]] | None = None  # once the VENs registered
     push: PushVenServer | None = None  # the VENs' endpoints, when they are pushed to
+    profile_a_share: float = 0.0  # the share of the VENs on OpenADR 2.0a, made by `provision_profile_a`
+    provision_profile_a: Callable[[int], Awaitable[list[EventVen]]] | None = None
 
 
 def warm_up_shape(shape: Shape) -> Shape:
@@ -193,7 +199,10 @@ def audience(shape: Shape, vens: list[EventVen], event_ids: list[str]) -> tuple[
 async def measure(target: Target, shape: Shape, event_ids: list[str], warm_ids: list[str]) -> list[PhaseRun]:
     """Register the VENs, let them poll, warm the target up with events created and cancelled (as a VTN in
     service has handled events before), then measure each phase."""
-    vens = await register_all(target.url, shape.vens, target.push)
+    profile_a = round(shape.vens * target.profile_a_share) if target.provision_profile_a is not None else 0
+    vens = await register_all(target.url, shape.vens - profile_a, target.push)
+    if target.provision_profile_a is not None and profile_a:
+        vens += await target.provision_profile_a(profile_a)
     if target.prepare is not None:
         await target.prepare(vens)
     stop = asyncio.Event()
@@ -382,9 +391,16 @@ async def admin_calls(admin: httpx.AsyncClient, calls: list[tuple[str, str, obje
 
 
 async def run_vtn(
-    shape: Shape, log_dir: Path, kafka_bootstrap: str, event_ids: list[str], warm_ids: list[str], pushed: bool = False
+    shape: Shape,
+    log_dir: Path,
+    kafka_bootstrap: str,
+    event_ids: list[str],
+    warm_ids: list[str],
+    pushed: bool = False,
+    profile_a_share: float = 0.0,
 ) -> list[PhaseRun]:
-    """The whole stack, its VENs polling, or (`pushed`) registered in the push model."""
+    """The whole stack, its VENs polling, or (`pushed`) registered in the push model; `profile_a_share` of them
+    OpenADR 2.0a VENs pulling their sets."""
     stack = FullStack(log_dir, PUSH_NETWORKS if pushed else None)
     stack.start()
     watcher = AnswerWatcher(kafka_bootstrap, set(event_ids) | set(warm_ids))
@@ -426,8 +442,17 @@ async def run_vtn(
                 ]
                 await admin_calls(admin, calls)
 
+            async def provision(count: int) -> list[EventVen]:
+                address = VtnAddress.parse(f"http://{LOOPBACK}:{HTTP_PORT}{BASE_PATH}")
+                names = [f"event-bench-a-{uuid.uuid4().hex[:8]}-{i}" for i in range(count)]
+                await admin_calls(admin, [("POST", "/vens", {"profile_name": "2.0a", "ven_id": n}) for n in names])
+                return [ProfileAEventVen(name, address, 60.0) for name in names]
+
+            name = "this VTN (push)" if pushed else "this VTN"
+            if profile_a_share:
+                name = f"this VTN ({profile_a_share:.0%} on 2.0a)"
             target = Target(
-                "this VTN (push)" if pushed else "this VTN",
+                name,
                 f"http://{LOOPBACK}:{HTTP_PORT}{BASE_PATH}",
                 trigger,
                 answers,
@@ -435,6 +460,8 @@ async def run_vtn(
                 stack.pids,
                 in_groups if grouped else None,
                 push,
+                profile_a_share,
+                provision if profile_a_share else None,
             )
             return await measure(target, shape, event_ids, warm_ids)
     finally:
@@ -505,7 +532,12 @@ def _median(values: list[float]) -> str:
 
 
 async def main_async(
-    shape: Shape, openleadr_port: int, kafka_bootstrap: str, targets: list[str], rounds: int
+    shape: Shape,
+    openleadr_port: int,
+    kafka_bootstrap: str,
+    targets: list[str],
+    rounds: int,
+    profile_a_share: float = 0.5,
 ) -> list[list[PhaseRun]]:
     """Each round runs the targets one after the other, in order (alternating over the rounds)."""
     log_dir = Path(tempfile.mkdtemp(prefix="event-bench-"))
@@ -518,9 +550,19 @@ async def main_async(
             if name == "openleadr":
                 runs += await run_openleadr(shape, openleadr_port, log_dir, event_ids, warm_ids)
             else:
-                runs += await run_vtn(shape, log_dir, kafka_bootstrap, event_ids, warm_ids, name == "vtn-push")
+                share_on_a = profile_a_share if name == "vtn-mixed" else 0.0
+                runs += await run_vtn(
+                    shape, log_dir, kafka_bootstrap, event_ids, warm_ids, name == "vtn-push", share_on_a
+                )
         results.append(runs)
     return results
+
+
+def share(text: str) -> float:
+    value = float(text)
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError("a share is above 0 and at most 1")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -532,7 +574,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--phases", default=",".join(PHASES), help="comma-separated, in order: create, modify, cancel")
     parser.add_argument("--rounds", type=int, default=1, help="run the targets this many times, alternating")
     parser.add_argument(
-        "--targets", default="openleadr,vtn", help="comma-separated, in order: openleadr, vtn, vtn-push (push VENs)"
+        "--targets",
+        default="openleadr,vtn",
+        help="comma-separated, in order: openleadr, vtn, vtn-push (push VENs), vtn-mixed (some on 2.0a)",
+    )
+    parser.add_argument(
+        "--profile-a-share", type=share, default=0.5, help="the share of the VENs on OpenADR 2.0a (vtn-mixed)"
     )
     parser.add_argument("--timeout", type=float, default=120.0, help="give up on a phase after this many seconds")
     parser.add_argument("--openleadr-port", type=int, default=OPENLEADR_PORT)
@@ -544,7 +591,14 @@ def main(argv: list[str] | None = None) -> int:
     raise_open_file_limit()
     shape = Shape(arguments.vens, arguments.poll_seconds, arguments.events, arguments.groups, phases, arguments.timeout)
     rounds = asyncio.run(
-        main_async(shape, arguments.openleadr_port, KAFKA_BOOTSTRAP, arguments.targets.split(","), arguments.rounds)
+        main_async(
+            shape,
+            arguments.openleadr_port,
+            KAFKA_BOOTSTRAP,
+            arguments.targets.split(","),
+            arguments.rounds,
+            arguments.profile_a_share,
+        )
     )
     print(f"python -m bench.event_bench {' '.join(argv if argv is not None else sys.argv[1:])}\n")
     print("\n\n".join(table(runs) for runs in rounds))

@@ -14,14 +14,16 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
 from openleadr.messaging import create_message
 
+from bench.loadgen import profile_a_messages
 from bench.loadgen.config import VtnAddress
-from bench.loadgen.connection import build_post, error_kind
+from bench.loadgen.connection import build_post, build_post_to, error_kind
 from bench.loadgen.push_server import Pushed
 from bench.loadgen.ven import SimulatedVen
 
@@ -181,11 +183,53 @@ class EventVen(SimulatedVen):
             for event_id, held in events.items()
             if held.answer_required and (event_id, held.modification_number) not in self.tracking.answered_versions
         ]
-        if not versions or self._template is None:
+        request = self._answer_request(address, request_id, versions) if versions else None
+        if request is None:
             return
-        body = self._template.render(request_id, versions)
-        answer = await self._connection.send(build_post(address, "EiEvent", body))
+        answer = await self._connection.send(request)
         if answer.status == 200:
             self.tracking.answered_versions.update(versions)
         else:
             self.answer_errors += 1
+
+    def _answer_request(self, address: VtnAddress, request_id: str, versions: list[tuple[str, int]]) -> bytes | None:
+        """The POST answering `versions` of distribute `request_id`, optIn (None: the VEN cannot answer yet)."""
+        if self._template is None:
+            return None
+        return build_post(address, "EiEvent", self._template.render(request_id, versions))
+
+
+class ProfileAEventVen(EventVen):
+    """An OpenADR 2.0a VEN: provisioned by the operator under its venID (2.0a has no registration), it pulls
+    its set with oadrRequestEvent every `poll_seconds` (2.0a has no oadrPoll) and answers every event version
+    once, optIn, with a 2.0a oadrCreatedEvent (bench.loadgen.profile_a_messages), all at /OpenADR2/Simple/EiEvent.
+    A 2.0a set reads as a 2.0b one (`read_distribute`)."""
+
+    def __init__(self, name: str, address: VtnAddress, request_timeout: float) -> None:
+        super().__init__(name, address, request_timeout)
+        self.ven_id = name
+
+    async def register(self) -> None:  # the operator provisions it
+        return None
+
+    async def run(self, stop: asyncio.Event, phase: float, poll_seconds: float) -> None:
+        address: VtnAddress = self._address
+        await asyncio.sleep(phase)
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                pull = profile_a_messages.request_event(self.name, uuid.uuid4().hex)
+                answer = await self._connection.send(build_post_to(address, profile_a_messages.EI_EVENT_PATH, pull))
+                if answer.status != 200:
+                    self._count(f"http_{answer.status}")
+                else:
+                    self.polls += 1
+                    await self._take(address, answer.body)
+            except Exception as error:
+                self._count(error_kind(error))
+            await asyncio.sleep(max(0.0, poll_seconds - (time.monotonic() - started)))
+
+    def _answer_request(self, address: VtnAddress, request_id: str, versions: list[tuple[str, int]]) -> bytes | None:
+        answers = [profile_a_messages.EventAnswer(e, m, "optIn", request_id) for e, m in versions]
+        body = profile_a_messages.created_event(self.name, request_id, answers)
+        return build_post_to(address, profile_a_messages.EI_EVENT_PATH, body)

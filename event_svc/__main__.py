@@ -10,7 +10,7 @@ from event_svc.created_event_batches import CreatedEventBatches
 from event_svc.fanout import SetFanout
 from event_svc.handlers import CreatedEventHandler, RegistrationWatcher
 from event_svc.refresh import SetOutlet, advance_due_events
-from event_svc.ven_requests import ANSWERED_BY_DELIVERY, EventRequestHandler
+from event_svc.ven_requests import ANSWERED_BY_DELIVERY, EventRequestHandler, PullsBesideTheInbox
 from shared import topics
 from shared.awaited_replies import ConfirmationPolicy
 from shared.bus.service_consumer import ServiceRules
@@ -35,8 +35,8 @@ async def setup(runtime: ServiceRuntime) -> None:
     # Handouts are grouped by the partition each VEN's notices go to, as the topic has them now.
     outlet = SetOutlet(settings.id, len(await runtime.producer.partitions_of(topics.VEN_CHANGES)))
     config = EventConfig(outlet=outlet, retention=timedelta(seconds=settings.event_retention_seconds))
-    on_request_event = load_optional(settings.on_request_event)
-    requests = IdempotentHandler(pool, SERVICE, EventRequestHandler(settings.id, on_request_event), relay)
+    handler = EventRequestHandler(settings.id, load_optional(settings.on_request_event))
+    requests = PullsBesideTheInbox(pool, handler, IdempotentHandler(pool, SERVICE, handler, relay))
     # The answers of many VENs to an event arrive together: each fetch's go through one transaction.
     answers = CreatedEventBatches(pool, SERVICE, relay)
     runtime.consume(

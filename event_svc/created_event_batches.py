@@ -18,7 +18,7 @@ from shared.contract.envelope import Envelope, utcnow
 from shared.contract.ven_traffic import ContractModel, VenReply, VenRequest
 from shared.db import inbox
 from shared.db.outbox import OutboxRelay
-from shared.db.vens import registered_among, unregistered
+from shared.db.vens import in_another_profile, profiles_in_force, unregistered
 from shared.oadr.event import CreatedEvent
 
 
@@ -39,10 +39,17 @@ class CreatedEventBatches:
             claimed = await inbox.claim_many(conn, self._consumer_name, ids)
             fresh = _first_of_each(ids, claimed)
             earlier = await inbox.stored_replies(conn, self._consumer_name, [m for m in ids if m not in claimed])
-            registered = await registered_among(conn, {messages[i].ven_id for i in fresh})
-            answering = [i for i in fresh if messages[i].ven_id in registered]
-            taken = await take_answers(conn, [Answering(messages[i].ven_id, messages[i]) for i in answering], utcnow())
+            profiles = await profiles_in_force(conn, {messages[i].ven_id for i in fresh})
             replies: dict[str, VenReply] = {ids[i]: unregistered(messages[i].ven_id) for i in fresh}
+            answering = []
+            for i in fresh:
+                ven_id, request_profile = messages[i].ven_id, _profile_of(envelopes[i])
+                profile = profiles.get(ven_id)
+                if profile is not None and profile != request_profile:  # a VEN is served in its own profile only
+                    replies[ids[i]] = in_another_profile(ven_id, profile, request_profile)
+                elif profile is not None:
+                    answering.append(i)
+            taken = await take_answers(conn, [Answering(messages[i].ven_id, messages[i]) for i in answering], utcnow())
             replies.update({ids[i]: VenReply(message=answer) for i, answer in zip(answering, taken, strict=True)})
             await inbox.record_replies(conn, self._consumer_name, [(ids[i], replies[ids[i]]) for i in fresh])
         self._relay.wake()
@@ -58,6 +65,12 @@ def _first_of_each(ids: list[str], claimed: set[str]) -> list[int]:
             first.append(position)
         seen.add(message_id)
     return first
+
+
+def _profile_of(envelope: Envelope) -> str:
+    request = envelope.payload
+    assert isinstance(request, VenRequest)
+    return request.context.profile.value
 
 
 def _created_event(envelope: Envelope) -> CreatedEvent:

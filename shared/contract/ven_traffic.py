@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from shared.oadr.event import Event
 from shared.oadr.event_sets import SharedEventSet
 from shared.oadr.messages import VenMessage, VtnMessage
+from shared.oadr.profiles import OadrProfile
 
 
 class ContractModel(BaseModel):
@@ -17,11 +18,13 @@ class ContractModel(BaseModel):
 
 
 class RequestContext(ContractModel):
-    """What the gateway established about the sender, for the services to rely on."""
+    """What the gateway established about the sender, for the services to rely on. `profile`: the OpenADR
+    profile the request came in (its endpoint); a VEN is served only in its own (`vens.profile_name`)."""
 
     fingerprint: str | None = None
     remote_addr: str | None = None
     signed: bool = False
+    profile: OadrProfile = OadrProfile.B
 
 
 class VenRequest(ContractModel):
@@ -35,8 +38,9 @@ class VenRequest(ContractModel):
 class VenReply(ContractModel):
     """The service's answer to a VenRequest, for the gateway to render.
 
-    `cacheable` marks an answer to an oadrPoll that the gateway may repeat for this VEN's later polls,
-    without asking again, until a `VenChanged` notice for the VEN arrives (nothing pending, or unknown VEN).
+    `cacheable` marks an answer to an oadrPoll (nothing pending, or unknown VEN) or an oadrRequestEvent (the
+    VEN's whole set) that the gateway may repeat for this VEN's later requests of the same kind, without asking
+    again, until a `VenChanged` notice for the VEN arrives.
     `pending_id` lets the gateway ignore a handout offer for a message it has already delivered.
     """
 
@@ -48,10 +52,12 @@ class VenReply(ContractModel):
 
 class PendingHandout(ContractModel):
     """A VEN's only pending message, of a kind a repeat of which is harmless (a full oadrDistributeEvent):
-    a gateway may hand it out on the VEN's next poll without asking registration_svc."""
+    a gateway may hand it out on the VEN's next poll without asking registration_svc. `profile`: the VEN's, in
+    which the message is rendered (a 2.0a VEN's next pull, its oadrRequestEvent, takes it)."""
 
     pending_id: int
     message: VtnMessage
+    profile: OadrProfile = OadrProfile.B
 
 
 class VenChanged(ContractModel):
@@ -68,17 +74,20 @@ class VenChanged(ContractModel):
 
 
 class SetRecipient(ContractModel):
-    """A VEN whose only pending message is its oadrDistributeEvent of a shared set, queued as `pending_id`."""
+    """A VEN whose only pending message is its oadrDistributeEvent of a shared set, queued as `pending_id`.
+    `profile`: the VEN's, in which its copy is rendered (a 2.0a VEN's next pull, its oadrRequestEvent, takes it)."""
 
     ven_id: str
     pending_id: int
     request_id: str
+    profile: OadrProfile = OadrProfile.B
 
 
 class EventSetHandouts(ContractModel):
     """`VenChanged` with a handout for many VENs at once: each recipient's only pending message is its
     oadrDistributeEvent of one shared set (shared.oadr.event_sets), so a gateway renders the set once and
-    answers each recipient's next poll with its own copy (then reports it with `PendingDelivered`).
+    answers each recipient's next poll with its own copy (then reports it with `PendingDelivered`); a 2.0a
+    recipient's copy is rendered in 2.0a, as the answer to its next oadrRequestEvent.
 
     The record is keyed by its first recipient: every recipient's key falls on the same partition of the
     topic, so each VEN's notices keep their order. `set_id` names the set's content, for caching a rendering.

@@ -15,7 +15,9 @@ ask again whenever something is still waiting.
 
 Event sets for many VENs (`enqueue_event_sets`): the VENs that share one set (shared.oadr.event_sets) have
 their messages written from one JSON text made once, and their handouts travel together, one
-`EventSetHandouts` notice per partition of the notice topic, so a gateway renders the set once.
+`EventSetHandouts` notice per partition of the notice topic, so a gateway renders the set once. The stored
+text is the message before rendering, the same for every profile: each recipient is named with its VEN's
+profile, and a gateway renders a 2.0a VEN's copy in 2.0a.
 
 A message a poll took but the VEN never got (the answer reached the gateway after it had answered 503, or
 the VEN had hung up) is put back (`put_back`) when the gateway says so, unless a later message has gone out
@@ -42,6 +44,7 @@ from shared.db import outbox
 from shared.db.connection import Conn
 from shared.oadr.event_sets import REQUEST_MARK_JSON, VEN_MARK_JSON, SharedEventSet
 from shared.oadr.messages import VTN_MESSAGE_ADAPTER, VtnMessage
+from shared.oadr.profiles import OadrProfile
 
 # The reason of a notice that a push VEN was seen alive again: its pusher retries at once, not after its backoff.
 CAME_ONLINE = "came online"
@@ -114,8 +117,9 @@ async def _enqueue(conn: Conn, messages: list[tuple[str, VtnMessage, str | None]
     notices = []
     for pending_id, ven_id, message, pushed in queued:
         handout = None
-        if not pushed and message.message_type in HANDOUT_TYPES and only_waiting.get(ven_id) == pending_id:
-            handout = PendingHandout(pending_id=pending_id, message=message)
+        only = only_waiting.get(ven_id)
+        if not pushed and message.message_type in HANDOUT_TYPES and only is not None and only[0] == pending_id:
+            handout = PendingHandout(pending_id=pending_id, message=message, profile=OadrProfile(only[1]))
         notices.append(
             Envelope(
                 ven_id=ven_id,
@@ -176,12 +180,15 @@ async def enqueue_event_sets(
             pending_id = queued.get((copy.ven_id, copy.dedup_key))
             if pending_id is None:
                 continue
-            if copy.ven_id in pushed or only_waiting.get(copy.ven_id) != pending_id:
+            only = only_waiting.get(copy.ven_id)
+            if copy.ven_id in pushed or only is None or only[0] != pending_id:
                 reason, push = "pending oadrDistributeEvent", copy.ven_id in pushed
                 notices.append(Envelope(ven_id=copy.ven_id, payload=VenChanged(ven_id=copy.ven_id, reason=reason, push=push)))
                 continue
             partition = partition_for(copy.ven_id.encode(), range(notice_partitions), ())
-            recipient = SetRecipient(ven_id=copy.ven_id, pending_id=pending_id, request_id=copy.request_id)
+            recipient = SetRecipient(
+                ven_id=copy.ven_id, pending_id=pending_id, request_id=copy.request_id, profile=OadrProfile(only[1])
+            )
             handouts.setdefault((number, partition), []).append(recipient)
     for (number, _), recipients in handouts.items():
         shared = sets[number][0]
@@ -215,17 +222,21 @@ async def _store_bodies(conn: Conn, bodies: Sequence[str | None]) -> list[int | 
     return [body_id for body_id, _ in stored]
 
 
-async def _only_undelivered(conn: Conn, ven_ids: list[str]) -> dict[str, int]:
-    """For each VEN with exactly one undelivered message (as this transaction sees it), that message's id."""
+async def _only_undelivered(conn: Conn, ven_ids: list[str]) -> dict[str, tuple[int, str]]:
+    """For each VEN with exactly one undelivered message (as this transaction sees it), that message's id and
+    the VEN's profile (the one the message is rendered in)."""
     rows = await conn.fetch(
         """
-        SELECT ven_id, min(id) AS only_id FROM pending_messages
-        WHERE ven_id = ANY($1::text[]) AND delivered_at IS NULL
-        GROUP BY ven_id HAVING count(*) = 1
+        SELECT p.ven_id, min(p.id) AS only_id,
+               COALESCE((SELECT v.profile_name FROM vens v WHERE v.ven_id = p.ven_id), $2) AS profile
+        FROM pending_messages p
+        WHERE p.ven_id = ANY($1::text[]) AND p.delivered_at IS NULL
+        GROUP BY p.ven_id HAVING count(*) = 1
         """,
         sorted(set(ven_ids)),
+        OadrProfile.B.value,
     )
-    return {row["ven_id"]: int(row["only_id"]) for row in rows}
+    return {row["ven_id"]: (int(row["only_id"]), row["profile"]) for row in rows}
 
 
 async def notify_ven_changed(conn: Conn, ven_id: str, reason: str) -> None:
@@ -281,25 +292,26 @@ async def take_next(conn: Conn, ven_id: str) -> PendingMessage | None:
 
 @dataclass(frozen=True)
 class PollTake:
-    """What one poll found: whether the VEN is known and its registration in force, the message it takes
-    (None: nothing, or a head that `take_for_poll` may not take), the type of its queue's head, and whether the
-    VEN's messages are pushed (then a poll takes none)."""
+    """What one poll found: whether the VEN is known and its registration in force, its profile, the message it
+    takes (None: nothing, or a head that `take_for_poll` may not take), the type of its queue's head, and whether
+    the VEN's messages are pushed (then a poll takes none)."""
 
     known: bool
     in_force: bool
     message: VtnMessage | None
     head_type: str | None
     pending_id: int | None = None
+    ven_profile: str | None = None
     pushed: bool = False
 
 
-async def take_for_poll(conn: Conn, ven_id: str, excluded_types: Iterable[str]) -> PollTake:
-    """In one statement: whether the VEN is known and registered and, if its registration is in force and its
-    messages are not pushed, its oldest undelivered message marked delivered, unless that message's type is in
-    `excluded_types` (left for the caller)."""
+async def take_for_poll(conn: Conn, ven_id: str, excluded_types: Iterable[str], profile: str) -> PollTake:
+    """In one statement: whether the VEN is known and registered, its profile and, if its registration is in
+    force, it is of `profile` (the poll's) and its messages are not pushed, its oldest undelivered message marked
+    delivered, unless that message's type is in `excluded_types` (left for the caller)."""
     row = await conn.fetchrow(
         f"""
-        WITH ven AS (SELECT registration_in_force(status) AS in_force FROM vens WHERE ven_id = $1),
+        WITH ven AS (SELECT registration_in_force(status) AS in_force, profile_name FROM vens WHERE ven_id = $1),
         pushed AS (SELECT EXISTS (SELECT 1 FROM push_vens WHERE ven_id = $1) AS yes),
         head AS (
             SELECT id, message_type FROM pending_messages
@@ -311,10 +323,12 @@ async def take_for_poll(conn: Conn, ven_id: str, excluded_types: Iterable[str]) 
             UPDATE pending_messages p SET delivered_at = now()
             FROM head
             WHERE p.id = head.id AND NOT (head.message_type = ANY($2::text[]))
-              AND (SELECT in_force FROM ven) AND NOT (SELECT yes FROM pushed)
+              AND (SELECT in_force FROM ven) AND (SELECT profile_name FROM ven) = $3
+              AND NOT (SELECT yes FROM pushed)
             RETURNING p.id, {message_text("p")} AS message
         )
         SELECT EXISTS (SELECT 1 FROM ven) AS known, COALESCE((SELECT in_force FROM ven), false) AS in_force,
+               (SELECT profile_name FROM ven) AS profile,
                (SELECT id FROM taken) AS taken_id,
                (SELECT message::text FROM taken) AS message,
                (SELECT message_type FROM head) AS head_type,
@@ -322,6 +336,7 @@ async def take_for_poll(conn: Conn, ven_id: str, excluded_types: Iterable[str]) 
         """,
         ven_id,
         sorted(excluded_types),
+        profile,
     )
     assert row is not None
     message = VTN_MESSAGE_ADAPTER.validate_json(row["message"]) if row["message"] is not None else None
@@ -331,6 +346,7 @@ async def take_for_poll(conn: Conn, ven_id: str, excluded_types: Iterable[str]) 
         message=message,
         head_type=row["head_type"],
         pending_id=row["taken_id"],
+        ven_profile=row["profile"],
         pushed=bool(row["pushed"]),
     )
 

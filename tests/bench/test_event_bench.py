@@ -1,9 +1,14 @@
 """The event benchmark's pure parts: the event it creates is valid, who is in which event, what a VEN must
-hold for a phase to have reached it, and the tables read right."""
+hold for a phase to have reached it, the tables read right (the fleet partly on 2.0a against the all-2.0b
+one), and the share of 2.0a VENs is checked."""
 
 from __future__ import annotations
 
-from bench.event_bench import PhaseRun, Shape, expectation, membership, summary, table, vtn_event
+import argparse
+
+import pytest
+
+from bench.event_bench import PhaseRun, Shape, expectation, membership, share, summary, table, vtn_event
 from bench.event_vens import HeldEvent
 from event_svc.validation import validate_event
 from shared.oadr.target import Target
@@ -52,3 +57,15 @@ def test_the_tables_give_ratios_against_the_first_target_phase_by_phase() -> Non
         "create, this VTN: median all received 2.00 s, all answers 4.00 s over 3 round(s); "
         "÷ OpenLEADR: received 1.00, answers 1.00"
     )
+
+
+def test_the_mixed_fleet_is_compared_with_the_all_2_0b_fleet_of_the_same_phase() -> None:
+    runs = [run("this VTN", "create", 1.0, 2.0), run("this VTN (50% on 2.0a)", "create", 1.1, 2.2)]
+    assert table(runs).splitlines()[3].startswith("| this VTN (50% on 2.0a) | create | 10 | 1 | 1 | 0.01 | 1.10 | 2.20 | 1.10 | 1.10 |")
+
+
+def test_a_share_of_the_fleet_on_2_0a_is_above_0_and_at_most_1() -> None:
+    assert share("0.5") == 0.5
+    for wrong in ("0", "1.5"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            share(wrong)

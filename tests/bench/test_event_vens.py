@@ -7,12 +7,15 @@ from datetime import datetime, timedelta, timezone
 
 from openleadr.messaging import create_message, parse_message
 
-from bench.event_vens import AnswerTemplate, HeldEvent, read_distribute
+from bench.event_vens import AnswerTemplate, HeldEvent, ProfileAEventVen, read_distribute
+from bench.loadgen.config import VtnAddress
 from shared.oadr.event import ResponseRequired
 from shared.oadr.event_sets import SharedEventSet
 from shared.oadr.target import Target
 from shared.oadr_xml.codec import encode
+from shared.oadr_xml.profile_a.codec import encode as profile_a_encode
 from tests.event_svc.test_delivery import stored
+from tests.profile_a_ven import assert_valid_2_0a
 
 
 def test_the_answer_is_what_openleadr_renders() -> None:
@@ -71,3 +74,15 @@ def test_openleadrs_distribute_reads_as_its_parser_does() -> None:
 def test_other_answers_are_not_distributes() -> None:
     response = {"response_code": 200, "response_description": "OK", "request_id": None}
     assert read_distribute(create_message("oadrResponse", response=response, ven_id="v").encode()) is None
+
+
+def test_a_2_0a_set_reads_as_a_2_0b_one_and_the_2_0a_ven_answers_in_2_0a() -> None:
+    events = (stored("a").event,)
+    body = profile_a_encode(SharedEventSet("vtn", events).message("ven-1", "req-9"))
+    request_id, held = read_distribute(body)  # type: ignore[misc]
+    assert request_id == "req-9" and held == {"a": HeldEvent(0, held["a"].status)}
+    ven = ProfileAEventVen("ven-1", VtnAddress.parse("http://127.0.0.1:8080/OpenADR2/Simple/2.0b"), 1.0)
+    assert ven.ven_id == "ven-1"
+    request = ven._answer_request(ven._address, "req-9", [("a", 0)])
+    assert request is not None and request.startswith(b"POST /OpenADR2/Simple/EiEvent HTTP/1.1\r\n")
+    assert_valid_2_0a(request.split(b"\r\n\r\n", 1)[1])
