@@ -1,498 +1,561 @@
-"""Event delivery benchmark: from one event created for N VENs until every VEN has received it and every answer
-is where the backend reads it; OpenLEADR (pull), this VTN with the VENs polling, and this VTN pushing to them,
-side by side in one run; for this VTN also the event's modification and its cancellation.
+"""Event delivery benchmark: from an event's creation (then its modification, then its cancellation) until
+every polling VEN has it and every answer is where a backend reads it, this VTN side by side with OpenLEADR.
 
-    python -m bench.event_bench --vens 1000
+    python -m bench.event_bench --vens 1000 --rounds 3
+    python -m bench.event_bench --vens 10000 --poll-seconds 10 --rounds 1
+    python -m bench.event_bench --vens 1000 --events 100 --groups 10 --phases create
+    python -m bench.event_bench --vens 1000 --targets vtn,vtn-mixed --profile-a-share 0.5 --rounds 3
 
-- OpenLEADR (bench.openleadr_event_vtn): VENs poll once a second (random phase) on their own keep-alive
-  connections; `add_event` for each VEN; answers counted by its callback.
-- this VTN, pull (bench.vtn_stack, the whole stack): the same fleet polling once a second; the event created
-  with `POST /api/v1/events` targeting every venID, then modified (`PATCH`) and cancelled (`POST .../cancel`);
-  answers counted on `oadr.event.responses.v1` (time: the records' Kafka timestamps).
-- this VTN, push: N VENs registered with oadrHttpPullModel false, their endpoints on one HTTP server in this
-  process (bench.loadgen.push_server), each answering a push as the spec says and then sending its
-  oadrCreatedEvent on its own keep-alive connection. Same event, same phases.
-
-- this VTN, mixed profiles (`--models mixed`, `--profile-a-share F`): the pull fleet again, but the share F of
-  it OpenADR 2.0a VENs (provisioned through the admin API, pulling their set with oadrRequestEvent once a
-  second, bench.loadgen.profile_a_ven): in the same run as the all-2.0b pull fleet, what 2.0a VENs cost.
-
-Every VEN answers every event set with oadrCreatedEvent optIn for each event and modification it has not
-answered yet (the XML OpenLEADR's client renders, or the 2.0a form). Times are seconds from the command
-(add_event, the POST, PATCH or cancel) until the last VEN had the set with that modification, and until the
-last answer to it.
+Each simulated VEN (bench.event_vens) registers, then polls every `--poll-seconds` from a random phase on its
+own keep-alive connection and answers every new event version with oadrCreatedEvent optIn. After a warm-up
+(every VEN has polled; an event for every VEN created and cancelled, unmeasured, as a VTN in service has
+handled events before), each phase changes `--events` events, every VEN being in `--events / --groups` of
+them (one event: every VEN):
+- OpenLEADR (bench.openleadr_event_vtn): `add_event`, a modification, `cancel_event` for every VEN's copy,
+  answers counted by its callback;
+- this VTN (bench.vtn_stack, the whole stack): `POST /api/v1/events` (targeting the venIDs, or the VENs'
+  groups when there are several events), `PATCH /api/v1/events/{id}`, `POST /api/v1/events/{id}/cancel` on
+  the admin API, all at once; answers counted on `oadr.event.responses.v1` by their Kafka timestamps;
+- this VTN, mixed profiles (`vtn-mixed`, `--profile-a-share F`): the same, but the share F of the VENs on
+  OpenADR 2.0a (bench.event_vens.ProfileAEventVen: provisioned through the admin API, pulling their set with
+  oadrRequestEvent as often as the others poll, answering in 2.0a); next to `vtn`, what 2.0a VENs cost.
+Times run from the moment the operator's calls returned; the calls' own duration is shown apart. The CPU
+of every process over each phase, and over as long a stretch of plain polling before it, goes into the JSON
+output (`--json FILE`), which `bench.sizing` reads.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import random
+import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer
 
-from bench.loadgen import messages, profile_a_messages
+from bench.cpu import cpu_seconds_by_label
+from bench.event_vens import EventVen, Expectation, HeldEvent, ProfileAEventVen
 from bench.loadgen.config import VtnAddress
-from bench.loadgen.profile_a_ven import PullingVen
-from bench.loadgen.push_server import Pushed, PushVenServer, read_push
+from bench.loadgen.push_server import PushVenServer
 from bench.loadgen.system import raise_open_file_limit
-from bench.loadgen.ven import SimulatedVen
+from bench.loadgen.ven import RegistrationFailed
+from bench.memory import memory_mb
+from bench.openleadr_event_vtn import copy_id
 from bench.targets import BASE_PATH, LOOPBACK, ManagedServer
-from bench.vtn_stack import ADMIN_PORT, KAFKA_BOOTSTRAP, FullStack, HTTP_PORT
+from bench.vtn_stack import ADMIN_PORT, HTTP_PORT, KAFKA_BOOTSTRAP, FullStack
 from shared import topics
 from shared.bus import clients
 from shared.bus.connection import KafkaConnection
-from shared.contract.envelope import Envelope
-from shared.contract.events import CreateEvent, EventResponseFact
+from shared.contract.events import CreateEvent
 from shared.oadr.event import ActivePeriod
 from shared.oadr.signal import EventSignal, Interval, SignalName, SignalType
 from shared.oadr.target import Target as OadrTarget
 
 OPENLEADR_PORT = int(os.environ.get("VTN_BENCH_OPENLEADR_PORT", "8290"))
-WARMUP_SECONDS = 3.0
+PUSH_NETWORKS = {"VTN_PUSH_ALLOWED_NETWORKS": "127.0.0.0/8"}  # the push VENs' endpoints are on loopback
 REGISTER_CONCURRENCY = 64
-ADMIN_TOKEN = "dev-admin-token"  # the benchmark stack runs in development
-PUSH_NETWORKS = {"VTN_PUSH_ALLOWED_NETWORKS": "127.0.0.0/8"}
+REGISTER_ATTEMPTS = 5
+ADMIN_CONCURRENCY = 32
+ADMIN_ATTEMPTS = 30  # an admin command answered 503 is asked again this many times, at most
 PHASES = ("create", "modify", "cancel")
-PULL_TARGET = "this VTN (pull, 1 poll/s)"
+MODIFICATION_OF_PHASE = {"create": 0, "modify": 1, "cancel": 2}
+DEVELOPMENT_ADMIN_TOKEN = "dev-admin-token"  # the stack runs with VTN_ENVIRONMENT=development
 
-Key = tuple[str, int]  # (eventID, modificationNumber)
+
+@dataclass(frozen=True)
+class Shape:
+    vens: int
+    poll_seconds: float
+    events: int
+    groups: int
+    phases: tuple[str, ...]
+    timeout: float
+
+    @property
+    def warmup(self) -> float:
+        """Every VEN has polled (and so been answered from the gateway's cache) before the first phase."""
+        return max(3.0, self.poll_seconds + 2.0)
 
 
 @dataclass
-class EventRun:
+class PhaseRun:
     target: str
+    phase: str
     vens: int
-    received: int
-    answered: int
-    delivered_seconds: float | None
-    answered_seconds: float | None
-    poll_errors: int
-    phase: str = "create"
+    events: int
+    poll_seconds: float
+    call_seconds: float  # how long the operator's calls took to return
+    received: int  # VENs that got everything the phase changed
+    answers: int
+    answers_expected: int
+    delivered_seconds: float | None  # from the calls' return until the last VEN had it all
+    answered_seconds: float | None  # ... until the last answer was where the backend reads it
+    poll_errors: dict[str, int] = field(default_factory=dict)
+    answer_errors: int = 0
+    cpu_seconds: dict[str, float] = field(default_factory=dict)  # per process, over the phase
+    idle_cpu_seconds: dict[str, float] = field(default_factory=dict)  # per process, polling only, as long
+    memory_mb: dict[str, float] = field(default_factory=dict)  # per process, after the phase
 
 
-class Fleet:
-    """What the VENs of one run have seen and answered, by (eventID, modificationNumber)."""
-
-    def __init__(self) -> None:
-        self.received: dict[Key, dict[str, float]] = {}
-        self.errors = 0
-
-    def saw(self, ven_name: str, keys: list[Key]) -> list[Key]:
-        """Record a set's events; returns those this VEN sees for the first time (to be answered)."""
-        now = time.time()
-        fresh = []
-        for key in keys:
-            seen = self.received.setdefault(key, {})
-            if ven_name not in seen:
-                seen[ven_name] = now
-                fresh.append(key)
-        return fresh
+def membership(shape: Shape, ven_index: int) -> list[int]:
+    """The events (by number) VEN `ven_index` is in: one event, every VEN; else the events of its group."""
+    if shape.events == 1:
+        return [0]
+    group = ven_index % shape.groups
+    return [number for number in range(shape.events) if number % shape.groups == group]
 
 
-class PollingVen(SimulatedVen):
-    """Polls once a second and answers each new event (modification) of a set with oadrCreatedEvent optIn."""
+def expectation(phase: str, wanted: set[str]) -> Expectation:
+    """What a VEN must hold once the phase reached it: every event in `wanted`, at the phase's version."""
+    modification = MODIFICATION_OF_PHASE[phase]
 
-    async def run(self, fleet: Fleet, stop: asyncio.Event, phase: float) -> None:
-        await asyncio.sleep(phase)
-        while not stop.is_set():
-            started = time.monotonic()
-            try:
-                answer = await self.send("OadrPoll", messages.poll(str(self.ven_id)))
-                if answer.status != 200:  # e.g. 503 when the VTN's services do not answer in time
-                    fleet.errors += 1
-                elif b"oadrDistributeEvent" in answer.body:
-                    pushed = read_push("OadrPoll", answer.body)
-                    await self.answer(fleet, pushed)
-            except Exception:
-                fleet.errors += 1
-            await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
+    def met(events: dict[str, HeldEvent]) -> bool:
+        for event_id in wanted:
+            held = events.get(event_id)
+            if held is None or held.modification_number < modification:
+                return False
+            if phase == "cancel" and held.status != "cancelled":
+                return False
+        return True
 
-    async def answer(self, fleet: Fleet, pushed: Pushed) -> None:
-        fresh = fleet.saw(self.name, [(event_id, modification) for event_id, modification, _ in pushed.events])
-        if fresh:
-            body = messages.created_event(pushed.request_id or "", str(self.ven_id), [(e, m, "optIn") for e, m in fresh])
-            answer = await self.send("EiEvent", body)
-            if answer.status != 200:
-                fleet.errors += 1
+    return met
 
 
-class PullingProfileAVen(PullingVen):
-    """A 2.0a VEN that pulls its set once a second and answers each new event (modification) with optIn."""
-
-    async def run(self, fleet: Fleet, stop: asyncio.Event, phase: float) -> None:
-        await asyncio.sleep(phase)
-        while not stop.is_set():
-            started = time.monotonic()
-            try:
-                seen = await self.pull()
-                if seen is None or seen.message_type != "oadrDistributeEvent":
-                    fleet.errors += 1
-                elif fresh := fleet.saw(self.ven_id, [(e.event_id, e.modification_number) for e in seen.events]):
-                    answers = [profile_a_messages.EventAnswer(e, m, "optIn", seen.request_id or "") for e, m in fresh]
-                    body = profile_a_messages.created_event(self.ven_id, seen.request_id or "", answers)
-                    if not await self.post(body):
-                        fleet.errors += 1
-            except Exception:
-                fleet.errors += 1
-            await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
-
-
-async def register_all(vens: list[SimulatedVen]) -> None:
+async def register_all(url: str, count: int, push: PushVenServer | None = None) -> list[EventVen]:
+    """`count` VENs registered with the VTN at `url`: polling, or with `push` in the push model, each with its
+    endpoint on that server (pushes kept and answered as a polled set is)."""
+    address = VtnAddress.parse(url)
+    names = [f"event-bench-{uuid.uuid4().hex[:8]}-{i}" for i in range(count)]
+    vens = [EventVen(name, address, 60.0, push.address_of(name) if push else None) for name in names]
     limit = asyncio.Semaphore(REGISTER_CONCURRENCY)
 
-    async def register(ven: SimulatedVen) -> None:
+    async def register(ven: EventVen) -> None:
+        """Asked again after a 503 (the VTN's services did not answer in time, e.g. on a loaded machine), as a
+        VEN would."""
         async with limit:
-            await ven.register()
+            for attempt in range(REGISTER_ATTEMPTS):
+                try:
+                    await ven.register()
+                    return
+                except RegistrationFailed as failed:
+                    if not str(failed).endswith("http_503") or attempt == REGISTER_ATTEMPTS - 1:
+                        raise
+                await asyncio.sleep(1.0)
 
     await asyncio.gather(*(register(v) for v in vens))
+    if push is not None:
+        for ven in vens:
+            endpoint = push.endpoint(ven.name)
+            endpoint.ven_id = str(ven.ven_id)
+            endpoint.on_push = ven.take_push
+    return vens
 
 
-async def wait_for(condition: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(0.02)
-    return True
-
-
-Answers = Callable[[Key], tuple[int, float]]  # answers counted for the key, and the time of the last one
-
-
-async def measure(
-    target: str, phase: str, vens: int, fleet: Fleet, trigger: Callable[[], Awaitable[Key]], answers: Answers, timeout: float
-) -> EventRun:
-    errors_before = fleet.errors
-    started = time.time()
-    key = await trigger()
-    all_received = await wait_for(lambda: len(fleet.received.get(key, {})) >= vens, timeout)
-    await wait_for(lambda: answers(key)[0] >= vens, timeout)
-    answered, last_at = answers(key)
-    received = fleet.received.get(key, {})
-    return EventRun(
-        target=target,
-        vens=vens,
-        received=len(received),
-        answered=answered,
-        delivered_seconds=max(received.values()) - started if all_received else None,
-        answered_seconds=last_at - started if answered >= vens else None,
-        poll_errors=fleet.errors - errors_before,
-        phase=phase,
-    )
-
-
-# --- OpenLEADR ------------------------------------------------------------------------------------------------
-async def run_openleadr(count: int, timeout: float, log_dir: Path) -> EventRun:
-    server = ManagedServer(
-        "openleadr-events",
-        [sys.executable, "-m", "bench.openleadr_event_vtn", "--port", str(OPENLEADR_PORT)],
-        OPENLEADR_PORT,
-        log_dir,
-    )
-    server.start()
-    try:
-        address = VtnAddress.parse(f"http://{LOOPBACK}:{OPENLEADR_PORT}{BASE_PATH}")
-        vens = [PollingVen(f"event-bench-{uuid.uuid4().hex[:8]}-{i}", address, 30.0) for i in range(count)]
-        await register_all(list(vens))
-        fleet, stop = Fleet(), asyncio.Event()
-        pollers = [asyncio.create_task(v.run(fleet, stop, random.random())) for v in vens]
-        try:
-            async with httpx.AsyncClient(base_url=f"http://{LOOPBACK}:{OPENLEADR_PORT}", timeout=120) as control:
-                await asyncio.sleep(WARMUP_SECONDS)
-
-                async def trigger() -> None:
-                    (await control.post("/bench/add-event", json={"ven_ids": [str(v.ven_id) for v in vens]})).raise_for_status()
-
-                counted = [0.0, 0.0]  # answers, time of the last
-
-                async def poll_answers() -> None:
-                    while True:
-                        found = (await control.get("/bench/answers")).json()
-                        counted[:] = [float(found["count"]), float(found["last_at"])]
-                        await asyncio.sleep(0.1)
-
-                poller = asyncio.create_task(poll_answers())
-                try:
-                    return await measure_openleadr(count, fleet, trigger, lambda: (int(counted[0]), counted[1]), timeout)
-                finally:
-                    poller.cancel()
-        finally:
-            stop.set()
-            await asyncio.gather(*pollers, return_exceptions=True)
-            for ven in vens:
-                await ven.close()
-    finally:
-        server.stop()
-
-
-async def measure_openleadr(
-    count: int, fleet: Fleet, trigger: Callable[[], Awaitable[None]], answers: Callable[[], tuple[int, float]], timeout: float
-) -> EventRun:
-    """OpenLEADR gives each VEN an event of its own: received = every VEN has some new event."""
-    before = set(fleet.received)
-    started = time.time()
-    await trigger()
-
-    def new_per_ven() -> dict[str, float]:
-        firsts: dict[str, float] = {}
-        for key, seen in fleet.received.items():
-            if key in before:
-                continue
-            for ven, at in seen.items():
-                firsts[ven] = min(at, firsts.get(ven, at))
-        return firsts
-
-    all_received = await wait_for(lambda: len(new_per_ven()) >= count, timeout)
-    await wait_for(lambda: answers()[0] >= count, timeout)
-    answered, last_at = answers()
-    received = new_per_ven()
-    return EventRun(
-        "OpenLEADR (pull)", count, len(received), answered,
-        max(received.values()) - started if all_received else None,
-        last_at - started if answered >= count else None, fleet.errors,
-    )  # fmt: skip
-
-
-# --- this VTN -------------------------------------------------------------------------------------------------
-def vtn_event(ven_ids: list[str], event_id: str) -> CreateEvent:
-    start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=10)
-    signal = EventSignal(
-        signal_name=SignalName.SIMPLE,
-        signal_type=SignalType.LEVEL,
-        signal_id="s1",
-        intervals=(Interval(duration=timedelta(minutes=5), payload=1),),
-    )
-    return CreateEvent(
-        event_id=event_id,
-        active_period=ActivePeriod(dtstart=start, duration=timedelta(minutes=5)),
-        signals=(signal,),
-        targets=OadrTarget(ven_ids=tuple(ven_ids)),
-    )
+Trigger = Callable[[str, dict[str, list[str]]], Awaitable[None]]  # phase, eventID -> its venIDs
+AnswerProbe = Callable[[str, set[str]], Awaitable[tuple[int, float]]]  # phase, events -> (answers, time of last)
+EventIds = Callable[[str, str], str]  # the eventID a VEN sees for (event, venID)
 
 
 @dataclass
-class TopicAnswers:
-    """oadr.event.responses.v1 as a backend reads it: per (eventID, modification), the answers' timestamps."""
-
-    seen: dict[Key, dict[str, float]] = field(default_factory=dict)
-
-    async def collect(self, consumer: AIOKafkaConsumer) -> None:
-        async for record in consumer:
-            fact = Envelope.from_bytes(record.value).payload
-            if isinstance(fact, EventResponseFact):
-                at = record.timestamp / 1000
-                self.seen.setdefault((fact.event_id, fact.modification_number), {}).setdefault(fact.ven_id, at)
-
-    def __call__(self, key: Key) -> tuple[int, float]:
-        found = self.seen.get(key, {})
-        return len(found), max(found.values(), default=0.0)
+class Target:
+    name: str
+    url: str
+    trigger: Trigger
+    answers: AnswerProbe
+    seen_as: EventIds
+    pids: Callable[[], list[int]]
+    prepare: Callable[[list[EventVen]], Awaitable[None]] | None = None  # once the VENs registered
+    push: PushVenServer | None = None  # the VENs' endpoints, when they are pushed to
+    profile_a_share: float = 0.0  # the share of the VENs on OpenADR 2.0a, made by `provision_profile_a`
+    provision_profile_a: Callable[[int], Awaitable[list[EventVen]]] | None = None
 
 
-async def phases_of(
-    target: str, fleet: Fleet, ven_ids: list[str], admin: httpx.AsyncClient, answers: TopicAnswers, timeout: float
-) -> list[EventRun]:
-    event_id = f"bench-{uuid.uuid4().hex}"
+def warm_up_shape(shape: Shape) -> Shape:
+    """The events of the warm-up: one for every VEN (or one per group), created and cancelled unmeasured."""
+    return dataclasses.replace(shape, events=shape.groups if shape.events > 1 else 1, timeout=max(shape.timeout, 120))
+
+
+def audience(shape: Shape, vens: list[EventVen], event_ids: list[str]) -> tuple[list[list[str]], dict[str, list[str]]]:
+    """Each VEN's events, and each event's venIDs."""
+    per_ven = [[event_ids[n] for n in membership(shape, i)] for i in range(len(vens))]
+    by_event: dict[str, list[str]] = {event_id: [] for event_id in event_ids}
+    for ven, events in zip(vens, per_ven, strict=True):
+        for event_id in events:
+            by_event[event_id].append(str(ven.ven_id))
+    return per_ven, by_event
+
+
+async def measure(target: Target, shape: Shape, event_ids: list[str], warm_ids: list[str]) -> list[PhaseRun]:
+    """Register the VENs, let them poll, warm the target up with events created and cancelled (as a VTN in
+    service has handled events before), then measure each phase."""
+    profile_a = round(shape.vens * target.profile_a_share) if target.provision_profile_a is not None else 0
+    vens = await register_all(target.url, shape.vens - profile_a, target.push)
+    if target.provision_profile_a is not None and profile_a:
+        vens += await target.provision_profile_a(profile_a)
+    if target.prepare is not None:
+        await target.prepare(vens)
+    stop = asyncio.Event()
+    pollers = [asyncio.create_task(v.run(stop, random.random() * shape.poll_seconds, shape.poll_seconds)) for v in vens]
     runs = []
-
-    async def create() -> Key:
-        body = vtn_event(ven_ids, event_id).model_dump(mode="json", exclude={"kind"})
-        await command(admin, "POST", "/events", body)
-        return event_id, 0
-
-    async def modify() -> Key:
-        answer = await command(admin, "PATCH", f"/events/{event_id}", {"vtn_comment": "moved", "modification_reason": "bench"})
-        return event_id, int(answer["event"]["descriptor"]["modification_number"])
-
-    async def cancel() -> Key:
-        answer = await command(admin, "POST", f"/events/{event_id}/cancel", None)
-        return event_id, int(answer["event"]["descriptor"]["modification_number"])
-
-    for phase, trigger in zip(PHASES, (create, modify, cancel)):
-        runs.append(await measure(target, phase, len(ven_ids), fleet, trigger, answers, timeout))
-        await asyncio.sleep(2.0)  # let the stragglers' answers and deliveries settle before the next change
-    return runs
-
-
-async def command(admin: httpx.AsyncClient, method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
-    """An admin API command, asked again with the same Idempotency-Key while the VTN answers 503 (its services
-    did not answer within the reply timeout: the command may be under way, and the key gets its outcome)."""
-    key = uuid.uuid4().hex
-    for _ in range(30):
-        answer = await admin.request(method, path, json=body, headers={"Idempotency-Key": key})
-        if answer.status_code != 503:
-            answer.raise_for_status()
-            found: dict[str, Any] = answer.json()
-            return found
-        await asyncio.sleep(0.5)
-    answer.raise_for_status()
-    return {}
-
-
-async def run_pull(address: VtnAddress, count: int, admin: httpx.AsyncClient, answers: TopicAnswers, timeout: float) -> list[EventRun]:
-    vens = [PollingVen(f"pull-bench-{uuid.uuid4().hex[:8]}-{i}", address, 30.0) for i in range(count)]
-    await register_all(list(vens))
-    fleet, stop = Fleet(), asyncio.Event()
-    pollers = [asyncio.create_task(v.run(fleet, stop, random.random())) for v in vens]
     try:
-        await asyncio.sleep(WARMUP_SECONDS)
-        return await phases_of(PULL_TARGET, fleet, [str(v.ven_id) for v in vens], admin, answers, timeout)
+        await asyncio.sleep(shape.warmup)
+        warm_shape = warm_up_shape(shape)
+        warm_per_ven, warm_by_event = audience(warm_shape, vens, warm_ids)
+        for phase in ("create", "cancel"):
+            await _phase(target, warm_shape, phase, vens, warm_per_ven, warm_by_event)
+        per_ven, by_event = audience(shape, vens, event_ids)
+        for phase in shape.phases:
+            runs.append(await _phase(target, shape, phase, vens, per_ven, by_event))
     finally:
         stop.set()
         await asyncio.gather(*pollers, return_exceptions=True)
         for ven in vens:
             await ven.close()
+    return runs
 
 
-async def run_push(address: VtnAddress, count: int, admin: httpx.AsyncClient, answers: TopicAnswers, timeout: float) -> list[EventRun]:
-    server = PushVenServer()
-    await server.start()
-    fleet = Fleet()
-    vens: list[SimulatedVen] = []
-    answering: set[asyncio.Task[None]] = set()
+async def _phase(
+    target: Target,
+    shape: Shape,
+    phase: str,
+    vens: list[EventVen],
+    per_ven: list[list[str]],
+    by_event: dict[str, list[str]],
+) -> PhaseRun:
+    for ven, events in zip(vens, per_ven, strict=True):
+        ven.expect(expectation(phase, {target.seen_as(e, str(ven.ven_id)) for e in events}))
+    errors_before = _poll_errors(vens)
+    answers_before = sum(v.answer_errors for v in vens)
+    idle_before = cpu_seconds_by_label(target.pids())
+    sent = time.time()
+    await target.trigger(phase, by_event)
+    called = time.time()
+    idle_seconds = called - sent  # the phase's CPU is compared with plain polling over as long a stretch
+    expected = sum(len(events) for events in per_ven)
+    deadline = time.monotonic() + shape.timeout
+    answered, last_at = await target.answers(phase, set(by_event))
+    while (answered < expected or any(v.tracking.met_at is None for v in vens)) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+        answered, last_at = await target.answers(phase, set(by_event))
+    done = time.time()
+    pids = target.pids()
+    phase_cpu = _used(idle_before, cpu_seconds_by_label(pids))
+    memory = {label: round(mb, 1) for label, mb in memory_mb(pids).items()}
+    # Plain polling over as long a stretch as the phase took, for the cost of the phase alone.
+    quiet_before = cpu_seconds_by_label(target.pids())
+    await asyncio.sleep(min(done - sent, 20.0))
+    quiet_seconds = time.time() - done
+    quiet = _used(quiet_before, cpu_seconds_by_label(target.pids()))
+    scale = (done - sent) / quiet_seconds if quiet_seconds > 0 else 0.0
+    met = [v.tracking.met_at for v in vens if v.tracking.met_at is not None]
+    errors_after = _poll_errors(vens)
+    return PhaseRun(
+        target=target.name,
+        phase=phase,
+        vens=len(vens),
+        events=len(by_event),
+        poll_seconds=shape.poll_seconds,
+        call_seconds=round(idle_seconds, 3),
+        received=len(met),
+        answers=answered,
+        answers_expected=expected,
+        delivered_seconds=round(max(met) - called, 3) if len(met) == len(vens) else None,
+        answered_seconds=round(last_at - called, 3) if answered >= expected else None,
+        poll_errors={k: n - errors_before.get(k, 0) for k, n in errors_after.items() if n > errors_before.get(k, 0)},
+        answer_errors=sum(v.answer_errors for v in vens) - answers_before,
+        cpu_seconds={label: round(seconds, 3) for label, seconds in phase_cpu.items()},
+        idle_cpu_seconds={label: round(seconds * scale, 3) for label, seconds in quiet.items()},
+        memory_mb=memory,
+    )
 
-    def on_push_of(ven: SimulatedVen) -> Callable[[Pushed], None]:
-        def on_push(pushed: Pushed) -> None:
-            fresh = fleet.saw(ven.name, [(e, m) for e, m, _ in pushed.events])
-            if fresh:
-                body = messages.created_event(pushed.request_id or "", str(ven.ven_id), [(e, m, "optIn") for e, m in fresh])
-                task = asyncio.get_running_loop().create_task(_send_answer(ven, body, fleet))
-                answering.add(task)
-                task.add_done_callback(answering.discard)
 
-        return on_push
+def _poll_errors(vens: Sequence[EventVen]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for ven in vens:
+        for kind, count in ven.poll_errors.items():
+            totals[kind] = totals.get(kind, 0) + count
+    return totals
 
-    for i in range(count):
-        name = f"push-bench-{uuid.uuid4().hex[:8]}-{i}"
-        ven = SimulatedVen(name, address, 30.0, push_address=server.address_of(name))
-        server.endpoint(name).on_push = on_push_of(ven)
-        vens.append(ven)
+
+def _used(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {label: total - before.get(label, 0.0) for label, total in after.items() if total > before.get(label, 0.0)}
+
+
+async def run_openleadr(
+    shape: Shape, port: int, log_dir: Path, event_ids: list[str], warm_ids: list[str]
+) -> list[PhaseRun]:
+    server = ManagedServer(
+        "openleadr-events", [sys.executable, "-m", "bench.openleadr_event_vtn", "--port", str(port)], port, log_dir
+    )
+    server.start()
     try:
-        await register_all(vens)
-        for ven in vens:
-            server.endpoint(ven.name).ven_id = str(ven.ven_id)
-        await asyncio.sleep(WARMUP_SECONDS)
-        runs = await phases_of("this VTN (push)", fleet, [str(v.ven_id) for v in vens], admin, answers, timeout)
-        fleet.errors += server.errors
-        return runs
+        async with httpx.AsyncClient(base_url=f"http://{LOOPBACK}:{port}", timeout=600) as control:
+
+            async def trigger(phase: str, by_event: dict[str, list[str]]) -> None:
+                events = [{"event_id": event_id, "ven_ids": ven_ids} for event_id, ven_ids in by_event.items()]
+                (await control.post("/bench/phase", json={"phase": phase, "events": events})).raise_for_status()
+
+            async def answers(_: str, __: set[str]) -> tuple[int, float]:
+                found = (await control.get("/bench/answers")).json()
+                return int(found["count"]), float(found["last_at"])
+
+            target = Target(
+                "OpenLEADR", f"http://{LOOPBACK}:{port}{BASE_PATH}", trigger, answers, copy_id, server.pids
+            )
+            return await measure(target, shape, event_ids, warm_ids)
     finally:
-        await asyncio.gather(*answering, return_exceptions=True)
-        for ven in vens:
-            await ven.close()
-        await server.stop()
+        server.stop()
 
 
-async def _send_answer(ven: SimulatedVen, body: bytes, fleet: Fleet) -> None:
-    try:
-        answer = await ven.send("EiEvent", body)
-        if answer.status != 200:
-            fleet.errors += 1
-    except Exception:
-        fleet.errors += 1
+def vtn_event(event_id: str, targets: OadrTarget) -> CreateEvent:
+    start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=10)
+    return CreateEvent(
+        event_id=event_id,
+        active_period=ActivePeriod(dtstart=start, duration=timedelta(minutes=5)),
+        signals=(_signal(1.0),),
+        targets=targets,
+    )
 
 
-async def run_mixed(
-    address: VtnAddress, count: int, share: float, admin: httpx.AsyncClient, answers: TopicAnswers, timeout: float
-) -> list[EventRun]:
-    """The pull fleet with the share `share` of it on OpenADR 2.0a."""
-    a_count = round(count * share)
-    polling = [PollingVen(f"mixed-bench-{uuid.uuid4().hex[:8]}-{i}", address, 30.0) for i in range(count - a_count)]
-    pulling = [PullingProfileAVen(f"mixed-bench-a-{uuid.uuid4().hex[:8]}-{i}", address, 30.0) for i in range(a_count)]
-    await register_all(list(polling))
-    limit = asyncio.Semaphore(REGISTER_CONCURRENCY)
+def _signal(level: float) -> EventSignal:
+    return EventSignal(
+        signal_name=SignalName.SIMPLE,
+        signal_type=SignalType.LEVEL,
+        signal_id="s1",
+        intervals=(Interval(duration=timedelta(minutes=5), payload=level),),
+    )
 
-    async def provision(ven: PullingProfileAVen) -> None:
+
+class AnswerWatcher:
+    """The bench's events' answers on the event-responses topic: (VEN, event, modification) -> Kafka time."""
+
+    def __init__(self, bootstrap: str, event_ids: set[str]) -> None:
+        self._consumer = clients.consumer(
+            KafkaConnection(bootstrap), topics.EVENT_RESPONSES, group_id=None, auto_offset_reset="latest"
+        )
+        self._event_ids = event_ids
+        self.seen: dict[tuple[str, str, int], float] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self._consumer.start()
+        self._task = asyncio.create_task(self._collect())
+
+    async def _collect(self) -> None:
+        async for record in self._consumer:
+            payload = json.loads(record.value or b"{}").get("payload", {})  # lighter than the envelope model
+            if payload.get("kind") == "event_response" and payload.get("event_id") in self._event_ids:
+                key = (payload["ven_id"], payload["event_id"], int(payload["modification_number"]))
+                self.seen.setdefault(key, record.timestamp / 1000)
+
+    def of_phase(self, phase: str, event_ids: set[str]) -> tuple[int, float]:
+        """The answers to `event_ids` at the phase's modificationNumber, and when the last reached the topic."""
+        modification = MODIFICATION_OF_PHASE[phase]
+        times = [t for (_, event, number), t in self.seen.items() if number == modification and event in event_ids]
+        return len(times), max(times, default=0.0)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        await self._consumer.stop()
+
+
+async def admin_calls(admin: httpx.AsyncClient, calls: list[tuple[str, str, object]]) -> None:
+    limit = asyncio.Semaphore(ADMIN_CONCURRENCY)
+
+    async def call(method: str, path: str, body: object) -> None:
+        """Asked again with the same Idempotency-Key while the VTN answers 503 (its services did not answer
+        within the reply timeout: the command may be under way, and the key gets its outcome)."""
+        key = uuid.uuid4().hex
         async with limit:
-            await command(admin, "POST", "/vens", {"profile_name": "2.0a", "ven_id": ven.ven_id})
+            for _ in range(ADMIN_ATTEMPTS):
+                answer = await admin.request(method, path, json=body, headers={"Idempotency-Key": key})
+                if answer.status_code != 503:
+                    break
+                await asyncio.sleep(0.5)
+            if answer.status_code >= 300:
+                raise RuntimeError(f"{method} {path}: {answer.status_code} {answer.text[:300]}")
 
-    await asyncio.gather(*(provision(v) for v in pulling))
-    fleet, stop = Fleet(), asyncio.Event()
-    tasks = [asyncio.create_task(v.run(fleet, stop, random.random())) for v in [*polling, *pulling]]
-    ven_ids = [str(v.ven_id) for v in polling] + [v.ven_id for v in pulling]
-    try:
-        await asyncio.sleep(WARMUP_SECONDS)
-        return await phases_of(f"this VTN (pull, {share:.0%} on 2.0a)", fleet, ven_ids, admin, answers, timeout)
-    finally:
-        stop.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for ven in [*polling, *pulling]:
-            await ven.close()
+    await asyncio.gather(*(call(m, p, b) for m, p, b in calls))
 
 
 async def run_vtn(
-    count: int, timeout: float, log_dir: Path, models: tuple[str, ...], profile_a_share: float = 0.5
-) -> list[EventRun]:
-    stack = FullStack(log_dir, PUSH_NETWORKS)
-    consumer = clients.consumer(
-        KafkaConnection(KAFKA_BOOTSTRAP), topics.EVENT_RESPONSES, group_id=None, auto_offset_reset="latest"
-    )
-    answers = TopicAnswers()
+    shape: Shape,
+    log_dir: Path,
+    kafka_bootstrap: str,
+    event_ids: list[str],
+    warm_ids: list[str],
+    pushed: bool = False,
+    profile_a_share: float = 0.0,
+) -> list[PhaseRun]:
+    """The whole stack, its VENs polling, or (`pushed`) registered in the push model; `profile_a_share` of them
+    OpenADR 2.0a VENs pulling their sets."""
+    stack = FullStack(log_dir, PUSH_NETWORKS if pushed else None)
+    stack.start()
+    watcher = AnswerWatcher(kafka_bootstrap, set(event_ids) | set(warm_ids))
+    headers = {"Authorization": f"Bearer {DEVELOPMENT_ADMIN_TOKEN}"}
+    push = PushVenServer() if pushed else None
     try:
-        stack.start()  # inside: a stack that fails to start is stopped all the same
-        await consumer.start()
-        collector = asyncio.create_task(answers.collect(consumer))
-        address = VtnAddress.parse(f"http://{LOOPBACK}:{HTTP_PORT}{BASE_PATH}")
-        headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-        async with httpx.AsyncClient(base_url=f"http://{LOOPBACK}:{ADMIN_PORT}/api/v1", headers=headers, timeout=120) as admin:
-            runs = []
-            if "pull" in models:
-                runs += await run_pull(address, count, admin, answers, timeout)
-            if "push" in models:
-                runs += await run_push(address, count, admin, answers, timeout)
-            if "mixed" in models:
-                runs += await run_mixed(address, count, profile_a_share, admin, answers, timeout)
-        collector.cancel()
-        return runs
+        await watcher.start()
+        if push is not None:
+            await push.start()
+        async with httpx.AsyncClient(
+            base_url=f"http://{LOOPBACK}:{ADMIN_PORT}/api/v1", headers=headers, timeout=600
+        ) as admin:
+            grouped = shape.events > 1
+
+            async def trigger(phase: str, by_event: dict[str, list[str]]) -> None:
+                calls: list[tuple[str, str, object]] = []
+                for number, (event_id, ven_ids) in enumerate(by_event.items()):
+                    if phase == "create":
+                        targets = (
+                            OadrTarget(group_ids=(f"group-{number % shape.groups}",))
+                            if grouped
+                            else OadrTarget(ven_ids=tuple(ven_ids))
+                        )
+                        calls.append(("POST", "/events", vtn_event(event_id, targets).model_dump(mode="json")))
+                    elif phase == "modify":
+                        changes = {"signals": [_signal(2.0).model_dump(mode="json")]}
+                        calls.append(("PATCH", f"/events/{event_id}", changes))
+                    else:
+                        calls.append(("POST", f"/events/{event_id}/cancel", None))
+                await admin_calls(admin, calls)
+
+            async def answers(phase: str, events: set[str]) -> tuple[int, float]:
+                return watcher.of_phase(phase, events)
+
+            async def in_groups(vens: list[EventVen]) -> None:
+                calls: list[tuple[str, str, object]] = [
+                    ("PUT", f"/vens/{ven.ven_id}/memberships", {"group_ids": [f"group-{i % shape.groups}"]})
+                    for i, ven in enumerate(vens)
+                ]
+                await admin_calls(admin, calls)
+
+            async def provision(count: int) -> list[EventVen]:
+                address = VtnAddress.parse(f"http://{LOOPBACK}:{HTTP_PORT}{BASE_PATH}")
+                names = [f"event-bench-a-{uuid.uuid4().hex[:8]}-{i}" for i in range(count)]
+                await admin_calls(admin, [("POST", "/vens", {"profile_name": "2.0a", "ven_id": n}) for n in names])
+                return [ProfileAEventVen(name, address, 60.0) for name in names]
+
+            name = "this VTN (push)" if pushed else "this VTN"
+            if profile_a_share:
+                name = f"this VTN ({profile_a_share:.0%} on 2.0a)"
+            target = Target(
+                name,
+                f"http://{LOOPBACK}:{HTTP_PORT}{BASE_PATH}",
+                trigger,
+                answers,
+                lambda event_id, _: event_id,
+                stack.pids,
+                in_groups if grouped else None,
+                push,
+                profile_a_share,
+                provision if profile_a_share else None,
+            )
+            return await measure(target, shape, event_ids, warm_ids)
     finally:
-        await consumer.stop()
+        if push is not None:
+            await push.stop()
+        await watcher.stop()
         stack.stop()
 
 
-# --- report -----------------------------------------------------------------------------------------------------
-def table(runs: list[EventRun]) -> str:
-    def seconds(value: float | None) -> str:
-        return "-" if value is None else f"{value:.2f}"
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
-    def ratio(value: float | None, base: float | None) -> str:
-        return f"{value / base:.2f}" if value and base else "-"
 
-    baseline = next((r for r in runs if r.target.startswith("OpenLEADR")), runs[0])
-    pull = {r.phase: r for r in runs if r.target == PULL_TARGET}
+def _ratio(value: float | None, base: float | None) -> str:
+    return f"{value / base:.2f}" if value and base else "-"
+
+
+def table(runs: list[PhaseRun]) -> str:
+    """One row per target and phase; ratios to the first target's row of the same phase."""
+    base = {run.phase: run for run in runs if run.target == runs[0].target}
     lines = [
-        "| target | phase | VENs | all received (s) | all answers on the backend's side (s) | answers ÷ OpenLEADR "
-        "| answers ÷ this VTN pull | received | answers | errors |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| target | phase | VENs | events | poll (s) | calls (s) | all received (s) | all answers (s) "
+        "| received ÷ OpenLEADR | answers ÷ OpenLEADR | received | answers | poll errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for run in runs:
-        same_phase_pull = pull.get(run.phase) if run is not baseline else None
+        first = base[run.phase]
+        errors = ", ".join(f"{kind} {count}" for kind, count in sorted(run.poll_errors.items())) or "0"
         lines.append(
-            f"| {run.target} | {run.phase} | {run.vens} | {seconds(run.delivered_seconds)} | {seconds(run.answered_seconds)} "
-            f"| {ratio(run.answered_seconds, baseline.answered_seconds)} "
-            f"| {ratio(run.answered_seconds, same_phase_pull.answered_seconds if same_phase_pull else None)} "
-            f"| {run.received} | {run.answered} | {run.poll_errors} |"
+            f"| {run.target} | {run.phase} | {run.vens} | {run.events} | {run.poll_seconds:g} | {run.call_seconds:.2f} "
+            f"| {_seconds(run.delivered_seconds)} | {_seconds(run.answered_seconds)} "
+            f"| {_ratio(run.delivered_seconds, first.delivered_seconds)} "
+            f"| {_ratio(run.answered_seconds, first.answered_seconds)} "
+            f"| {run.received} | {run.answers}/{run.answers_expected} | {errors} |"
         )
     return "\n".join(lines)
 
 
+def summary(rounds: list[list[PhaseRun]]) -> str:
+    """Per phase, the medians over the rounds of each target's times and of the ratios to the first target."""
+    lines = []
+    names = list(dict.fromkeys(run.target for runs in rounds for run in runs))
+    phases = list(dict.fromkeys(run.phase for runs in rounds for run in runs))
+    for phase in phases:
+        for name in names:
+            of = [next((r for r in runs if r.target == name and r.phase == phase), None) for runs in rounds]
+            first = [next((r for r in runs if r.target == names[0] and r.phase == phase), None) for runs in rounds]
+            received = [r.delivered_seconds for r in of if r is not None and r.delivered_seconds is not None]
+            answered = [r.answered_seconds for r in of if r is not None and r.answered_seconds is not None]
+            ratios = [
+                (r.delivered_seconds / b.delivered_seconds, r.answered_seconds / b.answered_seconds)
+                for r, b in zip(of, first, strict=True)
+                if r and b and r.delivered_seconds and b.delivered_seconds and r.answered_seconds and b.answered_seconds
+            ]
+            line = (
+                f"{phase}, {name}: median all received {_median(received)} s, all answers {_median(answered)} s "
+                f"over {len(of)} round(s)"
+            )
+            if name != names[0] and ratios:
+                received_ratio, answers_ratio = _median([a for a, _ in ratios]), _median([b for _, b in ratios])
+                line += f"; ÷ {names[0]}: received {received_ratio}, answers {answers_ratio}"
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def _median(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f}" if values else "-"
+
+
 async def main_async(
-    count: int, timeout: float, models: tuple[str, ...], profile_a_share: float = 0.5
-) -> list[EventRun]:
+    shape: Shape,
+    openleadr_port: int,
+    kafka_bootstrap: str,
+    targets: list[str],
+    rounds: int,
+    profile_a_share: float = 0.5,
+) -> list[list[PhaseRun]]:
+    """Each round runs the targets one after the other, in order (alternating over the rounds)."""
     log_dir = Path(tempfile.mkdtemp(prefix="event-bench-"))
-    runs = [await run_openleadr(count, timeout, log_dir)] if "openleadr" in models else []
-    runs += await run_vtn(count, timeout, log_dir, models, profile_a_share)
-    return runs
+    results = []
+    for _ in range(rounds):
+        runs: list[PhaseRun] = []
+        for name in targets:
+            event_ids = [f"bench-{uuid.uuid4().hex[:12]}-{n}" for n in range(shape.events)]
+            warm_ids = [f"warm-up-{uuid.uuid4().hex[:12]}-{n}" for n in range(warm_up_shape(shape).events)]
+            if name == "openleadr":
+                runs += await run_openleadr(shape, openleadr_port, log_dir, event_ids, warm_ids)
+            else:
+                share_on_a = profile_a_share if name == "vtn-mixed" else 0.0
+                runs += await run_vtn(
+                    shape, log_dir, kafka_bootstrap, event_ids, warm_ids, name == "vtn-push", share_on_a
+                )
+        results.append(runs)
+    return results
 
 
 def share(text: str) -> float:
@@ -503,22 +566,47 @@ def share(text: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.event_bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.event_bench", description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--vens", type=int, default=1000)
-    parser.add_argument("--timeout", type=float, default=120.0, help="give up waiting after this many seconds")
-    parser.add_argument("--models", default="openleadr,pull,push", help="which of openleadr, pull, push, mixed to run")
+    parser.add_argument("--poll-seconds", type=float, default=1.0, help="each VEN polls this often")
+    parser.add_argument("--events", type=int, default=1, help="events created at once")
+    parser.add_argument("--groups", type=int, default=10, help="with several events: VENs in this many groups")
+    parser.add_argument("--phases", default=",".join(PHASES), help="comma-separated, in order: create, modify, cancel")
+    parser.add_argument("--rounds", type=int, default=1, help="run the targets this many times, alternating")
     parser.add_argument(
-        "--profile-a-share", type=share, default=0.5, help="the share of the mixed fleet on OpenADR 2.0a (--models mixed)"
+        "--targets",
+        default="openleadr,vtn",
+        help="comma-separated, in order: openleadr, vtn, vtn-push (push VENs), vtn-mixed (some on 2.0a)",
     )
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--profile-a-share", type=share, default=0.5, help="the share of the VENs on OpenADR 2.0a (vtn-mixed)"
+    )
+    parser.add_argument("--timeout", type=float, default=120.0, help="give up on a phase after this many seconds")
+    parser.add_argument("--openleadr-port", type=int, default=OPENLEADR_PORT)
+    parser.add_argument("--json", type=Path, default=None, help="also write every phase's figures to this file")
     arguments = parser.parse_args(argv)
+    phases = tuple(arguments.phases.split(","))
+    if not set(phases) <= set(PHASES) or "create" not in phases[:1]:
+        parser.error("--phases must start with create and name only create, modify, cancel")
     raise_open_file_limit()
-    models = tuple(m.strip() for m in arguments.models.split(",") if m.strip())
-    runs = asyncio.run(main_async(arguments.vens, arguments.timeout, models, arguments.profile_a_share))
-    print(json.dumps([asdict(r) for r in runs]) if arguments.json else table(runs))
+    shape = Shape(arguments.vens, arguments.poll_seconds, arguments.events, arguments.groups, phases, arguments.timeout)
+    rounds = asyncio.run(
+        main_async(
+            shape,
+            arguments.openleadr_port,
+            KAFKA_BOOTSTRAP,
+            arguments.targets.split(","),
+            arguments.rounds,
+            arguments.profile_a_share,
+        )
+    )
+    print(f"python -m bench.event_bench {' '.join(argv if argv is not None else sys.argv[1:])}\n")
+    print("\n\n".join(table(runs) for runs in rounds))
+    print(f"\n{summary(rounds)}")
+    if arguments.json is not None:
+        arguments.json.write_text(json.dumps([[asdict(run) for run in runs] for runs in rounds], indent=1))
     return 0
 
 
 if __name__ == "__main__":
     sys.exit(main())
-

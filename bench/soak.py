@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.memory import process_memory_mb
 from bench.vtn_stack import ADMIN_PORT, HTTP_PORT, SERVICES, FullStack, _descendants
 from bench.targets import BASE_PATH, LOOPBACK
 from devstack.config import REPO_ROOT
@@ -36,7 +37,7 @@ WARMUP_FRACTION = 0.25
 @dataclass
 class Sample:
     at_s: float  # seconds since the load started
-    rss_mb: dict[str, float]  # resident memory per process group (PSS, see _memory_mb)
+    rss_mb: dict[str, float]  # resident memory per process group (PSS, see bench.memory)
     http_requests: int
     http_errors: int  # gateway answers other than HTTP 200
     handler_errors: int  # services' handler errors, all kinds
@@ -58,19 +59,6 @@ class SoakReport:
     memory: list[Trend] = field(default_factory=list)
     errors: list[Trend] = field(default_factory=list)
     load: dict[str, Any] = field(default_factory=dict)
-
-
-def _memory_mb(pid: int) -> float:
-    """The process's proportional set size (PSS: shared pages divided among their users, so that PostgreSQL's
-    backends do not each count the shared buffers), or its RSS where /proc/<pid>/smaps_rollup is unreadable."""
-    for path, field_name in ((f"/proc/{pid}/smaps_rollup", "Pss:"), (f"/proc/{pid}/status", "VmRSS:")):
-        try:
-            for line in Path(path).read_text().splitlines():
-                if line.startswith(field_name):
-                    return int(line.split()[1]) / 1024
-        except (OSError, ValueError, IndexError):
-            continue
-    return 0.0
 
 
 def process_groups(stack: FullStack) -> dict[str, list[int]]:
@@ -102,7 +90,7 @@ def _metric_sum(url: str, name: str, exclude_label: str | None = None) -> int:
 
 
 def sample(stack: FullStack, started: float) -> Sample:
-    rss = {name: round(sum(_memory_mb(pid) for pid in pids), 1) for name, pids in process_groups(stack).items()}
+    rss = {name: round(sum(process_memory_mb(pid) for pid in pids), 1) for name, pids in process_groups(stack).items()}
     gateway_metrics = f"http://{LOOPBACK}:{ADMIN_PORT}/metrics"
     services = [name for name in SERVICES if name != "gateway"]
     handler_errors = sum(

@@ -19,6 +19,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 from bench.bench_certs import bench_certificates, certificates_dir
@@ -53,6 +55,22 @@ def _descendants(root_pid: int) -> list[int]:
         found.append(pid)
         todo.extend(children.get(pid, []))
     return found
+
+
+def _wait_until_ready(ports: list[int], timeout: float) -> None:
+    """Wait until `/readyz` answers 200 on each port (the services' health ports, the gateway's admin port)."""
+    deadline = time.monotonic() + timeout
+    for port in ports:
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://{LOOPBACK}:{port}/readyz", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"/readyz on port {port} not ready after {timeout:.0f} s")
+            time.sleep(0.5)
 
 
 def gateway_http_port(replica: int) -> int:
@@ -112,6 +130,9 @@ class FullStack:
         gateways = [p for p in self._processes if p.name == "gateway" or p.name.startswith("gateway-")]
         for index, process in enumerate(gateways):
             process.wait_for_port(LOOPBACK, gateway_http_port(index), timeout=90)
+        # A service answers only once it joined its consumer groups: until then VENs would get 503.
+        ready = [HTTP_PORT + 10 + index for index, name in enumerate(SERVICES) if name != "gateway"] + [ADMIN_PORT]
+        _wait_until_ready(ready, timeout=120)
 
     def _launch(self, name: str, module: str, env: dict[str, str]) -> None:
         log_path = self._log_dir / f"vtn-{name}.log"
@@ -124,6 +145,10 @@ class FullStack:
             process.stop(timeout=20)
         self._processes.clear()
         self._infrastructure.stop()
+
+    @property
+    def database_url(self) -> str:
+        return self._infrastructure.postgres.url
 
     def pids(self) -> list[int]:
         roots = [p.pid for p in self._processes if p.pid is not None]

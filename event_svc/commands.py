@@ -1,22 +1,22 @@
 """Event commands and queries from operators (admin API) and backends (Kafka): create, modify, cancel and
 purge events, set VEN memberships, list and get events and opts.
 
-Every change re-works the full event set of each VEN it touches (event_svc.refresh) in the same
-transaction, so the VENs get it on their next poll. A venID the VTN does not know (in new targets, a
-membership change or a query) is answered 404.
+An event change is saved with a fan-out row in the same transaction and answered at once; event_svc.fanout
+then queues the full set of every VEN it reaches (now or before the change), many changes at a time, so the
+VENs get it on their next poll. A change of one VEN's memberships re-works that VEN's set in its own
+transaction. A venID the VTN does not know (in new targets, a membership change or a query) is answered 404.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 
-from event_svc import delivery, refresh, status, store
+from event_svc import delivery, fanout_store, refresh, status, store
 from event_svc.validation import InvalidEvent, profile_problems, unreachable, validate_event
 from event_svc.views import event_view
 from shared.contract.envelope import Envelope, utcnow
@@ -26,6 +26,7 @@ from shared.contract.events import (
     CreateEvent,
     EventCounts,
     EventOutcome,
+    EventView,
     GetEvent,
     GetVenMemberships,
     ListEvents,
@@ -40,6 +41,7 @@ from shared.db.connection import Conn
 from shared.db.vens import unknown_vens
 from shared.oadr.event import Event, EventDescriptor, EventStatus
 from shared.oadr.profiles import traits_of
+from shared.oadr.target import Target
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +56,7 @@ FINISHED = frozenset({EventStatus.COMPLETED, EventStatus.CANCELLED})
 
 @dataclass(frozen=True)
 class EventConfig:
-    vtn_id: str
+    outlet: refresh.SetOutlet
     retention: timedelta
 
 
@@ -79,10 +81,17 @@ class EventCommandHandler:
         return None
 
     async def _save(
-        self, conn: Conn, stored: delivery.StoredEvent, now: datetime, also_for: list[str], *, new_targets: bool
+        self,
+        conn: Conn,
+        stored: delivery.StoredEvent,
+        now: datetime,
+        previous: delivery.StoredEvent | None = None,
+        *,
+        new_targets: bool,
     ) -> EventOutcome:
-        """Store a new version of the event; with `new_targets`, every venID it targets must be known (the
-        targets of an existing version are not checked again, so cancelling always works)."""
+        """Store a new version of the event (of `previous`, when it changes one); with `new_targets`, every venID
+        it targets must be known (the targets of an existing version are not checked again, so cancelling
+        always works)."""
         event = stored.event
         try:
             validate_event(event.active_period, event.signals, event.baseline, event.targets)
@@ -92,24 +101,23 @@ class EventCommandHandler:
             return EventOutcome(status=404, detail=unknown)
         if not stored.cancelled and (refusal := await _unreachable_vens(conn, event)) is not None:
             return refusal
-        await store.save_event(
-            conn, event, stored.cancelled, status.schedule(event, stored.cancelled, now, self._config.retention)
-        )
-        started = time.perf_counter()
-        targeted = await store.targeted_ven_ids(conn, event.targets)
-        queued = len(await refresh.refresh_vens(conn, [*targeted, *also_for], now, self._config.vtn_id))
+        schedule = status.schedule(event, stored.cancelled, now, self._config.retention)
+        named_before = previous.event.targets.ven_ids if previous is not None else None
+        await store.save_event(conn, event, stored.cancelled, schedule, named_before=named_before)
+        # The VENs it reached before a change of targets get their sets too: the event left them.
+        await fanout_store.add(conn, event.descriptor.event_id, [event.targets, *_targets_of(previous)])
         log.info(
             "event saved",
             extra={
                 "action": "event_saved",
                 "event_id": event.descriptor.event_id,
                 "modification_number": event.descriptor.modification_number,
-                "targeted_vens": len(targeted),
-                "sets_queued": queued,
-                "refresh_ms": round((time.perf_counter() - started) * 1000, 1),
             },
         )
-        return EventOutcome(status=200, detail="OK", events=(await event_view(conn, stored, now),))
+        # The event as VENs now get it; who answered what is read with GetEvent (for an event of thousands of
+        # VENs, a row each would make the outcome too big to travel, and nobody has answered a change yet).
+        view = EventView(event=delivery.at_clock(stored, now), as_of=now)
+        return EventOutcome(status=200, detail="OK", events=(view,))
 
     async def _create(self, conn: Conn, command: CreateEvent, now: datetime) -> EventOutcome:
         event_id = command.event_id or uuid.uuid4().hex
@@ -133,7 +141,7 @@ class EventCommandHandler:
             targets=command.targets,
             response_required=command.response_required,
         )
-        outcome = await self._save(conn, delivery.StoredEvent(event), now, [], new_targets=True)
+        outcome = await self._save(conn, delivery.StoredEvent(event), now, new_targets=True)
         return outcome.model_copy(update={"status": 201, "detail": "created"}) if outcome.status == 200 else outcome
 
     async def _changeable(self, conn: Conn, event_id: str) -> delivery.StoredEvent | EventOutcome:
@@ -153,10 +161,7 @@ class EventCommandHandler:
             update=_given(command, MODIFIABLE_DESCRIPTOR_FIELDS)
         )
         event = old.model_copy(update={"descriptor": descriptor, **_given(command, MODIFIABLE_EVENT_FIELDS)})
-        previously = await store.targeted_ven_ids(conn, old.targets)
-        return await self._save(
-            conn, delivery.StoredEvent(event), now, previously, new_targets=command.targets is not None
-        )
+        return await self._save(conn, delivery.StoredEvent(event), now, stored, new_targets=command.targets is not None)
 
     async def _cancel(self, conn: Conn, command: CancelEvent, now: datetime) -> EventOutcome:
         stored = await self._changeable(conn, command.event_id)
@@ -164,15 +169,14 @@ class EventCommandHandler:
             return stored
         descriptor = _next_version(stored.event.descriptor, now, command.modification_reason or "cancelled")
         event = stored.event.model_copy(update={"descriptor": descriptor})
-        return await self._save(conn, delivery.StoredEvent(event, cancelled=True), now, [], new_targets=False)
+        return await self._save(conn, delivery.StoredEvent(event, cancelled=True), now, stored, new_targets=False)
 
     async def _purge(self, conn: Conn, command: PurgeEvent, now: datetime) -> EventOutcome:
         stored = await store.get_event(conn, command.event_id, lock=True)
         if stored is None:
             return EventOutcome(status=404, detail=f"no event {command.event_id!r}")
-        targeted = await store.targeted_ven_ids(conn, stored.event.targets)
         await store.delete_event(conn, command.event_id)
-        await refresh.refresh_vens(conn, targeted, now, self._config.vtn_id)
+        await fanout_store.add(conn, command.event_id, [stored.event.targets])
         return EventOutcome(status=200, detail="purged")
 
     async def _set_memberships(self, conn: Conn, command: SetVenMemberships, now: datetime) -> EventOutcome:
@@ -187,8 +191,12 @@ class EventCommandHandler:
         if (refusal := await _events_out_of_reach(conn, ven, now)) is not None:
             return refusal
         await store.set_membership(conn, ven)
-        await refresh.refresh_ven(conn, command.ven_id, now, self._config.vtn_id)
+        await refresh.refresh_ven(conn, command.ven_id, now, self._config.outlet)
         return EventOutcome(status=200, detail="OK", memberships=_membership_view(ven))
+
+
+def _targets_of(stored: delivery.StoredEvent | None) -> list[Target]:
+    return [] if stored is None else [stored.event.targets]
 
 
 async def _unreachable_vens(conn: Conn, event: Event) -> EventOutcome | None:

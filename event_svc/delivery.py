@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from event_svc.status import current_value, status_at
-from shared.oadr.event import DistributeEvent, Event
+from shared.oadr.event import Event
 from shared.oadr.target import Target
 
 LEAST_IMPORTANT = 2**33
@@ -41,39 +41,61 @@ class StoredEvent:
     cancelled: bool = False
 
 
-def target_for(ven: Membership, targets: Target) -> Target | None:
-    """The eiTarget this VEN gets for an event with `targets`, or None if the event is not for it."""
+TargetParts = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]  # groupIDs, resourceIDs, partyIDs
+
+
+def target_parts(ven: Membership, targets: Target, by_ven_id: bool) -> TargetParts | None:
+    """The groups, resources and parties of the eiTarget this VEN gets for an event with `targets`
+    (`by_ven_id`: whether `targets` names the VEN), or None if the event is not for it."""
+    if not (targets.group_ids or targets.party_ids or targets.resource_ids):  # by venID only: the common case
+        return ((), (), ()) if by_ven_id else None
     groups = tuple(g for g in targets.group_ids if g in ven.group_ids)
     parties = tuple(p for p in targets.party_ids if p in ven.party_ids)
     resources = tuple(r for r in targets.resource_ids if r in ven.resource_ids)
-    by_ven_id = ven.ven_id in targets.ven_ids
     if not (by_ven_id or groups or parties or resources):
         return None
     if by_ven_id and not resources:
         # Named by venID: the event's resourceIDs narrow it to those of the VEN's resources.
         resources = targets.resource_ids
+    return groups, resources, parties
+
+
+def shared_target(ven: Membership, targets: Target) -> Target | None:
+    """The eiTarget this VEN gets for an event with `targets`, less its own venID (which `target_for` adds),
+    or None if the event is not for it."""
+    parts = target_parts(ven, targets, ven.ven_id in targets.ven_ids)
+    if parts is None:
+        return None
+    groups, resources, parties = parts
     return Target(
-        ven_ids=(ven.ven_id,),
-        group_ids=groups,
-        resource_ids=resources,
-        party_ids=parties,
-        end_device_assets=targets.end_device_assets,
+        group_ids=groups, resource_ids=resources, party_ids=parties, end_device_assets=targets.end_device_assets
     )
 
 
-def render(stored: StoredEvent, ven: Membership, now: datetime) -> Event | None:
-    """The event as this VEN gets it at `now`, or None if it is not for this VEN."""
+def target_for(ven: Membership, targets: Target) -> Target | None:
+    """The eiTarget this VEN gets for an event with `targets`, or None if the event is not for it."""
+    shared = shared_target(ven, targets)
+    return None if shared is None else shared.model_copy(update={"ven_ids": (ven.ven_id,)})
+
+
+def at_clock(stored: StoredEvent, now: datetime) -> Event:
+    """The event with the eventStatus and each signal's currentValue of `now`, targets as stored."""
     event = stored.event
-    target = target_for(ven, event.targets)
-    if target is None:
-        return None
     status = status_at(event.active_period, stored.cancelled, now)
     signals = tuple(
         signal.model_copy(update={"current_value": current_value(event.active_period, signal, status, now)})
         for signal in event.signals
     )
     descriptor = event.descriptor.model_copy(update={"event_status": status})
-    return event.model_copy(update={"descriptor": descriptor, "signals": signals, "targets": target})
+    return event.model_copy(update={"descriptor": descriptor, "signals": signals})
+
+
+def render(stored: StoredEvent, ven: Membership, now: datetime) -> Event | None:
+    """The event as this VEN gets it at `now`, or None if it is not for this VEN."""
+    target = target_for(ven, stored.event.targets)
+    if target is None:
+        return None
+    return at_clock(stored, now).model_copy(update={"targets": target})
 
 
 def delivery_order(event: Event) -> tuple[int, datetime, str]:
@@ -87,44 +109,10 @@ def full_set(stored: Iterable[StoredEvent], ven: Membership, now: datetime) -> t
 
 
 @dataclass(frozen=True)
-class Audience:
-    """Whom an event's targets reach, as sets: one event checked against many VENs cheaply."""
-
-    ven_ids: frozenset[str]
-    group_ids: frozenset[str]
-    resource_ids: frozenset[str]
-    party_ids: frozenset[str]
-
-    @classmethod
-    def of(cls, targets: Target) -> Audience:
-        return cls(
-            frozenset(targets.ven_ids),
-            frozenset(targets.group_ids),
-            frozenset(targets.resource_ids),
-            frozenset(targets.party_ids),
-        )
-
-    def reaches(self, ven: Membership) -> bool:
-        return (
-            ven.ven_id in self.ven_ids
-            or not self.group_ids.isdisjoint(ven.group_ids)
-            or not self.resource_ids.isdisjoint(ven.resource_ids)
-            or not self.party_ids.isdisjoint(ven.party_ids)
-        )
-
-
-def full_sets(stored: Iterable[StoredEvent], vens: Iterable[Membership], now: datetime) -> dict[str, tuple[Event, ...]]:
-    """`full_set` for many VENs at once, each event's audience worked out once."""
-    indexed = [(s, Audience.of(s.event.targets)) for s in stored]
-    return {ven.ven_id: full_set((s for s, audience in indexed if audience.reaches(ven)), ven, now) for ven in vens}
-
-
-@dataclass(frozen=True)
 class SetUpdate:
     """What to do with a VEN's freshly worked-out set, given the digest and version last queued."""
 
     ven_id: str
-    events: tuple[Event, ...]
     digest: str
     version: int
     queue: bool  # queue it (as version `version`), replacing any older set the VEN has not fetched
@@ -132,16 +120,16 @@ class SetUpdate:
 
 
 def update_for(
-    ven_id: str, events: tuple[Event, ...], last_digest: str | None, last_version: int, *, force: bool = False
+    ven_id: str, new_digest: str, has_events: bool, last_digest: str | None, last_version: int, *, force: bool = False
 ) -> SetUpdate:
-    """An unchanged set is not queued again, except with `force` (a VEN that registered again and lost its
-    state) when it holds events; an empty first set is only remembered: there is nothing to tell the VEN."""
-    new_digest = digest(events)
-    if last_digest == new_digest and not (force and events):
-        return SetUpdate(ven_id, events, new_digest, last_version, queue=False, save=False)
-    if last_digest is None and not events:
-        return SetUpdate(ven_id, events, new_digest, last_version, queue=False, save=True)
-    return SetUpdate(ven_id, events, new_digest, last_version + 1, queue=True, save=True)
+    """What to do with a set of digest `new_digest`. An unchanged set is not queued again, except with `force`
+    (a VEN that registered again and lost its state) when it holds events; an empty first set is only
+    remembered: there is nothing to tell the VEN."""
+    if last_digest == new_digest and not (force and has_events):
+        return SetUpdate(ven_id, new_digest, last_version, queue=False, save=False)
+    if last_digest is None and not has_events:
+        return SetUpdate(ven_id, new_digest, last_version, queue=False, save=True)
+    return SetUpdate(ven_id, new_digest, last_version + 1, queue=True, save=True)
 
 
 def limited(events: tuple[Event, ...], reply_limit: int | None) -> tuple[Event, ...]:
@@ -151,9 +139,10 @@ def limited(events: tuple[Event, ...], reply_limit: int | None) -> tuple[Event, 
 
 def digest(events: tuple[Event, ...]) -> str:
     """Fingerprint of a set as the VEN sees it: equal digests, nothing to re-send."""
-    document = json.dumps([e.model_dump(mode="json") for e in events], sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(document.encode()).hexdigest()
+    return hashlib.sha256(digest_document(events).encode()).hexdigest()
 
 
-def distribute(events: tuple[Event, ...], request_id: str, vtn_id: str) -> DistributeEvent:
-    return DistributeEvent(request_id=request_id, vtn_id=vtn_id, events=events)
+def digest_document(events: tuple[Event, ...]) -> str:
+    """The text a set's digest is the SHA-256 of."""
+    return json.dumps([e.model_dump(mode="json") for e in events], sort_keys=True, separators=(",", ":"))
+

@@ -34,9 +34,9 @@ class CreatedEventHandler:
 class RegistrationWatcher:
     """A VEN that registers (or registers again, having lost its state) gets its full set of events."""
 
-    def __init__(self, pool: asyncpg.Pool, vtn_id: str) -> None:
+    def __init__(self, pool: asyncpg.Pool, outlet: refresh.SetOutlet) -> None:
         self._pool = pool
-        self._vtn_id = vtn_id
+        self._outlet = outlet
 
     async def __call__(self, envelope: Envelope) -> None:
         fact = envelope.payload
@@ -46,5 +46,5 @@ class RegistrationWatcher:
             return None
         async with self._pool.acquire() as conn:
             async with conn.transaction():
-                await refresh.refresh_ven(conn, fact.ven_id, utcnow(), self._vtn_id, registered_at=fact.occurred_at)
+                await refresh.refresh_ven(conn, fact.ven_id, utcnow(), self._outlet, registered_at=fact.occurred_at)
         return None

@@ -6,6 +6,7 @@ SQL only; the rules live in status.py, validation.py, delivery.py and answers.py
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,7 +41,11 @@ def _event(row: object) -> StoredEvent:
     return StoredEvent(event=Event.model_validate_json(record["event"]), cancelled=record["cancelled"])
 
 
-async def save_event(conn: Conn, event: Event, cancelled: bool, schedule: EventSchedule) -> None:
+async def save_event(
+    conn: Conn, event: Event, cancelled: bool, schedule: EventSchedule, *, named_before: tuple[str, ...] | None = None
+) -> None:
+    """Insert or replace the event. `named_before`: the venIDs its stored version named (None: new event);
+    the VENs it names are indexed again only when they changed."""
     t = event.targets
     await conn.execute(
         """
@@ -67,6 +72,24 @@ async def save_event(conn: Conn, event: Event, cancelled: bool, schedule: EventS
         list(t.group_ids),
         list(t.resource_ids),
         list(t.party_ids),
+    )
+    if named_before != event.targets.ven_ids:
+        await _name_vens(conn, event.descriptor.event_id, event.targets.ven_ids)
+
+
+async def _name_vens(conn: Conn, event_id: str, ven_ids: tuple[str, ...]) -> None:
+    """Keep the event's rows in event_target_vens equal to the venIDs it names."""
+    await conn.execute(
+        """
+        WITH named AS (SELECT DISTINCT unnest($2::text[]) AS ven_id),
+        dropped AS (
+            DELETE FROM event_target_vens t
+            WHERE t.event_id = $1 AND NOT EXISTS (SELECT 1 FROM named n WHERE n.ven_id = t.ven_id)
+        )
+        INSERT INTO event_target_vens (ven_id, event_id) SELECT ven_id, $1 FROM named ON CONFLICT DO NOTHING
+        """,
+        event_id,
+        list(ven_ids),
     )
 
 
@@ -126,7 +149,7 @@ async def set_membership(conn: Conn, ven: Membership) -> None:
 
 
 _FOR_VEN = """
-    (target_ven_ids @> ARRAY[$1::text] OR target_group_ids && $2::text[]
+    (event_id IN (SELECT event_id FROM event_target_vens WHERE ven_id = $1) OR target_group_ids && $2::text[]
      OR target_resource_ids && $3::text[] OR target_party_ids && $4::text[])
 """
 
@@ -150,27 +173,51 @@ async def events_for_any(conn: Conn, vens: list[Membership], now: datetime) -> l
     rows = await conn.fetch(
         f"""
         SELECT {EVENT_COLUMNS} FROM events
-        WHERE (target_ven_ids && $1::text[] OR target_group_ids && $2::text[]
-               OR target_resource_ids && $3::text[] OR target_party_ids && $4::text[])
+        WHERE (event_id IN (SELECT event_id FROM event_target_vens WHERE ven_id = ANY($1::text[]))
+               OR target_group_ids && $2::text[] OR target_resource_ids && $3::text[]
+               OR target_party_ids && $4::text[])
           AND (delivered_until IS NULL OR delivered_until > $5)
         """,
         [v.ven_id for v in vens],
-        sorted({g for v in vens for g in v.group_ids}),
-        sorted({r for v in vens for r in v.resource_ids}),
-        sorted({p for v in vens for p in v.party_ids}),
+        sorted(set().union(*(v.group_ids for v in vens))),
+        sorted(set().union(*(v.resource_ids for v in vens))),
+        sorted(set().union(*(v.party_ids for v in vens))),
         now,
     )
     return [_event(row) for row in rows]
 
 
-async def event_version_for(conn: Conn, event_id: str, ven: Membership) -> tuple[int, bool] | None:
-    """An event's current modificationNumber and whether it targets `ven`, without reading the event."""
-    row = await conn.fetchrow(
-        f"SELECT modification_number, {_FOR_VEN} AS targeted FROM events WHERE event_id = $5",
-        *_ven_args(ven),
-        event_id,
+@dataclass(frozen=True)
+class EventVersion:
+    """An event's current modificationNumber and targets, for judging answers (`named`: its venIDs, as a set)."""
+
+    modification_number: int
+    targets: Target
+    named: frozenset[str]
+
+
+async def event_versions(conn: Conn, event_ids: Collection[str]) -> dict[str, EventVersion]:
+    """The current version and targets of each of `event_ids` that exists, without reading the events."""
+    rows = await conn.fetch(
+        """
+        SELECT event_id, modification_number, target_ven_ids, target_group_ids, target_resource_ids, target_party_ids
+        FROM events WHERE event_id = ANY($1::text[])
+        """,
+        sorted(set(event_ids)),
     )
-    return None if row is None else (int(row["modification_number"]), bool(row["targeted"]))
+    return {
+        row["event_id"]: EventVersion(
+            int(row["modification_number"]),
+            Target(
+                ven_ids=tuple(row["target_ven_ids"]),
+                group_ids=tuple(row["target_group_ids"]),
+                resource_ids=tuple(row["target_resource_ids"]),
+                party_ids=tuple(row["target_party_ids"]),
+            ),
+            frozenset(row["target_ven_ids"]),
+        )
+        for row in rows
+    }
 
 
 async def list_events(conn: Conn, ven: Membership | None, limit: int, offset: int) -> list[StoredEvent]:
@@ -249,36 +296,65 @@ async def set_next_change(conn: Conn, event_id: str, next_change_at: datetime | 
     await conn.execute("UPDATE events SET next_change_at = $2 WHERE event_id = $1", event_id, next_change_at)
 
 
-async def record_answer(
-    conn: Conn,
-    event_id: str,
-    ven_id: str,
-    modification_number: int,
-    opt_type: OptType,
-    code: int,
-    request_id: str | None,
-) -> bool:
-    """Store the VEN's answer to the event; False when it repeats the stored one (same modification, opt and
-    code: a VEN's resend), which is then left as it was."""
-    changed = await conn.fetchval(
+AnswerKey = tuple[str, str]  # (eventID, venID)
+
+
+@dataclass(frozen=True)
+class RecordedAnswer:
+    """A VEN's answer to an event as stored: what tells a resend from a change."""
+
+    modification_number: int
+    opt_type: OptType
+    response_code: int
+
+
+@dataclass(frozen=True)
+class NewAnswer:
+    event_id: str
+    ven_id: str
+    answer: RecordedAnswer
+    request_id: str | None
+
+
+async def recorded_answers(conn: Conn, keys: Collection[AnswerKey]) -> dict[AnswerKey, RecordedAnswer]:
+    """The stored answers of these (eventID, venID), row-locked for the transaction."""
+    ordered = sorted(set(keys))
+    rows = await conn.fetch(
+        """
+        SELECT r.event_id, r.ven_id, r.modification_number, r.opt_type, r.response_code
+        FROM event_responses r JOIN unnest($1::text[], $2::text[]) AS k(event_id, ven_id) USING (event_id, ven_id)
+        ORDER BY r.event_id, r.ven_id FOR UPDATE OF r
+        """,
+        [event_id for event_id, _ in ordered],
+        [ven_id for _, ven_id in ordered],
+    )
+    return {
+        (row["event_id"], row["ven_id"]): RecordedAnswer(
+            int(row["modification_number"]), row["opt_type"], int(row["response_code"])
+        )
+        for row in rows
+    }
+
+
+async def save_answers(conn: Conn, answers: Sequence[NewAnswer]) -> None:
+    """Store each answer (one per eventID and venID), replacing the one stored, with one statement."""
+    if not answers:
+        return
+    await conn.execute(
         """
         INSERT INTO event_responses (event_id, ven_id, modification_number, opt_type, response_code, request_id)
-        VALUES ($1, $2, $3, $4, $5, $6)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::int[], $6::text[])
         ON CONFLICT (event_id, ven_id) DO UPDATE SET
             modification_number = EXCLUDED.modification_number, opt_type = EXCLUDED.opt_type,
             response_code = EXCLUDED.response_code, request_id = EXCLUDED.request_id, received_at = now()
-        WHERE (event_responses.modification_number, event_responses.opt_type, event_responses.response_code)
-              IS DISTINCT FROM (EXCLUDED.modification_number, EXCLUDED.opt_type, EXCLUDED.response_code)
-        RETURNING true
         """,
-        event_id,
-        ven_id,
-        modification_number,
-        opt_type,
-        code,
-        request_id,
+        [a.event_id for a in answers],
+        [a.ven_id for a in answers],
+        [a.answer.modification_number for a in answers],
+        [a.answer.opt_type for a in answers],
+        [a.answer.response_code for a in answers],
+        [a.request_id for a in answers],
     )
-    return bool(changed)
 
 
 async def answers_for(conn: Conn, event_id: str) -> dict[str, StoredAnswer]:
@@ -342,16 +418,19 @@ async def event_opts(conn: Conn, event_id: str) -> dict[str, StoredOpt]:
     return {o.opt.ven_id: o for o in found}
 
 
-async def event_opt_type(conn: Conn, event_id: str, ven_id: str) -> OptType | None:
-    opt_type: OptType | None = await conn.fetchval(
+async def opt_types(conn: Conn, keys: Collection[AnswerKey]) -> dict[AnswerKey, OptType]:
+    """The opt type of the latest oadrCreateOpt in force for each (eventID, venID) that has one."""
+    ordered = sorted(set(keys))
+    rows = await conn.fetch(
         """
-        SELECT opt_type FROM opts WHERE event_id = $1 AND ven_id = $2 AND cancelled_at IS NULL
-        ORDER BY updated_at DESC LIMIT 1
+        SELECT DISTINCT ON (o.event_id, o.ven_id) o.event_id, o.ven_id, o.opt_type
+        FROM opts o JOIN unnest($1::text[], $2::text[]) AS k(event_id, ven_id) USING (event_id, ven_id)
+        WHERE o.cancelled_at IS NULL ORDER BY o.event_id, o.ven_id, o.updated_at DESC
         """,
-        event_id,
-        ven_id,
+        [event_id for event_id, _ in ordered],
+        [ven_id for _, ven_id in ordered],
     )
-    return opt_type
+    return {(row["event_id"], row["ven_id"]): row["opt_type"] for row in rows}
 
 
 async def list_opts(conn: Conn, ven_id: str | None, event_id: str | None) -> list[StoredOpt]:

@@ -14,11 +14,11 @@ from typing import Any
 
 import asyncpg
 
-from event_svc import answers as judging
 from event_svc import delivery, refresh, store
+from event_svc.created_events import Answering, take_answers
 from shared import topics
 from shared.contract.envelope import Envelope, Payload, utcnow
-from shared.contract.events import EventResponseFact, OptChange, OptFact
+from shared.contract.events import OptChange, OptFact
 from shared.contract.ven_traffic import VenReply, VenRequest
 from shared.db import handler_events, outbox
 from shared.db.connection import Conn
@@ -114,61 +114,8 @@ class EventRequestHandler:
         )
 
     async def _created_event(self, conn: Conn, message: CreatedEvent, ven_id: str, now: datetime) -> VtnMessage:
-        ven = await store.membership(conn, ven_id)
-        verdicts: list[judging.Verdict] = []
-        for response in message.event_responses:
-            version = await store.event_version_for(conn, response.event_id, ven)
-            given = None
-            if version is None:
-                given = await handler_events.modification_given(conn, ven_id, response.event_id)
-            if given is not None:
-                # An event a Python handler gave this VEN (the VTN keeps none of those): judged against what it gave.
-                verdict = judging.judge_response(response, given, True)
-                verdicts.append(verdict)
-                if not verdict.accepted:
-                    continue
-                fact = EventResponseFact(
-                    ven_id=ven_id,
-                    event_id=response.event_id,
-                    modification_number=response.modification_number,
-                    opt_type=response.opt_type,
-                    effective_opt_type=response.opt_type,
-                    response_code=response.response_code,
-                    request_id=response.request_id,
-                    received_at=now,
-                )
-                await outbox.add(conn, topics.EVENT_RESPONSES, Envelope(ven_id=ven_id, payload=fact))
-                continue
-            current, targeted = version if version is not None else (None, False)
-            verdict = judging.judge_response(response, current, targeted)
-            verdicts.append(verdict)
-            if not verdict.accepted:
-                continue
-            changed = await store.record_answer(
-                conn,
-                response.event_id,
-                ven_id,
-                response.modification_number,
-                response.opt_type,
-                response.response_code,
-                response.request_id,
-            )
-            if not changed:
-                continue  # a resend of the stored answer: its fact is on the topic already
-            opted = await store.event_opt_type(conn, response.event_id, ven_id)
-            fact = EventResponseFact(
-                ven_id=ven_id,
-                event_id=response.event_id,
-                modification_number=response.modification_number,
-                opt_type=response.opt_type,
-                effective_opt_type=judging.effective_opt(response.opt_type, opted) or response.opt_type,
-                response_code=response.response_code,
-                request_id=response.request_id,
-                received_at=now,
-            )
-            await outbox.add(conn, topics.EVENT_RESPONSES, Envelope(ven_id=ven_id, payload=fact))
-        outcome = judging.worst(verdicts)
-        return answers.response(outcome.code, outcome.description, ven_id, message.response.request_id)
+        [answer] = await take_answers(conn, [Answering(ven_id, message)], now)
+        return answer
 
     async def _create_opt(self, conn: Conn, message: CreateOpt, ven_id: str, now: datetime) -> CreatedOpt:
         if message.event_id is None and not message.vavailability:

@@ -6,23 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from event_svc import answers, store
-from event_svc.delivery import StoredEvent
-from event_svc.status import current_value, status_at
+from event_svc.delivery import StoredEvent, at_clock
 from shared.contract.events import AnswerSource, EventView, VenAnswer
 from shared.db.connection import Conn
-from shared.oadr.event import Event
-
-
-def as_of(stored: StoredEvent, now: datetime) -> Event:
-    """The event with the eventStatus and currentValues of `now`, its targets as the operator set them."""
-    event = stored.event
-    status = status_at(event.active_period, stored.cancelled, now)
-    signals = tuple(
-        s.model_copy(update={"current_value": current_value(event.active_period, s, status, now)})
-        for s in event.signals
-    )
-    descriptor = event.descriptor.model_copy(update={"event_status": status})
-    return event.model_copy(update={"descriptor": descriptor, "signals": signals})
 
 
 async def event_view(conn: Conn, stored: StoredEvent, now: datetime) -> EventView:
@@ -56,4 +42,4 @@ async def event_view(conn: Conn, stored: StoredEvent, now: datetime) -> EventVie
             )
         else:
             rows.append(VenAnswer(ven_id=ven_id))
-    return EventView(event=as_of(stored, now), as_of=now, answers=tuple(rows))
+    return EventView(event=at_clock(stored, now), as_of=now, answers=tuple(rows))

@@ -88,7 +88,11 @@ class PollAnswerCache:
     def offer_handout(self, ven_id: str, content: Content, pending_id: int) -> None:
         """A notice offers the VEN's only pending message: drop what was cached and answer with it, unless
         this gateway already gave the VEN that message (a poll forwarded before the notice arrived). Only the
-        poll answer is concerned: the VEN's registration did not change, so other caches keep their entries."""
+        poll answer is concerned: the VEN's registration did not change, so other caches keep their entries.
+        An offer of a message older than the handout cached is late (the newer one replaced it) and ignored."""
+        cached = self._entries.get(ven_id)
+        if cached is not None and cached.handout_id is not None and cached.handout_id > pending_id:
+            return
         self._forget(ven_id)
         if self._delivered_up_to.get(ven_id, -1) < pending_id:
             self._put(ven_id, CachedAnswer(content, True, time.monotonic() + self._ttl, pending_id))

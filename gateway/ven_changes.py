@@ -1,6 +1,7 @@
 """Reads every partition of the VEN-changes topic (no consumer group: every instance needs every notice)
 and drops the named VENs' cached poll answers, or caches the pending message a notice offers as a handout,
-rendered in the VEN's profile (a 2.0a VEN's as the set that answers its oadrRequestEvents)."""
+rendered in the VEN's profile (a 2.0a VEN's as the set that answers its oadrRequestEvents; for the many
+recipients of one event set, each 2.0b VEN its own copy of the set rendered once)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,10 @@ from shared import topics
 from shared.bus import clients
 from shared.bus.connection import KafkaConnection
 from shared.contract.envelope import Envelope
-from shared.contract.ven_traffic import VenChanged
+from shared.contract.ven_traffic import EventSetHandouts, VenChanged
 from shared.oadr.event import DistributeEvent
 from shared.oadr.profiles import OadrProfile
-from shared.oadr_xml.codec import encode
+from shared.oadr_xml.codec import EVENT_SETS, encode
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,9 @@ class VenChangesListener:
         except ValueError:
             log.error("undecodable VEN change notice", extra={"action": "ven_change_undecodable"})
             return
+        if isinstance(notice, EventSetHandouts):
+            self._offer_set(notice)
+            return
         if not isinstance(notice, VenChanged):
             return
         handout = notice.handout
@@ -77,3 +81,14 @@ class VenChangesListener:
             self._cache.offer_handout(notice.ven_id, set_answer_for(notice.ven_id, handout.message), handout.pending_id)
         else:  # 2.0a VENs get event sets only; anything else is answered by the services
             self._cache.invalidate(notice.ven_id)
+
+    def _offer_set(self, notice: EventSetHandouts) -> None:
+        shared = notice.shared_set()
+        for recipient in notice.recipients:
+            ven_id, request_id = recipient.ven_id, recipient.request_id
+            if recipient.profile is OadrProfile.B:
+                document = EVENT_SETS.document(notice.set_id, shared, ven_id, request_id)
+                self._cache.offer_handout(ven_id, document, recipient.pending_id)
+            else:  # a 2.0a VEN's copy, in 2.0a: the set that answers its next oadrRequestEvents
+                answer = set_answer_for(ven_id, shared.message(ven_id, request_id))
+                self._cache.offer_handout(ven_id, answer, recipient.pending_id)

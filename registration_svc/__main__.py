@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from registration_svc.handout_records import HandoutRecords
 from registration_svc.operator import QUERIES, OperatorCommands, handle_query
 from registration_svc.policy import build_policy
 from registration_svc.poll_hook import PollHook
@@ -24,6 +25,7 @@ from shared.stale_requests import AnsweredByDelivery
 SERVICE = "registration_svc"
 HOUSEKEEPING_SECONDS = 600.0
 DELIVERED_MESSAGE_RETENTION_DAYS = 7
+HANDOUT_RECORDS = 500  # records of handed-out messages marked in one transaction, at most
 RULES = ServiceRules(
     TRANSIENT_DATABASE_ERRORS, AnsweredByDelivery.of(ven_requests.ANSWERED_BY_DELIVERY, polls.ANSWERED_BY_DELIVERY)
 )
@@ -43,7 +45,11 @@ async def setup(runtime: ServiceRuntime) -> None:
     runtime.consume([topics.REGISTRATION_REQUESTS], IdempotentHandler(pool, SERVICE, RegisterPartyHandler(config), relay))
     on_poll = load_optional(settings.on_poll)
     poll_hook = PollHook(on_poll, settings.id) if on_poll is not None else None
-    runtime.consume([topics.POLL_REQUESTS], PollHandler(pool, relay, f"{SERVICE}.poll", poll_hook), ".poll")
+    poll_handler = PollHandler(pool, relay, f"{SERVICE}.poll", poll_hook)
+    # Handouts of an event's sets are recorded together, a consumer fetch's in one transaction.
+    runtime.consume(
+        [topics.POLL_REQUESTS], poll_handler, ".poll", batch_handler=HandoutRecords(pool, relay), max_records=HANDOUT_RECORDS
+    )
 
     async def purge_delivered() -> None:
         async with pool.acquire() as conn:

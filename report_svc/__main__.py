@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from report_svc.confirmations.sweep import ConfirmationSweep
-from report_svc.ven_reports.publishing.relay import ReportDataRelay, WakingAfterCommit
+from report_svc.ven_reports.publishing.relay import ReportDataRelay
 from report_svc.ven_reports.policy import ReportPolicy
 from report_svc.retention import purge_report_data
 from report_svc.ven_reports.updates.batches import UpdateReportBatches
@@ -21,7 +21,7 @@ from shared import topics
 from shared.awaited_replies import ConfirmationPolicy
 from shared.bus.service_consumer import ServiceRules
 from shared.db.command_router import QueriesAndCommands
-from shared.db.idempotent import IdempotentHandler
+from shared.db.idempotent import IdempotentHandler, WakingAfterCommit
 from shared.db.transient import TRANSIENT_DATABASE_ERRORS
 from shared.plugins import load_optional
 from shared.runtime import ServiceRuntime, run_service

@@ -36,7 +36,9 @@ class Look:
     given_up: list[tuple[str, int, list[str]]] = field(default_factory=list)
 
 
-async def look(conn: Conn, now: datetime, policy: ConfirmationPolicy, vtn_id: str, limit: int = BATCH) -> Look:
+async def look(
+    conn: Conn, now: datetime, policy: ConfirmationPolicy, outlet: refresh.SetOutlet, limit: int = BATCH
+) -> Look:
     """Look at up to `limit` sets due by `now`, in the caller's transaction."""
     sets = await answer_wait_store.due_sets(conn, now, limit)
     registered = [s for s in sets if s.ven_registered]
@@ -51,7 +53,7 @@ async def look(conn: Conn, now: datetime, policy: ConfirmationPolicy, vtn_id: st
             set_awaiting(missing.get(waiting.ven_id, []), waiting.sent_at, waiting.resends), now, policy
         )
     resend = [s for s in registered if isinstance(steps[s.ven_id], SendAgain)]
-    queued = set(await refresh.refresh_vens(conn, [s.ven_id for s in resend], now, vtn_id, again=True))
+    queued = set(await refresh.refresh_vens(conn, [s.ven_id for s in resend], now, outlet, again=True))
     result = Look(looked_at=len(sets))
     result.sent_again = [(s.ven_id, s.resends + 1, missing.get(s.ven_id, [])) for s in resend if s.ven_id in queued]
     result.given_up = [
@@ -97,10 +99,14 @@ def _report(result: Look) -> None:
 
 class AnswerSweep:
     def __init__(
-        self, pool: asyncpg.Pool, vtn_id: str, policy: ConfirmationPolicy, clock: Callable[[], datetime] = utcnow
+        self,
+        pool: asyncpg.Pool,
+        outlet: refresh.SetOutlet,
+        policy: ConfirmationPolicy,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._pool = pool
-        self._vtn_id = vtn_id
+        self._outlet = outlet
         self._policy = policy
         self._clock = clock
 
@@ -109,7 +115,7 @@ class AnswerSweep:
         sent_again = 0
         while True:
             async with self._pool.acquire() as conn, conn.transaction():
-                result = await look(conn, self._clock(), self._policy, self._vtn_id)
+                result = await look(conn, self._clock(), self._policy, self._outlet)
             _report(result)
             sent_again += len(result.sent_again)
             if result.looked_at < BATCH:

@@ -12,7 +12,7 @@ from fastapi import Header, HTTPException, status
 from fastapi.responses import JSONResponse
 
 from gateway.exchange import Requester
-from shared.bus.errors import BusError
+from shared.bus.errors import BusError, RecordTooLarge
 from shared.contract.envelope import Envelope
 from shared.contract.outcome import Outcome
 from shared.contract.ven_traffic import ContractModel
@@ -62,6 +62,8 @@ class ServiceDoor:
             envelope = envelope.model_copy(update={"message_id": message_id})
         try:
             reply = await self.requester.request(self.topic, envelope, self.timeout_seconds)
+        except RecordTooLarge as exc:
+            raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"command too large for the bus: {exc}") from None
         except BusError as exc:
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"{self.service} unavailable: {exc}") from None
         answer = reply.payload

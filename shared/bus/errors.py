@@ -2,6 +2,7 @@
 
     BusError
     ├── BusUnavailable    Kafka cannot be reached or refused the record: retriable
+    ├── RecordTooLarge    the record is bigger than Kafka takes: not retriable (sending it again fails again)
     └── ReplyTimeout      no reply arrived in time: retriable (the request may still be processed,
                           which is why services are idempotent)
 """
@@ -15,6 +16,10 @@ class BusError(Exception):
 
 class BusUnavailable(BusError):
     pass
+
+
+class RecordTooLarge(BusError):
+    retriable = False
 
 
 class ReplyTimeout(BusError):

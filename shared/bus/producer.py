@@ -19,14 +19,16 @@ from aiokafka.errors import (
     InvalidProducerIdMapping,
     KafkaConnectionError,
     KafkaError,
+    MessageSizeTooLargeError,
     OutOfOrderSequenceNumber,
     ProducerFenced,
+    RecordTooLargeError,
     UnknownProducerId,
 )
 
 from shared.bus import clients
 from shared.bus.connection import KafkaConnection
-from shared.bus.errors import BusUnavailable
+from shared.bus.errors import BusError, BusUnavailable, RecordTooLarge
 from shared.bus.partitioner import partition_for
 from shared.contract.envelope import Envelope
 from shared.metrics import KAFKA_PRODUCED
@@ -51,6 +53,13 @@ PRODUCER_BROKEN: tuple[type[KafkaError], ...] = (
     InvalidProducerIdMapping,
     ProducerFenced,
 )
+
+
+def _failure(what: str, exc: KafkaError) -> BusError:
+    """What a failed send means to its caller: a record too big for Kafka fails the same way every time."""
+    if isinstance(exc, (MessageSizeTooLargeError, RecordTooLargeError)):
+        return RecordTooLarge(f"{what}: the record is too large for Kafka ({exc})")
+    return BusUnavailable(f"{what}: {exc}")
 
 
 def _sender_stopped(producer: AIOKafkaProducer) -> bool:
@@ -131,7 +140,8 @@ class BusProducer:
         await self._producer.stop()
 
     async def publish(self, topic: str, envelope: Envelope, partition: int | None = None) -> None:
-        """Send and wait until the broker has it; raise BusUnavailable otherwise."""
+        """Send and wait until the broker has it; raise BusUnavailable otherwise (RecordTooLarge for a record
+        bigger than Kafka takes)."""
         try:
             await self._send(
                 topic,
@@ -142,7 +152,7 @@ class BusProducer:
             )
         except KafkaError as exc:
             KAFKA_PRODUCED.labels(topic, "failed").inc()
-            raise BusUnavailable(f"could not publish to {topic}: {exc}") from exc
+            raise _failure(f"could not publish to {topic}", exc) from exc
         KAFKA_PRODUCED.labels(topic, "ok").inc()
 
     async def publish_raw(self, topic: str, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]) -> None:
@@ -151,7 +161,7 @@ class BusProducer:
             await self._send(topic, value=value, key=key, headers=headers)
         except KafkaError as exc:
             KAFKA_PRODUCED.labels(topic, "failed").inc()
-            raise BusUnavailable(f"could not publish to {topic}: {exc}") from exc
+            raise _failure(f"could not publish to {topic}", exc) from exc
         KAFKA_PRODUCED.labels(topic, "ok").inc()
 
     async def publish_raw_batch(self, records: list[RawRecord]) -> None:
@@ -186,7 +196,7 @@ class BusProducer:
                 await self._renew(producer)
             for topic in {topic for topic, _ in records}:
                 KAFKA_PRODUCED.labels(topic, "failed").inc()
-            raise BusUnavailable(f"could not publish a batch of {len(records)} records: {exc}") from exc
+            raise _failure(f"could not publish a batch of {len(records)} records", exc) from exc
         for topic, _ in records:
             KAFKA_PRODUCED.labels(topic, "ok").inc()
 

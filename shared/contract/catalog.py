@@ -66,10 +66,12 @@ CATALOG: dict[str, TopicContract] = {
         key="the venID of the request",
     ),
     topics.VEN_CHANGES: TopicContract(
-        "A VEN's pending messages or registration changed: every gateway drops its cached poll answer; for a push"
-        " VEN, the pusher owning its partition (consumer group vtn.gateway.push) delivers what waits",
-        Audience.INTERNAL, ("ven_changed",), ("registration_svc", "event_svc", "report_svc", "presence_svc"),
-        ("gateway", "gateway.push"),
+        "A VEN's pending messages or registration changed: every gateway drops its cached poll answer, or "
+        "caches the VEN's only pending message as its next poll's answer (for many VENs of one event set at once:"
+        " event_set_handouts, keyed by its first recipient, every recipient's key on the same partition); for a"
+        " push VEN, the pusher owning its partition (consumer group vtn.gateway.push) delivers what waits",
+        Audience.INTERNAL, ("ven_changed", "event_set_handouts"),
+        ("registration_svc", "event_svc", "report_svc", "presence_svc"), ("gateway", "gateway.push"),
     ),
     topics.PRESENCE_OBSERVATIONS: TopicContract(
         "Batches of VENs seen alive (successful requests, answered pushes), once a second per gateway and"

@@ -63,6 +63,7 @@ from shared.contract.reports import (
 )
 from shared.contract.ven_traffic import (
     ContractModel,
+    EventSetHandouts,
     PendingDelivered,
     PendingUndelivered,
     VenChanged,
@@ -86,6 +87,7 @@ Payload: TypeAlias = Annotated[
         VenRequest,
         VenReply,
         VenChanged,
+        EventSetHandouts,
         PendingDelivered,
         PendingUndelivered,
         PollsObserved,

@@ -141,7 +141,8 @@ class VenAnswer(ContractModel):
 
 
 class EventView(ContractModel):
-    """An event as VENs get it now (eventStatus and currentValue as of `as_of`), and who answered what."""
+    """An event as VENs get it now (eventStatus and currentValue as of `as_of`), and who answered what (in the
+    answer to GetEvent and ListEvents; the outcome of a change leaves `answers` empty)."""
 
     event: Event
     as_of: datetime

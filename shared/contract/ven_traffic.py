@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from shared.oadr.event import Event
+from shared.oadr.event_sets import SharedEventSet
 from shared.oadr.messages import VenMessage, VtnMessage
 from shared.oadr.profiles import OadrProfile
 
@@ -69,6 +71,36 @@ class VenChanged(ContractModel):
     reason: str
     handout: PendingHandout | None = None
     push: bool = False
+
+
+class SetRecipient(ContractModel):
+    """A VEN whose only pending message is its oadrDistributeEvent of a shared set, queued as `pending_id`.
+    `profile`: the VEN's, in which its copy is rendered (a 2.0a VEN's next pull, its oadrRequestEvent, takes it)."""
+
+    ven_id: str
+    pending_id: int
+    request_id: str
+    profile: OadrProfile = OadrProfile.B
+
+
+class EventSetHandouts(ContractModel):
+    """`VenChanged` with a handout for many VENs at once: each recipient's only pending message is its
+    oadrDistributeEvent of one shared set (shared.oadr.event_sets), so a gateway renders the set once and
+    answers each recipient's next poll with its own copy (then reports it with `PendingDelivered`); a 2.0a
+    recipient's copy is rendered in 2.0a, as the answer to its next oadrRequestEvent.
+
+    The record is keyed by its first recipient: every recipient's key falls on the same partition of the
+    topic, so each VEN's notices keep their order. `set_id` names the set's content, for caching a rendering.
+    """
+
+    kind: Literal["event_set_handouts"] = "event_set_handouts"
+    set_id: str
+    vtn_id: str
+    events: tuple[Event, ...]
+    recipients: tuple[SetRecipient, ...]
+
+    def shared_set(self) -> SharedEventSet:
+        return SharedEventSet(self.vtn_id, self.events)
 
 
 class PendingDelivered(ContractModel):

@@ -8,7 +8,7 @@ handlers stopped handing out are purged after the event retention (event_svc).""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from shared.db.connection import Conn
@@ -37,6 +37,22 @@ async def modification_given(conn: Conn, ven_id: str, event_id: str) -> int | No
         "SELECT modification_number FROM handler_event_deliveries WHERE ven_id = $1 AND event_id = $2", ven_id, event_id
     )
     return None if value is None else int(value)
+
+
+async def modifications_given(conn: Conn, asked: Collection[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """`modification_given` for many (venID, eventID) in one statement: those the handlers gave."""
+    if not asked:
+        return {}
+    rows = await conn.fetch(
+        """
+        SELECT d.ven_id, d.event_id, d.modification_number
+        FROM handler_event_deliveries d JOIN unnest($1::text[], $2::text[]) AS a(ven_id, event_id)
+             ON d.ven_id = a.ven_id AND d.event_id = a.event_id
+        """,
+        [ven_id for ven_id, _ in asked],
+        [event_id for _, event_id in asked],
+    )
+    return {(row["ven_id"], row["event_id"]): int(row["modification_number"]) for row in rows}
 
 
 async def purge(conn: Conn, before: datetime) -> None:

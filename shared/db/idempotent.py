@@ -38,3 +38,17 @@ class IdempotentHandler:
                     await inbox.record_reply(conn, self._consumer_name, envelope.message_id, reply)
         self._relay.wake()
         return reply
+
+
+class WakingAfterCommit:
+    """Runs the idempotent handler, then wakes a worker that goes on from what the handler committed (a relay,
+    a fan-out)."""
+
+    def __init__(self, handler: Callable[[Envelope], Awaitable[Payload | None]], wake: Callable[[], None]) -> None:
+        self._handler = handler
+        self._wake = wake
+
+    async def __call__(self, envelope: Envelope) -> Payload | None:
+        reply = await self._handler(envelope)
+        self._wake()
+        return reply

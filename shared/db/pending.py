@@ -13,6 +13,12 @@ event for thousands of VENs so costs no Kafka round trip per VEN. Two enqueues f
 separate transactions may both offer a handout; `mark_delivered` answers that by telling the gateways to
 ask again whenever something is still waiting.
 
+Event sets for many VENs (`enqueue_event_sets`): the VENs that share one set (shared.oadr.event_sets) have
+their messages written from one JSON text made once, and their handouts travel together, one
+`EventSetHandouts` notice per partition of the notice topic, so a gateway renders the set once. The stored
+text is the message before rendering, the same for every profile: each recipient is named with its VEN's
+profile, and a gateway renders a 2.0a VEN's copy in 2.0a.
+
 A message a poll took but the VEN never got (the answer reached the gateway after it had answered 503, or
 the VEN had hung up) is put back (`put_back`) when the gateway says so, unless a later message has gone out
 since.
@@ -26,15 +32,17 @@ handed out on a poll, and their polls take nothing (`take_for_poll`): one queue,
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from shared import topics
+from shared.bus.partitioner import partition_for
 from shared.contract.envelope import Envelope
-from shared.contract.ven_traffic import PendingHandout, VenChanged
+from shared.contract.ven_traffic import EventSetHandouts, PendingHandout, SetRecipient, VenChanged
 from shared.db import outbox
 from shared.db.connection import Conn
+from shared.oadr.event_sets import REQUEST_MARK_JSON, VEN_MARK_JSON, SharedEventSet
 from shared.oadr.messages import VTN_MESSAGE_ADAPTER, VtnMessage
 from shared.oadr.profiles import OadrProfile
 
@@ -44,6 +52,8 @@ CAME_ONLINE = "came online"
 # Message types a gateway may hand out from a notice: a VEN receiving one twice loses nothing (its full
 # set of events; the VTN's report METADATA, which every VEN gets after registering).
 HANDOUT_TYPES = frozenset({"oadrDistributeEvent", "oadrRegisterReport"})
+# Recipients of one shared set per notice, at most: a notice stays far below Kafka's 1 MiB record limit.
+SET_RECIPIENTS_PER_NOTICE = 500
 
 
 @dataclass(frozen=True)
@@ -120,6 +130,98 @@ async def _enqueue(conn: Conn, messages: list[tuple[str, VtnMessage, str | None]
     return [(pending_id, ven_id) for pending_id, ven_id, _, _ in queued]
 
 
+@dataclass(frozen=True)
+class SetCopy:
+    """One VEN's copy of a shared event set: its requestID and the dedup key it is queued under."""
+
+    ven_id: str
+    request_id: str
+    dedup_key: str
+
+
+async def enqueue_event_sets(
+    conn: Conn, sets: Sequence[tuple[SharedEventSet, Sequence[SetCopy]]], notice_partitions: int
+) -> list[str]:
+    """Queue each shared set's oadrDistributeEvent for each of its copies, with one INSERT. A VEN for which it
+    is now the only message waiting gets it as a handout: one `EventSetHandouts` per set and partition of the
+    notice topic (`notice_partitions` of them); any other VEN a plain notice (a push VEN's says `push`, for its
+    pusher). Returns the venIDs queued (a copy whose dedup key is already queued for the VEN is left out)."""
+    copies = [(number, copy) for number, (_, of_set) in enumerate(sets) for copy in of_set]
+    if not copies:
+        return []
+    bodies = await _store_bodies(conn, [shared.body_json if of_set else None for shared, of_set in sets])
+    rows = await conn.fetch(
+        """
+        INSERT INTO pending_messages (ven_id, message_type, message, body_id, request_id, dedup_key)
+        SELECT ven_id, 'oadrDistributeEvent', message::jsonb, body_id, request_id, dedup_key
+        FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[]) WITH ORDINALITY
+             AS m(ven_id, message, body_id, request_id, dedup_key, position)
+        ORDER BY position
+        ON CONFLICT (ven_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
+        RETURNING id, ven_id, dedup_key,
+                  EXISTS (SELECT 1 FROM push_vens p WHERE p.ven_id = pending_messages.ven_id) AS pushed
+        """,
+        [copy.ven_id for _, copy in copies],
+        [
+            None if bodies[n] is not None else sets[n][0].message(copy.ven_id, copy.request_id).model_dump_json()
+            for n, copy in copies
+        ],
+        [bodies[n] for n, _ in copies],
+        [copy.request_id for _, copy in copies],
+        [copy.dedup_key for _, copy in copies],
+    )
+    queued = {(row["ven_id"], row["dedup_key"]): int(row["id"]) for row in rows}
+    pushed = {row["ven_id"] for row in rows if row["pushed"]}
+    only_waiting = await _only_undelivered(conn, [ven_id for ven_id, _ in queued])
+    handouts: dict[tuple[int, int], list[SetRecipient]] = {}
+    notices: list[Envelope] = []
+    for number, (shared, of_set) in enumerate(sets):
+        for copy in of_set:
+            pending_id = queued.get((copy.ven_id, copy.dedup_key))
+            if pending_id is None:
+                continue
+            only = only_waiting.get(copy.ven_id)
+            if copy.ven_id in pushed or only is None or only[0] != pending_id:
+                reason, push = "pending oadrDistributeEvent", copy.ven_id in pushed
+                notices.append(Envelope(ven_id=copy.ven_id, payload=VenChanged(ven_id=copy.ven_id, reason=reason, push=push)))
+                continue
+            partition = partition_for(copy.ven_id.encode(), range(notice_partitions), ())
+            recipient = SetRecipient(
+                ven_id=copy.ven_id, pending_id=pending_id, request_id=copy.request_id, profile=OadrProfile(only[1])
+            )
+            handouts.setdefault((number, partition), []).append(recipient)
+    for (number, _), recipients in handouts.items():
+        shared = sets[number][0]
+        for start in range(0, len(recipients), SET_RECIPIENTS_PER_NOTICE):
+            chunk = tuple(recipients[start : start + SET_RECIPIENTS_PER_NOTICE])
+            handout = EventSetHandouts(
+                set_id=shared.set_id, vtn_id=shared.vtn_id, events=shared.events, recipients=chunk
+            )
+            notices.append(Envelope(ven_id=chunk[0].ven_id, payload=handout))
+    await outbox.add_many(conn, topics.VEN_CHANGES, notices)
+    return [ven_id for ven_id, _ in queued]
+
+
+async def _store_bodies(conn: Conn, bodies: Sequence[str | None]) -> list[int | None]:
+    """Store each body (None: none), once; the id of each, in order."""
+    wanted = [body for body in bodies if body is not None]
+    if not wanted:
+        return [None] * len(bodies)
+    ids = iter(
+        await conn.fetchval(
+            "SELECT array_agg(nextval(pg_get_serial_sequence('pending_bodies', 'id'))) FROM generate_series(1, $1)",
+            len(wanted),
+        )
+    )
+    stored = [(next(ids), body) if body is not None else (None, None) for body in bodies]
+    await conn.execute(
+        "INSERT INTO pending_bodies (id, message) SELECT * FROM unnest($1::bigint[], $2::text[])",
+        [body_id for body_id, body in stored if body is not None],
+        [body for _, body in stored if body is not None],
+    )
+    return [body_id for body_id, _ in stored]
+
+
 async def _only_undelivered(conn: Conn, ven_ids: list[str]) -> dict[str, tuple[int, str]]:
     """For each VEN with exactly one undelivered message (as this transaction sees it), that message's id and
     the VEN's profile (the one the message is rendered in)."""
@@ -156,17 +258,30 @@ async def wake_pushers(conn: Conn, ven_ids: Collection[str], reason: str) -> lis
     return pushed
 
 
+def message_text(row: str) -> str:
+    """SQL for the JSON text of the pending message `row` (a table alias): its own message, or its shared
+    body's with its venID and requestID filled in (shared.oadr.event_sets.fill_body, done in SQL). Every
+    reader of a pending message reads it through this."""
+    return f"""
+        CASE WHEN {row}.body_id IS NULL THEN {row}.message::text
+        ELSE replace(
+            replace((SELECT b.message FROM pending_bodies b WHERE b.id = {row}.body_id),
+                    '{VEN_MARK_JSON}', to_json({row}.ven_id)::text),
+            '{REQUEST_MARK_JSON}', to_json({row}.request_id)::text)
+        END"""
+
+
 async def take_next(conn: Conn, ven_id: str) -> PendingMessage | None:
     row = await conn.fetchrow(
-        """
-        UPDATE pending_messages SET delivered_at = now()
+        f"""
+        UPDATE pending_messages p SET delivered_at = now()
         WHERE id = (
             SELECT id FROM pending_messages
             WHERE ven_id = $1 AND delivered_at IS NULL
             ORDER BY id LIMIT 1
             FOR UPDATE SKIP LOCKED
         )
-        RETURNING id, ven_id, message
+        RETURNING id, ven_id, {message_text("p")} AS message
         """,
         ven_id,
     )
@@ -195,7 +310,7 @@ async def take_for_poll(conn: Conn, ven_id: str, excluded_types: Iterable[str], 
     force, it is of `profile` (the poll's) and its messages are not pushed, its oldest undelivered message marked
     delivered, unless that message's type is in `excluded_types` (left for the caller)."""
     row = await conn.fetchrow(
-        """
+        f"""
         WITH ven AS (SELECT registration_in_force(status) AS in_force, profile_name FROM vens WHERE ven_id = $1),
         pushed AS (SELECT EXISTS (SELECT 1 FROM push_vens WHERE ven_id = $1) AS yes),
         head AS (
@@ -210,7 +325,7 @@ async def take_for_poll(conn: Conn, ven_id: str, excluded_types: Iterable[str], 
             WHERE p.id = head.id AND NOT (head.message_type = ANY($2::text[]))
               AND (SELECT in_force FROM ven) AND (SELECT profile_name FROM ven) = $3
               AND NOT (SELECT yes FROM pushed)
-            RETURNING p.id, p.message
+            RETURNING p.id, {message_text("p")} AS message
         )
         SELECT EXISTS (SELECT 1 FROM ven) AS known, COALESCE((SELECT in_force FROM ven), false) AS in_force,
                (SELECT profile_name FROM ven) AS profile,
@@ -245,23 +360,60 @@ class Delivered:
     emptied: bool
 
 
+@dataclass(frozen=True)
+class DeliveredMany:
+    """What recording many deliveries found: the (venID, type) of each message marked delivered now (not
+    those that were already), and the VENs that still have messages waiting (their gateways and pushers were
+    told to look again)."""
+
+    marked: tuple[tuple[str, str], ...]
+    waiting: frozenset[str]
+
+
 async def mark_delivered(conn: Conn, ven_id: str, pending_id: int, delivered_at: datetime) -> Delivered:
     """Record a gateway's handout or a pusher's delivery of `pending_id` (idempotent). If other messages still
     wait for the VEN (queued by a transaction that raced the handout's, or behind a pushed one), tell the
     gateways and the pusher to look again."""
-    message_type = await conn.fetchval(
+    found = await mark_delivered_many(conn, [(ven_id, pending_id, delivered_at)])
+    message_type = found.marked[0][1] if found.marked else None
+    return Delivered(message_type, emptied=ven_id not in found.waiting)
+
+
+async def mark_delivered_many(conn: Conn, deliveries: Sequence[tuple[str, int, datetime]]) -> DeliveredMany:
+    """`mark_delivered` for many (venID, pending id, delivered at) in two statements and one batch of
+    notices."""
+    if not deliveries:
+        return DeliveredMany(marked=(), waiting=frozenset())
+    marked = await conn.fetch(
         """
-        UPDATE pending_messages SET delivered_at = $3 WHERE id = $1 AND ven_id = $2 AND delivered_at IS NULL
-        RETURNING message_type
+        UPDATE pending_messages AS p SET delivered_at = d.delivered_at
+        FROM unnest($1::bigint[], $2::text[], $3::timestamptz[]) AS d(id, ven_id, delivered_at)
+        WHERE p.id = d.id AND p.ven_id = d.ven_id AND p.delivered_at IS NULL
+        RETURNING p.id, p.ven_id, p.message_type
         """,
-        pending_id,
-        ven_id,
-        delivered_at,
+        [pending_id for _, pending_id, _ in deliveries],
+        [ven_id for ven_id, _, _ in deliveries],
+        [delivered_at for _, _, delivered_at in deliveries],
     )
-    if await count_undelivered(conn, ven_id):
-        await notify_ven_changed(conn, ven_id, "more pending after a delivery")
-        return Delivered(message_type, emptied=False)
-    return Delivered(message_type, emptied=True)
+    rows = await conn.fetch(
+        """
+        SELECT w.ven_id, EXISTS (SELECT 1 FROM push_vens v WHERE v.ven_id = w.ven_id) AS pushed
+        FROM (SELECT DISTINCT ven_id FROM pending_messages
+              WHERE ven_id = ANY($1::text[]) AND delivered_at IS NULL) AS w
+        """,
+        sorted({ven_id for ven_id, _, _ in deliveries}),
+    )
+    reason = "more pending after a delivery"
+    notices = [
+        Envelope(ven_id=row["ven_id"], payload=VenChanged(ven_id=row["ven_id"], reason=reason, push=row["pushed"]))
+        for row in sorted(rows, key=lambda row: row["ven_id"])
+    ]
+    await outbox.add_many(conn, topics.VEN_CHANGES, notices)
+    in_order = sorted(marked, key=lambda row: row["id"])
+    return DeliveredMany(
+        marked=tuple((row["ven_id"], row["message_type"]) for row in in_order),
+        waiting=frozenset(row["ven_id"] for row in rows),
+    )
 
 
 class PutBack(enum.Enum):
@@ -353,18 +505,16 @@ async def sent_to(
 
 async def message_of(conn: Conn, pending_id: int) -> VtnMessage | None:
     """The message queued as `pending_id` (None once purged)."""
-    stored = await conn.fetchval("SELECT message::text FROM pending_messages WHERE id = $1", pending_id)
+    stored = await conn.fetchval(f"SELECT {message_text('p')} FROM pending_messages p WHERE id = $1", pending_id)
     return None if stored is None else VTN_MESSAGE_ADAPTER.validate_json(stored)
 
 
-async def count_undelivered(conn: Conn, ven_id: str) -> int:
-    return int(
-        await conn.fetchval("SELECT count(*) FROM pending_messages WHERE ven_id = $1 AND delivered_at IS NULL", ven_id)
-    )
-
-
 async def purge_delivered(conn: Conn, older_than_days: int) -> None:
-    """Delivered messages are kept for audit for a while, then removed."""
+    """Delivered messages are kept for audit for a while, then removed, with the shared bodies no message
+    names any more (those of sets replaced before they were fetched too)."""
     await conn.execute(
         "DELETE FROM pending_messages WHERE delivered_at < now() - make_interval(days => $1)", older_than_days
+    )
+    await conn.execute(
+        "DELETE FROM pending_bodies b WHERE NOT EXISTS (SELECT 1 FROM pending_messages p WHERE p.body_id = b.id)"
     )

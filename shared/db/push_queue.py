@@ -18,6 +18,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from shared.db.connection import Conn
+from shared.db.pending import message_text
 from shared.oadr.messages import VTN_MESSAGE_ADAPTER, VtnMessage
 from shared.oadr.profiles import OadrProfile
 from shared.oadr.registration import TRANSPORT_SIMPLE_HTTP
@@ -48,17 +49,17 @@ async def heads(
         return {}
     left_out = [(ven_id, pending_id) for ven_id, ids in delivered.items() for pending_id in ids]
     rows = await conn.fetch(
-        """
+        f"""
         WITH w AS (SELECT unnest($1::text[]) AS ven_id),
         left_out AS (SELECT * FROM unnest($2::text[], $3::bigint[]) AS l(ven_id, id))
-        SELECT v.ven_id, v.transport_address, v.fingerprint, v.profile_name, m.id, m.message::text AS message,
+        SELECT v.ven_id, v.transport_address, v.fingerprint, v.profile_name, m.id, m.message,
                ARRAY(
                    SELECT p.id FROM pending_messages p JOIN left_out l ON l.id = p.id
                    WHERE l.ven_id = w.ven_id AND p.ven_id = w.ven_id AND p.delivered_at IS NULL
                ) AS unmarked
         FROM w JOIN push_vens v ON v.ven_id = w.ven_id AND v.transport_name = $4
         LEFT JOIN LATERAL (
-            SELECT q.id, q.message FROM pending_messages q
+            SELECT q.id, {message_text("q")} AS message FROM pending_messages q
             WHERE q.ven_id = w.ven_id AND q.delivered_at IS NULL
               AND NOT EXISTS (SELECT 1 FROM left_out l WHERE l.id = q.id)
             ORDER BY q.id LIMIT 1

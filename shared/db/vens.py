@@ -59,6 +59,12 @@ async def registered_among(conn: Conn, ven_ids: Collection[str]) -> set[str]:
     return set(await _profiles_in_force(conn, ven_ids))
 
 
+async def profiles_in_force(conn: Conn, ven_ids: Collection[str]) -> dict[str, str]:
+    """The OpenADR profile of each of `ven_ids` whose registration is in force (one query for a batch of
+    requests, each of which must be in its VEN's profile)."""
+    return await _profiles_in_force(conn, ven_ids)
+
+
 async def _profiles_in_force(conn: Conn, ven_ids: Collection[str]) -> dict[str, str]:
     """The profile of each of `ven_ids` whose registration is in force."""
     rows = await conn.fetch(

@@ -17,7 +17,7 @@ from shared.oadr.messages import VenMessage, VtnMessage
 from shared.oadr_xml import events, opt, registration, reports
 from shared.oadr_xml.answer_templates import encode_from_template
 from shared.oadr_xml.errors import NotOpenAdr, UnsupportedMessage, WrongProfile
-from shared.oadr_xml.event_set_templates import EventSetTemplates
+from shared.oadr_xml.event_sets import SetDocuments
 from shared.oadr_xml.namespaces import OADR, OADR_20A, q
 from shared.oadr_xml.parser import parse_document
 from shared.oadr_xml.schema import validate
@@ -100,16 +100,16 @@ def render(message: VtnMessage) -> bytes:
     return to_bytes(render_tree(message))
 
 
-_EVENT_SETS = EventSetTemplates(render)
+# Event sets, each rendered once for all the VENs that share it (a process writes sets only through this).
+EVENT_SETS = SetDocuments(render)
 
 
 def encode(message: VtnMessage) -> bytes:
-    """Render an outbound message as an unsigned oadrPayload document (the commonest answers, and event sets
-    given to many VENs, from templates)."""
+    """Render an outbound message as an unsigned oadrPayload document (the commonest answers from templates,
+    event sets once per set shared by many VENs)."""
     if isinstance(message, DistributeEvent):
-        from_template = _EVENT_SETS.encode(message)
-    else:
-        from_template = encode_from_template(message, render)
+        return EVENT_SETS.encode(message)
+    from_template = encode_from_template(message, render)
     return from_template if from_template is not None else render(message)
 
 

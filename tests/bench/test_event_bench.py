@@ -1,5 +1,6 @@
-"""The event benchmark's pure parts: the event it creates is valid, the table reads right (the fleet partly on
-2.0a against the all-2.0b one), and the share of 2.0a VENs is checked."""
+"""The event benchmark's pure parts: the event it creates is valid, who is in which event, what a VEN must
+hold for a phase to have reached it, the tables read right (the fleet partly on 2.0a against the all-2.0b
+one), and the share of 2.0a VENs is checked."""
 
 from __future__ import annotations
 
@@ -7,45 +8,60 @@ import argparse
 
 import pytest
 
-from bench.event_bench import PULL_TARGET, EventRun, Fleet, share, table, vtn_event
+from bench.event_bench import PhaseRun, Shape, expectation, membership, share, summary, table, vtn_event
+from bench.event_vens import HeldEvent
 from event_svc.validation import validate_event
+from shared.oadr.target import Target
 
 
 def test_the_benchmark_event_is_a_valid_event_for_every_ven() -> None:
-    command = vtn_event(["ven-1", "ven-2"], "bench-event")
+    command = vtn_event("bench-event", Target(ven_ids=("ven-1", "ven-2")))
     validate_event(command.active_period, command.signals, command.baseline, command.targets)
     assert command.targets.ven_ids == ("ven-1", "ven-2") and command.event_id == "bench-event"
 
 
-def test_the_table_gives_ratios_against_openleadr_and_this_vtns_pull_run_and_dashes_for_unfinished_runs() -> None:
+def test_one_event_is_for_every_ven_and_several_are_spread_over_the_groups() -> None:
+    one = Shape(vens=5, poll_seconds=1, events=1, groups=10, phases=("create",), timeout=1)
+    assert all(membership(one, i) == [0] for i in range(5))
+    program = Shape(vens=1000, poll_seconds=1, events=100, groups=10, phases=("create",), timeout=1)
+    assert membership(program, 3) == list(range(3, 100, 10))
+    assert sum(len(membership(program, i)) for i in range(1000)) == 10_000
+
+
+def test_a_phase_reached_a_ven_once_it_holds_every_event_at_the_phases_version() -> None:
+    created, modified = expectation("create", {"a", "b"}), expectation("modify", {"a"})
+    cancelled = expectation("cancel", {"a"})
+    assert not created({"a": HeldEvent(0, "far")})
+    assert created({"a": HeldEvent(0, "far"), "b": HeldEvent(0, "far"), "c": HeldEvent(0, "far")})
+    assert not modified({"a": HeldEvent(0, "far")}) and modified({"a": HeldEvent(1, "far")})
+    assert not cancelled({"a": HeldEvent(2, "far")}) and cancelled({"a": HeldEvent(2, "cancelled")})
+
+
+def run(target: str, phase: str, received: float | None, answered: float | None) -> PhaseRun:
+    errors = {"http_503": 1} if received else {}
+    return PhaseRun(target, phase, 10, 1, 1.0, 0.01, 10, 10, 10, received, answered, errors)
+
+
+def test_the_tables_give_ratios_against_the_first_target_phase_by_phase() -> None:
     runs = [
-        EventRun("OpenLEADR (pull)", 10, 10, 10, 2.0, 4.0, 0),
-        EventRun("this VTN (pull, 1 poll/s)", 10, 10, 10, 1.0, 2.0, 0),
-        EventRun("this VTN (push)", 10, 10, 10, 0.1, 0.5, 0),
-        EventRun("this VTN (push)", 10, 3, 3, None, None, 5, phase="modify"),
+        run("OpenLEADR", "create", 2.0, 4.0),
+        run("this VTN", "create", 1.0, 2.0),
+        run("broken", "create", None, None),
     ]
     lines = table(runs).splitlines()
-    assert lines[0].startswith("| target | phase | VENs | all received")
-    assert lines[2] == "| OpenLEADR (pull) | create | 10 | 2.00 | 4.00 | 1.00 | - | 10 | 10 | 0 |"
-    assert lines[3] == "| this VTN (pull, 1 poll/s) | create | 10 | 1.00 | 2.00 | 0.50 | 1.00 | 10 | 10 | 0 |"
-    assert lines[4] == "| this VTN (push) | create | 10 | 0.10 | 0.50 | 0.12 | 0.25 | 10 | 10 | 0 |"
-    assert lines[5] == "| this VTN (push) | modify | 10 | - | - | - | - | 3 | 3 | 5 |"
+    assert lines[0].startswith("| target | phase | VENs")
+    assert lines[3] == "| this VTN | create | 10 | 1 | 1 | 0.01 | 1.00 | 2.00 | 0.50 | 0.50 | 10 | 10/10 | http_503 1 |"
+    assert lines[4].endswith("| - | - | - | - | 10 | 10/10 | 0 |")
+    rounds = [[run("OpenLEADR", "create", 2.0, 4.0), run("this VTN", "create", r, 2 * r)] for r in (1.0, 3.0, 2.0)]
+    assert summary(rounds).splitlines()[1] == (
+        "create, this VTN: median all received 2.00 s, all answers 4.00 s over 3 round(s); "
+        "÷ OpenLEADR: received 1.00, answers 1.00"
+    )
 
 
-def test_a_ven_answers_each_event_modification_once() -> None:
-    fleet = Fleet()
-    assert fleet.saw("v1", [("e", 0)]) == [("e", 0)]
-    assert fleet.saw("v1", [("e", 0), ("e", 1)]) == [("e", 1)]
-    assert fleet.saw("v2", [("e", 1)]) == [("e", 1)]
-    assert sorted(fleet.received[("e", 1)]) == ["v1", "v2"]
-
-
-def test_the_mixed_fleet_is_compared_with_the_all_2_0b_pull_fleet_of_the_same_phase() -> None:
-    runs = [
-        EventRun(PULL_TARGET, 10, 10, 10, 1.0, 2.0, 0),
-        EventRun("this VTN (pull, 50% on 2.0a)", 10, 10, 10, 1.1, 2.2, 0),
-    ]
-    assert table(runs).splitlines()[3] == "| this VTN (pull, 50% on 2.0a) | create | 10 | 1.10 | 2.20 | 1.10 | 1.10 | 10 | 10 | 0 |"
+def test_the_mixed_fleet_is_compared_with_the_all_2_0b_fleet_of_the_same_phase() -> None:
+    runs = [run("this VTN", "create", 1.0, 2.0), run("this VTN (50% on 2.0a)", "create", 1.1, 2.2)]
+    assert table(runs).splitlines()[3].startswith("| this VTN (50% on 2.0a) | create | 10 | 1 | 1 | 0.01 | 1.10 | 2.20 | 1.10 | 1.10 |")
 
 
 def test_a_share_of_the_fleet_on_2_0a_is_above_0_and_at_most_1() -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 
-from bench.soak import Sample, SoakReport, _memory_mb, markdown, slope_per_minute, trends
+from bench.memory import memory_mb, process_memory_mb
+from bench.soak import Sample, SoakReport, markdown, slope_per_minute, trends
 
 
 def test_the_slope_is_per_minute_and_zero_when_flat() -> None:
@@ -26,5 +27,6 @@ def test_trends_ignore_the_warm_up() -> None:
     assert "| gateway | 50.0 | 80.0 | +0.00 |" in markdown(report)
 
 
-def test_memory_of_this_process_is_read() -> None:
-    assert _memory_mb(os.getpid()) > 1
+def test_memory_of_this_process_is_read_and_labelled_by_module() -> None:
+    assert process_memory_mb(os.getpid()) > 1
+    assert sum(memory_mb([os.getpid()]).values()) == process_memory_mb(os.getpid())

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 from lxml import etree
 
-from event_svc.delivery import Membership, StoredEvent, digest, distribute, full_set, limited, render, target_for
+from event_svc.delivery import Membership, StoredEvent, digest, full_set, limited, render, target_for
 from shared.contract.events import CreateEvent
-from shared.oadr.event import ActivePeriod, Event, EventDescriptor, EventStatus
+from shared.oadr.event import ActivePeriod, DistributeEvent, Event, EventDescriptor, EventStatus
 from shared.oadr.signal import Interval
 from shared.oadr.target import Target
 from shared.oadr_xml.codec import encode
@@ -146,6 +146,10 @@ def test_every_certification_shape_renders_valid_against_the_official_schema(off
     commands = shapes.every_shape(NOW, "ven-1")
     events = full_set([from_command(c, f"event-{i}") for i, c in enumerate(commands)], VEN, NOW)
     assert len(events) == len(commands)
+
+    def distribute(events: tuple[Event, ...], request_id: str, vtn_id: str) -> DistributeEvent:
+        return DistributeEvent(request_id=request_id, vtn_id=vtn_id, events=events)
+
     for moment in (NOW, NOW + 2 * MIN, NOW + 12 * MIN, NOW + 3 * timedelta(hours=1)):
         document = encode(
             distribute(full_set([from_command(c, f"e{i}") for i, c in enumerate(commands)], VEN, moment), "r1", "vtn")

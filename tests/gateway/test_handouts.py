@@ -16,8 +16,19 @@ from gateway.ven_changes import VenChangesListener
 from shared import topics
 from shared.bus.connection import KafkaConnection
 from shared.contract.envelope import Envelope
-from shared.contract.ven_traffic import PendingDelivered, PendingHandout, RequestContext, VenChanged
+from shared.contract.ven_traffic import (
+    EventSetHandouts,
+    PendingDelivered,
+    PendingHandout,
+    RequestContext,
+    SetRecipient,
+    VenChanged,
+)
 from shared.oadr.event import DistributeEvent
+from shared.oadr.event_sets import SharedEventSet
+from shared.oadr.target import Target
+from shared.oadr_xml.codec import encode
+from tests.event_svc.test_delivery import stored
 from tests.conftest import assert_valid
 from tests.fakes import FakePublisher, FakeRequester, RecordingBatcher
 
@@ -112,3 +123,32 @@ def test_an_offer_that_arrives_while_a_service_hands_out_the_same_message_is_wit
     cache.offer_handout("ven1", b"<distribute/>", 5)  # the notice overtook the forwarded poll's reply
     cache.note_delivered("ven1", 5)  # the reply: registration_svc gave the VEN message 5
     assert cache.lookup("ven1") is None
+
+
+def test_an_offer_older_than_the_handout_cached_is_late_and_ignored() -> None:
+    """A newer set replaced the older one, whose notice came late (it travelled on another partition)."""
+    cache = PollAnswerCache(60, 100)
+    cache.offer_handout("ven1", b"<newer/>", 9)
+    cache.offer_handout("ven1", b"<older/>", 8)
+    entry = cache.lookup("ven1")
+    assert entry is not None and entry.handout_id == 9 and entry.body == b"<newer/>"
+
+
+async def test_every_recipient_of_a_shared_set_gets_its_own_copy(official_schema: etree.XMLSchema) -> None:
+    publisher = FakePublisher()
+    exchange, listener, requester = setup(publisher, official_schema)
+    shared = SharedEventSet("vtn", (stored("e1", targets=Target(resource_ids=("r1",))).event,))
+    recipients = (
+        SetRecipient(ven_id="ven1", pending_id=4, request_id="r-a"),
+        SetRecipient(ven_id="ven2", pending_id=5, request_id="r-b"),
+    )
+    handouts = EventSetHandouts(set_id=shared.set_id, vtn_id="vtn", events=shared.events, recipients=recipients)
+    listener._apply(Envelope(ven_id="ven1", payload=handouts).to_bytes())  # noqa: SLF001
+    for recipient in recipients:
+        poll = create_message("oadrPoll", ven_id=recipient.ven_id).encode()
+        answer = await exchange.handle("OadrPoll", poll, CONTEXT)
+        assert answer.body == encode(shared.message(recipient.ven_id, recipient.request_id))
+        assert answer.carries == CarriedPending(recipient.ven_id, recipient.pending_id)
+        assert_valid(official_schema, answer.body)
+    assert [e.payload.pending_id for _, e in publisher.published] == [4, 5]  # type: ignore[union-attr]
+    assert requester.requests == []

@@ -25,9 +25,19 @@ from gateway.ven_changes import VenChangesListener
 from shared import topics
 from shared.bus.connection import KafkaConnection
 from shared.contract.envelope import Envelope
-from shared.contract.ven_traffic import ContractModel, PendingDelivered, PendingHandout, VenChanged, VenReply, VenRequest
+from shared.contract.ven_traffic import (
+    ContractModel,
+    EventSetHandouts,
+    PendingDelivered,
+    PendingHandout,
+    SetRecipient,
+    VenChanged,
+    VenReply,
+    VenRequest,
+)
 from shared.oadr import answers
 from shared.oadr.common import ResponseCode
+from shared.oadr.event_sets import SharedEventSet
 from shared.oadr.event import ActivePeriod, DistributeEvent, Event, EventDescriptor, EventStatus, RequestEvent
 from shared.oadr.profiles import OadrProfile
 from shared.oadr.signal import EventSignal, Interval, SignalName, SignalType
@@ -145,6 +155,28 @@ async def test_a_notice_s_new_set_is_recorded_as_delivered_once_then_answers_eac
     again = await ven.request_events()
     assert (again.request_id, [e.event_id for e in again.events]) == ("set-7", ["e2"])
     assert len(door.publisher.published) == 1 and door.requester.requests == []
+
+
+async def test_a_shared_set_s_handouts_give_each_recipient_its_copy_in_its_own_profile(
+    door: Door, official_schema: etree.XMLSchema
+) -> None:
+    """One shared set (one stored body, one notice) for a 2.0a and a 2.0b VEN: the 2.0a VEN's pull gets its copy
+    in 2.0a, the 2.0b VEN's poll its copy in 2.0b, each naming its own venID and recorded as delivered."""
+    shared = SharedEventSet("vtn", (an_event("e3"),))
+    recipients = (
+        SetRecipient(ven_id="ven-a", pending_id=11, request_id="copy-a", profile=OadrProfile.A),
+        SetRecipient(ven_id="ven-b", pending_id=12, request_id="copy-b"),
+    )
+    handouts = EventSetHandouts(set_id=shared.set_id, vtn_id="vtn", events=shared.events, recipients=recipients)
+    door.listener._apply(Envelope(ven_id="ven-a", payload=handouts).to_bytes())  # noqa: SLF001
+    pulled = await door.ven().request_events()
+    assert (pulled.request_id, [e.event_id for e in pulled.events]) == ("copy-a", ["e3"])
+    assert pulled.events[0].target_ven_ids == ("ven-a",)
+    polled = await door.http.post("/OpenADR2/Simple/2.0b/OadrPoll", content=create_message("oadrPoll", ven_id="ven-b").encode())
+    assert_valid(official_schema, polled.content)
+    assert b"<pyld:requestID>copy-b</pyld:requestID>" in polled.content and b"<ei:venID>ven-b</ei:venID>" in polled.content
+    delivered = [(e.payload.ven_id, e.payload.pending_id) for _, e in door.publisher.published]  # type: ignore[union-attr]
+    assert sorted(delivered) == [("ven-a", 11), ("ven-b", 12)] and door.requester.requests == []
 
 
 async def test_a_new_set_that_cannot_be_recorded_is_not_given(door: Door) -> None:

@@ -2,8 +2,9 @@
 held to that schema): provisioned in force by the operator and listed with their profile; served their events
 in 2.0a, modified and cancelled; refused events they cannot carry (422 naming them), as targets, by group or
 after a modification; their unanswered sets sent again on their next pull; online from their pulls; served in
-their own profile only; cancelled by the operator at once; pushed their sets in 2.0a when provisioned with a
-push address, their answers recorded whether they come as a request or as the answer to the push."""
+their own profile only; cancelled by the operator at once; one set for a 2.0a and a 2.0b VEN stored once, each
+getting it in its own profile; pushed their sets in 2.0a when provisioned with a push address, their answers
+recorded whether they come as a request or as the answer to the push."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from lxml import etree
 from openleadr.messaging import create_message
 
 from bench.loadgen.profile_a_messages import SeenAnswer, SeenEvent, answers_to, read_answer, request_event, response
@@ -23,10 +25,11 @@ from event_svc import refresh
 from shared import topics
 from shared.contract.backend_events import RegistrationEvent
 from shared.contract.events import EventResponseFact
+from shared.db.pending import message_text
 from shared.oadr.event import DistributeEvent
 from shared.oadr.messages import VTN_MESSAGE_ADAPTER
 from tests.integration.confirmation_clock import an_hour_passes, event_set_looked_at
-from tests.integration.event_ven import simple_event
+from tests.integration.event_ven import EventVen, simple_event
 from tests.integration.raw_ven import RawVen
 from tests.integration.push_ven import push_server, undelivered  # noqa: F401 - a fixture
 from tests.profile_a_ven import ProfileAVen, assert_valid_2_0a
@@ -166,7 +169,9 @@ async def test_a_set_a_2_0a_ven_never_answered_comes_again_on_its_next_pull(
     await an_hour_passes(db, ven.ven_id)  # the set it pulled went out an hour ago, unanswered
     assert (await event_set_looked_at(db, ven.ven_id))["resends"] == 1
     resent = await db.fetchval(
-        "SELECT message->>'request_id' FROM pending_messages WHERE ven_id = $1 ORDER BY id DESC LIMIT 1", ven.ven_id
+        f"SELECT ({message_text('p')})::jsonb->>'request_id' FROM pending_messages p WHERE ven_id = $1"
+        " ORDER BY id DESC LIMIT 1",
+        ven.ven_id,
     )
     again = await pull_until(ven, lambda s: s.request_id == resent, "the set sent again")
     assert versions(again) == versions(lost)
@@ -203,6 +208,11 @@ async def test_each_ven_is_served_in_its_own_profile_only(
     assert "OpenADR 2.0b VEN" in (seen.description or "")
     polled = await http.post("/OadrPoll", content=create_message("oadrPoll", ven_id=a_ven.ven_id).encode())
     assert b"<ei:responseCode>463</ei:responseCode>" in polled.content
+    ok = {"response_code": 200, "response_description": "OK", "request_id": "r2"}
+    answer = {**ok, "event_id": "e", "modification_number": 0, "opt_type": "optIn"}
+    created = create_message("oadrCreatedEvent", response=ok, event_responses=[answer], ven_id=a_ven.ven_id)
+    answered = await http.post("/EiEvent", content=created.encode())  # answers are stored in batches: refused too
+    assert b"<ei:responseCode>463</ei:responseCode>" in answered.content
 
 
 async def test_a_2_0a_ven_the_operator_cancels_is_out_at_once(
@@ -230,7 +240,8 @@ async def test_a_set_event_svc_gives_a_pull_counts_its_queued_copy_as_gone_out(
     assert (await admin.post("/events", json=simple_event((ven.ven_id,), event_id=unique("event")))).status_code == 201
     deadline = time.monotonic() + PULL_TIMEOUT
     while (queued := await db.fetchrow(
-        "SELECT id, message::text AS message FROM pending_messages WHERE ven_id = $1 AND delivered_at IS NULL", ven.ven_id
+        f"SELECT id, {message_text('p')} AS message FROM pending_messages p WHERE ven_id = $1 AND delivered_at IS NULL",
+        ven.ven_id,
     )) is None:
         assert time.monotonic() < deadline, "no set was queued"
         await asyncio.sleep(0.1)
@@ -239,6 +250,59 @@ async def test_a_set_event_svc_gives_a_pull_counts_its_queued_copy_as_gone_out(
     async with db.transaction():
         await refresh.note_delivered(db, ven.ven_id, the_set.events)  # what event_svc does for such a pull
     assert await db.fetchval("SELECT delivered_at IS NOT NULL FROM pending_messages WHERE id = $1", queued["id"])
+
+
+async def test_one_set_for_2_0a_and_2_0b_vens_is_stored_once_and_each_gets_it_in_its_own_profile(
+    vtn: RunningVtn,
+    admin: httpx.AsyncClient,
+    http: httpx.AsyncClient,
+    root_http: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    official_schema: etree.XMLSchema,
+    unique: Callable[[str], str],
+) -> None:
+    """A fleet mixing both profiles: an event for a group of a 2.0a and a 2.0b VEN is one set for both, its
+    body stored once (the queued message is the set before rendering, the same in either profile); the 2.0a
+    VEN pulls it in 2.0a and the 2.0b VEN polls it in 2.0b, each copy naming its own venID, and both answers
+    are recorded."""
+    a_ven = await provisioned(admin, root_http, unique("a-ven"))
+    b_ven = EventVen(http, unique("b-ven"), official_schema)  # exchange() checks every answer against the XSD
+    await b_ven.register()
+    assert b_ven.ven_id is not None
+    group = unique("group")
+    for ven_id in (a_ven.ven_id, b_ven.ven_id):
+        assert (await admin.put(f"/vens/{ven_id}/memberships", json={"group_ids": [group]})).status_code == 200
+    event_id = unique("event")
+    event = {**simple_event(event_id=event_id), "targets": {"group_ids": [group]}}
+    assert (await admin.post("/events", json=event)).status_code == 201
+
+    seen = await pull_until(a_ven, lambda s: event_of(s, event_id) is not None, "the event")
+    assert versions(seen) == [(event_id, 0, "far")] and seen.events[0].target_ven_ids == (a_ven.ven_id,)
+    deadline = time.monotonic() + PULL_TIMEOUT
+    while True:
+        kind, payload = await b_ven.next_message()
+        if kind == "oadrDistributeEvent":
+            break
+        assert time.monotonic() < deadline, "the 2.0b VEN got no set"
+        await asyncio.sleep(0.3)
+    [b_event] = payload["events"]
+    assert b_event["event_descriptor"]["event_id"] == event_id
+    assert [t["ven_id"] for t in b_event["targets"] if "ven_id" in t] == [b_ven.ven_id]
+    bodies = await db.fetch(
+        "SELECT ven_id, body_id FROM pending_messages WHERE ven_id = ANY($1::text[])", [a_ven.ven_id, b_ven.ven_id]
+    )
+    assert len(bodies) == 2 and len({row["body_id"] for row in bodies}) == 1 and bodies[0]["body_id"] is not None
+
+    assert (await a_ven.answer(seen)) is not None
+    await b_ven.answer(event_id, 0, "optIn", payload["request_id"])
+    deadline = time.monotonic() + PULL_TIMEOUT
+    while len((await admin.get(f"/events/{event_id}")).json()["answers"]) < 2:
+        assert time.monotonic() < deadline, "the answers were not both recorded"
+        await asyncio.sleep(0.3)
+    view = (await admin.get(f"/events/{event_id}")).json()
+    assert sorted((a["ven_id"], a["opt_type"]) for a in view["answers"]) == sorted(
+        [(a_ven.ven_id, "optIn"), (b_ven.ven_id, "optIn")]
+    )
 
 
 async def wait_for_push(endpoint: PushVenEndpoint, condition: Callable[[SeenAnswer], bool], what: str) -> SeenAnswer:

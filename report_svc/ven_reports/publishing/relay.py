@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 
 import asyncpg
 from aiokafka import AIOKafkaProducer, TopicPartition
@@ -28,9 +28,8 @@ from shared.bus import clients
 from shared.bus.connection import KafkaConnection
 from shared.bus.producer import kafka_producer
 from shared.bus.service_consumer import TopicAssignment
-from shared.contract.envelope import Envelope, Payload
+from shared.contract.envelope import Envelope
 from shared.db.connection import Conn
-from shared.db.idempotent import IdempotentHandler
 from shared.metrics import KAFKA_PRODUCED, REPORT_DATA_LANES
 
 log = logging.getLogger(__name__)
@@ -203,16 +202,3 @@ class ReportDataRelay:
             return seqs
         finally:
             await consumer.stop()
-
-
-class WakingAfterCommit:
-    """Runs the idempotent handler, then wakes the relay: the data the handler stored is committed."""
-
-    def __init__(self, handler: IdempotentHandler, wake: Callable[[], None]) -> None:
-        self._handler = handler
-        self._wake = wake
-
-    async def __call__(self, envelope: Envelope) -> Payload | None:
-        reply = await self._handler(envelope)
-        self._wake()
-        return reply
