@@ -292,7 +292,7 @@ async def phases_of(
         answer = await command(admin, "POST", f"/events/{event_id}/cancel", None)
         return event_id, int(answer["event"]["descriptor"]["modification_number"])
 
-    for phase, trigger in zip(PHASES, (create, modify, cancel)):
+    for phase, trigger in zip(PHASES, (create, modify, cancel), strict=True):
         runs.append(await measure(target, phase, len(ven_ids), fleet, trigger, answers, timeout))
         await asyncio.sleep(2.0)  # let the stragglers' answers and deliveries settle before the next change
     return runs
