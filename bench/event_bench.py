@@ -13,9 +13,14 @@ side by side in one run; for this VTN also the event's modification and its canc
   process (bench.loadgen.push_server), each answering a push as the spec says and then sending its
   oadrCreatedEvent on its own keep-alive connection. Same event, same phases.
 
+- this VTN, mixed profiles (`--models mixed`, `--profile-a-share F`): the pull fleet again, but the share F of
+  it OpenADR 2.0a VENs (provisioned through the admin API, pulling their set with oadrRequestEvent once a
+  second, bench.loadgen.profile_a_ven): in the same run as the all-2.0b pull fleet, what 2.0a VENs cost.
+
 Every VEN answers every event set with oadrCreatedEvent optIn for each event and modification it has not
-answered yet (the XML OpenLEADR's client renders). Times are seconds from the command (add_event, the POST,
-PATCH or cancel) until the last VEN had the set with that modification, and until the last answer to it.
+answered yet (the XML OpenLEADR's client renders, or the 2.0a form). Times are seconds from the command
+(add_event, the POST, PATCH or cancel) until the last VEN had the set with that modification, and until the
+last answer to it.
 """
 
 from __future__ import annotations
@@ -38,8 +43,9 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer
 
-from bench.loadgen import messages
+from bench.loadgen import messages, profile_a_messages
 from bench.loadgen.config import VtnAddress
+from bench.loadgen.profile_a_ven import PullingVen
 from bench.loadgen.push_server import Pushed, PushVenServer, read_push
 from bench.loadgen.system import raise_open_file_limit
 from bench.loadgen.ven import SimulatedVen
@@ -60,6 +66,7 @@ REGISTER_CONCURRENCY = 64
 ADMIN_TOKEN = "dev-admin-token"  # the benchmark stack runs in development
 PUSH_NETWORKS = {"VTN_PUSH_ALLOWED_NETWORKS": "127.0.0.0/8"}
 PHASES = ("create", "modify", "cancel")
+PULL_TARGET = "this VTN (pull, 1 poll/s)"
 
 Key = tuple[str, int]  # (eventID, modificationNumber)
 
@@ -120,6 +127,27 @@ class PollingVen(SimulatedVen):
             answer = await self.send("EiEvent", body)
             if answer.status != 200:
                 fleet.errors += 1
+
+
+class PullingProfileAVen(PullingVen):
+    """A 2.0a VEN that pulls its set once a second and answers each new event (modification) with optIn."""
+
+    async def run(self, fleet: Fleet, stop: asyncio.Event, phase: float) -> None:
+        await asyncio.sleep(phase)
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                seen = await self.pull()
+                if seen is None or seen.message_type != "oadrDistributeEvent":
+                    fleet.errors += 1
+                elif fresh := fleet.saw(self.ven_id, [(e.event_id, e.modification_number) for e in seen.events]):
+                    answers = [profile_a_messages.EventAnswer(e, m, "optIn", seen.request_id or "") for e, m in fresh]
+                    body = profile_a_messages.created_event(self.ven_id, seen.request_id or "", answers)
+                    if not await self.post(body):
+                        fleet.errors += 1
+            except Exception:
+                fleet.errors += 1
+            await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
 
 
 async def register_all(vens: list[SimulatedVen]) -> None:
@@ -320,7 +348,7 @@ async def run_pull(address: VtnAddress, count: int, admin: httpx.AsyncClient, an
     pollers = [asyncio.create_task(v.run(fleet, stop, random.random())) for v in vens]
     try:
         await asyncio.sleep(WARMUP_SECONDS)
-        return await phases_of("this VTN (pull, 1 poll/s)", fleet, [str(v.ven_id) for v in vens], admin, answers, timeout)
+        return await phases_of(PULL_TARGET, fleet, [str(v.ven_id) for v in vens], admin, answers, timeout)
     finally:
         stop.set()
         await asyncio.gather(*pollers, return_exceptions=True)
@@ -375,7 +403,37 @@ async def _send_answer(ven: SimulatedVen, body: bytes, fleet: Fleet) -> None:
         fleet.errors += 1
 
 
-async def run_vtn(count: int, timeout: float, log_dir: Path, models: tuple[str, ...]) -> list[EventRun]:
+async def run_mixed(
+    address: VtnAddress, count: int, share: float, admin: httpx.AsyncClient, answers: TopicAnswers, timeout: float
+) -> list[EventRun]:
+    """The pull fleet with the share `share` of it on OpenADR 2.0a."""
+    a_count = round(count * share)
+    polling = [PollingVen(f"mixed-bench-{uuid.uuid4().hex[:8]}-{i}", address, 30.0) for i in range(count - a_count)]
+    pulling = [PullingProfileAVen(f"mixed-bench-a-{uuid.uuid4().hex[:8]}-{i}", address, 30.0) for i in range(a_count)]
+    await register_all(list(polling))
+    limit = asyncio.Semaphore(REGISTER_CONCURRENCY)
+
+    async def provision(ven: PullingProfileAVen) -> None:
+        async with limit:
+            await command(admin, "POST", "/vens", {"profile_name": "2.0a", "ven_id": ven.ven_id})
+
+    await asyncio.gather(*(provision(v) for v in pulling))
+    fleet, stop = Fleet(), asyncio.Event()
+    tasks = [asyncio.create_task(v.run(fleet, stop, random.random())) for v in [*polling, *pulling]]
+    ven_ids = [str(v.ven_id) for v in polling] + [v.ven_id for v in pulling]
+    try:
+        await asyncio.sleep(WARMUP_SECONDS)
+        return await phases_of(f"this VTN (pull, {share:.0%} on 2.0a)", fleet, ven_ids, admin, answers, timeout)
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for ven in [*polling, *pulling]:
+            await ven.close()
+
+
+async def run_vtn(
+    count: int, timeout: float, log_dir: Path, models: tuple[str, ...], profile_a_share: float = 0.5
+) -> list[EventRun]:
     stack = FullStack(log_dir, PUSH_NETWORKS)
     consumer = clients.consumer(
         KafkaConnection(KAFKA_BOOTSTRAP), topics.EVENT_RESPONSES, group_id=None, auto_offset_reset="latest"
@@ -393,6 +451,8 @@ async def run_vtn(count: int, timeout: float, log_dir: Path, models: tuple[str, 
                 runs += await run_pull(address, count, admin, answers, timeout)
             if "push" in models:
                 runs += await run_push(address, count, admin, answers, timeout)
+            if "mixed" in models:
+                runs += await run_mixed(address, count, profile_a_share, admin, answers, timeout)
         collector.cancel()
         return runs
     finally:
@@ -409,7 +469,7 @@ def table(runs: list[EventRun]) -> str:
         return f"{value / base:.2f}" if value and base else "-"
 
     baseline = next((r for r in runs if r.target.startswith("OpenLEADR")), runs[0])
-    pull = {r.phase: r for r in runs if "pull" in r.target and not r.target.startswith("OpenLEADR")}
+    pull = {r.phase: r for r in runs if r.target == PULL_TARGET}
     lines = [
         "| target | phase | VENs | all received (s) | all answers on the backend's side (s) | answers ÷ OpenLEADR "
         "| answers ÷ this VTN pull | received | answers | errors |",
@@ -426,23 +486,35 @@ def table(runs: list[EventRun]) -> str:
     return "\n".join(lines)
 
 
-async def main_async(count: int, timeout: float, models: tuple[str, ...]) -> list[EventRun]:
+async def main_async(
+    count: int, timeout: float, models: tuple[str, ...], profile_a_share: float = 0.5
+) -> list[EventRun]:
     log_dir = Path(tempfile.mkdtemp(prefix="event-bench-"))
     runs = [await run_openleadr(count, timeout, log_dir)] if "openleadr" in models else []
-    runs += await run_vtn(count, timeout, log_dir, models)
+    runs += await run_vtn(count, timeout, log_dir, models, profile_a_share)
     return runs
+
+
+def share(text: str) -> float:
+    value = float(text)
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError("a share is above 0 and at most 1")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.event_bench", description=__doc__.split("\n")[0])
     parser.add_argument("--vens", type=int, default=1000)
     parser.add_argument("--timeout", type=float, default=120.0, help="give up waiting after this many seconds")
-    parser.add_argument("--models", default="openleadr,pull,push", help="which of openleadr, pull, push to run")
+    parser.add_argument("--models", default="openleadr,pull,push", help="which of openleadr, pull, push, mixed to run")
+    parser.add_argument(
+        "--profile-a-share", type=share, default=0.5, help="the share of the mixed fleet on OpenADR 2.0a (--models mixed)"
+    )
     parser.add_argument("--json", action="store_true")
     arguments = parser.parse_args(argv)
     raise_open_file_limit()
     models = tuple(m.strip() for m in arguments.models.split(",") if m.strip())
-    runs = asyncio.run(main_async(arguments.vens, arguments.timeout, models))
+    runs = asyncio.run(main_async(arguments.vens, arguments.timeout, models, arguments.profile_a_share))
     print(json.dumps([asdict(r) for r in runs]) if arguments.json else table(runs))
     return 0
 

@@ -8,7 +8,7 @@ from event_svc.answer_waits.sweep import AnswerSweep
 from event_svc.commands import QUERIES, EventCommandHandler, EventConfig, handle_query
 from event_svc.handlers import CreatedEventHandler, RegistrationWatcher
 from event_svc.refresh import advance_due_events
-from event_svc.ven_requests import ANSWERED_BY_DELIVERY, EventRequestHandler
+from event_svc.ven_requests import ANSWERED_BY_DELIVERY, EventRequestHandler, PullsBesideTheInbox
 from shared import topics
 from shared.awaited_replies import ConfirmationPolicy
 from shared.bus.service_consumer import ServiceRules
@@ -31,7 +31,7 @@ async def setup(runtime: ServiceRuntime) -> None:
     pool, relay = runtime.pool, runtime.relay
     config = EventConfig(vtn_id=settings.id, retention=timedelta(seconds=settings.event_retention_seconds))
     handler = EventRequestHandler(settings.id, load_optional(settings.on_request_event))
-    requests = IdempotentHandler(pool, SERVICE, handler, relay)
+    requests = PullsBesideTheInbox(pool, handler, IdempotentHandler(pool, SERVICE, handler, relay))
     runtime.consume([topics.EVENT_REQUESTS, topics.OPT_REQUESTS], requests)
     commands = IdempotentHandler(pool, f"{SERVICE}.commands", EventCommandHandler(config), relay)
     runtime.consume([topics.EVENT_COMMANDS], QueriesAndCommands(pool, QUERIES, handle_query, commands), ".commands")

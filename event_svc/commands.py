@@ -17,7 +17,7 @@ from typing import Any
 
 
 from event_svc import delivery, refresh, status, store
-from event_svc.validation import InvalidEvent, validate_event
+from event_svc.validation import InvalidEvent, profile_problems, unreachable, validate_event
 from event_svc.views import event_view
 from shared.contract.envelope import Envelope, utcnow
 from shared.contract.events import (
@@ -39,6 +39,7 @@ from shared.contract.events import (
 from shared.db.connection import Conn
 from shared.db.vens import unknown_vens
 from shared.oadr.event import Event, EventDescriptor, EventStatus
+from shared.oadr.profiles import traits_of
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ QUERIES = (GetEvent, ListEvents, ListOpts, GetVenMemberships, CountEvents)
 MODIFIABLE_DESCRIPTOR_FIELDS = ("priority", "test_event", "vtn_comment")
 MODIFIABLE_EVENT_FIELDS = ("active_period", "signals", "baseline", "targets", "response_required")
 STATUS_FILTER_SCAN = 10_000
+NAMED_VENS = 10  # VENs named in a refusal, of however many
+FINISHED = frozenset({EventStatus.COMPLETED, EventStatus.CANCELLED})
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,8 @@ class EventCommandHandler:
             return EventOutcome(status=422, detail=str(invalid))
         if new_targets and (unknown := await unknown_vens(conn, event.targets.ven_ids)) is not None:
             return EventOutcome(status=404, detail=unknown)
+        if not stored.cancelled and (refusal := await _unreachable_vens(conn, event)) is not None:
+            return refusal
         await store.save_event(
             conn, event, stored.cancelled, status.schedule(event, stored.cancelled, now, self._config.retention)
         )
@@ -179,11 +184,42 @@ class EventCommandHandler:
             resource_ids=frozenset(command.resource_ids),
             party_ids=frozenset(command.party_ids),
         )
+        if (refusal := await _events_out_of_reach(conn, ven, now)) is not None:
+            return refusal
         await store.set_membership(conn, ven)
         await refresh.refresh_ven(conn, command.ven_id, now, self._config.vtn_id)
         return EventOutcome(status=200, detail="OK", memberships=_membership_view(ven))
 
 
+async def _unreachable_vens(conn: Conn, event: Event) -> EventOutcome | None:
+    """422 naming the targeted VENs of a profile that cannot get `event` (a 2.0a VEN and an event without a
+    SIMPLE signal, say), with why; None when every targeted VEN can."""
+    for profile, problems in profile_problems(event).items():
+        ven_ids = await store.targeted_ven_ids(conn, event.targets, profile=profile, limit=NAMED_VENS + 1)
+        if ven_ids:
+            return EventOutcome(status=422, detail=unreachable(profile, problems, ven_ids, NAMED_VENS))
+    return None
+
+
+async def _events_out_of_reach(conn: Conn, ven: delivery.Membership, now: datetime) -> EventOutcome | None:
+    """422 when the memberships would make the VEN a target of events its profile cannot carry, naming them;
+    events that are over (completed, cancelled) ask nothing more of it and do not count."""
+    profile = await store.profile_of(conn, ven.ven_id)
+    if profile is None:
+        return None
+    problems_of = traits_of(profile).event_problems
+    blocking = [
+        f"{stored.event.descriptor.event_id} ({'; '.join(found)})"
+        for stored in await store.events_for_ven(conn, ven, now)
+        if status.status_at(stored.event.active_period, stored.cancelled, now) not in FINISHED
+        and (found := problems_of(stored.event))
+    ]
+    if not blocking:
+        return None
+    return EventOutcome(
+        status=422,
+        detail=f"OpenADR {profile} VEN {ven.ven_id} would be targeted by events it cannot get: {', '.join(blocking)}",
+    )
 def _given(command: ModifyEvent, fields: tuple[str, ...]) -> dict[str, Any]:
     """The `fields` the command gives (not None), with their new values."""
     values = {name: getattr(command, name) for name in fields}

@@ -84,13 +84,23 @@ async def _refresh_batch(
     return [u.ven_id for u in to_queue]
 
 
+async def went_out(conn: Conn, ven_id: str, events: tuple[Event, ...]) -> bool:
+    """The VEN just received this full set: True when it is the set last queued for it (whose queued copy now
+    counts as gone out), without a lock; False when the set changed since, for `note_delivered` to handle."""
+    return await store.went_out_if_current(conn, ven_id, delivery.digest(events), DEDUP_PREFIX)
+
+
 async def note_delivered(conn: Conn, ven_id: str, events: tuple[Event, ...]) -> None:
-    """The VEN just received this full set (oadrRequestEvent): a queued copy of it need not follow."""
+    """The VEN just received this full set (oadrRequestEvent): a queued copy of it need not follow. A queued
+    copy of the same set counts as gone out now (the answers it awaits are due from now on; a VEN that only
+    pulls, as a 2.0a VEN does, would otherwise leave it waiting for a poll forever); an older one is dropped."""
     old_digest, version = await store.lock_ven_set(conn, ven_id)
     new_digest = delivery.digest(events)
     if old_digest != new_digest:
         await store.drop_undelivered_sets(conn, [ven_id], DEDUP_PREFIX)
         await store.save_ven_sets(conn, [(ven_id, new_digest, version, awaited_answers(events))])
+    else:
+        await store.mark_set_delivered(conn, ven_id, f"{DEDUP_PREFIX}{version}")
 
 
 async def advance_due_events(pool: asyncpg.Pool, vtn_id: str, retention: timedelta, now: datetime) -> int:

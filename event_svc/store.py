@@ -196,11 +196,15 @@ async def unfinished_events(conn: Conn, now: datetime) -> list[StoredEvent]:
     return [_event(row) for row in rows]
 
 
-async def targeted_ven_ids(conn: Conn, targets: Target) -> list[str]:
-    """Registered VENs an event with `targets` is for, by venID or by membership."""
+async def targeted_ven_ids(
+    conn: Conn, targets: Target, *, profile: str | None = None, limit: int | None = None
+) -> list[str]:
+    """Registered VENs an event with `targets` is for, by venID or by membership; only those of `profile` when
+    given, and the first `limit` of them in venID order when given."""
     rows = await conn.fetch(
         """
-        SELECT ven_id FROM vens WHERE registration_in_force(status) AND (
+        SELECT ven_id FROM vens WHERE registration_in_force(status)
+        AND ($5::text IS NULL OR profile_name = $5) AND (
             ven_id = ANY($1::text[])
             OR ven_id IN (
                 SELECT ven_id FROM ven_memberships
@@ -210,13 +214,22 @@ async def targeted_ven_ids(conn: Conn, targets: Target) -> list[str]:
             )
         )
         ORDER BY ven_id
+        LIMIT $6
         """,
         list(targets.ven_ids),
         list(targets.group_ids),
         list(targets.resource_ids),
         list(targets.party_ids),
+        profile,
+        limit,
     )
     return [row["ven_id"] for row in rows]
+
+
+async def profile_of(conn: Conn, ven_id: str) -> str | None:
+    """The OpenADR profile of a known VEN (None: no such VEN in the directory)."""
+    profile: str | None = await conn.fetchval("SELECT profile_name FROM vens WHERE ven_id = $1", ven_id)
+    return profile
 
 
 async def due_event_ids(conn: Conn, now: datetime, limit: int) -> list[str]:
@@ -413,6 +426,36 @@ async def save_ven_sets(conn: Conn, sets: list[tuple[str, str, int, list[Awaited
         [d for _, d, _, _ in sets],
         [n for _, _, n, _ in sets],
         [json.dumps(a) for _, _, _, a in sets],
+    )
+
+
+async def went_out_if_current(conn: Conn, ven_id: str, digest: str, dedup_prefix: str) -> bool:
+    """When the set last queued for the VEN is the one of `digest`: mark its queued copy delivered (nothing to do
+    if it went out already) and return True, in one statement without a lock; False when it is another set."""
+    return bool(
+        await conn.fetchval(
+            """
+            WITH current AS (SELECT version FROM ven_event_sets WHERE ven_id = $1 AND digest = $2),
+            marked AS (
+                UPDATE pending_messages p SET delivered_at = now() FROM current
+                WHERE p.ven_id = $1 AND p.delivered_at IS NULL AND p.dedup_key = $3 || current.version
+                RETURNING p.id
+            )
+            SELECT EXISTS (SELECT 1 FROM current)
+            """,
+            ven_id,
+            digest,
+            dedup_prefix,
+        )
+    )
+
+
+async def mark_set_delivered(conn: Conn, ven_id: str, dedup_key: str) -> None:
+    """The VEN got the set queued as `dedup_key` in an answer of its own asking: the queued copy went out."""
+    await conn.execute(
+        "UPDATE pending_messages SET delivered_at = now() WHERE ven_id = $1 AND dedup_key = $2 AND delivered_at IS NULL",
+        ven_id,
+        dedup_key,
     )
 
 

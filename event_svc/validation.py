@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from shared.oadr.event import ActivePeriod
+from shared.oadr.event import ActivePeriod, Event
+from shared.oadr.profiles import TRAITS, OadrProfile
 from shared.oadr.signal import EventBaseline, EventSignal, Interval, SignalName, SignalType
 from shared.oadr.target import Target
 
@@ -150,3 +151,14 @@ def validate_event(
         problems += baseline_problems(baseline)
     if problems:
         raise InvalidEvent(problems)
+
+
+def profile_problems(event: Event) -> dict[OadrProfile, list[str]]:
+    """For each profile whose VENs cannot get `event`, why (shared.oadr.profiles); empty when all can."""
+    return {profile: found for profile, traits in TRAITS.items() if (found := traits.event_problems(event))}
+
+
+def unreachable(profile: str, problems: list[str], ven_ids: list[str], shown: int) -> str:
+    """Why an event is refused: it targets VENs of `profile` (the first `shown` named) that cannot get it."""
+    named = ", ".join(ven_ids[:shown]) + (" and more" if len(ven_ids) > shown else "")
+    return f"the event cannot reach the OpenADR {profile} VENs it targets ({named}): {'; '.join(problems)}"

@@ -12,19 +12,22 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import asyncpg
+
 from event_svc import answers as judging
 from event_svc import delivery, refresh, store
 from shared import topics
-from shared.contract.envelope import Envelope, utcnow
+from shared.contract.envelope import Envelope, Payload, utcnow
 from shared.contract.events import EventResponseFact, OptChange, OptFact
-from shared.contract.ven_traffic import VenReply
+from shared.contract.ven_traffic import VenReply, VenRequest
 from shared.db import handler_events, outbox
 from shared.db.connection import Conn
-from shared.db.vens import answer_registered
+from shared.db.idempotent import IdempotentHandler
+from shared.db.vens import registered_request
 from shared.openleadr_events import InvalidHandlerEvents, events_from_handler
 from shared.oadr import answers
 from shared.oadr.common import ResponseCode
-from shared.oadr.event import CreatedEvent, DistributeEvent, RequestEvent
+from shared.oadr.event import CreatedEvent, DistributeEvent, Event, RequestEvent
 from shared.oadr.messages import VtnMessage
 from shared.oadr.opt import CanceledOpt, CancelOpt, CreatedOpt, CreateOpt
 from shared.plugins import call_handler
@@ -41,11 +44,18 @@ class EventRequestHandler:
         self._on_request_event = on_request_event
 
     async def __call__(self, conn: Conn, envelope: Envelope) -> VenReply | None:
-        return await answer_registered(conn, envelope, lambda message, ven_id: self._answer(conn, message, ven_id, utcnow()))
+        checked = await registered_request(conn, envelope)
+        if not isinstance(checked, tuple):
+            return checked
+        message, ven_id = checked
+        if isinstance(message, RequestEvent) and self._on_request_event is None:
+            return await self._request_event(conn, message, ven_id, utcnow())
+        return VenReply(message=await self._answer(conn, message, ven_id, utcnow()))
 
     async def _answer(self, conn: Conn, message: object, ven_id: str, now: datetime) -> VtnMessage:
         if isinstance(message, RequestEvent):
-            return await self._request_event(conn, message, ven_id, now)
+            assert self._on_request_event is not None
+            return await self._events_from_handler(conn, self._on_request_event, message, ven_id, now)
         if isinstance(message, CreatedEvent):
             return await self._created_event(conn, message, ven_id, now)
         if isinstance(message, CreateOpt):
@@ -54,18 +64,36 @@ class EventRequestHandler:
             return await self._cancel_opt(conn, message, ven_id, now)
         return answers.response(ResponseCode.BAD_REQUEST, "not an EiEvent or EiOpt message", ven_id)
 
-    async def _request_event(self, conn: Conn, message: RequestEvent, ven_id: str, now: datetime) -> VtnMessage:
-        if self._on_request_event is not None:
-            return await self._events_from_handler(conn, self._on_request_event, message, ven_id, now)
-        await store.lock_ven_set(conn, ven_id)  # read after locking, as refresh does: no stale set wins
-        ven = await store.membership(conn, ven_id)
-        events = delivery.full_set(await store.events_for_ven(conn, ven, now), ven, now)
+    @property
+    def answers_pulls_from_store(self) -> bool:
+        """Whether oadrRequestEvent is answered from the VTN's own events (not VTN_ON_REQUEST_EVENT's handler)."""
+        return self._on_request_event is None
+
+    async def _request_event(self, conn: Conn, message: RequestEvent, ven_id: str, now: datetime) -> VenReply:
+        """The VEN's full set as of now (up to replyLimit). A whole set is the answer to any oadrRequestEvent of
+        the VEN until a notice says its set changed: the gateway may repeat it (a 2.0a VEN pulls this way).
+
+        Most pulls find the set last queued for the VEN: a few reads and one statement, no lock. A set that
+        changed since (the clock moved an event on before the periodic refresh did) is worked out again under
+        the VEN's lock, as refresh does (lock first, read after: no stale set wins), and noted."""
+        events = await self._current_set(conn, ven_id, now)
         sent = delivery.limited(events, message.reply_limit)
-        if sent == events:
-            await refresh.note_delivered(conn, ven_id, events)
-        return DistributeEvent(
+        if sent == events and not await refresh.went_out(conn, ven_id, events):
+            async with conn.transaction():
+                await store.lock_ven_set(conn, ven_id)
+                events = await self._current_set(conn, ven_id, now)
+                sent = delivery.limited(events, message.reply_limit)
+                if sent == events:
+                    await refresh.note_delivered(conn, ven_id, events)
+        answer = DistributeEvent(
             response=answers.ok(message.request_id), request_id=message.request_id, vtn_id=self._vtn_id, events=sent
         )
+        return VenReply(message=answer, cacheable=sent == events)
+
+    @staticmethod
+    async def _current_set(conn: Conn, ven_id: str, now: datetime) -> tuple[Event, ...]:
+        ven = await store.membership(conn, ven_id)
+        return delivery.full_set(await store.events_for_ven(conn, ven, now), ven, now)
 
     async def _events_from_handler(
         self, conn: Conn, handler: Callable[..., Any], message: RequestEvent, ven_id: str, now: datetime
@@ -172,3 +200,27 @@ class EventRequestHandler:
         fact = OptFact(change=OptChange.CANCELLED, ven_id=ven_id, opt_id=message.opt_id, opt=None, occurred_at=now)
         await outbox.add(conn, topics.OPT_EVENTS, Envelope(ven_id=ven_id, payload=fact))
         return CanceledOpt(response=answers.ok(message.request_id), opt_id=message.opt_id)
+
+
+class PullsBesideTheInbox:
+    """oadrRequestEvent answered from the store without an inbox row, as registration_svc answers a poll: its
+    answer is the delivery, a repeat reads the set afresh and counts it gone out again (which changes nothing),
+    and the service consumer drops one older than the reply timeout (its VEN had a 503 and asks again). Pulls
+    are what 2.0a VENs send every few seconds, so they cost a few reads. Every other request goes through the
+    inbox (`idempotent`)."""
+
+    def __init__(self, pool: asyncpg.Pool, handler: EventRequestHandler, idempotent: IdempotentHandler) -> None:
+        self._pool = pool
+        self._handler = handler
+        self._idempotent = idempotent
+
+    async def __call__(self, envelope: Envelope) -> Payload | None:
+        request = envelope.payload
+        if (
+            isinstance(request, VenRequest)
+            and isinstance(request.message, RequestEvent)
+            and self._handler.answers_pulls_from_store
+        ):
+            async with self._pool.acquire() as conn:
+                return await self._handler(conn, envelope)
+        return await self._idempotent(envelope)

@@ -1,42 +1,39 @@
-"""One OpenADR exchange: body in, answer out. Independent of the web framework, so it is tested directly.
+"""One OpenADR 2.0b exchange: body in, answer out. Independent of the web framework, so it is tested directly.
 
     body -> decode (hardened parse, XSD) -> route check -> [poll cache] -> service over Kafka -> render
+
+(2.0a's endpoint has its own: gateway.profile_a_exchange.)
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 from lxml import etree
 
-from gateway.answers import CarriedPending, HttpAnswer, is_error, message_answer, oadr_error, service_unavailable
+from gateway.answers import CarriedPending, HttpAnswer, is_error, message_answer, oadr_error, refused_document
 from gateway.handouts import HandoutReporter
 from gateway.poll_answers import PollAnswerCache
 from gateway.refusals import DOCUMENT_REFUSALS, refusal_log
 from gateway.routing import ROUTES_BY_SERVICE, Route
-from gateway.security.message_security import MessageSecurity
+from gateway.security.message_security import Admitted, MessageSecurity
+from gateway.service_link import Requester as Requester  # the admin routers name it from here
+from gateway.service_link import ServiceLink
 from gateway.sightings import SightingBatcher
 from shared import topics
-from shared.bus.errors import BusUnavailable, ReplyTimeout
-from shared.contract.envelope import Envelope
-from shared.contract.ven_traffic import RequestContext, VenReply, VenRequest
-from shared.logs import correlation_id_var, ven_id_var
+from shared.contract.ven_traffic import RequestContext, VenRequest
+from shared.logs import ven_id_var
 from shared.oadr.answers import nothing_pending
 from shared.oadr.common import ResponseCode
+from shared.oadr.profiles import OadrProfile
 from shared.oadr.registration import Poll
-from shared.oadr_xml.codec import decode, encode
+from shared.oadr_xml.codec import InboundDocument, decode, encode
 from shared.oadr_xml.errors import OadrXmlError
 from shared.throttled_log import ThrottledLog
 
-log = logging.getLogger(__name__)
-
-
-class Requester(Protocol):
-    async def request(self, topic: str, envelope: Envelope, timeout: float) -> Envelope: ...
+Decode = Callable[[bytes, etree.XMLSchema], InboundDocument]
 
 
 @dataclass(frozen=True)
@@ -44,7 +41,10 @@ class ExchangeSettings:
     reply_timeout_seconds: float
 
 
-class OadrExchange:
+class ExchangeParts:
+    """What the exchange of either profile is made of: the schema of its documents, the cache of poll (and
+    2.0a pull) answers, the sightings, the security checks and the link to the services."""
+
     def __init__(
         self,
         requester: Requester,
@@ -56,15 +56,35 @@ class OadrExchange:
         handouts: HandoutReporter | None = None,
         refusals: ThrottledLog | None = None,
     ) -> None:
-        self._requester = requester
         self._schema = schema
         self._poll_answers = poll_answers
         self._sightings = sightings
-        self._timeout = settings.reply_timeout_seconds
         self._security = security
-        self._handouts = handouts
+        self._link = ServiceLink(requester, settings.reply_timeout_seconds, handouts)
         self._refusals = refusals or refusal_log()
 
+    async def _admitted(self, body: bytes, context: RequestContext, decode: Decode) -> Admitted | HttpAnswer:
+        """The message of `body` (decoded in the context's profile) and its context as the security checks
+        let them through; or the answer refusing the document. The venID is bound for the logs."""
+        try:
+            document = decode(body, self._schema)
+        except OadrXmlError as error:
+            answer = refused_document(error, context.profile)
+            reason = type(error).__name__
+            DOCUMENT_REFUSALS.labels(reason).inc()
+            self._refusals.info("document_refused", reason, "document refused", detail=str(error)[:300])
+            return answer
+        admitted = Admitted(document.message, context)
+        if self._security is not None:
+            checked = await self._security.admit(document, context)
+            if isinstance(checked, HttpAnswer):
+                return checked
+            admitted = checked
+        ven_id_var.set(getattr(admitted.message, "ven_id", None))
+        return admitted
+
+
+class OadrExchange(ExchangeParts):
     async def handle(self, service: str, body: bytes, context: RequestContext) -> HttpAnswer:
         answer = await self._answer(service, body, context)
         return self._security.seal(answer) if self._security is not None else answer
@@ -73,22 +93,11 @@ class OadrExchange:
         route = ROUTES_BY_SERVICE.get(service)
         if route is None:
             return oadr_error(404, ResponseCode.BAD_REQUEST, f"no OpenADR service {service!r} here")
-        try:
-            document = decode(body, self._schema)
-        except OadrXmlError as exc:
-            reason = type(exc).__name__
-            DOCUMENT_REFUSALS.labels(reason).inc()
-            self._refusals.info("document_refused", reason, "document refused", detail=str(exc)[:300])
-            status = 200 if exc.answer_in_oadr_response else exc.http_status
-            return oadr_error(status, ResponseCode.BAD_REQUEST, str(exc))
-        message = document.message
-        if self._security is not None:
-            admitted = await self._security.admit(document, context)
-            if isinstance(admitted, HttpAnswer):
-                return admitted
-            message, context = admitted.message, admitted.context
+        admitted = await self._admitted(body, context, decode)
+        if isinstance(admitted, HttpAnswer):
+            return admitted
+        message, context = admitted.message, admitted.context
         ven_id = getattr(message, "ven_id", None)
-        ven_id_var.set(ven_id)
         if message.message_type not in route.message_types:
             return oadr_error(
                 200, ResponseCode.BAD_REQUEST, f"{message.message_type} does not belong to {service}", ven_id
@@ -106,7 +115,7 @@ class OadrExchange:
                 self._sightings.saw(poll.ven_id, time.time())
             return HttpAnswer(200, cached.body)
         ticket = self._poll_answers.ticket()
-        reply = await self._request(topics.POLL_REQUESTS, VenRequest(message=poll, context=context), poll.ven_id)
+        reply = await self._link.ask(topics.POLL_REQUESTS, VenRequest(message=poll, context=context), poll.ven_id)
         if isinstance(reply, HttpAnswer):
             return reply
         body = encode(reply.message)
@@ -123,38 +132,17 @@ class OadrExchange:
 
     async def _hand_out(self, ven_id: str, body: bytes, pending_id: int) -> HttpAnswer:
         """Answer with the pending message a notice offered, once Kafka holds the record that it was given."""
-        if self._handouts is None:
-            return service_unavailable("this gateway cannot hand out pending messages; retry later")
-        try:
-            async with asyncio.timeout(self._timeout):
-                await self._handouts.report(ven_id, pending_id)
-        except (BusUnavailable, TimeoutError):
-            log.warning("could not record a handout", extra={"action": "handout_unrecorded", "pending_id": pending_id})
-            return service_unavailable("the VTN's message bus is unavailable; retry later")
+        refused = await self._link.record_handout(ven_id, pending_id, OadrProfile.B)
+        if refused is not None:
+            return refused
         self._poll_answers.settle_handout(ven_id, pending_id, encode(nothing_pending(ven_id)))
         self._sightings.saw(ven_id, time.time())
         return HttpAnswer(200, body, carries=CarriedPending(ven_id, pending_id))
 
     async def _ask_service(self, route: Route, request: VenRequest, ven_id: str | None) -> HttpAnswer:
-        reply = await self._request(route.topic, request, ven_id)
+        reply = await self._link.ask(route.topic, request, ven_id)
         if isinstance(reply, HttpAnswer):
             return reply
         if ven_id is not None and not is_error(reply.message):
             self._sightings.saw(ven_id, time.time())
         return message_answer(reply.message)
-
-    async def _request(self, topic: str, request: VenRequest, ven_id: str | None) -> VenReply | HttpAnswer:
-        envelope = Envelope(ven_id=ven_id, payload=request)
-        correlation_id_var.set(envelope.correlation_id)
-        try:
-            reply = await self._requester.request(topic, envelope, self._timeout)
-        except ReplyTimeout:
-            log.warning("service did not answer in time", extra={"action": "reply_timeout", "topic": topic})
-            return service_unavailable("the VTN could not process the request in time; retry later")
-        except BusUnavailable:
-            log.warning("bus unavailable", extra={"action": "bus_unavailable", "topic": topic})
-            return service_unavailable("the VTN's message bus is unavailable; retry later")
-        if not isinstance(reply.payload, VenReply):
-            log.error("unexpected reply", extra={"action": "reply_unexpected", "type": reply.type})
-            return service_unavailable("the VTN gave an unexpected internal answer; retry later")
-        return reply.payload

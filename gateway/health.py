@@ -24,7 +24,7 @@ from gateway.metrics import (
     PollCacheCollector,
 )
 from gateway.poll_answers import PollAnswerCache
-from gateway.routing import OADR_PATH_PREFIX, SERVICES
+from gateway.routing import ENDPOINTS
 from gateway.ven_changes import VenChangesListener
 from shared.bus.producer import BusProducer
 from shared.bus.request_reply import RequestReplyClient
@@ -70,8 +70,7 @@ class GatewayOperations:
         self._loop_lag: asyncio.Task[None] | None = None
 
     def oadr_app(self, app: ASGIApp) -> InstrumentedApp:
-        paths = {f"{OADR_PATH_PREFIX}/{service}": service for service in SERVICES}
-        return InstrumentedApp(app, self._http, paths, other="oadr_other")
+        return InstrumentedApp(app, self._http, ENDPOINTS, other="oadr_other")
 
     def admin_app(self, app: ASGIApp) -> WithOpsEndpoints:
         """Probes and scrapes are answered first and not counted; every admin call counts as "admin"."""

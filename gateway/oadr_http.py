@@ -1,9 +1,10 @@
-"""The VEN-facing HTTP app: the five OpenADR 2.0b simple-HTTP endpoints.
+"""The VEN-facing HTTP app: the five OpenADR 2.0b simple-HTTP endpoints, and 2.0a's EiEvent endpoint.
 
 The endpoints are served by a lean ASGI layer in front of a FastAPI app: a poll is the overwhelmingly
 common request and FastAPI's per-request machinery (routing, dependency resolution, middleware stack)
-would cost more than all of the OpenADR work. Anything that is not a POST to one of the five endpoints
-falls through to FastAPI, which answers wrong paths and methods with an OpenADR error document.
+would cost more than all of the OpenADR work. Anything that is not a POST to one of the endpoints
+falls through to FastAPI, which answers wrong paths and methods with an OpenADR error document. Every
+answer at an endpoint is a document of its profile.
 
 An answer that carries one of the VEN's pending messages is not written to a VEN that has closed its
 connection meanwhile (its own timeout was shorter than the VTN's answer took): the message goes back in the
@@ -16,6 +17,8 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -25,10 +28,12 @@ from gateway.answers import XML_CONTENT_TYPE, HttpAnswer, oadr_error
 from gateway.exchange import OadrExchange
 from gateway.security.identity import IdentityRefused, request_context
 from gateway.late_replies import UndeliveredReporter
+from gateway.profile_a_exchange import ProfileAExchange
 from gateway.refusals import SecurityRefusals
-from gateway.routing import OADR_PATH_PREFIX, SERVICES
+from gateway.routing import ENDPOINTS, OADR_PATH_PREFIX, PROFILE_A_PATH, SERVICES
 from shared.contract.ven_traffic import RequestContext
 from shared.oadr.common import ResponseCode
+from shared.oadr.profiles import OadrProfile
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +94,20 @@ async def send_answer(send: Send, answer: HttpAnswer) -> None:
     await send({"type": "http.response.body", "body": answer.body})
 
 
+Handle = Callable[[bytes, RequestContext], Awaitable[HttpAnswer]]
+
+
+@dataclass(frozen=True, slots=True)
+class Door:
+    """One OpenADR endpoint: its profile, its label, and what handles a request's body there."""
+
+    profile: OadrProfile
+    name: str
+    handle: Handle
+
+
 class OadrEndpoints:
-    """ASGI app: POSTs to the five OpenADR endpoints here, everything else to `fallback`."""
+    """ASGI app: POSTs to the OpenADR endpoints here, everything else to `fallback`."""
 
     def __init__(
         self,
@@ -100,28 +117,36 @@ class OadrEndpoints:
         identify: Identify = request_context,
         undelivered: UndeliveredReporter | None = None,
         refusals: SecurityRefusals | None = None,
+        profile_a: ProfileAExchange | None = None,
     ) -> None:
-        self._exchange = exchange
         self._refusals = refusals or SecurityRefusals()
         self._undelivered = undelivered
         self._identify = identify
         self._max_body_bytes = max_body_bytes
         self._fallback = fallback
-        self._services = {f"{OADR_PATH_PREFIX}/{service}": service for service in SERVICES}
+        self._doors = {
+            f"{OADR_PATH_PREFIX}/{service}": Door(OadrProfile.B, service, partial(exchange.handle, service))
+            for service in SERVICES
+        }
+        if profile_a is not None:
+            self._doors[PROFILE_A_PATH] = Door(OadrProfile.A, ENDPOINTS[PROFILE_A_PATH], profile_a.handle)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        service = self._services.get(scope.get("path", "")) if scope["type"] == "http" else None
-        if service is None:
+        door = self._doors.get(scope.get("path", "")) if scope["type"] == "http" else None
+        if door is None:
             await self._fallback(scope, receive, send)
             return
         if scope["method"] != "POST":
-            await send_answer(send, oadr_error(405, ResponseCode.BAD_REQUEST, "OpenADR endpoints take POST", Allow="POST"))
+            refusal = oadr_error(405, ResponseCode.BAD_REQUEST, "OpenADR endpoints take POST", None, door.profile, Allow="POST")
+            await send_answer(send, refusal)
             return
         started = time.perf_counter()
         try:
             body = await read_body(scope, receive, self._max_body_bytes)
         except BodyTooLarge:
-            answer = oadr_error(413, ResponseCode.BAD_REQUEST, f"request body larger than {self._max_body_bytes} bytes")
+            answer = oadr_error(
+                413, ResponseCode.BAD_REQUEST, f"request body larger than {self._max_body_bytes} bytes", None, door.profile
+            )
         except ClientDisconnected:
             return
         else:
@@ -129,9 +154,9 @@ class OadrEndpoints:
                 context = self._identify(scope)
             except IdentityRefused as exc:
                 self._refusals.note(exc.reason, str(exc))
-                answer = oadr_error(403, ResponseCode.NOT_REGISTERED_OR_AUTHORIZED, str(exc))
+                answer = oadr_error(403, ResponseCode.NOT_REGISTERED_OR_AUTHORIZED, str(exc), None, door.profile)
             else:
-                answer = await self._exchange.handle(service, body, context)
+                answer = await door.handle(body, context)
                 if await self._kept_back(answer, receive):
                     return
         await send_answer(send, answer)
@@ -143,7 +168,7 @@ class OadrEndpoints:
                 "request",
                 extra={
                     "action": "oadr_request",
-                    "service": service,
+                    "service": door.name,
                     "status": answer.status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 },
@@ -177,5 +202,6 @@ def create_oadr_app(
     identify: Identify = request_context,
     undelivered: UndeliveredReporter | None = None,
     refusals: SecurityRefusals | None = None,
+    profile_a: ProfileAExchange | None = None,
 ) -> OadrEndpoints:
-    return OadrEndpoints(exchange, max_body_bytes, _fallback_app(), identify, undelivered, refusals)
+    return OadrEndpoints(exchange, max_body_bytes, _fallback_app(), identify, undelivered, refusals, profile_a)

@@ -28,8 +28,9 @@ from gateway.late_replies import UndeliveredReporter
 from gateway.health import GatewayOperations
 from gateway.oadr_http import create_oadr_app
 from gateway.poll_answers import PollAnswerCache
+from gateway.profile_a_exchange import ProfileAExchange
 from gateway.refusals import refusal_log
-from gateway.routing import OADR_PATH_PREFIX
+from gateway.routing import OADR_PATH_PREFIX, PROFILE_A_PATH
 from gateway.security.setup import open_security
 from gateway.sightings import SightingBatcher
 from gateway.ven_changes import VenChangesListener
@@ -40,7 +41,7 @@ from shared.bus.producer import BusProducer
 from shared.bus.request_reply import RequestReplyClient, reply_partition_for
 from shared.contract.envelope import ReplyAddress
 from shared.gc_tuning import freeze_startup_heap
-from shared.oadr_xml.schema import load_schema
+from shared.oadr_xml.schema import SCHEMA_2_0A, load_schema
 from shared.settings import VtnSettings
 from shared.throttled_log import ThrottledLog
 
@@ -158,9 +159,13 @@ async def serve(settings: VtnSettings) -> None:
         security = await open_security(settings, schema, stack, refusals)
         if security.fingerprints is not None:
             cache.also_invalidate.append(security.fingerprints.invalidate)
+        exchange_settings = ExchangeSettings(reply_timeout_seconds=settings.reply_timeout_seconds)
         exchange = OadrExchange(
-            requester, schema, cache, sightings, ExchangeSettings(reply_timeout_seconds=settings.reply_timeout_seconds),
-            security.security, HandoutReporter(producer), refusals,
+            requester, schema, cache, sightings, exchange_settings, security.security, HandoutReporter(producer), refusals
+        )
+        profile_a = ProfileAExchange(
+            requester, load_schema(SCHEMA_2_0A), cache, sightings, exchange_settings, security.security,
+            HandoutReporter(producer), refusals,
         )
         console = await open_console(settings, kafka, producer, requester, stack)
         admin_app = create_admin_app(
@@ -168,7 +173,9 @@ async def serve(settings: VtnSettings) -> None:
         )
         ven_door = _ven_door_guard(settings, security.ssl_context, refusals)
         operations.count_connections(ven_door.ledger)
-        oadr_app = create_oadr_app(exchange, settings.max_body_bytes, security.identify, undelivered, security.refusals)
+        oadr_app = create_oadr_app(
+            exchange, settings.max_body_bytes, security.identify, undelivered, security.refusals, profile_a
+        )
         servers = [
             _http_server(
                 operations.oadr_app(oadr_app),
@@ -194,6 +201,7 @@ async def serve(settings: VtnSettings) -> None:
             extra={
                 "action": "gateway_started",
                 "vtn_url": f"{security.scheme}://{settings.http_host}:{settings.http_port}{OADR_PATH_PREFIX}",
+                "vtn_url_2_0a": f"{security.scheme}://{settings.http_host}:{settings.http_port}{PROFILE_A_PATH}",
                 "admin_url": f"{'https' if settings.admin_tls_files else 'http'}://{settings.admin_host}:{settings.admin_port}/docs",
                 "reply_partition": reply_address.partition,
             },

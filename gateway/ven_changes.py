@@ -1,5 +1,6 @@
 """Reads every partition of the VEN-changes topic (no consumer group: every instance needs every notice)
-and drops the named VENs' cached poll answers, or caches the pending message a notice offers as a handout."""
+and drops the named VENs' cached poll answers, or caches the pending message a notice offers as a handout,
+rendered in the VEN's profile (a 2.0a VEN's as the set that answers its oadrRequestEvents)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ import logging
 from aiokafka import TopicPartition
 
 from gateway.poll_answers import PollAnswerCache
+from gateway.profile_a_sets import set_answer_for
 from shared import topics
 from shared.bus import clients
 from shared.bus.connection import KafkaConnection
 from shared.contract.envelope import Envelope
 from shared.contract.ven_traffic import VenChanged
+from shared.oadr.event import DistributeEvent
+from shared.oadr.profiles import OadrProfile
 from shared.oadr_xml.codec import encode
 
 log = logging.getLogger(__name__)
@@ -64,7 +68,12 @@ class VenChangesListener:
             return
         if not isinstance(notice, VenChanged):
             return
-        if notice.handout is None:
+        handout = notice.handout
+        if handout is None:
             self._cache.invalidate(notice.ven_id)
-        else:
-            self._cache.offer_handout(notice.ven_id, encode(notice.handout.message), notice.handout.pending_id)
+        elif handout.profile is OadrProfile.B:
+            self._cache.offer_handout(notice.ven_id, encode(handout.message), handout.pending_id)
+        elif isinstance(handout.message, DistributeEvent):  # a 2.0a VEN's new set, for its next oadrRequestEvent
+            self._cache.offer_handout(notice.ven_id, set_answer_for(notice.ven_id, handout.message), handout.pending_id)
+        else:  # 2.0a VENs get event sets only; anything else is answered by the services
+            self._cache.invalidate(notice.ven_id)

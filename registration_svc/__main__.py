@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from registration_svc.operator import QUERIES, handle_command, handle_query
+from registration_svc.operator import QUERIES, OperatorCommands, handle_query
 from registration_svc.policy import build_policy
 from registration_svc.poll_hook import PollHook
 from registration_svc import polls, ven_requests
@@ -49,7 +49,7 @@ async def setup(runtime: ServiceRuntime) -> None:
             await pending.purge_delivered(conn, DELIVERED_MESSAGE_RETENTION_DAYS)
 
     runtime.every(HOUSEKEEPING_SECONDS, purge_delivered, "purge_delivered_messages")
-    commands = IdempotentHandler(pool, f"{SERVICE}.operator", handle_command, relay)
+    commands = IdempotentHandler(pool, f"{SERVICE}.operator", OperatorCommands(config.push_addresses), relay)
     runtime.consume([topics.REGISTRATION_COMMANDS], QueriesAndCommands(pool, QUERIES, handle_query, commands), ".operator")
 
 

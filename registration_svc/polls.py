@@ -33,11 +33,13 @@ from shared.contract.ven_traffic import PendingDelivered, PendingUndelivered, Ve
 from shared.db import handler_events, pending
 from shared.db.connection import Conn
 from shared.db.idempotent import IdempotentHandler
+from shared.db.vens import in_another_profile
 from shared.db.outbox import OutboxRelay
 from shared.metrics import UNDELIVERED_PENDING
 from shared.oadr import answers
 from shared.oadr.common import ResponseCode
 from shared.oadr.event import DistributeEvent
+from shared.oadr.profiles import OadrProfile
 from shared.oadr.registration import CancelPartyRegistration, Poll, Response
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,12 @@ def _poll_of(envelope: Envelope) -> Poll | None:
     if isinstance(request, VenRequest) and isinstance(request.message, Poll):
         return request.message
     return None
+
+
+def _profile_of(envelope: Envelope) -> str:
+    """The profile the poll came in (oadrPoll exists in 2.0b only, so a 2.0a VEN's poll is refused)."""
+    request = envelope.payload
+    return request.context.profile if isinstance(request, VenRequest) else OadrProfile.B
 
 
 def _nothing_pending(ven_id: str) -> VenReply:
@@ -98,10 +106,13 @@ class PollHandler:
         poll = _poll_of(envelope)
         if poll is None:
             return None
+        profile = _profile_of(envelope)
         async with self._pool.acquire() as conn:
-            taken = await pending.take_for_poll(conn, poll.ven_id, NEEDS_TRANSACTION)
+            taken = await pending.take_for_poll(conn, poll.ven_id, NEEDS_TRANSACTION, profile)
         if not taken.in_force:
             return _refusal(poll.ven_id, known=taken.known)
+        if taken.ven_profile != profile:
+            return in_another_profile(poll.ven_id, taken.ven_profile or "", profile)
         if taken.pushed:
             return _pushed_instead(poll.ven_id)
         if taken.message is not None:
@@ -145,6 +156,8 @@ async def deliver_next(conn: Conn, envelope: Envelope) -> VenReply | None:
     record = await store.by_ven_id(conn, poll.ven_id, lock=True)
     if record is None or not record.in_force:
         return _refusal(poll.ven_id, known=record is not None)
+    if record.profile_name != _profile_of(envelope):
+        return in_another_profile(poll.ven_id, record.profile_name, _profile_of(envelope))
     next_message = await pending.take_next(conn, poll.ven_id)
     if next_message is None:
         return _nothing_pending(poll.ven_id)
@@ -160,7 +173,10 @@ async def cancelled_by_delivery(conn: Conn, ven_id: str) -> None:
     if record is None or record.status is VenStatus.CANCELLED:
         return
     await store.set_status(conn, ven_id, VenStatus.CANCELLED)
-    await publish_registration_event(conn, RegistrationChange.CANCELLED, ven_id, record.ven_name, record.registration_id)
+    await publish_registration_event(
+        conn, RegistrationChange.CANCELLED, ven_id, record.ven_name, record.registration_id,
+        profile_name=record.profile_name,
+    )
 
 
 async def put_back_undelivered(conn: Conn, envelope: Envelope) -> None:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
+from shared.oadr.profiles import OadrProfile
+
 
 class VenStatus(str, Enum):
     PROVISIONED = "provisioned"  # allowed in advance, never registered
@@ -31,6 +33,7 @@ class VenRecord:
     registered_at: datetime | None = None
     cancelled_at: datetime | None = None
     http_pull_model: bool | None = None
+    profile_name: str = OadrProfile.B
 
     @property
     def pushed(self) -> bool:

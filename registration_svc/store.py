@@ -14,7 +14,8 @@ from shared.oadr.registration import CreatePartyRegistration
 
 _RECORD_COLUMNS = (
     "ven_id, ven_name, fingerprint, provisioned, status, registration_id, registered_at, cancelled_at,"
-    " registration_in_force(status) AS in_force, registration_staying(status) AS staying, http_pull_model"
+    " registration_in_force(status) AS in_force, registration_staying(status) AS staying, http_pull_model,"
+    " profile_name"
 )
 
 
@@ -103,7 +104,7 @@ async def set_status(conn: Conn, ven_id: str, status: VenStatus) -> None:
 async def insert_provisioned(
     conn: Conn, ven_id: str, ven_name: str | None, fingerprint: str | None
 ) -> bool:
-    """False when the id, name or fingerprint is taken already."""
+    """A VEN allowed to register itself later (2.0b). False when the id, name or fingerprint is taken already."""
     inserted = await conn.fetchval(
         """
         INSERT INTO vens (ven_id, ven_name, fingerprint, provisioned, status)
@@ -115,6 +116,44 @@ async def insert_provisioned(
         ven_name,
         fingerprint,
     )
+    return bool(inserted)
+
+
+async def provision_in_force(
+    conn: Conn,
+    ven_id: str,
+    ven_name: str | None,
+    fingerprint: str | None,
+    profile_name: str,
+    transport_address: str | None,
+) -> bool:
+    """A VEN of a profile without a registration service (2.0a), in force at once: pulling its events, or taking
+    pushes at `transport_address`. A cancelled VEN with this venID is put back in force. False when the venID is
+    another VEN's in force, or the venName or fingerprint another VEN's."""
+    try:
+        async with conn.transaction():  # a savepoint: a clash leaves the caller's transaction usable
+            inserted = await conn.fetchval(
+                """
+                INSERT INTO vens (ven_id, ven_name, fingerprint, provisioned, status, profile_name, transport_name,
+                                  transport_address, http_pull_model, report_only, xml_signature, registered_at)
+                VALUES ($1, $2, $3, true, 'registered', $4, 'simpleHttp', $5::text, $5::text IS NULL, false, false, now())
+                ON CONFLICT (ven_id) DO UPDATE SET
+                    ven_name = EXCLUDED.ven_name, fingerprint = EXCLUDED.fingerprint, provisioned = true,
+                    status = 'registered', registration_id = NULL, profile_name = EXCLUDED.profile_name,
+                    transport_name = EXCLUDED.transport_name, transport_address = EXCLUDED.transport_address,
+                    http_pull_model = EXCLUDED.http_pull_model, report_only = false, xml_signature = false,
+                    registered_at = now(), cancelled_at = NULL, updated_at = now()
+                WHERE vens.status = 'cancelled'
+                RETURNING true
+                """,
+                ven_id,
+                ven_name,
+                fingerprint,
+                profile_name,
+                transport_address,
+            )
+    except asyncpg.UniqueViolationError:
+        return False
     return bool(inserted)
 
 

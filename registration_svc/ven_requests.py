@@ -28,6 +28,7 @@ from shared.contract.ven_traffic import RequestContext, VenReply, VenRequest
 from shared.db import outbox, pending
 from shared.db.vens import speaker_of
 from shared.oadr.common import ResponseCode
+from shared.oadr.profiles import OadrProfile
 from shared.oadr.registration import (
     PROFILE_20B,
     TRANSPORT_SIMPLE_HTTP,
@@ -81,17 +82,25 @@ async def publish_registration_event(
     ven_name: str | None,
     registration_id: str | None,
     registration: CreatePartyRegistration | None = None,
+    *,
+    profile_name: str = OadrProfile.B,
+    http_pull_model: bool | None = None,
+    transport_address: str | None = None,
 ) -> None:
-    """The fact for backends (with the exchange model the VEN chose, when it (re)registered), and the notice
-    that drops the gateways' cached answers for the VEN (and wakes its pusher if it is a push VEN)."""
+    """The fact for backends (with the exchange model the VEN chose when it (re)registered, or the one it was
+    provisioned with: `http_pull_model`, `transport_address`), and the notice that drops the gateways' cached
+    answers for the VEN (and wakes its pusher if it is a push VEN)."""
+    if registration is not None:
+        http_pull_model, transport_address = not registration.pushed, registration.transport_address
     event = RegistrationEvent(
         change=change,
         ven_id=ven_id,
         ven_name=ven_name,
         registration_id=registration_id,
         occurred_at=utcnow(),
-        http_pull_model=None if registration is None else not registration.pushed,
-        transport_address=None if registration is None else registration.transport_address,
+        http_pull_model=http_pull_model,
+        transport_address=transport_address,
+        profile_name=OadrProfile(profile_name),
     )
     await outbox.add(conn, topics.REGISTRATION_EVENTS, Envelope(ven_id=ven_id, payload=event))
     await pending.notify_ven_changed(conn, ven_id, f"registration {change.value}")
@@ -206,7 +215,10 @@ class RegisterPartyHandler:
         if self._config.on_cancel_party_registration is not None:
             await call_handler(self._config.on_cancel_party_registration, message.model_dump(exclude={"message_type"}))
         await store.set_status(conn, record.ven_id, VenStatus.CANCELLED)
-        await publish_registration_event(conn, RegistrationChange.CANCELLED, record.ven_id, record.ven_name, record.registration_id)
+        await publish_registration_event(
+            conn, RegistrationChange.CANCELLED, record.ven_id, record.ven_name, record.registration_id,
+            profile_name=record.profile_name,
+        )
         return CanceledPartyRegistration(
             response=replies.ok(message.request_id), registration_id=message.registration_id, ven_id=record.ven_id
         )
@@ -230,7 +242,10 @@ class RegisterPartyHandler:
         not_registered_anew = record is not None and record.registration_id == cancel.registration_id
         if record is not None and not_registered_anew and record.in_force:
             await store.set_status(conn, record.ven_id, VenStatus.CANCELLED)
-            await publish_registration_event(conn, RegistrationChange.CANCELLED, record.ven_id, record.ven_name, record.registration_id)
+            await publish_registration_event(
+                conn, RegistrationChange.CANCELLED, record.ven_id, record.ven_name, record.registration_id,
+                profile_name=record.profile_name,
+            )
         return replies.response(ResponseCode.OK, "OK", ven_id)
 
     async def _acknowledged(self, conn: Conn, message: Response, context: RequestContext) -> Response:

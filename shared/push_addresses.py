@@ -30,6 +30,7 @@ IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 SERVICE_ROOT = "/OpenADR2/Simple/2.0b"
+PROFILE_A_EVENT_PATH = "/OpenADR2/Simple/EiEvent"  # a 2.0a VEN's one endpoint (2.0a's paths have no profile)
 MAX_ADDRESS_LENGTH = 2048
 # Instance metadata and platform endpoints of the common clouds: credentials live behind them.
 METADATA_ADDRESSES = frozenset(
@@ -65,6 +66,11 @@ class PushAddress:
     def service_path(self, service: str) -> str:
         return f"{self.base_path}{SERVICE_ROOT}/{service}"
 
+    @property
+    def profile_a_path(self) -> str:
+        """Where a 2.0a VEN takes its pushed oadrDistributeEvent."""
+        return f"{self.base_path}{PROFILE_A_EVENT_PATH}"
+
     def host_header(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         default = 443 if self.secure else 80
@@ -76,7 +82,8 @@ class PushAddress:
 
 def parse_push_address(text: str | None) -> PushAddress:
     """The endpoint a VEN named; raises AddressRefused when it is no usable http(s) URL. A path already ending
-    in the service root (`.../OpenADR2/Simple/2.0b`) is taken as its parent, as some VENs give it so."""
+    in the service root (`.../OpenADR2/Simple/2.0b`), or in a 2.0a VEN's endpoint (`.../OpenADR2/Simple/EiEvent`),
+    is taken as its parent, as some VENs give it so."""
     if text is None or not text.strip():
         raise AddressRefused("a push VEN (oadrHttpPullModel false) must give its oadrTransportAddress")
     text = text.strip()
@@ -97,8 +104,9 @@ def parse_push_address(text: str | None) -> PushAddress:
     if not host or any(c.isspace() for c in host):
         raise AddressRefused(f"oadrTransportAddress {text!r} names no host")
     path = parts.path.rstrip("/")
-    if path.endswith(SERVICE_ROOT):
-        path = path[: -len(SERVICE_ROOT)]
+    for endpoint in (SERVICE_ROOT, PROFILE_A_EVENT_PATH):
+        if path.endswith(endpoint):
+            path = path[: -len(endpoint)]
     return PushAddress(parts.scheme, host, port or (443 if parts.scheme == "https" else 80), path)
 
 

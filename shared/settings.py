@@ -347,6 +347,12 @@ class VtnSettings(BaseSettings):
         description="The CA that issues VEN certificates; required with HTTPS (a VEN must present a client "
         "certificate chained to it) and in ingress mode (a forwarded certificate must chain to it).",
     )
+    http_tls_2_0a_suites: bool = Field(
+        default=False,
+        description="With HTTPS, also offer in TLS 1.2 the OpenADR 2.0a profile's suites "
+        "(TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, TLS_RSA_WITH_AES_128_CBC_SHA), after the 2.0b ones, for 2.0a VENs "
+        "that offer no SHA-256 suite. TLS below 1.2 is never offered.",
+    )
     trusted_proxies: str = Field(
         default="",
         description="Ingress mode: addresses or CIDRs (comma-separated) whose `VTN_CLIENT_CERT_HEADER` carries the "

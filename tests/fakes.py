@@ -45,3 +45,10 @@ class FakePublisher:
         if self.failing:
             raise BusUnavailable(f"could not publish to {topic}")
         self.published.append((topic, envelope))
+
+
+class UnreachedExchange:
+    """The OpenADR exchange behind a door no request should get through (its client is refused first)."""
+
+    async def handle(self, service: str, body: bytes, context: object) -> None:
+        raise AssertionError("a refused request reached the exchange")

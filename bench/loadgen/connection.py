@@ -49,8 +49,13 @@ class HttpResponse:
 
 def build_post(address: VtnAddress, service: str, body: bytes) -> bytes:
     """A complete POST request, built once and written as is for every repetition."""
+    return build_post_to(address, address.service_path(service), body)
+
+
+def build_post_to(address: VtnAddress, path: str, body: bytes) -> bytes:
+    """A complete POST request to `path` on the VTN's host (2.0a's endpoint is outside the 2.0b base path)."""
     head = (
-        f"POST {address.service_path(service)} HTTP/1.1\r\n"
+        f"POST {path} HTTP/1.1\r\n"
         f"Host: {address.host_header}\r\n"
         "Content-Type: application/xml\r\n"
         f"Content-Length: {len(body)}\r\n"

@@ -3,7 +3,9 @@
 A VEN registered with `oadrTransportAddress` = `{server.url}/ven/{key}` receives the VTN's pushes at
 `/ven/{key}/OpenADR2/Simple/2.0b/{EiEvent|EiReport|EiRegisterParty}` and answers as OpenADR 2.0b says
 (oadrResponse to an event set or a re-registration request, oadrCreatedReport to oadrCreateReport, and so on),
-with the templates of `bench.loadgen.messages`. Every push a VEN gets is written down in order (`received`),
+with the templates of `bench.loadgen.messages`. A 2.0a VEN provisioned with that address receives its event
+sets at `/ven/{key}/OpenADR2/Simple/EiEvent` and answers with a 2.0a oadrResponse
+(`bench.loadgen.profile_a_messages`). Every push a VEN gets is written down in order (`received`),
 and a callback sees each (a VEN sends its oadrCreatedEvent from there, as a request to the VTN).
 
 A VEN can be taken down and brought back (`down`: the server closes the connection without an answer, as a
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from bench.loadgen import messages
+from bench.loadgen import messages, profile_a_messages
 
 _OADR = "http://openadr.org/oadr-2.0b/2012/07"
 _EI = "http://docs.oasis-open.org/ns/energyinterop/201110"
@@ -31,6 +33,7 @@ _PYLD = "http://docs.oasis-open.org/ns/energyinterop/201110/payloads"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True)
 _HEAD_END = b"\r\n\r\n"
 SERVICE_ROOT = "/OpenADR2/Simple/2.0b/"
+PROFILE_A_EVENT_PATH = "/OpenADR2/Simple/EiEvent"
 LOOPBACK = "127.0.0.1"
 
 
@@ -47,6 +50,7 @@ class Pushed:
     report_request_ids: tuple[str, ...] = ()
     registration_id: str | None = None
     client_certificate: bytes | None = None  # over HTTPS: the DER certificate the pusher presented
+    profile: str = "2.0b"  # the endpoint it came to: a 2.0b service, or a 2.0a VEN's EiEvent
 
 
 def read_push(service: str, body: bytes) -> Pushed:
@@ -79,9 +83,11 @@ def read_push(service: str, body: bytes) -> Pushed:
 
 
 def spec_answer(pushed: Pushed, ven_id: str) -> bytes:
-    """What a VEN answers to a push, as the 2.0b simple-HTTP push model says."""
+    """What a VEN answers to a push, as the 2.0b simple-HTTP push model says (a 2.0a VEN: a 2.0a oadrResponse)."""
     request_id = pushed.request_id or ""
     kind = pushed.message_type
+    if pushed.profile == "2.0a":
+        return profile_a_messages.response(200, request_id)
     if kind == "oadrCreateReport":
         return messages.created_report(request_id, ven_id, list(pushed.report_request_ids))
     if kind == "oadrCancelReport":
@@ -184,7 +190,11 @@ class PushVenServer:
             writer.close()
 
     def _answer(self, path: str, body: bytes, client_certificate: bytes | None = None) -> bytes | None:
-        key, _, service = path.removeprefix("/ven/").partition(SERVICE_ROOT)
+        profile = "2.0a" if path.endswith(PROFILE_A_EVENT_PATH) else "2.0b"
+        if profile == "2.0a":
+            key, service = path.removeprefix("/ven/").removesuffix(PROFILE_A_EVENT_PATH), "EiEvent"
+        else:
+            key, _, service = path.removeprefix("/ven/").partition(SERVICE_ROOT)
         endpoint = self.endpoints.get(key)
         if endpoint is None or not service:
             self.errors += 1
@@ -198,8 +208,7 @@ class PushVenServer:
         except etree.XMLSyntaxError:
             self.errors += 1
             return _http(400, b"not XML")
-        if client_certificate is not None:
-            pushed = dataclasses.replace(pushed, client_certificate=client_certificate)
+        pushed = dataclasses.replace(pushed, client_certificate=client_certificate, profile=profile)
         endpoint.received.append(pushed)
         if endpoint.on_push is not None:
             endpoint.on_push(pushed)

@@ -64,6 +64,7 @@ def create_admin_app(
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> list[VenView]:
+        """VENs by venID, each with its OpenADR profile (`profile_name` 2.0a or 2.0b); filters combine."""
         query = ListVens(
             registered=registered, online=online, ven_name_prefix=ven_name_prefix, search=search,
             profile_name=profile_name, transport_name=transport_name, limit=limit, offset=offset,
@@ -79,7 +80,9 @@ def create_admin_app(
 
     @api.post("/vens", status_code=201)
     async def provision_ven(command: ProvisionVen, idempotency_key: IdempotencyKey = None) -> JSONResponse:
-        """Pre-provision a VEN by venName and/or certificate fingerprint (optionally with its venID)."""
+        """Pre-provision a 2.0b VEN by venName and/or certificate fingerprint (optionally with its venID); or
+        provision a 2.0a VEN (`profile_name` "2.0a"), in force at once: its venID, its certificate fingerprint,
+        and `transport_address` if the VTN pushes to it (else it pulls)."""
         return outcome_response(
             await registrations.ask(command, OperatorOutcome, ven_id=command.ven_id, idempotency_key=idempotency_key)
         )

@@ -94,14 +94,14 @@ class ConnectionPools:
     async def post(
         self,
         address: PushAddress,
-        service: str,
+        path: str,
         body: bytes,
         expected_fingerprint: str | None,
         max_answer_bytes: int,
         timeout: float,
     ) -> PushResponse:
-        """POST `body` to the VEN's `service` endpoint and read its answer, within `timeout` in all."""
-        request = post_request(address.host_header(), address.service_path(service), body)
+        """POST `body` to `path` (one of the VEN's endpoints) and read its answer, within `timeout` in all."""
+        request = post_request(address.host_header(), path, body)
         pool = self._pools.setdefault((address.scheme, address.host, address.port), _HostPool(self._per_host))
         connection: _Connection | None = None
         pool.busy += 1

@@ -13,7 +13,8 @@ nothing of HTTP or XML, so another way to reach VENs (XMPP, OpenADR 2.0a push) i
     ├── kind "too_large"         an answer above VTN_PUSH_MAX_ANSWER_BYTES
     ├── kind "bad_answer"        not an OpenADR document, invalid against the schema, or not an answer to it
     ├── kind "security_refused"  a signature, replay or venID check failed on the answer
-    └── kind "ven_busy"          the VEN answered 503: try again later
+    ├── kind "ven_busy"          the VEN answered 503: try again later
+    └── kind "not_in_profile"    the message has no form in the VEN's profile (a 2.0a VEN takes event sets only)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Protocol
 
 from shared.contract.ven_traffic import RequestContext
 from shared.oadr.messages import VenMessage, VtnMessage
+from shared.oadr.profiles import OadrProfile
 
 FAILURE_KINDS = (
     "address_refused",
@@ -34,7 +36,11 @@ FAILURE_KINDS = (
     "bad_answer",
     "security_refused",
     "ven_busy",
+    "not_in_profile",
 )
+# Failures no retry can mend: the message is settled without being sent (logged as an error and counted), so
+# the VEN's later messages are not held behind it.
+UNDELIVERABLE_KINDS = frozenset({"not_in_profile"})
 
 
 class DeliveryFailed(Exception):
@@ -49,11 +55,13 @@ class DeliveryFailed(Exception):
 
 @dataclass(frozen=True)
 class PushTarget:
-    """A push VEN as the database knows it: where it said to push, and the certificate bound to its venID."""
+    """A push VEN as the database knows it: where it said to push, the certificate bound to its venID, and its
+    OpenADR profile (2.0a VENs get 2.0a documents at their 2.0a endpoint)."""
 
     ven_id: str
     transport_address: str | None
     fingerprint: str | None
+    profile: OadrProfile = OadrProfile.B
 
 
 @dataclass(frozen=True)

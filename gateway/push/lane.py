@@ -23,13 +23,14 @@ from dataclasses import dataclass
 
 from gateway.push.answers import judge
 from gateway.push.backoff import Backoff
-from gateway.push.deliverer import DeliveryFailed, PushTarget, VenDeliverer
+from gateway.push.deliverer import UNDELIVERABLE_KINDS, DeliveryFailed, PushTarget, VenDeliverer
 from gateway.push.handover import AnswerHandover
 from gateway.push.heads import HeadReader
 from gateway.push.metrics import IN_FLIGHT, PUSH_DURATION, PUSH_RETRIES, PUSHES, VENS_FAILING, VENS_UNREACHABLE
 from gateway.push.reporting import DeliveryReporter
 from shared.db.push_queue import PushHead
 from shared.logs import ven_id_var
+from shared.oadr.profiles import OadrProfile
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,7 @@ class VenLane:
                 raise LaneRevoked
             assert head.message is not None and head.pending_id is not None
             message, pending_id = head.message, head.pending_id
-            target = PushTarget(head.ven_id, head.transport_address, head.fingerprint)
+            target = PushTarget(head.ven_id, head.transport_address, head.fingerprint, OadrProfile(head.profile))
             started = time.perf_counter()
             try:
                 async with self._tools.in_flight:
@@ -130,6 +131,9 @@ class VenLane:
                         answer = await self._tools.deliverer.deliver(target, message)
                 verdict = judge(message, answer.message)
             except DeliveryFailed as failure:
+                if failure.kind in UNDELIVERABLE_KINDS:
+                    await self._settle_undeliverable(message.message_type, pending_id, failure)
+                    return
                 failures += 1
                 await self._failed(message.message_type, failure, failures)
             except Exception as error:  # a defect, not the VEN: logged loudly, and retried like a failure
@@ -160,6 +164,18 @@ class VenLane:
                 return
             PUSH_RETRIES.labels(head_now.message.message_type).inc()
             head = head_now
+
+    async def _settle_undeliverable(self, message_type: str, pending_id: int, failure: DeliveryFailed) -> None:
+        """A message the VEN can never take (none of its kind exists in the VEN's profile): recorded as settled,
+        loudly, so the messages behind it still go."""
+        PUSHES.labels(message_type, failure.kind).inc()
+        log.error(
+            "message has no form the VEN can take; settled without being sent",
+            extra={"action": "push_undeliverable", "type": message_type, "reason": failure.kind,
+                   "detail": failure.detail[:300], "pending_id": pending_id},
+        )
+        await self._tools.reporter.delivered(self.ven_id, pending_id)
+        self.unmarked = self.unmarked | {pending_id}
 
     async def _failed(self, message_type: str, failure: DeliveryFailed, failures: int, outcome: str | None = None) -> None:
         PUSHES.labels(message_type, outcome or failure.kind).inc()

@@ -11,7 +11,8 @@ PUSHES = Counter(
     "vtn_push_deliveries_total",
     "Pushes by message type and outcome: delivered (the VEN answered), ven_error (it answered with an OpenADR "
     "error: delivered all the same), or why the push failed and will be retried (address_refused, connect, tls, "
-    "timeout, http_error, too_large, bad_answer, security_refused, ven_busy, internal_error)",
+    "timeout, http_error, too_large, bad_answer, security_refused, ven_busy, internal_error), or not_in_profile "
+    "(no form in the VEN's profile: settled without being sent)",
     ["message", "outcome"],
 )
 PUSH_DURATION = Histogram(

@@ -30,4 +30,4 @@ def push_client_context(settings: VtnSettings) -> ssl.SSLContext | None:
         )
     if ca_file is None:
         return None
-    return client_context(certificate, ca_file)
+    return client_context(certificate, ca_file, profile_a_suites=settings.http_tls_2_0a_suites)

@@ -3,6 +3,9 @@
     decoded document -> [signature: verify, signer = TLS peer, use only the signed message, replay check]
                      -> [venID bound to the TLS certificate] -> message for the services
 
+A 2.0a request (its profile has no XML signatures) goes through the certificate and binding checks only, so
+a VTN that requires signed 2.0b messages still serves 2.0a VENs; its answers are never signed.
+
 Every refusal is an oadrResponse with 463 (not registered or authorized) and a description that says
 why, counted by reason in `refusals` and logged with action `security_refused` at a bounded rate
 (gateway.refusals). Nothing refused reaches Kafka, so nothing of it is stored.
@@ -33,6 +36,7 @@ from gateway.security.ven_identity import FingerprintSource, check_claim
 from shared.contract.ven_traffic import RequestContext
 from shared.oadr.common import ResponseCode
 from shared.oadr.messages import VenMessage
+from shared.oadr.profiles import OadrProfile
 from shared.oadr_xml.codec import PAYLOAD, InboundDocument, decode, to_bytes
 from shared.oadr_xml.errors import OadrXmlError
 from shared.oadr_xml.namespaces import OADR
@@ -80,7 +84,10 @@ class MessageSecurity:
         message = document.message
         ven_id = getattr(message, "ven_id", None)
         if self._policy.require_client_certificate and context.fingerprint is None:
-            return self._refuse("no_client_certificate", "a client certificate is required", ven_id)
+            return self._refuse("no_client_certificate", "a client certificate is required", ven_id, context.profile)
+        if context.profile is OadrProfile.A:
+            # 2.0a has no XML signatures: a 2.0a VEN is known by its TLS client certificate alone.
+            return await self._bound(message, context, ven_id)
         signed = False
         try:
             signature = signature_of(document.root)
@@ -94,18 +101,22 @@ class MessageSecurity:
             if isinstance(verified, HttpAnswer):
                 return verified
             message, signed = verified, True
+        if signed:
+            context = context.model_copy(update={"signed": True})
+        return await self._bound(message, context, ven_id)
+
+    async def _bound(self, message: VenMessage, context: RequestContext, ven_id: str | None) -> Admitted | HttpAnswer:
+        """Admitted when the message's venID is bound to the TLS client certificate that sent it."""
         if context.fingerprint is not None and self._fingerprints is not None and ven_id is not None:
             try:
                 bound = await self._fingerprints.fingerprint_of(ven_id)
             except Exception:
                 log.exception("fingerprint look-up failed", extra={"action": "fingerprint_lookup_failed"})
-                return service_unavailable("the VTN could not check the VEN's certificate; retry later")
+                return service_unavailable("the VTN could not check the VEN's certificate; retry later", context.profile)
             refused = check_claim(message, context.fingerprint, bound)
             if refused is not None:
                 reason = "ven_id_of_another_certificate" if bound is not None else "ven_id_not_bound"
-                return self._refuse(reason, refused.reason, ven_id)
-        if signed:
-            context = context.model_copy(update={"signed": True})
+                return self._refuse(reason, refused.reason, ven_id, context.profile)
         return Admitted(message, context)
 
     async def _verified(
@@ -156,7 +167,7 @@ class MessageSecurity:
             return f"the signed content is not a valid message: {exc}"
 
     def seal(self, answer: HttpAnswer) -> HttpAnswer:
-        """The answer signed with the VTN's key, when one is configured."""
+        """The answer signed with the VTN's key, when one is configured (2.0b answers only: the caller's)."""
         if self._signer is None:
             return answer
         return dataclasses.replace(answer, body=self._signer.sign(answer.body))
@@ -165,6 +176,8 @@ class MessageSecurity:
         """A message the VTN sends of its own (a push) signed with its key, when one is configured."""
         return document if self._signer is None else self._signer.sign(document)
 
-    def _refuse(self, reason: str, description: str, ven_id: str | None) -> HttpAnswer:
+    def _refuse(
+        self, reason: str, description: str, ven_id: str | None, profile: OadrProfile = OadrProfile.B
+    ) -> HttpAnswer:
         self._refusals.note(reason, description)
-        return oadr_error(200, ResponseCode.NOT_REGISTERED_OR_AUTHORIZED, description, ven_id)
+        return oadr_error(200, ResponseCode.NOT_REGISTERED_OR_AUTHORIZED, description, ven_id, profile)

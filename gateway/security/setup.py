@@ -94,7 +94,7 @@ def _client_identity(settings: VtnSettings) -> ClientIdentity:
         assert settings.http_ca_file is not None  # the settings refuse ingress mode without it
         forwarded = ForwardedCertificates.for_ca_file(
             settings.http_ca_file,
-            client_verifying_context(settings.http_ca_file),
+            client_verifying_context(settings.http_ca_file, settings.http_tls_2_0a_suites),
             accept_seconds=settings.forwarded_certificate_cache_seconds,
             max_entries=settings.forwarded_certificate_cache_entries,
         )
@@ -122,7 +122,9 @@ async def open_security(
     ssl_context = None
     if settings.serves_https:
         assert settings.http_ca_file is not None
-        ssl_context = server_context(_server_certificates(settings), settings.http_ca_file)
+        ssl_context = server_context(
+            _server_certificates(settings), settings.http_ca_file, profile_a_suites=settings.http_tls_2_0a_suites
+        )
     signer = None
     if settings.cert is not None and settings.key is not None:
         signer = MessageSigner.from_files(settings.cert, settings.key, settings.passphrase)

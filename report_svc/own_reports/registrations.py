@@ -1,5 +1,6 @@
 """A VEN that registers gets the VTN's METADATA on its next poll; one that registers again (having lost its
-state) or leaves ends its requests of the VTN's reports. Fed by `oadr.registration.events.v1`."""
+state) or leaves ends its requests of the VTN's reports. Fed by `oadr.registration.events.v1`. A VEN whose
+profile has no reports (2.0a) is offered none."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from report_svc.own_reports.requests_from_vens import offer_reports
 from shared.contract.backend_events import RegistrationChange, RegistrationEvent
 from shared.contract.envelope import Envelope, Payload, utcnow
 from shared.db.connection import Conn
+from shared.oadr.profiles import traits_of
 
 STARTS = (RegistrationChange.CREATED, RegistrationChange.REREGISTERED)
 
@@ -26,6 +28,6 @@ class RegistrationWatcher:
             return None
         if fact.change in STARTS or fact.change is RegistrationChange.CANCELLED:
             await vtn_store.close_all(conn, fact.ven_id)
-        if fact.change in STARTS and self._offer:
+        if fact.change in STARTS and self._offer and traits_of(fact.profile_name).speaks("EiReport"):
             await offer_reports(conn, fact.ven_id, self._catalog, utcnow(), reason=f"registration:{envelope.message_id}")
         return None

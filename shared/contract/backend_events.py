@@ -7,6 +7,7 @@ from enum import Enum
 from typing import Literal
 
 from shared.contract.ven_traffic import ContractModel
+from shared.oadr.profiles import OadrProfile
 
 
 class RegistrationChange(str, Enum):
@@ -19,12 +20,16 @@ class RegistrationChange(str, Enum):
 
 
 class RegistrationEvent(ContractModel):
+    """A change of a VEN's registration. A 2.0a VEN (`profile_name`), which has no registration service, is
+    `created` when the operator provisions it (in force at once, without a registrationID)."""
+
     kind: Literal["registration_event"] = "registration_event"
     change: RegistrationChange
     ven_id: str
     ven_name: str | None = None
     registration_id: str | None = None
     occurred_at: datetime
+    profile_name: OadrProfile = OadrProfile.B
     # For created and reregistered: the exchange model the VEN chose (false: the VTN pushes its messages to
     # transport_address, see docs/push.md; true or absent: the VEN polls)
     http_pull_model: bool | None = None

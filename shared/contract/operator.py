@@ -13,15 +13,27 @@ from pydantic import Field
 
 from shared.contract.outcome import Outcome
 from shared.contract.ven_traffic import ContractModel
+from shared.oadr.profiles import OadrProfile
 
 
 class ProvisionVen(ContractModel):
-    """Allow a VEN in advance (used by the provisioned_only registration policy)."""
+    """Allow a VEN in advance. A 2.0b VEN (the default profile) then registers itself (the provisioned_only
+    registration policy admits only such VENs). A 2.0a VEN cannot register (2.0a has no registration service):
+    it is in force at once, with the venID given here (required), bound to its certificate's `fingerprint`; with
+    a `transport_address` the VTN pushes its events to that base URL, without one the VEN pulls them."""
 
     kind: Literal["provision_ven"] = "provision_ven"
     ven_name: str | None = Field(default=None, min_length=1, max_length=256)
     fingerprint: str | None = Field(default=None, min_length=1, max_length=128)
     ven_id: str | None = Field(default=None, min_length=1, max_length=128)
+    profile_name: OadrProfile = Field(default=OadrProfile.B, description="The OpenADR profile the VEN speaks.")
+    transport_address: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2048,
+        description="2.0a VENs that take pushes: their base URL (http or https); the VTN appends "
+        "/OpenADR2/Simple/EiEvent. 2.0b VENs give theirs when they register.",
+    )
 
 
 class CancelVenRegistration(ContractModel):
@@ -81,7 +93,7 @@ class VenView(ContractModel):
     registration_id: str | None
     registered: bool
     provisioned: bool
-    profile_name: str | None
+    profile_name: OadrProfile
     transport_name: str | None
     # HTTP push: false for a VEN that registered in the push model, whose messages go to transport_address
     http_pull_model: bool | None = None

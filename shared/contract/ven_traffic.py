@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from shared.oadr.messages import VenMessage, VtnMessage
+from shared.oadr.profiles import OadrProfile
 
 
 class ContractModel(BaseModel):
@@ -15,11 +16,13 @@ class ContractModel(BaseModel):
 
 
 class RequestContext(ContractModel):
-    """What the gateway established about the sender, for the services to rely on."""
+    """What the gateway established about the sender, for the services to rely on. `profile`: the OpenADR
+    profile the request came in (its endpoint); a VEN is served only in its own (`vens.profile_name`)."""
 
     fingerprint: str | None = None
     remote_addr: str | None = None
     signed: bool = False
+    profile: OadrProfile = OadrProfile.B
 
 
 class VenRequest(ContractModel):
@@ -33,8 +36,9 @@ class VenRequest(ContractModel):
 class VenReply(ContractModel):
     """The service's answer to a VenRequest, for the gateway to render.
 
-    `cacheable` marks an answer to an oadrPoll that the gateway may repeat for this VEN's later polls,
-    without asking again, until a `VenChanged` notice for the VEN arrives (nothing pending, or unknown VEN).
+    `cacheable` marks an answer to an oadrPoll (nothing pending, or unknown VEN) or an oadrRequestEvent (the
+    VEN's whole set) that the gateway may repeat for this VEN's later requests of the same kind, without asking
+    again, until a `VenChanged` notice for the VEN arrives.
     `pending_id` lets the gateway ignore a handout offer for a message it has already delivered.
     """
 
@@ -46,10 +50,12 @@ class VenReply(ContractModel):
 
 class PendingHandout(ContractModel):
     """A VEN's only pending message, of a kind a repeat of which is harmless (a full oadrDistributeEvent):
-    a gateway may hand it out on the VEN's next poll without asking registration_svc."""
+    a gateway may hand it out on the VEN's next poll without asking registration_svc. `profile`: the VEN's, in
+    which the message is rendered (a 2.0a VEN's next pull, its oadrRequestEvent, takes it)."""
 
     pending_id: int
     message: VtnMessage
+    profile: OadrProfile = OadrProfile.B
 
 
 class VenChanged(ContractModel):

@@ -36,6 +36,7 @@ from shared.contract.ven_traffic import PendingHandout, VenChanged
 from shared.db import outbox
 from shared.db.connection import Conn
 from shared.oadr.messages import VTN_MESSAGE_ADAPTER, VtnMessage
+from shared.oadr.profiles import OadrProfile
 
 # The reason of a notice that a push VEN was seen alive again: its pusher retries at once, not after its backoff.
 CAME_ONLINE = "came online"
@@ -106,8 +107,9 @@ async def _enqueue(conn: Conn, messages: list[tuple[str, VtnMessage, str | None]
     notices = []
     for pending_id, ven_id, message, pushed in queued:
         handout = None
-        if not pushed and message.message_type in HANDOUT_TYPES and only_waiting.get(ven_id) == pending_id:
-            handout = PendingHandout(pending_id=pending_id, message=message)
+        only = only_waiting.get(ven_id)
+        if not pushed and message.message_type in HANDOUT_TYPES and only is not None and only[0] == pending_id:
+            handout = PendingHandout(pending_id=pending_id, message=message, profile=OadrProfile(only[1]))
         notices.append(
             Envelope(
                 ven_id=ven_id,
@@ -118,17 +120,21 @@ async def _enqueue(conn: Conn, messages: list[tuple[str, VtnMessage, str | None]
     return [(pending_id, ven_id) for pending_id, ven_id, _, _ in queued]
 
 
-async def _only_undelivered(conn: Conn, ven_ids: list[str]) -> dict[str, int]:
-    """For each VEN with exactly one undelivered message (as this transaction sees it), that message's id."""
+async def _only_undelivered(conn: Conn, ven_ids: list[str]) -> dict[str, tuple[int, str]]:
+    """For each VEN with exactly one undelivered message (as this transaction sees it), that message's id and
+    the VEN's profile (the one the message is rendered in)."""
     rows = await conn.fetch(
         """
-        SELECT ven_id, min(id) AS only_id FROM pending_messages
-        WHERE ven_id = ANY($1::text[]) AND delivered_at IS NULL
-        GROUP BY ven_id HAVING count(*) = 1
+        SELECT p.ven_id, min(p.id) AS only_id,
+               COALESCE((SELECT v.profile_name FROM vens v WHERE v.ven_id = p.ven_id), $2) AS profile
+        FROM pending_messages p
+        WHERE p.ven_id = ANY($1::text[]) AND p.delivered_at IS NULL
+        GROUP BY p.ven_id HAVING count(*) = 1
         """,
         sorted(set(ven_ids)),
+        OadrProfile.B.value,
     )
-    return {row["ven_id"]: int(row["only_id"]) for row in rows}
+    return {row["ven_id"]: (int(row["only_id"]), row["profile"]) for row in rows}
 
 
 async def notify_ven_changed(conn: Conn, ven_id: str, reason: str) -> None:
@@ -171,25 +177,26 @@ async def take_next(conn: Conn, ven_id: str) -> PendingMessage | None:
 
 @dataclass(frozen=True)
 class PollTake:
-    """What one poll found: whether the VEN is known and its registration in force, the message it takes
-    (None: nothing, or a head that `take_for_poll` may not take), the type of its queue's head, and whether the
-    VEN's messages are pushed (then a poll takes none)."""
+    """What one poll found: whether the VEN is known and its registration in force, its profile, the message it
+    takes (None: nothing, or a head that `take_for_poll` may not take), the type of its queue's head, and whether
+    the VEN's messages are pushed (then a poll takes none)."""
 
     known: bool
     in_force: bool
     message: VtnMessage | None
     head_type: str | None
     pending_id: int | None = None
+    ven_profile: str | None = None
     pushed: bool = False
 
 
-async def take_for_poll(conn: Conn, ven_id: str, excluded_types: Iterable[str]) -> PollTake:
-    """In one statement: whether the VEN is known and registered and, if its registration is in force and its
-    messages are not pushed, its oldest undelivered message marked delivered, unless that message's type is in
-    `excluded_types` (left for the caller)."""
+async def take_for_poll(conn: Conn, ven_id: str, excluded_types: Iterable[str], profile: str) -> PollTake:
+    """In one statement: whether the VEN is known and registered, its profile and, if its registration is in
+    force, it is of `profile` (the poll's) and its messages are not pushed, its oldest undelivered message marked
+    delivered, unless that message's type is in `excluded_types` (left for the caller)."""
     row = await conn.fetchrow(
         """
-        WITH ven AS (SELECT registration_in_force(status) AS in_force FROM vens WHERE ven_id = $1),
+        WITH ven AS (SELECT registration_in_force(status) AS in_force, profile_name FROM vens WHERE ven_id = $1),
         pushed AS (SELECT EXISTS (SELECT 1 FROM push_vens WHERE ven_id = $1) AS yes),
         head AS (
             SELECT id, message_type FROM pending_messages
@@ -201,10 +208,12 @@ async def take_for_poll(conn: Conn, ven_id: str, excluded_types: Iterable[str]) 
             UPDATE pending_messages p SET delivered_at = now()
             FROM head
             WHERE p.id = head.id AND NOT (head.message_type = ANY($2::text[]))
-              AND (SELECT in_force FROM ven) AND NOT (SELECT yes FROM pushed)
+              AND (SELECT in_force FROM ven) AND (SELECT profile_name FROM ven) = $3
+              AND NOT (SELECT yes FROM pushed)
             RETURNING p.id, p.message
         )
         SELECT EXISTS (SELECT 1 FROM ven) AS known, COALESCE((SELECT in_force FROM ven), false) AS in_force,
+               (SELECT profile_name FROM ven) AS profile,
                (SELECT id FROM taken) AS taken_id,
                (SELECT message::text FROM taken) AS message,
                (SELECT message_type FROM head) AS head_type,
@@ -212,6 +221,7 @@ async def take_for_poll(conn: Conn, ven_id: str, excluded_types: Iterable[str]) 
         """,
         ven_id,
         sorted(excluded_types),
+        profile,
     )
     assert row is not None
     message = VTN_MESSAGE_ADAPTER.validate_json(row["message"]) if row["message"] is not None else None
@@ -221,6 +231,7 @@ async def take_for_poll(conn: Conn, ven_id: str, excluded_types: Iterable[str]) 
         message=message,
         head_type=row["head_type"],
         pending_id=row["taken_id"],
+        ven_profile=row["profile"],
         pushed=bool(row["pushed"]),
     )
 

@@ -17,13 +17,14 @@ from dataclasses import dataclass
 
 from shared.db.connection import Conn
 from shared.oadr.messages import VTN_MESSAGE_ADAPTER, VtnMessage
+from shared.oadr.profiles import OadrProfile
 
 
 @dataclass(frozen=True)
 class PushHead:
     """A push VEN's next message (None: nothing waits but what was left out), its transport address, the
-    fingerprint of the certificate it registered with (None without TLS), and which of the messages left out
-    are still not marked delivered."""
+    fingerprint of the certificate it registered with (None without TLS), which of the messages left out are
+    still not marked delivered, and its OpenADR profile (the one its pushes are written in)."""
 
     ven_id: str
     transport_address: str | None
@@ -31,6 +32,7 @@ class PushHead:
     pending_id: int | None
     message: VtnMessage | None
     unmarked: frozenset[int] = frozenset()
+    profile: str = OadrProfile.B
 
 
 async def heads(conn: Conn, delivered: Mapping[str, Collection[int]]) -> dict[str, PushHead]:
@@ -44,7 +46,7 @@ async def heads(conn: Conn, delivered: Mapping[str, Collection[int]]) -> dict[st
         """
         WITH w AS (SELECT unnest($1::text[]) AS ven_id),
         left_out AS (SELECT * FROM unnest($2::text[], $3::bigint[]) AS l(ven_id, id))
-        SELECT v.ven_id, v.transport_address, v.fingerprint, m.id, m.message::text AS message,
+        SELECT v.ven_id, v.transport_address, v.fingerprint, v.profile_name, m.id, m.message::text AS message,
                ARRAY(
                    SELECT p.id FROM pending_messages p JOIN left_out l ON l.id = p.id
                    WHERE l.ven_id = w.ven_id AND p.ven_id = w.ven_id AND p.delivered_at IS NULL
@@ -69,6 +71,7 @@ async def heads(conn: Conn, delivered: Mapping[str, Collection[int]]) -> dict[st
             pending_id=row["id"],
             message=VTN_MESSAGE_ADAPTER.validate_json(row["message"]) if row["message"] is not None else None,
             unmarked=frozenset(row["unmarked"]),
+            profile=row["profile_name"],
         )
         for row in rows
     }

@@ -25,11 +25,12 @@ _IN_FORCE = "registration_in_force(status)"  # SQL function of migration 0015
 
 @dataclass(frozen=True)
 class Speaker:
-    """The VEN a request speaks for (None: no certificate and no venID, in development) and whether its
-    registration is in force."""
+    """The VEN a request speaks for (None: no certificate and no venID, in development), whether its
+    registration is in force, and its OpenADR profile (None: not known)."""
 
     ven_id: str | None
     registered: bool
+    profile: str | None = None
 
 
 async def is_registered(conn: Conn, ven_id: str) -> bool:
@@ -55,23 +56,31 @@ async def unknown_vens(conn: Conn, ven_ids: Collection[str]) -> str | None:
 
 async def registered_among(conn: Conn, ven_ids: Collection[str]) -> set[str]:
     """Those of `ven_ids` whose registration is in force (one query for a batch of requests)."""
-    rows = await conn.fetch(f"SELECT ven_id FROM vens WHERE ven_id = ANY($1::text[]) AND {_IN_FORCE}", list(ven_ids))
-    return {row["ven_id"] for row in rows}
+    return set(await _profiles_in_force(conn, ven_ids))
+
+
+async def _profiles_in_force(conn: Conn, ven_ids: Collection[str]) -> dict[str, str]:
+    """The profile of each of `ven_ids` whose registration is in force."""
+    rows = await conn.fetch(
+        f"SELECT ven_id, profile_name FROM vens WHERE ven_id = ANY($1::text[]) AND {_IN_FORCE}", list(ven_ids)
+    )
+    return {row["ven_id"]: row["profile_name"] for row in rows}
 
 
 async def _bound_to(conn: Conn, fingerprints: Collection[str]) -> dict[str, Speaker]:
     rows = await conn.fetch(
-        f"SELECT fingerprint, ven_id, {_IN_FORCE} AS registered FROM vens WHERE fingerprint = ANY($1::text[])",
+        f"SELECT fingerprint, ven_id, {_IN_FORCE} AS registered, profile_name FROM vens"
+        " WHERE fingerprint = ANY($1::text[])",
         list(fingerprints),
     )
-    return {row["fingerprint"]: Speaker(row["ven_id"], row["registered"]) for row in rows}
+    return {row["fingerprint"]: Speaker(row["ven_id"], row["registered"], row["profile_name"]) for row in rows}
 
 
 def _speaker(
-    named: str | None, fingerprint: str | None, bound: dict[str, Speaker], registered: set[str]
+    named: str | None, fingerprint: str | None, bound: dict[str, Speaker], registered: dict[str, str]
 ) -> Speaker | SpeakerRefused:
     if fingerprint is None:
-        return Speaker(named, named is not None and named in registered)
+        return Speaker(named, named is not None and named in registered, registered.get(named or ""))
     holder = bound.get(fingerprint)
     speaking = certificate_speaker(named, holder.ven_id if holder is not None else None)
     if isinstance(speaking, SpeakerRefused):
@@ -88,7 +97,7 @@ async def speakers_of(
     fingerprints = {context.fingerprint for _, context in requests if context.fingerprint is not None}
     named = {ven_id for ven_id, context in requests if ven_id is not None and context.fingerprint is None}
     bound = await _bound_to(conn, fingerprints) if fingerprints else {}
-    registered = await registered_among(conn, named) if named else set()
+    registered = await _profiles_in_force(conn, named) if named else {}
     return [_speaker(ven_id, context.fingerprint, bound, registered) for ven_id, context in requests]
 
 
@@ -97,8 +106,8 @@ async def speaker_of(conn: Conn, named_ven_id: str | None, context: RequestConte
     if context.fingerprint is None:
         if named_ven_id is None:
             return Speaker(None, False)
-        return Speaker(named_ven_id, await is_registered(conn, named_ven_id))
-    return _speaker(named_ven_id, context.fingerprint, await _bound_to(conn, [context.fingerprint]), set())
+        return _speaker(named_ven_id, None, {}, await _profiles_in_force(conn, [named_ven_id]))
+    return _speaker(named_ven_id, context.fingerprint, await _bound_to(conn, [context.fingerprint]), {})
 
 
 def refused(refusal: SpeakerRefused, ven_id: str | None) -> VenReply:
@@ -110,13 +119,29 @@ def unregistered(ven_id: str | None) -> VenReply:
     return VenReply(message=answers.response(ResponseCode.INVALID_ID, "unknown or unregistered venID", ven_id))
 
 
-def registered_speaker(speaker: Speaker | SpeakerRefused, named_ven_id: str | None) -> str | VenReply:
+def in_another_profile(ven_id: str, profile: str, request_profile: str) -> VenReply:
+    """The answer to a request in another OpenADR profile than the VEN's (463): a VEN is served in its own."""
+    return VenReply(
+        message=answers.response(
+            ResponseCode.NOT_REGISTERED_OR_AUTHORIZED,
+            f"venID {ven_id} is an OpenADR {profile} VEN, and this request is {request_profile}",
+            ven_id,
+        )
+    )
+
+
+def registered_speaker(
+    speaker: Speaker | SpeakerRefused, named_ven_id: str | None, request_profile: str | None = None
+) -> str | VenReply:
     """The registered VEN a request speaks for, or the answer refusing it: 463 for a certificate that may not
-    speak for the VEN, 452 for an unknown or unregistered one (a venID in the wrong case is unknown)."""
+    speak for the VEN, 452 for an unknown or unregistered one (a venID in the wrong case is unknown), 463 for a
+    request in another OpenADR profile than the VEN's (`request_profile`: a VEN is served in its own only)."""
     if isinstance(speaker, SpeakerRefused):
         return refused(speaker, named_ven_id)
     if speaker.ven_id is None or not speaker.registered:
         return unregistered(speaker.ven_id if speaker.ven_id is not None else named_ven_id)
+    if request_profile is not None and speaker.profile is not None and speaker.profile != request_profile:
+        return in_another_profile(speaker.ven_id, speaker.profile, request_profile)
     return speaker.ven_id
 
 
@@ -133,11 +158,12 @@ async def answer_registered(
 
 
 async def registered_request(conn: Conn, envelope: Envelope) -> tuple[VenMessage, str] | VenReply | None:
-    """A VEN request's message and the registered VEN it speaks for, or the answer refusing it; None for an
-    envelope that is no VEN request."""
+    """A VEN request's message and the registered VEN it speaks for, or the answer refusing it (the request in
+    another profile than the VEN's included); None for an envelope that is no VEN request."""
     request = envelope.payload
     if not isinstance(request, VenRequest):
         return None
     named = getattr(request.message, "ven_id", None)
-    checked = registered_speaker(await speaker_of(conn, named, request.context), named)
+    speaker = await speaker_of(conn, named, request.context)
+    checked = registered_speaker(speaker, named, request.context.profile)
     return checked if isinstance(checked, VenReply) else (request.message, checked)

@@ -6,8 +6,9 @@ from datetime import timedelta
 from typing import Literal
 
 from shared.oadr.common import EiResponse, OadrModel
+from shared.oadr.profiles import OadrProfile
 
-PROFILE_20B = "2.0b"
+PROFILE_20B = OadrProfile.B.value
 TRANSPORT_SIMPLE_HTTP = "simpleHttp"
 TRANSPORT_XMPP = "xmpp"
 

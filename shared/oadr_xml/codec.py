@@ -16,9 +16,9 @@ from shared.oadr.event import DistributeEvent
 from shared.oadr.messages import VenMessage, VtnMessage
 from shared.oadr_xml import events, opt, registration, reports
 from shared.oadr_xml.answer_templates import encode_from_template
-from shared.oadr_xml.errors import NotOpenAdr, UnsupportedMessage
+from shared.oadr_xml.errors import NotOpenAdr, UnsupportedMessage, WrongProfile
 from shared.oadr_xml.event_set_templates import EventSetTemplates
-from shared.oadr_xml.namespaces import OADR, q
+from shared.oadr_xml.namespaces import OADR, OADR_20A, q
 from shared.oadr_xml.parser import parse_document
 from shared.oadr_xml.schema import validate
 from shared.oadr_xml.tree import child
@@ -61,6 +61,8 @@ def decode(body: bytes, schema: etree.XMLSchema | None) -> InboundDocument:
     `schema` is the compiled 2.0b XSD; None skips validation (only for unit tests of the mapping).
     """
     root = parse_document(body)
+    if etree.QName(root).namespace == OADR_20A:
+        raise WrongProfile("2.0a")
     if root.tag != PAYLOAD:
         raise NotOpenAdr(f"root element is {etree.QName(root).localname!r}, not oadrPayload")
     if schema is not None:

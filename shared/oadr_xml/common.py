@@ -8,7 +8,7 @@ from lxml import etree
 
 from shared.oadr.common import EiResponse
 from shared.oadr_xml.errors import SchemaViolation
-from shared.oadr_xml.namespaces import EI, NSMAP, OADR, PYLD, XCAL, q
+from shared.oadr_xml.namespaces import EI, NSMAPS, OADR, PYLD, XCAL, q
 from shared.oadr_xml.tree import Parent, add, add_optional, child, required_child, required_text, text_of
 from shared.oadr_xml.values import format_duration, parse_duration
 
@@ -19,10 +19,12 @@ VEN_ID = q(EI, "venID")
 VTN_ID = q(EI, "vtnID")
 
 
-def message_element(local_name: str) -> etree._Element:
-    """A top-level oadr message element carrying ei:schemaVersion, ready to be filled."""
-    element = etree.Element(q(OADR, local_name), nsmap=NSMAP)
-    element.set(q(EI, "schemaVersion"), SCHEMA_VERSION)
+def message_element(local_name: str, namespace: str = OADR) -> etree._Element:
+    """A top-level oadr message element, ready to be filled: in 2.0b (`OADR`) it carries ei:schemaVersion,
+    in 2.0a (`OADR_20A`, a schema without that attribute) it does not."""
+    element = etree.Element(q(namespace, local_name), nsmap=NSMAPS[namespace])
+    if namespace == OADR:
+        element.set(q(EI, "schemaVersion"), SCHEMA_VERSION)
     return element
 
 

@@ -2,8 +2,10 @@
 
     OadrXmlError
     ├── MalformedXml          not well-formed, or uses a DTD/entities (XML bomb, XXE): HTTP 400
-    ├── NotOpenAdr            well-formed, but not an oadrPayload: HTTP 400
-    ├── SchemaViolation       an oadrPayload that the 2.0b XSD rejects: OpenADR 400 in an oadrResponse
+    ├── NotOpenAdr            well-formed, but not an OpenADR message: HTTP 400
+    │   └── WrongProfile      an OpenADR document of the other profile (2.0a at a 2.0b endpoint, or the
+    │                         reverse): HTTP 400, naming the profile found
+    ├── SchemaViolation       a message that the profile's XSD rejects: OpenADR 400 in an oadrResponse
     └── UnsupportedMessage    valid, but a message type a VEN may not send: OpenADR 400 in an oadrResponse
 """
 
@@ -23,6 +25,14 @@ class MalformedXml(OadrXmlError):
 
 class NotOpenAdr(OadrXmlError):
     pass
+
+
+class WrongProfile(NotOpenAdr):
+    """`found` is the profile the document is written in ("2.0a" or "2.0b")."""
+
+    def __init__(self, found: str) -> None:
+        super().__init__(f"an OpenADR {found} document")
+        self.found = found
 
 
 class SchemaViolation(OadrXmlError):

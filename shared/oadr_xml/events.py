@@ -1,4 +1,9 @@
-"""XML mapping of the EiEvent service: oadrRequestEvent and oadrCreatedEvent in, oadrDistributeEvent out."""
+"""XML mapping of the EiEvent service: oadrRequestEvent and oadrCreatedEvent in, oadrDistributeEvent out.
+
+The 2.0a codec (shared.oadr_xml.profile_a) uses the same mapping: the EiEvent messages of both profiles are
+made of the same Energy Interoperation elements, only the oadr-namespaced ones (the message, oadrEvent,
+oadrResponseRequired) change namespace, and a 2.0a VEN's events are first reduced to what 2.0a carries.
+"""
 
 from __future__ import annotations
 
@@ -112,24 +117,25 @@ def _add_active_period(parent: etree._Element, period: ActivePeriod) -> None:
     add(element, q(XCAL, "components")).set(q(XSI, "nil"), "true")
 
 
-def _add_event(parent: etree._Element, event: Event) -> None:
-    oadr_event = add(parent, q(OADR, "oadrEvent"))
+def _add_event(parent: etree._Element, event: Event, namespace: str) -> None:
+    oadr_event = add(parent, q(namespace, "oadrEvent"))
     ei_event = add(oadr_event, q(EI, "eiEvent"))
     _add_descriptor(ei_event, event.descriptor)
     _add_active_period(ei_event, event.active_period)
     add_event_signals(ei_event, event.signals, event.baseline)
     add_target(ei_event, EI_TARGET, event.targets)
-    add(oadr_event, q(OADR, "oadrResponseRequired"), str(event.response_required))
+    add(oadr_event, q(namespace, "oadrResponseRequired"), str(event.response_required))
 
 
-def render_distribute_event(message: DistributeEvent) -> etree._Element:
-    element = message_element("oadrDistributeEvent")
+def render_distribute_event(message: DistributeEvent, namespace: str = OADR) -> etree._Element:
+    """oadrDistributeEvent in the profile of `namespace` (2.0b's by default)."""
+    element = message_element("oadrDistributeEvent", namespace)
     if message.response is not None:
         add_ei_response(element, message.response)
     add(element, REQUEST_ID, message.request_id)
     add(element, VTN_ID, message.vtn_id)
     for event in message.events:
-        _add_event(element, event)
+        _add_event(element, event, namespace)
     return element
 
 

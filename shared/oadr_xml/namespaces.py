@@ -1,8 +1,13 @@
-"""XML namespaces of OpenADR 2.0b and a helper to build qualified names."""
+"""XML namespaces of OpenADR 2.0b and 2.0a, and a helper to build qualified names.
+
+The two profiles share every namespace but their own: the Energy Interoperation (ei, pyld), EMIX and
+iCalendar (xcal, strm) elements are the same in both, so the 2.0a codec reuses the 2.0b mapping of them.
+"""
 
 from __future__ import annotations
 
 OADR = "http://openadr.org/oadr-2.0b/2012/07"
+OADR_20A = "http://openadr.org/oadr-2.0a/2012/07"
 EI = "http://docs.oasis-open.org/ns/energyinterop/201110"
 PYLD = "http://docs.oasis-open.org/ns/energyinterop/201110/payloads"
 EMIX = "http://docs.oasis-open.org/ns/emix/2011/06"
@@ -35,3 +40,15 @@ NSMAP: dict[str | None, str] = {
 def q(namespace: str, local_name: str) -> str:
     """Clark-notation qualified name, as lxml expects: '{namespace}local'."""
     return f"{{{namespace}}}{local_name}"
+
+# The 2.0a documents the VTN writes use only these.
+NSMAP_20A: dict[str | None, str] = {
+    "oadr": OADR_20A,
+    "ei": EI,
+    "pyld": PYLD,
+    "emix": EMIX,
+    "xcal": XCAL,
+    "strm": STRM,
+    "xsi": XSI,
+}
+NSMAPS: dict[str, dict[str | None, str]] = {OADR: NSMAP, OADR_20A: NSMAP_20A}

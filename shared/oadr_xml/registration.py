@@ -125,6 +125,13 @@ def render_response(message: Response) -> etree._Element:
     return element
 
 
+def render_response_without_ven_id(message: Response, namespace: str) -> etree._Element:
+    """oadrResponse as profiles without its venID write it (2.0a)."""
+    element = message_element("oadrResponse", namespace)
+    add_ei_response(element, message.response)
+    return element
+
+
 PARSERS: Mapping[str, Callable[[etree._Element], Any]] = {
     "oadrQueryRegistration": parse_query_registration,
     "oadrCreatePartyRegistration": parse_create_party_registration,

@@ -1,8 +1,13 @@
-"""The event benchmark's pure parts: the event it creates is valid, and the table reads right."""
+"""The event benchmark's pure parts: the event it creates is valid, the table reads right (the fleet partly on
+2.0a against the all-2.0b one), and the share of 2.0a VENs is checked."""
 
 from __future__ import annotations
 
-from bench.event_bench import EventRun, Fleet, table, vtn_event
+import argparse
+
+import pytest
+
+from bench.event_bench import PULL_TARGET, EventRun, Fleet, share, table, vtn_event
 from event_svc.validation import validate_event
 
 
@@ -33,3 +38,18 @@ def test_a_ven_answers_each_event_modification_once() -> None:
     assert fleet.saw("v1", [("e", 0), ("e", 1)]) == [("e", 1)]
     assert fleet.saw("v2", [("e", 1)]) == [("e", 1)]
     assert sorted(fleet.received[("e", 1)]) == ["v1", "v2"]
+
+
+def test_the_mixed_fleet_is_compared_with_the_all_2_0b_pull_fleet_of_the_same_phase() -> None:
+    runs = [
+        EventRun(PULL_TARGET, 10, 10, 10, 1.0, 2.0, 0),
+        EventRun("this VTN (pull, 50% on 2.0a)", 10, 10, 10, 1.1, 2.2, 0),
+    ]
+    assert table(runs).splitlines()[3] == "| this VTN (pull, 50% on 2.0a) | create | 10 | 1.10 | 2.20 | 1.10 | 1.10 | 10 | 10 | 0 |"
+
+
+def test_a_share_of_the_fleet_on_2_0a_is_above_0_and_at_most_1() -> None:
+    assert share("0.5") == 0.5
+    for wrong in ("0", "1.5"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            share(wrong)

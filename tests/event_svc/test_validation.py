@@ -6,8 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from event_svc.validation import InvalidEvent, validate_event
-from shared.oadr.event import ActivePeriod
+from event_svc.validation import InvalidEvent, profile_problems, unreachable, validate_event
+from shared.oadr.event import ActivePeriod, Event, EventDescriptor, EventStatus
+from shared.oadr.profiles import OadrProfile
 from shared.oadr.signal import EventSignal, Interval, SignalName, SignalType
 from shared.oadr.target import Target
 from tests.event_svc import shapes
@@ -120,3 +121,30 @@ def test_an_event_needs_targets_distinct_signal_ids_and_a_zoned_start() -> None:
 def test_every_problem_is_listed_at_once() -> None:
     bad = signal(SignalName.SIMPLE, SignalType.PRICE, 9)
     assert len(problems(PERIOD, bad, targets=Target())) == 3
+
+
+def an_event(*signals: EventSignal) -> Event:
+    return Event(
+        descriptor=EventDescriptor(
+            event_id="e", modification_number=0, market_context="http://m", created_date_time=NOW,
+            event_status=EventStatus.FAR,
+        ),
+        active_period=PERIOD,
+        signals=signals,
+        targets=VEN,
+    )
+
+
+def test_an_event_every_profile_can_carry_has_no_profile_problems() -> None:
+    assert profile_problems(an_event(signal(SignalName.SIMPLE, SignalType.LEVEL, 1))) == {}
+
+
+def test_a_price_event_without_a_simple_signal_cannot_reach_2_0a_vens_only() -> None:
+    priced = an_event(signal(SignalName.ENERGY_PRICE, SignalType.PRICE, 0.2))
+    assert list(profile_problems(priced)) == [OadrProfile.A]
+
+
+def test_a_refusal_names_the_vens_it_found_and_says_when_there_are_more() -> None:
+    detail = unreachable("2.0a", ["reason one", "reason two"], ["v1", "v2", "v3"], shown=2)
+    assert detail == "the event cannot reach the OpenADR 2.0a VENs it targets (v1, v2 and more): reason one; reason two"
+    assert "(v1)" in unreachable("2.0a", ["r"], ["v1"], shown=10)

@@ -1,6 +1,6 @@
-"""Mutated OpenADR documents against the gateway's VEN door, with the security checks on (hypothesis,
-bounded in examples and time): never a 5xx, never a hang, always an XML answer, and a valid signed poll
-is still answered afterwards."""
+"""Mutated OpenADR documents, 2.0b and 2.0a, against the gateway's VEN doors (the 2.0b endpoints and the 2.0a
+one), with the security checks on (hypothesis, bounded in examples and time): never a 5xx, never a hang,
+always an XML answer, and a valid signed poll is still answered afterwards."""
 
 from __future__ import annotations
 
@@ -14,15 +14,22 @@ from hypothesis import strategies as st
 from lxml import etree
 from openleadr.messaging import create_message
 
+from bench.loadgen import profile_a_messages
 from devstack.certs import Issued
 from gateway.oadr_http import create_oadr_app
-from gateway.routing import OADR_PATH_PREFIX, SERVICES
+from gateway.exchange import ExchangeSettings
+from gateway.poll_answers import PollAnswerCache
+from gateway.profile_a_exchange import ProfileAExchange
+from gateway.routing import OADR_PATH_PREFIX, PROFILE_A_PATH, SERVICES
 from shared.contract.ven_traffic import RequestContext
+from tests.fakes import RecordingBatcher
 from tests.gateway.security.test_message_security import code_and_text, make, poll
+from tests.profile_a_ven import profile_a_schema
 from tests.security_documents import openleadr_signed
 
 MAX_EXAMPLES = 250
 PER_REQUEST_SECONDS = 5.0
+PATHS = [*(f"{OADR_PATH_PREFIX}/{service}" for service in SERVICES), PROFILE_A_PATH]
 
 
 def seeds(certs: dict[str, Issued]) -> list[bytes]:
@@ -41,6 +48,9 @@ def seeds(certs: dict[str, Issued]) -> list[bytes]:
         ),
         # ECDSA-signed: the verifier's direct path for ECC keys (then refused: not the TLS client's certificate)
         openleadr_signed("oadrPoll", certs["vtn-ecc"].cert_path, certs["vtn-ecc"].key_path, ven_id="ven-1"),
+        # 2.0a: unsigned, the message as the root
+        profile_a_messages.request_event("ven-1", "r4", reply_limit=2),
+        profile_a_messages.created_event("ven-1", "r5", [profile_a_messages.EventAnswer("e1", 0, "optIn", "r5")]),
     ]
 
 
@@ -91,12 +101,15 @@ def seed_documents(dev_certs: dict[str, Issued]) -> list[bytes]:
 
 @pytest.fixture(scope="module")
 def door(dev_certs: dict[str, Issued], official_schema: etree.XMLSchema) -> object:
-    exchange, _, _ = make(dev_certs, official_schema, require=False)
+    exchange, requester, security = make(dev_certs, official_schema, require=False)
+    profile_a = ProfileAExchange(
+        requester, profile_a_schema(), PollAnswerCache(60, 100), RecordingBatcher(), ExchangeSettings(0.1), security  # type: ignore[arg-type]
+    )
 
     def as_ven1(scope: object) -> RequestContext:
         return RequestContext(remote_addr="127.0.0.1:1", fingerprint=dev_certs["ven1"].fingerprint)
 
-    return create_oadr_app(exchange, 64 * 1024, as_ven1)
+    return create_oadr_app(exchange, 64 * 1024, as_ven1, profile_a=profile_a)
 
 
 @settings(
@@ -111,12 +124,12 @@ def test_mutated_documents_never_break_the_gateway(
 ) -> None:
     document = data.draw(st.sampled_from(seed_documents))
     body = data.draw(st.sampled_from([mutate_bytes, mutate_tree]))(document, data)
-    service = data.draw(st.sampled_from(SERVICES))
+    path = data.draw(st.sampled_from(PATHS))
 
     async def send() -> httpx.Response:
         transport = httpx.ASGITransport(app=door)  # type: ignore[arg-type]
         async with httpx.AsyncClient(transport=transport, base_url="https://vtn") as client:
-            return await asyncio.wait_for(client.post(f"{OADR_PATH_PREFIX}/{service}", content=body), PER_REQUEST_SECONDS)
+            return await asyncio.wait_for(client.post(path, content=body), PER_REQUEST_SECONDS)
 
     response = asyncio.run(send())
     assert response.status_code < 500, response.text

@@ -17,6 +17,7 @@ from devstack.certs import Issued
 from gateway.security.identity import ClientIdentity
 from gateway.oadr_http import OadrEndpoints, _fallback_app
 from shared.throttled_log import DEFAULT_BURST, ThrottledLog
+from tests.fakes import UnreachedExchange
 from tests.gateway.security.test_message_security import as_ven, make
 
 FLOOD = 2_000
@@ -82,7 +83,7 @@ async def test_a_flood_of_refused_certificates_writes_a_few_lines_and_a_summary(
         ca_file, client_verifying_context(ca_file), accept_seconds=60, max_entries=100
     )
     identify = ClientIdentity(["10.0.0.0/8"], forwarded=forwarded)
-    app = OadrEndpoints(None, 1024, _fallback_app(), identify, refusals=refusals)  # type: ignore[arg-type]
+    app = OadrEndpoints(UnreachedExchange(), 1024, _fallback_app(), identify, refusals=refusals)  # type: ignore[arg-type]
     stranger = quote(dev_certs["stranger"].cert_path.read_text()).encode()
     statuses = []
 

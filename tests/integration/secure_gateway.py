@@ -1,6 +1,7 @@
-"""A second gateway serving HTTPS with client certificates and required XML signatures, beside the plain
-development one, sharing Kafka, the services and PostgreSQL (one per test session, started when first asked
-for); and VENs that use it, each with its own certificate, signing every message as OpenLEADR's VEN does."""
+"""A second gateway serving HTTPS with client certificates and required XML signatures (and the 2.0a profile's
+TLS suites), beside the plain development one, sharing Kafka, the services and PostgreSQL (one per test
+session, started when first asked for); and VENs that use it, each with its own certificate, signing every
+message as OpenLEADR's VEN does."""
 
 from __future__ import annotations
 
@@ -36,11 +37,15 @@ class SecureGateway:
     log_path: Path
     directory: Path
 
-    def ven_tls(self, ven: str | Issued | None) -> ssl.SSLContext:
+    def ven_tls(self, ven: str | Issued | None, ciphers: str | None = None) -> ssl.SSLContext:
+        """A VEN's TLS; with `ciphers`, TLS 1.2 with those suites only (a 2.0a VEN's, say)."""
         context = ssl.create_default_context(cafile=str(self.certs["ca"].cert_path))
         if ven is not None:
             issued = self.certs[ven] if isinstance(ven, str) else ven
             context.load_cert_chain(issued.cert_path, issued.key_path)
+        if ciphers is not None:
+            context.maximum_version = ssl.TLSVersion.TLSv1_2
+            context.set_ciphers(ciphers)
         return context
 
     def new_certificate(self, name: str) -> Issued:
@@ -63,6 +68,7 @@ def secure_gateway(vtn: RunningVtn, vtn_env: dict[str, str], tmp_path_factory: p
         "VTN_INSTANCE_ID": "secure-gateway",
         **settings_for(certs),
         "VTN_REQUIRE_MESSAGE_SIGNATURES": "true",
+        "VTN_HTTP_TLS_2_0A_SUITES": "true",  # the 2.0a profile's TLS 1.2 suites too (docs/profile-2a.md)
         "VTN_REPLAY_MAX_AGE_SECONDS": "30",
     }
     log_path = tmp_path_factory.mktemp("logs") / "secure-gateway.log"

@@ -1,5 +1,6 @@
 """The security profile on the real stack: a second gateway serving HTTPS with client certificates and
-required XML signatures, beside the plain development one, sharing Kafka, the services and PostgreSQL.
+required XML signatures (and the 2.0a profile's TLS suites), beside the plain development one, sharing Kafka, the
+services and PostgreSQL.
 
 OpenLEADR's VEN with its own certificate registers, polls, receives a VTN-initiated message and reports
 telemetry over HTTPS with signed messages both ways; each refusal the profile requires leaves nothing stored."""
@@ -18,10 +19,12 @@ from lxml import etree
 from openleadr import OpenADRClient
 from openleadr.messaging import create_message, validate_xml_signature
 
+from bench.loadgen import profile_a_messages
 from devstack.certs import Issued
 from tests.integration.event_ven import simple_event
-from tests.integration.secure_gateway import SecureGateway
+from tests.integration.secure_gateway import PREFIX, SecureGateway
 from gateway.security.signature_profile import ECDSA_SHA256, ENVELOPED_SIGNATURE, INCLUSIVE_C14N
+from tests.profile_a_ven import ProfileAVen
 from tests.security_documents import openleadr_signed, signed_at, wrapped
 from tests.signature_shapes import XSLT, Reference, Shape, Transform, identity_stylesheet, signed_in_shape
 from tests.waiting import until
@@ -212,6 +215,31 @@ async def test_a_replayed_message_is_refused_and_stored_once(
 async def test_the_plain_development_gateway_still_works(http: httpx.AsyncClient) -> None:
     answer = await http.post("/EiRegisterParty", content=create_message("oadrQueryRegistration", request_id="q").encode())
     assert answer.status_code == 200 and answer_of(answer.content)[0] == "200"
+
+
+async def test_a_2_0a_ven_is_served_over_https_with_its_own_certificate_and_refused_with_another_s(
+    secure_gateway: SecureGateway, admin: httpx.AsyncClient, db: asyncpg.Connection, unique: Callable[[str], str]
+) -> None:
+    """Signed 2.0b messages are required here; 2.0a has no signatures, and its VENs are served on their
+    certificate, over a 2.0a suite (VTN_HTTP_TLS_2_0A_SUITES); nothing of the refused request is kept."""
+    ven_id = unique("tls-a-ven")
+    certificate = secure_gateway.new_certificate(unique("tls-a-cert"))
+    provisioned = await admin.post(
+        "/vens", json={"profile_name": "2.0a", "ven_id": ven_id, "fingerprint": certificate.fingerprint}
+    )
+    assert provisioned.status_code == 201, provisioned.text
+    root = secure_gateway.url.removesuffix(PREFIX)
+    own = secure_gateway.ven_tls(certificate, ciphers="AES128-SHA")
+    async with httpx.AsyncClient(base_url=root, verify=own, timeout=15) as own_http:
+        seen = await ProfileAVen(own_http, ven_id).request_events()
+        assert (seen.message_type, seen.response_code) == ("oadrDistributeEvent", 200)
+    async with httpx.AsyncClient(base_url=root, verify=secure_gateway.ven_tls("ven1"), timeout=15) as ven1_http:
+        status, refused = await ProfileAVen(ven1_http, ven_id).post(
+            profile_a_messages.created_event(ven_id, "r1", [profile_a_messages.EventAnswer("e1", 0, "optIn", "r1")])
+        )
+    assert (status, refused.response_code) == (200, 463)
+    assert "is not bound to this certificate" in (refused.description or "")
+    assert await db.fetchval("SELECT count(*) FROM event_responses WHERE ven_id = $1", ven_id) == 0
 
 
 async def test_a_signature_outside_the_profile_is_refused_and_the_enveloped_shape_accepted(

@@ -27,6 +27,7 @@ from openleadr.messaging import create_message
 from shared import topics
 from shared.bus import clients
 from shared.bus.connection import KafkaConnection
+from shared.contract.backend_events import RegistrationEvent
 from shared.contract.envelope import Envelope
 from shared.contract.vtn_reports import PublishVtnReports
 from tests.integration.confirmation_clock import all_delivered, an_hour_passes, vtn_report_looked_at
@@ -35,7 +36,7 @@ from tests.integration.test_operations import metric_sample
 from tests.integration.test_reports import ReportingVen
 from tests.integration.vtn_report_hooks import price_at, tier_at
 from tests.waiting import until_async
-from tests.stack import HEALTH_PORTS, RunningVtn
+from tests.stack import HEALTH_PORTS, RunningVtn, find_on_topic
 
 SECOND = timedelta(seconds=1)
 VTN_REPORTS = [
@@ -574,3 +575,27 @@ async def test_openleadrs_ven_gets_the_vtns_metadata_and_acknowledges_it(
         await until_async(acknowledged, 30, "OpenLEADR's oadrRegisteredReport")
     finally:
         await client.stop()
+
+
+async def test_a_2_0a_ven_which_has_no_reports_is_offered_none(
+    offering: RunningVtn, admin: httpx.AsyncClient, db: asyncpg.Connection, unique: Callable[[str], str]
+) -> None:
+    """The 2.0a profile has no EiReport: its VEN, `created` when provisioned, gets no METADATA offer."""
+    ven_id = unique("a-ven")
+    assert (await admin.post("/vens", json={"profile_name": "2.0a", "ven_id": ven_id})).status_code == 201
+    [created] = await find_on_topic(
+        offering.kafka_bootstrap, topics.REGISTRATION_EVENTS,
+        lambda e: isinstance(e.payload, RegistrationEvent) and e.payload.ven_id == ven_id,
+    )
+
+    async def handled() -> bool:
+        return bool(
+            await db.fetchval(
+                "SELECT true FROM inbox WHERE consumer = 'report_svc.registrations' AND message_id = $1",
+                created.message_id,
+            )
+        )
+
+    await until_async(handled, 30, "report_svc to handle the VEN's registration")
+    assert await db.fetchval("SELECT count(*) FROM pending_messages WHERE ven_id = $1", ven_id) == 0
+    assert await db.fetchval("SELECT count(*) FROM vtn_report_registrations WHERE ven_id = $1", ven_id) == 0

@@ -42,6 +42,13 @@ def test_the_service_paths_hang_below_the_address_and_a_given_service_root_is_no
     assert parse_push_address("http://[2001:db8::1]:81").host_header() == "[2001:db8::1]:81"
 
 
+def test_a_2_0a_ven_is_pushed_to_its_one_endpoint_given_or_not() -> None:
+    assert parse_push_address("https://ven.example.com/sites/7").profile_a_path == "/sites/7/OpenADR2/Simple/EiEvent"
+    assert parse_push_address("https://ven.example.com/OpenADR2/Simple/EiEvent/").profile_a_path == (
+        "/OpenADR2/Simple/EiEvent"
+    )
+
+
 @pytest.mark.parametrize(
     "address",
     [None, "", "   ", "ven.example.com", "ftp://ven.example.com", "http://user:pw@ven.example.com",

@@ -79,7 +79,8 @@ def pools(tls: ssl.SSLContext | None = None, resolved: list[str] | None = None, 
 
 
 async def post(pool: ConnectionPools, url: str, fingerprint: str | None = None, max_bytes: int = 10_000, timeout: float = 2.0) -> bytes:
-    response = await pool.post(parse_push_address(url), "EiEvent", b"<x/>", fingerprint, max_bytes, timeout)
+    address = parse_push_address(url)
+    response = await pool.post(address, address.service_path("EiEvent"), b"<x/>", fingerprint, max_bytes, timeout)
     assert response.status == 200
     return response.body
 

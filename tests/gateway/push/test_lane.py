@@ -172,3 +172,23 @@ async def test_a_lane_asked_to_stop_finishes_nothing_more_after_a_failure() -> N
     ven_lane.stop_after_current()
     await asyncio.wait_for(running, 5)
     assert set(deliverer.pushed) == {"a"} and queue.delivered == []
+
+
+@dataclass
+class ProfileADeliverer(Deliverer):
+    """A 2.0a VEN's deliverer: it has a form for event sets only."""
+
+    async def deliver(self, target: PushTarget, message: VtnMessage) -> VenAnswer:
+        if not isinstance(message, DistributeEvent):
+            self.pushed.append(f"refused {message.message_type}")
+            raise DeliveryFailed("not_in_profile", f"a 2.0a VEN takes event sets only, not {message.message_type}")
+        return await super().deliver(target, message)
+
+
+async def test_a_message_with_no_form_in_the_ven_s_profile_is_settled_once_and_the_sets_behind_it_still_go() -> None:
+    queue = Queue({1: RequestReregistration(ven_id=VEN), 2: event_set("b")})
+    deliverer = ProfileADeliverer()
+    ven_lane, reporter = lane(queue, deliverer)
+    await asyncio.wait_for(ven_lane.run(), 5)
+    assert deliverer.pushed == ["refused oadrRequestReregistration", "b"]
+    assert reporter.events == ["delivered 1", "delivered 2", "saw"]

@@ -21,6 +21,7 @@ from gateway.security.forwarded_certificates import CertificateRefused, Forwarde
 from gateway.security.identity import ClientIdentity, IdentityRefused
 from gateway.refusals import SECURITY_REFUSALS, SecurityRefusals
 from gateway.security.tls import ServerCertificate, client_verifying_context, server_context
+from tests.fakes import UnreachedExchange
 from tests.gateway.security.certificate_cases import (
     NOW,
     Authority,
@@ -200,7 +201,7 @@ async def test_the_refusal_is_a_463_with_a_counted_reason(pki: Pki) -> None:
     refusals = SecurityRefusals()
     before = SECURITY_REFUSALS.labels("forwarded_certificate_untrusted")._value.get()
     identify = ClientIdentity(["10.0.0.0/8"], forwarded=forwarded(pki.ca_file))
-    app = OadrEndpoints(None, 1024, _fallback_app(), identify, refusals=refusals)  # type: ignore[arg-type]
+    app = OadrEndpoints(UnreachedExchange(), 1024, _fallback_app(), identify, refusals=refusals)  # type: ignore[arg-type]
     sent: list[dict[str, object]] = []
 
     async def receive() -> dict[str, object]:

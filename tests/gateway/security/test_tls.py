@@ -21,13 +21,14 @@ from gateway.server import _http_server
 from gateway.security.tls import ServerCertificate, server_context
 
 
-def vtn_context(certs: dict[str, Issued]) -> ssl.SSLContext:
+def vtn_context(certs: dict[str, Issued], profile_a_suites: bool = False) -> ssl.SSLContext:
     return server_context(
         [
             ServerCertificate(certs["vtn-rsa"].cert_path, certs["vtn-rsa"].key_path),
             ServerCertificate(certs["vtn-ecc"].cert_path, certs["vtn-ecc"].key_path),
         ],
         certs["ca"].cert_path,
+        profile_a_suites,
     )
 
 
@@ -51,13 +52,24 @@ async def echo_identity(scope: MutableMapping[str, Any], receive: Any, send: Any
 
 @pytest.fixture
 async def https_port(dev_certs: dict[str, Issued]) -> AsyncIterator[int]:
+    async for port in serving(vtn_context(dev_certs)):
+        yield port
+
+
+@pytest.fixture
+async def https_port_with_2_0a_suites(dev_certs: dict[str, Issued]) -> AsyncIterator[int]:
+    async for port in serving(vtn_context(dev_certs, profile_a_suites=True)):
+        yield port
+
+
+async def serving(context: ssl.SSLContext) -> AsyncIterator[int]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
     guard = DoorGuard(
         ConnectionLedger(ConnectionLimits(max_connections=100, max_per_client=10, max_per_address=10)),
         ConnectionTimeouts(tls_handshake=5, request_headers=5, request_body=5),
-        vtn_context(dev_certs),
+        context,
         refusal_log(),
     )
     server = _http_server(echo_identity, "127.0.0.1", port, 5, guard)
@@ -102,10 +114,31 @@ async def test_tls12_offers_both_openadr_suites_with_the_matching_certificate(
     assert key_type.startswith(server_key)
 
 
-async def test_other_tls12_suites_are_not_offered(https_port: int, dev_certs: dict[str, Issued]) -> None:
-    context = ven_context(dev_certs, maximum_version=ssl.TLSVersion.TLSv1_2, ciphers="ECDHE-RSA-AES128-GCM-SHA256")
+@pytest.mark.parametrize("cipher", ["ECDHE-RSA-AES128-GCM-SHA256", "AES128-SHA", "ECDHE-ECDSA-AES128-SHA"])
+async def test_other_tls12_suites_are_not_offered(https_port: int, dev_certs: dict[str, Issued], cipher: str) -> None:
+    """Nor the 2.0a profile's, unless VTN_HTTP_TLS_2_0A_SUITES turns them on."""
+    context = ven_context(dev_certs, maximum_version=ssl.TLSVersion.TLSv1_2, ciphers=cipher)
     with pytest.raises((ssl.SSLError, ConnectionError)):
         await get(https_port, context)
+
+
+@pytest.mark.parametrize(
+    ("cipher", "suite_id"), [("AES128-SHA", 0x002F), ("ECDHE-ECDSA-AES128-SHA", 0xC009)]
+)
+async def test_a_2_0a_ven_offering_only_its_profile_s_suites_connects_when_they_are_on(
+    https_port_with_2_0a_suites: int, dev_certs: dict[str, Issued], cipher: str, suite_id: int
+) -> None:
+    context = ven_context(dev_certs, maximum_version=ssl.TLSVersion.TLSv1_2, ciphers=cipher)
+    seen, _ = await get(https_port_with_2_0a_suites, context)
+    assert (seen["tls_version"], seen["cipher_suite"], seen["fingerprint"]) == (0x0303, suite_id, dev_certs["ven1"].fingerprint)
+
+
+async def test_with_the_2_0a_suites_on_a_2_0b_ven_still_gets_a_sha256_suite(
+    https_port_with_2_0a_suites: int, dev_certs: dict[str, Issued]
+) -> None:
+    context = ven_context(dev_certs, maximum_version=ssl.TLSVersion.TLSv1_2, ciphers="AES128-SHA256:AES128-SHA")
+    seen, _ = await get(https_port_with_2_0a_suites, context)
+    assert seen["cipher_suite"] == 0x003C
 
 
 @pytest.mark.parametrize("ven", [None, "stranger"], ids=["no client certificate", "certificate from another CA"])

@@ -1,0 +1,60 @@
+"""Asking a service for one VEN request over Kafka, and recording a handout, for every OpenADR endpoint: the
+failures are answered the same way in either profile (HTTP 503 with Retry-After, an OpenADR 503 inside)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Protocol
+
+from gateway.answers import HttpAnswer, service_unavailable
+from gateway.handouts import HandoutReporter
+from shared.bus.errors import BusUnavailable, ReplyTimeout
+from shared.contract.envelope import Envelope
+from shared.contract.ven_traffic import VenReply, VenRequest
+from shared.logs import correlation_id_var
+from shared.oadr.profiles import OadrProfile
+
+log = logging.getLogger(__name__)
+
+
+class Requester(Protocol):
+    async def request(self, topic: str, envelope: Envelope, timeout: float) -> Envelope: ...
+
+
+class ServiceLink:
+    def __init__(self, requester: Requester, timeout_seconds: float, handouts: HandoutReporter | None) -> None:
+        self._requester = requester
+        self._timeout = timeout_seconds
+        self._handouts = handouts
+
+    async def ask(self, topic: str, request: VenRequest, ven_id: str | None) -> VenReply | HttpAnswer:
+        """The service's reply, or the answer that says why there is none (in the request's profile)."""
+        profile = request.context.profile
+        envelope = Envelope(ven_id=ven_id, payload=request)
+        correlation_id_var.set(envelope.correlation_id)
+        try:
+            reply = await self._requester.request(topic, envelope, self._timeout)
+        except ReplyTimeout:
+            log.warning("service did not answer in time", extra={"action": "reply_timeout", "topic": topic})
+            return service_unavailable("the VTN could not process the request in time; retry later", profile)
+        except BusUnavailable:
+            log.warning("bus unavailable", extra={"action": "bus_unavailable", "topic": topic})
+            return service_unavailable("the VTN's message bus is unavailable; retry later", profile)
+        if not isinstance(reply.payload, VenReply):
+            log.error("unexpected reply", extra={"action": "reply_unexpected", "type": reply.type})
+            return service_unavailable("the VTN gave an unexpected internal answer; retry later", profile)
+        return reply.payload
+
+    async def record_handout(self, ven_id: str, pending_id: int, profile: OadrProfile) -> HttpAnswer | None:
+        """Record (acknowledged by Kafka) that the VEN is being handed `pending_id`; None when recorded, else the
+        answer to give instead, in the request's `profile` (the VEN asks again later)."""
+        if self._handouts is None:
+            return service_unavailable("this gateway cannot hand out pending messages; retry later", profile)
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._handouts.report(ven_id, pending_id)
+        except (BusUnavailable, TimeoutError):
+            log.warning("could not record a handout", extra={"action": "handout_unrecorded", "pending_id": pending_id})
+            return service_unavailable("the VTN's message bus is unavailable; retry later", profile)
+        return None
