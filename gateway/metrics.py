@@ -82,7 +82,7 @@ class HttpMetricsCollector(Collector):
             for outcome, count in sorted(stats.outcomes.items()):
                 requests.add_metric([endpoint, outcome], count)
             cumulative, buckets = 0, []
-            for bound, count in zip([*map(str, LATENCY_BUCKETS), "+Inf"], stats.bucket_counts):
+            for bound, count in zip([*map(str, LATENCY_BUCKETS), "+Inf"], stats.bucket_counts, strict=True):
                 cumulative += count
                 buckets.append((bound, cumulative))
             latency.add_metric([endpoint], buckets, stats.sum)

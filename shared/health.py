@@ -81,7 +81,7 @@ class Readiness:
             return False, {"process": "starting"}
         names = list(self._checks)
         results = await asyncio.gather(*(self._run(self._checks[n]) for n in names))
-        report = dict(zip(names, results))
+        report = dict(zip(names, results, strict=True))
         return all(r == "ok" for r in results), report
 
     @staticmethod

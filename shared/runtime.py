@@ -45,11 +45,11 @@ class ServiceRuntime:
         kafka: KafkaConnection,
         producer: BusProducer,
         readiness: Readiness | None = None,
-        rules: ServiceRules = ServiceRules(),
+        rules: ServiceRules | None = None,
         stack: contextlib.AsyncExitStack | None = None,
     ) -> None:
         self.settings = settings
-        self.rules = rules
+        self.rules = rules or ServiceRules()
         self.kafka = kafka
         # Resources a service opens in its setup, closed after the drain, in reverse order
         self.stack = stack or contextlib.AsyncExitStack()

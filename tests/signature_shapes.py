@@ -143,7 +143,7 @@ def signed_in_shape(message_type: str, cert: Path, key: Path, shape: Shape, **pa
                 step.extend(copy.deepcopy(list(transform.parameters)))
         etree.SubElement(element, f"{{{DS}}}DigestMethod", Algorithm=reference.digest)
         digest_values.append((reference, etree.SubElement(element, f"{{{DS}}}DigestValue")))
-    value = etree.SubElement(signature, f"{{{DS}}}SignatureValue")
+    etree.SubElement(signature, f"{{{DS}}}SignatureValue")
     key_info = etree.SubElement(signature, f"{{{DS}}}KeyInfo")
     x509_data = etree.SubElement(key_info, f"{{{DS}}}X509Data")
     etree.SubElement(x509_data, f"{{{DS}}}X509Certificate").text = base64.b64encode(certificate_der).decode()

@@ -32,8 +32,9 @@ def encode_from_template(message: VtnMessage, render: Callable[[VtnMessage], byt
     make = _ANSWERS.get(message.message_type)
     if make is None or getattr(message, "cancel_report", None) is not None:
         return None
-    response: EiResponse = getattr(message, "response")
-    ven_id: str | None = getattr(message, "ven_id")
+    # every answer with a template has these two fields, which the VtnMessage union as a whole lacks
+    response: EiResponse = getattr(message, "response")  # noqa: B009
+    ven_id: str | None = getattr(message, "ven_id")  # noqa: B009
     values = {
         "code": str(response.response_code),
         "description": response.response_description,

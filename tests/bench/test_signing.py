@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 from openleadr.messaging import create_message, validate_xml_signature
+from signxml.exceptions import InvalidSignature
 from signxml.verifier import XMLVerifier
 
 from bench.bench_certs import BenchCertificates, bench_certificates
@@ -71,5 +72,5 @@ def test_every_message_gets_a_fresh_nonce_and_a_tampered_one_fails(certs: BenchC
     signer = _signers(certs)["ecc"]
     signed = [signer.sign(messages.poll("ven-1")) for _ in range(3)]
     assert len({etree.fromstring(s).findtext(".//{*}nonce") for s in signed}) == 3
-    with pytest.raises(Exception):
+    with pytest.raises(InvalidSignature):
         validate_xml_signature(etree.fromstring(signed[0].replace(b">ven-1<", b">ven-2<")))

@@ -244,7 +244,7 @@ async def test_ingress_mode_serves_only_forwarded_certificates_the_handshake_wou
     async with httpx.AsyncClient(base_url=ingress_gateway.url, timeout=15) as proxy:
         for reason, certificate in refused.items():
             answer = await proxy.post("/OadrPoll", content=poll, headers=forwarding(certificate))
-            assert answer.status_code == 403
+            assert answer.status_code == 403, reason
             assert code_and_text(answer.content)[0] == "463"
         registration = create_message(
             "oadrCreatePartyRegistration", request_id="r1", ven_name=unique("ingress-ven"), http_pull_model=True,

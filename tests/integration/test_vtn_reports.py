@@ -13,6 +13,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Callable
+from itertools import pairwise
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -228,7 +229,7 @@ async def test_two_requests_in_one_create_report_a_one_shot_and_a_periodic_are_c
     assert all(value == price_at(dtstart) for dtstart, value in samples)
     starts = [dtstart for dtstart, _ in samples]
     assert starts == sorted(starts) and len(set(starts)) == len(starts)  # each second once, in order
-    assert all(b - a == SECOND for a, b in zip(starts, starts[1:]))
+    assert all(b - a == SECOND for a, b in pairwise(starts))
 
     views = {r["report_request_id"]: r for r in (await admin.get(f"/vtn-reports/{ven.ven_id}/requests")).json()}
     assert views[one_shot]["status"] == "completed" and views[one_shot]["next_report_at"] is None
@@ -256,7 +257,7 @@ async def test_a_periodic_report_the_ven_never_acknowledged_is_covered_again_by_
     [after] = (await ven.updates_of(periodic, 3))[2:]
     starts = [interval["dtstart"] for interval in after["intervals"]]
     assert lost and starts[: len(lost)] == lost and len(starts) > len(lost)
-    assert all(b - a == SECOND for a, b in zip(starts, starts[1:]))
+    assert all(b - a == SECOND for a, b in pairwise(starts))
     assert all(i["report_payload"]["value"] == price_at(i["dtstart"]) for i in after["intervals"])
 
 
@@ -288,7 +289,7 @@ async def test_an_on_change_request_gets_a_report_only_when_the_value_changed(
     readings = [(i["dtstart"] + i["duration"], i["report_payload"]["value"]) for r in reports for i in r["intervals"]]
     assert all(value == tier_at(moment) for moment, value in readings)
     values = [value for _, value in readings]
-    assert all(before != after for before, after in zip(values, values[1:])), values  # one report a second would repeat
+    assert all(before != after for before, after in pairwise(values)), values  # one report a second would repeat
     stored = await db.fetchval(
         "SELECT last_values FROM vtn_report_requests WHERE ven_id = $1 AND report_request_id = $2", ven.ven_id, on_change
     )

@@ -13,6 +13,7 @@ from shared.oadr.target import Target
 
 START = datetime(2030, 1, 1, 12, tzinfo=timezone.utc)
 HOUR = timedelta(hours=1)
+ONE_VEN = Target(ven_ids=("v",))
 
 
 def signal(name: str = SignalName.SIMPLE, signal_type: SignalType = SignalType.LEVEL, signal_id: str = "s", **extra: object) -> EventSignal:
@@ -21,7 +22,7 @@ def signal(name: str = SignalName.SIMPLE, signal_type: SignalType = SignalType.L
     )
 
 
-def event(*signals: EventSignal, targets: Target = Target(ven_ids=("v",)), **extra: object) -> Event:
+def event(*signals: EventSignal, targets: Target = ONE_VEN, **extra: object) -> Event:
     return Event(
         descriptor=EventDescriptor(
             event_id="e", modification_number=1, market_context="http://m", created_date_time=START,

@@ -50,7 +50,7 @@ class UpdateReportBatches:
             requested = await store.requested(conn, report_request_ids)
             replies: list[ContractModel | None] = []
             records: list[ReportData] = []
-            for request, speaker in zip(requests, speakers):
+            for request, speaker in zip(requests, speakers, strict=True):
                 message = request.message
                 ven_id = registered_speaker(speaker, message.ven_id)
                 if isinstance(ven_id, VenReply):
