@@ -34,9 +34,9 @@ from uvicorn.server import ServerState
 from devstack.certs import generate
 from gateway.connection_ledger import ConnectionLedger, ConnectionLimits
 from gateway.connections import ConnectionTimeouts, DoorGuard, guarded_protocol
+from gateway.refusals import refusal_log
 from gateway.security.forwarded_certificates import ForwardedCertificates
 from gateway.security.identity import ClientIdentity
-from gateway.refusals import refusal_log
 from gateway.security.tls import client_verifying_context
 from shared.fingerprints import fingerprint_of_pem
 

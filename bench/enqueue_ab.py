@@ -19,7 +19,7 @@ import os
 import statistics
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,13 +53,19 @@ def event_set(ven_id: str, now: datetime) -> DistributeEvent:
         active_period=ActivePeriod(dtstart=start, duration=timedelta(hours=24)),
         signals=(
             EventSignal(
-                signal_name=SignalName.ELECTRICITY_PRICE, signal_type=SignalType.PRICE, signal_id="price", intervals=hours
+                signal_name=SignalName.ELECTRICITY_PRICE,
+                signal_type=SignalType.PRICE,
+                signal_id="price",
+                intervals=hours,
             ),
         ),
     )
     request_id = uuid.uuid4().hex
     return DistributeEvent(
-        request_id=request_id, vtn_id="VTN", events=(event,), response=EiResponse(response_code=200, request_id=request_id)
+        request_id=request_id,
+        vtn_id="VTN",
+        events=(event,),
+        response=EiResponse(response_code=200, request_id=request_id),
     )
 
 
@@ -84,11 +90,12 @@ async def run(baseline: Path, database_url: str, rounds: int) -> dict[str, float
     pool = await open_pool(database_access(VtnSettings(database_url=database_url)), 1, 2)
     try:
         await apply_migrations(pool)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         times: dict[str, list[float]] = {who: [] for who in implementations}
         for index in range(rounds + 1):  # the first round warms both up and is not counted
             sets: list[tuple[str, DistributeEvent, str | None]] = [
-                (f"bench-ven-{index}-{n}", event_set(f"bench-ven-{index}-{n}", now), f"events:{index}") for n in range(SETS)
+                (f"bench-ven-{index}-{n}", event_set(f"bench-ven-{index}-{n}", now), f"events:{index}")
+                for n in range(SETS)
             ]
             order = list(implementations.items()) if index % 2 else list(reversed(implementations.items()))
             for who, module in order:

@@ -39,7 +39,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -310,16 +310,14 @@ async def run_openleadr(
                 found = (await control.get("/bench/answers")).json()
                 return int(found["count"]), float(found["last_at"])
 
-            target = Target(
-                "OpenLEADR", f"http://{LOOPBACK}:{port}{BASE_PATH}", trigger, answers, copy_id, server.pids
-            )
+            target = Target("OpenLEADR", f"http://{LOOPBACK}:{port}{BASE_PATH}", trigger, answers, copy_id, server.pids)
             return await measure(target, shape, event_ids, warm_ids)
     finally:
         server.stop()
 
 
 def vtn_event(event_id: str, targets: OadrTarget) -> CreateEvent:
-    start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=10)
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=10)
     return CreateEvent(
         event_id=event_id,
         active_period=ActivePeriod(dtstart=start, duration=timedelta(minutes=5)),

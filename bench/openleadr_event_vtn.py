@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -43,7 +43,7 @@ async def serve(host: str, port: int) -> None:
     counter = AnswerCounter()
 
     def create(event_id: str, ven_id: str) -> None:
-        start = datetime.now(timezone.utc) + timedelta(minutes=10)
+        start = datetime.now(UTC) + timedelta(minutes=10)
         server.add_event(
             ven_id=ven_id,
             event_id=copy_id(event_id, ven_id),

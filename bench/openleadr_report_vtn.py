@@ -22,8 +22,13 @@ def ignore_values(values: list[tuple[Any, Any]]) -> None:
 
 
 def on_register_report(
-    ven_id: str, resource_id: str, measurement: str, unit: str, scale: str,
-    min_sampling_interval: timedelta, max_sampling_interval: timedelta,
+    ven_id: str,
+    resource_id: str,
+    measurement: str,
+    unit: str,
+    scale: str,
+    min_sampling_interval: timedelta,
+    max_sampling_interval: timedelta,
 ) -> tuple[Any, timedelta]:
     return ignore_values, max(min_sampling_interval, timedelta(seconds=1))
 

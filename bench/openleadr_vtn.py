@@ -23,10 +23,10 @@ import logging
 import signal
 import sys
 import uuid
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from collections.abc import Callable, Coroutine
 from typing import Any
 
 from openleadr import OpenADRServer

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import re
 import statistics
@@ -31,17 +32,15 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from aiokafka import TopicPartition
 from openleadr import enums, objects
 from openleadr.messaging import create_message, parse_message
-
-import os
 
 from bench.cpu import cpu_seconds_by_label, process_cpu_seconds
 from bench.loadgen.answers import classify
@@ -61,7 +60,7 @@ REGISTER_CONCURRENCY = 64
 REQUEST_TIMEOUT = 30.0
 R_ID = "power"
 SPECIFIER = "bench-power"
-BASE_TIME = datetime(2026, 1, 1, tzinfo=timezone.utc)
+BASE_TIME = datetime(2026, 1, 1, tzinfo=UTC)
 VTN_SETTINGS = {
     "VTN_REPORT_POLICY": "telemetry",
     "VTN_REPORT_GRANULARITY_SECONDS": "1",
@@ -78,10 +77,16 @@ def metadata_report() -> objects.Report:
         duration=timedelta(hours=1),
         report_descriptions=[
             objects.ReportDescription(
-                r_id=R_ID, market_context=None, reading_type="Direct Read",
-                report_subject=objects.Target(resource_id="meter-1"), report_data_source=objects.Target(resource_id="meter-1"),
-                report_type="reading", measurement=enums.MEASUREMENTS.POWER_REAL,
-                sampling_rate=objects.SamplingRate(min_period=timedelta(seconds=1), max_period=timedelta(hours=1), on_change=False),
+                r_id=R_ID,
+                market_context=None,
+                reading_type="Direct Read",
+                report_subject=objects.Target(resource_id="meter-1"),
+                report_data_source=objects.Target(resource_id="meter-1"),
+                report_type="reading",
+                measurement=enums.MEASUREMENTS.POWER_REAL,
+                sampling_rate=objects.SamplingRate(
+                    min_period=timedelta(seconds=1), max_period=timedelta(hours=1), on_change=False
+                ),
             )
         ],
     )
@@ -92,10 +97,16 @@ class UpdateTemplate:
 
     def __init__(self, ven_id: str, report_request_id: str, intervals: int) -> None:
         report = {
-            "report_specifier_id": SPECIFIER, "report_name": "TELEMETRY_USAGE", "report_request_id": report_request_id,
+            "report_specifier_id": SPECIFIER,
+            "report_name": "TELEMETRY_USAGE",
+            "report_request_id": report_request_id,
             "created_date_time": BASE_TIME,
             "intervals": [
-                {"dtstart": f"@@dt{i}@@", "duration": timedelta(seconds=1), "report_payload": {"r_id": R_ID, "value": 1000.0 + i}}
+                {
+                    "dtstart": f"@@dt{i}@@",
+                    "duration": timedelta(seconds=1),
+                    "report_payload": {"r_id": R_ID, "value": 1000.0 + i},
+                }
                 for i in range(intervals)
             ],
         }
@@ -105,7 +116,10 @@ class UpdateTemplate:
 
     def render(self, first_second: int) -> tuple[bytes, list[datetime]]:
         starts = [BASE_TIME + timedelta(seconds=first_second + i) for i in range(self.intervals)]
-        values = {"request": uuid.uuid4().hex, **{f"dt{i}": s.strftime("%Y-%m-%dT%H:%M:%SZ") for i, s in enumerate(starts)}}
+        values = {
+            "request": uuid.uuid4().hex,
+            **{f"dt{i}": s.strftime("%Y-%m-%dT%H:%M:%SZ") for i, s in enumerate(starts)},
+        }
         text = "".join(values[part] if index % 2 else part for index, part in enumerate(self._parts))
         return text.encode(), starts
 
@@ -134,7 +148,11 @@ class ReportingVen(SimulatedVen):
         address: VtnAddress = self._address
         ven_id = str(self.ven_id)
         body = create_message(
-            "oadrRegisterReport", request_id=uuid.uuid4().hex, ven_id=ven_id, reports=[metadata_report()], report_request_id="0"
+            "oadrRegisterReport",
+            request_id=uuid.uuid4().hex,
+            ven_id=ven_id,
+            reports=[metadata_report()],
+            report_request_id="0",
         )
         answer = await self._connection.send(build_post(address, "EiReport", body.encode()))
         kind, payload = parse_message(answer.body)
@@ -143,8 +161,14 @@ class ReportingVen(SimulatedVen):
             raise RuntimeError(f"{self.name}: no report request in the answer to oadrRegisterReport ({kind})")
         report_request_id = str(requests[0]["report_request_id"])
         created = create_message(
-            "oadrCreatedReport", response={"response_code": 200, "response_description": "OK", "request_id": payload["response"]["request_id"]},
-            pending_reports=[{"report_request_id": report_request_id}], ven_id=ven_id,
+            "oadrCreatedReport",
+            response={
+                "response_code": 200,
+                "response_description": "OK",
+                "request_id": payload["response"]["request_id"],
+            },
+            pending_reports=[{"report_request_id": report_request_id}],
+            ven_id=ven_id,
         )
         await self._connection.send(build_post(address, "EiReport", created.encode()))
         self.template = UpdateTemplate(ven_id, report_request_id, intervals)
@@ -217,7 +241,10 @@ class TopicWatcher:
         """Remember where the topic ends now; nothing is read yet."""
         await self._consumer.start()
         await self._consumer._client.force_metadata_update()  # noqa: SLF001 - a topic we assign, not subscribe to
-        partitions = [TopicPartition(topics.REPORT_DATA, p) for p in sorted(self._consumer.partitions_for_topic(topics.REPORT_DATA) or ())]
+        partitions = [
+            TopicPartition(topics.REPORT_DATA, p)
+            for p in sorted(self._consumer.partitions_for_topic(topics.REPORT_DATA) or ())
+        ]
         if not partitions:
             raise RuntimeError(f"{topics.REPORT_DATA} has no partitions")
         self._consumer.assign(partitions)
@@ -309,10 +336,18 @@ async def measure(
         if lags:
             p50, p99 = 1000 * percentile(lags, 0.50), 1000 * percentile(lags, 0.99)
     return ReportRun(
-        target=name, vens=shape.vens, intervals_per_report=shape.intervals, seconds=shape.duration,
-        reports_accepted=tally.accepted_reports, intervals_accepted_per_second=tally.accepted_intervals / shape.duration,
-        intervals_published_per_second=published_rate, unpublished=unpublished, lag_p50_ms=p50, lag_p99_ms=p99,
-        errors=dict(tally.errors), server_cpu_percent=100 * (cpu_after - cpu_before) / shape.duration if pids else None,
+        target=name,
+        vens=shape.vens,
+        intervals_per_report=shape.intervals,
+        seconds=shape.duration,
+        reports_accepted=tally.accepted_reports,
+        intervals_accepted_per_second=tally.accepted_intervals / shape.duration,
+        intervals_published_per_second=published_rate,
+        unpublished=unpublished,
+        lag_p50_ms=p50,
+        lag_p99_ms=p99,
+        errors=dict(tally.errors),
+        server_cpu_percent=100 * (cpu_after - cpu_before) / shape.duration if pids else None,
         cpu_percent_by_process=_percent_by_label(labelled_before, labelled_after, shape.duration),
     )
 
@@ -324,7 +359,9 @@ def _percent_by_label(before: dict[str, float], after: dict[str, float], seconds
 
 
 async def run_openleadr(shape: LoadShape, port: int, log_dir: Path) -> ReportRun:
-    server = ManagedServer("openleadr-reports", [sys.executable, "-m", "bench.openleadr_report_vtn", "--port", str(port)], port, log_dir)
+    server = ManagedServer(
+        "openleadr-reports", [sys.executable, "-m", "bench.openleadr_report_vtn", "--port", str(port)], port, log_dir
+    )
     server.start()
     try:
         return await measure("OpenLEADR", [f"http://{LOOPBACK}:{port}{BASE_PATH}"], shape, server.pids, None)
@@ -427,16 +464,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     arguments = parser.parse_args(argv)
     raise_open_file_limit()
-    shape = LoadShape(arguments.vens, arguments.intervals, arguments.warmup, arguments.duration, arguments.rate, arguments.drain)
+    shape = LoadShape(
+        arguments.vens, arguments.intervals, arguments.warmup, arguments.duration, arguments.rate, arguments.drain
+    )
     targets = arguments.targets.split(",")
     rounds = asyncio.run(
         main_async(
-            shape, arguments.openleadr_port, KAFKA_BOOTSTRAP, targets, arguments.gateways, arguments.rounds,
+            shape,
+            arguments.openleadr_port,
+            KAFKA_BOOTSTRAP,
+            targets,
+            arguments.gateways,
+            arguments.rounds,
             arguments.report_services,
         )
     )
     if arguments.json:
-        print(json.dumps([[r.__dict__ for r in runs] for runs in rounds] if len(rounds) > 1 else [r.__dict__ for r in rounds[0]]))
+        print(
+            json.dumps(
+                [[r.__dict__ for r in runs] for runs in rounds] if len(rounds) > 1 else [r.__dict__ for r in rounds[0]]
+            )
+        )
     else:
         print("\n\n".join(table(runs) for runs in rounds))
         if len(rounds) > 1:

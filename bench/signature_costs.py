@@ -24,8 +24,8 @@ from lxml import etree
 from openleadr.messaging import create_message, validate_xml_signature
 
 from devstack.certs import generate
-from gateway.security.replay import MemoryNonceStore, ReplayGuard
 from gateway.security.message_security import Admitted, MessageSecurity, SecurityPolicy
+from gateway.security.replay import MemoryNonceStore, ReplayGuard
 from gateway.security.signatures import MessageSigner
 from shared.contract.ven_traffic import RequestContext
 from shared.oadr.common import EiResponse
@@ -67,7 +67,8 @@ def main() -> None:
         ven_signer = MessageSigner(ven_cert, ven_key)
         unsigned_poll = create_message("oadrPoll", ven_id="v1").encode()
         openleadr_sign = _per_message_ms(
-            lambda: create_message("oadrResponse", cert=vtn_cert, key=vtn_key, response=response, ven_id="v1"), max(count // 10, 10)
+            lambda: create_message("oadrResponse", cert=vtn_cert, key=vtn_key, response=response, ven_id="v1"),
+            max(count // 10, 10),
         )
         openleadr_polls_iter = iter([etree.fromstring(ven_signer.sign(unsigned_poll)) for _ in range(count)])
         openleadr_verify = _per_message_ms(lambda: validate_xml_signature(next(openleadr_polls_iter)), count)
@@ -93,9 +94,14 @@ def main() -> None:
 
     print("| who | sign an answer, ms | verify a signed poll, ms | signed polls/s per core (sign + verify only) |")
     print("|---|---:|---:|---:|")
-    for who, sign, verify in (("OpenLEADR 0.5.36", openleadr_sign, openleadr_verify), ("this VTN", our_sign, our_verify)):
+    for who, sign, verify in (
+        ("OpenLEADR 0.5.36", openleadr_sign, openleadr_verify),
+        ("this VTN", our_sign, our_verify),
+    ):
         print(f"| {who} | {sign:.2f} | {verify:.2f} | {1000 / (sign + verify):.0f} |")
-    print(f"\nratio: {(openleadr_sign + openleadr_verify) / (our_sign + our_verify):.1f}x fewer milliseconds per signed poll")
+    print(
+        f"\nratio: {(openleadr_sign + openleadr_verify) / (our_sign + our_verify):.1f}x fewer milliseconds per signed poll"
+    )
 
 
 if __name__ == "__main__":

@@ -99,9 +99,7 @@ class Meter:
         return messages, seconds, used, await self._commits() - commits - 2  # the two look-ups' own commits
 
 
-def per_message(
-    name: str, measured: tuple[int, float, dict[str, float], int], background: dict[str, float]
-) -> Phase:
+def per_message(name: str, measured: tuple[int, float, dict[str, float], int], background: dict[str, float]) -> Phase:
     """`measured` less `background` (CPU s per second) over its length, per message."""
     messages, seconds, used, commits = measured
     cpu = {label: max(0.0, total - background.get(label, 0.0) * seconds) for label, total in used.items()}

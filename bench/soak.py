@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.memory import process_memory_mb
-from bench.vtn_stack import ADMIN_PORT, HTTP_PORT, SERVICES, FullStack, _descendants
 from bench.targets import BASE_PATH, LOOPBACK
+from bench.vtn_stack import ADMIN_PORT, HTTP_PORT, SERVICES, FullStack, _descendants
 from devstack.config import REPO_ROOT
 
 WARMUP_FRACTION = 0.25

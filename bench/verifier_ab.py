@@ -33,7 +33,9 @@ def _baseline_verifier(checkout: Path) -> Any:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--baseline", type=Path, required=True, help="the other checkout (its gateway/security/signatures.py)")
+    parser.add_argument(
+        "--baseline", type=Path, required=True, help="the other checkout (its gateway/security/signatures.py)"
+    )
     parser.add_argument("--messages", type=int, default=3000, help="signed polls per key (default 3000)")
     args = parser.parse_args()
     verifiers = {"baseline": _baseline_verifier(args.baseline), "this checkout": SignatureVerifier()}

@@ -121,7 +121,9 @@ class FullStack:
             self._launch(name, name, {**env, "VTN_HEALTH_PORT": str(HTTP_PORT + 10 + index)})
         for replica in range(1, self._report_services):
             # more report_svc instances in the same consumer group: they share the partitions and the lanes
-            self._launch(f"report_svc-{replica}", "report_svc", {**env, "VTN_HEALTH_PORT": str(HTTP_PORT + 40 + replica)})
+            self._launch(
+                f"report_svc-{replica}", "report_svc", {**env, "VTN_HEALTH_PORT": str(HTTP_PORT + 40 + replica)}
+            )
         for replica in range(1, self._gateways):
             # more gateway instances, as an operator scales them out: each reads its own reply partition
             port = gateway_http_port(replica)
@@ -163,7 +165,11 @@ class FullStack:
 
 def _stack_target(name: str, scheme: str, stack: FullStack) -> Target:
     return Target(
-        name=name, url=f"{scheme}://{LOOPBACK}:{HTTP_PORT}{BASE_PATH}", start=stack.start, stop=stack.stop, pids=stack.pids
+        name=name,
+        url=f"{scheme}://{LOOPBACK}:{HTTP_PORT}{BASE_PATH}",
+        start=stack.start,
+        stop=stack.stop,
+        pids=stack.pids,
     )
 
 

@@ -52,13 +52,16 @@ def _write(path: Path, key: PrivateKey, cert: x509.Certificate) -> Issued:
 
 def _name(common_name: str) -> x509.Name:
     return x509.Name(
-        [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "VTN development"), x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "VTN development"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
     )
 
 
 def make_ca(path: Path, common_name: str) -> tuple[Issued, PrivateKey, x509.Certificate]:
     key = _new_key("ecc")
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(_name(common_name))
@@ -68,9 +71,7 @@ def make_ca(path: Path, common_name: str) -> tuple[Issued, PrivateKey, x509.Cert
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + VALIDITY)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
-        )
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
@@ -97,7 +98,7 @@ def issue(
     """A leaf certificate for `common_name`: a server one or a client one. A server certificate names
     `server_names` (host names or addresses), by default `common_name`, localhost and 127.0.0.1."""
     key = _new_key(kind)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     builder = (
         x509.CertificateBuilder()
         .subject_name(_name(common_name))
@@ -107,7 +108,9 @@ def issue(
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + VALIDITY)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
+        )
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
     )
     if server:
@@ -149,7 +152,9 @@ def settings_for(issued: dict[str, Issued]) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack certs", description=__doc__.splitlines()[0])
     parser.add_argument("--dir", type=Path, default=Path(".devstack/certs"), help="default .devstack/certs")
-    parser.add_argument("--ven", action="append", default=None, help="a VEN to issue a certificate for (repeatable; ven1, ven2)")
+    parser.add_argument(
+        "--ven", action="append", default=None, help="a VEN to issue a certificate for (repeatable; ven1, ven2)"
+    )
     args = parser.parse_args(argv)
     issued = generate(args.dir.resolve(), args.ven or ["ven1", "ven2"])
     print(f"Development certificates written to {args.dir.resolve()}\n")

@@ -30,8 +30,8 @@ from pathlib import Path
 
 from devstack.bootstrap import ensure_venv
 from devstack.config import StackConfig, keep_data_requested
-from devstack.console_assets import ensure_browser, ensure_console_assets
 from devstack.console import say, shout
+from devstack.console_assets import ensure_browser, ensure_console_assets
 from devstack.kafka import KafkaError
 from devstack.postgres import PostgresError
 from devstack.processes import ManagedProcess, kill_recorded, port_accepts, port_is_free, stop_all

@@ -120,8 +120,7 @@ class SecuredListeners:
 
     def properties(self, keystore: Path) -> dict[str, str]:
         plain_login = (
-            "org.apache.kafka.common.security.plain.PlainLoginModule required "
-            f'user_{self.username}="{self.password}";'
+            f'org.apache.kafka.common.security.plain.PlainLoginModule required user_{self.username}="{self.password}";'
         )
         return {
             "ssl.keystore.type": "PEM",
@@ -225,7 +224,9 @@ class KafkaBroker:
             "advertised.listeners": advertised,
             "inter.broker.listener.name": "PLAINTEXT",
             # each client listener is named after its protocol; the controller's is plain (loopback only)
-            "listener.security.protocol.map": ",".join([*(f"{n}:{n}" for n in client_listeners), "CONTROLLER:PLAINTEXT"]),
+            "listener.security.protocol.map": ",".join(
+                [*(f"{n}:{n}" for n in client_listeners), "CONTROLLER:PLAINTEXT"]
+            ),
             **secured,
             "log.dirs": str(self.data_dir),
             "num.partitions": str(self.num_partitions),

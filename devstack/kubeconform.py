@@ -79,7 +79,10 @@ def validate(manifests: str, kubernetes_version: str = KUBERNETES_VERSION, cache
     """Validate a multi-document YAML text strictly (unknown fields are errors, unknown kinds too)."""
     kubeconform = ensure_go_tool(KUBECONFORM, cache_dir)
     schemas = prepared_schemas(kubernetes_version, cache_dir)
-    location = str(schemas) + "/{{ .NormalizedKubernetesVersion }}-local{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json"
+    location = (
+        str(schemas)
+        + "/{{ .NormalizedKubernetesVersion }}-local{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json"
+    )
     result = subprocess.run(
         [
             str(kubeconform), "-strict", "-summary", "-output", "json",
@@ -94,7 +97,9 @@ def validate(manifests: str, kubernetes_version: str = KUBERNETES_VERSION, cache
         raise KubeconformError(f"kubeconform failed:\n{result.stdout}{result.stderr}") from None
     if result.returncode != 0 or summary["invalid"] or summary["errors"] or summary["skipped"]:
         problems = "\n".join(
-            f"{r.get('kind')} {r.get('name')}: {r.get('msg')}" for r in report.get("resources", []) if r.get("status") != "statusValid"
+            f"{r.get('kind')} {r.get('name')}: {r.get('msg')}"
+            for r in report.get("resources", [])
+            if r.get("status") != "statusValid"
         )
         raise KubeconformError(f"kubeconform: {summary}\n{problems}")
     return Validation(valid=int(summary["valid"]), report=result.stdout)

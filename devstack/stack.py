@@ -112,7 +112,9 @@ class Infrastructure:
         self.postgres.start()
         say(f"postgres ready at {self.postgres.url} in {time.monotonic() - started:.1f} s")
         self.xmpp.start()
-        say(f"xmpp server ready at {self.xmpp.address} (domain {self.xmpp.domain}) in {time.monotonic() - started:.1f} s")
+        say(
+            f"xmpp server ready at {self.xmpp.address} (domain {self.xmpp.domain}) in {time.monotonic() - started:.1f} s"
+        )
         self.kafka.wait_until_ready(timeout=120)  # a loaded machine can take a minute to boot the JVM
         say(f"kafka ready at {self.kafka.bootstrap_servers} in {time.monotonic() - started:.1f} s")
 

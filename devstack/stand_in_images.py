@@ -64,9 +64,7 @@ def _image_exists(reference: str) -> bool:
     return result.returncode == 0
 
 
-def _debootstrap_image(
-    name: str, packages: tuple[str, ...], work_dir: Path, apt_packages: tuple[str, ...] = ()
-) -> str:
+def _debootstrap_image(name: str, packages: tuple[str, ...], work_dir: Path, apt_packages: tuple[str, ...] = ()) -> str:
     """A base image of a minimal bookworm with `packages` (then `apt_packages`, installed by apt inside it),
     imported into the engine; its reference."""
     ca_bundle = HOST_CA_BUNDLE.read_bytes() if HOST_CA_BUNDLE.exists() else b""
@@ -111,7 +109,9 @@ def _files_digest(folder: Path) -> bytes:
 def _dockerfile_image(name: str, base: str, extra_context: dict[str, Path], work_dir: Path) -> str:
     """stand_ins/<name>/ built FROM `base`, with folders copied into the context under the given names."""
     source = STAND_INS / name
-    extras = b"".join(n.encode() + b"".join(sorted(p.name.encode() for p in d.iterdir())) for n, d in extra_context.items())
+    extras = b"".join(
+        n.encode() + b"".join(sorted(p.name.encode() for p in d.iterdir())) for n, d in extra_context.items()
+    )
     reference = f"vtn-stand-in/{name}:{_digest(base.encode(), _files_digest(source), extras)}"
     if _image_exists(reference):
         return reference

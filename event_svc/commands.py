@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-
 from event_svc import delivery, fanout_store, refresh, status, store
 from event_svc.validation import InvalidEvent, profile_problems, unreachable, validate_event
 from event_svc.views import event_view
@@ -228,6 +227,8 @@ async def _events_out_of_reach(conn: Conn, ven: delivery.Membership, now: dateti
         status=422,
         detail=f"OpenADR {profile} VEN {ven.ven_id} would be targeted by events it cannot get: {', '.join(blocking)}",
     )
+
+
 def _given(command: ModifyEvent, fields: tuple[str, ...]) -> dict[str, Any]:
     """The `fields` the command gives (not None), with their new values."""
     values = {name: getattr(command, name) for name in fields}
@@ -273,9 +274,12 @@ async def handle_query(conn: Conn, envelope: Envelope) -> EventOutcome | EventCo
         memberships = _membership_view(await store.membership(conn, query.ven_id))
         return EventOutcome(status=200, detail="OK", memberships=memberships)
     if isinstance(query, CountEvents):
-        return EventCounts(as_of=now, by_status=status.count_by_status(
-            ((s.event.active_period, s.cancelled) for s in await store.unfinished_events(conn, now)), now
-        ))
+        return EventCounts(
+            as_of=now,
+            by_status=status.count_by_status(
+                ((s.event.active_period, s.cancelled) for s in await store.unfinished_events(conn, now)), now
+            ),
+        )
     return None
 
 
@@ -291,4 +295,3 @@ async def _list(conn: Conn, query: ListEvents, now: datetime) -> EventOutcome:
         found = [s for s in found if delivery.target_for(ven, s.event.targets) is not None]
     views = tuple([await event_view(conn, s, now) for s in found])
     return EventOutcome(status=200, detail="OK", events=views)
-

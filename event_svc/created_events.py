@@ -36,9 +36,7 @@ class Answering:
     message: CreatedEvent
 
 
-async def take_answers(
-    conn: Conn, answering: Sequence[Answering], now: datetime
-) -> list[VtnMessage]:
+async def take_answers(conn: Conn, answering: Sequence[Answering], now: datetime) -> list[VtnMessage]:
     """Each message's oadrResponse, in order. An event the VTN does not keep may be one the operator's Python
     handlers gave the VEN (shared.db.handler_events): an answer to it is judged against the version given, and
     published each time (the VTN stores no answer for it)."""

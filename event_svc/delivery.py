@@ -145,4 +145,3 @@ def digest(events: tuple[Event, ...]) -> str:
 def digest_document(events: tuple[Event, ...]) -> str:
     """The text a set's digest is the SHA-256 of."""
     return json.dumps([e.model_dump(mode="json") for e in events], sort_keys=True, separators=(",", ":"))
-

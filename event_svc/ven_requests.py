@@ -24,12 +24,12 @@ from shared.db import handler_events, outbox
 from shared.db.connection import Conn
 from shared.db.idempotent import IdempotentHandler
 from shared.db.vens import registered_request
-from shared.openleadr_events import InvalidHandlerEvents, events_from_handler
 from shared.oadr import answers
 from shared.oadr.common import ResponseCode
 from shared.oadr.event import CreatedEvent, DistributeEvent, Event, RequestEvent
 from shared.oadr.messages import VtnMessage
 from shared.oadr.opt import CanceledOpt, CancelOpt, CreatedOpt, CreateOpt
+from shared.openleadr_events import InvalidHandlerEvents, events_from_handler
 from shared.plugins import call_handler
 
 log = logging.getLogger(__name__)

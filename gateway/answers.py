@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gateway.routing import where_documents_go
-
 from shared.oadr.common import EiResponse, ResponseCode
 from shared.oadr.messages import VtnMessage
 from shared.oadr.profiles import OadrProfile
@@ -68,7 +67,11 @@ SERVICE_UNAVAILABLE_RETRY_AFTER = "5"
 
 def service_unavailable(description: str, profile: OadrProfile = OadrProfile.B) -> HttpAnswer:
     return oadr_error(
-        503, ResponseCode.SERVICE_UNAVAILABLE, description, None, profile,
+        503,
+        ResponseCode.SERVICE_UNAVAILABLE,
+        description,
+        None,
+        profile,
         **{"Retry-After": SERVICE_UNAVAILABLE_RETRY_AFTER},
     )
 

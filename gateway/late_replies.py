@@ -45,8 +45,10 @@ class UndeliveredReporter:
 
     def report(self, ven_id: str, pending_id: int, why: str) -> None:
         """Publish, in the background, that the VEN never got its pending message `pending_id`."""
-        log.warning("a pending message the VEN never got goes back in its queue",
-                    extra={"action": "pending_undelivered", "pending_id": pending_id, "reason": why})
+        log.warning(
+            "a pending message the VEN never got goes back in its queue",
+            extra={"action": "pending_undelivered", "pending_id": pending_id, "reason": why},
+        )
         fact = Envelope(ven_id=ven_id, payload=PendingUndelivered(ven_id=ven_id, pending_id=pending_id))
         task = asyncio.create_task(self._report(fact), name="report-undelivered")
         self._reporting.add(task)
@@ -67,8 +69,10 @@ class UndeliveredReporter:
             UNDELIVERED_PENDING.labels("reported").inc()
             return
         UNDELIVERED_PENDING.labels("unreported").inc()
-        log.error("a pending message the VEN never got could not be put back (Kafka refused the report)",
-                  extra={"action": "pending_undelivered_unreported", **detail})
+        log.error(
+            "a pending message the VEN never got could not be put back (Kafka refused the report)",
+            extra={"action": "pending_undelivered_unreported", **detail},
+        )
 
     async def stop(self, timeout: float = 5.0) -> None:
         """Give reports under way a moment to be published, then cancel the rest."""
@@ -77,8 +81,10 @@ class UndeliveredReporter:
         _, unfinished = await asyncio.wait(set(self._reporting), timeout=timeout)
         if unfinished:
             UNDELIVERED_PENDING.labels("unreported").inc(len(unfinished))
-            log.error("stopping with pending messages the VENs never got not yet put back",
-                      extra={"action": "pending_undelivered_unreported", "count": len(unfinished)})
+            log.error(
+                "stopping with pending messages the VENs never got not yet put back",
+                extra={"action": "pending_undelivered_unreported", "count": len(unfinished)},
+            )
         for task in unfinished:
             task.cancel()
         await asyncio.gather(*unfinished, return_exceptions=True)

@@ -26,11 +26,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.answers import XML_CONTENT_TYPE, HttpAnswer, oadr_error
 from gateway.exchange import OadrExchange
-from gateway.security.identity import IdentityRefused, request_context
 from gateway.late_replies import UndeliveredReporter
 from gateway.profile_a_exchange import ProfileAExchange
 from gateway.refusals import SecurityRefusals
 from gateway.routing import ENDPOINTS, OADR_PATH_PREFIX, PROFILE_A_PATH, SERVICES
+from gateway.security.identity import IdentityRefused, request_context
 from shared.contract.ven_traffic import RequestContext
 from shared.oadr.common import ResponseCode
 from shared.oadr.profiles import OadrProfile
@@ -137,7 +137,9 @@ class OadrEndpoints:
             await self._fallback(scope, receive, send)
             return
         if scope["method"] != "POST":
-            refusal = oadr_error(405, ResponseCode.BAD_REQUEST, "OpenADR endpoints take POST", None, door.profile, Allow="POST")
+            refusal = oadr_error(
+                405, ResponseCode.BAD_REQUEST, "OpenADR endpoints take POST", None, door.profile, Allow="POST"
+            )
             await send_answer(send, refusal)
             return
         started = time.perf_counter()
@@ -145,7 +147,11 @@ class OadrEndpoints:
             body = await read_body(scope, receive, self._max_body_bytes)
         except BodyTooLarge:
             answer = oadr_error(
-                413, ResponseCode.BAD_REQUEST, f"request body larger than {self._max_body_bytes} bytes", None, door.profile
+                413,
+                ResponseCode.BAD_REQUEST,
+                f"request body larger than {self._max_body_bytes} bytes",
+                None,
+                door.profile,
             )
         except ClientDisconnected:
             return
@@ -173,7 +179,6 @@ class OadrEndpoints:
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 },
             )
-
 
     async def _kept_back(self, answer: HttpAnswer, receive: Receive) -> bool:
         """True when the answer carries a pending message the VEN has gone away from: it goes back instead."""

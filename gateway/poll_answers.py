@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 from shared.oadr_xml.profile_a.set_answers import SetAnswer
 
-
 Content = bytes | SetAnswer  # a 2.0b poll answer, or a 2.0a VEN's set
 
 

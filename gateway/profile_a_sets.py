@@ -29,7 +29,12 @@ def _report_left_out(ven_id: str, message: DistributeEvent) -> None:
         EVENTS_LEFT_OUT.inc()
         log.warning(
             "event left out of a 2.0a VEN's set",
-            extra={"action": "event_left_out_for_2_0a", "ven_id": ven_id, "event_id": event_id, "detail": "; ".join(problems)},
+            extra={
+                "action": "event_left_out_for_2_0a",
+                "ven_id": ven_id,
+                "event_id": event_id,
+                "detail": "; ".join(problems),
+            },
         )
 
 

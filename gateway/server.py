@@ -14,7 +14,6 @@ from typing import Any
 import uvicorn
 
 from gateway.admin.api import create_admin_app
-from gateway.console.app import open_console
 from gateway.connection_ledger import ConnectionLedger, ConnectionLimits
 from gateway.connections import (
     ConnectionTimeouts,
@@ -22,10 +21,11 @@ from gateway.connections import (
     guarded_protocol,
     max_connections_within_descriptor_limit,
 )
+from gateway.console.app import open_console
 from gateway.exchange import ExchangeSettings, OadrExchange
 from gateway.handouts import HandoutReporter
-from gateway.late_replies import UndeliveredReporter
 from gateway.health import GatewayOperations
+from gateway.late_replies import UndeliveredReporter
 from gateway.oadr_http import create_oadr_app
 from gateway.poll_answers import PollAnswerCache
 from gateway.profile_a_exchange import ProfileAExchange
@@ -161,11 +161,24 @@ async def serve(settings: VtnSettings) -> None:
             cache.also_invalidate.append(security.fingerprints.invalidate)
         exchange_settings = ExchangeSettings(reply_timeout_seconds=settings.reply_timeout_seconds)
         exchange = OadrExchange(
-            requester, schema, cache, sightings, exchange_settings, security.security, HandoutReporter(producer), refusals
+            requester,
+            schema,
+            cache,
+            sightings,
+            exchange_settings,
+            security.security,
+            HandoutReporter(producer),
+            refusals,
         )
         profile_a = ProfileAExchange(
-            requester, load_schema(SCHEMA_2_0A), cache, sightings, exchange_settings, security.security,
-            HandoutReporter(producer), refusals,
+            requester,
+            load_schema(SCHEMA_2_0A),
+            cache,
+            sightings,
+            exchange_settings,
+            security.security,
+            HandoutReporter(producer),
+            refusals,
         )
         console = await open_console(settings, kafka, producer, requester, stack)
         admin_app = create_admin_app(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from shared import topics
 from shared.bus.errors import BusError
@@ -51,13 +51,15 @@ class SightingBatcher:
         for start in range(0, len(items), MAX_SIGHTINGS_PER_RECORD):
             chunk = items[start : start + MAX_SIGHTINGS_PER_RECORD]
             sightings = tuple(
-                PollSighting(ven_id=ven_id, seen_at=datetime.fromtimestamp(at, timezone.utc)) for ven_id, at in chunk
+                PollSighting(ven_id=ven_id, seen_at=datetime.fromtimestamp(at, UTC)) for ven_id, at in chunk
             )
             payload = PollsObserved(gateway_instance=self._gateway_instance, sightings=sightings)
             try:
                 await self._producer.publish(topics.PRESENCE_OBSERVATIONS, Envelope(payload=payload))
             except BusError as exc:
-                log.warning("sightings not published, keeping them", extra={"action": "sightings_retry", "error": repr(exc)})
+                log.warning(
+                    "sightings not published, keeping them", extra={"action": "sightings_retry", "error": repr(exc)}
+                )
                 for ven_id, at in items[start:]:
                     self._seen[ven_id] = max(at, self._seen.get(ven_id, at))
                 return

@@ -23,7 +23,9 @@ async def setup(runtime: ServiceRuntime) -> None:
     runtime.consume([topics.PRESENCE_OBSERVATIONS], tracker.on_observations)
     runtime.every(settings.presence_sweep_seconds, tracker.sweep, "offline_sweep")
     runtime.every(REFRESH_SECONDS, OnlineGauge(runtime.pool).refresh, "vens_online_gauge")
-    runtime.every(PURGE_EVERY_SECONDS, HistoryPurge(runtime.pool, settings.presence_history_days), "presence_history_purge")
+    runtime.every(
+        PURGE_EVERY_SECONDS, HistoryPurge(runtime.pool, settings.presence_history_days), "presence_history_purge"
+    )
     handlers = PresenceHandlers(load_optional(settings.on_ven_online), load_optional(settings.on_ven_offline))
     if handlers.configured:
         runtime.consume([topics.PRESENCE_EVENTS], handlers, ".handlers")

@@ -6,11 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-import asyncpg
-
-from shared.db.connection import Conn
-
 from shared.contract.backend_events import PollSighting
+from shared.db.connection import Conn
 
 
 async def record_sightings(conn: Conn, sightings: Sequence[PollSighting]) -> list[tuple[str, datetime]]:

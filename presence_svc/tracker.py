@@ -11,13 +11,12 @@ from datetime import datetime
 
 import asyncpg
 
-from shared.db.connection import Conn
-
 from presence_svc import store
 from shared import topics
 from shared.contract.backend_events import PollsObserved, PresenceEvent, PresenceStatus, VenUnreachable
 from shared.contract.envelope import Envelope, utcnow
 from shared.db import outbox, pending
+from shared.db.connection import Conn
 from shared.db.outbox import OutboxRelay
 
 log = logging.getLogger(__name__)
@@ -52,7 +51,10 @@ class PresenceTracker:
             await store.record_history(conn, False, went_offline)
             await self._publish(conn, PresenceStatus.OFFLINE, went_offline)
         if went_offline:
-            log.info("push VEN unreachable", extra={"action": "ven_unreachable", "subject_ven": fact.ven_id, "reason": fact.reason})
+            log.info(
+                "push VEN unreachable",
+                extra={"action": "ven_unreachable", "subject_ven": fact.ven_id, "reason": fact.reason},
+            )
             self._relay.wake()
 
     async def sweep(self) -> None:

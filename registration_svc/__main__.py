@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from registration_svc import polls, ven_requests
 from registration_svc.handout_records import HandoutRecords
 from registration_svc.operator import QUERIES, OperatorCommands, handle_query
 from registration_svc.policy import build_policy
 from registration_svc.poll_hook import PollHook
-from registration_svc import polls, ven_requests
 from registration_svc.polls import PollHandler
 from registration_svc.ven_requests import RegisterPartyHandler, RegistrationConfig
 from shared import topics
@@ -42,13 +42,19 @@ async def setup(runtime: ServiceRuntime) -> None:
         xmpp_address=settings.xmpp_address,
     )
     pool, relay = runtime.pool, runtime.relay
-    runtime.consume([topics.REGISTRATION_REQUESTS], IdempotentHandler(pool, SERVICE, RegisterPartyHandler(config), relay))
+    runtime.consume(
+        [topics.REGISTRATION_REQUESTS], IdempotentHandler(pool, SERVICE, RegisterPartyHandler(config), relay)
+    )
     on_poll = load_optional(settings.on_poll)
     poll_hook = PollHook(on_poll, settings.id) if on_poll is not None else None
     poll_handler = PollHandler(pool, relay, f"{SERVICE}.poll", poll_hook)
     # Handouts of an event's sets are recorded together, a consumer fetch's in one transaction.
     runtime.consume(
-        [topics.POLL_REQUESTS], poll_handler, ".poll", batch_handler=HandoutRecords(pool, relay), max_records=HANDOUT_RECORDS
+        [topics.POLL_REQUESTS],
+        poll_handler,
+        ".poll",
+        batch_handler=HandoutRecords(pool, relay),
+        max_records=HANDOUT_RECORDS,
     )
 
     async def purge_delivered() -> None:
@@ -57,7 +63,9 @@ async def setup(runtime: ServiceRuntime) -> None:
 
     runtime.every(HOUSEKEEPING_SECONDS, purge_delivered, "purge_delivered_messages")
     commands = IdempotentHandler(pool, f"{SERVICE}.operator", OperatorCommands(config.push_addresses), relay)
-    runtime.consume([topics.REGISTRATION_COMMANDS], QueriesAndCommands(pool, QUERIES, handle_query, commands), ".operator")
+    runtime.consume(
+        [topics.REGISTRATION_COMMANDS], QueriesAndCommands(pool, QUERIES, handle_query, commands), ".operator"
+    )
 
 
 if __name__ == "__main__":

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from shared.db.connection import Conn
-
 from registration_svc import store
 from registration_svc.policy import new_id
 from registration_svc.records import VenStatus
@@ -24,11 +22,11 @@ from shared.contract.operator import (
     VenList,
 )
 from shared.db import pending
+from shared.db.connection import Conn
 from shared.db.vens import unknown_ven_detail
 from shared.oadr.profiles import traits_of
 from shared.oadr.registration import TRANSPORT_SIMPLE_HTTP, CancelPartyRegistration, RequestReregistration
 from shared.push_addresses import AddressRefused, PushAddressPolicy, parse_push_address
-
 
 QUERIES = (ListVens, GetVen, CountVens, ListPresenceHistory)
 
@@ -47,7 +45,9 @@ async def handle_query(
     if isinstance(query, CountVens):
         return await store.counts(conn)
     if isinstance(query, ListPresenceHistory):
-        return PresenceHistory(ven_id=query.ven_id, changes=await store.presence_history(conn, query.ven_id, query.limit))
+        return PresenceHistory(
+            ven_id=query.ven_id, changes=await store.presence_history(conn, query.ven_id, query.limit)
+        )
     return None
 
 
@@ -100,7 +100,9 @@ async def _provision_in_force(
     """A VEN whose profile has no registration service (2.0a) is in force once provisioned, as a registered one."""
     profile = command.profile_name.value
     if command.ven_id is None:
-        return OperatorOutcome(status=422, detail=f"a {profile} VEN does not register: give the venID it is configured with")
+        return OperatorOutcome(
+            status=422, detail=f"a {profile} VEN does not register: give the venID it is configured with"
+        )
     address = command.transport_address
     if address is not None and (refusal := _push_address_refusal(address, addresses)):
         return OperatorOutcome(status=422, detail=refusal)
@@ -108,8 +110,15 @@ async def _provision_in_force(
     if not await store.provision_in_force(conn, ven_id, command.ven_name, command.fingerprint, profile, address):
         return OperatorOutcome(status=409, detail="a VEN with this venID, venName or fingerprint exists already")
     await publish_registration_event(
-        conn, RegistrationChange.CREATED, ven_id, command.ven_name, None, profile_name=profile,
-        http_pull_model=address is None, transport_address=address, transport_name=TRANSPORT_SIMPLE_HTTP,
+        conn,
+        RegistrationChange.CREATED,
+        ven_id,
+        command.ven_name,
+        None,
+        profile_name=profile,
+        http_pull_model=address is None,
+        transport_address=address,
+        transport_name=TRANSPORT_SIMPLE_HTTP,
     )
     return OperatorOutcome(status=201, detail=f"provisioned in force ({profile})", ven=await store.view(conn, ven_id))
 
@@ -131,10 +140,18 @@ async def _cancel(conn: Conn, ven_id: str) -> OperatorOutcome:
     await pending.enqueue(conn, ven_id, message)
     await store.set_status(conn, ven_id, VenStatus.CANCELLING)
     await publish_registration_event(
-        conn, RegistrationChange.CANCEL_REQUESTED, ven_id, record.ven_name, record.registration_id,
+        conn,
+        RegistrationChange.CANCEL_REQUESTED,
+        ven_id,
+        record.ven_name,
+        record.registration_id,
         profile_name=record.profile_name,
     )
-    return OperatorOutcome(status=202, detail="oadrCancelPartyRegistration queued for the VEN's next poll", ven=await store.view(conn, ven_id))
+    return OperatorOutcome(
+        status=202,
+        detail="oadrCancelPartyRegistration queued for the VEN's next poll",
+        ven=await store.view(conn, ven_id),
+    )
 
 
 async def _request_reregistration(conn: Conn, ven_id: str) -> OperatorOutcome:
@@ -147,8 +164,15 @@ async def _request_reregistration(conn: Conn, ven_id: str) -> OperatorOutcome:
         return OperatorOutcome(status=409, detail=f"a {record.profile_name} VEN does not register")
     await pending.enqueue(conn, ven_id, RequestReregistration(ven_id=ven_id), dedup_key=None)
     await publish_registration_event(
-        conn, RegistrationChange.REREGISTRATION_REQUESTED, ven_id, record.ven_name, record.registration_id,
+        conn,
+        RegistrationChange.REREGISTRATION_REQUESTED,
+        ven_id,
+        record.ven_name,
+        record.registration_id,
         profile_name=record.profile_name,
     )
-    return OperatorOutcome(status=202, detail="oadrRequestReregistration queued for the VEN's next poll", ven=await store.view(conn, ven_id))
-
+    return OperatorOutcome(
+        status=202,
+        detail="oadrRequestReregistration queued for the VEN's next poll",
+        ven=await store.view(conn, ven_id),
+    )

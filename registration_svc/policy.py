@@ -7,12 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import asyncpg
-
-from shared.db.connection import Conn
-
 from registration_svc import store
 from registration_svc.records import VenRecord
+from shared.db.connection import Conn
 from shared.oadr.common import ResponseCode
 from shared.oadr.registration import CreatePartyRegistration
 from shared.plugins import call_handler
@@ -39,17 +36,13 @@ def new_id() -> str:
 
 
 class RegistrationPolicy(Protocol):
-    async def decide(
-        self, conn: Conn, request: CreatePartyRegistration, fingerprint: str | None
-    ) -> Decision: ...
+    async def decide(self, conn: Conn, request: CreatePartyRegistration, fingerprint: str | None) -> Decision: ...
 
 
 class AcceptAll:
     """Development and open deployments: every VEN is welcome; a known venID or venName keeps its venID."""
 
-    async def decide(
-        self, conn: Conn, request: CreatePartyRegistration, fingerprint: str | None
-    ) -> Decision:
+    async def decide(self, conn: Conn, request: CreatePartyRegistration, fingerprint: str | None) -> Decision:
         holder = await store.by_fingerprint(conn, fingerprint) if fingerprint is not None else None
         if holder is not None:  # the certificate already identifies a VEN: it keeps its venID
             if request.ven_id is not None and request.ven_id != holder.ven_id:
@@ -66,9 +59,7 @@ class AcceptAll:
 class ProvisionedOnly:
     """Only VENs the operator provisioned, found by certificate fingerprint, venID or venName."""
 
-    async def decide(
-        self, conn: Conn, request: CreatePartyRegistration, fingerprint: str | None
-    ) -> Decision:
+    async def decide(self, conn: Conn, request: CreatePartyRegistration, fingerprint: str | None) -> Decision:
         record = await self._find(conn, request, fingerprint)
         if record is None or not record.provisioned:
             return Refused(ResponseCode.NOT_REGISTERED_OR_AUTHORIZED, "VEN is not provisioned on this VTN")
@@ -81,9 +72,7 @@ class ProvisionedOnly:
         return Accepted(record.ven_id, new_id())
 
     @staticmethod
-    async def _find(
-        conn: Conn, request: CreatePartyRegistration, fingerprint: str | None
-    ) -> VenRecord | None:
+    async def _find(conn: Conn, request: CreatePartyRegistration, fingerprint: str | None) -> VenRecord | None:
         if fingerprint is not None and (found := await store.by_fingerprint(conn, fingerprint)) is not None:
             return found
         if request.ven_id is not None and (found := await store.by_ven_id(conn, request.ven_id)) is not None:
@@ -107,13 +96,13 @@ class HandlerPolicy:
     def __init__(self, handler: Callable[..., Any]) -> None:
         self._handler = handler
 
-    async def decide(
-        self, conn: Conn, request: CreatePartyRegistration, fingerprint: str | None
-    ) -> Decision:
+    async def decide(self, conn: Conn, request: CreatePartyRegistration, fingerprint: str | None) -> Decision:
         result = await call_handler(self._handler, registration_info(request, fingerprint))
         if result is False or result is None:
             return Refused(ResponseCode.NOT_REGISTERED_OR_AUTHORIZED, "registration refused by the VTN's policy")
-        if not (isinstance(result, tuple | list) and len(result) == 2 and all(isinstance(v, str) and v for v in result)):
+        if not (
+            isinstance(result, tuple | list) and len(result) == 2 and all(isinstance(v, str) and v for v in result)
+        ):
             raise TypeError("on_create_party_registration must return (ven_id, registration_id) or False")
         if request.ven_id is not None and result[0] != request.ven_id:
             return Refused(ResponseCode.INVALID_ID, "venID does not match the one the VTN assigns")

@@ -33,8 +33,8 @@ from shared.contract.ven_traffic import PendingDelivered, PendingUndelivered, Ve
 from shared.db import handler_events, pending
 from shared.db.connection import Conn
 from shared.db.idempotent import IdempotentHandler
-from shared.db.vens import in_another_profile
 from shared.db.outbox import OutboxRelay
+from shared.db.vens import in_another_profile
 from shared.metrics import UNDELIVERED_PENDING
 from shared.oadr import answers
 from shared.oadr.common import ResponseCode
@@ -174,7 +174,11 @@ async def cancelled_by_delivery(conn: Conn, ven_id: str) -> None:
         return
     await store.set_status(conn, ven_id, VenStatus.CANCELLED)
     await publish_registration_event(
-        conn, RegistrationChange.CANCELLED, ven_id, record.ven_name, record.registration_id,
+        conn,
+        RegistrationChange.CANCELLED,
+        ven_id,
+        record.ven_name,
+        record.registration_id,
         profile_name=record.profile_name,
     )
 

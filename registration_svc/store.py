@@ -6,10 +6,9 @@ from typing import Any
 
 import asyncpg
 
-from shared.db.connection import Conn
-
 from registration_svc.records import VenRecord, VenStatus
 from shared.contract.operator import ListVens, PresenceChange, VenCounts, VenTally, VenView
+from shared.db.connection import Conn
 from shared.oadr.registration import CreatePartyRegistration
 
 _RECORD_COLUMNS = (
@@ -34,7 +33,9 @@ async def by_ven_id(conn: Conn, ven_id: str, lock: bool = False) -> VenRecord | 
 
 async def by_registration_id(conn: Conn, registration_id: str) -> VenRecord | None:
     return _record(
-        await conn.fetchrow(f"SELECT {_RECORD_COLUMNS} FROM vens WHERE registration_id = $1 FOR UPDATE", registration_id)
+        await conn.fetchrow(
+            f"SELECT {_RECORD_COLUMNS} FROM vens WHERE registration_id = $1 FOR UPDATE", registration_id
+        )
     )
 
 
@@ -101,9 +102,7 @@ async def set_status(conn: Conn, ven_id: str, status: VenStatus) -> None:
     )
 
 
-async def insert_provisioned(
-    conn: Conn, ven_id: str, ven_name: str | None, fingerprint: str | None
-) -> bool:
+async def insert_provisioned(conn: Conn, ven_id: str, ven_name: str | None, fingerprint: str | None) -> bool:
     """A VEN allowed to register itself later (2.0b). False when the id, name or fingerprint is taken already."""
     inserted = await conn.fetchval(
         """
@@ -212,7 +211,7 @@ def _like_prefix(text: str) -> str:
 async def counts(conn: Conn) -> VenCounts:
     """The fleet by profile and transport, in one pass over the VEN directory and presence."""
     rows = await conn.fetch(
-        f"""
+        """
         SELECT v.profile_name, v.transport_name, count(*) AS known,
                count(*) FILTER (WHERE registration_in_force(v.status)) AS registered,
                count(*) FILTER (WHERE registration_in_force(v.status) AND p.online) AS online

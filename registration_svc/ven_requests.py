@@ -13,10 +13,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import asyncpg
-
-from shared.db.connection import Conn
-
 from registration_svc import replies, store
 from registration_svc.acknowledgements import acknowledged_cancel
 from registration_svc.policy import Accepted, Refused, RegistrationPolicy
@@ -26,9 +22,9 @@ from shared.contract.backend_events import RegistrationChange, RegistrationEvent
 from shared.contract.envelope import Envelope, utcnow
 from shared.contract.ven_traffic import RequestContext, VenReply, VenRequest
 from shared.db import outbox, pending
+from shared.db.connection import Conn
 from shared.db.vens import speaker_of
-from shared.oadr.common import ResponseCode
-from shared.oadr.common import EiResponse
+from shared.oadr.common import EiResponse, ResponseCode
 from shared.oadr.profiles import OadrProfile
 from shared.oadr.registration import (
     PROFILE_20B,
@@ -79,7 +75,9 @@ class RegistrationConfig:
         )
 
 
-def transport_refusal(message: CreatePartyRegistration, config: RegistrationConfig, fingerprint: str | None) -> str | None:
+def transport_refusal(
+    message: CreatePartyRegistration, config: RegistrationConfig, fingerprint: str | None
+) -> str | None:
     """Why the VTN cannot reach a VEN the way it registers: over XMPP at the JID it gives, or by HTTP push at
     the address it gives (None: it can, or the VEN polls)."""
     if message.over_xmpp:
@@ -160,11 +158,15 @@ class RegisterPartyHandler:
         message = request.message
         if isinstance(message, QueryRegistration):
             return VenReply(message=await self._query(conn, message, request.context))
-        if isinstance(message, CreatePartyRegistration) and message.transport_name in self._config.transports and (
-            refusal := transport_refusal(message, self._config, request.context.fingerprint)
+        if (
+            isinstance(message, CreatePartyRegistration)
+            and message.transport_name in self._config.transports
+            and (refusal := transport_refusal(message, self._config, request.context.fingerprint))
         ):
             log.info("registration refused", extra={"action": "registration_refused", "reason": refusal})
-            return VenReply(message=self._config.answer(replies.error(ResponseCode.INVALID_DATA, refusal, message.request_id)))
+            return VenReply(
+                message=self._config.answer(replies.error(ResponseCode.INVALID_DATA, refusal, message.request_id))
+            )
         if isinstance(message, CreatePartyRegistration):
             return VenReply(message=await self._create(conn, message, request.context))
         if isinstance(message, CancelPartyRegistration):
@@ -174,46 +176,70 @@ class RegisterPartyHandler:
         if isinstance(message, Response):
             return VenReply(message=await self._acknowledged(conn, message, request.context))
         return VenReply(
-            message=replies.response(ResponseCode.BAD_REQUEST, f"{message.message_type} is not an EiRegisterParty message", None)
+            message=replies.response(
+                ResponseCode.BAD_REQUEST, f"{message.message_type} is not an EiRegisterParty message", None
+            )
         )
 
     async def _query(self, conn: Conn, message: QueryRegistration, context: RequestContext) -> CreatedPartyRegistration:
         known = await store.by_fingerprint(conn, context.fingerprint) if context.fingerprint else None
         if known is not None and known.in_force:
             return self._config.answer(
-                replies.ok(message.request_id), not known.polls, ven_id=known.ven_id, registration_id=known.registration_id
+                replies.ok(message.request_id),
+                not known.polls,
+                ven_id=known.ven_id,
+                registration_id=known.registration_id,
             )
         return self._config.answer(replies.ok(message.request_id))
 
-    async def _create(self, conn: Conn, message: CreatePartyRegistration, context: RequestContext) -> CreatedPartyRegistration:
+    async def _create(
+        self, conn: Conn, message: CreatePartyRegistration, context: RequestContext
+    ) -> CreatedPartyRegistration:
         config = self._config
         if message.profile_name != PROFILE_20B or message.transport_name not in config.transports:
             offered = " and ".join(sorted(config.transports))
             return config.answer(
-                replies.error(ResponseCode.NOT_ALLOWED_BY_PROFILE, f"this VTN offers profile 2.0b over {offered}", message.request_id)
+                replies.error(
+                    ResponseCode.NOT_ALLOWED_BY_PROFILE,
+                    f"this VTN offers profile 2.0b over {offered}",
+                    message.request_id,
+                )
             )
         if message.registration_id is not None:
             return await self._reregister(conn, message, context)
         decision = await config.policy.decide(conn, message, context.fingerprint)
-        if isinstance(decision, Accepted) and (conflict := await certificate_conflict(conn, decision.ven_id, context.fingerprint)):
+        if isinstance(decision, Accepted) and (
+            conflict := await certificate_conflict(conn, decision.ven_id, context.fingerprint)
+        ):
             decision = Refused(ResponseCode.NOT_REGISTERED_OR_AUTHORIZED, conflict)
         if not isinstance(decision, Accepted):
             log.info("registration refused", extra={"action": "registration_refused", "reason": decision.reason})
             return config.answer(replies.error(decision.response_code, decision.reason, message.request_id))
         existing = await store.by_ven_id(conn, decision.ven_id, lock=True)
         await store.save_registration(conn, decision.ven_id, decision.registration_id, message, context.fingerprint)
-        change = RegistrationChange.REREGISTERED if existing is not None and existing.registration_id else RegistrationChange.CREATED
-        await publish_registration_event(conn, change, decision.ven_id, message.ven_name, decision.registration_id, message)
+        change = (
+            RegistrationChange.REREGISTERED
+            if existing is not None and existing.registration_id
+            else RegistrationChange.CREATED
+        )
+        await publish_registration_event(
+            conn, change, decision.ven_id, message.ven_name, decision.registration_id, message
+        )
         log.info(
             "ven registered",
             extra={"action": "ven_registered", "registered_ven": decision.ven_id, "push": message.pushed,
                    "transport": message.transport_name},
         )  # fmt: skip
         return config.answer(
-            replies.ok(message.request_id), not message.polls, ven_id=decision.ven_id, registration_id=decision.registration_id
+            replies.ok(message.request_id),
+            not message.polls,
+            ven_id=decision.ven_id,
+            registration_id=decision.registration_id,
         )
 
-    async def _reregister(self, conn: Conn, message: CreatePartyRegistration, context: RequestContext) -> CreatedPartyRegistration:
+    async def _reregister(
+        self, conn: Conn, message: CreatePartyRegistration, context: RequestContext
+    ) -> CreatedPartyRegistration:
         config = self._config
         assert message.registration_id is not None
         record = await registration_of_speaker(conn, message.registration_id, message.ven_id, context)
@@ -225,10 +251,15 @@ class RegisterPartyHandler:
             conn, RegistrationChange.REREGISTERED, record.ven_id, message.ven_name, message.registration_id, message
         )
         return config.answer(
-            replies.ok(message.request_id), not message.polls, ven_id=record.ven_id, registration_id=message.registration_id
+            replies.ok(message.request_id),
+            not message.polls,
+            ven_id=record.ven_id,
+            registration_id=message.registration_id,
         )
 
-    async def _cancel(self, conn: Conn, message: CancelPartyRegistration, context: RequestContext) -> CanceledPartyRegistration:
+    async def _cancel(
+        self, conn: Conn, message: CancelPartyRegistration, context: RequestContext
+    ) -> CanceledPartyRegistration:
         record = await registration_of_speaker(conn, message.registration_id, message.ven_id, context)
         if not isinstance(record, VenRecord) or not record.in_force:
             code, reason = _refusal(record)
@@ -241,7 +272,11 @@ class RegisterPartyHandler:
             await call_handler(self._config.on_cancel_party_registration, message.model_dump(exclude={"message_type"}))
         await store.set_status(conn, record.ven_id, VenStatus.CANCELLED)
         await publish_registration_event(
-            conn, RegistrationChange.CANCELLED, record.ven_id, record.ven_name, record.registration_id,
+            conn,
+            RegistrationChange.CANCELLED,
+            record.ven_id,
+            record.ven_name,
+            record.registration_id,
             profile_name=record.profile_name,
         )
         return CanceledPartyRegistration(
@@ -257,8 +292,12 @@ class RegisterPartyHandler:
         if ven_id is None and message.registration_id:  # no certificate, no venID: the registrationID names the VEN
             named = await store.by_registration_id(conn, message.registration_id)
             ven_id = named.ven_id if named is not None else None
-        sent = [] if ven_id is None else await pending.sent_to(
-            conn, ven_id, {"oadrCancelPartyRegistration"}, message.response.request_id or None
+        sent = (
+            []
+            if ven_id is None
+            else await pending.sent_to(
+                conn, ven_id, {"oadrCancelPartyRegistration"}, message.response.request_id or None
+            )
         )
         cancel = acknowledged_cancel([m for m in sent if isinstance(m, CancelPartyRegistration)], message)
         if ven_id is None or cancel is None:
@@ -268,7 +307,11 @@ class RegisterPartyHandler:
         if record is not None and not_registered_anew and record.in_force:
             await store.set_status(conn, record.ven_id, VenStatus.CANCELLED)
             await publish_registration_event(
-                conn, RegistrationChange.CANCELLED, record.ven_id, record.ven_name, record.registration_id,
+                conn,
+                RegistrationChange.CANCELLED,
+                record.ven_id,
+                record.ven_name,
+                record.registration_id,
                 profile_name=record.profile_name,
             )
         return replies.response(ResponseCode.OK, "OK", ven_id)

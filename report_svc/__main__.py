@@ -5,18 +5,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 from report_svc.confirmations.sweep import ConfirmationSweep
-from report_svc.ven_reports.publishing.relay import ReportDataRelay
-from report_svc.ven_reports.policy import ReportPolicy
-from report_svc.retention import purge_report_data
-from report_svc.ven_reports.updates.batches import UpdateReportBatches
-from report_svc.ven_reports.updates.handlers import UpdateHandlers
-from report_svc.ven_messages import ANSWERED_BY_DELIVERY, ReportConfig, ReportRequestHandler
 from report_svc.own_reports.catalog import parse_catalog
 from report_svc.own_reports.commands import QUERIES, ReportCommands
 from report_svc.own_reports.data import VtnReportSource
 from report_svc.own_reports.registrations import RegistrationWatcher
 from report_svc.own_reports.requests_from_vens import VtnReportRequests
 from report_svc.own_reports.sender import VtnReportSender
+from report_svc.retention import purge_report_data
+from report_svc.ven_messages import ANSWERED_BY_DELIVERY, ReportConfig, ReportRequestHandler
+from report_svc.ven_reports.policy import ReportPolicy
+from report_svc.ven_reports.publishing.relay import ReportDataRelay
+from report_svc.ven_reports.updates.batches import UpdateReportBatches
+from report_svc.ven_reports.updates.handlers import UpdateHandlers
 from shared import topics
 from shared.awaited_replies import ConfirmationPolicy
 from shared.bus.service_consumer import ServiceRules
@@ -70,7 +70,9 @@ async def setup(runtime: ServiceRuntime) -> None:
     )
     watcher = RegistrationWatcher(catalog, settings.offer_reports_on_registration)
     runtime.consume(
-        [topics.REGISTRATION_EVENTS], IdempotentHandler(pool, f"{SERVICE}.registrations", watcher, relay), ".registrations"
+        [topics.REGISTRATION_EVENTS],
+        IdempotentHandler(pool, f"{SERVICE}.registrations", watcher, relay),
+        ".registrations",
     )
     confirmations = ConfirmationPolicy(
         wait=timedelta(seconds=settings.report_confirm_wait_seconds), resend_limit=settings.report_resend_limit

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from report_svc.own_reports.requests_from_vens import VtnReportRequests
 from report_svc.ven_reports import store
 from report_svc.ven_reports.openleadr_compat import callable_reference
 from report_svc.ven_reports.policy import ReportPolicy, planned_requests
@@ -18,7 +19,6 @@ from report_svc.ven_reports.report_data import RequestStatus, never_requested
 from report_svc.ven_reports.requests_to_vens import registered_report
 from report_svc.ven_reports.updates.answers import checked_update
 from report_svc.ven_reports.updates.handlers import UpdateHandlers
-from report_svc.own_reports.requests_from_vens import VtnReportRequests
 from shared.contract.envelope import Envelope, utcnow
 from shared.contract.ven_traffic import VenReply
 from shared.db.connection import Conn
@@ -28,9 +28,7 @@ from shared.oadr.common import ResponseCode
 from shared.oadr.messages import VtnMessage
 from shared.oadr.report import (
     CanceledReport,
-    CancelReport,
     CreatedReport,
-    CreateReport,
     RegisteredReport,
     RegisterReport,
     UpdatedReport,

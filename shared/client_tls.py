@@ -34,7 +34,9 @@ def present_certificate(
     try:
         context.load_cert_chain(str(cert_file), str(key_file), password=password)
     except OSError as exc:
-        raise Misconfigured(settings, f"cannot load the client certificate {cert_file} with key {key_file}: {_reason(exc)}") from None
+        raise Misconfigured(
+            settings, f"cannot load the client certificate {cert_file} with key {key_file}: {_reason(exc)}"
+        ) from None
 
 
 def _reason(exc: OSError | ValueError) -> str:

@@ -1,7 +1,7 @@
 """The command line of a generated, checked-in file (docs/asyncapi.json, docs/settings.md): write or check it.
 
-    python -m <generator>            write the file
-    python -m <generator> --check    exit 1 if the checked-in file differs from what the generator gives
+python -m <generator>            write the file
+python -m <generator> --check    exit 1 if the checked-in file differs from what the generator gives
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, is_dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -126,7 +126,7 @@ def _signal(raw: Any) -> tuple[EventSignal, list[Mapping[str, Any]]]:
 def _aware(value: Any) -> Any:
     """A naive datetime is local time, as OpenLEADR reads it (utils.determine_event_status)."""
     if isinstance(value, datetime) and value.tzinfo is None:
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
     return value
 
 
@@ -235,4 +235,3 @@ def events_from_handler(result: Any, ven_id: str, now: datetime) -> tuple[Event,
     except (ValidationError, KeyError, TypeError, AttributeError) as error:
         raise InvalidHandlerEvents(f"not a valid OpenLEADR event: {error}") from error
     return tuple(sorted(events, key=delivery_order))
-

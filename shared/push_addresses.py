@@ -35,7 +35,14 @@ MAX_ADDRESS_LENGTH = 2048
 # Instance metadata and platform endpoints of the common clouds: credentials live behind them.
 METADATA_ADDRESSES = frozenset(
     ipaddress.ip_address(a)
-    for a in ("169.254.169.254", "169.254.170.2", "169.254.169.253", "fd00:ec2::254", "100.100.100.200", "168.63.129.16")
+    for a in (
+        "169.254.169.254",
+        "169.254.170.2",
+        "169.254.169.253",
+        "fd00:ec2::254",
+        "100.100.100.200",
+        "168.63.129.16",
+    )
 )
 LOOPBACK_NETWORKS = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 # Ports of the VTN's processes when not configured otherwise (shared.health's defaults, the pusher's 8095).
@@ -166,12 +173,15 @@ class PushAddressPolicy:
     own_addresses: frozenset[IpAddress] = frozenset()
 
     @classmethod
-    def from_settings(cls, settings: VtnSettings, own_addresses: frozenset[IpAddress] = frozenset()) -> PushAddressPolicy:
+    def from_settings(
+        cls, settings: VtnSettings, own_addresses: frozenset[IpAddress] = frozenset()
+    ) -> PushAddressPolicy:
         return cls(
             allowlist=parse_allowlist(settings.push_allowed_networks),
             require_tls=settings.serves_https or bool(settings.trusted_proxies.strip()),
             own_ports=own_ports(settings),
-            own_addresses=own_addresses | own_addresses_of((settings.http_host, settings.admin_host, settings.health_host)),
+            own_addresses=own_addresses
+            | own_addresses_of((settings.http_host, settings.admin_host, settings.health_host)),
         )
 
     def check_address(self, address: PushAddress) -> None:

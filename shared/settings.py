@@ -61,8 +61,6 @@ def admin_token_problem(token: str) -> str | None:
     return None
 
 
-
-
 class Environment(str, Enum):
     DEVELOPMENT = "development"
     PRODUCTION = "production"
@@ -445,7 +443,9 @@ class VtnSettings(BaseSettings):
     kafka_ssl_cert_file: Path | None = Field(
         default=None, description="The VTN's client certificate (PEM, chain allowed) for brokers that require mTLS."
     )
-    kafka_ssl_key_file: Path | None = Field(default=None, description="The private key (PEM) of VTN_KAFKA_SSL_CERT_FILE.")
+    kafka_ssl_key_file: Path | None = Field(
+        default=None, description="The private key (PEM) of VTN_KAFKA_SSL_CERT_FILE."
+    )
     kafka_ssl_key_password: SecretStr | None = Field(
         default=None, description="The password of an encrypted VTN_KAFKA_SSL_KEY_FILE."
     )
@@ -577,8 +577,7 @@ class VtnSettings(BaseSettings):
     event_resend_limit: int = Field(
         default=3,
         ge=0,
-        description="Times an unanswered event set is sent again before the VTN gives up on it; `0` never sends "
-        "again.",
+        description="Times an unanswered event set is sent again before the VTN gives up on it; `0` never sends again.",
     )
     event_confirm_check_seconds: float = Field(
         default=5.0, gt=0, description="How often each event_svc instance looks for unanswered event sets."
@@ -746,7 +745,9 @@ class VtnSettings(BaseSettings):
             raise ValueError(f"VTN_KAFKA_SECURITY_PROTOCOL={protocol.value} needs {', '.join(missing)}")
         for unused, applies in ((sasl, protocol.uses_sasl), (tls, protocol.uses_tls)):
             if not applies and (given := [setting_name(f) for f, value in unused.items() if value is not None]):
-                raise ValueError(f"{', '.join(given)} set, but VTN_KAFKA_SECURITY_PROTOCOL={protocol.value} does not use them")
+                raise ValueError(
+                    f"{', '.join(given)} set, but VTN_KAFKA_SECURITY_PROTOCOL={protocol.value} does not use them"
+                )
         if (self.kafka_ssl_cert_file is None) != (self.kafka_ssl_key_file is None):
             raise ValueError("a Kafka client certificate needs both VTN_KAFKA_SSL_CERT_FILE and VTN_KAFKA_SSL_KEY_FILE")
         if self.kafka_ssl_key_password is not None and self.kafka_ssl_key_file is None:
@@ -768,12 +769,16 @@ class VtnSettings(BaseSettings):
                 f"VTN_DATABASE_URL carries {', '.join(sorted(in_url))}: set TLS either there or with VTN_DATABASE_SSL*, not both"
             )
         if (self.database_ssl_cert_file is None) != (self.database_ssl_key_file is None):
-            raise ValueError("a PostgreSQL client certificate needs both VTN_DATABASE_SSL_CERT_FILE and VTN_DATABASE_SSL_KEY_FILE")
+            raise ValueError(
+                "a PostgreSQL client certificate needs both VTN_DATABASE_SSL_CERT_FILE and VTN_DATABASE_SSL_KEY_FILE"
+            )
         mode = self.effective_database_sslmode
         if mode is not None and not mode.requires_tls and (given := [setting_name(f) for f, v in files.items() if v]):
             raise ValueError(f"{', '.join(given)} set, but VTN_DATABASE_SSLMODE={mode.value} does not require TLS")
         if mode is DatabaseSslMode.VERIFY_CA and self.database_ssl_ca_file is None:
-            raise ValueError("VTN_DATABASE_SSLMODE=verify-ca needs VTN_DATABASE_SSL_CA_FILE (only verify-full may use the system's CAs)")
+            raise ValueError(
+                "VTN_DATABASE_SSLMODE=verify-ca needs VTN_DATABASE_SSL_CA_FILE (only verify-full may use the system's CAs)"
+            )
         return self
 
     @property
@@ -798,7 +803,9 @@ class VtnSettings(BaseSettings):
             raise ValueError("HTTPS on the admin port needs both VTN_ADMIN_CERT and VTN_ADMIN_KEY")
         server_pairs = ((self.http_cert, self.http_key), (self.http_ecc_cert, self.http_ecc_key))
         if any((cert is None) != (key is None) for cert, key in server_pairs):
-            raise ValueError("each server certificate needs its key (VTN_HTTP_CERT + VTN_HTTP_KEY, VTN_HTTP_ECC_CERT + ...)")
+            raise ValueError(
+                "each server certificate needs its key (VTN_HTTP_CERT + VTN_HTTP_KEY, VTN_HTTP_ECC_CERT + ...)"
+            )
         if self.serves_https and self.http_ca_file is None:
             raise ValueError("HTTPS requires client certificates: set VTN_HTTP_CA_FILE to the CA of VEN certificates")
         if self.trusted_proxy_list and self.http_ca_file is None:

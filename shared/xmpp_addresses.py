@@ -45,7 +45,12 @@ def parse_jid(text: str) -> Jid:
     bare, slash, resource = text.partition("/")
     local, at, domain = bare.rpartition("@")
     domain = domain.lower()
-    if (at and not local) or (slash and not resource) or not _DOMAIN.match(domain) or len(resource) > MAX_RESOURCE_LENGTH:
+    if (
+        (at and not local)
+        or (slash and not resource)
+        or not _DOMAIN.match(domain)
+        or len(resource) > MAX_RESOURCE_LENGTH
+    ):
         raise ValueError(f"{text!r} is not an XMPP address")
     if any(c in local for c in "\"&'/:<>@ ") or any(ord(c) < 32 for c in text):
         raise ValueError(f"{text!r} is not an XMPP address")
@@ -92,7 +97,9 @@ def xmpp_registration_refusal(transport_address: str | None, fingerprint: str | 
     if jid.domain != domain or jid.resource is None:
         return f"oadrTransportAddress must be the VEN's full JID at {domain} (account@{domain}/resource)"
     if jid.local != account_of(fingerprint):
-        return "oadrTransportAddress names another certificate than the one registering (its account is the fingerprint)"
+        return (
+            "oadrTransportAddress names another certificate than the one registering (its account is the fingerprint)"
+        )
     return None
 
 

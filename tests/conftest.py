@@ -36,5 +36,5 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 # The real stack's fixtures, registered once here so that tests/integration and tests/interop share one
 # session stack (importing them in two conftest files would start two).
-from tests.stack import admin, db, http, unique, vtn, vtn_env  # noqa: E402,F401
 from tests.integration.secure_gateway import secure_gateway, signed_vens  # noqa: E402,F401
+from tests.stack import admin, db, http, unique, vtn, vtn_env  # noqa: E402,F401

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from lxml import etree
 from openleadr.messaging import create_message
-
 from signxml.algorithms import DigestAlgorithm, SignatureConstructionMethod, SignatureMethod
 from signxml.signer import XMLSigner
 
@@ -56,7 +55,10 @@ def wrapped(message_type: str, cert: Path, key: Path, new_ven_id: str, **payload
     )
     signer.namespaces["oadr"] = OADR  # as OpenLEADR does: SignedInfo then canonicalizes alike in and out of the payload
     signature = signer.sign(
-        root, key=key.read_bytes(), cert=cert.read_text(), reference_uri="#oadrSignedObject",
+        root,
+        key=key.read_bytes(),
+        cert=cert.read_text(),
+        reference_uri="#oadrSignedObject",
         signature_properties=replay_protect(),
     )
     signature.append(hiding_place)

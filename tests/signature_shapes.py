@@ -149,7 +149,12 @@ def signed_in_shape(message_type: str, cert: Path, key: Path, shape: Shape, **pa
     etree.SubElement(x509_data, f"{{{DS}}}X509Certificate").text = base64.b64encode(certificate_der).decode()
     key_info.extend(copy.deepcopy(list(shape.key_info_extra)))
     properties = etree.SubElement(signature, f"{{{DS}}}Object", Id="prop")
-    prop = etree.SubElement(etree.SubElement(properties, f"{{{DS}}}SignatureProperties"), f"{{{DS}}}SignatureProperty", Id="myid", Target="#mytarget")
+    prop = etree.SubElement(
+        etree.SubElement(properties, f"{{{DS}}}SignatureProperties"),
+        f"{{{DS}}}SignatureProperty",
+        Id="myid",
+        Target="#mytarget",
+    )
     prop.append(replay_protect())
     root.insert(0, signature)
     # Re-read so that every namespace sits where a parser puts it, as the verifier will see it.

@@ -81,7 +81,11 @@ async def wait_until_serving(vtn: RunningVtn, timeout: float = 90.0) -> None:
         ("EiRegisterParty", create_message("oadrQueryRegistration", request_id="probe"), "200"),
         ("OadrPoll", create_message("oadrPoll", ven_id="probe-unknown-ven"), "452"),
         ("EiEvent", create_message("oadrRequestEvent", request_id="probe", ven_id="probe-unknown-ven"), "452"),
-        ("EiReport", create_message("oadrRegisterReport", request_id="probe", ven_id="probe-unknown-ven", reports=[]), "452"),
+        (
+            "EiReport",
+            create_message("oadrRegisterReport", request_id="probe", ven_id="probe-unknown-ven", reports=[]),
+            "452",
+        ),
     ]
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient(base_url=vtn.url, timeout=10) as http:

@@ -133,7 +133,14 @@ def test_runtime_packages_do_not_need_openleadr(package: str) -> None:
 
 
 KAFKA_CLIENT_MAKERS = frozenset(
-    {"AIOKafkaProducer", "AIOKafkaConsumer", "AIOKafkaAdminClient", "AIOKafkaClient", "AIOKafkaConnection", "create_conn"}
+    {
+        "AIOKafkaProducer",
+        "AIOKafkaConsumer",
+        "AIOKafkaAdminClient",
+        "AIOKafkaClient",
+        "AIOKafkaConnection",
+        "create_conn",
+    }
 )
 POSTGRES_CONNECTION_MAKERS = frozenset({"connect", "create_pool"})
 
@@ -141,7 +148,9 @@ POSTGRES_CONNECTION_MAKERS = frozenset({"connect", "create_pool"})
 def project_python_files() -> list[Path]:
     """Every Python file of the project, tests and benchmarks included (not the venv or devstack state)."""
     tops = [entry for entry in REPO_ROOT.iterdir() if not entry.name.startswith(".")]
-    found = [top for top in tops if top.suffix == ".py"] + [path for top in tops if top.is_dir() for path in top.rglob("*.py")]
+    found = [top for top in tops if top.suffix == ".py"] + [
+        path for top in tops if top.is_dir() for path in top.rglob("*.py")
+    ]
     return [path for path in found if not any(part.startswith(".") for part in path.relative_to(REPO_ROOT).parts)]
 
 
@@ -183,4 +192,3 @@ def test_postgresql_connections_are_opened_only_where_the_tls_settings_are_appli
         and POSTGRES_CONNECTION_MAKERS & called_names(path)
     }
     assert opened == {"shared/db/pool.py"}
-

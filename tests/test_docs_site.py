@@ -14,7 +14,17 @@ from tests.conftest import REPO_ROOT
 
 def build(site_dir: Path, config: Path = REPO_ROOT / "mkdocs.yml") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file", str(config), "--site-dir", str(site_dir)],
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "--config-file",
+            str(config),
+            "--site-dir",
+            str(site_dir),
+        ],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -26,8 +36,16 @@ def test_the_site_builds_strictly(tmp_path: Path) -> None:
     result = build(tmp_path / "site")
     output = result.stdout + result.stderr
     assert result.returncode == 0 and "WARNING" not in output, output
-    for page in ("architecture", "operating", "settings", "security", "deploying", "backends", "reliability",
-                 "performance"):
+    for page in (
+        "architecture",
+        "operating",
+        "settings",
+        "security",
+        "deploying",
+        "backends",
+        "reliability",
+        "performance",
+    ):
         assert (tmp_path / "site" / page / "index.html").is_file(), page
     # Files outside docs/ that the pages link to are pages of the site too.
     for page in ("CHANGELOG", "bench", "deploy/k8s"):
@@ -39,7 +57,10 @@ def site_copy(tmp_path: Path) -> Path:
     """The site's sources (mkdocs.yml, the hook, docs/ and every tracked Markdown file) copied as they lie."""
     tracked = subprocess.run(
         ["git", "ls-files", "-z", "mkdocs.yml", "devstack/docs_site.py", "docs", "*.md"],
-        cwd=REPO_ROOT, capture_output=True, text=True, check=True,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split("\0")
     for name in filter(None, tracked):
         if (REPO_ROOT / name).is_file():

@@ -46,8 +46,13 @@ def test_no_tracked_file_refers_to_work_tracking_numbers() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["Security profile (issue " + "#5)", "built in (" + "#12)", "- " + "#2 walking skeleton", "fixed, see " + "#40",
-     "per the Ticket " + "7 figures"],
+    [
+        "Security profile (issue " + "#5)",
+        "built in (" + "#12)",
+        "- " + "#2 walking skeleton",
+        "fixed, see " + "#40",
+        "per the Ticket " + "7 figures",
+    ],
 )
 def test_the_check_finds_tracker_references(text: str) -> None:
     assert tracker_references(text) != []
@@ -55,8 +60,13 @@ def test_the_check_finds_tracker_references(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["a ticket taken before each request", "the CA that issues VEN certificates", "colour #fff", "rows 1-5 (# of VENs)",
-     "file an issue on the project's page"],
+    [
+        "a ticket taken before each request",
+        "the CA that issues VEN certificates",
+        "colour #fff",
+        "rows 1-5 (# of VENs)",
+        "file an issue on the project's page",
+    ],
 )
 def test_the_check_leaves_product_words_alone(text: str) -> None:
     assert tracker_references(text) == []

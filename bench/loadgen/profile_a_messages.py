@@ -183,7 +183,8 @@ def answers_to(
     """The oadrCreatedEvent a VEN sends for a set it received: one answer per event version that requires one
     and is not in `answered` (eventID, modificationNumber); None when it owes none."""
     owed = [
-        e for e in seen.events
+        e
+        for e in seen.events
         if e.response_required == "always" and (e.event_id, e.modification_number) not in answered
     ]
     if not owed or seen.request_id is None:

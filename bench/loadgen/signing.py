@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -115,9 +115,7 @@ class VenSigner:
         der = x509.load_pem_x509_certificate(cert_pem).public_bytes(serialization.Encoding.DER)
         signature = _signature_text(method, base64.b64encode(der).decode("ascii"))
         # Canonicalize inside an oadrPayload, where the namespaces in scope are the ones the verifier sees.
-        document = etree.fromstring(
-            _PAYLOAD_OPEN + signature.encode() + b"</oadr:oadrPayload>", _PARSER
-        )
+        document = etree.fromstring(_PAYLOAD_OPEN + signature.encode() + b"</oadr:oadrPayload>", _PARSER)
         signed_info = document.find(f"{{{_DS_NS}}}Signature/{{{_DS_NS}}}SignedInfo")
         properties = document.find(f"{{{_DS_NS}}}Signature/{{{_DS_NS}}}Object")
         assert signed_info is not None and properties is not None
@@ -137,7 +135,7 @@ class VenSigner:
         object_digest = self._digests.get(body)
         if object_digest is None:
             object_digest = self._object_digest(body)
-        stamp = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+        stamp = (now or datetime.now(UTC)).astimezone(UTC)
         timestamp = stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         nonce = uuid.uuid4().hex
         properties_digest = _b64_sha256(self._properties.fill([timestamp, nonce]).encode())

@@ -17,8 +17,8 @@ import asyncpg
 
 from event_svc import refresh
 from event_svc.answer_waits import store as answer_wait_store
-from event_svc.answer_waits.store import WaitingSet
 from event_svc.answer_waits.decisions import set_awaiting, unanswered
+from event_svc.answer_waits.store import WaitingSet
 from shared.awaited_replies import ConfirmationPolicy, GiveUp, LookAgain, SendAgain, Settled, Step, next_step
 from shared.contract.envelope import utcnow
 from shared.db.connection import Conn
@@ -65,9 +65,7 @@ async def look(
         [s.ven_id for s in sets if not s.ven_registered or isinstance(steps[s.ven_id], Settled)]
         + [s.ven_id for s in resend if s.ven_id not in queued],  # nothing to send any more
     )
-    await answer_wait_store.look_again(
-        conn, [(v, step.at) for v, step in steps.items() if isinstance(step, LookAgain)]
-    )
+    await answer_wait_store.look_again(conn, [(v, step.at) for v, step in steps.items() if isinstance(step, LookAgain)])
     await answer_wait_store.give_up(conn, [v for v, _, _ in result.given_up], now)
     return result
 

@@ -12,6 +12,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, status
 from fastapi.responses import JSONResponse
 
+from gateway.admin.events import events_router
+from gateway.admin.own_reports import vtn_reports_router
+from gateway.admin.reports import reports_router
+from gateway.admin.service_door import UNKNOWN_VEN, IdempotencyKey, ServiceDoor, outcome_response
+from gateway.exchange import Requester
 from shared import topics
 from shared.contract.operator import (
     CancelVenRegistration,
@@ -23,14 +28,8 @@ from shared.contract.operator import (
     VenList,
     VenView,
 )
-from gateway.admin.service_door import UNKNOWN_VEN, IdempotencyKey, ServiceDoor, outcome_response
-from gateway.admin.events import events_router
-from gateway.admin.reports import reports_router
-from gateway.admin.own_reports import vtn_reports_router
-from gateway.exchange import Requester
 
 API_PREFIX = "/api/v1"
-
 
 
 def create_admin_app(
@@ -58,7 +57,9 @@ def create_admin_app(
         registered: bool | None = None,
         online: bool | None = None,
         ven_name_prefix: Annotated[str | None, Query(max_length=256)] = None,
-        search: Annotated[str | None, Query(min_length=1, max_length=256, description="venID or venName prefix")] = None,
+        search: Annotated[
+            str | None, Query(min_length=1, max_length=256, description="venID or venName prefix")
+        ] = None,
         profile_name: Annotated[str | None, Query(max_length=64)] = None,
         transport_name: Annotated[str | None, Query(max_length=64)] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,

@@ -32,7 +32,6 @@ from shared.oadr.signal import EventBaseline, EventSignal
 from shared.oadr.target import Target
 
 
-
 class EventChanges(BaseModel):
     """What to change in an event; fields left out stay as they are. Durations as ISO 8601 or seconds."""
 
@@ -61,7 +60,10 @@ def events_router(event_service: ServiceDoor) -> APIRouter:
     router = APIRouter(tags=["events"])
 
     async def ask(
-        payload: ContractModel, ven_id: str | None = None, idempotency_key: str | None = None, event_id: str | None = None
+        payload: ContractModel,
+        ven_id: str | None = None,
+        idempotency_key: str | None = None,
+        event_id: str | None = None,
     ) -> EventOutcome:
         return await event_service.ask(
             payload, EventOutcome, ven_id=ven_id, event_id=event_id, idempotency_key=idempotency_key
@@ -107,7 +109,9 @@ def events_router(event_service: ServiceDoor) -> APIRouter:
         """Cancel an event (eventStatus cancelled, modificationNumber + 1), delivered like any change."""
         return one_event(
             await ask(
-                CancelEvent(event_id=event_id, modification_reason=reason), idempotency_key=idempotency_key, event_id=event_id
+                CancelEvent(event_id=event_id, modification_reason=reason),
+                idempotency_key=idempotency_key,
+                event_id=event_id,
             )
         )
 

@@ -19,7 +19,6 @@ from shared.contract.vtn_reports import (
 from shared.oadr.report_parts import Report
 
 
-
 class PublishBody(BaseModel):
     """The VENs to send the VTN's METADATA to; empty: every registered VEN."""
 

@@ -29,7 +29,6 @@ from shared.oadr.period import Period
 from shared.oadr.report_parts import Report
 
 
-
 class ReportRequestBody(BaseModel):
     """A report to request: periodic telemetry (granularity, report_back_duration) or one-shot history
     (report_interval, report_back_duration zero). Durations as ISO 8601 ("PT1M") or seconds."""
@@ -49,15 +48,21 @@ def reports_router(report_service: ServiceDoor) -> APIRouter:
     @router.get("/{ven_id}/available", response_model=list[Report], responses=UNKNOWN_VEN)
     async def available_reports(ven_id: str) -> list[Report]:
         """The reports (METADATA) the VEN offered in its latest oadrRegisterReport."""
-        return list((await report_service.ask(ListAvailableReports(ven_id=ven_id), AvailableReports, ven_id=ven_id)).reports)
+        return list(
+            (await report_service.ask(ListAvailableReports(ven_id=ven_id), AvailableReports, ven_id=ven_id)).reports
+        )
 
     @router.get("/{ven_id}/requests", response_model=list[ReportRequestView], responses=UNKNOWN_VEN)
     async def report_requests(ven_id: str) -> list[ReportRequestView]:
         """Every report request made of the VEN, with its status."""
-        return list((await report_service.ask(ListReportRequests(ven_id=ven_id), ReportOutcome, ven_id=ven_id)).requests)
+        return list(
+            (await report_service.ask(ListReportRequests(ven_id=ven_id), ReportOutcome, ven_id=ven_id)).requests
+        )
 
     @router.post("/{ven_id}/requests", status_code=202, responses=UNKNOWN_VEN)
-    async def request_report(ven_id: str, body: ReportRequestBody, idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    async def request_report(
+        ven_id: str, body: ReportRequestBody, idempotency_key: IdempotencyKey = None
+    ) -> JSONResponse:
         """Queue oadrCreateReport for the VEN's next poll."""
         command = RequestReport(ven_id=ven_id, **body.model_dump())
         return outcome_response(
@@ -69,7 +74,9 @@ def reports_router(report_service: ServiceDoor) -> APIRouter:
         ven_id: str, report_request_id: str, report_to_follow: bool = False, idempotency_key: IdempotencyKey = None
     ) -> JSONResponse:
         """Queue oadrCancelReport for the VEN's next poll."""
-        command = CancelReportRequest(ven_id=ven_id, report_request_id=report_request_id, report_to_follow=report_to_follow)
+        command = CancelReportRequest(
+            ven_id=ven_id, report_request_id=report_request_id, report_to_follow=report_to_follow
+        )
         return outcome_response(
             await report_service.ask(command, ReportOutcome, ven_id=ven_id, idempotency_key=idempotency_key)
         )

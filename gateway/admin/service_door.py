@@ -63,7 +63,9 @@ class ServiceDoor:
         try:
             reply = await self.requester.request(self.topic, envelope, self.timeout_seconds)
         except RecordTooLarge as exc:
-            raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"command too large for the bus: {exc}") from None
+            raise HTTPException(
+                status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"command too large for the bus: {exc}"
+            ) from None
         except BusError as exc:
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"{self.service} unavailable: {exc}") from None
         answer = reply.payload

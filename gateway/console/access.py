@@ -18,7 +18,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -109,12 +108,16 @@ class Authenticator:
             scheme, _, token = authorization.partition(" ")
             principal = await self.from_token(token.strip()) if scheme.lower() == "bearer" else None
             if principal is None:
-                raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
+                raise HTTPException(
+                    status.HTTP_401_UNAUTHORIZED, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"}
+                )
             return principal
         session_id = request.cookies.get(SESSION_COOKIE)
         principal = await self.from_session(session_id) if session_id else None
         if principal is None:
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "sign in, or send a bearer token", {"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED, "sign in, or send a bearer token", {"WWW-Authenticate": "Bearer"}
+            )
         if request.method.upper() not in SAFE_METHODS:
             await _check_csrf(request, principal)
         return principal
@@ -129,7 +132,8 @@ async def _check_csrf(request: Request, principal: Principal) -> None:
         presented = field if isinstance(field, str) else None
     if not credentials.same_secret(presented, principal.session_csrf):
         log.warning(
-            "change refused: no CSRF token", extra={"action": "csrf_refused", "actor": principal.name, "path": request.url.path}
+            "change refused: no CSRF token",
+            extra={"action": "csrf_refused", "actor": principal.name, "path": request.url.path},
         )
         raise HTTPException(status.HTTP_403_FORBIDDEN, "missing or wrong CSRF token: reload the page and try again")
 

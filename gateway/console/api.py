@@ -117,7 +117,9 @@ def console_api_router(
         if body.role not in GRANTABLE_ROLES:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "a named operator is a viewer or an operator")
         issued = credentials.issue_token()
-        if not await authenticator.store.add_operator(issued.operator_id, body.name, body.role, issued.token_hash, principal.name):
+        if not await authenticator.store.add_operator(
+            issued.operator_id, body.name, body.role, issued.token_hash, principal.name
+        ):
             raise HTTPException(status.HTTP_409_CONFLICT, f"an operator named {body.name!r} exists already")
         answer = IssuedOperatorToken(name=body.name, role=body.role, token=issued.token)
         return JSONResponse(answer.model_dump(mode="json"), status_code=201, headers={"Cache-Control": "no-store"})

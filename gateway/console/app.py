@@ -78,7 +78,9 @@ class OperatorConsole:
             try:
                 await self.authenticator.store.purge_expired_sessions(self.authenticator.policy.idle_seconds)
             except (OSError, asyncpg.PostgresError) as exc:
-                log.warning("could not purge console sessions", extra={"action": "session_purge_failed", "error": repr(exc)})
+                log.warning(
+                    "could not purge console sessions", extra={"action": "session_purge_failed", "error": repr(exc)}
+                )
 
 
 async def open_console(
@@ -100,9 +102,7 @@ async def open_console(
         await relaying
 
     stack.push_async_callback(stop_relay)
-    feed = FleetFeed(
-        kafka, requester, settings.console_fleet_refresh_seconds, settings.reply_timeout_seconds
-    )
+    feed = FleetFeed(kafka, requester, settings.console_fleet_refresh_seconds, settings.reply_timeout_seconds)
     await feed.start({topic: await producer.partitions_of(topic) for topic in FACT_TOPICS})
     stack.push_async_callback(feed.stop)
     policy = SessionPolicy(
@@ -110,7 +110,9 @@ async def open_console(
         max_seconds=settings.console_session_max_seconds,
         secure_cookie=settings.console_secure_cookie,
     )
-    console = OperatorConsole(pool, relay, requester, feed, settings.admin_token, policy, settings.reply_timeout_seconds)
+    console = OperatorConsole(
+        pool, relay, requester, feed, settings.admin_token, policy, settings.reply_timeout_seconds
+    )
     console.start()
     stack.push_async_callback(console.stop)
     return console

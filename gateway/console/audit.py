@@ -20,8 +20,8 @@ from urllib.parse import parse_qsl, unquote
 import asyncpg
 from pydantic import BaseModel
 
-from gateway.metrics import ASGIApp
 from gateway.console.roles import SAFE_METHODS, Principal
+from gateway.metrics import ASGIApp
 from shared import topics
 from shared.contract.audit import OperatorAction
 from shared.contract.envelope import Envelope, utcnow

@@ -12,7 +12,7 @@ drift (a fact's VEN not registered, a profile the facts do not carry). Report in
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
 
@@ -61,7 +61,7 @@ class FleetSummary(BaseModel):
 
 
 def minute_of(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc).replace(second=0, microsecond=0)
+    return moment.astimezone(UTC).replace(second=0, microsecond=0)
 
 
 class FleetState:

@@ -13,7 +13,7 @@ import contextlib
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
@@ -40,7 +40,9 @@ RETRY_COUNT_SECONDS = 2.0
 
 
 class FleetFeed:
-    def __init__(self, kafka: KafkaConnection, requester: Requester, refresh_seconds: float, timeout_seconds: float) -> None:
+    def __init__(
+        self, kafka: KafkaConnection, requester: Requester, refresh_seconds: float, timeout_seconds: float
+    ) -> None:
         self._kafka = kafka
         self._consumer: AIOKafkaConsumer | None = None
         self._requester = requester
@@ -125,7 +127,10 @@ class FleetFeed:
             try:
                 reply = await self._requester.request(topic, Envelope(payload=query), self._timeout_seconds)
             except BusError as exc:
-                log.warning("fleet count failed", extra={"action": "fleet_count_failed", "query": query.kind, "error": repr(exc)})
+                log.warning(
+                    "fleet count failed",
+                    extra={"action": "fleet_count_failed", "query": query.kind, "error": repr(exc)},
+                )
                 answered = False
                 continue
             apply(reply.payload)
@@ -153,7 +158,7 @@ class FleetFeed:
                 if tp.topic == topics.REPORT_DATA:
                     per_minute = Counter(record.timestamp // 60_000 for record in records)
                     for minute, count in per_minute.items():
-                        self._state.report_intervals(count, datetime.fromtimestamp(minute * 60, timezone.utc))
+                        self._state.report_intervals(count, datetime.fromtimestamp(minute * 60, UTC))
                     moved = moved or bool(records)
                     continue
                 for record in records:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Callable, Coroutine
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -18,12 +18,12 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 
 from gateway.console.access import Authenticator, SignInRequired, require_page
+from gateway.console.audit import AuditRecorder
 from gateway.console.fleet_feed import FleetFeed
 from gateway.console.queries import ServiceQueries
 from gateway.console.rendering import STATIC_DIR, VENDOR_FILES, Pages
 from gateway.console.roles import Principal, Role
 from gateway.console.sign_in import SIGN_IN_PATH
-from gateway.console.audit import AuditRecorder
 from shared.contract.events import EventView
 from shared.contract.operator import ListVens
 from shared.oadr.event import EventStatus
@@ -67,7 +67,12 @@ def pages_router(
                 except HTTPException as exc:
                     principal = getattr(request.state, "principal", None)
                     return pages.render(
-                        request, "error.html", principal, exc.status_code, status_code_shown=exc.status_code, detail=exc.detail
+                        request,
+                        "error.html",
+                        principal,
+                        exc.status_code,
+                        status_code_shown=exc.status_code,
+                        detail=exc.detail,
                     )
 
             return handle
@@ -122,7 +127,9 @@ def pages_router(
             queries.available_reports(ven_id),
             queries.report_requests(ven_id),
         )
-        answers = {e.event.descriptor.event_id: next((a for a in e.answers if a.ven_id == ven_id), None) for e in events}
+        answers = {
+            e.event.descriptor.event_id: next((a for a in e.answers if a.ven_id == ven_id), None) for e in events
+        }
         return pages.render(
             request, "ven.html", principal, nav="vens", ven=found, history=history.changes, memberships=memberships,
             events=events, answers=answers, available=available, requests=requests,
@@ -144,10 +151,12 @@ def pages_router(
         )  # fmt: skip
 
     @router.get("/events/new")
-    async def new_event(request: Request, principal: Principal = signed_in, ven: Annotated[str | None, Query(max_length=256)] = None) -> Response:
+    async def new_event(
+        request: Request, principal: Principal = signed_in, ven: Annotated[str | None, Query(max_length=256)] = None
+    ) -> Response:
         if not principal.role.allows(Role.OPERATOR):
             raise HTTPException(403, "viewers cannot create events")
-        start = (datetime.now(timezone.utc) + timedelta(minutes=5)).replace(second=0, microsecond=0)
+        start = (datetime.now(UTC) + timedelta(minutes=5)).replace(second=0, microsecond=0)
         return pages.render(
             request, "event_form.html", principal, nav="events", view=None, start=start, ven=ven or "",
             signal_names=SIGNAL_NAMES, signal_types=SIGNAL_TYPES,
@@ -184,7 +193,13 @@ def pages_router(
         entries = await recorder.entries(AUDIT_PER_PAGE + 1, before, actor or None)
         older = entries[AUDIT_PER_PAGE - 1].id if len(entries) > AUDIT_PER_PAGE else None
         return pages.render(
-            request, "audit.html", principal, nav="audit", entries=entries[:AUDIT_PER_PAGE], older=older, actor=actor or ""
+            request,
+            "audit.html",
+            principal,
+            nav="audit",
+            entries=entries[:AUDIT_PER_PAGE],
+            older=older,
+            actor=actor or "",
         )
 
     @router.get("/operators")
@@ -209,6 +224,3 @@ def pages_router(
         return FileResponse(path, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})
 
     return router
-
-
-

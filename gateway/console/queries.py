@@ -9,15 +9,31 @@ from gateway.admin.service_door import ServiceDoor
 from gateway.exchange import Requester
 from shared import topics
 from shared.contract.events import EventOutcome, EventView, GetEvent, GetVenMemberships, ListEvents, MembershipView
-from shared.contract.operator import GetVen, ListPresenceHistory, ListVens, OperatorOutcome, PresenceHistory, VenList, VenView
-from shared.contract.reports import AvailableReports, ListAvailableReports, ListReportRequests, ReportOutcome, ReportRequestView
+from shared.contract.operator import (
+    GetVen,
+    ListPresenceHistory,
+    ListVens,
+    OperatorOutcome,
+    PresenceHistory,
+    VenList,
+    VenView,
+)
+from shared.contract.reports import (
+    AvailableReports,
+    ListAvailableReports,
+    ListReportRequests,
+    ReportOutcome,
+    ReportRequestView,
+)
 from shared.oadr.event import EventStatus
 from shared.oadr.report_parts import Report
 
 
 class ServiceQueries:
     def __init__(self, requester: Requester, timeout_seconds: float) -> None:
-        self._registrations = ServiceDoor(requester, topics.REGISTRATION_COMMANDS, "registration service", timeout_seconds)
+        self._registrations = ServiceDoor(
+            requester, topics.REGISTRATION_COMMANDS, "registration service", timeout_seconds
+        )
         self._events = ServiceDoor(requester, topics.EVENT_COMMANDS, "event service", timeout_seconds)
         self._reports = ServiceDoor(requester, topics.REPORT_COMMANDS, "report service", timeout_seconds)
 
@@ -25,7 +41,9 @@ class ServiceQueries:
         return list((await self._registrations.ask(query, VenList)).vens)
 
     async def ven(self, ven_id: str) -> VenView | None:
-        outcome = await self._registrations.ask(GetVen(ven_id=ven_id), OperatorOutcome, ven_id=ven_id, absence_answers=True)
+        outcome = await self._registrations.ask(
+            GetVen(ven_id=ven_id), OperatorOutcome, ven_id=ven_id, absence_answers=True
+        )
         return outcome.ven
 
     async def presence_history(self, ven_id: str, limit: int) -> PresenceHistory:
@@ -33,7 +51,9 @@ class ServiceQueries:
         return await self._registrations.ask(query, PresenceHistory, ven_id=ven_id)
 
     async def memberships(self, ven_id: str) -> MembershipView:
-        outcome = await self._events.ask(GetVenMemberships(ven_id=ven_id), EventOutcome, ven_id=ven_id, absence_answers=True)
+        outcome = await self._events.ask(
+            GetVenMemberships(ven_id=ven_id), EventOutcome, ven_id=ven_id, absence_answers=True
+        )
         if outcome.memberships is None:
             raise HTTPException(status.HTTP_502_BAD_GATEWAY, "unexpected answer from the event service")
         return outcome.memberships
@@ -45,7 +65,9 @@ class ServiceQueries:
         return list((await self._events.ask(query, EventOutcome, ven_id=ven_id, absence_answers=True)).events)
 
     async def event(self, event_id: str) -> EventView | None:
-        outcome = await self._events.ask(GetEvent(event_id=event_id), EventOutcome, event_id=event_id, absence_answers=True)
+        outcome = await self._events.ask(
+            GetEvent(event_id=event_id), EventOutcome, event_id=event_id, absence_answers=True
+        )
         return outcome.events[0] if outcome.events else None
 
     async def available_reports(self, ven_id: str) -> list[Report]:

@@ -4,7 +4,7 @@ files, and the browser libraries installed from the npm registry at build time (
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ def when(value: datetime | None) -> str:
     """A timestamp as the console shows it: UTC, to the second."""
     if value is None:
         return "never"
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def duration(value: timedelta | None) -> str:

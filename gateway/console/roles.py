@@ -1,8 +1,8 @@
 """Roles and what each may do; the principal (who is asking) of a request. Pure.
 
-    viewer    reads everything: fleet, VENs, events, reports, the audit trail
-    operator  also changes: events, memberships, report requests, registrations
-    admin     also manages operators; only the bootstrap credential VTN_ADMIN_TOKEN is admin
+viewer    reads everything: fleet, VENs, events, reports, the audit trail
+operator  also changes: events, memberships, report requests, registrations
+admin     also manages operators; only the bootstrap credential VTN_ADMIN_TOKEN is admin
 """
 
 from __future__ import annotations

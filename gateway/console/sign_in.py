@@ -51,7 +51,10 @@ def sign_in_router(authenticator: Authenticator, pages: Pages) -> APIRouter:
             return form(request, "The sign-in form expired: please try again.", status.HTTP_403_FORBIDDEN)
         principal = await authenticator.from_token(token.strip())
         if principal is None:
-            log.warning("console sign-in refused", extra={"action": "sign_in_refused", "client": request.client.host if request.client else None})
+            log.warning(
+                "console sign-in refused",
+                extra={"action": "sign_in_refused", "client": request.client.host if request.client else None},
+            )
             return form(request, "That access token is not valid.", status.HTTP_401_UNAUTHORIZED)
         session_id, principal = await authenticator.open_session(principal)
         request.state.principal = principal  # for the audit trail

@@ -74,7 +74,9 @@ def start_lanes(
     in_flight = asyncio.Semaphore(settings.push_concurrency)
 
     def tools(owns: Callable[[str], bool]) -> LaneTools:
-        return LaneTools(heads, deliverer, handover, reporter, backoff, settings.push_offline_after_seconds, in_flight, owns)
+        return LaneTools(
+            heads, deliverer, handover, reporter, backoff, settings.push_offline_after_seconds, in_flight, owns
+        )
 
     dispatcher = PushDispatcher(
         runtime.pool,

@@ -128,7 +128,10 @@ class PushDispatcher:
                     finally:
                         await self._release(conn, set(self._held))
             except Exception as error:
-                log.warning("pusher lost its partitions, taking them again", extra={"action": "push_keeper_retry", "error": repr(error)})
+                log.warning(
+                    "pusher lost its partitions, taking them again",
+                    extra={"action": "push_keeper_retry", "error": repr(error)},
+                )
                 await self._stop_lanes(lambda _: True)
                 self._held.clear()
                 LANES_HELD.set(0)
@@ -190,7 +193,9 @@ class PushDispatcher:
             conn.terminate()  # never back to the pool holding a lock (shared.db.pool)
             raise
         LANES_HELD.set(len(self._held))
-        log.info("push partitions released", extra={"action": "push_partitions_released", "partitions": sorted(partitions)})
+        log.info(
+            "push partitions released", extra={"action": "push_partitions_released", "partitions": sorted(partitions)}
+        )
 
     async def _stop_lanes(self, which: Callable[[str], bool]) -> None:
         lanes = [lane for ven_id, lane in self._lanes.items() if which(ven_id)]

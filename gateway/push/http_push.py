@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from lxml import etree
 
+from gateway.profile_a_sets import push_document
 from gateway.push.answer_check import checked_answer
 from gateway.push.answers import service_of
-from gateway.profile_a_sets import push_document
 from gateway.push.connections import ConnectionPools, PushResponse
 from gateway.push.deliverer import DeliveryFailed, PushTarget, VenAnswer
 from gateway.security.message_security import MessageSecurity

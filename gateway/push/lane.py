@@ -109,7 +109,9 @@ class VenLane:
                 head = await self._tools.heads.head(self.ven_id, self.unmarked)
             except Exception as error:
                 failures += 1
-                log.warning("cannot read the push queue", extra={"action": "push_queue_unreadable", "error": repr(error)})
+                log.warning(
+                    "cannot read the push queue", extra={"action": "push_queue_unreadable", "error": repr(error)}
+                )
                 await self._pause(self._tools.backoff.delay(failures), None)
                 continue
             if head is not None:
@@ -139,14 +141,20 @@ class VenLane:
             except Exception as error:  # a defect, not the VEN: logged loudly, and retried like a failure
                 failures += 1
                 log.exception("push failed unexpectedly", extra={"action": "push_internal_error"})
-                await self._failed(message.message_type, DeliveryFailed("bad_answer", repr(error)), failures, "internal_error")
+                await self._failed(
+                    message.message_type, DeliveryFailed("bad_answer", repr(error)), failures, "internal_error"
+                )
             else:
                 PUSH_DURATION.labels(message.message_type).observe(time.perf_counter() - started)
                 PUSHES.labels(message.message_type, "delivered" if verdict.ven_error is None else "ven_error").inc()
                 if verdict.ven_error is not None:
                     log.warning(
                         "the VEN answered a push with an error",
-                        extra={"action": "push_refused_by_ven", "type": message.message_type, "detail": verdict.ven_error},
+                        extra={
+                            "action": "push_refused_by_ven",
+                            "type": message.message_type,
+                            "detail": verdict.ven_error,
+                        },
                     )
                 if verdict.hand_to is not None:
                     await self._tools.handover.hand_over(verdict.hand_to, pending_id, self.ven_id, answer)
@@ -171,20 +179,32 @@ class VenLane:
         PUSHES.labels(message_type, failure.kind).inc()
         log.error(
             "message has no form the VEN can take; settled without being sent",
-            extra={"action": "push_undeliverable", "type": message_type, "reason": failure.kind,
-                   "detail": failure.detail[:300], "pending_id": pending_id},
+            extra={
+                "action": "push_undeliverable",
+                "type": message_type,
+                "reason": failure.kind,
+                "detail": failure.detail[:300],
+                "pending_id": pending_id,
+            },
         )
         await self._tools.reporter.delivered(self.ven_id, pending_id)
         self.unmarked = self.unmarked | {pending_id}
 
-    async def _failed(self, message_type: str, failure: DeliveryFailed, failures: int, outcome: str | None = None) -> None:
+    async def _failed(
+        self, message_type: str, failure: DeliveryFailed, failures: int, outcome: str | None = None
+    ) -> None:
         PUSHES.labels(message_type, outcome or failure.kind).inc()
         level = logging.WARNING if failures == 1 or failures % 10 == 0 else logging.INFO
         log.log(
             level,
             "push failed, will retry",
-            extra={"action": "push_failed", "type": message_type, "reason": failure.kind, "detail": failure.detail[:300],
-                   "failures": failures},
+            extra={
+                "action": "push_failed",
+                "type": message_type,
+                "reason": failure.kind,
+                "detail": failure.detail[:300],
+                "failures": failures,
+            },
         )
         now = time.time()
         if self._failing_since is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Protocol
 
 from gateway.push.backoff import Backoff
@@ -60,10 +60,12 @@ class DeliveryReporter:
 
     async def unreachable(self, ven_id: str, since: float, reason: str) -> bool:
         """Tell presence_svc; False when Kafka refused (the lane tells again after its next failure)."""
-        fact = VenUnreachable(ven_id=ven_id, since=datetime.fromtimestamp(since, timezone.utc), reason=reason[:300])
+        fact = VenUnreachable(ven_id=ven_id, since=datetime.fromtimestamp(since, UTC), reason=reason[:300])
         try:
             await self._producer.publish(topics.PRESENCE_OBSERVATIONS, Envelope(ven_id=ven_id, payload=fact))
         except BusError as error:
-            log.warning("unreachable VEN not reported", extra={"action": "push_unreachable_unreported", "error": repr(error)})
+            log.warning(
+                "unreachable VEN not reported", extra={"action": "push_unreachable_unreported", "error": repr(error)}
+            )
             return False
         return True

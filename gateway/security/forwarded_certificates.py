@@ -163,4 +163,3 @@ class ForwardedCertificates:
 
     def __len__(self) -> int:
         return len(self._accepted)
-

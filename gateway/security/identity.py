@@ -77,7 +77,9 @@ class ClientIdentity:
             try:
                 fingerprint = _fingerprint(own) if own else None
             except ValueError:
-                raise IdentityRefused("client_certificate_unreadable", "the client certificate cannot be read") from None
+                raise IdentityRefused(
+                    "client_certificate_unreadable", "the client certificate cannot be read"
+                ) from None
         elif own is not None or not self._from_trusted_proxy(scope):
             raise IdentityRefused(
                 "certificate_header_untrusted_peer",

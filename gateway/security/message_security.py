@@ -43,6 +43,7 @@ from shared.oadr_xml.namespaces import OADR
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True, slots=True)
 class Admitted:
     message: VenMessage
@@ -112,7 +113,9 @@ class MessageSecurity:
                 bound = await self._fingerprints.fingerprint_of(ven_id)
             except Exception:
                 log.exception("fingerprint look-up failed", extra={"action": "fingerprint_lookup_failed"})
-                return service_unavailable("the VTN could not check the VEN's certificate; retry later", context.profile)
+                return service_unavailable(
+                    "the VTN could not check the VEN's certificate; retry later", context.profile
+                )
             refused = check_claim(message, context.fingerprint, bound)
             if refused is not None:
                 reason = "ven_id_of_another_certificate" if bound is not None else "ven_id_not_bound"

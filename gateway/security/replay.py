@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import asyncpg
@@ -41,7 +41,7 @@ class ReplayGuard:
         self._max_age = timedelta(seconds=max_age_seconds)
 
     async def admit(self, signer: str, nonce: str, timestamp: datetime) -> None:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         check_timestamp(timestamp, now, self._max_age)
         if not await self._store.first_use(signer, nonce, now + 2 * self._max_age):
             raise ReplayRefused("this nonce was used already: the message is a replay")

@@ -20,14 +20,19 @@ from dataclasses import dataclass
 import asyncpg
 from lxml import etree
 
+from gateway.refusals import SecurityRefusals
 from gateway.security.forwarded_certificates import ForwardedCertificates
 from gateway.security.identity import ClientIdentity
-from gateway.refusals import SecurityRefusals
-from gateway.security.replay import MemoryNonceStore, NonceStore, PostgresNonceStore, ReplayGuard
 from gateway.security.message_security import MessageSecurity, SecurityPolicy
+from gateway.security.replay import MemoryNonceStore, NonceStore, PostgresNonceStore, ReplayGuard
 from gateway.security.signatures import MessageSigner
 from gateway.security.tls import ServerCertificate, client_verifying_context, server_context
-from gateway.security.ven_identity import CachedFingerprints, DirectoryFingerprints, FingerprintSource, HandlerFingerprints
+from gateway.security.ven_identity import (
+    CachedFingerprints,
+    DirectoryFingerprints,
+    FingerprintSource,
+    HandlerFingerprints,
+)
 from shared.db.access import database_access
 from shared.db.pool import open_pool
 from shared.plugins import load_optional

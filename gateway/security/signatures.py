@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -99,7 +99,7 @@ def parse_timestamp(text: str | None) -> datetime:
     except ValueError:
         raise SignatureInvalid("ReplayProtect timestamp is not an xs:dateTime") from None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value
 
 
@@ -229,7 +229,7 @@ def _verified_parts(
 def replay_protect(now: datetime | None = None) -> etree._Element:
     """A fresh dsp:ReplayProtect, in the shape OpenLEADR writes and checks."""
     element = etree.Element(REPLAY_PROTECT, nsmap={"dsp": DSP}, attrib={"Id": "myid", "Target": "#mytarget"})
-    stamp = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    stamp = (now or datetime.now(UTC)).astimezone(UTC)
     etree.SubElement(element, f"{{{DSP}}}timestamp").text = stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     etree.SubElement(element, f"{{{DSP}}}nonce").text = uuid.uuid4().hex
     return element
@@ -285,7 +285,9 @@ class MessageSigner:
     def _build_template(self, certificate_b64: str, prefixed: bool) -> None:
         # The template sits in an oadrPayload so that canonicalization sees the namespaces it will have.
         payload = etree.Element(q(OADR, "oadrPayload"), nsmap={"oadr" if prefixed else None: OADR})
-        self._signature = etree.SubElement(payload, SIGNATURE, nsmap={"ds": DS, "oadr": OADR} if prefixed else {None: DS})
+        self._signature = etree.SubElement(
+            payload, SIGNATURE, nsmap={"ds": DS, "oadr": OADR} if prefixed else {None: DS}
+        )
         self._signed_info = _ds(self._signature, "SignedInfo")
         _ds(self._signed_info, "CanonicalizationMethod", Algorithm=INCLUSIVE_C14N)
         _ds(self._signed_info, "SignatureMethod", Algorithm=_SIGNATURE_URIS[self._algorithm])
@@ -305,7 +307,9 @@ class MessageSigner:
         self._nonce = etree.SubElement(replay, f"{{{DSP}}}nonce")
 
     @classmethod
-    def from_files(cls, cert_path: Path, key_path: Path, passphrase: str | None, prefixed: bool = True) -> MessageSigner:
+    def from_files(
+        cls, cert_path: Path, key_path: Path, passphrase: str | None, prefixed: bool = True
+    ) -> MessageSigner:
         return cls(cert_path.read_bytes(), key_path.read_bytes(), passphrase, prefixed)
 
     def sign(self, body: bytes, now: datetime | None = None) -> bytes:
@@ -320,7 +324,7 @@ class MessageSigner:
             if len(self._digests) >= _DIGEST_CACHE_ENTRIES:
                 self._digests.clear()
             self._digests[body] = object_digest
-        stamp = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+        stamp = (now or datetime.now(UTC)).astimezone(UTC)
         self._timestamp.text = stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         self._nonce.text = uuid.uuid4().hex
         self._object_digest.text = object_digest

@@ -81,7 +81,11 @@ def server_context(
 
 
 def client_context(
-    certificate: ServerCertificate | None, ca_file: Path, *, verify_hostname: bool = False, profile_a_suites: bool = False
+    certificate: ServerCertificate | None,
+    ca_file: Path,
+    *,
+    verify_hostname: bool = False,
+    profile_a_suites: bool = False,
 ) -> ssl.SSLContext:
     """TLS 1.2/1.3 client context for pushing to VENs: the OpenADR suites, the VTN's own certificate (a VEN
     requires one, as the VTN does of VENs), and the VEN's server certificate verified against `ca_file`.
@@ -116,4 +120,3 @@ def tls_extension(transport: asyncio.BaseTransport) -> dict[str, Any] | None:
         "tls_version": _TLS_VERSIONS.get(version or ""),
         "cipher_suite": _CIPHER_SUITE_IDS.get(cipher[0]) if cipher else None,
     }
-

@@ -40,7 +40,9 @@ def tls_files(settings: VtnSettings) -> tuple[str, str, str | None, str | None]:
     elif settings.http_cert is not None and settings.http_key is not None:
         cert, key, passphrase = settings.http_cert, settings.http_key, settings.http_key_passphrase
     else:
-        raise ValueError("the XMPP connector logs in with a certificate: set VTN_XMPP_CLIENT_CERT and VTN_XMPP_CLIENT_KEY")
+        raise ValueError(
+            "the XMPP connector logs in with a certificate: set VTN_XMPP_CLIENT_CERT and VTN_XMPP_CLIENT_KEY"
+        )
     ca = settings.xmpp_ca_file or settings.http_ca_file
     return str(cert), str(key), passphrase, str(ca) if ca is not None else None
 

@@ -114,7 +114,9 @@ class XmppConnection:
         self.client.add_event_handler("disconnected", self._lost)
         self.client.add_event_handler("failed_auth", self._auth_failed)
         if on_payload is not None:
-            self.client.register_handler(CoroutineCallback("openadr-request", _OpenAdrRequest(), self._payload_received))
+            self.client.register_handler(
+                CoroutineCallback("openadr-request", _OpenAdrRequest(), self._payload_received)
+            )
         self.client.add_event_handler("presence_available", lambda p: self._presence(p, True))
         self.client.add_event_handler("presence_unavailable", lambda p: self._presence(p, False))
 
@@ -218,7 +220,9 @@ class XmppConnection:
             condition, kind = error.condition, error.etype
             if condition in _UNAVAILABLE:
                 raise AskFailed("connect", f"{to} is not online ({condition})") from None
-            raise AskFailed("busy" if kind == "wait" else "refused", f"{to} answered {kind}/{condition}: {error.text}") from None
+            raise AskFailed(
+                "busy" if kind == "wait" else "refused", f"{to} answered {kind}/{condition}: {error.text}"
+            ) from None
         except Exception as error:  # the session ended while sending
             raise AskFailed("connect", f"not sent: {error!r}") from None
         found: ET.Element | None = result.xml.find(PAYLOAD_TAG)

@@ -73,7 +73,9 @@ class VenPresence:
             async with self._pool.acquire() as conn:
                 ven_id = await ven_of_fingerprint(conn, fingerprint)
         except (OSError, asyncpg.PostgresError) as error:
-            log.warning("presence not matched to a VEN", extra={"action": "xmpp_presence_unmatched", "error": repr(error)})
+            log.warning(
+                "presence not matched to a VEN", extra={"action": "xmpp_presence_unmatched", "error": repr(error)}
+            )
             return None
         if ven_id is not None:
             if len(self._ven_ids) >= MAX_REMEMBERED:

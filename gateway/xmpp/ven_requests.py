@@ -46,7 +46,9 @@ class XmppVenRequests:
         fingerprint = fingerprint_of_jid(jid, self._domain) if jid is not None else None
         if fingerprint is None:
             self._refusals.note("xmpp_sender_not_a_certificate", f"{sender} is not a VEN account of {self._domain}")
-            refused = oadr_error(403, ResponseCode.NOT_REGISTERED_OR_AUTHORIZED, "the sender is not a VEN of this server")
+            refused = oadr_error(
+                403, ResponseCode.NOT_REGISTERED_OR_AUTHORIZED, "the sender is not a VEN of this server"
+            )
             return answer_stanza(refused)
         body = document_of(payload)
         if len(body) > self._max_payload_bytes:

@@ -77,7 +77,13 @@ class _Decisions:
             self.result.given_up.append(Resent(ven_id, key, message_type, resends))
 
     async def send_again(
-        self, conn: Conn, ven_id: str, key: str, message: VtnMessage, resends: int, policy: ConfirmationPolicy,
+        self,
+        conn: Conn,
+        ven_id: str,
+        key: str,
+        message: VtnMessage,
+        resends: int,
+        policy: ConfirmationPolicy,
         copy_of: str = "",
     ) -> None:
         """`copy_of`: what tells apart the messages sent under one key (the VTN's reports of one request)."""

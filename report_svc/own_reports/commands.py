@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from report_svc.own_reports import store as vtn_store
-from report_svc.ven_reports import commands
 from report_svc.own_reports.catalog import VtnReport, metadata_reports
 from report_svc.own_reports.requests_from_vens import offer_reports
+from report_svc.ven_reports import commands
 from shared.contract.envelope import Envelope, Payload, utcnow
 from shared.contract.vtn_reports import (
     ListVtnReportRequests,

@@ -17,8 +17,8 @@ import inspect
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from report_svc.own_reports.catalog import VtnDataPoint
@@ -52,9 +52,13 @@ def report_value(value: Any) -> float | ResourceStatus:
     raise BadValue(f"not a report value: {value!r}")
 
 
-def one_reading(window: Window, value: float | ResourceStatus) -> list[tuple[datetime, timedelta | None, float | ResourceStatus]]:
+def one_reading(
+    window: Window, value: float | ResourceStatus
+) -> list[tuple[datetime, timedelta | None, float | ResourceStatus]]:
     """A single value for a window: one interval over its last granularity (the whole window if zero)."""
-    start = max(window.date_from, window.date_to - window.granularity) if window.granularity > ZERO else window.date_from
+    start = (
+        max(window.date_from, window.date_to - window.granularity) if window.granularity > ZERO else window.date_from
+    )
     duration = window.date_to - start
     return [(start, duration if duration > ZERO else None, value)]
 
@@ -105,7 +109,9 @@ class VtnReportSource:
             for start, entries in sorted(by_start.items())
         ]
 
-    async def _readings(self, request: ReadingRequest) -> list[tuple[datetime, timedelta | None, float | ResourceStatus]]:
+    async def _readings(
+        self, request: ReadingRequest
+    ) -> list[tuple[datetime, timedelta | None, float | ResourceStatus]]:
         handler = self._handler
         if handler is None:
             return one_reading(request.window, VTN_STATUS) if request.point.is_status else []
@@ -124,6 +130,7 @@ class VtnReportSource:
             return readings_of(answer, window)
         except Exception as exc:
             log.exception(
-                "on_request_report failed", extra={"action": "vtn_report_handler_failed", "ven_id": request.ven_id, "error": repr(exc)}
+                "on_request_report failed",
+                extra={"action": "vtn_report_handler_failed", "ven_id": request.ven_id, "error": repr(exc)},
             )
             return []

@@ -6,9 +6,9 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from report_svc.ven_reports.requests_to_vens import data_report_name
 from report_svc.own_reports.catalog import VtnReport, metadata_reports
 from report_svc.own_reports.schedule import Window
+from report_svc.ven_reports.requests_to_vens import data_report_name
 from shared.oadr.answers import error, ok
 from shared.oadr.report import CanceledReport, CreatedReport, RegisterReport, UpdateReport
 from shared.oadr.report_parts import Report, ReportInterval, ReportRequest
@@ -18,7 +18,9 @@ def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
-def register_report(ven_id: str, catalog: Sequence[VtnReport], now: datetime, request_id: str | None = None) -> RegisterReport:
+def register_report(
+    ven_id: str, catalog: Sequence[VtnReport], now: datetime, request_id: str | None = None
+) -> RegisterReport:
     """The VTN's METADATA oadrRegisterReport (reportRequestID 0: sent unasked)."""
     return RegisterReport(
         request_id=request_id or new_request_id(),
@@ -55,7 +57,9 @@ def created_report(ven_id: str, request_id: str | None, pending: Sequence[str]) 
     return CreatedReport(response=ok(request_id), ven_id=ven_id, pending_report_request_ids=tuple(pending))
 
 
-def created_report_error(ven_id: str, request_id: str | None, code: int, description: str, pending: Sequence[str]) -> CreatedReport:
+def created_report_error(
+    ven_id: str, request_id: str | None, code: int, description: str, pending: Sequence[str]
+) -> CreatedReport:
     return CreatedReport(
         response=error(code, description, request_id), ven_id=ven_id, pending_report_request_ids=tuple(pending)
     )
@@ -65,7 +69,9 @@ def canceled_report(ven_id: str, request_id: str | None, pending: Sequence[str])
     return CanceledReport(response=ok(request_id), ven_id=ven_id, pending_report_request_ids=tuple(pending))
 
 
-def canceled_report_error(ven_id: str, request_id: str | None, code: int, description: str, pending: Sequence[str]) -> CanceledReport:
+def canceled_report_error(
+    ven_id: str, request_id: str | None, code: int, description: str, pending: Sequence[str]
+) -> CanceledReport:
     return CanceledReport(
         response=error(code, description, request_id), ven_id=ven_id, pending_report_request_ids=tuple(pending)
     )

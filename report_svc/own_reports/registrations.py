@@ -29,5 +29,7 @@ class RegistrationWatcher:
         if fact.change in STARTS or fact.change is RegistrationChange.CANCELLED:
             await vtn_store.close_all(conn, fact.ven_id)
         if fact.change in STARTS and self._offer and traits_of(fact.profile_name).speaks("EiReport"):
-            await offer_reports(conn, fact.ven_id, self._catalog, utcnow(), reason=f"registration:{envelope.message_id}")
+            await offer_reports(
+                conn, fact.ven_id, self._catalog, utcnow(), reason=f"registration:{envelope.message_id}"
+            )
         return None

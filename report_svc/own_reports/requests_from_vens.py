@@ -18,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from report_svc.own_reports import messages as vtn_messages, store as vtn_store
+from report_svc.own_reports import messages as vtn_messages
+from report_svc.own_reports import store as vtn_store
 from report_svc.own_reports.catalog import RequestNotAccepted, VtnReport, check_requests
 from report_svc.own_reports.schedule import first_plan, whole_seconds
 from shared.contract.envelope import utcnow
@@ -28,7 +29,14 @@ from shared.oadr import answers
 from shared.oadr.common import ResponseCode
 from shared.oadr.messages import VtnMessage
 from shared.oadr.registration import Response
-from shared.oadr.report import CanceledReport, CancelReport, CreatedReport, CreateReport, RegisteredReport, UpdatedReport
+from shared.oadr.report import (
+    CanceledReport,
+    CancelReport,
+    CreatedReport,
+    CreateReport,
+    RegisteredReport,
+    UpdatedReport,
+)
 from shared.oadr.report_parts import ReportRequest
 
 Clock = Callable[[], datetime]
@@ -109,14 +117,20 @@ class VtnReportRequests:
     async def _registered(self, conn: Conn, message: RegisteredReport, ven_id: str) -> Response:
         request_id = message.response.request_id or ""
         if not await vtn_store.acknowledge_registration(conn, ven_id, request_id):
-            return answers.response(ResponseCode.INVALID_ID, "no oadrRegisterReport with this requestID", ven_id, request_id)
+            return answers.response(
+                ResponseCode.INVALID_ID, "no oadrRegisterReport with this requestID", ven_id, request_id
+            )
         if message.report_requests:
             try:
                 await self._accept(conn, ven_id, message.report_requests)
                 created = vtn_messages.created_report(ven_id, request_id, await vtn_store.pending_ids(conn, ven_id))
             except RequestNotAccepted as refused:
                 created = vtn_messages.created_report_error(
-                    ven_id, request_id, refused.response_code, refused.description, await vtn_store.pending_ids(conn, ven_id)
+                    ven_id,
+                    request_id,
+                    refused.response_code,
+                    refused.description,
+                    await vtn_store.pending_ids(conn, ven_id),
                 )
             await pending.enqueue(conn, ven_id, created, dedup_key=f"vtn-created-report:{request_id}")
         return answers.response(ResponseCode.OK, "OK", ven_id, request_id)

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
-from report_svc.own_reports import messages as vtn_messages, store as vtn_store
+from report_svc.own_reports import messages as vtn_messages
+from report_svc.own_reports import store as vtn_store
 from report_svc.own_reports.catalog import VtnReport
 from report_svc.own_reports.changes import baseline, changed_only, is_on_change
 from report_svc.own_reports.data import ReadingRequest, VtnReportSource
@@ -72,8 +73,12 @@ class VtnReportSender:
         # A last report that may have been lost: on change, every point goes again (own_reports.changes.baseline);
         # periodic, the next covers its span again.
         grace = acknowledgement_grace(specifier, self._confirm_wait)
-        again_from = None if is_on_change(specifier) else lost_span_start(
-            specifier, due.last_sent_from, due.last_sent_acknowledged, due.last_sent_delivered_at, now, grace
+        again_from = (
+            None
+            if is_on_change(specifier)
+            else lost_span_start(
+                specifier, due.last_sent_from, due.last_sent_acknowledged, due.last_sent_delivered_at, now, grace
+            )
         )
         final = due.status == vtn_store.VtnRequestStatus.CANCELLED
         planned = step(specifier, due.plan, now, final=final, again_from=again_from)
@@ -81,7 +86,10 @@ class VtnReportSender:
             return 0
         points = [p for payload in specifier.specifier_payloads if (p := report.point(payload.r_id)) is not None]
         intervals = await self._source.intervals(
-            [ReadingRequest(due.ven_id, report_request_id, report.report_specifier_id, p, planned.window) for p in points]
+            [
+                ReadingRequest(due.ven_id, report_request_id, report.report_specifier_id, p, planned.window)
+                for p in points
+            ]
         )
         last_values = None
         if intervals and is_on_change(specifier):
@@ -91,12 +99,20 @@ class VtnReportSender:
             )
             intervals, last_values = changed_only(intervals, on_change, compared_with)
             if not intervals:
-                log.debug("nothing changed for an on-change VTN report", extra={"action": "vtn_report_unchanged", "ven_id": due.ven_id})
+                log.debug(
+                    "nothing changed for an on-change VTN report",
+                    extra={"action": "vtn_report_unchanged", "ven_id": due.ven_id},
+                )
         elif not intervals:
-            log.info("no data for a VTN report", extra={"action": "vtn_report_no_data", "ven_id": due.ven_id, "report_request_id": report_request_id})
+            log.info(
+                "no data for a VTN report",
+                extra={"action": "vtn_report_no_data", "ven_id": due.ven_id, "report_request_id": report_request_id},
+            )
         sent = None
         if intervals:
-            message = vtn_messages.update_report(due.ven_id, request, report.report_name, planned.window, intervals, now)
+            message = vtn_messages.update_report(
+                due.ven_id, request, report.report_name, planned.window, intervals, now
+            )
             key = f"vtn-update-report:{report_request_id}:{due.created_at.timestamp()}:{due.reports_sent}"
             pending_id = await pending.enqueue(conn, due.ven_id, message, dedup_key=key)
             if pending_id is not None:

@@ -105,7 +105,9 @@ async def known_ids(conn: Conn, ven_id: str, report_request_ids: Sequence[str]) 
     return {row["report_request_id"] for row in rows}
 
 
-async def cancel(conn: Conn, ven_id: str, report_request_ids: Sequence[str], report_to_follow: bool, now: datetime) -> None:
+async def cancel(
+    conn: Conn, ven_id: str, report_request_ids: Sequence[str], report_to_follow: bool, now: datetime
+) -> None:
     """Stop the requests; with reportToFollow an active one still gets one last report, due now. Without it the
     VEN wants no more: a last report it did not acknowledge is not sent again."""
     await conn.execute(
@@ -171,7 +173,10 @@ async def due(conn: Conn, now: datetime, limit: int) -> list[DueRequest]:
             last_values = LAST_VALUES.validate_json(row["last_values"])
         except ValueError as exc:
             # A row no code of ours wrote: end it rather than block every report behind it.
-            log.error("unreadable VTN report request closed", extra={"action": "vtn_report_request_unreadable", "ven_id": row["ven_id"], "error": repr(exc)})
+            log.error(
+                "unreadable VTN report request closed",
+                extra={"action": "vtn_report_request_unreadable", "ven_id": row["ven_id"], "error": repr(exc)},
+            )
             await conn.execute(
                 "UPDATE vtn_report_requests SET status = 'cancelled', next_report_at = NULL, updated_at = now()"
                 " WHERE ven_id = $1 AND report_request_id = $2",

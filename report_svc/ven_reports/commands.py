@@ -4,12 +4,17 @@ answered 404."""
 
 from __future__ import annotations
 
-
 from report_svc.confirmations import store as confirmation_store
-from report_svc.ven_reports import store
 from report_svc.confirmations.store import AwaitedTable
+from report_svc.ven_reports import store
 from report_svc.ven_reports.report_data import RequestStatus
-from report_svc.ven_reports.requests_to_vens import RequestRefused, build_request, cancel_report, create_report, data_report_name
+from report_svc.ven_reports.requests_to_vens import (
+    RequestRefused,
+    build_request,
+    cancel_report,
+    create_report,
+    data_report_name,
+)
 from shared.contract.envelope import Envelope, Payload
 from shared.contract.reports import (
     AvailableReports,
@@ -71,7 +76,9 @@ async def _request(conn: Conn, command: RequestReport) -> ReportOutcome:
     except RequestRefused as refused:
         return ReportOutcome(status=refused.status, detail=refused.detail)
     await store.insert_request(conn, command.ven_id, request, data_report_name(metadata.report_name), {})
-    await _queue(conn, command.ven_id, request.report_request_id, create_report(command.ven_id, [request]), "create-report")
+    await _queue(
+        conn, command.ven_id, request.report_request_id, create_report(command.ven_id, [request]), "create-report"
+    )
     view = await store.request_view(conn, command.ven_id, request.report_request_id)
     return ReportOutcome(
         status=202, detail="oadrCreateReport queued for the VEN's next poll", requests=(view,) if view else ()

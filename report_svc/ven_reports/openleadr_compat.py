@@ -197,7 +197,9 @@ def _full_answers(answer: Any, metadata: Report) -> list[tuple[str, Callback, ti
     if answer is None:
         return []
     if not isinstance(answer, list):
-        log.error("on_register_report must return a list of tuples or None", extra={"action": "report_handler_bad_answer"})
+        log.error(
+            "on_register_report must return a list of tuples or None", extra={"action": "report_handler_bad_answer"}
+        )
         return []
     offered = {d.r_id for d in metadata.descriptions}
     picked = []
@@ -211,7 +213,10 @@ def _full_answers(answer: Any, metadata: Report) -> list[tuple[str, Callback, ti
             )
             continue
         if item[0] not in offered:
-            log.error("on_register_report asked for an rID the VEN did not offer", extra={"action": "report_handler_bad_answer", "r_id": item[0]})
+            log.error(
+                "on_register_report asked for an rID the VEN did not offer",
+                extra={"action": "report_handler_bad_answer", "r_id": item[0]},
+            )
             continue
         picked.append((item[0], item[1], item[2], item[3] if len(item) == 4 else item[2]))
     return picked

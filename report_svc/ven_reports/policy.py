@@ -43,7 +43,9 @@ async def planned_requests(policy: ReportPolicy, ven_id: str, offered: Sequence[
         choices = await choices_from_handler(policy.on_register_report, ven_id, offered)
         return [
             PlannedRequest(
-                build_request(c.metadata, r_ids=c.r_ids, granularity=c.granularity, report_back_duration=c.report_back_duration),
+                build_request(
+                    c.metadata, r_ids=c.r_ids, granularity=c.granularity, report_back_duration=c.report_back_duration
+                ),
                 names[c.metadata.report_specifier_id],
                 c.callbacks,
             )

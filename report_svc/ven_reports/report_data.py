@@ -78,7 +78,9 @@ def _records_of_report(
     ven_id: str, report: Report, requested: RequestedReport | None, received_at: datetime
 ) -> list[ReportData]:
     if requested is None or never_requested(ven_id, [report.report_request_id], {report.report_request_id: requested}):
-        raise ReportDataRefused(ResponseCode.INVALID_ID, f"reportRequestID {report.report_request_id} was never requested")
+        raise ReportDataRefused(
+            ResponseCode.INVALID_ID, f"reportRequestID {report.report_request_id} was never requested"
+        )
     if not requested.accepts_data:
         raise ReportDataRefused(ResponseCode.INVALID_ID, f"report request {report.report_request_id} was cancelled")
     specifier = requested.request.report_specifier

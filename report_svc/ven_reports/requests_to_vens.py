@@ -157,4 +157,3 @@ def cancel_report(
 def updated_report(request_id: str, ven_id: str, cancel: CancelReport | None = None) -> UpdatedReport:
     """The acknowledgement of an oadrUpdateReport, optionally cancelling report requests at once."""
     return UpdatedReport(response=ok(request_id), ven_id=ven_id, cancel_report=cancel)
-

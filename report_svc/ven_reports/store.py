@@ -35,7 +35,9 @@ async def offers(conn: Conn, ven_id: str) -> list[Report]:
 
 async def offer(conn: Conn, ven_id: str, report_specifier_id: str) -> Report | None:
     raw = await conn.fetchval(
-        "SELECT report FROM ven_report_offers WHERE ven_id = $1 AND report_specifier_id = $2", ven_id, report_specifier_id
+        "SELECT report FROM ven_report_offers WHERE ven_id = $1 AND report_specifier_id = $2",
+        ven_id,
+        report_specifier_id,
     )
     return Report.model_validate_json(raw) if raw is not None else None
 
@@ -99,7 +101,9 @@ async def requested(conn: Conn, report_request_ids: Sequence[str]) -> dict[str, 
     return {r.report_request_id: r for r in found}
 
 
-async def set_status(conn: Conn, ven_id: str, report_request_ids: Sequence[str], status: str, from_statuses: Sequence[str]) -> int:
+async def set_status(
+    conn: Conn, ven_id: str, report_request_ids: Sequence[str], status: str, from_statuses: Sequence[str]
+) -> int:
     result = await conn.execute(
         "UPDATE report_requests SET status = $3, updated_at = now()"
         " WHERE ven_id = $1 AND report_request_id = ANY($2::text[]) AND status = ANY($4::text[])",
@@ -258,7 +262,6 @@ async def query_data(conn: Conn, query: QueryReportData) -> list[ReportData]:
         query.limit,
     )
     return [_record(row) for row in rows]
-
 
 
 async def unpublished(conn: Conn, lanes: Sequence[int], limit: int) -> list[asyncpg.Record]:

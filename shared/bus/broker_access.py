@@ -58,20 +58,26 @@ def misconfiguration(kafka: KafkaConnection, address: str, error: BaseException)
     if isinstance(error, _LOGIN_REFUSED):
         who = f"user {kafka.sasl.username!r} with {kafka.sasl.mechanism.value}" if kafka.sasl else "the client"
         return Misconfigured(
-            "VTN_KAFKA_SASL_USERNAME / VTN_KAFKA_SASL_PASSWORD", f"the Kafka broker at {address} refused the login of {who}: {error}"
+            "VTN_KAFKA_SASL_USERNAME / VTN_KAFKA_SASL_PASSWORD",
+            f"the Kafka broker at {address} refused the login of {who}: {error}",
         )
     if isinstance(error, _MECHANISM_REFUSED):
-        return Misconfigured("VTN_KAFKA_SASL_MECHANISM", f"the Kafka broker at {address} refused the SASL mechanism: {error}")
+        return Misconfigured(
+            "VTN_KAFKA_SASL_MECHANISM", f"the Kafka broker at {address} refused the SASL mechanism: {error}"
+        )
     return None
 
 
 def _tls_misconfiguration(kafka: KafkaConnection, address: str, kind: TlsRefusal, reason: str) -> Misconfigured:
     if kind is TlsRefusal.OTHER_HOST:
-        return Misconfigured("VTN_KAFKA_BOOTSTRAP", f"the certificate of the Kafka broker at {address} does not name it: {reason}")
+        return Misconfigured(
+            "VTN_KAFKA_BOOTSTRAP", f"the certificate of the Kafka broker at {address} does not name it: {reason}"
+        )
     if kind is TlsRefusal.UNTRUSTED_CERTIFICATE:
         trusted = f"the CA file {kafka.ca_file}" if kafka.ca_file is not None else "none of the system's CAs"
         return Misconfigured(
-            "VTN_KAFKA_SSL_CA_FILE", f"the Kafka broker at {address} presents a certificate {trusted} vouches for: {reason}"
+            "VTN_KAFKA_SSL_CA_FILE",
+            f"the Kafka broker at {address} presents a certificate {trusted} vouches for: {reason}",
         )
     return Misconfigured(
         "VTN_KAFKA_SECURITY_PROTOCOL",
@@ -88,8 +94,10 @@ def _closed_in_handshake(kafka: KafkaConnection, addresses: list[str]) -> Miscon
     protocol = kafka.security_protocol.value
     where = ", ".join(addresses)
     if kafka.security_protocol.uses_tls:
-        certificate = "refuses the client certificate (VTN_KAFKA_SSL_CERT_FILE)" if kafka.client_certificate else (
-            "requires a client certificate (VTN_KAFKA_SSL_CERT_FILE, VTN_KAFKA_SSL_KEY_FILE)"
+        certificate = (
+            "refuses the client certificate (VTN_KAFKA_SSL_CERT_FILE)"
+            if kafka.client_certificate
+            else ("requires a client certificate (VTN_KAFKA_SSL_CERT_FILE, VTN_KAFKA_SSL_KEY_FILE)")
         )
         return Misconfigured(
             "VTN_KAFKA_SECURITY_PROTOCOL / VTN_KAFKA_SSL_CERT_FILE",
@@ -133,7 +141,11 @@ async def check_broker_access(
             if error is None:
                 log.info(
                     "kafka broker accepted this process",
-                    extra={"action": "kafka_access_checked", "broker": address, "security_protocol": kafka.security_protocol.value},
+                    extra={
+                        "action": "kafka_access_checked",
+                        "broker": address,
+                        "security_protocol": kafka.security_protocol.value,
+                    },
                 )
                 return
             refusal = misconfiguration(kafka, address, error)
@@ -145,6 +157,8 @@ async def check_broker_access(
             raise _closed_in_handshake(kafka, [address for address, _ in failures])
         summary = "; ".join(f"{address}: {error!r}" for address, error in failures)
         if loop.time() >= deadline:
-            raise BusUnavailable(f"no Kafka broker of {kafka.bootstrap_servers} reachable within {wait_seconds:.0f}s: {summary}")
+            raise BusUnavailable(
+                f"no Kafka broker of {kafka.bootstrap_servers} reachable within {wait_seconds:.0f}s: {summary}"
+            )
         log.warning("kafka not reachable yet", extra={"action": "kafka_wait", "error": summary})
         await asyncio.sleep(retry_seconds)

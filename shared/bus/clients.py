@@ -33,7 +33,9 @@ def bootstrap_addresses(kafka: KafkaConnection) -> list[tuple[str, int]]:
     return [(host, port) for host, port, _ in collect_hosts(kafka.bootstrap_servers, randomize=False)]
 
 
-async def broker_connection(kafka: KafkaConnection, host: str, port: int, request_timeout_ms: int) -> AIOKafkaConnection:
+async def broker_connection(
+    kafka: KafkaConnection, host: str, port: int, request_timeout_ms: int
+) -> AIOKafkaConnection:
     """One connection to one broker, through TLS and the SASL login as every client makes them."""
     options = kafka.client_options()
     del options["bootstrap_servers"]

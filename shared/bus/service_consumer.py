@@ -52,6 +52,7 @@ class BatchHandler(Protocol):
     async def handle_batch(self, envelopes: Sequence[Envelope]) -> list[ContractModel | None]:
         """Handle the envelopes, idempotently, in order; one reply (or None) per envelope, in the same order."""
 
+
 # The bus's own failures that pass (Kafka or the network away, a wait timed out): retried without committing.
 TRANSIENT_BUS_ERRORS: tuple[type[BaseException], ...] = (OSError, BusUnavailable, KafkaError, TimeoutError)
 MAX_ATTEMPTS_FOR_OTHER_ERRORS = 3
@@ -213,7 +214,10 @@ class ServiceConsumer:
             await self._consumer.commit(offsets)
         except KafkaError as exc:
             self._errors["transient"].inc()
-            log.warning("offset commit failed, the batch will be redelivered", extra={"action": "commit_failed", "error": repr(exc)})
+            log.warning(
+                "offset commit failed, the batch will be redelivered",
+                extra={"action": "commit_failed", "error": repr(exc)},
+            )
             return False
         return True
 
@@ -251,7 +255,9 @@ class ServiceConsumer:
         try:
             return Envelope.from_bytes(record.value or b"")
         except ValueError as exc:
-            log.error("undecodable record", extra={"action": "record_undecodable", "topic": record.topic, "error": str(exc)})
+            log.error(
+                "undecodable record", extra={"action": "record_undecodable", "topic": record.topic, "error": str(exc)}
+            )
             return None
 
     async def _handle_one_by_one(self, fetched: list[Fetched]) -> None:
@@ -280,7 +286,9 @@ class ServiceConsumer:
 
     async def _handle_batch(self, batch_handler: BatchHandler, fetched: list[Fetched]) -> None:
         fresh = [
-            (record, envelope) for record, envelope in fetched if envelope is not None and not self._skip_stale(envelope)
+            (record, envelope)
+            for record, envelope in fetched
+            if envelope is not None and not self._skip_stale(envelope)
         ]
         if not fresh:
             return
@@ -339,7 +347,9 @@ class ServiceConsumer:
             except self._transient as exc:
                 await self._back_off(envelope.type, attempt, exc)
             except Exception as exc:
-                log.exception("handler failed", extra={"action": "handler_failed", "type": envelope.type, "attempt": attempt})
+                log.exception(
+                    "handler failed", extra={"action": "handler_failed", "type": envelope.type, "attempt": attempt}
+                )
                 self._errors["failed"].inc()
                 if attempt >= MAX_ATTEMPTS_FOR_OTHER_ERRORS:
                     self._errors["dead_lettered"].inc()

@@ -222,5 +222,6 @@ def render() -> str:
 def main(argv: list[str] | None = None) -> None:
     write_or_check("shared.contract.asyncapi", __doc__.split("\n")[0], DOCUMENT_PATH, render, argv)
 
+
 if __name__ == "__main__":
     main()

@@ -14,8 +14,8 @@ their `ven_id` was the record key, an eventID for the commands in `KEYED_BY_EVEN
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
-from typing import Annotated, Any, TypeAlias, Union
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeAlias
 
 from pydantic import Field, TypeAdapter, model_validator
 
@@ -83,58 +83,56 @@ SCHEMA_VERSION = 2
 KEYED_BY_EVENT_ID_IN_VERSION_1 = frozenset({"create_event", "modify_event", "cancel_event", "purge_event", "get_event"})
 
 Payload: TypeAlias = Annotated[
-    Union[
-        VenRequest,
-        VenReply,
-        VenChanged,
-        EventSetHandouts,
-        PendingDelivered,
-        PendingUndelivered,
-        PollsObserved,
-        VenUnreachable,
-        RegistrationEvent,
-        PresenceEvent,
-        ProvisionVen,
-        CancelVenRegistration,
-        RequestVenReregistration,
-        ListVens,
-        GetVen,
-        OperatorOutcome,
-        VenList,
-        CountVens,
-        VenCounts,
-        ListPresenceHistory,
-        PresenceHistory,
-        ReportData,
-        ListAvailableReports,
-        AvailableReports,
-        RequestReport,
-        CancelReportRequest,
-        ListReportRequests,
-        ReportOutcome,
-        QueryReportData,
-        ReportDataPage,
-        PublishVtnReports,
-        ListVtnReports,
-        VtnReportCatalog,
-        ListVtnReportRequests,
-        VtnReportOutcome,
-        CreateEvent,
-        ModifyEvent,
-        CancelEvent,
-        PurgeEvent,
-        SetVenMemberships,
-        GetEvent,
-        ListEvents,
-        ListOpts,
-        EventOutcome,
-        EventResponseFact,
-        OptFact,
-        GetVenMemberships,
-        CountEvents,
-        EventCounts,
-        OperatorAction,
-    ],
+    VenRequest
+    | VenReply
+    | VenChanged
+    | EventSetHandouts
+    | PendingDelivered
+    | PendingUndelivered
+    | PollsObserved
+    | VenUnreachable
+    | RegistrationEvent
+    | PresenceEvent
+    | ProvisionVen
+    | CancelVenRegistration
+    | RequestVenReregistration
+    | ListVens
+    | GetVen
+    | OperatorOutcome
+    | VenList
+    | CountVens
+    | VenCounts
+    | ListPresenceHistory
+    | PresenceHistory
+    | ReportData
+    | ListAvailableReports
+    | AvailableReports
+    | RequestReport
+    | CancelReportRequest
+    | ListReportRequests
+    | ReportOutcome
+    | QueryReportData
+    | ReportDataPage
+    | PublishVtnReports
+    | ListVtnReports
+    | VtnReportCatalog
+    | ListVtnReportRequests
+    | VtnReportOutcome
+    | CreateEvent
+    | ModifyEvent
+    | CancelEvent
+    | PurgeEvent
+    | SetVenMemberships
+    | GetEvent
+    | ListEvents
+    | ListOpts
+    | EventOutcome
+    | EventResponseFact
+    | OptFact
+    | GetVenMemberships
+    | CountEvents
+    | EventCounts
+    | OperatorAction,
     Field(discriminator="kind"),
 ]
 
@@ -159,7 +157,7 @@ def new_id() -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _kind_of(payload: Any) -> Any:

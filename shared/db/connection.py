@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeAlias, Union
+from typing import TYPE_CHECKING, TypeAlias
 
 import asyncpg
 
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
 
-    Conn: TypeAlias = Union["asyncpg.Connection[asyncpg.Record]", "PoolConnectionProxy[asyncpg.Record]"]
+    Conn: TypeAlias = "asyncpg.Connection[asyncpg.Record]" | "PoolConnectionProxy[asyncpg.Record]"
 else:
     Conn: TypeAlias = asyncpg.Connection

@@ -6,10 +6,9 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
-from shared.db.connection import Conn
-
 from shared.contract.envelope import Envelope, Payload
 from shared.db import inbox
+from shared.db.connection import Conn
 from shared.db.outbox import OutboxRelay
 
 Process = Callable[[Conn, Envelope], Awaitable[Payload | None]]

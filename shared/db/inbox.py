@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shared.db.connection import Conn
-
 from shared.contract.envelope import PAYLOAD_ADAPTER, Payload
+from shared.db.connection import Conn
 
 
 async def claim(conn: Conn, consumer: str, message_id: str) -> bool:

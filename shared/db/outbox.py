@@ -14,10 +14,9 @@ import logging
 
 import asyncpg
 
-from shared.db.connection import Conn
-
 from shared.bus.producer import BusProducer
 from shared.contract.envelope import Envelope
+from shared.db.connection import Conn
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +44,9 @@ async def add_many(conn: Conn, topic: str, envelopes: list[Envelope]) -> None:
 
 
 class OutboxRelay:
-    def __init__(self, pool: asyncpg.Pool, producer: BusProducer, sweep_seconds: float = 1.0, batch_size: int = 500) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, producer: BusProducer, sweep_seconds: float = 1.0, batch_size: int = 500
+    ) -> None:
         self._pool = pool
         self._producer = producer
         self._sweep_seconds = sweep_seconds
@@ -92,7 +93,12 @@ class OutboxRelay:
                 return 0
             await self._producer.publish_raw_batch(
                 [
-                    (row["topic"], row["record_key"], row["value"], [(k, v.encode()) for k, v in json.loads(row["headers"])])
+                    (
+                        row["topic"],
+                        row["record_key"],
+                        row["value"],
+                        [(k, v.encode()) for k, v in json.loads(row["headers"])],
+                    )
                     for row in rows
                 ]
             )

@@ -123,7 +123,9 @@ async def _enqueue(conn: Conn, messages: list[tuple[str, VtnMessage, str | None]
         notices.append(
             Envelope(
                 ven_id=ven_id,
-                payload=VenChanged(ven_id=ven_id, reason=f"pending {message.message_type}", handout=handout, push=pushed),
+                payload=VenChanged(
+                    ven_id=ven_id, reason=f"pending {message.message_type}", handout=handout, push=pushed
+                ),
             )
         )
     await outbox.add_many(conn, topics.VEN_CHANGES, notices)
@@ -175,7 +177,7 @@ async def enqueue_event_sets(
     only_waiting = await _only_undelivered(conn, [ven_id for ven_id, _ in queued])
     handouts: dict[tuple[int, int], list[SetRecipient]] = {}
     notices: list[Envelope] = []
-    for number, (shared, of_set) in enumerate(sets):
+    for number, (_shared, of_set) in enumerate(sets):
         for copy in of_set:
             pending_id = queued.get((copy.ven_id, copy.dedup_key))
             if pending_id is None:
@@ -183,7 +185,9 @@ async def enqueue_event_sets(
             only = only_waiting.get(copy.ven_id)
             if copy.ven_id in pushed or only is None or only[0] != pending_id:
                 reason, push = "pending oadrDistributeEvent", copy.ven_id in pushed
-                notices.append(Envelope(ven_id=copy.ven_id, payload=VenChanged(ven_id=copy.ven_id, reason=reason, push=push)))
+                notices.append(
+                    Envelope(ven_id=copy.ven_id, payload=VenChanged(ven_id=copy.ven_id, reason=reason, push=push))
+                )
                 continue
             partition = partition_for(copy.ven_id.encode(), range(notice_partitions), ())
             recipient = SetRecipient(

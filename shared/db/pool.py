@@ -38,10 +38,14 @@ def tls_misconfiguration(access: DatabaseAccess, error: BaseException) -> Miscon
     if refusal is not None:
         kind, reason = refusal
         if kind is TlsRefusal.OTHER_HOST:
-            return Misconfigured("VTN_DATABASE_URL", f"the PostgreSQL server's certificate does not name the host dialled: {reason}")
+            return Misconfigured(
+                "VTN_DATABASE_URL", f"the PostgreSQL server's certificate does not name the host dialled: {reason}"
+            )
         if kind is TlsRefusal.UNTRUSTED_CERTIFICATE:
             trusted = f"the CA file {access.ca_file}" if access.ca_file is not None else "none of the system's CAs"
-            return Misconfigured(CA_SETTING, f"the PostgreSQL server presents a certificate {trusted} vouches for: {reason}")
+            return Misconfigured(
+                CA_SETTING, f"the PostgreSQL server presents a certificate {trusted} vouches for: {reason}"
+            )
         return Misconfigured("VTN_DATABASE_SSLMODE", f"TLS with the PostgreSQL server failed: {reason}")
     if isinstance(error, ConnectionError) and _NO_TLS in str(error):
         mode = access.sslmode.value if access.sslmode is not None else "the URL's sslmode"
@@ -54,7 +58,12 @@ async def open_pool(access: DatabaseAccess, min_size: int, max_size: int, wait_s
     while True:
         try:
             return await asyncpg.create_pool(
-                access.url, ssl=access.ssl, min_size=min_size, max_size=max_size, command_timeout=30, reset=_keep_session
+                access.url,
+                ssl=access.ssl,
+                min_size=min_size,
+                max_size=max_size,
+                command_timeout=30,
+                reset=_keep_session,
             )
         except (OSError, asyncpg.CannotConnectNowError, asyncpg.PostgresConnectionError) as exc:
             refusal = tls_misconfiguration(access, exc)

@@ -6,7 +6,7 @@ back as the right model.
 
 from __future__ import annotations
 
-from typing import Annotated, TypeAlias, Union
+from typing import Annotated, TypeAlias
 
 from pydantic import Field, TypeAdapter
 
@@ -34,48 +34,44 @@ from shared.oadr.report import (
 )
 
 VenMessage: TypeAlias = Annotated[
-    Union[
-        QueryRegistration,
-        CreatePartyRegistration,
-        CancelPartyRegistration,
-        CanceledPartyRegistration,
-        Poll,
-        Response,
-        RequestEvent,
-        CreatedEvent,
-        RegisterReport,
-        RegisteredReport,
-        CreateReport,
-        CreatedReport,
-        UpdateReport,
-        UpdatedReport,
-        CancelReport,
-        CanceledReport,
-        CreateOpt,
-        CancelOpt,
-    ],
+    QueryRegistration
+    | CreatePartyRegistration
+    | CancelPartyRegistration
+    | CanceledPartyRegistration
+    | Poll
+    | Response
+    | RequestEvent
+    | CreatedEvent
+    | RegisterReport
+    | RegisteredReport
+    | CreateReport
+    | CreatedReport
+    | UpdateReport
+    | UpdatedReport
+    | CancelReport
+    | CanceledReport
+    | CreateOpt
+    | CancelOpt,
     Field(discriminator="message_type"),
 ]
 
 VtnMessage: TypeAlias = Annotated[
-    Union[
-        CreatedPartyRegistration,
-        CancelPartyRegistration,
-        CanceledPartyRegistration,
-        RequestReregistration,
-        Response,
-        DistributeEvent,
-        RegisterReport,
-        RegisteredReport,
-        CreateReport,
-        CreatedReport,
-        UpdateReport,
-        UpdatedReport,
-        CancelReport,
-        CanceledReport,
-        CreatedOpt,
-        CanceledOpt,
-    ],
+    CreatedPartyRegistration
+    | CancelPartyRegistration
+    | CanceledPartyRegistration
+    | RequestReregistration
+    | Response
+    | DistributeEvent
+    | RegisterReport
+    | RegisteredReport
+    | CreateReport
+    | CreatedReport
+    | UpdateReport
+    | UpdatedReport
+    | CancelReport
+    | CanceledReport
+    | CreatedOpt
+    | CanceledOpt,
     Field(discriminator="message_type"),
 ]
 

@@ -41,7 +41,9 @@ def problems(event: Event) -> list[str]:
     if len(simple) != 1:
         found.append(f"an OpenADR 2.0a VEN takes an event's one SIMPLE signal, and this event has {len(simple)}")
     elif simple[0].targets is not None and simple[0].targets != Target():
-        found.append(f"its SIMPLE signal {simple[0].signal_id!r} is narrowed by a target, which OpenADR 2.0a cannot express")
+        found.append(
+            f"its SIMPLE signal {simple[0].signal_id!r} is narrowed by a target, which OpenADR 2.0a cannot express"
+        )
     if event.targets.end_device_assets:
         found.append("it targets device classes (endDeviceAsset), which an OpenADR 2.0a eiTarget cannot name")
     return found

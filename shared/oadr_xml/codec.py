@@ -111,5 +111,3 @@ def encode(message: VtnMessage) -> bytes:
         return EVENT_SETS.encode(message)
     from_template = encode_from_template(message, render)
     return from_template if from_template is not None else render(message)
-
-

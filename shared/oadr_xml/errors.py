@@ -1,12 +1,12 @@
 """Why an inbound document was refused. The gateway turns each into an HTTP answer.
 
-    OadrXmlError
-    ├── MalformedXml          not well-formed, or uses a DTD/entities (XML bomb, XXE): HTTP 400
-    ├── NotOpenAdr            well-formed, but not an OpenADR message: HTTP 400
-    │   └── WrongProfile      an OpenADR document of the other profile (2.0a at a 2.0b endpoint, or the
-    │                         reverse): HTTP 400, naming the profile found
-    ├── SchemaViolation       a message that the profile's XSD rejects: OpenADR 400 in an oadrResponse
-    └── UnsupportedMessage    valid, but a message type a VEN may not send: OpenADR 400 in an oadrResponse
+OadrXmlError
+├── MalformedXml          not well-formed, or uses a DTD/entities (XML bomb, XXE): HTTP 400
+├── NotOpenAdr            well-formed, but not an OpenADR message: HTTP 400
+│   └── WrongProfile      an OpenADR document of the other profile (2.0a at a 2.0b endpoint, or the
+│                         reverse): HTTP 400, naming the profile found
+├── SchemaViolation       a message that the profile's XSD rejects: OpenADR 400 in an oadrResponse
+└── UnsupportedMessage    valid, but a message type a VEN may not send: OpenADR 400 in an oadrResponse
 """
 
 from __future__ import annotations

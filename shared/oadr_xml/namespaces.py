@@ -41,6 +41,7 @@ def q(namespace: str, local_name: str) -> str:
     """Clark-notation qualified name, as lxml expects: '{namespace}local'."""
     return f"{{{namespace}}}{local_name}"
 
+
 # The 2.0a documents the VTN writes use only these.
 NSMAP_20A: dict[str | None, str] = {
     "oadr": OADR_20A,

@@ -33,7 +33,6 @@ from shared.oadr_xml.values import parse_bool
 REGISTRATION_ID = q(EI, "registrationID")
 
 
-
 def parse_query_registration(element: etree._Element) -> QueryRegistration:
     return QueryRegistration(request_id=required_text(element, REQUEST_ID))
 

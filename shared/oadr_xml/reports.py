@@ -41,7 +41,6 @@ from shared.oadr_xml.tree import (
     optional_text,
     required_child,
     required_text,
-    text_of,
     texts_of,
 )
 from shared.oadr_xml.values import format_bool, parse_bool
@@ -49,7 +48,6 @@ from shared.oadr_xml.values import format_bool, parse_bool
 PENDING_REPORTS = q(OADR, "oadrPendingReports")
 REPORT_TO_FOLLOW = q(PYLD, "reportToFollow")
 CANCEL_REPORT = q(OADR, "oadrCancelReport")
-
 
 
 def _pending_report_request_ids(element: etree._Element) -> tuple[str, ...]:

@@ -61,7 +61,11 @@ def test_the_tables_give_ratios_against_the_first_target_phase_by_phase() -> Non
 
 def test_the_mixed_fleet_is_compared_with_the_all_2_0b_fleet_of_the_same_phase() -> None:
     runs = [run("this VTN", "create", 1.0, 2.0), run("this VTN (50% on 2.0a)", "create", 1.1, 2.2)]
-    assert table(runs).splitlines()[3].startswith("| this VTN (50% on 2.0a) | create | 10 | 1 | 1 | 0.01 | 1.10 | 2.20 | 1.10 | 1.10 |")
+    assert (
+        table(runs)
+        .splitlines()[3]
+        .startswith("| this VTN (50% on 2.0a) | create | 10 | 1 | 1 | 0.01 | 1.10 | 2.20 | 1.10 | 1.10 |")
+    )
 
 
 def test_a_share_of_the_fleet_on_2_0a_is_above_0_and_at_most_1() -> None:

@@ -3,7 +3,7 @@ OpenLEADR's own oadrCreatedEvent."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from openleadr.messaging import create_message, parse_message
 
@@ -22,8 +22,14 @@ def test_the_answer_is_what_openleadr_renders() -> None:
     template = AnswerTemplate.for_ven("ven-1")
     versions = [("e.1", 0), ("e2", 3)]
     responses = [
-        {"response_code": 200, "response_description": "OK", "request_id": "r-1", "opt_type": "optIn",
-         "event_id": event_id, "modification_number": number}
+        {
+            "response_code": 200,
+            "response_description": "OK",
+            "request_id": "r-1",
+            "opt_type": "optIn",
+            "event_id": event_id,
+            "modification_number": number,
+        }
         for event_id, number in versions
     ]
     expected = create_message(
@@ -54,19 +60,34 @@ def test_this_vtns_distribute_reads_as_openleadr_parses_it() -> None:
 
 
 def test_openleadrs_distribute_reads_as_its_parser_does() -> None:
-    start = datetime.now(timezone.utc) + timedelta(minutes=10)
+    start = datetime.now(UTC) + timedelta(minutes=10)
     event = {
-        "event_descriptor": {"event_id": "x@ven", "modification_number": 2, "market_context": "http://m",
-                             "event_status": "cancelled", "created_date_time": start, "priority": 0},
+        "event_descriptor": {
+            "event_id": "x@ven",
+            "modification_number": 2,
+            "market_context": "http://m",
+            "event_status": "cancelled",
+            "created_date_time": start,
+            "priority": 0,
+        },
         "active_period": {"dtstart": start, "duration": timedelta(minutes=5)},
-        "event_signals": [{"signal_name": "simple", "signal_type": "level", "signal_id": "s",
-                           "intervals": [{"dtstart": start, "duration": timedelta(minutes=5), "signal_payload": 1.0}]}],
+        "event_signals": [
+            {
+                "signal_name": "simple",
+                "signal_type": "level",
+                "signal_id": "s",
+                "intervals": [{"dtstart": start, "duration": timedelta(minutes=5), "signal_payload": 1.0}],
+            }
+        ],
         "targets": [{"ven_id": "ven"}],
         "response_required": "always",
     }
     body = create_message(
-        "oadrDistributeEvent", response={"response_code": 200, "response_description": "OK", "request_id": "in-resp"},
-        request_id="req-1", vtn_id="vtn", events=[event],
+        "oadrDistributeEvent",
+        response={"response_code": 200, "response_description": "OK", "request_id": "in-resp"},
+        request_id="req-1",
+        vtn_id="vtn",
+        events=[event],
     ).encode()
     assert read_distribute(body) == ("req-1", {"x@ven": HeldEvent(2, "cancelled")})
 

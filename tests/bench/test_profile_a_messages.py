@@ -12,8 +12,10 @@ from tests.profile_a_ven import assert_valid_2_0a
     "body",
     [
         messages.request_event("ven-1", "r1"),
-        messages.request_event("ven & <1>", "r\"2", reply_limit=5),
-        messages.created_event("ven-1", "r3", [messages.EventAnswer("e1", 0, "optIn", "r3"), messages.EventAnswer("e2", 4, "optOut", "r3")]),
+        messages.request_event("ven & <1>", 'r"2', reply_limit=5),
+        messages.created_event(
+            "ven-1", "r3", [messages.EventAnswer("e1", 0, "optIn", "r3"), messages.EventAnswer("e2", 4, "optOut", "r3")]
+        ),
         messages.created_event("ven-1", "r4", []),
         messages.response(200, "set-1"),
         messages.response(454, "set-1", None),
@@ -25,7 +27,11 @@ def test_the_2_0a_ven_sends_valid_2_0a_documents(body: bytes) -> None:
 
 def test_a_ven_owes_answers_only_for_versions_it_has_not_answered() -> None:
     seen = messages.SeenAnswer(
-        "oadrDistributeEvent", 200, "OK", "q", "set-1",
+        "oadrDistributeEvent",
+        200,
+        "OK",
+        "q",
+        "set-1",
         (
             messages.SeenEvent("e1", 0, "far", "always", (), ("v",), ()),
             messages.SeenEvent("e2", 1, "far", "always", (), ("v",), ()),

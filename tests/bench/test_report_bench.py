@@ -30,14 +30,20 @@ def test_an_update_template_fills_in_new_intervals_and_a_new_request_id(official
     assert kind == "oadrUpdateReport" and payload["ven_id"] == "ven-1"
     [report] = payload["reports"]
     assert (report["report_request_id"], report["report_specifier_id"]) == ("rr-1", SPECIFIER)
-    assert [i["dtstart"] for i in report["intervals"]] == first_starts == [BASE_TIME + timedelta(seconds=s) for s in range(3)]
+    assert (
+        [i["dtstart"] for i in report["intervals"]]
+        == first_starts
+        == [BASE_TIME + timedelta(seconds=s) for s in range(3)]
+    )
     assert all(i["report_payload"]["r_id"] == R_ID for i in report["intervals"])
     assert second_starts[0] == BASE_TIME + timedelta(seconds=3)
     assert parse_message(second)[1]["request_id"] != payload["request_id"]
 
 
 def test_the_metadata_offered_is_valid_20b(official_schema: etree.XMLSchema) -> None:
-    body = create_message("oadrRegisterReport", request_id="r", ven_id="ven-1", reports=[metadata_report()], report_request_id="0")
+    body = create_message(
+        "oadrRegisterReport", request_id="r", ven_id="ven-1", reports=[metadata_report()], report_request_id="0"
+    )
     assert_valid(official_schema, body.encode())
 
 

@@ -53,9 +53,17 @@ def test_the_measured_costs_shipped_load_and_plan() -> None:
 
 def test_a_check_compares_a_benchmark_phase_with_the_prediction(tmp_path: Path) -> None:
     run = {
-        "target": "this VTN", "phase": "create", "vens": 1000, "events": 1, "poll_seconds": 1.0,
-        "call_seconds": 0.5, "delivered_seconds": 1.0, "answered_seconds": 1.5, "answers": 1000,
-        "cpu_seconds": {"gateway": 1.5, "event_svc": 0.6}, "idle_cpu_seconds": {"gateway": 0.4},
+        "target": "this VTN",
+        "phase": "create",
+        "vens": 1000,
+        "events": 1,
+        "poll_seconds": 1.0,
+        "call_seconds": 0.5,
+        "delivered_seconds": 1.0,
+        "answered_seconds": 1.5,
+        "answers": 1000,
+        "cpu_seconds": {"gateway": 1.5, "event_svc": 0.6},
+        "idle_cpu_seconds": {"gateway": 0.4},
     }
     path = tmp_path / "run.json"
     path.write_text(json.dumps([[run]]))

@@ -164,11 +164,15 @@ async def test_a_report_requested_from_the_ven_page_draws_its_chart(console: Con
             break
         await page.wait_for_timeout(1000)
     await expect(new_row).to_contain_text("created")
-    await expect(page.locator("#chart-status")).to_have_attribute("data-points", re.compile(r"^([5-9]|\d\d+)$"), timeout=20_000)
+    await expect(page.locator("#chart-status")).to_have_attribute(
+        "data-points", re.compile(r"^([5-9]|\d\d+)$"), timeout=20_000
+    )
     await console.shot(page, "ven")
 
 
-async def test_an_event_created_from_the_form_shows_the_api_refusal_in_place_then_the_vens_answer(console: Console) -> None:
+async def test_an_event_created_from_the_form_shows_the_api_refusal_in_place_then_the_vens_answer(
+    console: Console,
+) -> None:
     page = console.page
     await page.goto(f"{console.base}/console/vens/{console.ven.ven_id}")
     await page.get_by_role("link", name="Create an event for this VEN").click()
@@ -290,7 +294,11 @@ async def test_no_page_has_a_serious_accessibility_violation(console: Console) -
         await page.goto(f"{console.base}{_path(console, name)}")  # waits for "load": scripts ran, charts drawn
         await page.add_script_tag(content=axe)
         result = await page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-        serious = [f"{v['id']}: {v['help']} ({len(v['nodes'])})" for v in result["violations"] if v["impact"] in ("serious", "critical")]
+        serious = [
+            f"{v['id']}: {v['help']} ({len(v['nodes'])})"
+            for v in result["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
         if serious:
             found[name] = serious
     await context.close()
@@ -359,5 +367,7 @@ async def test_the_ven_list_of_ten_thousand_vens_is_served_in_under_a_second(
     navigation = await page.evaluate("JSON.stringify(performance.getEntriesByType('navigation')[0])")
     timing = json.loads(navigation)
     served_ms = timing["responseEnd"] - timing["requestStart"]
-    print(f"the browser had page 100 in {served_ms:.0f} ms, ready to use at {timing['domContentLoadedEventEnd']:.0f} ms")
+    print(
+        f"the browser had page 100 in {served_ms:.0f} ms, ready to use at {timing['domContentLoadedEventEnd']:.0f} ms"
+    )
     assert served_ms < 1000

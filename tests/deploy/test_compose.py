@@ -31,7 +31,9 @@ def compose() -> dict[str, Any]:
 
 def test_compose_refuses_a_broken_file(tmp_path: Path) -> None:
     broken = tmp_path / "docker-compose.yml"
-    broken.write_text("services:\n  a:\n    image: x\n    depends_on:\n      missing:\n        condition: service_healthy\n")
+    broken.write_text(
+        "services:\n  a:\n    image: x\n    depends_on:\n      missing:\n        condition: service_healthy\n"
+    )
     with pytest.raises(ComposeError, match="missing"):
         config(tmp_path, CLEAN_ENV, [broken])
 
@@ -96,8 +98,12 @@ def test_the_host_ports_can_be_moved(compose: dict[str, Any]) -> None:
     assert _published(moved["services"]["gateway"]) == {8080: ("", "24180"), 8081: ("127.0.0.1", "24181")}
 
 
-@pytest.mark.parametrize(("service", "path"), [("kafka", "/var/lib/kafka/data"), ("postgres", "/var/lib/postgresql/data")])
-def test_kafka_and_postgresql_keep_their_data_in_named_volumes(compose: dict[str, Any], service: str, path: str) -> None:
+@pytest.mark.parametrize(
+    ("service", "path"), [("kafka", "/var/lib/kafka/data"), ("postgres", "/var/lib/postgresql/data")]
+)
+def test_kafka_and_postgresql_keep_their_data_in_named_volumes(
+    compose: dict[str, Any], service: str, path: str
+) -> None:
     """`docker compose down` removes containers, not named volumes: topics, offsets and rows survive it."""
     [mount] = [v for v in compose["services"][service]["volumes"] if v["target"] == path]
     assert mount["type"] == "volume" and mount["source"] in compose["volumes"]
@@ -113,7 +119,12 @@ def test_the_real_images_are_the_defaults_and_stand_ins_can_replace_them(compose
     assert services["kafka"]["image"] == "apache/kafka:4.1.0"
     assert services["postgres"]["image"] == "postgres:15"
     assert services["gateway"]["build"]["args"] == {"PYTHON_IMAGE": "python:3.11-slim", "NODE_IMAGE": "node:20-slim"}
-    stand_ins = {"VTN_KAFKA_IMAGE": "k:1", "VTN_POSTGRES_IMAGE": "p:1", "VTN_PYTHON_IMAGE": "py:1", "VTN_NODE_IMAGE": "n:1"}
+    stand_ins = {
+        "VTN_KAFKA_IMAGE": "k:1",
+        "VTN_POSTGRES_IMAGE": "p:1",
+        "VTN_PYTHON_IMAGE": "py:1",
+        "VTN_NODE_IMAGE": "n:1",
+    }
     replaced = config(REPO_ROOT, CLEAN_ENV | stand_ins)["services"]
     assert (replaced["kafka"]["image"], replaced["postgres"]["image"]) == ("k:1", "p:1")
     assert {replaced[name]["build"]["args"]["PYTHON_IMAGE"] for name in VTN_PROCESSES} == {"py:1"}
@@ -158,7 +169,11 @@ def test_the_image_serves_the_consoles_libraries_built_from_the_npm_lock_file() 
 def _dockerignore() -> list[tuple[bool, str]]:
     """(negated, pattern) in file order, as Docker reads .dockerignore (last match wins)."""
     lines = (REPO_ROOT / ".dockerignore").read_text().splitlines()
-    return [(line.startswith("!"), line.lstrip("!").strip("/")) for line in lines if line.strip() and not line.startswith("#")]
+    return [
+        (line.startswith("!"), line.lstrip("!").strip("/"))
+        for line in lines
+        if line.strip() and not line.startswith("#")
+    ]
 
 
 def _ignored(path: str, rules: list[tuple[bool, str]]) -> bool:
@@ -169,7 +184,9 @@ def _ignored(path: str, rules: list[tuple[bool, str]]) -> bool:
         if pattern.startswith("**/"):
             hit = any(fnmatch.fnmatchcase(part, pattern[3:]) for part in parts)
         else:
-            hit = any(fnmatch.fnmatchcase(prefix, pattern) and prefix.count("/") == pattern.count("/") for prefix in prefixes)
+            hit = any(
+                fnmatch.fnmatchcase(prefix, pattern) and prefix.count("/") == pattern.count("/") for prefix in prefixes
+            )
         if hit:
             ignored = not negated
     return ignored
@@ -190,7 +207,15 @@ def test_the_build_context_holds_only_what_the_image_copies() -> None:
     """No .venv (gigabytes), no .devstack (data and the private keys of `make certs`), no keys at all."""
     sent = dict(_context_files())
     tops = {path.split("/")[0] for path in sent}
-    assert tops <= {"requirements.txt", "shared", "gateway", "registration_svc", "presence_svc", "event_svc", "report_svc"}
+    assert tops <= {
+        "requirements.txt",
+        "shared",
+        "gateway",
+        "registration_svc",
+        "presence_svc",
+        "event_svc",
+        "report_svc",
+    }
     assert "requirements.txt" in sent and "gateway/__main__.py" in sent
     assert not [p for p in sent if p.endswith((".key", ".pem")) or "__pycache__" in p]
     assert sum(sent.values()) < 20 * 1024 * 1024
@@ -204,6 +229,7 @@ def test_the_dockerignore_matcher_has_teeth() -> None:
 
 
 # ---- the gateway's TLS files ---------------------------------------------------------------------------------
+
 
 def _mounts(service: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {mount["target"]: mount for mount in service.get("volumes", [])}

@@ -16,7 +16,16 @@ from devstack.kubeconform import KubeconformError, validate
 from devstack.kustomize import KustomizeError, build, build_resources
 from shared.health import DEFAULT_HEALTH_PORTS
 from shared.settings import VtnSettings
-from tests.deploy.conftest import FILE_SETTINGS, K8S, LAYERS, Resource, by_kind, copy_of_k8s, one_named, write_operator_secrets
+from tests.deploy.conftest import (
+    FILE_SETTINGS,
+    K8S,
+    LAYERS,
+    Resource,
+    by_kind,
+    copy_of_k8s,
+    one_named,
+    write_operator_secrets,
+)
 
 DEPLOYMENTS = {"vtn-gateway", *(f"vtn-{name.replace('_', '-').replace('.', '-')}" for name in DEFAULT_HEALTH_PORTS)}
 Render = Callable[[str], list[Resource]]
@@ -77,7 +86,9 @@ def test_the_example_raises_the_autoscalers_bounds_instead(render: Render) -> No
 def test_probes_point_at_the_port_each_process_serves_them_on(render: Render) -> None:
     deployments = by_kind(render("base"), "Deployment")
     for service, port in DEFAULT_HEALTH_PORTS.items():
-        container = deployments[f"vtn-{service.replace('_', '-').replace('.', '-')}"]["spec"]["template"]["spec"]["containers"][0]
+        container = deployments[f"vtn-{service.replace('_', '-').replace('.', '-')}"]["spec"]["template"]["spec"][
+            "containers"
+        ][0]
         assert container["command"] == ["python", "-m", service]
         assert {"name": "health", "containerPort": port} in container["ports"]
         assert container["readinessProbe"]["httpGet"]["port"] == "health"
@@ -141,7 +152,9 @@ def test_the_config_map_holds_only_real_settings(render: Render, layer: str) -> 
     assert data["VTN_ENVIRONMENT"] == "production"
 
 
-def test_the_example_generates_its_secret_from_the_operators_file_under_a_hashed_name(operator_k8s: Path, render: Render) -> None:
+def test_the_example_generates_its_secret_from_the_operators_file_under_a_hashed_name(
+    operator_k8s: Path, render: Render
+) -> None:
     """`kubectl apply -k` never overwrites a Secret the operator made: the generated one has its own name."""
     rendered = render("overlays/example")
     secret = one_named(rendered, "Secret", "vtn-secrets")
@@ -197,6 +210,7 @@ def test_the_setup_job_is_named_after_the_release_so_a_new_image_gets_a_new_job(
 
 
 # ---- the gateway's files, settings and ways in -------------------------------------------------------------
+
 
 def _gateway(rendered: list[Resource]) -> tuple[dict[str, Any], dict[str, Any]]:
     pod = by_kind(rendered, "Deployment")["vtn-gateway"]["spec"]["template"]["spec"]

@@ -35,9 +35,7 @@ def _selects(policy: Resource, labels: dict[str, str]) -> bool:
 
 def _pods(rendered: list[Resource]) -> dict[str, dict[str, Any]]:
     """Workload name -> its pod template (labels, containers)."""
-    return {
-        r["metadata"]["name"]: r["spec"]["template"] for r in rendered if r["kind"] in ("Deployment", "Job")
-    }
+    return {r["metadata"]["name"]: r["spec"]["template"] for r in rendered if r["kind"] in ("Deployment", "Job")}
 
 
 def _rules(rendered: list[Resource], labels: dict[str, str], direction: str) -> list[Rule]:
@@ -65,9 +63,9 @@ def test_every_pod_starts_from_deny_all_in_both_directions(render: Render, layer
     policies = by_kind(rendered, "NetworkPolicy").values()
     for name, template in _pods(rendered).items():
         labels = template["metadata"]["labels"]
-        assert any(
-            _selects(p, labels) and set(p["spec"]["policyTypes"]) == {"Ingress", "Egress"} for p in policies
-        ), f"{name} is selected by no policy of both types: it would be open"
+        assert any(_selects(p, labels) and set(p["spec"]["policyTypes"]) == {"Ingress", "Egress"} for p in policies), (
+            f"{name} is selected by no policy of both types: it would be open"
+        )
 
 
 @pytest.mark.parametrize("layer", LAYERS)
@@ -89,7 +87,9 @@ def test_the_services_and_the_setup_job_accept_only_scraping_from_the_monitoring
         if name == "vtn-gateway":
             continue
         for rule in _rules(rendered, template["metadata"]["labels"], "ingress"):
-            assert rule["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]
+            assert rule["from"] == [
+                {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+            ]
             # named ports open only what the pod has: the health port (a Job has none)
             assert {port for _, port in _ports(rule)} & _container_ports(template) <= {"health"}
 

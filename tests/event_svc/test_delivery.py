@@ -3,7 +3,7 @@ currentValue and an eiTarget matching it; and every rendered document validates 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from lxml import etree
 
@@ -16,7 +16,7 @@ from shared.oadr_xml.codec import encode
 from tests.conftest import assert_valid
 from tests.event_svc import shapes
 
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)
 VEN = Membership(ven_id="ven-1", group_ids=frozenset({"north"}), resource_ids=frozenset({"pump"}))
 

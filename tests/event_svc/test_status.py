@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from event_svc.status import current_value, delivered_until, event_end, next_change, schedule, status_at
 from shared.oadr.event import ActivePeriod, EventStatus
 from shared.oadr.signal import EventSignal, Interval, SignalName, SignalType
 
-T0 = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)
 PERIOD = ActivePeriod(dtstart=T0, duration=10 * MIN, x_ei_ramp_up=2 * MIN)
 SIGNAL = EventSignal(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,7 +13,7 @@ from shared.oadr.signal import EventSignal, Interval, SignalName, SignalType
 from shared.oadr.target import Target
 from tests.event_svc import shapes
 
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)
 PERIOD = ActivePeriod(dtstart=NOW, duration=10 * MIN)
 VEN = Target(ven_ids=("ven-1",))
@@ -126,7 +126,10 @@ def test_every_problem_is_listed_at_once() -> None:
 def an_event(*signals: EventSignal) -> Event:
     return Event(
         descriptor=EventDescriptor(
-            event_id="e", modification_number=0, market_context="http://m", created_date_time=NOW,
+            event_id="e",
+            modification_number=0,
+            market_context="http://m",
+            created_date_time=NOW,
             event_status=EventStatus.FAR,
         ),
         active_period=PERIOD,

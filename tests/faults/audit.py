@@ -125,7 +125,9 @@ async def stored_intervals(conn: asyncpg.Connection, ven_ids: Iterable[str]) -> 
     return Counter((r["ven_id"], r["report_request_id"], r["r_id"], r["dtstart"]) for r in rows)
 
 
-def _topic_counts(expected: Iterable[tuple[object, ...]], found: dict[tuple[object, ...], list[str]]) -> tuple[int, int, int]:
+def _topic_counts(
+    expected: Iterable[tuple[object, ...]], found: dict[tuple[object, ...], list[str]]
+) -> tuple[int, int, int]:
     missing = doubled = republished = 0
     for key in expected:
         ids = found.get(key, [])

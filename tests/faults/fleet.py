@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
 
@@ -28,7 +28,7 @@ from openleadr.messaging import create_message, parse_message
 REPORT_R_ID = "voltage"
 SAMPLING = objects.SamplingRate(min_period=timedelta(minutes=1), max_period=timedelta(minutes=15), on_change=False)
 # Telemetry intervals start here, one minute apart per VEN and request: a dtstart is never sent for two records
-INTERVAL_BASE = datetime(2026, 1, 1, tzinfo=timezone.utc)
+INTERVAL_BASE = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 class Result(Enum):
@@ -111,7 +111,9 @@ class SimulatedVen:
         try:
             kind, payload = parse_message(answer.content)
         except Exception as error:  # an answer that is not OpenADR at all
-            self.ledger.outcomes.append(Outcome(sent, message_type, Result.OTHER, f"HTTP {answer.status_code}: {error}"))
+            self.ledger.outcomes.append(
+                Outcome(sent, message_type, Result.OTHER, f"HTTP {answer.status_code}: {error}")
+            )
             return Result.OTHER, "", {}
         code = int((payload.get("response") or {}).get("response_code", 200))
         if answer.status_code == 200 and code == 200:
@@ -146,7 +148,11 @@ class SimulatedVen:
         await self._create_reports(registered)
 
     async def _create_reports(self, payload: dict[str, Any]) -> None:
-        new = [r["report_request_id"] for r in payload.get("report_requests") or [] if r["report_request_id"] not in self.report_requests]
+        new = [
+            r["report_request_id"]
+            for r in payload.get("report_requests") or []
+            if r["report_request_id"] not in self.report_requests
+        ]
         if not new:
             return
         request_id = payload.get("request_id") or (payload.get("response") or {}).get("request_id") or new_request_id()
@@ -190,7 +196,9 @@ class SimulatedVen:
         if result is Result.OK:
             for event_id, modification in todo:
                 self.answered.add((event_id, modification))
-                self.ledger.event_answers.setdefault((self.ven_id, event_id, modification, self.opt_type), self.ledger.phase)
+                self.ledger.event_answers.setdefault(
+                    (self.ven_id, event_id, modification, self.opt_type), self.ledger.phase
+                )
 
     async def report(self) -> None:
         for report_request_id in self.report_requests:
@@ -203,13 +211,17 @@ class SimulatedVen:
             return
         reports = [
             objects.Report(
-                report_specifier_id="telemetry", report_name="TELEMETRY_USAGE", report_request_id=report_request_id,
+                report_specifier_id="telemetry",
+                report_name="TELEMETRY_USAGE",
+                report_request_id=report_request_id,
                 intervals=[
                     objects.ReportInterval(
-                        dtstart=dtstart, duration=timedelta(minutes=1),
+                        dtstart=dtstart,
+                        duration=timedelta(minutes=1),
                         report_payload=objects.ReportPayload(r_id=REPORT_R_ID, value=value),
                     )
-                    for rrid, dtstart, value in batch if rrid == report_request_id
+                    for rrid, dtstart, value in batch
+                    if rrid == report_request_id
                 ],
             )  # fmt: skip
             for report_request_id in dict.fromkeys(rrid for rrid, _, _ in batch)
@@ -248,7 +260,10 @@ class Fleet:
         self.ledger = Ledger()
         rng = random.Random(seed)
         stamp = f"{time.time_ns():x}"
-        self.vens = [SimulatedVen(self._http, f"fault-ven-{stamp}-{i}", self.ledger, random.Random(rng.random())) for i in range(size)]
+        self.vens = [
+            SimulatedVen(self._http, f"fault-ven-{stamp}-{i}", self.ledger, random.Random(rng.random()))
+            for i in range(size)
+        ]
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 

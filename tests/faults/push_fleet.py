@@ -22,7 +22,9 @@ OPT = "optIn"
 class PushFleet:
     def __init__(self, url: str, size: int, ledger: Ledger) -> None:
         self.server = PushVenServer()
-        self._http = httpx.AsyncClient(base_url=url, timeout=httpx.Timeout(15.0), limits=httpx.Limits(max_connections=size + 5))
+        self._http = httpx.AsyncClient(
+            base_url=url, timeout=httpx.Timeout(15.0), limits=httpx.Limits(max_connections=size + 5)
+        )
         self.ledger = ledger
         self.size = size
         self.ven_ids: dict[str, str] = {}  # endpoint key -> venID
@@ -85,7 +87,11 @@ class PushFleet:
 
     def received(self, event_id: str) -> int:
         """Push VENs that got a set holding the event."""
-        return sum(1 for ep in self.server.endpoints.values() if any(any(e[0] == event_id for e in p.events) for p in ep.received))
+        return sum(
+            1
+            for ep in self.server.endpoints.values()
+            if any(any(e[0] == event_id for e in p.events) for p in ep.received)
+        )
 
     def repeats(self, event_ids: list[str]) -> int:
         """Event sets a VEN got twice: the same queued message (its requestID) pushed again. (A set holds every

@@ -20,7 +20,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import asyncpg
 import httpx
@@ -122,7 +122,7 @@ async def create_event(admin: httpx.AsyncClient, ven_ids: list[str], label: str)
 def inject(fault: Fault, stack: FaultStack) -> tuple[float, datetime]:
     """Inject the fault (blocking); the moment it is over, monotonic and wall clock."""
     fault.inject(stack)
-    return time.monotonic(), datetime.now(timezone.utc)
+    return time.monotonic(), datetime.now(UTC)
 
 
 async def wait_answered(fleet: Fleet, event_ids: list[str], timeout: float) -> list[tuple[str, str]]:
@@ -144,7 +144,9 @@ async def _serves(stack: FaultStack, probe: SimulatedVen, since: datetime, admin
         return False
     if polled.status_code != 200 or "<ei:responseCode>452<" not in polled.text:
         return False
-    result, kind, _ = await probe.exchange("EiEvent", "oadrRequestEvent", request_id=new_request_id(), ven_id=probe.ven_id)
+    result, kind, _ = await probe.exchange(
+        "EiEvent", "oadrRequestEvent", request_id=new_request_id(), ven_id=probe.ven_id
+    )
     if result is not Result.OK or kind != "oadrDistributeEvent":
         return False
     await probe.report()
@@ -170,7 +172,9 @@ async def recovered_at(stack: FaultStack, probe: SimulatedVen, since: datetime, 
     deadline = time.monotonic() + RECOVERY_BOUND_SECONDS * 2
     while not await _serves(stack, probe, since, admin):
         if time.monotonic() > deadline:
-            raise AssertionError(f"the VTN did not serve again within {RECOVERY_BOUND_SECONDS * 2:.0f} s\n{stack.logs()}")
+            raise AssertionError(
+                f"the VTN did not serve again within {RECOVERY_BOUND_SECONDS * 2:.0f} s\n{stack.logs()}"
+            )
         await asyncio.sleep(0.3)
     return time.monotonic()
 
@@ -214,7 +218,11 @@ async def test_nothing_acknowledged_is_lost(
     conn = await asyncpg.connect(fault_stack.database_url)
     try:
         answers, intervals = await audit(
-            conn, fault_stack.kafka_bootstrap, ledger.answers_in(fault.name), ledger.intervals_in(fault.name), AUDIT_TIMEOUT
+            conn,
+            fault_stack.kafka_bootstrap,
+            ledger.answers_in(fault.name),
+            ledger.intervals_in(fault.name),
+            AUDIT_TIMEOUT,
         )
     finally:
         await conn.close()

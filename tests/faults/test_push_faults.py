@@ -61,9 +61,18 @@ PUSH_FAULTS = [
         blocking(lambda s: s.pause("gateway.push", SESSION_PAUSE_SECONDS)),
     ),
     PushFault(f"push VENs' host unreachable {VENS_DOWN_SECONDS:.0f} s", vens_down),
-    PushFault("SIGKILL registration_svc, restart (records deliveries)", blocking(lambda s: s.kill_and_restart("registration_svc"))),
-    PushFault(f"stop Kafka {OUTAGE_SECONDS:.0f} s, start", blocking(lambda s: s.stop_kafka(OUTAGE_SECONDS)), admin_up=False),
-    PushFault(f"stop PostgreSQL {OUTAGE_SECONDS:.0f} s, start", blocking(lambda s: s.stop_postgres(OUTAGE_SECONDS)), admin_up=False),
+    PushFault(
+        "SIGKILL registration_svc, restart (records deliveries)",
+        blocking(lambda s: s.kill_and_restart("registration_svc")),
+    ),
+    PushFault(
+        f"stop Kafka {OUTAGE_SECONDS:.0f} s, start", blocking(lambda s: s.stop_kafka(OUTAGE_SECONDS)), admin_up=False
+    ),
+    PushFault(
+        f"stop PostgreSQL {OUTAGE_SECONDS:.0f} s, start",
+        blocking(lambda s: s.stop_postgres(OUTAGE_SECONDS)),
+        admin_up=False,
+    ),
 ]
 HEADER = (
     "| fault | answers acknowledged | answers lost | answers doubled on the topic | messages pushed again | "
@@ -86,7 +95,9 @@ async def push_fleet(fault_stack: FaultStack) -> AsyncIterator[PushFleet]:
 
 @pytest.fixture(scope="module")
 async def admin(fault_stack: FaultStack) -> AsyncIterator[httpx.AsyncClient]:
-    client = httpx.AsyncClient(base_url=fault_stack.admin_url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=15)
+    client = httpx.AsyncClient(
+        base_url=fault_stack.admin_url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=15
+    )
     yield client
     await client.aclose()
 
@@ -105,7 +116,8 @@ async def queues_empty(stack: FaultStack, ven_ids: list[str], timeout: float) ->
             conn = await asyncpg.connect(stack.database_url, timeout=3)
             try:
                 waiting = await conn.fetchval(
-                    "SELECT count(*) FROM pending_messages WHERE ven_id = ANY($1::text[]) AND delivered_at IS NULL", ven_ids
+                    "SELECT count(*) FROM pending_messages WHERE ven_id = ANY($1::text[]) AND delivered_at IS NULL",
+                    ven_ids,
                 )
             finally:
                 await conn.close()

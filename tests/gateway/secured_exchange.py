@@ -11,8 +11,8 @@ from lxml import etree
 from devstack.certs import Issued
 from gateway.exchange import ExchangeSettings, OadrExchange
 from gateway.poll_answers import PollAnswerCache
-from gateway.security.replay import MemoryNonceStore, ReplayGuard
 from gateway.security.message_security import MessageSecurity, SecurityPolicy
+from gateway.security.replay import MemoryNonceStore, ReplayGuard
 from gateway.security.signatures import MessageSigner
 from shared.contract.envelope import Envelope
 from shared.contract.ven_traffic import ContractModel, RequestContext, VenReply, VenRequest
@@ -35,7 +35,9 @@ class Directory:
 def ok_answer(topic: str, envelope: Envelope) -> ContractModel:
     request = envelope.payload
     assert isinstance(request, VenRequest)
-    return VenReply(message=Response(response=EiResponse(), ven_id=getattr(request.message, "ven_id", None)), cacheable=True)
+    return VenReply(
+        message=Response(response=EiResponse(), ven_id=getattr(request.message, "ven_id", None)), cacheable=True
+    )
 
 
 def make(
@@ -47,13 +49,22 @@ def make(
         schema,
         ReplayGuard(MemoryNonceStore(), max_age_seconds=30),
         Directory(
-            {"ven-1": certs["ven1"].fingerprint, "ven-2": certs["ven2"].fingerprint, "ven-ecc": certs["vtn-ecc"].fingerprint}
+            {
+                "ven-1": certs["ven1"].fingerprint,
+                "ven-2": certs["ven2"].fingerprint,
+                "ven-ecc": certs["vtn-ecc"].fingerprint,
+            }
         ),
         signer,
     )
     requester = FakeRequester(ok_answer)
     exchange = OadrExchange(
-        requester, schema, PollAnswerCache(60, 100), RecordingBatcher(), ExchangeSettings(0.1), security  # type: ignore[arg-type]
+        requester,
+        schema,
+        PollAnswerCache(60, 100),
+        RecordingBatcher(),
+        ExchangeSettings(0.1),
+        security,  # type: ignore[arg-type]
     )
     return exchange, requester, security
 

@@ -20,7 +20,9 @@ from shared.settings import VtnSettings
 
 async def echo_scheme(scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
     body = json.dumps({"scheme": scope["scheme"]}).encode()
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", str(len(body)).encode())]})
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", str(len(body)).encode())]}
+    )
     await send({"type": "http.response.body", "body": body})
 
 

@@ -18,11 +18,11 @@ from prometheus_client import CollectorRegistry, generate_latest
 from devstack.certs import Issued
 from gateway.connection_ledger import ConnectionLedger, ConnectionLimits
 from gateway.connections import ConnectionTimeouts, DoorGuard
-from gateway.security.identity import request_context
 from gateway.metrics import ConnectionCollector
 from gateway.refusals import REFUSAL_LOGGER, refusal_log
-from gateway.server import _http_server
+from gateway.security.identity import request_context
 from gateway.security.tls import ServerCertificate, server_context
+from gateway.server import _http_server
 from shared.throttled_log import DEFAULT_BURST
 from tests.slow_clients import seconds_until_closed, trickle
 
@@ -103,8 +103,6 @@ async def door(dev_certs: dict[str, Issued]) -> AsyncIterator[DoorFactory]:
         await task
 
 
-
-
 Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 
@@ -133,8 +131,6 @@ async def test_a_tls_connection_that_sends_no_request_is_closed(door: DoorFactor
     closed_after = await asyncio.gather(*(seconds_until_closed(reader) for reader, _ in connections))
     assert max(closed_after) < SHORT.request_headers + SLACK
     assert 'vtn_gateway_connections_timed_out_total{phase="request_headers"} 3.0' in served.metrics()
-
-
 
 
 async def test_a_slow_loris_request_head_is_cut_off_at_the_header_timeout(door: DoorFactory) -> None:
@@ -231,7 +227,7 @@ async def test_the_global_cap_refuses_new_connections_and_keeps_serving_open_one
     assert await seconds_until_closed(reader) < SLACK
     assert (await poll(served, "ven1", kept[0])) == b"200 none"
     assert 'vtn_gateway_connections_refused_total{reason="global_cap"} 1.0' in served.metrics()
-    assert 'vtn_gateway_connections_open 5.0' in served.metrics()
+    assert "vtn_gateway_connections_open 5.0" in served.metrics()
 
 
 async def test_a_failed_handshake_is_counted_and_frees_its_seat(door: DoorFactory) -> None:
@@ -262,7 +258,9 @@ async def test_a_flood_of_refused_connections_writes_a_few_log_lines(
 async def answer_with_client_address(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await receive()
     body = str(scope["client"][0]).encode()
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", str(len(body)).encode())]})
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", str(len(body)).encode())]}
+    )
     await send({"type": "http.response.body", "body": body})
 
 

@@ -37,7 +37,11 @@ def make_exchange(answer: Any, schema: etree.XMLSchema) -> tuple[OadrExchange, F
     requester = FakeRequester(answer)
     batcher = RecordingBatcher()
     exchange = OadrExchange(
-        requester, schema, PollAnswerCache(60, 100), batcher, ExchangeSettings(reply_timeout_seconds=0.1)  # type: ignore[arg-type]
+        requester,
+        schema,
+        PollAnswerCache(60, 100),
+        batcher,
+        ExchangeSettings(reply_timeout_seconds=0.1),  # type: ignore[arg-type]
     )
     return exchange, requester, batcher
 
@@ -81,7 +85,12 @@ async def test_an_answer_names_the_pending_message_it_carries(official_schema: e
 
 async def test_unknown_ven_poll_gets_an_openadr_error_and_no_sighting(official_schema: etree.XMLSchema) -> None:
     def answer(topic: str, envelope: Envelope) -> ContractModel:
-        return VenReply(message=Response(response=EiResponse(response_code=452, response_description="unknown venID"), ven_id="nobody"), cacheable=True)
+        return VenReply(
+            message=Response(
+                response=EiResponse(response_code=452, response_description="unknown venID"), ven_id="nobody"
+            ),
+            cacheable=True,
+        )
 
     exchange, _, batcher = make_exchange(answer, official_schema)
     answer_ = await exchange.handle("OadrPoll", create_message("oadrPoll", ven_id="nobody").encode(), CONTEXT)

@@ -16,8 +16,8 @@ from openleadr.messaging import create_message
 
 from bench.loadgen import profile_a_messages
 from devstack.certs import Issued
-from gateway.oadr_http import create_oadr_app
 from gateway.exchange import ExchangeSettings
+from gateway.oadr_http import create_oadr_app
 from gateway.poll_answers import PollAnswerCache
 from gateway.profile_a_exchange import ProfileAExchange
 from gateway.routing import OADR_PATH_PREFIX, PROFILE_A_PATH, SERVICES
@@ -38,13 +38,25 @@ def seeds(certs: dict[str, Issued]) -> list[bytes]:
         poll(certs),
         create_message("oadrPoll", ven_id="ven-1").encode(),
         openleadr_signed(
-            "oadrCreatePartyRegistration", ven1.cert_path, ven1.key_path, ven_name="v", http_pull_model=True,
-            xml_signature=True, report_only=False, profile_name="2.0b", transport_name="simpleHttp",
-            transport_address=None, request_id="r1",
+            "oadrCreatePartyRegistration",
+            ven1.cert_path,
+            ven1.key_path,
+            ven_name="v",
+            http_pull_model=True,
+            xml_signature=True,
+            report_only=False,
+            profile_name="2.0b",
+            transport_name="simpleHttp",
+            transport_address=None,
+            request_id="r1",
         ),
         openleadr_signed("oadrQueryRegistration", ven1.cert_path, ven1.key_path, request_id="r2"),
         openleadr_signed(
-            "oadrRequestEvent", ven1.cert_path, ven1.key_path, ven_id="ven-1", request_id="r3",
+            "oadrRequestEvent",
+            ven1.cert_path,
+            ven1.key_path,
+            ven_id="ven-1",
+            request_id="r3",
         ),
         # ECDSA-signed: the verifier's direct path for ECC keys (then refused: not the TLS client's certificate)
         openleadr_signed("oadrPoll", certs["vtn-ecc"].cert_path, certs["vtn-ecc"].key_path, ven_id="ven-1"),
@@ -65,7 +77,9 @@ def mutate_bytes(document: bytes, data: st.DataObject) -> bytes:
             del body[position : position + data.draw(st.integers(1, 40))]
         elif action == "insert":
             body[position:position] = data.draw(
-                st.sampled_from([b"<", b">", b"&amp;", b"<!DOCTYPE x [<!ENTITY a 'b'>]>", b"\x00", b"]]>", b"\xff\xfe", b"<x/>"])
+                st.sampled_from(
+                    [b"<", b">", b"&amp;", b"<!DOCTYPE x [<!ENTITY a 'b'>]>", b"\x00", b"]]>", b"\xff\xfe", b"<x/>"]
+                )
             )
         else:
             del body[position:]
@@ -86,7 +100,10 @@ def mutate_tree(document: bytes, data: st.DataObject) -> bytes:
         elif action == "duplicate" and parent is not None:
             parent.append(etree.fromstring(etree.tostring(element)))
         elif action == "attribute":
-            element.set(data.draw(st.sampled_from(["Id", "{http://openadr.org/oadr-2.0b/2012/07}Id", "URI"])), "oadrSignedObject")
+            element.set(
+                data.draw(st.sampled_from(["Id", "{http://openadr.org/oadr-2.0b/2012/07}Id", "URI"])),
+                "oadrSignedObject",
+            )
         elif action == "move" and parent is not None:
             parent.remove(element)
             root.insert(0, element)
@@ -103,7 +120,12 @@ def seed_documents(dev_certs: dict[str, Issued]) -> list[bytes]:
 def door(dev_certs: dict[str, Issued], official_schema: etree.XMLSchema) -> object:
     exchange, requester, security = make(dev_certs, official_schema, require=False)
     profile_a = ProfileAExchange(
-        requester, profile_a_schema(), PollAnswerCache(60, 100), RecordingBatcher(), ExchangeSettings(0.1), security  # type: ignore[arg-type]
+        requester,
+        profile_a_schema(),
+        PollAnswerCache(60, 100),
+        RecordingBatcher(),
+        ExchangeSettings(0.1),
+        security,  # type: ignore[arg-type]
     )
 
     def as_ven1(scope: object) -> RequestContext:

@@ -3,7 +3,7 @@ it, records the handout on Kafka first, then answers "nothing pending" until the
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from lxml import etree
 from openleadr.messaging import create_message
@@ -28,8 +28,8 @@ from shared.oadr.event import DistributeEvent
 from shared.oadr.event_sets import SharedEventSet
 from shared.oadr.target import Target
 from shared.oadr_xml.codec import encode
-from tests.event_svc.test_delivery import stored
 from tests.conftest import assert_valid
+from tests.event_svc.test_delivery import stored
 from tests.fakes import FakePublisher, FakeRequester, RecordingBatcher
 
 CONTEXT = RequestContext(remote_addr="127.0.0.1:1")
@@ -39,17 +39,23 @@ POLL = create_message("oadrPoll", ven_id="ven1").encode()
 def notice(pending_id: int | None) -> bytes:
     handout = None
     if pending_id is not None:
-        handout = PendingHandout(pending_id=pending_id, message=DistributeEvent(request_id=f"r{pending_id}", vtn_id="vtn"))
+        handout = PendingHandout(
+            pending_id=pending_id, message=DistributeEvent(request_id=f"r{pending_id}", vtn_id="vtn")
+        )
     return Envelope(ven_id="ven1", payload=VenChanged(ven_id="ven1", reason="test", handout=handout)).to_bytes()
 
 
-def setup(
-    publisher: FakePublisher, schema: etree.XMLSchema
-) -> tuple[OadrExchange, VenChangesListener, FakeRequester]:
+def setup(publisher: FakePublisher, schema: etree.XMLSchema) -> tuple[OadrExchange, VenChangesListener, FakeRequester]:
     cache = PollAnswerCache(60, 100)
     requester = FakeRequester(lambda topic, envelope: None)
     exchange = OadrExchange(
-        requester, schema, cache, RecordingBatcher(), ExchangeSettings(1.0), None, HandoutReporter(publisher)  # type: ignore[arg-type]
+        requester,
+        schema,
+        cache,
+        RecordingBatcher(),
+        ExchangeSettings(1.0),
+        None,
+        HandoutReporter(publisher),  # type: ignore[arg-type]
     )
     listener = VenChangesListener(KafkaConnection("unused:9092"), cache)
     return exchange, listener, requester
@@ -67,14 +73,16 @@ async def test_an_offered_handout_is_answered_once_then_nothing_pending(official
     assert topic == topics.POLL_REQUESTS
     fact = envelope.payload
     assert isinstance(fact, PendingDelivered) and (fact.ven_id, fact.pending_id) == ("ven1", 7)
-    assert abs(fact.delivered_at - datetime.now(timezone.utc)) < timedelta(seconds=5)
+    assert abs(fact.delivered_at - datetime.now(UTC)) < timedelta(seconds=5)
     second = await exchange.handle("OadrPoll", POLL, CONTEXT)
     assert b"oadrResponse" in second.body and b"<ei:responseCode>200</ei:responseCode>" in second.body
     assert_valid(official_schema, second.body)
     assert requester.requests == [] and len(publisher.published) == 1
 
 
-async def test_a_handout_that_cannot_be_recorded_is_not_given_and_stays_offered(official_schema: etree.XMLSchema) -> None:
+async def test_a_handout_that_cannot_be_recorded_is_not_given_and_stays_offered(
+    official_schema: etree.XMLSchema,
+) -> None:
     publisher = FakePublisher(failing=True)
     exchange, listener, _ = setup(publisher, official_schema)
     listener._apply(notice(7))  # noqa: SLF001

@@ -64,7 +64,12 @@ HOSTILE = [
     ("XML bomb (entity expansion)", BILLION_LAUGHS, 400, 400),
     ("external entity (XXE)", XXE, 400, 400),
     ("external parameter entity", XXE_PARAMETER_ENTITY, 400, 400),
-    ("schema-invalid oadrPayload", b"<oadr:oadrPayload xmlns:oadr='http://openadr.org/oadr-2.0b/2012/07'><oadr:oadrSignedObject><oadr:oadrPoll/></oadr:oadrSignedObject></oadr:oadrPayload>", 200, 400),
+    (
+        "schema-invalid oadrPayload",
+        b"<oadr:oadrPayload xmlns:oadr='http://openadr.org/oadr-2.0b/2012/07'><oadr:oadrSignedObject><oadr:oadrPoll/></oadr:oadrSignedObject></oadr:oadrPayload>",
+        200,
+        400,
+    ),
     ("schema-invalid 2.0a request", SCHEMA_INVALID_2_0A, 400, 200),
 ]
 DOORS = {"2.0b": ("/OpenADR2/Simple/2.0b/OadrPoll", 2), "2.0a": ("/OpenADR2/Simple/EiEvent", 3)}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -37,8 +37,8 @@ from shared.contract.ven_traffic import (
 )
 from shared.oadr import answers
 from shared.oadr.common import ResponseCode
-from shared.oadr.event_sets import SharedEventSet
 from shared.oadr.event import ActivePeriod, DistributeEvent, Event, EventDescriptor, EventStatus, RequestEvent
+from shared.oadr.event_sets import SharedEventSet
 from shared.oadr.profiles import OadrProfile
 from shared.oadr.signal import EventSignal, Interval, SignalName, SignalType
 from shared.oadr.target import Target
@@ -47,20 +47,25 @@ from tests.conftest import assert_valid
 from tests.fakes import FakePublisher, FakeRequester, RecordingBatcher
 from tests.profile_a_ven import ProfileAVen, assert_valid_2_0a, profile_a_schema
 
-START = datetime(2030, 1, 1, 12, tzinfo=timezone.utc)
+START = datetime(2030, 1, 1, 12, tzinfo=UTC)
 Answer = Callable[[str, Envelope], ContractModel | None]
 
 
 def an_event(event_id: str, signal_name: str = SignalName.SIMPLE, signal_type: SignalType = SignalType.LEVEL) -> Event:
     return Event(
         descriptor=EventDescriptor(
-            event_id=event_id, modification_number=0, market_context="http://m", created_date_time=START,
+            event_id=event_id,
+            modification_number=0,
+            market_context="http://m",
+            created_date_time=START,
             event_status=EventStatus.FAR,
         ),
         active_period=ActivePeriod(dtstart=START, duration=timedelta(hours=1)),
         signals=(
             EventSignal(
-                signal_name=signal_name, signal_type=signal_type, signal_id="s",
+                signal_name=signal_name,
+                signal_type=signal_type,
+                signal_id="s",
                 intervals=(Interval(duration=timedelta(hours=1), payload=2),),
             ),
         ),
@@ -106,7 +111,9 @@ async def door(official_schema: etree.XMLSchema) -> AsyncIterator[Door]:
     settings = ExchangeSettings(0.2)
     batcher = RecordingBatcher()
     exchange = OadrExchange(requester, official_schema, cache, batcher, settings, None, HandoutReporter(publisher))  # type: ignore[arg-type]
-    profile_a = ProfileAExchange(requester, profile_a_schema(), cache, batcher, settings, None, HandoutReporter(publisher))  # type: ignore[arg-type]
+    profile_a = ProfileAExchange(
+        requester, profile_a_schema(), cache, batcher, settings, None, HandoutReporter(publisher)
+    )  # type: ignore[arg-type]
     app = create_oadr_app(exchange, 64 * 1024, profile_a=profile_a)
     listener = VenChangesListener(KafkaConnection("unused:9092"), cache)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://vtn") as http:
@@ -172,9 +179,13 @@ async def test_a_shared_set_s_handouts_give_each_recipient_its_copy_in_its_own_p
     pulled = await door.ven().request_events()
     assert (pulled.request_id, [e.event_id for e in pulled.events]) == ("copy-a", ["e3"])
     assert pulled.events[0].target_ven_ids == ("ven-a",)
-    polled = await door.http.post("/OpenADR2/Simple/2.0b/OadrPoll", content=create_message("oadrPoll", ven_id="ven-b").encode())
+    polled = await door.http.post(
+        "/OpenADR2/Simple/2.0b/OadrPoll", content=create_message("oadrPoll", ven_id="ven-b").encode()
+    )
     assert_valid(official_schema, polled.content)
-    assert b"<pyld:requestID>copy-b</pyld:requestID>" in polled.content and b"<ei:venID>ven-b</ei:venID>" in polled.content
+    assert (
+        b"<pyld:requestID>copy-b</pyld:requestID>" in polled.content and b"<ei:venID>ven-b</ei:venID>" in polled.content
+    )
     delivered = [(e.payload.ven_id, e.payload.pending_id) for _, e in door.publisher.published]  # type: ignore[union-attr]
     assert sorted(delivered) == [("ven-a", 11), ("ven-b", 12)] and door.requester.requests == []
 
@@ -187,7 +198,12 @@ async def test_a_new_set_that_cannot_be_recorded_is_not_given(door: Door) -> Non
 
 
 async def test_a_reply_limit_below_the_known_set_is_asked_of_event_svc(door: Door) -> None:
-    door.notice("ven-a", 7, DistributeEvent(request_id="s", vtn_id="vtn", events=(an_event("e1"), an_event("e2"))), OadrProfile.A)
+    door.notice(
+        "ven-a",
+        7,
+        DistributeEvent(request_id="s", vtn_id="vtn", events=(an_event("e1"), an_event("e2"))),
+        OadrProfile.A,
+    )
     door.answer[0] = lambda topic, envelope: the_set(envelope.payload, an_event("e1"), cacheable=False)  # type: ignore[arg-type]
     seen = await door.ven().request_events(reply_limit=1)
     assert [e.event_id for e in seen.events] == ["e1"]
@@ -197,12 +213,16 @@ async def test_a_reply_limit_below_the_known_set_is_asked_of_event_svc(door: Doo
 async def test_a_2_0b_ven_s_handout_never_answers_a_2_0a_pull_nor_a_2_0a_set_a_2_0b_poll(door: Door) -> None:
     door.notice("ven-b", 3, DistributeEvent(request_id="set-3", vtn_id="vtn", events=(an_event("e1"),)), OadrProfile.B)
     door.answer[0] = lambda topic, envelope: VenReply(
-        message=answers.response(ResponseCode.NOT_REGISTERED_OR_AUTHORIZED, "venID ven-b is an OpenADR 2.0b VEN", "ven-b")
+        message=answers.response(
+            ResponseCode.NOT_REGISTERED_OR_AUTHORIZED, "venID ven-b is an OpenADR 2.0b VEN", "ven-b"
+        )
     )
     seen = await door.ven("ven-b").request_events()
     assert (seen.message_type, seen.response_code) == ("oadrResponse", 463)
     door.notice("ven-a", 4, DistributeEvent(request_id="set-4", vtn_id="vtn", events=(an_event("e1"),)), OadrProfile.A)
-    poll = await door.http.post("/OpenADR2/Simple/2.0b/OadrPoll", content=create_message("oadrPoll", ven_id="ven-a").encode())
+    poll = await door.http.post(
+        "/OpenADR2/Simple/2.0b/OadrPoll", content=create_message("oadrPoll", ven_id="ven-a").encode()
+    )
     assert b"<ei:responseCode>463</ei:responseCode>" in poll.content
     assert door.publisher.published == []  # neither was handed out
 
@@ -237,7 +257,9 @@ async def test_a_2_0b_document_at_the_2_0a_endpoint_is_told_where_it_goes(door: 
     assert door.requester.requests == []
 
 
-async def test_a_2_0a_document_at_a_2_0b_endpoint_is_told_where_it_goes(door: Door, official_schema: etree.XMLSchema) -> None:
+async def test_a_2_0a_document_at_a_2_0b_endpoint_is_told_where_it_goes(
+    door: Door, official_schema: etree.XMLSchema
+) -> None:
     answer = await door.http.post("/OpenADR2/Simple/2.0b/EiEvent", content=ven_messages.request_event("ven-a", "r"))
     assert answer.status_code == 400
     assert_valid(official_schema, answer.content)
@@ -256,7 +278,6 @@ async def test_the_2_0a_endpoint_takes_post_only(door: Door) -> None:
     answer = await door.http.get("/OpenADR2/Simple/EiEvent")
     assert answer.status_code == 405 and answer.headers["allow"] == "POST"
     assert_valid_2_0a(answer.content)
-
 
 
 def test_the_document_pushed_to_a_2_0a_ven_is_its_set_in_2_0a_under_the_request_id_given() -> None:

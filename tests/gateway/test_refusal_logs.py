@@ -10,12 +10,11 @@ from urllib.parse import quote
 import pytest
 from lxml import etree
 from openleadr.messaging import create_message
-
 from prometheus_client import REGISTRY
 
 from devstack.certs import Issued
-from gateway.security.identity import ClientIdentity
 from gateway.oadr_http import OadrEndpoints, _fallback_app
+from gateway.security.identity import ClientIdentity
 from shared.throttled_log import DEFAULT_BURST, ThrottledLog
 from tests.fakes import UnreachedExchange
 from tests.gateway.security.test_message_security import as_ven, make
@@ -71,8 +70,8 @@ async def test_a_flood_of_documents_that_are_no_openadr_writes_a_few_lines(
 async def test_a_flood_of_refused_certificates_writes_a_few_lines_and_a_summary(
     dev_certs: dict[str, Issued], refusal_records: pytest.LogCaptureFixture
 ) -> None:
-    from gateway.security.forwarded_certificates import ForwardedCertificates
     from gateway.refusals import REFUSAL_LOGGER, SecurityRefusals
+    from gateway.security.forwarded_certificates import ForwardedCertificates
     from gateway.security.tls import client_verifying_context
 
     clock = [0.0]
@@ -96,8 +95,12 @@ async def test_a_flood_of_refused_certificates_writes_a_few_lines_and_a_summary(
 
     for index in range(FLOOD):
         scope = {
-            "type": "http", "method": "POST", "path": "/OpenADR2/Simple/2.0b/OadrPoll",
-            "client": ("10.0.0.1", index), "headers": [(b"ssl-client-cert", stranger)], "extensions": {},
+            "type": "http",
+            "method": "POST",
+            "path": "/OpenADR2/Simple/2.0b/OadrPoll",
+            "client": ("10.0.0.1", index),
+            "headers": [(b"ssl-client-cert", stranger)],
+            "extensions": {},
         }
         await app(scope, receive, send)  # type: ignore[arg-type]
     assert statuses == [403] * FLOOD

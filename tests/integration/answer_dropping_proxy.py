@@ -41,7 +41,9 @@ class AnswerDroppingProxy:
         assert self._session is not None
         body = await request.read()
         headers = {"Content-Type": request.headers.get("Content-Type", "application/xml")}
-        async with self._session.post(f"{self._target}/{request.match_info['path']}", data=body, headers=headers) as answer:
+        async with self._session.post(
+            f"{self._target}/{request.match_info['path']}", data=body, headers=headers
+        ) as answer:
             content = await answer.read()
             status, content_type = answer.status, answer.headers.get("Content-Type", "application/xml")
         if self._marker in (content if self._in_answer else body) and not self.dropped:

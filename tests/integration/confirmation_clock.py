@@ -51,24 +51,32 @@ async def an_hour_passes(db: asyncpg.Connection, ven_id: str) -> None:
 async def looked_at(db: asyncpg.Connection, report_request_id: str) -> asyncpg.Record:
     """The request's row once the VTN has looked at it (its next look is not due yet, or none is)."""
     return await once_looked_at(
-        db, "SELECT status, resends, unconfirmed_at, confirm_by, {looked} FROM report_requests"
-        " WHERE report_request_id = $1", report_request_id,
+        db,
+        "SELECT status, resends, unconfirmed_at, confirm_by, {looked} FROM report_requests"
+        " WHERE report_request_id = $1",
+        report_request_id,
     )
 
 
 async def offer_looked_at(db: asyncpg.Connection, ven_id: str, request_id: str) -> asyncpg.Record:
     """The METADATA offer's row once the VTN has looked at it."""
     return await once_looked_at(
-        db, "SELECT acknowledged_at, resends, unconfirmed_at, confirm_by, {looked} FROM vtn_report_registrations"
-        " WHERE ven_id = $1 AND request_id = $2", ven_id, request_id,
+        db,
+        "SELECT acknowledged_at, resends, unconfirmed_at, confirm_by, {looked} FROM vtn_report_registrations"
+        " WHERE ven_id = $1 AND request_id = $2",
+        ven_id,
+        request_id,
     )
 
 
 async def vtn_report_looked_at(db: asyncpg.Connection, ven_id: str, report_request_id: str) -> asyncpg.Record:
     """The row of the VEN's request of a VTN report once the VTN has looked at its last report."""
     return await once_looked_at(
-        db, "SELECT last_sent_acknowledged, resends, unconfirmed_at, confirm_by, {looked} FROM vtn_report_requests"
-        " WHERE ven_id = $1 AND report_request_id = $2", ven_id, report_request_id,
+        db,
+        "SELECT last_sent_acknowledged, resends, unconfirmed_at, confirm_by, {looked} FROM vtn_report_requests"
+        " WHERE ven_id = $1 AND report_request_id = $2",
+        ven_id,
+        report_request_id,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,16 +20,21 @@ _polls: Counter[str] = Counter()
 
 
 def _event(event_id: str, priority: int) -> objects.Event:
-    start = datetime.now(timezone.utc) + timedelta(minutes=10)
+    start = datetime.now(UTC) + timedelta(minutes=10)
     return objects.Event(
         event_descriptor=objects.EventDescriptor(
-            event_id=event_id, modification_number=None, market_context="http://market", event_status="far",
+            event_id=event_id,
+            modification_number=None,
+            market_context="http://market",
+            event_status="far",
             priority=priority,
         ),
         event_signals=[
             objects.EventSignal(
                 intervals=[objects.Interval(dtstart=start, duration=timedelta(minutes=5), signal_payload=1.0)],
-                signal_name="SIMPLE", signal_type="level", signal_id="s1",
+                signal_name="SIMPLE",
+                signal_type="level",
+                signal_id="s1",
             )
         ],
         targets=[objects.Target(ven_id="placeholder")],
@@ -43,11 +48,21 @@ def on_request_event(ven_id: str) -> list[Any]:
     second = _event(f"hook-b-{ven_id}", 2)
     second.targets = [objects.Target(ven_id=ven_id)]
     first = {
-        "event_descriptor": {"event_id": f"hook-a-{ven_id}", "market_context": "http://market", "event_status": "far",
-                             "priority": 1},
-        "active_period": {"dtstart": datetime.now(timezone.utc) - timedelta(minutes=1), "duration": timedelta(hours=1)},
-        "event_signals": [{"signal_name": "SIMPLE", "signal_type": "level", "signal_id": "s1",
-                           "intervals": [{"duration": timedelta(hours=1), "signal_payload": 2.0}]}],
+        "event_descriptor": {
+            "event_id": f"hook-a-{ven_id}",
+            "market_context": "http://market",
+            "event_status": "far",
+            "priority": 1,
+        },
+        "active_period": {"dtstart": datetime.now(UTC) - timedelta(minutes=1), "duration": timedelta(hours=1)},
+        "event_signals": [
+            {
+                "signal_name": "SIMPLE",
+                "signal_type": "level",
+                "signal_id": "s1",
+                "intervals": [{"duration": timedelta(hours=1), "signal_payload": 2.0}],
+            }
+        ],
     }
     return [second, first]
 

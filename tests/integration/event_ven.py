@@ -3,7 +3,7 @@ checks every document the VTN sends against the official 2.0b schema."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.integration.raw_ven import SchemaCheckedVen, new_request_id
@@ -13,7 +13,7 @@ def simple_event(
     ven_ids: tuple[str, ...] = (), *, minutes_out: float = 10, minutes: float = 5, **extra: Any
 ) -> dict[str, Any]:
     """The JSON body of POST /events: a SIMPLE level 1 event."""
-    start = (datetime.now(timezone.utc) + timedelta(minutes=minutes_out)).replace(microsecond=0)
+    start = (datetime.now(UTC) + timedelta(minutes=minutes_out)).replace(microsecond=0)
     return {
         "active_period": {"dtstart": start.isoformat(), "duration": f"PT{int(minutes * 60)}S"},
         "signals": [

@@ -107,7 +107,12 @@ class PushVen:
 
 
 async def wait_for_push(
-    name: str, received: list[Pushed], invalid: list[str], predicate: Callable[[Pushed], bool], timeout: float, what: str
+    name: str,
+    received: list[Pushed],
+    invalid: list[str],
+    predicate: Callable[[Pushed], bool],
+    timeout: float,
+    what: str,
 ) -> Pushed:
     """The first of the VEN's pushes (`received`, growing) matching `predicate`; none may have been invalid."""
     deadline = time.monotonic() + timeout
@@ -144,4 +149,6 @@ async def push_server() -> AsyncIterator[PushVenServer]:
 
 async def undelivered(db: asyncpg.Connection, ven_id: str) -> int:
     """The VEN's messages still waiting in its queue."""
-    return int(await db.fetchval("SELECT count(*) FROM pending_messages WHERE ven_id = $1 AND delivered_at IS NULL", ven_id))
+    return int(
+        await db.fetchval("SELECT count(*) FROM pending_messages WHERE ven_id = $1 AND delivered_at IS NULL", ven_id)
+    )

@@ -58,7 +58,9 @@ class SecureGateway:
 
 
 @pytest.fixture(scope="session")
-def secure_gateway(vtn: RunningVtn, vtn_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureGateway]:
+def secure_gateway(
+    vtn: RunningVtn, vtn_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SecureGateway]:
     directory = tmp_path_factory.mktemp("certs")
     certs = generate(directory, ["ven1", "ven2", "ven3"])
     env = {
@@ -72,7 +74,9 @@ def secure_gateway(vtn: RunningVtn, vtn_env: dict[str, str], tmp_path_factory: p
         "VTN_REPLAY_MAX_AGE_SECONDS": "30",
     }
     log_path = tmp_path_factory.mktemp("logs") / "secure-gateway.log"
-    process = ManagedProcess("secure-gateway", [sys.executable, "-m", "gateway"], env, log_path, cwd=REPO_ROOT, new_session=True)
+    process = ManagedProcess(
+        "secure-gateway", [sys.executable, "-m", "gateway"], env, log_path, cwd=REPO_ROOT, new_session=True
+    )
     process.start()
     try:
         process.wait_for_port("127.0.0.1", SECURE_PORT, timeout=60)
@@ -116,9 +120,16 @@ class SignedVen:
 
     async def register(self) -> SignedVen:
         answer = await self.send(
-            "EiRegisterParty", "oadrCreatePartyRegistration", request_id=new_request_id(), ven_name=self.ven_name,
-            profile_name="2.0b", transport_name="simpleHttp", transport_address=None, report_only=False,
-            xml_signature=True, http_pull_model=True,
+            "EiRegisterParty",
+            "oadrCreatePartyRegistration",
+            request_id=new_request_id(),
+            ven_name=self.ven_name,
+            profile_name="2.0b",
+            transport_name="simpleHttp",
+            transport_address=None,
+            report_only=False,
+            xml_signature=True,
+            http_pull_model=True,
         )
         assert answer.code == 200, answer
         self.ven_id, self.registration_id = answer.payload["ven_id"], answer.payload["registration_id"]

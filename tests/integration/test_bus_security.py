@@ -158,7 +158,12 @@ async def test_the_mtls_listener_refuses_a_certificate_from_another_ca(secured: 
 
 def run_module(module: str, environment: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", module, *args], env=environment, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", module, *args],
+        env=environment,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -175,17 +180,29 @@ def test_topic_provisioning_runs_over_sasl_ssl(secured: SecuredServers, vtn_env:
     ("module", "wrong", "named"),
     [
         ("shared.bus.provision", {"VTN_KAFKA_SASL_PASSWORD": "not-the-password"}, "VTN_KAFKA_SASL_PASSWORD"),
-        ("shared.bus.provision", {"VTN_KAFKA_SASL_MECHANISM": "SCRAM-SHA-256", "VTN_KAFKA_SASL_USERNAME": "nobody"}, "VTN_KAFKA_SASL_USERNAME"),
+        (
+            "shared.bus.provision",
+            {"VTN_KAFKA_SASL_MECHANISM": "SCRAM-SHA-256", "VTN_KAFKA_SASL_USERNAME": "nobody"},
+            "VTN_KAFKA_SASL_USERNAME",
+        ),
         ("shared.bus.provision", {"VTN_KAFKA_SSL_CA_FILE": "other-ca.crt"}, "VTN_KAFKA_SSL_CA_FILE"),
         ("registration_svc", {"VTN_KAFKA_SASL_PASSWORD": "not-the-password"}, "VTN_KAFKA_SASL_PASSWORD"),
         ("gateway", {"VTN_KAFKA_SSL_CA_FILE": "other-ca.crt"}, "VTN_KAFKA_SSL_CA_FILE"),
     ],
-    ids=["provision, wrong password", "provision, unknown user", "provision, wrong CA", "service, wrong password", "gateway, wrong CA"],
+    ids=[
+        "provision, wrong password",
+        "provision, unknown user",
+        "provision, wrong CA",
+        "service, wrong password",
+        "gateway, wrong CA",
+    ],
 )
 def test_a_refused_login_or_certificate_stops_the_process_naming_the_setting(
     secured: SecuredServers, vtn_env: dict[str, str], module: str, wrong: dict[str, str], named: str
 ) -> None:
-    wrong = {name: str(secured.tls.directory / value) if value.endswith(".crt") else value for name, value in wrong.items()}
+    wrong = {
+        name: str(secured.tls.directory / value) if value.endswith(".crt") else value for name, value in wrong.items()
+    }
     environment = {
         **vtn_env,
         **secured.kafka_settings(**wrong),
@@ -219,16 +236,24 @@ async def test_postgresql_sees_the_client_certificate_and_refuses_one_from_anoth
 
     pool = await open_pool(database_access(with_certificate(secured.tls.client_cert, secured.tls.client_key)), 1, 1)
     try:
-        assert await pool.fetchval("SELECT client_dn FROM pg_stat_ssl WHERE pid = pg_backend_pid()") == "/O=VTN development/CN=vtn"
+        assert (
+            await pool.fetchval("SELECT client_dn FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+            == "/O=VTN development/CN=vtn"
+        )
     finally:
         await pool.close()
     with pytest.raises((asyncpg.PostgresConnectionError, OSError)):
-        await open_pool(database_access(with_certificate(secured.tls.stranger_cert, secured.tls.stranger_key)), 1, 1, wait_seconds=1)
+        await open_pool(
+            database_access(with_certificate(secured.tls.stranger_cert, secured.tls.stranger_key)), 1, 1, wait_seconds=1
+        )
 
 
 @pytest.mark.parametrize(
     ("change", "named"),
-    [({"VTN_DATABASE_SSL_CA_FILE": "other-ca.crt"}, "VTN_DATABASE_SSL_CA_FILE"), ({"VTN_DATABASE_URL": "by-address"}, "VTN_DATABASE_URL")],
+    [
+        ({"VTN_DATABASE_SSL_CA_FILE": "other-ca.crt"}, "VTN_DATABASE_SSL_CA_FILE"),
+        ({"VTN_DATABASE_URL": "by-address"}, "VTN_DATABASE_URL"),
+    ],
     ids=["wrong CA", "wrong host name"],
 )
 async def test_postgresql_with_a_wrong_ca_or_host_name_is_refused_at_once(
@@ -238,7 +263,9 @@ async def test_postgresql_with_a_wrong_ca_or_host_name_is_refused_at_once(
     if "VTN_DATABASE_SSL_CA_FILE" in change:
         environment["VTN_DATABASE_SSL_CA_FILE"] = str(secured.tls.other_ca)
     else:
-        environment["VTN_DATABASE_URL"] = secured.database_url.replace("@localhost:", f"@{LOCAL}:")  # not in its certificate
+        environment["VTN_DATABASE_URL"] = secured.database_url.replace(
+            "@localhost:", f"@{LOCAL}:"
+        )  # not in its certificate
     started = time.monotonic()
     with pytest.raises(Misconfigured) as refused:
         await open_pool(database_access(settings_from(environment)), 1, 1, wait_seconds=30)
@@ -301,7 +328,9 @@ async def test_a_ven_registers_through_a_gateway_and_service_that_reach_kafka_an
     readiness = await ready(f"http://{LOCAL}:{HEALTH_PORTS['registration_svc']}/readyz", START_TIMEOUT)
     assert readiness.json()["status"] == "ready"
     await ready(f"http://{LOCAL}:{SECURED_ADMIN_PORT}/readyz", START_TIMEOUT)
-    async with httpx.AsyncClient(base_url=f"http://{LOCAL}:{SECURED_HTTP_PORT}/OpenADR2/Simple/2.0b", timeout=15) as http:
+    async with httpx.AsyncClient(
+        base_url=f"http://{LOCAL}:{SECURED_HTTP_PORT}/OpenADR2/Simple/2.0b", timeout=15
+    ) as http:
         ven = await RawVen(http, f"secured-ven-{time.time_ns():x}").register()
     assert ven.ven_id
     for process in secured_registration.values():

@@ -23,11 +23,17 @@ async def new_operator(admin: httpx.AsyncClient, name: str, role: str) -> str:
 
 
 def as_operator(vtn: RunningVtn, token: str) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=f"{vtn.admin_url}/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=15)
+    return httpx.AsyncClient(
+        base_url=f"{vtn.admin_url}/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=15
+    )
 
 
 async def test_a_named_operator_changes_things_and_the_audit_trail_names_them(
-    vtn: RunningVtn, admin: httpx.AsyncClient, db: asyncpg.Connection, http: httpx.AsyncClient, unique: Callable[[str], str]
+    vtn: RunningVtn,
+    admin: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    http: httpx.AsyncClient,
+    unique: Callable[[str], str],
 ) -> None:
     ven = await RawVen(http, unique("audited-ven")).register()
     name = unique("otto")
@@ -114,7 +120,9 @@ async def test_the_fleet_counts_by_profile_and_transport_and_the_list_searches(
     by_id = (await admin.get("/vens", params={"search": ven.ven_id})).json()
     assert [v["ven_id"] for v in by_id] == [ven.ven_id]
     assert (await admin.get("/vens", params={"search": "%"})).json() == []  # LIKE wildcards are taken literally
-    filtered = (await admin.get("/vens", params={"search": name, "profile_name": "2.0b", "transport_name": "xmpp"})).json()
+    filtered = (
+        await admin.get("/vens", params={"search": name, "profile_name": "2.0b", "transport_name": "xmpp"})
+    ).json()
     assert filtered == []
 
     async def counted() -> bool:

@@ -137,10 +137,14 @@ async def test_a_ven_answers_only_the_events_a_handler_gave_it(
 
     async def answer(ven: SignedVen, event_id: str, modification_number: int) -> tuple[int, str]:
         response = {**ok("r"), "event_id": event_id, "modification_number": modification_number, "opt_type": "optIn"}
-        sent = await ven.send("EiEvent", "oadrCreatedEvent", response=ok("r"), ven_id=ven.ven_id, event_responses=[response])
+        sent = await ven.send(
+            "EiEvent", "oadrCreatedEvent", response=ok("r"), ven_id=ven.ven_id, event_responses=[response]
+        )
         return sent.code, sent.description
 
-    assert (await a.send("EiEvent", "oadrRequestEvent", request_id=new_request_id(), ven_id=a.ven_id)).kind == "oadrDistributeEvent"
+    assert (
+        await a.send("EiEvent", "oadrRequestEvent", request_id=new_request_id(), ven_id=a.ven_id)
+    ).kind == "oadrDistributeEvent"
     for event_id in (f"hook-a-{a.ven_id}", f"hook-a-{unique('nobody')}"):
         assert await answer(b, event_id, 0) == (452, f"no event {event_id!r} for this VEN")
     assert (await answer(a, f"hook-a-{a.ven_id}", 1))[0] == 454  # a modification the handler never gave
@@ -154,5 +158,7 @@ async def test_a_ven_answers_only_the_events_a_handler_gave_it(
     assert (await answer(b, polled, 0))[0] == 200
     # and so is the reregistration request on_poll gives next: only the VEN it went to acknowledges it
     assert (await b.poll()).kind == "oadrRequestReregistration"
-    answers = [await ven.send("EiRegisterParty", "oadrResponse", response=ok(None), ven_id=ven.ven_id) for ven in (a, b)]
+    answers = [
+        await ven.send("EiRegisterParty", "oadrResponse", response=ok(None), ven_id=ven.ven_id) for ven in (a, b)
+    ]
     assert [answer.code for answer in answers] == [452, 200]

@@ -20,8 +20,8 @@ from tests.integration.event_ven import EventVen, simple_event
 from tests.integration.test_events import descriptors, distribute_on_poll, nothing_more, registered
 from tests.integration.test_operations import metric_sample
 from tests.interop.test_openleadr_events import AnsweringVen
-from tests.waiting import until, until_async
 from tests.stack import HEALTH_PORTS, RunningVtn
+from tests.waiting import until, until_async
 
 
 async def ven_with_unanswered_event(
@@ -37,8 +37,11 @@ async def ven_with_unanswered_event(
 
 
 async def test_a_set_the_ven_never_answered_comes_again_until_it_answers(
-    http: httpx.AsyncClient, admin: httpx.AsyncClient, db: asyncpg.Connection,
-    unique: Callable[[str], str], official_schema: etree.XMLSchema,
+    http: httpx.AsyncClient,
+    admin: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    unique: Callable[[str], str],
+    official_schema: etree.XMLSchema,
 ) -> None:
     ven, event_id, lost = await ven_with_unanswered_event(http, admin, unique, official_schema, "unanswering-ven")
 
@@ -57,8 +60,11 @@ async def test_a_set_the_ven_never_answered_comes_again_until_it_answers(
 
 
 async def test_a_set_never_answered_is_given_up_after_its_last_resend(
-    http: httpx.AsyncClient, admin: httpx.AsyncClient, db: asyncpg.Connection,
-    unique: Callable[[str], str], official_schema: etree.XMLSchema,
+    http: httpx.AsyncClient,
+    admin: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    unique: Callable[[str], str],
+    official_schema: etree.XMLSchema,
 ) -> None:
     before = await event_svc_metrics()
     ven, event_id, _ = await ven_with_unanswered_event(http, admin, unique, official_schema, "deaf-event-ven")
@@ -83,8 +89,11 @@ async def event_svc_metrics() -> str:
 
 
 async def test_an_event_that_needs_no_answer_is_not_sent_again(
-    http: httpx.AsyncClient, admin: httpx.AsyncClient, db: asyncpg.Connection,
-    unique: Callable[[str], str], official_schema: etree.XMLSchema,
+    http: httpx.AsyncClient,
+    admin: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    unique: Callable[[str], str],
+    official_schema: etree.XMLSchema,
 ) -> None:
     ven = await registered(http, unique("never-answers-ven"), official_schema)
     created = await admin.post(
@@ -120,7 +129,8 @@ async def test_openleadrs_ven_whose_event_was_lost_gets_it_again_and_answers(
         async def answered() -> bool:
             found = await db.fetchval(
                 "SELECT opt_type FROM event_responses WHERE event_id = $1 AND ven_id = $2 AND modification_number = 0",
-                event_id, ven.ven_id,
+                event_id,
+                ven.ven_id,
             )
             return bool(found == "optIn")
 

@@ -9,7 +9,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
@@ -23,8 +23,8 @@ from shared import topics
 from shared.bus.partitioner import partition_for
 from shared.contract.envelope import Envelope
 from shared.contract.events import EventResponseFact
-from shared.db import pending
 from shared.contract.ven_traffic import EventSetHandouts, PendingDelivered, VenChanged, VenReply, VenRequest
+from shared.db import pending
 from shared.oadr.common import EiResponse
 from shared.oadr.event import (
     ActivePeriod,
@@ -65,7 +65,7 @@ class StatementCount:
 
 
 def an_event(event_id: str, targets: Target) -> Event:
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     period = timedelta(minutes=5)
     return Event(
         descriptor=EventDescriptor(
@@ -90,7 +90,7 @@ def an_event(event_id: str, targets: Target) -> Event:
 
 async def queue_sets(db: asyncpg.Connection, ven_ids: list[str], event: Event) -> tuple[int, list[Envelope]]:
     """In a transaction left uncommitted: (statements the refresh took, the notices it wrote)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     await store.save_event(db, event, False, status.schedule(event, False, now, RETENTION))
     last_outbox = await db.fetchval("SELECT coalesce(max(id), 0) FROM outbox")
     counter = StatementCount()
@@ -187,7 +187,10 @@ def created_event(ven_id: str, event_id: str, modification: int, opt: str) -> En
         ven_id=ven_id,
         event_responses=(
             EventResponse(
-                response_code=200, event_id=event_id, modification_number=modification, opt_type=opt  # type: ignore[arg-type]
+                response_code=200,
+                event_id=event_id,
+                modification_number=modification,
+                opt_type=opt,  # type: ignore[arg-type]
             ),
         ),
     )
@@ -271,7 +274,7 @@ async def test_the_handouts_of_many_vens_are_recorded_with_the_statements_of_one
 ) -> None:
     first, second, busy, also_busy = (unique("handed-out-ven") for _ in range(4))
     records = HandoutRecords(OneConnection(db), Relay())  # type: ignore[arg-type]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
 
     def delivered(ven_id: str, pending_id: int) -> Envelope:
         return Envelope(ven_id=ven_id, payload=PendingDelivered(ven_id=ven_id, pending_id=pending_id, delivered_at=now))
@@ -327,7 +330,7 @@ async def test_the_vens_an_event_names_are_indexed_as_its_targets_change(
         return {row["ven_id"] for row in rows}
 
     async def found_for(ven_id: str) -> bool:
-        stored = await store.events_for_any(db, [Membership(ven_id)], datetime.now(timezone.utc))
+        stored = await store.events_for_any(db, [Membership(ven_id)], datetime.now(UTC))
         return event_id in [s.event.descriptor.event_id for s in stored]
 
     await db.execute(
@@ -353,7 +356,7 @@ async def test_changes_pending_together_are_fanned_out_in_one_round_one_set_per_
     VEN (one set holding all three), not three."""
     vens = [unique("dispatch-ven") for _ in range(20)]
     events = [an_event(unique("dispatch-event"), Target(ven_ids=tuple(vens))) for _ in range(3)]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     async with db.transaction():  # the running stack's fan-out sees the three changes at once
         await db.execute("INSERT INTO vens (ven_id, status) SELECT v, 'registered' FROM unnest($1::text[]) v", vens)
         for event in events:

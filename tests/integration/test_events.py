@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -21,9 +21,9 @@ from shared.bus.connection import KafkaConnection
 from shared.contract.envelope import Envelope
 from shared.contract.events import CreateEvent, EventResponseFact, OptFact
 from shared.contract.ven_traffic import PendingDelivered
-from tests.stack import RunningVtn, find_on_topic
 from tests.integration.event_ven import EventVen, simple_event
 from tests.integration.raw_ven import new_request_id
+from tests.stack import RunningVtn, find_on_topic
 
 
 async def registered(http: httpx.AsyncClient, name: str, schema: etree.XMLSchema) -> EventVen:
@@ -97,7 +97,10 @@ async def test_an_event_reaches_the_ven_once_and_its_answer_is_stored_published_
 
 
 async def test_a_resent_answer_is_published_once_and_a_changed_one_again(
-    vtn: RunningVtn, http: httpx.AsyncClient, admin: httpx.AsyncClient, official_schema: etree.XMLSchema,
+    vtn: RunningVtn,
+    http: httpx.AsyncClient,
+    admin: httpx.AsyncClient,
+    official_schema: etree.XMLSchema,
     unique: Callable[[str], str],
 ) -> None:
     ven = await registered(http, unique("resending-ven"), official_schema)
@@ -258,7 +261,7 @@ async def test_create_opt_takes_precedence_and_opts_are_stored_and_published(
         event_id=event_id,
         modification_number=0,
         request_id=new_request_id(),
-        created_date_time=datetime.now(timezone.utc),
+        created_date_time=datetime.now(UTC),
     )
     assert kind == "oadrCreatedOpt" and created["response"]["response_code"] == 200
     kind, _ = await ven.answer(event_id, 0, "optOut")
@@ -280,7 +283,7 @@ async def test_create_opt_takes_precedence_and_opts_are_stored_and_published(
         event_id=event_id,
         modification_number=0,
         request_id=new_request_id(),
-        created_date_time=datetime.now(timezone.utc),
+        created_date_time=datetime.now(UTC),
     )
     assert resent["response"]["response_code"] == 200
     [stored] = (await admin.get("/opts", params={"ven_id": ven.ven_id})).json()

@@ -98,8 +98,6 @@ def edge_gateway(
         process.stop(timeout=20)
 
 
-
-
 async def open_tls(gateway: EdgeGateway, ven: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     return await asyncio.open_connection("127.0.0.1", gateway.port, ssl=gateway.tls(ven), server_hostname="localhost")
 
@@ -126,8 +124,6 @@ async def test_idle_tcp_and_tls_connections_are_closed_within_the_timeouts(edge_
     over_cap = counter(metrics, "vtn_gateway_connections_refused_total", 'reason="client_cap"')
     timed_out = counter(metrics, "vtn_gateway_connections_timed_out_total", 'phase="request_headers"')
     assert over_cap + timed_out == 200 and timed_out >= PER_CLIENT and over_cap > 0
-
-
 
 
 async def test_slow_loris_clients_are_closed_at_the_header_timeout(edge_gateway: EdgeGateway) -> None:
@@ -167,8 +163,14 @@ async def test_a_client_over_its_cap_is_refused_while_another_ven_registers_and_
         base_url=f"https://localhost:{edge_gateway.port}{PREFIX}", verify=edge_gateway.tls("ven2"), timeout=15
     ) as ven2:
         registration = create_message(
-            "oadrCreatePartyRegistration", request_id="r1", ven_name=unique("edge-ven"), http_pull_model=True,
-            xml_signature=False, report_only=False, profile_name="2.0b", transport_name="simpleHttp",
+            "oadrCreatePartyRegistration",
+            request_id="r1",
+            ven_name=unique("edge-ven"),
+            http_pull_model=True,
+            xml_signature=False,
+            report_only=False,
+            profile_name="2.0b",
+            transport_name="simpleHttp",
             transport_address=None,
         )
         answer = await ven2.post("/EiRegisterParty", content=registration.encode())
@@ -232,7 +234,7 @@ async def test_ingress_mode_serves_only_forwarded_certificates_the_handshake_wou
     ingress_gateway: IngressGateway, unique: Callable[[str], str]
 ) -> None:
     pki = ingress_gateway.pki_dir
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     good = client(pki, "good", ingress_gateway.root)
     refused = {
         "forwarded_certificate_untrusted": client(pki, "stranger", ingress_gateway.other_root),
@@ -247,8 +249,14 @@ async def test_ingress_mode_serves_only_forwarded_certificates_the_handshake_wou
             assert answer.status_code == 403, reason
             assert code_and_text(answer.content)[0] == "463"
         registration = create_message(
-            "oadrCreatePartyRegistration", request_id="r1", ven_name=unique("ingress-ven"), http_pull_model=True,
-            xml_signature=False, report_only=False, profile_name="2.0b", transport_name="simpleHttp",
+            "oadrCreatePartyRegistration",
+            request_id="r1",
+            ven_name=unique("ingress-ven"),
+            http_pull_model=True,
+            xml_signature=False,
+            report_only=False,
+            profile_name="2.0b",
+            transport_name="simpleHttp",
             transport_address=None,
         )
         answer = await proxy.post("/EiRegisterParty", content=registration.encode(), headers=forwarding(good))
@@ -256,12 +264,14 @@ async def test_ingress_mode_serves_only_forwarded_certificates_the_handshake_wou
         ven_id = etree.fromstring(answer.content).findtext(".//{*}venID")
         # the stranger cannot speak for that VEN; its owner can
         answer = await proxy.post(
-            "/OadrPoll", content=create_message("oadrPoll", ven_id=ven_id).encode(),
+            "/OadrPoll",
+            content=create_message("oadrPoll", ven_id=ven_id).encode(),
             headers=forwarding(refused["forwarded_certificate_untrusted"]),
         )
         assert code_and_text(answer.content)[0] == "463"
         answer = await proxy.post(
-            "/OadrPoll", content=create_message("oadrPoll", ven_id=ven_id).encode(),
+            "/OadrPoll",
+            content=create_message("oadrPoll", ven_id=ven_id).encode(),
             headers=forwarding(good),
         )
         assert answer.status_code == 200 and etree.fromstring(answer.content).tag.endswith("oadrPayload")
@@ -276,18 +286,21 @@ async def test_a_flood_of_refusals_writes_a_few_log_lines(ingress_gateway: Ingre
     async with httpx.AsyncClient(base_url=ingress_gateway.url, timeout=15) as proxy:
         before = counter(
             (await proxy.get(f"http://127.0.0.1:{INGRESS_ADMIN_PORT}/metrics")).text,
-            "vtn_gateway_security_refusals_total", 'reason="forwarded_certificate_untrusted"',
+            "vtn_gateway_security_refusals_total",
+            'reason="forwarded_certificate_untrusted"',
         )
         for _ in range(1000):
             answer = await proxy.post("/OadrPoll", content=poll, headers=forwarding(stranger))
             assert answer.status_code == 403
         after = counter(
             (await proxy.get(f"http://127.0.0.1:{INGRESS_ADMIN_PORT}/metrics")).text,
-            "vtn_gateway_security_refusals_total", 'reason="forwarded_certificate_untrusted"',
+            "vtn_gateway_security_refusals_total",
+            'reason="forwarded_certificate_untrusted"',
         )
     assert after - before == 1000
     lines = [
-        r for r in json_records(ingress_gateway.log_path)
+        r
+        for r in json_records(ingress_gateway.log_path)
         if r.get("action") == "security_refused" and r.get("reason") == "forwarded_certificate_untrusted"
     ]
     assert len(lines) <= 5 + 1  # the first lines of this period (and the summary of an earlier one at most)

@@ -18,8 +18,8 @@ from openleadr import OpenADRClient
 from shared import topics
 from shared.contract.envelope import Envelope
 from shared.contract.reports import ReportData
-from tests.stack import RunningVtn, find_on_topic
 from tests.interop.test_openleadr_ven import retry_while_unavailable
+from tests.stack import RunningVtn, find_on_topic
 from tests.waiting import until, until_async
 
 
@@ -45,13 +45,24 @@ class TelemetryVen:
             return value
 
         self.client.add_report(
-            callback=power, resource_id="meter-1", measurement="power_real", r_id="power",
-            report_specifier_id="power-spec", sampling_rate=timedelta(seconds=1), report_duration=timedelta(hours=1),
+            callback=power,
+            resource_id="meter-1",
+            measurement="power_real",
+            r_id="power",
+            report_specifier_id="power-spec",
+            sampling_rate=timedelta(seconds=1),
+            report_duration=timedelta(hours=1),
         )
         self.client.add_report(
-            callback=status, resource_id="device-1", report_name="TELEMETRY_STATUS", r_id="status",
-            report_specifier_id="status-spec", report_type="x-resourceStatus", reading_type="x-notApplicable",
-            sampling_rate=timedelta(seconds=1), report_duration=timedelta(hours=1),
+            callback=status,
+            resource_id="device-1",
+            report_name="TELEMETRY_STATUS",
+            r_id="status",
+            report_specifier_id="status-spec",
+            report_type="x-resourceStatus",
+            reading_type="x-notApplicable",
+            sampling_rate=timedelta(seconds=1),
+            report_duration=timedelta(hours=1),
         )
 
     @property
@@ -78,13 +89,19 @@ async def telemetry_ven(vtn: RunningVtn, unique: Callable[[str], str]) -> AsyncI
 
 
 async def stored_values(db: asyncpg.Connection, ven_id: str, r_id: str) -> list[float]:
-    rows = await db.fetch("SELECT value FROM report_data WHERE ven_id = $1 AND r_id = $2 ORDER BY dtstart", ven_id, r_id)
+    rows = await db.fetch(
+        "SELECT value FROM report_data WHERE ven_id = $1 AND r_id = $2 ORDER BY dtstart", ven_id, r_id
+    )
     return [row["value"] for row in rows]
 
 
 async def published_values(vtn: RunningVtn, ven_id: str, r_id: str) -> list[float]:
     def matches(envelope: Envelope) -> bool:
-        return isinstance(envelope.payload, ReportData) and envelope.payload.ven_id == ven_id and envelope.payload.r_id == r_id
+        return (
+            isinstance(envelope.payload, ReportData)
+            and envelope.payload.ven_id == ven_id
+            and envelope.payload.r_id == r_id
+        )
 
     found = await find_on_topic(vtn.kafka_bootstrap, topics.REPORT_DATA, matches, timeout=10)
     return [float(e.payload.value) for e in found]  # type: ignore[union-attr,arg-type]
@@ -95,15 +112,20 @@ async def test_openleadr_telemetry_arrives_in_order_exactly_once_across_a_report
 ) -> None:
     ven_id = telemetry_ven.ven_id
     requests = await db.fetch(
-        "SELECT report_specifier_id, status, request FROM report_requests WHERE ven_id = $1 ORDER BY report_specifier_id", ven_id
+        "SELECT report_specifier_id, status, request FROM report_requests WHERE ven_id = $1 ORDER BY report_specifier_id",
+        ven_id,
     )
     assert [r["report_specifier_id"] for r in requests] == ["power-spec", "status-spec"]
     await until_async(lambda: _count(db, ven_id, "power", 3), 30, "the first power values")
-    assert {r["status"] for r in await db.fetch("SELECT status FROM report_requests WHERE ven_id = $1", ven_id)} == {"created"}
+    assert {r["status"] for r in await db.fetch("SELECT status FROM report_requests WHERE ven_id = $1", ven_id)} == {
+        "created"
+    }
 
     vtn.restart("report_svc", kill=True)
     produced_at_restart = len(telemetry_ven.produced["power"])
-    await until_async(lambda: _count(db, ven_id, "power", produced_at_restart + 3), 90, "power values after the restart")
+    await until_async(
+        lambda: _count(db, ven_id, "power", produced_at_restart + 3), 90, "power values after the restart"
+    )
     await telemetry_ven.stop_sampling_and_drain()
 
     for r_id in ("power", "status"):
@@ -134,9 +156,7 @@ async def test_a_cancelled_report_stops_arriving(
     answer = await retry_while_unavailable(lambda: admin.post(f"/reports/{ven_id}/requests/{power_request}/cancel"))
     assert answer.status_code == 202, answer.text
     assert answer.json()["requests"][0]["status"] == "cancel_requested"
-    await until_async(
-        lambda: _status_is(db, power_request, "cancelled"), 30, "the VEN's oadrCanceledReport"
-    )
+    await until_async(lambda: _status_is(db, power_request, "cancelled"), 30, "the VEN's oadrCanceledReport")
     await asyncio.sleep(3)  # a report the VEN had queued before cancelling may still land
     settled = await stored_values(db, ven_id, "power")
     status_before = len(await stored_values(db, ven_id, "status"))
@@ -153,4 +173,7 @@ async def _count(db: asyncpg.Connection, ven_id: str, r_id: str, at_least: int) 
 
 
 async def _status_is(db: asyncpg.Connection, report_request_id: str, status: str) -> bool:
-    return await db.fetchval("SELECT status FROM report_requests WHERE report_request_id = $1", report_request_id) == status
+    return (
+        await db.fetchval("SELECT status FROM report_requests WHERE report_request_id = $1", report_request_id)
+        == status
+    )

@@ -17,8 +17,8 @@ from devstack.config import StackConfig
 from devstack.postgres import PostgresCluster
 from devstack.stack import Infrastructure
 from shared.settings import VtnSettings
-from tests.stack import ADMIN_PORT, HEALTH_PORTS, HTTP_PORT, RunningVtn
 from tests.integration.raw_ven import RawVen, new_request_id
+from tests.stack import ADMIN_PORT, HEALTH_PORTS, HTTP_PORT, RunningVtn
 
 LOCAL = "127.0.0.1"
 
@@ -65,7 +65,9 @@ async def test_every_process_is_live_and_ready(vtn: RunningVtn) -> None:
                 assert "postgres" in checks and any(check.startswith("kafka:") for check in checks)
 
 
-async def test_metrics_count_a_vens_polls(vtn: RunningVtn, http: httpx.AsyncClient, unique: Callable[[str], str]) -> None:
+async def test_metrics_count_a_vens_polls(
+    vtn: RunningVtn, http: httpx.AsyncClient, unique: Callable[[str], str]
+) -> None:
     ven = await RawVen(http, unique("metrics-ven")).register()
     assert (await ven.poll()).response_code == 200  # the first poll asks registration_svc, then it is cached
     metrics_url = f"http://{LOCAL}:{ADMIN_PORT}/metrics"
@@ -86,7 +88,15 @@ async def test_metrics_count_a_vens_polls(vtn: RunningVtn, http: httpx.AsyncClie
     assert delta("vtn_poll_cache_hits_total") >= 1
     assert delta("vtn_http_request_duration_seconds_count", endpoint="OadrPoll") >= polls
     assert metric_sample(after, "vtn_kafka_produced_total", topic="oadr.registration.requests.v1", result="ok") >= 2
-    assert metric_sample(service_metrics, "vtn_kafka_consumed_total", topic="oadr.registration.requests.v1", group="vtn.registration_svc") >= 2
+    assert (
+        metric_sample(
+            service_metrics,
+            "vtn_kafka_consumed_total",
+            topic="oadr.registration.requests.v1",
+            group="vtn.registration_svc",
+        )
+        >= 2
+    )
     assert "vtn_event_loop_lag_seconds_count" in after and "vtn_kafka_consumer_lag{" in service_metrics
 
 
@@ -136,7 +146,9 @@ class RawConnection:
         return cls(*await asyncio.open_connection(LOCAL, HTTP_PORT))
 
     def send(self, path: str, body: bytes) -> None:
-        head = f"POST {path} HTTP/1.1\r\nHost: vtn\r\nContent-Type: application/xml\r\nContent-Length: {len(body)}\r\n\r\n"
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: vtn\r\nContent-Type: application/xml\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
         self.writer.write(head.encode() + body)
 
     async def answer(self) -> tuple[int, bytes]:

@@ -14,8 +14,8 @@ from shared.bus import clients
 from shared.bus.connection import KafkaConnection
 from shared.contract.envelope import Envelope
 from shared.contract.operator import CancelVenRegistration
-from tests.stack import RunningVtn
 from tests.integration.raw_ven import RawVen
+from tests.stack import RunningVtn
 
 
 async def test_admin_api_requires_the_bearer_token(vtn: RunningVtn) -> None:

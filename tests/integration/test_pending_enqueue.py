@@ -29,11 +29,15 @@ class _NoParsing:
 
 
 def _event_set(request_id: str) -> DistributeEvent:
-    return DistributeEvent(request_id=request_id, vtn_id="VTN", response=EiResponse(response_code=200, request_id=request_id))
+    return DistributeEvent(
+        request_id=request_id, vtn_id="VTN", response=EiResponse(response_code=200, request_id=request_id)
+    )
 
 
 async def _notices(db: asyncpg.Connection, ven_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-    rows = await db.fetch("SELECT value FROM outbox WHERE record_key = ANY($1::bytea[]) ORDER BY id", [v.encode() for v in ven_ids])
+    rows = await db.fetch(
+        "SELECT value FROM outbox WHERE record_key = ANY($1::bytea[]) ORDER BY id", [v.encode() for v in ven_ids]
+    )
     found: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         payload = json.loads(row["value"])["payload"]

@@ -11,8 +11,8 @@ import httpx
 from shared import topics
 from shared.contract.backend_events import PresenceEvent, PresenceStatus
 from shared.contract.envelope import Envelope
-from tests.stack import OFFLINE_AFTER_MISSED_POLLS, POLL_INTERVAL_SECONDS, RunningVtn, find_on_topic
 from tests.integration.raw_ven import RawVen
+from tests.stack import OFFLINE_AFTER_MISSED_POLLS, POLL_INTERVAL_SECONDS, RunningVtn, find_on_topic
 
 
 def presence(ven_id: str, status: PresenceStatus) -> Callable[[Envelope], bool]:
@@ -37,14 +37,18 @@ async def test_silent_ven_goes_offline_and_comes_back_online(
     assert ven.ven_id is not None
     assert (await ven.poll()).response_code == 200
 
-    online = await find_on_topic(vtn.kafka_bootstrap, topics.PRESENCE_EVENTS, presence(ven.ven_id, PresenceStatus.ONLINE))
+    online = await find_on_topic(
+        vtn.kafka_bootstrap, topics.PRESENCE_EVENTS, presence(ven.ven_id, PresenceStatus.ONLINE)
+    )
     assert len(online) == 1
     await wait_for_hook(vtn, f"online {ven.ven_id}")
     assert (await admin.get(f"/vens/{ven.ven_id}")).json()["online"] is True
 
     # Silence for longer than N poll intervals.
     await asyncio.sleep(OFFLINE_AFTER_MISSED_POLLS * POLL_INTERVAL_SECONDS + 1.5)
-    offline = await find_on_topic(vtn.kafka_bootstrap, topics.PRESENCE_EVENTS, presence(ven.ven_id, PresenceStatus.OFFLINE))
+    offline = await find_on_topic(
+        vtn.kafka_bootstrap, topics.PRESENCE_EVENTS, presence(ven.ven_id, PresenceStatus.OFFLINE)
+    )
     assert len(offline) == 1
     await wait_for_hook(vtn, f"offline {ven.ven_id}")
     assert (await admin.get(f"/vens/{ven.ven_id}")).json()["online"] is False
@@ -64,7 +68,9 @@ async def test_regular_polls_keep_a_ven_online_with_one_online_event(
         assert (await ven.poll()).response_code == 200
         await asyncio.sleep(POLL_INTERVAL_SECONDS * 0.8)
     assert f"offline {ven.ven_id}" not in vtn.hook_calls()
-    events = await find_on_topic(vtn.kafka_bootstrap, topics.PRESENCE_EVENTS, lambda e: getattr(e.payload, "ven_id", None) == ven.ven_id)
+    events = await find_on_topic(
+        vtn.kafka_bootstrap, topics.PRESENCE_EVENTS, lambda e: getattr(e.payload, "ven_id", None) == ven.ven_id
+    )
     assert [e.payload.status for e in events] == [PresenceStatus.ONLINE]  # type: ignore[union-attr]
 
 
@@ -75,5 +81,7 @@ async def test_unknown_ven_polls_are_not_sightings(
     for _ in range(3):
         assert (await RawVen(http, "x").poll(ven_id=stranger)).response_code == 452
     await asyncio.sleep(1.0)
-    events = await find_on_topic(vtn.kafka_bootstrap, topics.PRESENCE_EVENTS, lambda e: getattr(e.payload, "ven_id", None) == stranger, timeout=2)
+    events = await find_on_topic(
+        vtn.kafka_bootstrap, topics.PRESENCE_EVENTS, lambda e: getattr(e.payload, "ven_id", None) == stranger, timeout=2
+    )
     assert events == []

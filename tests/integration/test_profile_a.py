@@ -30,8 +30,8 @@ from shared.oadr.event import DistributeEvent
 from shared.oadr.messages import VTN_MESSAGE_ADAPTER
 from tests.integration.confirmation_clock import an_hour_passes, event_set_looked_at
 from tests.integration.event_ven import EventVen, simple_event
-from tests.integration.raw_ven import RawVen
 from tests.integration.push_ven import push_server, undelivered  # noqa: F401 - a fixture
+from tests.integration.raw_ven import RawVen
 from tests.profile_a_ven import ProfileAVen, assert_valid_2_0a
 from tests.stack import HTTP_PORT, RunningVtn, find_on_topic
 
@@ -73,7 +73,13 @@ async def test_a_2_0a_ven_is_provisioned_in_force_and_listed_with_its_profile(
 ) -> None:
     ven_id = unique("a-ven")
     created = await admin.post(
-        "/vens", json={"profile_name": "2.0a", "ven_id": ven_id, "fingerprint": unique("FP"), "transport_address": "https://ven.example:8443"}
+        "/vens",
+        json={
+            "profile_name": "2.0a",
+            "ven_id": ven_id,
+            "fingerprint": unique("FP"),
+            "transport_address": "https://ven.example:8443",
+        },
     )
     assert created.status_code == 201, created.text
     view = created.json()["ven"]
@@ -83,7 +89,8 @@ async def test_a_2_0a_ven_is_provisioned_in_force_and_listed_with_its_profile(
     assert ven_id in [v["ven_id"] for v in listed]
     assert all(v["profile_name"] == "2.0a" for v in listed)
     facts = await find_on_topic(
-        vtn.kafka_bootstrap, topics.REGISTRATION_EVENTS,
+        vtn.kafka_bootstrap,
+        topics.REGISTRATION_EVENTS,
         lambda e: isinstance(e.payload, RegistrationEvent) and e.payload.ven_id == ven_id,
     )
     assert [(f.payload.change.value, f.payload.profile_name.value) for f in facts] == [("created", "2.0a")]  # type: ignore[union-attr]
@@ -97,7 +104,9 @@ async def test_a_2_0a_ven_is_provisioned_in_force_and_listed_with_its_profile(
         ({"profile_name": "2.0b", "ven_name": "b", "transport_address": "https://ven"}, "when it registers"),
     ],
 )
-async def test_a_provisioning_that_cannot_be_served_is_refused(admin: httpx.AsyncClient, body: dict[str, str], detail: str) -> None:
+async def test_a_provisioning_that_cannot_be_served_is_refused(
+    admin: httpx.AsyncClient, body: dict[str, str], detail: str
+) -> None:
     answer = await admin.post("/vens", json=body)
     assert answer.status_code == 422 and detail in answer.json()["detail"]
 
@@ -138,9 +147,18 @@ async def test_events_a_targeted_2_0a_ven_cannot_carry_are_refused_naming_it(
     assert (await admin.put(f"/vens/{ven.ven_id}/memberships", json={"group_ids": [group]})).status_code == 200
     priced = simple_event((ven.ven_id,))
     priced["signals"] = [
-        {"signal_name": "ELECTRICITY_PRICE", "signal_type": "price", "signal_id": "p",
-         "item_base": {"name": "currencyPerKWh", "description": "currencyPerKWh", "units": "USD", "si_scale_code": "none"},
-         "intervals": priced["signals"][0]["intervals"]}
+        {
+            "signal_name": "ELECTRICITY_PRICE",
+            "signal_type": "price",
+            "signal_id": "p",
+            "item_base": {
+                "name": "currencyPerKWh",
+                "description": "currencyPerKWh",
+                "units": "USD",
+                "si_scale_code": "none",
+            },
+            "intervals": priced["signals"][0]["intervals"],
+        }
     ]
     for targets in ({"ven_ids": [ven.ven_id]}, {"group_ids": [group]}):
         refused = await admin.post("/events", json={**priced, "targets": targets})
@@ -239,10 +257,12 @@ async def test_a_set_event_svc_gives_a_pull_counts_its_queued_copy_as_gone_out(
     ven = await provisioned(admin, root_http, unique("a-ven"))
     assert (await admin.post("/events", json=simple_event((ven.ven_id,), event_id=unique("event")))).status_code == 201
     deadline = time.monotonic() + PULL_TIMEOUT
-    while (queued := await db.fetchrow(
-        f"SELECT id, {message_text('p')} AS message FROM pending_messages p WHERE ven_id = $1 AND delivered_at IS NULL",
-        ven.ven_id,
-    )) is None:
+    while (
+        queued := await db.fetchrow(
+            f"SELECT id, {message_text('p')} AS message FROM pending_messages p WHERE ven_id = $1 AND delivered_at IS NULL",
+            ven.ven_id,
+        )
+    ) is None:
         assert time.monotonic() < deadline, "no set was queued"
         await asyncio.sleep(0.1)
     the_set = VTN_MESSAGE_ADAPTER.validate_json(queued["message"])

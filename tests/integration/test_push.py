@@ -29,13 +29,10 @@ from tests.integration.test_reports import metadata
 from tests.integration.test_vtn_reports import report_request
 from tests.stack import ADMIN_PORT, RunningVtn, find_on_topic
 
-
 KAFKA_PORT = os.environ.get("VTN_KAFKA_BOOTSTRAP", "127.0.0.1:19092").rpartition(":")[2]
 
 
-async def push_ven(
-    http: httpx.AsyncClient, server: PushVenServer, name: str, schema: etree.XMLSchema
-) -> PushVen:
+async def push_ven(http: httpx.AsyncClient, server: PushVenServer, name: str, schema: etree.XMLSchema) -> PushVen:
     ven = PushVen(http, server, name, schema)
     answer = await ven.register()
     assert ven.ven_id, answer.text
@@ -58,9 +55,7 @@ async def test_a_push_registration_is_stored_shown_and_answered_without_a_poll_f
     view = (await admin.get(f"/vens/{ven.ven_id}")).json()
     assert (view["http_pull_model"], view["transport_address"]) == (False, ven.address)
 
-    registered = await find_on_topic(
-        vtn.kafka_bootstrap, topics.REGISTRATION_EVENTS, lambda e: e.ven_id == ven.ven_id
-    )
+    registered = await find_on_topic(vtn.kafka_bootstrap, topics.REGISTRATION_EVENTS, lambda e: e.ven_id == ven.ven_id)
     assert [(e.payload.http_pull_model, e.payload.transport_address) for e in registered] == [  # type: ignore[union-attr]
         (False, ven.address)
     ]
@@ -121,7 +116,11 @@ async def test_report_requests_cancels_the_vtns_metadata_and_reports_arrive_by_p
     registered = await http.post(
         "/EiReport",
         content=create_message(
-            "oadrRegisterReport", request_id=new_request_id(), ven_id=ven.ven_id, reports=metadata(), report_request_id="0"
+            "oadrRegisterReport",
+            request_id=new_request_id(),
+            ven_id=ven.ven_id,
+            reports=metadata(),
+            report_request_id="0",
         ).encode(),
     )
     assert "<ei:responseCode>200<" in registered.text
@@ -194,13 +193,17 @@ async def test_a_vtn_initiated_reregistration_and_cancel_arrive_by_push_and_the_
 
     await _until(registered, False)
     events = await find_on_topic(
-        vtn.kafka_bootstrap, topics.REGISTRATION_EVENTS, lambda e: e.ven_id == ven.ven_id and e.payload.change == "cancelled"  # type: ignore[union-attr]
+        vtn.kafka_bootstrap,
+        topics.REGISTRATION_EVENTS,
+        lambda e: e.ven_id == ven.ven_id and e.payload.change == "cancelled",  # type: ignore[union-attr]
     )
     assert len(events) == 1  # the answer and the delivery record do not cancel it twice
     assert ven.endpoint.types_received() == ["oadrRequestReregistration", "oadrCancelPartyRegistration"]
 
 
-async def _report_request_for_vtn_status(http: httpx.AsyncClient, ven_id: str, report_request_id: str) -> tuple[str, dict[str, Any]]:
+async def _report_request_for_vtn_status(
+    http: httpx.AsyncClient, ven_id: str, report_request_id: str
+) -> tuple[str, dict[str, Any]]:
     body = create_message(
         "oadrCreateReport", request_id=new_request_id(), ven_id=ven_id,
         report_requests=[report_request(report_request_id, "vtn-status", "vtn-status", timedelta(0), timedelta(0))],

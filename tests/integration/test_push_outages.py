@@ -96,11 +96,15 @@ async def _pusher_metrics(port: int) -> str:
 
 
 @pytest.fixture
-async def second_pusher(vtn: RunningVtn, vtn_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[ManagedProcess]:
+async def second_pusher(
+    vtn: RunningVtn, vtn_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[ManagedProcess]:
     """Another pusher instance in the same consumer group; the test stack's own is restarted afterwards if killed."""
     env = {**vtn_env, "VTN_HEALTH_PORT": str(SECOND_PUSHER_HEALTH_PORT), "VTN_INSTANCE_ID": "second-pusher"}
     log = tmp_path_factory.mktemp("logs") / "second-pusher.log"
-    process = ManagedProcess("second-pusher", [sys.executable, "-m", "gateway.push"], env, log, cwd=REPO_ROOT, new_session=True)
+    process = ManagedProcess(
+        "second-pusher", [sys.executable, "-m", "gateway.push"], env, log, cwd=REPO_ROOT, new_session=True
+    )
     process.start()
     try:
         yield process

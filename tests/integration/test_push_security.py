@@ -61,7 +61,9 @@ class SecurePush:
 
 
 @pytest.fixture(scope="module")
-def secure_push(vtn: RunningVtn, vtn_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecurePush]:
+def secure_push(
+    vtn: RunningVtn, vtn_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SecurePush]:
     certs = generate(tmp_path_factory.mktemp("push-certs"), ["ven1", "ven2", "ven3"])
     secured = {
         "VTN_HTTP_CERT": str(certs["vtn-rsa"].cert_path),
@@ -165,7 +167,9 @@ async def test_a_push_over_https_carries_the_vtns_certificate_and_signature_and_
         "descriptor"]["event_id"]  # fmt: skip
     pushed = await _first_push(endpoint.received, lambda p: any(e[0] == event_id for e in p.events))
     assert fingerprint_of_der(pushed.client_certificate or b"") == secure_push.certs["vtn-rsa"].fingerprint
-    validate_xml_signature(etree.fromstring(pushed.body), secure_push.certs["vtn-rsa"].fingerprint)  # as a VEN checks it
+    validate_xml_signature(
+        etree.fromstring(pushed.body), secure_push.certs["vtn-rsa"].fingerprint
+    )  # as a VEN checks it
     deadline = time.monotonic() + 15
     while await undelivered(db, ven_id):
         assert time.monotonic() < deadline, "the signed answer did not complete the delivery"

@@ -12,11 +12,11 @@ from datetime import timedelta
 import asyncpg
 import pytest
 
-from registration_svc.policy import AcceptAll, HandlerPolicy, ProvisionedOnly, build_policy
+from registration_svc.policy import AcceptAll, ProvisionedOnly, build_policy
 from registration_svc.ven_requests import RegisterPartyHandler, RegistrationConfig
+from shared import topics
 from shared.contract.envelope import Envelope
 from shared.contract.ven_traffic import RequestContext, VenReply, VenRequest
-from shared import topics
 from shared.db.idempotent import IdempotentHandler
 from shared.db.outbox import OutboxRelay
 from shared.oadr.registration import CreatedPartyRegistration, CreatePartyRegistration, QueryRegistration
@@ -103,7 +103,9 @@ async def test_openleadr_style_handler_decides(conn: asyncpg.Connection, unique:
     assert (accepted.ven_id, accepted.registration_id) == (f"ven-for-{name}", f"reg-for-{name}")
 
 
-async def test_accept_all_reuses_the_ven_id_of_a_known_ven_name(conn: asyncpg.Connection, unique: Callable[[str], str]) -> None:
+async def test_accept_all_reuses_the_ven_id_of_a_known_ven_name(
+    conn: asyncpg.Connection, unique: Callable[[str], str]
+) -> None:
     handler = handler_with(AcceptAll())
     name = unique("same-name")
     first = await register(conn, handler, ven_name=name)
@@ -123,7 +125,9 @@ async def test_query_registration_names_the_ids_of_a_registered_ven_known_by_its
     registered = await register(conn, handler, fingerprint=fingerprint, ven_name=unique("tls-ven"))
 
     async def query(fp: str | None) -> CreatedPartyRegistration:
-        envelope = Envelope(payload=VenRequest(message=QueryRegistration(request_id="q"), context=RequestContext(fingerprint=fp)))
+        envelope = Envelope(
+            payload=VenRequest(message=QueryRegistration(request_id="q"), context=RequestContext(fingerprint=fp))
+        )
         async with conn.transaction():
             reply = await handler(conn, envelope)
         assert isinstance(reply, VenReply) and isinstance(reply.message, CreatedPartyRegistration)

@@ -30,7 +30,9 @@ async def test_every_registration_status_is_in_force_and_staying_as_the_glossary
     )
     assert set(re.findall(r"'(\w+)'", check)) == set(GLOSSARY_STATES), "a new status needs its place in the glossary"
     for status, expected in GLOSSARY_STATES.items():
-        row = await db.fetchrow("SELECT registration_in_force($1) AS in_force, registration_staying($1) AS staying", status)
+        row = await db.fetchrow(
+            "SELECT registration_in_force($1) AS in_force, registration_staying($1) AS staying", status
+        )
         assert (row["in_force"], row["staying"]) == expected, status
 
 

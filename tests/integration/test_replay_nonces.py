@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
@@ -26,7 +26,7 @@ async def test_each_nonce_is_accepted_once_across_instances_and_batches(
     try:
         first, second = (PostgresNonceStore(pool) for pool in pools)
         signer = f"TEST-{uuid.uuid4().hex[:8]}"
-        later = datetime.now(timezone.utc) + timedelta(minutes=1)
+        later = datetime.now(UTC) + timedelta(minutes=1)
         nonces = [uuid.uuid4().hex for _ in range(40)]
         # every nonce offered three times: twice to one instance (often in the same batch), once to the other
         attempts = [(store, nonce) for nonce in nonces for store in (first, first, second)]

@@ -23,8 +23,8 @@ from tests.integration.raw_ven import new_request_id
 from tests.integration.test_openleadr_reports import TelemetryVen, stored_values
 from tests.integration.test_reports import HOUR_AGO, ReportingVen, history_report, registered_ven
 from tests.integration.test_vtn_reports import ok
-from tests.waiting import until, until_async
 from tests.stack import RunningVtn
+from tests.waiting import until, until_async
 
 
 async def nothing_more_comes(ven: ReportingVen) -> None:
@@ -37,7 +37,9 @@ async def confirmed_ven(http: httpx.AsyncClient, name: str, schema: etree.XMLSch
     """A VEN that registered its reports and confirmed the policy's request; that request's reportRequestID."""
     ven, registered = await registered_ven(http, name, schema)
     [request] = registered["report_requests"]
-    kind, _ = await ven.report("oadrCreatedReport", **confirmation(registered["response"]["request_id"], request["report_request_id"]))
+    kind, _ = await ven.report(
+        "oadrCreatedReport", **confirmation(registered["response"]["request_id"], request["report_request_id"])
+    )
     assert kind == "oadrResponse"
     report_request_id: str = request["report_request_id"]
     return ven, report_request_id
@@ -47,8 +49,12 @@ async def ask_for_history(admin: httpx.AsyncClient, ven_id: str) -> str:
     """An operator asks for the last hour's history (one-shot); its reportRequestID."""
     asked = await admin.post(
         f"/reports/{ven_id}/requests",
-        json={"report_specifier_id": "history", "granularity": "PT15M", "report_back_duration": "PT0M",
-              "report_interval": {"dtstart": HOUR_AGO.isoformat(), "duration": "PT1H"}},
+        json={
+            "report_specifier_id": "history",
+            "granularity": "PT15M",
+            "report_back_duration": "PT0M",
+            "report_interval": {"dtstart": HOUR_AGO.isoformat(), "duration": "PT1H"},
+        },
     )
     assert asked.status_code == 202, asked.text
     report_request_id: str = asked.json()["requests"][0]["report_request_id"]
@@ -63,8 +69,11 @@ def confirmation(request_id: str, report_request_id: str) -> dict[str, Any]:
 
 
 async def test_a_request_lost_with_the_registered_report_comes_again_on_a_poll_until_the_ven_confirms_it(
-    http: httpx.AsyncClient, admin: httpx.AsyncClient, db: asyncpg.Connection,
-    unique: Callable[[str], str], official_schema: etree.XMLSchema,
+    http: httpx.AsyncClient,
+    admin: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    unique: Callable[[str], str],
+    official_schema: etree.XMLSchema,
 ) -> None:
     ven, answer = await registered_ven(http, unique("lost-request-ven"), official_schema)
     [lost] = answer["report_requests"]  # the policy's request, in the oadrRegisteredReport the VEN "never got"
@@ -75,7 +84,9 @@ async def test_a_request_lost_with_the_registered_report_comes_again_on_a_poll_u
     [request] = again["report_requests"]
     assert request["report_request_id"] == lost["report_request_id"]
     assert request["report_specifier"] == lost["report_specifier"]
-    kind, confirmed = await ven.report("oadrCreatedReport", **confirmation(again["request_id"], lost["report_request_id"]))
+    kind, confirmed = await ven.report(
+        "oadrCreatedReport", **confirmation(again["request_id"], lost["report_request_id"])
+    )
     assert (kind, confirmed["response"]["response_code"]) == ("oadrResponse", 200)
 
     await an_hour_passes(db, ven.ven_id)
@@ -87,8 +98,11 @@ async def test_a_request_lost_with_the_registered_report_comes_again_on_a_poll_u
 
 
 async def test_a_request_never_confirmed_is_marked_unconfirmed_after_its_last_resend(
-    http: httpx.AsyncClient, admin: httpx.AsyncClient, db: asyncpg.Connection,
-    unique: Callable[[str], str], official_schema: etree.XMLSchema,
+    http: httpx.AsyncClient,
+    admin: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    unique: Callable[[str], str],
+    official_schema: etree.XMLSchema,
 ) -> None:
     ven, policy_request_id = await confirmed_ven(http, unique("silent-ven"), official_schema)
     assert ven.ven_id is not None
@@ -111,8 +125,11 @@ async def test_a_request_never_confirmed_is_marked_unconfirmed_after_its_last_re
 
 
 async def test_a_lost_cancel_comes_again_with_its_request_id_and_the_ven_can_confirm_it(
-    http: httpx.AsyncClient, admin: httpx.AsyncClient, db: asyncpg.Connection,
-    unique: Callable[[str], str], official_schema: etree.XMLSchema,
+    http: httpx.AsyncClient,
+    admin: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    unique: Callable[[str], str],
+    official_schema: etree.XMLSchema,
 ) -> None:
     ven, report_request_id = await confirmed_ven(http, unique("lost-cancel-ven"), official_schema)
     assert ven.ven_id is not None
@@ -123,16 +140,17 @@ async def test_a_lost_cancel_comes_again_with_its_request_id_and_the_ven_can_con
     await an_hour_passes(db, ven.ven_id)
     again = await ven.poll_until("oadrCancelReport")
     assert (again["request_id"], again["report_request_id"]) == (lost["request_id"], report_request_id)
-    kind, confirmed = await ven.report(
-        "oadrCanceledReport", **confirmation(again["request_id"], report_request_id)
-    )
+    kind, confirmed = await ven.report("oadrCanceledReport", **confirmation(again["request_id"], report_request_id))
     assert (kind, confirmed["response"]["response_code"]) == ("oadrResponse", 200)
     row = await looked_at(db, report_request_id)
     assert (row["status"], row["resends"]) == ("cancelled", 1)
 
 
 async def test_data_for_a_request_confirms_it_without_an_oadr_created_report(
-    http: httpx.AsyncClient, db: asyncpg.Connection, unique: Callable[[str], str], official_schema: etree.XMLSchema,
+    http: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    unique: Callable[[str], str],
+    official_schema: etree.XMLSchema,
     admin: httpx.AsyncClient,
 ) -> None:
     ven, _ = await registered_ven(http, unique("data-confirms-ven"), official_schema)
@@ -150,8 +168,11 @@ async def test_data_for_a_request_confirms_it_without_an_oadr_created_report(
 
 
 async def test_the_vtns_metadata_lost_on_a_poll_comes_again_with_its_request_id(
-    http: httpx.AsyncClient, admin: httpx.AsyncClient, db: asyncpg.Connection,
-    unique: Callable[[str], str], official_schema: etree.XMLSchema,
+    http: httpx.AsyncClient,
+    admin: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    unique: Callable[[str], str],
+    official_schema: etree.XMLSchema,
 ) -> None:
     ven = ReportingVen(http, unique("lost-metadata-ven"), official_schema)
     await ven.register()
@@ -193,7 +214,9 @@ async def test_openleadrs_ven_that_lost_its_report_requests_gets_them_again_and_
         await an_hour_passes(db, ven.ven_id)
 
         async def reporting() -> bool:
-            return bool(await stored_values(db, ven.ven_id, "power")) and bool(await stored_values(db, ven.ven_id, "status"))
+            return bool(await stored_values(db, ven.ven_id, "power")) and bool(
+                await stored_values(db, ven.ven_id, "status")
+            )
 
         await until_async(reporting, 30, "telemetry after the requests were sent again")
         rows = await db.fetch("SELECT status, resends FROM report_requests WHERE ven_id = $1", ven.ven_id)

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
 from report_svc.retention import purge_report_data
 from tests.stack import RunningVtn
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 async def test_old_published_report_data_is_purged_and_the_rest_kept(
@@ -34,11 +34,13 @@ async def test_old_published_report_data_is_purged_and_the_rest_kept(
     await db.execute(
         "INSERT INTO vtn_report_requests (ven_id, report_request_id, report_specifier_id, request, status, updated_at)"
         " VALUES ($1, 'closed', 'vtn-status', '{}', 'completed', $2), ($1, 'open', 'vtn-status', '{}', 'active', $2)",
-        ven_id, NOW - timedelta(days=40),
+        ven_id,
+        NOW - timedelta(days=40),
     )
     # the open one is due only tomorrow: the report_svc running beside this test leaves it alone
     await db.execute(
-        "UPDATE vtn_report_requests SET next_report_at = now() + interval '1 day' WHERE ven_id = $1 AND report_request_id = 'open'", ven_id
+        "UPDATE vtn_report_requests SET next_report_at = now() + interval '1 day' WHERE ven_id = $1 AND report_request_id = 'open'",
+        ven_id,
     )
     pool = await asyncpg.create_pool(vtn.database_url, min_size=1, max_size=2)
     try:

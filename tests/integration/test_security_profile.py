@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
@@ -21,17 +21,20 @@ from openleadr.messaging import create_message, validate_xml_signature
 
 from bench.loadgen import profile_a_messages
 from devstack.certs import Issued
+from gateway.security.signature_profile import ECDSA_SHA256, ENVELOPED_SIGNATURE, INCLUSIVE_C14N
 from tests.integration.event_ven import simple_event
 from tests.integration.secure_gateway import PREFIX, SecureGateway
-from gateway.security.signature_profile import ECDSA_SHA256, ENVELOPED_SIGNATURE, INCLUSIVE_C14N
 from tests.profile_a_ven import ProfileAVen
 from tests.security_documents import openleadr_signed, signed_at, wrapped
 from tests.signature_shapes import XSLT, Reference, Shape, Transform, identity_stylesheet, signed_in_shape
 from tests.waiting import until
 
+
 @pytest.fixture
 async def ven1_http(secure_gateway: SecureGateway) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=secure_gateway.url, verify=secure_gateway.ven_tls("ven1"), timeout=15) as client:
+    async with httpx.AsyncClient(
+        base_url=secure_gateway.url, verify=secure_gateway.ven_tls("ven1"), timeout=15
+    ) as client:
         yield client
 
 
@@ -65,8 +68,13 @@ async def test_openleadr_ven_registers_polls_receives_an_event_and_reports_over_
         return produced[-1]
 
     client.add_report(
-        callback=power, resource_id="meter-1", measurement="power_real", r_id="power", report_specifier_id="power-spec",
-        sampling_rate=timedelta(seconds=1), report_duration=timedelta(hours=1),
+        callback=power,
+        resource_id="meter-1",
+        measurement="power_real",
+        r_id="power",
+        report_specifier_id="power-spec",
+        sampling_rate=timedelta(seconds=1),
+        report_duration=timedelta(hours=1),
     )
     events: list[str] = []
 
@@ -100,7 +108,10 @@ async def test_openleadr_ven_registers_polls_receives_an_event_and_reports_over_
         await until(lambda: event_id in events, 30, "the event at the VEN")
         # its telemetry (oadrRegisterReport, oadrCreateReport on a poll, oadrUpdateReport: all signed) reaches PostgreSQL
         deadline = time.monotonic() + 60
-        while await db.fetchval("SELECT count(*) FROM report_data WHERE ven_id = $1 AND r_id = 'power'", client.ven_id) < 2:
+        while (
+            await db.fetchval("SELECT count(*) FROM report_data WHERE ven_id = $1 AND r_id = 'power'", client.ven_id)
+            < 2
+        ):
             assert time.monotonic() < deadline, "no signed telemetry stored"
             await asyncio.sleep(0.5)
     finally:
@@ -109,9 +120,14 @@ async def test_openleadr_ven_registers_polls_receives_an_event_and_reports_over_
 
 async def test_the_vtn_signs_its_answers(ven1_http: httpx.AsyncClient, secure_gateway: SecureGateway) -> None:
     ven1 = secure_gateway.certs["ven1"]
-    answer = await ven1_http.post("/EiRegisterParty", content=openleadr_signed("oadrQueryRegistration", ven1.cert_path, ven1.key_path, request_id="q1"))
+    answer = await ven1_http.post(
+        "/EiRegisterParty",
+        content=openleadr_signed("oadrQueryRegistration", ven1.cert_path, ven1.key_path, request_id="q1"),
+    )
     assert answer.status_code == 200
-    validate_xml_signature(etree.fromstring(answer.content), cert_fingerprint=secure_gateway.certs["vtn-rsa"].fingerprint)
+    validate_xml_signature(
+        etree.fromstring(answer.content), cert_fingerprint=secure_gateway.certs["vtn-rsa"].fingerprint
+    )
 
 
 @pytest.mark.parametrize("ven", [None, "stranger"], ids=["no client certificate", "certificate of another CA"])
@@ -121,13 +137,23 @@ async def test_a_client_without_a_certificate_of_our_ca_is_refused_at_the_handsh
     ven2 = secure_gateway.certs["ven2"]
     async with httpx.AsyncClient(base_url=secure_gateway.url, verify=secure_gateway.ven_tls(ven), timeout=15) as client:
         with pytest.raises((httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError)):
-            await client.post("/EiRegisterParty", content=openleadr_signed("oadrQueryRegistration", ven2.cert_path, ven2.key_path, request_id="q"))
+            await client.post(
+                "/EiRegisterParty",
+                content=openleadr_signed("oadrQueryRegistration", ven2.cert_path, ven2.key_path, request_id="q"),
+            )
 
 
 def registration(ven: Issued, ven_name: str, **extra: object) -> dict[str, object]:
     return dict(
-        ven_name=ven_name, http_pull_model=True, xml_signature=True, report_only=False, profile_name="2.0b",
-        transport_name="simpleHttp", transport_address=None, request_id="r-" + ven_name, **extra,
+        ven_name=ven_name,
+        http_pull_model=True,
+        xml_signature=True,
+        report_only=False,
+        profile_name="2.0b",
+        transport_name="simpleHttp",
+        transport_address=None,
+        request_id="r-" + ven_name,
+        **extra,
     )
 
 
@@ -146,7 +172,9 @@ async def test_a_certificate_claiming_another_vens_id_is_refused(
     secure_gateway: SecureGateway, ven1_http: httpx.AsyncClient, db: asyncpg.Connection, unique: Callable[[str], str]
 ) -> None:
     ven2 = secure_gateway.certs["ven2"]
-    async with httpx.AsyncClient(base_url=secure_gateway.url, verify=secure_gateway.ven_tls("ven2"), timeout=15) as ven2_http:
+    async with httpx.AsyncClient(
+        base_url=secure_gateway.url, verify=secure_gateway.ven_tls("ven2"), timeout=15
+    ) as ven2_http:
         code, ven2_id = await register_signed(ven2_http, ven2, unique("ven2"))
         assert code == "200"
     ven1 = secure_gateway.certs["ven1"]
@@ -155,7 +183,9 @@ async def test_a_certificate_claiming_another_vens_id_is_refused(
         ("oadrPoll", "OadrPoll", {"ven_id": ven2_id}),
         ("oadrCreatePartyRegistration", "EiRegisterParty", registration(ven1, unique("thief"), ven_id=ven2_id)),
     ]:
-        answer = await ven1_http.post(f"/{service}", content=openleadr_signed(message_type, ven1.cert_path, ven1.key_path, **payload))
+        answer = await ven1_http.post(
+            f"/{service}", content=openleadr_signed(message_type, ven1.cert_path, ven1.key_path, **payload)
+        )
         code, text = answer_of(answer.content)
         assert (answer.status_code, code) == (200, "463")
         assert text == f"venID {ven2_id} is not bound to this certificate"
@@ -169,20 +199,38 @@ async def test_tampered_wrapped_stale_and_unsigned_messages_are_refused_and_noth
 ) -> None:
     ven1 = secure_gateway.certs["ven1"]
     names = {kind: unique(kind) for kind in ("tampered", "wrapped", "stale", "unsigned")}
-    signed = openleadr_signed("oadrCreatePartyRegistration", ven1.cert_path, ven1.key_path, **registration(ven1, names["tampered"]))
+    signed = openleadr_signed(
+        "oadrCreatePartyRegistration", ven1.cert_path, ven1.key_path, **registration(ven1, names["tampered"])
+    )
     attacks = {
-        "tampered": (signed.replace(names["tampered"].encode(), names["tampered"][:-1].encode() + b"X"), "does not verify"),
+        "tampered": (
+            signed.replace(names["tampered"].encode(), names["tampered"][:-1].encode() + b"X"),
+            "does not verify",
+        ),
         "wrapped": (
-            wrapped("oadrCreatePartyRegistration", ven1.cert_path, ven1.key_path, "evil-" + names["wrapped"],
-                    **registration(ven1, names["wrapped"], ven_id="orig-" + names["wrapped"])),
+            wrapped(
+                "oadrCreatePartyRegistration",
+                ven1.cert_path,
+                ven1.key_path,
+                "evil-" + names["wrapped"],
+                **registration(ven1, names["wrapped"], ven_id="orig-" + names["wrapped"]),
+            ),
             "not the message signed",
         ),
         "stale": (
-            signed_at("oadrCreatePartyRegistration", ven1.cert_path, ven1.key_path,
-                      datetime.now(timezone.utc) - timedelta(minutes=5), **registration(ven1, names["stale"])),
+            signed_at(
+                "oadrCreatePartyRegistration",
+                ven1.cert_path,
+                ven1.key_path,
+                datetime.now(UTC) - timedelta(minutes=5),
+                **registration(ven1, names["stale"]),
+            ),
             "signed more than 30 s ago",
         ),
-        "unsigned": (create_message("oadrCreatePartyRegistration", **registration(ven1, names["unsigned"])).encode(), "requires signed"),
+        "unsigned": (
+            create_message("oadrCreatePartyRegistration", **registration(ven1, names["unsigned"])).encode(),
+            "requires signed",
+        ),
     }
     for kind, (body, words) in attacks.items():
         answer = await ven1_http.post("/EiRegisterParty", content=body)
@@ -201,7 +249,9 @@ async def test_a_replayed_message_is_refused_and_stored_once(
     ven3 = secure_gateway.certs["ven3"]
     name = unique("replayed")
     body = openleadr_signed("oadrCreatePartyRegistration", ven3.cert_path, ven3.key_path, **registration(ven3, name))
-    async with httpx.AsyncClient(base_url=secure_gateway.url, verify=secure_gateway.ven_tls("ven3"), timeout=15) as ven3_http:
+    async with httpx.AsyncClient(
+        base_url=secure_gateway.url, verify=secure_gateway.ven_tls("ven3"), timeout=15
+    ) as ven3_http:
         first = await ven3_http.post("/EiRegisterParty", content=body)
         assert answer_of(first.content)[0] == "200"
         registration_id = etree.fromstring(first.content).findtext(".//{*}registrationID")
@@ -213,7 +263,9 @@ async def test_a_replayed_message_is_refused_and_stored_once(
 
 
 async def test_the_plain_development_gateway_still_works(http: httpx.AsyncClient) -> None:
-    answer = await http.post("/EiRegisterParty", content=create_message("oadrQueryRegistration", request_id="q").encode())
+    answer = await http.post(
+        "/EiRegisterParty", content=create_message("oadrQueryRegistration", request_id="q").encode()
+    )
     assert answer.status_code == 200 and answer_of(answer.content)[0] == "200"
 
 
@@ -250,17 +302,25 @@ async def test_a_signature_outside_the_profile_is_refused_and_the_enveloped_shap
     certificate = secure_gateway.new_certificate(unique("shapes"))
     xslt = (Transform(XSLT, (identity_stylesheet(),)), Transform(INCLUSIVE_C14N))
     shapes = {
-        "xslt": Shape(signature_method=ECDSA_SHA256, references=(Reference("#oadrSignedObject", xslt), Reference("#prop"))),
+        "xslt": Shape(
+            signature_method=ECDSA_SHA256, references=(Reference("#oadrSignedObject", xslt), Reference("#prop"))
+        ),
         "enveloped": Shape(
-            signature_method=ECDSA_SHA256, references=(Reference("", (Transform(ENVELOPED_SIGNATURE),)), Reference("#prop"))
+            signature_method=ECDSA_SHA256,
+            references=(Reference("", (Transform(ENVELOPED_SIGNATURE),)), Reference("#prop")),
         ),
     }
     names = {kind: unique(kind) for kind in shapes}
-    async with httpx.AsyncClient(base_url=secure_gateway.url, verify=secure_gateway.ven_tls(certificate), timeout=15) as client:
+    async with httpx.AsyncClient(
+        base_url=secure_gateway.url, verify=secure_gateway.ven_tls(certificate), timeout=15
+    ) as client:
         answers = {}
         for kind, shape in shapes.items():
             body = signed_in_shape(
-                "oadrCreatePartyRegistration", certificate.cert_path, certificate.key_path, shape,
+                "oadrCreatePartyRegistration",
+                certificate.cert_path,
+                certificate.key_path,
+                shape,
                 **registration(certificate, names[kind]),
             )
             answers[kind] = answer_of((await client.post("/EiRegisterParty", content=body)).content)

@@ -141,7 +141,10 @@ async def test_a_message_taken_for_a_ven_that_hung_up_comes_on_its_next_poll(
 
 
 async def test_only_the_last_message_taken_is_put_back_and_once_per_report(
-    vtn: RunningVtn, http: httpx.AsyncClient, admin: httpx.AsyncClient, db: asyncpg.Connection,
+    vtn: RunningVtn,
+    http: httpx.AsyncClient,
+    admin: httpx.AsyncClient,
+    db: asyncpg.Connection,
     unique: Callable[[str], str],
 ) -> None:
     ven = await RawVen(http, unique("put-back")).register()
@@ -157,9 +160,9 @@ async def test_only_the_last_message_taken_is_put_back_and_once_per_report(
         )
 
     await until_async(both_taken, 15, "both messages taken")
-    first, second = [row["id"] for row in await db.fetch(
-        "SELECT id FROM pending_messages WHERE ven_id = $1 ORDER BY id", ven.ven_id
-    )]
+    first, second = [
+        row["id"] for row in await db.fetch("SELECT id FROM pending_messages WHERE ven_id = $1 ORDER BY id", ven.ven_id)
+    ]
     # The first went out before the second: putting it back would reorder the VEN's messages.
     overtaken, returned = undelivered(ven.ven_id, first), undelivered(ven.ven_id, second)
     await publish(vtn.kafka_bootstrap, overtaken, returned)

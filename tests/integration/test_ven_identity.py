@@ -13,7 +13,7 @@ VEN (docs/security-identity.md has the table of message types, the IDs each name
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -26,6 +26,7 @@ from tests.integration.raw_ven import new_request_id
 from tests.integration.secure_gateway import Answer, MakeVen, SignedVen, two_vens
 from tests.integration.test_reports import metadata
 from tests.integration.test_vtn_reports import ok
+
 NOT_BOUND_TO_A_VEN = "this client certificate is bound to no VEN: register first"
 UNKNOWN_REGISTRATION = "unknown registrationID or venID"
 NO_SUCH_CANCEL = "no oadrCancelPartyRegistration with this requestID and registrationID was sent to this VEN"
@@ -43,8 +44,15 @@ def cancel(registration_id: str | None, **extra: Any) -> dict[str, Any]:
 
 def reregistration(ven: SignedVen, registration_id: str | None) -> dict[str, Any]:
     return dict(
-        request_id=new_request_id(), registration_id=registration_id, ven_name=ven.ven_name, profile_name="2.0b",
-        transport_name="simpleHttp", transport_address=None, report_only=False, xml_signature=True, http_pull_model=True,
+        request_id=new_request_id(),
+        registration_id=registration_id,
+        ven_name=ven.ven_name,
+        profile_name="2.0b",
+        transport_name="simpleHttp",
+        transport_address=None,
+        report_only=False,
+        xml_signature=True,
+        http_pull_model=True,
     )
 
 
@@ -58,7 +66,12 @@ async def test_a_ven_cannot_acknowledge_a_cancel_of_another_vens_registration(
     the answer does not carry A's venID."""
     a, b = await two_vens(signed_vens, unique)
     before = await registration_of(db, a)
-    answer = await b.send("EiRegisterParty", "oadrCanceledPartyRegistration", response=ok(new_request_id()), registration_id=a.registration_id)
+    answer = await b.send(
+        "EiRegisterParty",
+        "oadrCanceledPartyRegistration",
+        response=ok(new_request_id()),
+        registration_id=a.registration_id,
+    )
     assert (answer.kind, answer.code, answer.description) == ("oadrResponse", 452, NO_SUCH_CANCEL)
     assert str(a.ven_id).encode() not in answer.body
     assert await registration_of(db, a) == before
@@ -70,7 +83,10 @@ async def test_an_acknowledgement_of_a_cancel_the_vtn_never_sent_changes_nothing
 ) -> None:
     b = await signed_vens(unique("ven-b")).register()
     answer = await b.send(
-        "EiRegisterParty", "oadrCanceledPartyRegistration", response=ok(new_request_id()), registration_id=b.registration_id,
+        "EiRegisterParty",
+        "oadrCanceledPartyRegistration",
+        response=ok(new_request_id()),
+        registration_id=b.registration_id,
         ven_id=b.ven_id,
     )
     assert (answer.code, answer.description) == (452, NO_SUCH_CANCEL)
@@ -103,7 +119,9 @@ async def test_a_ven_cannot_cancel_or_take_over_another_vens_registration(
         if kind == "cancel":
             answer = await b.send("EiRegisterParty", "oadrCancelPartyRegistration", **cancel(registration_id))
         else:
-            answer = await b.send("EiRegisterParty", "oadrCreatePartyRegistration", **reregistration(b, registration_id))
+            answer = await b.send(
+                "EiRegisterParty", "oadrCreatePartyRegistration", **reregistration(b, registration_id)
+            )
         answers.append((answer.code, answer.description, answer.payload.get("ven_id")))
     assert answers == [(452, UNKNOWN_REGISTRATION, None)] * 2
     assert await registration_of(db, a) == before
@@ -118,8 +136,15 @@ async def test_a_certificate_bound_to_no_ven_can_name_no_registration(
     before = await registration_of(db, a)
     answers = [
         await stranger.send("EiRegisterParty", "oadrCancelPartyRegistration", **cancel(a.registration_id)),
-        await stranger.send("EiRegisterParty", "oadrCreatePartyRegistration", **reregistration(stranger, a.registration_id)),
-        await stranger.send("EiRegisterParty", "oadrCanceledPartyRegistration", response=ok(new_request_id()), registration_id=a.registration_id),
+        await stranger.send(
+            "EiRegisterParty", "oadrCreatePartyRegistration", **reregistration(stranger, a.registration_id)
+        ),
+        await stranger.send(
+            "EiRegisterParty",
+            "oadrCanceledPartyRegistration",
+            response=ok(new_request_id()),
+            registration_id=a.registration_id,
+        ),
         await stranger.send("EiRegisterParty", "oadrResponse", response=ok(None)),
     ]
     assert [(x.code, x.description) for x in answers] == [(463, NOT_BOUND_TO_A_VEN)] * 4
@@ -152,7 +177,7 @@ async def test_query_registration_answers_with_the_certificates_own_ven(
 
 
 def _named() -> list[tuple[str, str, dict[str, Any]]]:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return [
         ("OadrPoll", "oadrPoll", {}),
         ("EiRegisterParty", "oadrCancelPartyRegistration", cancel("any")),
@@ -160,10 +185,19 @@ def _named() -> list[tuple[str, str, dict[str, Any]]]:
         ("EiRegisterParty", "oadrResponse", {"response": ok(None)}),
         ("EiEvent", "oadrRequestEvent", {"request_id": new_request_id()}),
         ("EiEvent", "oadrCreatedEvent", {"response": ok("r"), "event_responses": []}),
-        ("EiOpt", "oadrCreateOpt", {
-            "opt_id": "o", "opt_type": "optIn", "opt_reason": "economic", "event_id": "e", "modification_number": 0,
-            "request_id": new_request_id(), "created_date_time": now,
-        }),
+        (
+            "EiOpt",
+            "oadrCreateOpt",
+            {
+                "opt_id": "o",
+                "opt_type": "optIn",
+                "opt_reason": "economic",
+                "event_id": "e",
+                "modification_number": 0,
+                "request_id": new_request_id(),
+                "created_date_time": now,
+            },
+        ),
         ("EiOpt", "oadrCancelOpt", {"opt_id": "o", "request_id": new_request_id()}),
         ("EiReport", "oadrRegisterReport", {"request_id": new_request_id(), "reports": [], "report_request_id": "0"}),
         ("EiReport", "oadrCreatedReport", {"response": ok("r"), "pending_reports": []}),
@@ -184,7 +218,9 @@ async def test_every_message_naming_another_vens_id_is_refused_at_the_gateway(
     for sender in (b, stranger):
         for service, message_type, fields in _named():
             answer = await sender.send(service, message_type, ven_id=a.ven_id, **fields)
-            assert (answer.code, answer.description) == (463, f"venID {a.ven_id} is not bound to this certificate"), message_type
+            assert (answer.code, answer.description) == (463, f"venID {a.ven_id} is not bound to this certificate"), (
+                message_type
+            )
         nobody = await sender.send("OadrPoll", "oadrPoll", ven_id=unique("nobody"))
         assert nobody.description.endswith("is not bound to this certificate")
     assert (await registration_of(db, a))[1] == "registered"
@@ -201,7 +237,9 @@ async def event_for(admin: httpx.AsyncClient, event_id: str, *vens: SignedVen) -
 
 async def answer_event(ven: SignedVen, event_id: str, request_id: str) -> Answer:
     response = {**ok(request_id), "event_id": event_id, "modification_number": 0, "opt_type": "optIn"}
-    return await ven.send("EiEvent", "oadrCreatedEvent", response=ok(request_id), ven_id=ven.ven_id, event_responses=[response])
+    return await ven.send(
+        "EiEvent", "oadrCreatedEvent", response=ok(request_id), ven_id=ven.ven_id, event_responses=[response]
+    )
 
 
 async def test_a_ven_cannot_answer_an_event_sent_to_another(
@@ -222,8 +260,14 @@ async def test_a_ven_cannot_answer_an_event_sent_to_another(
 
 def _opt(ven: SignedVen, opt_id: str, opt_type: str, event_id: str) -> dict[str, Any]:
     return dict(
-        opt_id=opt_id, opt_type=opt_type, opt_reason="economic", ven_id=ven.ven_id, event_id=event_id,
-        modification_number=0, request_id=new_request_id(), created_date_time=datetime.now(timezone.utc),
+        opt_id=opt_id,
+        opt_type=opt_type,
+        opt_reason="economic",
+        ven_id=ven.ven_id,
+        event_id=event_id,
+        modification_number=0,
+        request_id=new_request_id(),
+        created_date_time=datetime.now(UTC),
     )
 
 
@@ -239,10 +283,14 @@ async def test_opt_ids_are_each_vens_own(
     assert (await b.send("EiOpt", "oadrCreateOpt", **_opt(b, opt_id, "optOut", event_id))).code == 200
     rows = await db.fetch("SELECT ven_id, opt_type FROM opts WHERE opt_id = $1 ORDER BY opt_type", opt_id)
     assert [(r["ven_id"], r["opt_type"]) for r in rows] == [(a.ven_id, "optIn"), (b.ven_id, "optOut")]
-    assert (await b.send("EiOpt", "oadrCancelOpt", opt_id=opt_id, ven_id=b.ven_id, request_id=new_request_id())).code == 200
+    assert (
+        await b.send("EiOpt", "oadrCancelOpt", opt_id=opt_id, ven_id=b.ven_id, request_id=new_request_id())
+    ).code == 200
     again = await b.send("EiOpt", "oadrCancelOpt", opt_id=opt_id, ven_id=b.ven_id, request_id=new_request_id())
     assert (again.code, again.description) == (452, f"no optID {opt_id!r} in force for this VEN")
-    assert await db.fetchval("SELECT cancelled_at FROM opts WHERE opt_id = $1 AND ven_id = $2", opt_id, a.ven_id) is None
+    assert (
+        await db.fetchval("SELECT cancelled_at FROM opts WHERE opt_id = $1 AND ven_id = $2", opt_id, a.ven_id) is None
+    )
 
 
 async def test_a_ven_cannot_opt_for_an_event_sent_to_another(
@@ -258,12 +306,19 @@ async def test_a_ven_cannot_opt_for_an_event_sent_to_another(
 # --- EiReport --------------------------------------------------------------------------------------------------------
 
 
-async def reporting_vens(signed_vens: MakeVen, unique: Callable[[str], str]) -> tuple[SignedVen, SignedVen, dict[str, Any]]:
+async def reporting_vens(
+    signed_vens: MakeVen, unique: Callable[[str], str]
+) -> tuple[SignedVen, SignedVen, dict[str, Any]]:
     """A and B, each having offered its METADATA; A's report request as the VTN answered it."""
     a, b = await two_vens(signed_vens, unique)
     for ven in (a, b):
         answer = await ven.send(
-            "EiReport", "oadrRegisterReport", request_id=new_request_id(), ven_id=ven.ven_id, reports=metadata(), report_request_id="0"
+            "EiReport",
+            "oadrRegisterReport",
+            request_id=new_request_id(),
+            ven_id=ven.ven_id,
+            reports=metadata(),
+            report_request_id="0",
         )
         assert (answer.kind, answer.code) == ("oadrRegisteredReport", 200)
         if ven is a:
@@ -273,11 +328,16 @@ async def reporting_vens(signed_vens: MakeVen, unique: Callable[[str], str]) -> 
 
 def _telemetry(report_request_id: str) -> objects.Report:
     return objects.Report(
-        report_specifier_id="telemetry", report_name="TELEMETRY_USAGE", report_request_id=report_request_id,
-        intervals=[objects.ReportInterval(
-            dtstart=datetime.now(timezone.utc).replace(microsecond=0), duration=None,
-            report_payload=objects.ReportPayload(r_id="voltage", value=230.0),
-        )],
+        report_specifier_id="telemetry",
+        report_name="TELEMETRY_USAGE",
+        report_request_id=report_request_id,
+        intervals=[
+            objects.ReportInterval(
+                dtstart=datetime.now(UTC).replace(microsecond=0),
+                duration=None,
+                report_payload=objects.ReportPayload(r_id="voltage", value=230.0),
+            )
+        ],
     )
 
 
@@ -286,13 +346,33 @@ async def test_a_ven_cannot_report_for_or_acknowledge_another_vens_report_reques
 ) -> None:
     a, b, a_request = await reporting_vens(signed_vens, unique)
     request_id = a_request["report_request_id"]
-    data = await b.send("EiReport", "oadrUpdateReport", request_id=new_request_id(), ven_id=b.ven_id, reports=[_telemetry(request_id)])
-    assert (data.kind, data.code, data.description) == ("oadrUpdatedReport", 452, f"reportRequestID {request_id} was never requested")
-    created = await b.send("EiReport", "oadrCreatedReport", response=ok("r"), ven_id=b.ven_id, pending_reports=[{"report_request_id": request_id}])
+    data = await b.send(
+        "EiReport", "oadrUpdateReport", request_id=new_request_id(), ven_id=b.ven_id, reports=[_telemetry(request_id)]
+    )
+    assert (data.kind, data.code, data.description) == (
+        "oadrUpdatedReport",
+        452,
+        f"reportRequestID {request_id} was never requested",
+    )
+    created = await b.send(
+        "EiReport",
+        "oadrCreatedReport",
+        response=ok("r"),
+        ven_id=b.ven_id,
+        pending_reports=[{"report_request_id": request_id}],
+    )
     assert (created.code, created.description) == (452, f"reportRequestID {request_id} was never requested")
-    assert await db.fetchval("SELECT status FROM report_requests WHERE report_request_id = $1", request_id) == "requested"
+    assert (
+        await db.fetchval("SELECT status FROM report_requests WHERE report_request_id = $1", request_id) == "requested"
+    )
     assert await db.fetchval("SELECT count(*) FROM report_data WHERE report_request_id = $1", request_id) == 0
-    own = await a.send("EiReport", "oadrCreatedReport", response=ok("r"), ven_id=a.ven_id, pending_reports=[{"report_request_id": request_id}])
+    own = await a.send(
+        "EiReport",
+        "oadrCreatedReport",
+        response=ok("r"),
+        ven_id=a.ven_id,
+        pending_reports=[{"report_request_id": request_id}],
+    )
     assert own.code == 200
     assert await db.fetchval("SELECT status FROM report_requests WHERE report_request_id = $1", request_id) == "created"
 
@@ -304,12 +384,21 @@ async def test_a_ven_cannot_confirm_the_cancel_of_another_vens_report(
     request_id = a_request["report_request_id"]
     assert (await admin.post(f"/reports/{a.ven_id}/requests/{request_id}/cancel")).status_code == 202
     told = (await a.poll_until("oadrCancelReport")).payload
-    stolen = await b.send("EiReport", "oadrCanceledReport", response=ok(told["request_id"]), ven_id=b.ven_id, pending_reports=[])
+    stolen = await b.send(
+        "EiReport", "oadrCanceledReport", response=ok(told["request_id"]), ven_id=b.ven_id, pending_reports=[]
+    )
     assert (stolen.code, stolen.description) == (452, "no oadrCancelReport with this requestID")
-    assert await db.fetchval("SELECT status FROM report_requests WHERE report_request_id = $1", request_id) == "cancel_requested"
-    own = await a.send("EiReport", "oadrCanceledReport", response=ok(told["request_id"]), ven_id=a.ven_id, pending_reports=[])
+    assert (
+        await db.fetchval("SELECT status FROM report_requests WHERE report_request_id = $1", request_id)
+        == "cancel_requested"
+    )
+    own = await a.send(
+        "EiReport", "oadrCanceledReport", response=ok(told["request_id"]), ven_id=a.ven_id, pending_reports=[]
+    )
     assert own.code == 200
-    assert await db.fetchval("SELECT status FROM report_requests WHERE report_request_id = $1", request_id) == "cancelled"
+    assert (
+        await db.fetchval("SELECT status FROM report_requests WHERE report_request_id = $1", request_id) == "cancelled"
+    )
 
 
 async def test_a_report_message_without_ven_id_speaks_for_the_certificates_ven_only(
@@ -317,10 +406,14 @@ async def test_a_report_message_without_ven_id_speaks_for_the_certificates_ven_o
 ) -> None:
     a = await signed_vens(unique("ven-a")).register()
     stranger = signed_vens(unique("stranger"))
-    own = await a.send("EiReport", "oadrRegisterReport", request_id=new_request_id(), reports=metadata(), report_request_id="0")
+    own = await a.send(
+        "EiReport", "oadrRegisterReport", request_id=new_request_id(), reports=metadata(), report_request_id="0"
+    )
     assert (own.kind, own.code, own.payload["ven_id"]) == ("oadrRegisteredReport", 200, a.ven_id)
     assert await db.fetchval("SELECT count(*) FROM ven_report_offers WHERE ven_id = $1", a.ven_id) == 2
-    refused = await stranger.send("EiReport", "oadrRegisterReport", request_id=new_request_id(), reports=metadata(), report_request_id="0")
+    refused = await stranger.send(
+        "EiReport", "oadrRegisterReport", request_id=new_request_id(), reports=metadata(), report_request_id="0"
+    )
     assert (refused.code, refused.description) == (463, NOT_BOUND_TO_A_VEN)
     data = await stranger.send("EiReport", "oadrUpdateReport", request_id=new_request_id(), reports=[_telemetry("any")])
     assert (data.code, data.description) == (463, NOT_BOUND_TO_A_VEN)

@@ -6,7 +6,7 @@ with the catalog and hooks of tests/integration/test_vtn_reports.py (its `offeri
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
@@ -27,11 +27,15 @@ async def test_a_ven_cannot_acknowledge_the_metadata_the_vtn_sent_another(
 ) -> None:
     a, b = await two_vens(signed_vens, unique)
     metadata = (await metadata_of(a)).payload
-    stolen = await b.send("EiReport", "oadrRegisteredReport", response=ok(metadata["request_id"]), ven_id=b.ven_id, report_requests=[])
+    stolen = await b.send(
+        "EiReport", "oadrRegisteredReport", response=ok(metadata["request_id"]), ven_id=b.ven_id, report_requests=[]
+    )
     assert (stolen.code, stolen.description) == (452, "no oadrRegisterReport with this requestID")
     acknowledged = "SELECT acknowledged_at FROM vtn_report_registrations WHERE ven_id = $1 AND request_id = $2"
     assert await db.fetchval(acknowledged, a.ven_id, metadata["request_id"]) is None
-    own = await a.send("EiReport", "oadrRegisteredReport", response=ok(metadata["request_id"]), ven_id=a.ven_id, report_requests=[])
+    own = await a.send(
+        "EiReport", "oadrRegisteredReport", response=ok(metadata["request_id"]), ven_id=a.ven_id, report_requests=[]
+    )
     assert own.code == 200
     assert await db.fetchval(acknowledged, a.ven_id, metadata["request_id"]) is not None
 
@@ -41,18 +45,36 @@ async def test_report_request_ids_a_ven_chooses_are_its_own_and_another_cannot_c
 ) -> None:
     a, b = await two_vens(signed_vens, unique)
     shared_id, a_only = unique("same-id"), unique("a-only")
-    hour = (datetime.now(timezone.utc) + timedelta(hours=1), timedelta(hours=1))  # nothing due while the test runs
-    a_created = await a.send("EiReport", "oadrCreateReport", request_id=new_request_id(), ven_id=a.ven_id, report_requests=[
-        report_request(shared_id, "vtn-status", "vtn-status", SECOND, SECOND, hour),
-        report_request(a_only, "vtn-status", "vtn-status", SECOND, SECOND, hour),
-    ])
-    b_created = await b.send("EiReport", "oadrCreateReport", request_id=new_request_id(), ven_id=b.ven_id, report_requests=[
-        report_request(shared_id, "vtn-status", "vtn-status", SECOND, SECOND, hour),
-    ])
+    hour = (datetime.now(UTC) + timedelta(hours=1), timedelta(hours=1))  # nothing due while the test runs
+    a_created = await a.send(
+        "EiReport",
+        "oadrCreateReport",
+        request_id=new_request_id(),
+        ven_id=a.ven_id,
+        report_requests=[
+            report_request(shared_id, "vtn-status", "vtn-status", SECOND, SECOND, hour),
+            report_request(a_only, "vtn-status", "vtn-status", SECOND, SECOND, hour),
+        ],
+    )
+    b_created = await b.send(
+        "EiReport",
+        "oadrCreateReport",
+        request_id=new_request_id(),
+        ven_id=b.ven_id,
+        report_requests=[
+            report_request(shared_id, "vtn-status", "vtn-status", SECOND, SECOND, hour),
+        ],
+    )
     assert (a_created.code, b_created.code) == (200, 200)
     assert [p["report_request_id"] for p in b_created.payload["pending_reports"]] == [shared_id]
-    stolen = await b.send("EiReport", "oadrCancelReport", request_id=new_request_id(), ven_id=b.ven_id,
-                          report_request_id=a_only, report_to_follow=False)
+    stolen = await b.send(
+        "EiReport",
+        "oadrCancelReport",
+        request_id=new_request_id(),
+        ven_id=b.ven_id,
+        report_request_id=a_only,
+        report_to_follow=False,
+    )
     assert (stolen.kind, stolen.code) == ("oadrCanceledReport", 452)
     assert stolen.description == f"no request for this VTN's reports with reportRequestID {[a_only]}"
     rows = await db.fetch(
@@ -69,15 +91,24 @@ async def test_a_ven_cannot_acknowledge_a_report_the_vtn_sent_another(
 ) -> None:
     a, b = await two_vens(signed_vens, unique)
     one_shot = unique("status-once")
-    created = await a.send("EiReport", "oadrCreateReport", request_id=new_request_id(), ven_id=a.ven_id, report_requests=[
-        report_request(one_shot, "vtn-status", "vtn-status", timedelta(0), timedelta(0)),
-    ])
+    created = await a.send(
+        "EiReport",
+        "oadrCreateReport",
+        request_id=new_request_id(),
+        ven_id=a.ven_id,
+        report_requests=[
+            report_request(one_shot, "vtn-status", "vtn-status", timedelta(0), timedelta(0)),
+        ],
+    )
     assert created.code == 200
     update = (await a.poll_until("oadrUpdateReport")).payload
     acknowledged = "SELECT last_sent_acknowledged FROM vtn_report_requests WHERE ven_id = $1 AND report_request_id = $2"
     for request_id in (update["request_id"], new_request_id()):
         stolen = await b.send("EiReport", "oadrUpdatedReport", response=ok(request_id), ven_id=b.ven_id)
-        assert (stolen.code, stolen.description) == (452, "no oadrUpdateReport with this requestID was sent to this VEN")
+        assert (stolen.code, stolen.description) == (
+            452,
+            "no oadrUpdateReport with this requestID was sent to this VEN",
+        )
     assert await db.fetchval(acknowledged, a.ven_id, one_shot) is False
     own = await a.send("EiReport", "oadrUpdatedReport", response=ok(update["request_id"]), ven_id=a.ven_id)
     assert own.code == 200
@@ -91,15 +122,21 @@ async def test_a_ven_cannot_acknowledge_a_created_report_the_vtn_sent_another(
     oadrRegisteredReport) that the VEN fetched on a poll: only that VEN's."""
     a, b = await two_vens(signed_vens, unique)
     metadata = (await metadata_of(a)).payload
-    hour = (datetime.now(timezone.utc) + timedelta(hours=1), timedelta(hours=1))
+    hour = (datetime.now(UTC) + timedelta(hours=1), timedelta(hours=1))
     registered = await a.send(
-        "EiReport", "oadrRegisteredReport", response=ok(metadata["request_id"]), ven_id=a.ven_id,
+        "EiReport",
+        "oadrRegisteredReport",
+        response=ok(metadata["request_id"]),
+        ven_id=a.ven_id,
         report_requests=[report_request(unique("piggy"), "vtn-status", "vtn-status", SECOND, SECOND, hour)],
     )
     assert registered.code == 200
     created = (await a.poll_until("oadrCreatedReport")).payload
     request_id = created["response"]["request_id"]
     stolen = await b.send("EiReport", "oadrResponse", response=ok(request_id), ven_id=b.ven_id)
-    assert (stolen.code, stolen.description) == (452, "no oadrCreatedReport or oadrCanceledReport with this requestID was sent to this VEN")
+    assert (stolen.code, stolen.description) == (
+        452,
+        "no oadrCreatedReport or oadrCanceledReport with this requestID was sent to this VEN",
+    )
     own = await a.send("EiReport", "oadrResponse", response=ok(request_id), ven_id=a.ven_id)
     assert own.code == 200

@@ -13,8 +13,8 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import asyncpg
@@ -35,8 +35,8 @@ from tests.integration.raw_ven import new_request_id
 from tests.integration.test_operations import metric_sample
 from tests.integration.test_reports import ReportingVen
 from tests.integration.vtn_report_hooks import price_at, tier_at
-from tests.waiting import until_async
 from tests.stack import HEALTH_PORTS, RunningVtn, find_on_topic
+from tests.waiting import until_async
 
 SECOND = timedelta(seconds=1)
 VTN_REPORTS = [
@@ -46,14 +46,31 @@ VTN_REPORTS = [
         "report_name": "METADATA_TELEMETRY_USAGE",
         "points": [
             {
-                "r_id": "price", "report_type": "price", "reading_type": "Direct Read",
-                "item_base": {"name": "currencyPerKWh", "description": "currencyPerKWh", "units": "USD", "si_scale_code": "none"},
-                "min_period": "PT1S", "max_period": "PT1H",
+                "r_id": "price",
+                "report_type": "price",
+                "reading_type": "Direct Read",
+                "item_base": {
+                    "name": "currencyPerKWh",
+                    "description": "currencyPerKWh",
+                    "units": "USD",
+                    "si_scale_code": "none",
+                },
+                "min_period": "PT1S",
+                "max_period": "PT1H",
             },
             {
-                "r_id": "tier", "report_type": "price", "reading_type": "Direct Read",
-                "item_base": {"name": "currencyPerKWh", "description": "currencyPerKWh", "units": "USD", "si_scale_code": "none"},
-                "min_period": "PT1S", "max_period": "PT1H", "on_change": True,
+                "r_id": "tier",
+                "report_type": "price",
+                "reading_type": "Direct Read",
+                "item_base": {
+                    "name": "currencyPerKWh",
+                    "description": "currencyPerKWh",
+                    "units": "USD",
+                    "si_scale_code": "none",
+                },
+                "min_period": "PT1S",
+                "max_period": "PT1H",
+                "on_change": True,
             },
         ],
     },
@@ -74,7 +91,9 @@ async def _report_svc_serving(vtn: RunningVtn, timeout: float = 60.0) -> None:
                 ready = await client.get(f"http://127.0.0.1:{HEALTH_PORTS['report_svc']}/readyz")
                 probe = await client.post(
                     f"{vtn.url}/EiReport",
-                    content=create_message("oadrRegisterReport", request_id="probe", ven_id="probe-unknown-ven", reports=[]).encode(),
+                    content=create_message(
+                        "oadrRegisterReport", request_id="probe", ven_id="probe-unknown-ven", reports=[]
+                    ).encode(),
                 )
                 if ready.status_code == 200 and "<ei:responseCode>452<" in probe.text:
                     return
@@ -107,11 +126,17 @@ def ok(request_id: str | None) -> dict[str, Any]:
 
 
 def report_request(
-    report_request_id: str, specifier: str, r_id: str, granularity: timedelta, back: timedelta,
+    report_request_id: str,
+    specifier: str,
+    r_id: str,
+    granularity: timedelta,
+    back: timedelta,
     interval: tuple[datetime, timedelta] | None = None,
 ) -> dict[str, Any]:
     spec: dict[str, Any] = {
-        "report_specifier_id": specifier, "granularity": granularity, "report_back_duration": back,
+        "report_specifier_id": specifier,
+        "granularity": granularity,
+        "report_back_duration": back,
         "specifier_payloads": [{"r_id": r_id, "reading_type": "Direct Read"}],
     }
     if interval is not None:
@@ -156,7 +181,9 @@ class VtnReportVen(ReportingVen):
         deadline = time.monotonic() + timeout
         while len(self.updates.get(report_request_id, [])) < count:
             if time.monotonic() > deadline:
-                raise AssertionError(f"{len(self.updates.get(report_request_id, []))} of {count} reports for {report_request_id}")
+                raise AssertionError(
+                    f"{len(self.updates.get(report_request_id, []))} of {count} reports for {report_request_id}"
+                )
             if await self.poll_once() == "oadrResponse":
                 await asyncio.sleep(0.2)
         return self.updates[report_request_id]
@@ -172,25 +199,33 @@ class VtnReportVen(ReportingVen):
 
     async def acknowledge_metadata(self) -> dict[str, Any]:
         metadata = await self.next_message("oadrRegisterReport")
-        kind, answer = await self.report("oadrRegisteredReport", response=ok(metadata["request_id"]), report_requests=[])
+        kind, answer = await self.report(
+            "oadrRegisteredReport", response=ok(metadata["request_id"]), report_requests=[]
+        )
         assert (kind, answer["response"]["response_code"]) == ("oadrResponse", 200)
         return metadata
 
 
-async def new_ven(http: httpx.AsyncClient, unique: Callable[[str], str], schema: etree.XMLSchema, name: str) -> VtnReportVen:
+async def new_ven(
+    http: httpx.AsyncClient, unique: Callable[[str], str], schema: etree.XMLSchema, name: str
+) -> VtnReportVen:
     ven = VtnReportVen(http, unique(name), schema)
     await ven.register()
     return ven
 
 
 async def test_the_vtns_metadata_comes_on_the_first_poll_after_registration_and_is_acknowledged(
-    offering: RunningVtn, http: httpx.AsyncClient, db: asyncpg.Connection,
-    unique: Callable[[str], str], official_schema: etree.XMLSchema,
+    offering: RunningVtn,
+    http: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    unique: Callable[[str], str],
+    official_schema: etree.XMLSchema,
 ) -> None:
     ven = await new_ven(http, unique, official_schema, "vtn-metadata-ven")
     metadata = await ven.next_message("oadrRegisterReport")
     assert [(r["report_specifier_id"], r["report_name"]) for r in metadata["reports"]] == [
-        ("vtn-status", "METADATA_TELEMETRY_STATUS"), ("vtn-prices", "METADATA_TELEMETRY_USAGE"),
+        ("vtn-status", "METADATA_TELEMETRY_STATUS"),
+        ("vtn-prices", "METADATA_TELEMETRY_USAGE"),
     ]
     assert metadata["reports"][1]["report_descriptions"][0]["r_id"] == "price"
 
@@ -199,20 +234,26 @@ async def test_the_vtns_metadata_comes_on_the_first_poll_after_registration_and_
     kind, answer = await ven.report("oadrRegisteredReport", response=ok(metadata["request_id"]), report_requests=[])
     assert (kind, answer["response"]["response_code"]) == ("oadrResponse", 200)
     acknowledged = await db.fetchval(
-        "SELECT acknowledged_at FROM vtn_report_registrations WHERE ven_id = $1 AND request_id = $2", ven.ven_id, metadata["request_id"]
+        "SELECT acknowledged_at FROM vtn_report_registrations WHERE ven_id = $1 AND request_id = $2",
+        ven.ven_id,
+        metadata["request_id"],
     )
     assert acknowledged is not None
 
 
 async def test_two_requests_in_one_create_report_a_one_shot_and_a_periodic_are_created_and_served(
-    offering: RunningVtn, http: httpx.AsyncClient, admin: httpx.AsyncClient,
-    unique: Callable[[str], str], official_schema: etree.XMLSchema,
+    offering: RunningVtn,
+    http: httpx.AsyncClient,
+    admin: httpx.AsyncClient,
+    unique: Callable[[str], str],
+    official_schema: etree.XMLSchema,
 ) -> None:
     ven = await new_ven(http, unique, official_schema, "vtn-create-ven")
     await ven.acknowledge_metadata()
     one_shot, periodic = unique("status-once"), unique("price-every-2s")
     kind, created = await ven.report(
-        "oadrCreateReport", request_id=new_request_id(),
+        "oadrCreateReport",
+        request_id=new_request_id(),
         report_requests=[
             report_request(one_shot, "vtn-status", "vtn-status", timedelta(0), timedelta(0)),
             report_request(periodic, "vtn-prices", "price", SECOND, 2 * SECOND),
@@ -237,7 +278,10 @@ async def test_two_requests_in_one_create_report_a_one_shot_and_a_periodic_are_c
 
 
 async def test_a_periodic_report_the_ven_never_acknowledged_is_covered_again_by_the_next(
-    offering: RunningVtn, http: httpx.AsyncClient, unique: Callable[[str], str], official_schema: etree.XMLSchema,
+    offering: RunningVtn,
+    http: httpx.AsyncClient,
+    unique: Callable[[str], str],
+    official_schema: etree.XMLSchema,
 ) -> None:
     """A price a second, every 2 s. The VEN takes one report without answering it (its poll answer may have
     been lost). The next report is due before the confirmation wait (a minute) would send it again, and
@@ -246,7 +290,8 @@ async def test_a_periodic_report_the_ven_never_acknowledged_is_covered_again_by_
     await ven.acknowledge_metadata()
     periodic = unique("price-every-2s")
     kind, created = await ven.report(
-        "oadrCreateReport", request_id=new_request_id(),
+        "oadrCreateReport",
+        request_id=new_request_id(),
         report_requests=[report_request(periodic, "vtn-prices", "price", SECOND, 2 * SECOND)],
     )
     assert (kind, created["response"]["response_code"]) == ("oadrCreatedReport", 200)
@@ -270,7 +315,8 @@ async def ven_asking_for_tier_on_change(
     await ven.acknowledge_metadata()
     on_change = unique("tier-on-change")
     kind, created = await ven.report(
-        "oadrCreateReport", request_id=new_request_id(),
+        "oadrCreateReport",
+        request_id=new_request_id(),
         report_requests=[report_request(on_change, "vtn-prices", "tier", timedelta(0), SECOND)],
     )
     assert (kind, created["response"]["response_code"]) == ("oadrCreatedReport", 200)
@@ -278,8 +324,11 @@ async def ven_asking_for_tier_on_change(
 
 
 async def test_an_on_change_request_gets_a_report_only_when_the_value_changed(
-    offering: RunningVtn, http: httpx.AsyncClient, db: asyncpg.Connection,
-    unique: Callable[[str], str], official_schema: etree.XMLSchema,
+    offering: RunningVtn,
+    http: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    unique: Callable[[str], str],
+    official_schema: etree.XMLSchema,
 ) -> None:
     """Granularity zero with a reportBackDuration of 1 s on a point offered on change: the tier is looked at
     every second but changes every 4 s, and only the changes are sent (the first report sets the baseline)."""
@@ -291,14 +340,19 @@ async def test_an_on_change_request_gets_a_report_only_when_the_value_changed(
     values = [value for _, value in readings]
     assert all(before != after for before, after in pairwise(values)), values  # one report a second would repeat
     stored = await db.fetchval(
-        "SELECT last_values FROM vtn_report_requests WHERE ven_id = $1 AND report_request_id = $2", ven.ven_id, on_change
+        "SELECT last_values FROM vtn_report_requests WHERE ven_id = $1 AND report_request_id = $2",
+        ven.ven_id,
+        on_change,
     )
     assert json.loads(stored)["tier"] in values
 
 
 async def test_an_on_change_report_the_ven_never_acknowledged_is_followed_by_every_point_again(
-    offering: RunningVtn, http: httpx.AsyncClient, db: asyncpg.Connection,
-    unique: Callable[[str], str], official_schema: etree.XMLSchema,
+    offering: RunningVtn,
+    http: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    unique: Callable[[str], str],
+    official_schema: etree.XMLSchema,
 ) -> None:
     """A report carrying a change that the VEN did not acknowledge (its poll answer may have been lost) must not
     leave the VEN with a stale tier: once the confirmation wait has passed, the next report carries the tier
@@ -331,7 +385,8 @@ async def ven_with_unacknowledged_status_report(
     await ven.acknowledge_metadata()
     once = unique("status-once")
     kind, created = await ven.report(
-        "oadrCreateReport", request_id=new_request_id(),
+        "oadrCreateReport",
+        request_id=new_request_id(),
         report_requests=[report_request(once, "vtn-status", "vtn-status", timedelta(0), timedelta(0))],
     )
     assert (kind, created["response"]["response_code"]) == ("oadrCreatedReport", 200)
@@ -340,8 +395,12 @@ async def ven_with_unacknowledged_status_report(
 
 
 async def test_a_report_the_ven_never_acknowledged_comes_again_with_its_request_id_until_it_does(
-    offering: RunningVtn, http: httpx.AsyncClient, admin: httpx.AsyncClient, db: asyncpg.Connection,
-    unique: Callable[[str], str], official_schema: etree.XMLSchema,
+    offering: RunningVtn,
+    http: httpx.AsyncClient,
+    admin: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    unique: Callable[[str], str],
+    official_schema: etree.XMLSchema,
 ) -> None:
     ven, once, lost = await ven_with_unacknowledged_status_report(http, unique, official_schema, "vtn-lost-report-ven")
     assert ven.ven_id is not None
@@ -351,7 +410,10 @@ async def test_a_report_the_ven_never_acknowledged_comes_again_with_its_request_
     assert (again["request_id"], again["reports"]) == (lost["request_id"], lost["reports"])
     row = await vtn_report_looked_at(db, ven.ven_id, once)
     assert (row["last_sent_acknowledged"], row["resends"], row["confirm_by"], row["unconfirmed_at"]) == (
-        True, 1, None, None,
+        True,
+        1,
+        None,
+        None,
     )
 
     await an_hour_passes(db, ven.ven_id)
@@ -362,8 +424,12 @@ async def test_a_report_the_ven_never_acknowledged_comes_again_with_its_request_
 
 
 async def test_a_report_never_acknowledged_is_marked_unconfirmed_after_its_last_resend(
-    offering: RunningVtn, http: httpx.AsyncClient, admin: httpx.AsyncClient, db: asyncpg.Connection,
-    unique: Callable[[str], str], official_schema: etree.XMLSchema,
+    offering: RunningVtn,
+    http: httpx.AsyncClient,
+    admin: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    unique: Callable[[str], str],
+    official_schema: etree.XMLSchema,
 ) -> None:
     before = await report_svc_metrics()
     ven, once, lost = await ven_with_unacknowledged_status_report(http, unique, official_schema, "vtn-deaf-ven")
@@ -394,8 +460,11 @@ async def report_svc_metrics() -> str:
 
 
 async def test_a_cancel_without_report_to_follow_ends_the_wait_for_an_unacknowledged_report(
-    offering: RunningVtn, http: httpx.AsyncClient, db: asyncpg.Connection,
-    unique: Callable[[str], str], official_schema: etree.XMLSchema,
+    offering: RunningVtn,
+    http: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    unique: Callable[[str], str],
+    official_schema: etree.XMLSchema,
 ) -> None:
     ven, once, _ = await ven_with_unacknowledged_status_report(http, unique, official_schema, "vtn-done-ven")
     assert ven.ven_id is not None
@@ -418,14 +487,17 @@ async def test_a_cancel_stops_the_reports_and_lists_what_is_still_pending(
     await ven.acknowledge_metadata()
     stopped, kept = unique("stopped"), unique("kept")
     await ven.report(
-        "oadrCreateReport", request_id=new_request_id(),
+        "oadrCreateReport",
+        request_id=new_request_id(),
         report_requests=[
             report_request(stopped, "vtn-prices", "price", SECOND, SECOND),
             report_request(kept, "vtn-status", "vtn-status", 60 * SECOND, 60 * SECOND),
         ],
     )
     await ven.updates_of(stopped, 1)
-    kind, canceled = await ven.report("oadrCancelReport", request_id=new_request_id(), report_request_id=stopped, report_to_follow=False)
+    kind, canceled = await ven.report(
+        "oadrCancelReport", request_id=new_request_id(), report_request_id=stopped, report_to_follow=False
+    )
     assert (kind, canceled["response"]["response_code"]) == ("oadrCanceledReport", 200)
     assert [p["report_request_id"] for p in canceled["pending_reports"]] == [kept]
 
@@ -434,23 +506,31 @@ async def test_a_cancel_stops_the_reports_and_lists_what_is_still_pending(
     await ven.poll_for(3.0)
     assert len(ven.updates.get(stopped, [])) == sent  # nothing more after the cancel
 
-    kind, unknown = await ven.report("oadrCancelReport", request_id=new_request_id(), report_request_id="never-requested", report_to_follow=False)
+    kind, unknown = await ven.report(
+        "oadrCancelReport", request_id=new_request_id(), report_request_id="never-requested", report_to_follow=False
+    )
     assert (kind, unknown["response"]["response_code"]) == ("oadrCanceledReport", 452)
 
 
 async def test_a_cancel_with_report_to_follow_gets_one_last_report(
-    offering: RunningVtn, http: httpx.AsyncClient, admin: httpx.AsyncClient,
-    unique: Callable[[str], str], official_schema: etree.XMLSchema,
+    offering: RunningVtn,
+    http: httpx.AsyncClient,
+    admin: httpx.AsyncClient,
+    unique: Callable[[str], str],
+    official_schema: etree.XMLSchema,
 ) -> None:
     ven = await new_ven(http, unique, official_schema, "vtn-follow-ven")
     await ven.acknowledge_metadata()
     slow = unique("slow")
     await ven.report(
-        "oadrCreateReport", request_id=new_request_id(),
+        "oadrCreateReport",
+        request_id=new_request_id(),
         report_requests=[report_request(slow, "vtn-prices", "price", SECOND, 3600 * SECOND)],
     )
     await asyncio.sleep(2.5)
-    kind, canceled = await ven.report("oadrCancelReport", request_id=new_request_id(), report_request_id=slow, report_to_follow=True)
+    kind, canceled = await ven.report(
+        "oadrCancelReport", request_id=new_request_id(), report_request_id=slow, report_to_follow=True
+    )
     assert (kind, canceled["response"]["response_code"]) == ("oadrCanceledReport", 200)
     [last] = await ven.updates_of(slow, 1)
     assert len(last["intervals"]) >= 2  # the seconds since the request, though the hour was not over
@@ -466,10 +546,13 @@ async def test_a_request_piggy_backed_in_registered_report_is_created_on_the_nex
     ven = await new_ven(http, unique, official_schema, "vtn-piggy-ven")
     metadata = await ven.next_message("oadrRegisterReport")
     history = unique("history")
-    hour_ago = (datetime.now(timezone.utc) - timedelta(hours=1)).replace(microsecond=0)
+    hour_ago = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0)
     kind, answer = await ven.report(
-        "oadrRegisteredReport", response=ok(metadata["request_id"]),
-        report_requests=[report_request(history, "vtn-prices", "price", 900 * SECOND, timedelta(0), (hour_ago, timedelta(hours=1)))],
+        "oadrRegisteredReport",
+        response=ok(metadata["request_id"]),
+        report_requests=[
+            report_request(history, "vtn-prices", "price", 900 * SECOND, timedelta(0), (hour_ago, timedelta(hours=1)))
+        ],
     )
     assert (kind, answer["response"]["response_code"]) == ("oadrResponse", 200)
     created = await ven.next_message("oadrCreatedReport")
@@ -489,7 +572,8 @@ async def test_a_cancel_piggy_backed_in_updated_report_is_honoured(
     await ven.acknowledge_metadata()
     periodic = unique("periodic")
     await ven.report(
-        "oadrCreateReport", request_id=new_request_id(),
+        "oadrCreateReport",
+        request_id=new_request_id(),
         report_requests=[report_request(periodic, "vtn-status", "vtn-status", SECOND, SECOND)],
     )
     deadline = time.monotonic() + 20
@@ -499,8 +583,14 @@ async def test_a_cancel_piggy_backed_in_updated_report_is_honoured(
     update = ven.received[-1][1]
     cancel_id = new_request_id()
     kind, answer = await ven.report(
-        "oadrUpdatedReport", response=ok(update["request_id"]),
-        cancel_report={"request_id": cancel_id, "report_request_id": [periodic], "report_to_follow": False, "ven_id": ven.ven_id},
+        "oadrUpdatedReport",
+        response=ok(update["request_id"]),
+        cancel_report={
+            "request_id": cancel_id,
+            "report_request_id": [periodic],
+            "report_to_follow": False,
+            "ven_id": ven.ven_id,
+        },
     )
     assert (kind, answer["response"]["response_code"]) == ("oadrResponse", 200)
     canceled = await ven.next_message("oadrCanceledReport")
@@ -513,8 +603,11 @@ async def test_a_cancel_piggy_backed_in_updated_report_is_honoured(
 
 
 async def test_requests_that_do_not_fit_the_vtns_metadata_are_refused_and_nothing_is_kept(
-    offering: RunningVtn, http: httpx.AsyncClient, admin: httpx.AsyncClient,
-    unique: Callable[[str], str], official_schema: etree.XMLSchema,
+    offering: RunningVtn,
+    http: httpx.AsyncClient,
+    admin: httpx.AsyncClient,
+    unique: Callable[[str], str],
+    official_schema: etree.XMLSchema,
 ) -> None:
     ven = await new_ven(http, unique, official_schema, "vtn-refused-ven")
     for bad in (
@@ -523,7 +616,8 @@ async def test_requests_that_do_not_fit_the_vtns_metadata_are_refused_and_nothin
         report_request("c", "vtn-prices", "price", 2 * 3600 * SECOND, SECOND),
     ):
         kind, created = await ven.report(
-            "oadrCreateReport", request_id=new_request_id(),
+            "oadrCreateReport",
+            request_id=new_request_id(),
             report_requests=[report_request("fine", "vtn-status", "vtn-status", SECOND, SECOND), bad],
         )
         assert kind == "oadrCreatedReport" and created["response"]["response_code"] in (452, 454)
@@ -531,8 +625,11 @@ async def test_requests_that_do_not_fit_the_vtns_metadata_are_refused_and_nothin
 
 
 async def test_the_operator_republishes_the_metadata_through_both_doors(
-    offering: RunningVtn, http: httpx.AsyncClient, admin: httpx.AsyncClient,
-    unique: Callable[[str], str], official_schema: etree.XMLSchema,
+    offering: RunningVtn,
+    http: httpx.AsyncClient,
+    admin: httpx.AsyncClient,
+    unique: Callable[[str], str],
+    official_schema: etree.XMLSchema,
 ) -> None:
     ven = await new_ven(http, unique, official_schema, "vtn-republish-ven")
     first = await ven.acknowledge_metadata()
@@ -564,11 +661,13 @@ async def test_openleadrs_ven_gets_the_vtns_metadata_and_acknowledges_it(
     client = OpenADRClient(ven_name=unique("openleadr-vtn-reports"), vtn_url=offering.url)
     await client.run()
     try:
+
         async def acknowledged() -> bool:
             if client.ven_id is None:
                 return False
             found = await db.fetchval(
-                "SELECT count(*) FROM vtn_report_registrations WHERE ven_id = $1 AND acknowledged_at IS NOT NULL", client.ven_id
+                "SELECT count(*) FROM vtn_report_registrations WHERE ven_id = $1 AND acknowledged_at IS NOT NULL",
+                client.ven_id,
             )
             return bool(found)
 
@@ -584,7 +683,8 @@ async def test_a_2_0a_ven_which_has_no_reports_is_offered_none(
     ven_id = unique("a-ven")
     assert (await admin.post("/vens", json={"profile_name": "2.0a", "ven_id": ven_id})).status_code == 201
     [created] = await find_on_topic(
-        offering.kafka_bootstrap, topics.REGISTRATION_EVENTS,
+        offering.kafka_bootstrap,
+        topics.REGISTRATION_EVENTS,
         lambda e: isinstance(e.payload, RegistrationEvent) and e.payload.ven_id == ven_id,
     )
 

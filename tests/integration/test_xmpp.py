@@ -26,17 +26,19 @@ from shared import topics
 from shared.contract.events import EventResponseFact
 from tests.integration.event_ven import simple_event
 from tests.integration.push_ven import undelivered
-from tests.integration.test_push import _undelivered, _until
 from tests.integration.raw_ven import new_request_id
+from tests.integration.test_push import _undelivered, _until
 from tests.integration.test_reports import metadata
-from tests.stack import RunningVtn, find_on_topic
 from tests.integration.xmpp_ven import XmppVen, account_of, issue_certificate, vtn_address
+from tests.stack import RunningVtn, find_on_topic
 
 _EI = "http://docs.oasis-open.org/ns/energyinterop/201110"
 
 
 @pytest.fixture
-async def xmpp_vens(tmp_path: Path, official_schema: etree.XMLSchema) -> AsyncIterator[Callable[..., Awaitable[XmppVen]]]:
+async def xmpp_vens(
+    tmp_path: Path, official_schema: etree.XMLSchema
+) -> AsyncIterator[Callable[..., Awaitable[XmppVen]]]:
     """Makes connected VENs over XMPP (registered unless told otherwise); disconnects them after the test."""
     made: list[XmppVen] = []
 
@@ -141,7 +143,9 @@ async def test_reports_both_ways_and_a_vtn_initiated_cancel_travel_over_xmpp(
     await ven.wait_for(lambda p: p.message_type == "oadrCreateReport" and request_id in p.report_request_ids)
 
     async def status() -> str | None:
-        found: str | None = await db.fetchval("SELECT status FROM report_requests WHERE report_request_id = $1", request_id)
+        found: str | None = await db.fetchval(
+            "SELECT status FROM report_requests WHERE report_request_id = $1", request_id
+        )
         return found
 
     await _until(status, "created")
@@ -206,7 +210,9 @@ async def test_a_ven_offline_for_30_seconds_and_a_restarted_connector_lose_nothi
     await asyncio.sleep(10)
     vtn.restart("gateway.xmpp", kill=True)
     await asyncio.sleep(20)
-    assert await undelivered(db, ven.ven_id) >= 1  # waiting (event sets not yet delivered may be folded into the newest)
+    assert (
+        await undelivered(db, ven.ven_id) >= 1
+    )  # waiting (event sets not yet delivered may be folded into the newest)
     later = unique("offline-later")
     assert (await admin.post("/events", json=simple_event((ven.ven_id,), event_id=later))).status_code == 201
     await ven.connect()

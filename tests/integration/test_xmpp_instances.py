@@ -13,11 +13,11 @@ import httpx
 import pytest
 
 from devstack.processes import ManagedProcess
+from tests.conftest import REPO_ROOT
 from tests.integration.event_ven import simple_event
 from tests.integration.test_operations import metric_sample
 from tests.integration.test_xmpp import xmpp_vens  # noqa: F401 - a fixture
 from tests.integration.xmpp_ven import XmppVen
-from tests.conftest import REPO_ROOT
 from tests.stack import HEALTH_PORTS, HTTP_PORT, RunningVtn
 
 SECOND_CONNECTOR_HEALTH_PORT = HTTP_PORT + 61
@@ -49,7 +49,7 @@ async def _lanes_held(port: int) -> float:
 
 def _sets_with(ven: XmppVen, event_id: str) -> list[str]:
     """The resources of the VTN that pushed the VEN an event set carrying `event_id`, one per push."""
-    return [s for p, s in zip(ven.received, ven.senders) if any(e[0] == event_id for e in p.events)]
+    return [s for p, s in zip(ven.received, ven.senders, strict=True) if any(e[0] == event_id for e in p.events)]
 
 
 async def test_two_connectors_share_the_vens_each_gets_every_event_once_and_one_takes_over_from_the_other(
@@ -68,7 +68,9 @@ async def test_two_connectors_share_the_vens_each_gets_every_event_once_and_one_
     # 12 VENs: the chance that all of them fall in one instance's partitions is 2 in 4096
     vens = [await xmpp_vens(unique(f"xmpp-shared-{i}")) for i in range(12)]  # requests through either instance
     first = unique("shared")
-    assert (await admin.post("/events", json=simple_event(tuple(v.ven_id for v in vens), event_id=first))).status_code == 201
+    assert (
+        await admin.post("/events", json=simple_event(tuple(v.ven_id for v in vens), event_id=first))
+    ).status_code == 201
     for ven in vens:
         await ven.wait_for(lambda p: any(e[0] == first for e in p.events), what=first)
     await asyncio.sleep(2)
@@ -78,7 +80,9 @@ async def test_two_connectors_share_the_vens_each_gets_every_event_once_and_one_
 
     second_connector.stop(timeout=20)
     later = unique("taken-over")
-    assert (await admin.post("/events", json=simple_event(tuple(v.ven_id for v in vens), event_id=later))).status_code == 201
+    assert (
+        await admin.post("/events", json=simple_event(tuple(v.ven_id for v in vens), event_id=later))
+    ).status_code == 201
     for ven in vens:
         await ven.wait_for(lambda p: any(e[0] == later for e in p.events), timeout=45, what=later)
     await asyncio.sleep(2)

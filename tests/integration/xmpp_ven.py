@@ -144,7 +144,9 @@ class XmppVen:
     def types_received(self) -> list[str]:
         return [pushed.message_type for pushed in self.received]
 
-    async def wait_for(self, predicate: Callable[[Pushed], bool], timeout: float = 20.0, what: str = "a push") -> Pushed:
+    async def wait_for(
+        self, predicate: Callable[[Pushed], bool], timeout: float = 20.0, what: str = "a push"
+    ) -> Pushed:
         return await wait_for_push(self.name, self.received, self.invalid, predicate, timeout, what)
 
     async def wait_for_type(self, message_type: str, timeout: float = 20.0) -> Pushed:

@@ -18,8 +18,8 @@ from shared import topics
 from shared.contract.envelope import Envelope
 from shared.contract.events import EventResponseFact
 from shared.settings import VtnSettings
-from tests.stack import RunningVtn, find_on_topic
 from tests.integration.event_ven import simple_event
+from tests.stack import RunningVtn, find_on_topic
 from tests.waiting import until
 
 
@@ -113,7 +113,10 @@ async def test_openleadr_vens_receive_answer_and_follow_modification_and_cancell
 
 
 async def test_openleadr_ven_accepts_the_default_vtn_id_and_answers_an_event_with_code_200(
-    vtn: RunningVtn, vtn_env: dict[str, str], admin: httpx.AsyncClient, answering_vens: list[AnsweringVen],
+    vtn: RunningVtn,
+    vtn_env: dict[str, str],
+    admin: httpx.AsyncClient,
+    answering_vens: list[AnsweringVen],
     unique: Callable[[str], str],
 ) -> None:
     """OpenLEADR's VEN puts 452 (invalid ID) on its oadrCreatedEvent when the vtnID's letters are all lowercase

@@ -51,7 +51,9 @@ async def ven(vtn: RunningVtn, unique: Callable[[str], str]) -> AsyncIterator[Co
         await counting.client.stop()
 
 
-async def retry_while_unavailable(call: Callable[[], Awaitable[httpx.Response]], timeout: float = 40.0) -> httpx.Response:
+async def retry_while_unavailable(
+    call: Callable[[], Awaitable[httpx.Response]], timeout: float = 40.0
+) -> httpx.Response:
     """What an operator's client does while a restarted service rejoins its consumer group: retry on 503."""
     deadline = time.monotonic() + timeout
     while True:
@@ -72,9 +74,15 @@ def registration_event(ven_id: str, change: RegistrationChange) -> Callable[[Env
 async def test_openleadr_ven_registers_and_polls(vtn: RunningVtn, ven: CountingVen, db: asyncpg.Connection) -> None:
     ven_id = ven.client.ven_id
     row = await db.fetchrow("SELECT ven_name, registration_id, status FROM vens WHERE ven_id = $1", ven_id)
-    assert dict(row) == {"ven_name": ven.client.ven_name, "registration_id": ven.client.registration_id, "status": "registered"}
+    assert dict(row) == {
+        "ven_name": ven.client.ven_name,
+        "registration_id": ven.client.registration_id,
+        "status": "registered",
+    }
     assert await ven.polls_after(3) == ["oadrResponse"] * 3
-    events = await find_on_topic(vtn.kafka_bootstrap, topics.REGISTRATION_EVENTS, registration_event(ven_id, RegistrationChange.CREATED))
+    events = await find_on_topic(
+        vtn.kafka_bootstrap, topics.REGISTRATION_EVENTS, registration_event(ven_id, RegistrationChange.CREATED)
+    )
     assert len(events) == 1
     assert events[0].payload.registration_id == ven.client.registration_id  # type: ignore[union-attr]
 
@@ -92,7 +100,9 @@ async def test_after_restarting_registration_svc_the_ven_stays_registered_and_se
     )
     assert answer.status_code == 202, answer.text
     await until(lambda: "oadrRequestReregistration" in ven.answers, 30, "oadrRequestReregistration on a poll")
-    await find_on_topic(vtn.kafka_bootstrap, topics.REGISTRATION_EVENTS, registration_event(ven_id, RegistrationChange.REREGISTERED))
+    await find_on_topic(
+        vtn.kafka_bootstrap, topics.REGISTRATION_EVENTS, registration_event(ven_id, RegistrationChange.REREGISTERED)
+    )
     assert (ven.client.ven_id, ven.client.registration_id) == (ven_id, registration_id)
     assert await db.fetchval("SELECT status FROM vens WHERE ven_id = $1", ven_id) == "registered"
     assert await ven.polls_after(1) == ["oadrResponse"]
@@ -105,10 +115,10 @@ async def test_vtn_initiated_cancel_reaches_the_ven_on_its_next_poll(
     answer = await admin.post(f"/vens/{ven_id}/cancel-registration")
     assert answer.status_code == 202, answer.text
     await until(lambda: "oadrCancelPartyRegistration" in ven.answers, 15, "oadrCancelPartyRegistration on a poll")
-    await until_async(
-        lambda: _status_is(db, ven_id, "cancelled"), 10, "the registration to be cancelled"
+    await until_async(lambda: _status_is(db, ven_id, "cancelled"), 10, "the registration to be cancelled")
+    await find_on_topic(
+        vtn.kafka_bootstrap, topics.REGISTRATION_EVENTS, registration_event(ven_id, RegistrationChange.CANCELLED)
     )
-    await find_on_topic(vtn.kafka_bootstrap, topics.REGISTRATION_EVENTS, registration_event(ven_id, RegistrationChange.CANCELLED))
 
 
 async def _status_is(db: asyncpg.Connection, ven_id: str, status: str) -> bool:

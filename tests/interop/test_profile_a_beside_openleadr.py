@@ -27,8 +27,15 @@ async def test_one_event_reaches_a_2_0a_and_a_2_0b_ven_each_in_its_profile_and_t
     event_id = unique("mixed-event")
     event = simple_event((a_ven_id, openleadr_ven.ven_id), event_id=event_id)
     price = {
-        "signal_name": "ELECTRICITY_PRICE", "signal_type": "price", "signal_id": "price",
-        "item_base": {"name": "currencyPerKWh", "description": "currencyPerKWh", "units": "USD", "si_scale_code": "none"},
+        "signal_name": "ELECTRICITY_PRICE",
+        "signal_type": "price",
+        "signal_id": "price",
+        "item_base": {
+            "name": "currencyPerKWh",
+            "description": "currencyPerKWh",
+            "units": "USD",
+            "si_scale_code": "none",
+        },
         "intervals": event["signals"][0]["intervals"],
     }
     event["signals"].append(price)
@@ -45,21 +52,25 @@ async def test_one_event_reaches_a_2_0a_and_a_2_0b_ven_each_in_its_profile_and_t
         facts = await find_on_topic(vtn.kafka_bootstrap, topics.EVENT_RESPONSES, answers_for(event_id, 0))
         by_ven = {f.payload.ven_id: f.payload for f in facts if isinstance(f.payload, EventResponseFact)}
         assert set(by_ven) == {a_ven_id, openleadr_ven.ven_id}
-        shapes = [
-            fact.model_dump(exclude={"ven_id", "received_at", "request_id"}) for fact in by_ven.values()
-        ]
+        shapes = [fact.model_dump(exclude={"ven_id", "received_at", "request_id"}) for fact in by_ven.values()]
         assert shapes[0] == shapes[1]  # one shape, whatever the VEN's profile
         assert shapes[0]["opt_type"] == "optIn"
 
         changed = simple_event((a_ven_id, openleadr_ven.ven_id), minutes=10)
-        modified = await admin.patch(f"/events/{event_id}", json={"active_period": changed["active_period"], "signals": changed["signals"]})
+        modified = await admin.patch(
+            f"/events/{event_id}", json={"active_period": changed["active_period"], "signals": changed["signals"]}
+        )
         assert modified.status_code == 200, modified.text
         seen = await pull_until(a_ven, lambda s: versions(s) == [(event_id, 1, "far")], "the modification")
         await a_ven.answer(seen, "optIn")
-        await until(lambda: (event_id, 1, "far") in openleadr_ven.received, 30, "OpenLEADR's VEN to get the modification")
+        await until(
+            lambda: (event_id, 1, "far") in openleadr_ven.received, 30, "OpenLEADR's VEN to get the modification"
+        )
         facts = await find_on_topic(vtn.kafka_bootstrap, topics.EVENT_RESPONSES, answers_for(event_id, 1))
         assert {f.payload.ven_id for f in facts} == {a_ven_id, openleadr_ven.ven_id}  # type: ignore[union-attr]
 
         assert (await admin.post(f"/events/{event_id}/cancel")).status_code == 200
         await pull_until(a_ven, lambda s: versions(s) == [(event_id, 2, "cancelled")], "the cancellation")
-        await until(lambda: (event_id, 2, "cancelled") in openleadr_ven.received, 30, "OpenLEADR's VEN to get the cancellation")
+        await until(
+            lambda: (event_id, 2, "cancelled") in openleadr_ven.received, 30, "OpenLEADR's VEN to get the cancellation"
+        )

@@ -3,7 +3,7 @@ non-cacheable, so the gateway asks again on the next poll; a failing handler mea
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -17,7 +17,7 @@ from shared.openleadr_events import InvalidHandlerEvents
 from tests.conftest import assert_valid
 from tests.shared.test_openleadr_events import event_dict, openleadr_event
 
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
 def message(result: Any) -> object:

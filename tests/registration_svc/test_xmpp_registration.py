@@ -21,7 +21,9 @@ OWN_JID = "aabbccddeeff00112233@vtn.example/ven"
 
 
 def config(xmpp_address: str | None = VTN) -> RegistrationConfig:
-    return RegistrationConfig(vtn_id="vtn", poll_interval=timedelta(seconds=10), policy=AcceptAll(), xmpp_address=xmpp_address)
+    return RegistrationConfig(
+        vtn_id="vtn", poll_interval=timedelta(seconds=10), policy=AcceptAll(), xmpp_address=xmpp_address
+    )
 
 
 def over_xmpp(address: str | None) -> CreatePartyRegistration:

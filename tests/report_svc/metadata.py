@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from shared.oadr.report_parts import Report, ReportDescription, ReportName, SamplingRate
 from shared.oadr.target import Target
 from shared.oadr.units import ItemBase, PowerAttributes
 
-NOW = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 POWER = ItemBase(
     name="powerReal",
     description="RealPower",
@@ -55,8 +55,13 @@ STATUS = Report(
     created_date_time=NOW,
     descriptions=(
         description(
-            "status", None, timedelta(seconds=10), timedelta(minutes=10), on_change=True,
-            report_type="x-resourceStatus", reading_type="x-notApplicable",
+            "status",
+            None,
+            timedelta(seconds=10),
+            timedelta(minutes=10),
+            on_change=True,
+            report_type="x-resourceStatus",
+            reading_type="x-notApplicable",
         ),
     ),
 )

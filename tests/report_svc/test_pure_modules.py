@@ -9,8 +9,12 @@ import pytest
 from tests.conftest import REPO_ROOT
 
 PURE = (
-    "confirmations/decisions.py", "ven_reports/requests_to_vens.py", "ven_reports/report_data.py",
-    "ven_reports/publishing/lanes.py", "ven_reports/publishing/record_encoding.py", "own_reports/changes.py",
+    "confirmations/decisions.py",
+    "ven_reports/requests_to_vens.py",
+    "ven_reports/report_data.py",
+    "ven_reports/publishing/lanes.py",
+    "ven_reports/publishing/record_encoding.py",
+    "own_reports/changes.py",
     "own_reports/schedule.py",
 )
 
@@ -22,4 +26,3 @@ def test_domain_module_does_no_io(module: str) -> None:
     assert not any(isinstance(node, (ast.Await, ast.AsyncFunctionDef)) for node in ast.walk(tree))
     imports = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     assert not {m for m in imports if m.split(".")[0] in ("asyncpg", "aiokafka") or m.startswith("shared.db")}
-

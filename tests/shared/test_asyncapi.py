@@ -4,7 +4,7 @@ records validate against the messages it describes."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import jsonschema
@@ -19,7 +19,7 @@ from shared.contract.envelope import Envelope
 from shared.contract.events import PurgeEvent
 from shared.contract.operator import CancelVenRegistration
 
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,9 @@ from tests.tls_servers import answer_in_plain_text, hang_up, server_context, ser
 
 
 def tls_connection(port: int, ca: Any, host: str = "127.0.0.1") -> KafkaConnection:
-    return kafka_connection(VtnSettings(kafka_bootstrap=f"{host}:{port}", kafka_security_protocol="SSL", kafka_ssl_ca_file=ca))
+    return kafka_connection(
+        VtnSettings(kafka_bootstrap=f"{host}:{port}", kafka_security_protocol="SSL", kafka_ssl_ca_file=ca)
+    )
 
 
 async def refused(kafka: KafkaConnection) -> Misconfigured:
@@ -54,7 +56,9 @@ async def test_tls_to_a_listener_that_does_not_speak_it_names_the_security_proto
     assert refusal.setting == "VTN_KAFKA_SECURITY_PROTOCOL"
 
 
-async def test_a_listener_that_keeps_hanging_up_is_a_misconfiguration_after_a_few_rounds(tls_material: StackTls) -> None:
+async def test_a_listener_that_keeps_hanging_up_is_a_misconfiguration_after_a_few_rounds(
+    tls_material: StackTls,
+) -> None:
     async with serving(hang_up) as port:
         refusal = await refused(KafkaConnection(f"127.0.0.1:{port}"))
     assert refusal.setting == "VTN_KAFKA_SECURITY_PROTOCOL"
@@ -96,6 +100,8 @@ def hang_ups_then_a_broker(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int
     yield attempts
 
 
-async def test_a_broker_that_hangs_up_a_few_times_while_restarting_is_waited_for(hang_ups_then_a_broker: list[int]) -> None:
+async def test_a_broker_that_hangs_up_a_few_times_while_restarting_is_waited_for(
+    hang_ups_then_a_broker: list[int],
+) -> None:
     await check_broker_access(KafkaConnection("127.0.0.1:1"), wait_seconds=30, retry_seconds=0.01)
     assert len(hang_ups_then_a_broker) == HANDSHAKE_CLOSES_TOLERATED

@@ -88,17 +88,29 @@ def test_a_secret_given_twice_or_unreadable_is_refused_naming_the_setting(tmp_pa
     secret.write_text("one")
     both = refusal(kafka_security_protocol="SASL_SSL", **SASL, kafka_sasl_password_file=secret)
     assert "VTN_KAFKA_SASL_PASSWORD or VTN_KAFKA_SASL_PASSWORD_FILE" in both
-    missing = refusal(kafka_security_protocol="SASL_SSL", **{**SASL, "kafka_sasl_password": None}, kafka_sasl_password_file=tmp_path / "nope")
+    missing = refusal(
+        kafka_security_protocol="SASL_SSL",
+        **{**SASL, "kafka_sasl_password": None},
+        kafka_sasl_password_file=tmp_path / "nope",
+    )
     assert "VTN_KAFKA_SASL_PASSWORD_FILE" in missing
     (tmp_path / "empty").write_text("\n")
-    empty = refusal(kafka_security_protocol="SASL_SSL", **{**SASL, "kafka_sasl_password": None}, kafka_sasl_password_file=tmp_path / "empty")
+    empty = refusal(
+        kafka_security_protocol="SASL_SSL",
+        **{**SASL, "kafka_sasl_password": None},
+        kafka_sasl_password_file=tmp_path / "empty",
+    )
     assert "is empty" in empty
 
 
 def test_passwords_never_show_in_the_settings_or_their_refusals() -> None:
     settings = VtnSettings(kafka_security_protocol="SASL_SSL", **{**SASL, "kafka_sasl_password": "hunter2-secret"})
     assert "hunter2-secret" not in repr(settings)
-    refused = refusal(kafka_security_protocol="SASL_SSL", **{**SASL, "kafka_sasl_password": "hunter2-secret"}, kafka_ssl_key_password="x")
+    refused = refusal(
+        kafka_security_protocol="SASL_SSL",
+        **{**SASL, "kafka_sasl_password": "hunter2-secret"},
+        kafka_ssl_key_password="x",
+    )
     assert "hunter2-secret" not in refused
 
 

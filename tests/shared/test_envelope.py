@@ -5,7 +5,7 @@ version-1 records (in flight during a rolling upgrade, or from backends) are sti
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from shared.contract.envelope import SCHEMA_VERSION, Envelope
 from shared.contract.events import GetEvent, ListOpts, PurgeEvent
@@ -22,7 +22,7 @@ def _version_1(ven_id: str | None, payload: dict[str, object]) -> bytes:
         "correlation_id": "c-1",
         "schema_version": 1,
         "ven_id": ven_id,
-        "created_at": datetime(2026, 12, 1, tzinfo=timezone.utc).isoformat(),
+        "created_at": datetime(2026, 12, 1, tzinfo=UTC).isoformat(),
         "reply_to": None,
         "payload": payload,
     }

@@ -12,11 +12,16 @@ import pytest
 
 from shared.settings import FORMER_NAMES, VtnSettings, setting_name
 from shared.startup import start_process
-from tests.test_wording import tracked_files
 from tests.conftest import REPO_ROOT
+from tests.test_wording import tracked_files
 
 # Where a former name may still be written: its definition, the generated settings table, the changelog, here.
-MAY_NAME_FORMER_NAMES = {"shared/settings.py", "docs/settings.md", "CHANGELOG.md", "tests/shared/test_former_setting_names.py"}
+MAY_NAME_FORMER_NAMES = {
+    "shared/settings.py",
+    "docs/settings.md",
+    "CHANGELOG.md",
+    "tests/shared/test_former_setting_names.py",
+}
 
 
 @pytest.fixture

@@ -24,7 +24,11 @@ def settings(**values: Any) -> VtnSettings:
 
 def test_plaintext_gives_clients_only_the_brokers() -> None:
     options = kafka_connection(settings()).client_options()
-    assert options == {"bootstrap_servers": "broker-1:9093,broker-2:9093", "security_protocol": "PLAINTEXT", "ssl_context": None}
+    assert options == {
+        "bootstrap_servers": "broker-1:9093,broker-2:9093",
+        "security_protocol": "PLAINTEXT",
+        "ssl_context": None,
+    }
 
 
 def test_sasl_ssl_gives_clients_the_login_and_a_context_that_verifies_the_broker(tls_material: StackTls) -> None:
@@ -61,13 +65,17 @@ def encrypted_copy(key: Path, directory: Path, password: bytes) -> Path:
     copy = directory / "encrypted.key"
     copy.write_bytes(
         loaded.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(password)
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(password),
         )
     )
     return copy
 
 
-def test_an_encrypted_key_opens_with_its_password_and_a_wrong_one_names_the_settings(tls_material: StackTls, tmp_path: Path) -> None:
+def test_an_encrypted_key_opens_with_its_password_and_a_wrong_one_names_the_settings(
+    tls_material: StackTls, tmp_path: Path
+) -> None:
     key = encrypted_copy(tls_material.client_key, tmp_path, b"k3y-pass")
     values = {
         "kafka_security_protocol": "SSL",
@@ -90,7 +98,9 @@ def test_an_encrypted_key_opens_with_its_password_and_a_wrong_one_names_the_sett
     ],
     ids=["missing CA file", "CA file without a certificate", "certificate with another's key"],
 )
-def test_unusable_tls_files_stop_the_process_naming_the_setting(tls_material: StackTls, files: dict[str, str], named: str) -> None:
+def test_unusable_tls_files_stop_the_process_naming_the_setting(
+    tls_material: StackTls, files: dict[str, str], named: str
+) -> None:
     values: dict[str, Any] = {"kafka_ssl_ca_file": tls_material.ca}
     values.update({setting: tls_material.directory / name for setting, name in files.items()})
     with pytest.raises(Misconfigured) as refused:

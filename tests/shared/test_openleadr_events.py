@@ -3,7 +3,7 @@ converted into the VTN's models; the oadrDistributeEvent they make passes the of
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,14 +15,17 @@ from shared.oadr_xml.codec import encode
 from shared.openleadr_events import InvalidHandlerEvents, events_from_handler
 from tests.conftest import assert_valid
 
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)
 
 
 def openleadr_event(event_id: str = "e1", start: datetime = NOW + 10 * MIN, priority: int = 0) -> objects.Event:
     return objects.Event(
         event_descriptor=objects.EventDescriptor(
-            event_id=event_id, modification_number=None, market_context="http://market", event_status="far",
+            event_id=event_id,
+            modification_number=None,
+            market_context="http://market",
+            event_status="far",
             priority=priority,
         ),
         event_signals=[
@@ -31,7 +34,9 @@ def openleadr_event(event_id: str = "e1", start: datetime = NOW + 10 * MIN, prio
                     objects.Interval(dtstart=start, duration=5 * MIN, signal_payload=1.0),
                     objects.Interval(dtstart=start + 5 * MIN, duration=5 * MIN, signal_payload=2.0),
                 ],
-                signal_name="SIMPLE", signal_type="level", signal_id="s1",
+                signal_name="SIMPLE",
+                signal_type="level",
+                signal_id="s1",
                 targets=[objects.Target(end_device_asset=objects.EndDeviceAsset(mrid="Thermostat"))],
             )
         ],
@@ -43,12 +48,16 @@ def event_dict(**descriptor: Any) -> dict[str, Any]:
     return {
         "event_descriptor": {"event_id": "d1", "market_context": "http://market", "event_status": "far", **descriptor},
         "active_period": {
-            "dtstart": NOW - MIN, "duration": timedelta(minutes=10),
-            "tolerance": {"tolerate": {"startafter": timedelta(seconds=30)}}, "ramp_up_period": MIN,
+            "dtstart": NOW - MIN,
+            "duration": timedelta(minutes=10),
+            "tolerance": {"tolerate": {"startafter": timedelta(seconds=30)}},
+            "ramp_up_period": MIN,
         },
         "event_signals": [
             {
-                "signal_name": "ELECTRICITY_PRICE", "signal_type": "price", "signal_id": "p",
+                "signal_name": "ELECTRICITY_PRICE",
+                "signal_type": "price",
+                "signal_id": "p",
                 "intervals": [{"duration": timedelta(minutes=10), "signal_payload": 0.25}],
                 "measurement": {"name": "currencyPerKWh", "description": "currencyPerKWh", "unit": "USD"},
             }
@@ -125,4 +134,3 @@ def test_a_naive_dtstart_is_local_time_as_openleadr_reads_it() -> None:
     naive["active_period"] = {**naive["active_period"], "dtstart": (NOW - MIN).astimezone().replace(tzinfo=None)}
     [event] = events_from_handler(naive, "v", NOW)
     assert event.active_period.dtstart == NOW - MIN
-

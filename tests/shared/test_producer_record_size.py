@@ -14,10 +14,10 @@ from shared.bus.connection import KafkaConnection
 from shared.bus.errors import RecordTooLarge
 from shared.bus.producer import BusProducer
 from shared.bus.service_consumer import TRANSIENT_BUS_ERRORS
-from shared.db.transient import TRANSIENT_DATABASE_ERRORS
 from shared.contract.envelope import Envelope
 from shared.contract.events import EventOutcome, GetEvent
 from shared.contract.ven_traffic import VenChanged
+from shared.db.transient import TRANSIENT_DATABASE_ERRORS
 
 
 class OversizeProducer:

@@ -4,29 +4,40 @@ classes)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from shared.oadr import profile_a
 from shared.oadr.event import ActivePeriod, Event, EventDescriptor, EventStatus
 from shared.oadr.signal import EventBaseline, EventSignal, Interval, SignalName, SignalType
 from shared.oadr.target import Target
 
-START = datetime(2030, 1, 1, 12, tzinfo=timezone.utc)
+START = datetime(2030, 1, 1, 12, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 ONE_VEN = Target(ven_ids=("v",))
 
 
-def signal(name: str = SignalName.SIMPLE, signal_type: SignalType = SignalType.LEVEL, signal_id: str = "s", **extra: object) -> EventSignal:
+def signal(
+    name: str = SignalName.SIMPLE, signal_type: SignalType = SignalType.LEVEL, signal_id: str = "s", **extra: object
+) -> EventSignal:
     return EventSignal(
-        signal_name=name, signal_type=signal_type, signal_id=signal_id, intervals=(Interval(duration=HOUR, payload=1),), **extra  # type: ignore[arg-type]
+        signal_name=name,
+        signal_type=signal_type,
+        signal_id=signal_id,
+        intervals=(Interval(duration=HOUR, payload=1),),
+        **extra,  # type: ignore[arg-type]
     )
 
 
 def event(*signals: EventSignal, targets: Target = ONE_VEN, **extra: object) -> Event:
     return Event(
         descriptor=EventDescriptor(
-            event_id="e", modification_number=1, market_context="http://m", created_date_time=START,
-            event_status=EventStatus.FAR, modification_date_time=START, modification_reason="moved",
+            event_id="e",
+            modification_number=1,
+            market_context="http://m",
+            created_date_time=START,
+            event_status=EventStatus.FAR,
+            modification_date_time=START,
+            modification_reason="moved",
         ),
         active_period=ActivePeriod(dtstart=START, duration=HOUR),
         signals=signals,
@@ -46,7 +57,13 @@ def test_a_simple_event_reaches_a_2_0a_ven_with_the_2_0a_spelling_a_current_valu
 
 def test_a_price_event_with_a_simple_signal_reaches_a_2_0a_ven_as_that_signal_alone() -> None:
     price = signal(SignalName.ELECTRICITY_PRICE, SignalType.PRICE, "price")
-    baseline = EventBaseline(baseline_id="b", baseline_name="b", dtstart=START, duration=HOUR, intervals=(Interval(duration=HOUR, payload=5),))
+    baseline = EventBaseline(
+        baseline_id="b",
+        baseline_name="b",
+        dtstart=START,
+        duration=HOUR,
+        intervals=(Interval(duration=HOUR, payload=5),),
+    )
     reduced = profile_a.reduced(event(price, signal(signal_id="levels"), baseline=baseline))
     assert reduced is not None
     assert [s.signal_id for s in reduced.signals] == ["levels"]
@@ -61,7 +78,9 @@ def test_reducing_twice_changes_nothing() -> None:
 def test_an_event_without_a_simple_signal_cannot_reach_a_2_0a_ven() -> None:
     priced = event(signal(SignalName.ELECTRICITY_PRICE, SignalType.PRICE, "price"))
     assert profile_a.reduced(priced) is None
-    assert profile_a.problems(priced) == ["an OpenADR 2.0a VEN takes an event's one SIMPLE signal, and this event has 0"]
+    assert profile_a.problems(priced) == [
+        "an OpenADR 2.0a VEN takes an event's one SIMPLE signal, and this event has 0"
+    ]
 
 
 def test_an_event_with_two_simple_signals_cannot_reach_a_2_0a_ven() -> None:

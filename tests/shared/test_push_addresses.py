@@ -69,17 +69,39 @@ def test_metadata_unspecified_multicast_and_reserved_addresses_are_refused_even_
     assert refusal(address, "0.0.0.0/0,::/0") is not None
 
 
-@pytest.mark.parametrize("address", ["http://127.0.0.1:8081", "http://[::1]:8080", "http://192.0.2.10:9092",
-                                     "http://[::ffff:127.0.0.1]:5432", "http://localhost:8081", "http://x.localhost:9092"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "http://127.0.0.1:8081",
+        "http://[::1]:8080",
+        "http://192.0.2.10:9092",
+        "http://[::ffff:127.0.0.1]:5432",
+        "http://localhost:8081",
+        "http://x.localhost:9092",
+    ],
+)
 def test_the_vtns_own_ports_on_its_own_addresses_are_refused_even_when_listed(address: str) -> None:
     assert "own ports" in (refusal(address, "127.0.0.0/8,::1,192.0.2.0/24") or "")
 
 
-@pytest.mark.parametrize("address", ["http://127.0.0.1:9000", "http://10.1.2.3", "http://192.168.1.5",
-                                     "http://172.16.0.1", "http://169.254.1.1", "http://100.64.0.1", "http://[fe80::1]"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "http://127.0.0.1:9000",
+        "http://10.1.2.3",
+        "http://192.168.1.5",
+        "http://172.16.0.1",
+        "http://169.254.1.1",
+        "http://100.64.0.1",
+        "http://[fe80::1]",
+    ],
+)
 def test_loopback_private_link_local_and_shared_addresses_are_refused_unless_listed(address: str) -> None:
     assert refusal(address) is not None
-    assert refusal(address, "127.0.0.0/8,10.0.0.0/8,192.168.0.0/16,172.16.0.0/12,169.254.0.0/16,100.64.0.0/10,fe80::/10") is None
+    assert (
+        refusal(address, "127.0.0.0/8,10.0.0.0/8,192.168.0.0/16,172.16.0.0/12,169.254.0.0/16,100.64.0.0/10,fe80::/10")
+        is None
+    )
 
 
 def test_any_public_address_by_default_and_only_listed_hosts_or_networks_with_an_allowlist() -> None:
@@ -89,7 +111,9 @@ def test_any_public_address_by_default_and_only_listed_hosts_or_networks_with_an
     assert refusal("https://ven.example.com", "*.example.com", resolved="8.8.4.4") is None
     assert refusal("https://ven.example.org", "*.example.com", resolved="8.8.4.4") is not None
     assert refusal("https://ven.example.org", "ven.example.com") is not None  # decided without DNS
-    assert refusal("https://ven.example.com", "ven.example.com", resolved="10.0.0.1") is not None  # a name is no network
+    assert (
+        refusal("https://ven.example.com", "ven.example.com", resolved="10.0.0.1") is not None
+    )  # a name is no network
 
 
 def test_a_name_resolving_to_a_refused_address_is_refused_when_resolved() -> None:
@@ -109,8 +133,16 @@ def test_the_allowlist_setting_is_checked_and_loopback_is_for_development_only()
     assert VtnSettings(push_allowed_networks="127.0.0.0/8").push_allowed_networks == "127.0.0.0/8"
     for loopback in ("127.0.0.1", "::1", "localhost", "127.0.0.0/8", "0.0.0.0/0"):
         with pytest.raises(ValueError, match="loopback"):
-            VtnSettings(environment="production", admin_token="an-admin-token-of-at-least-32-characters", push_allowed_networks=loopback)
-    VtnSettings(environment="production", admin_token="an-admin-token-of-at-least-32-characters", push_allowed_networks="10.20.0.0/16,*.vens.example.com")
+            VtnSettings(
+                environment="production",
+                admin_token="an-admin-token-of-at-least-32-characters",
+                push_allowed_networks=loopback,
+            )
+    VtnSettings(
+        environment="production",
+        admin_token="an-admin-token-of-at-least-32-characters",
+        push_allowed_networks="10.20.0.0/16,*.vens.example.com",
+    )
 
 
 def test_the_policy_from_settings_knows_the_vtns_ports() -> None:

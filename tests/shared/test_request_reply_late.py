@@ -33,7 +33,9 @@ def deliver(client: RequestReplyClient, reply: Envelope) -> None:
 
 @pytest.fixture
 async def client() -> RequestReplyClient:
-    return RequestReplyClient(FakePublisher(), KafkaConnection("unused:9092"), ReplyAddress(topic=topics.GATEWAY_REPLIES, partition=0))
+    return RequestReplyClient(
+        FakePublisher(), KafkaConnection("unused:9092"), ReplyAddress(topic=topics.GATEWAY_REPLIES, partition=0)
+    )
 
 
 async def test_a_reply_after_the_timeout_is_handed_over_once(client: RequestReplyClient) -> None:

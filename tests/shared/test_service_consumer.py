@@ -142,7 +142,10 @@ async def test_data_a_ven_sent_is_handled_however_late() -> None:
         ven_id="ven-1",
     )  # fmt: skip
     late = Envelope(
-        ven_id="ven-1", payload=VenRequest(message=created), reply_to=REPLIES, created_at=utcnow() - timedelta(minutes=1)
+        ven_id="ven-1",
+        payload=VenRequest(message=created),
+        reply_to=REPLIES,
+        created_at=utcnow() - timedelta(minutes=1),
     )
     assert len(await _handled(late)) == 1
 
@@ -150,7 +153,10 @@ async def test_data_a_ven_sent_is_handled_however_late() -> None:
 async def test_only_requests_someone_waits_for_are_judged_by_age() -> None:
     assert len(await _handled(_poll(60.0, reply_to=None))) == 1
     assert len(await _handled(_poll(60.0), stale_after=None)) == 1
-    sightings = Envelope(payload=PollsObserved(gateway_instance="g", sightings=(PollSighting(ven_id="v", seen_at=utcnow()),)), reply_to=REPLIES)
+    sightings = Envelope(
+        payload=PollsObserved(gateway_instance="g", sightings=(PollSighting(ven_id="v", seen_at=utcnow()),)),
+        reply_to=REPLIES,
+    )
     old = sightings.model_copy(update={"created_at": utcnow() - timedelta(hours=1)})
     assert len(await _handled(old)) == 1
 

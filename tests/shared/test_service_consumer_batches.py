@@ -15,8 +15,8 @@ from shared.contract.envelope import Envelope, ReplyAddress
 from shared.contract.ven_traffic import ContractModel, VenReply, VenRequest
 from shared.oadr import answers
 from shared.oadr.common import EiResponse, ResponseCode
-from shared.oadr.report import CreatedReport, UpdateReport
 from shared.oadr.messages import VenMessage
+from shared.oadr.report import CreatedReport, UpdateReport
 
 REPLIES = ReplyAddress(topic="oadr.gateway.replies.v1", partition=3)
 TP = TopicPartition("oadr.report.requests.v1", 0)
@@ -81,17 +81,21 @@ def _update(ven_id: str, request_id: str) -> VenMessage:
 
 
 def _created(ven_id: str) -> VenMessage:
-    return CreatedReport(response=EiResponse(response_code=200, response_description="OK", request_id="r"), ven_id=ven_id)
+    return CreatedReport(
+        response=EiResponse(response_code=200, response_description="OK", request_id="r"), ven_id=ven_id
+    )
 
 
 def _records(messages: list[VenMessage]) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]:
     records = []
     for offset, message in enumerate(messages):
-        ven_id = getattr(message, "ven_id")
+        ven_id = message.ven_id
         envelope = Envelope(ven_id=ven_id, payload=VenRequest(message=message), reply_to=REPLIES)
         value = envelope.to_bytes()
         records.append(
-            ConsumerRecord(TP.topic, TP.partition, offset, 0, 0, ven_id.encode(), value, None, len(ven_id), len(value), [])
+            ConsumerRecord(
+                TP.topic, TP.partition, offset, 0, 0, ven_id.encode(), value, None, len(ven_id), len(value), []
+            )
         )
     return {TP: records}
 
@@ -113,7 +117,9 @@ async def test_accepted_records_are_handled_in_one_batch_and_every_request_gets_
     log, updates, producer = await _run([_update("a", "u1"), _update("b", "u2"), _update("c", "u3")])
     assert updates.batches == [3]
     assert log == ["batch:u1", "batch:u2", "batch:u3"]
-    assert [(topic, partition) for topic, _, partition in producer.published] == [(REPLIES.topic, REPLIES.partition)] * 3
+    assert [(topic, partition) for topic, _, partition in producer.published] == [
+        (REPLIES.topic, REPLIES.partition)
+    ] * 3
     assert [e.ven_id for _, e, _ in producer.published] == ["a", "b", "c"]
 
 

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -37,7 +37,7 @@ def test_an_empty_duration_is_zero_as_the_schema_and_openleadr_have_it(text: str
 
 def test_datetimes_are_utc_with_z() -> None:
     value = parse_datetime("2026-11-27T10:00:00+02:00")
-    assert value == datetime(2026, 11, 27, 8, 0, tzinfo=timezone.utc)
+    assert value == datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
     assert format_datetime(value) == "2026-11-27T08:00:00Z"
     assert parse_datetime("2026-11-27T08:00:00Z") == value
-    assert format_datetime(datetime(2026, 1, 1, 0, 0, 0, 123000, tzinfo=timezone.utc)) == "2026-01-01T00:00:00.123Z"
+    assert format_datetime(datetime(2026, 1, 1, 0, 0, 0, 123000, tzinfo=UTC)) == "2026-01-01T00:00:00.123Z"

@@ -14,7 +14,9 @@ def test_a_request_speaks_for_the_ven_its_certificate_is_bound_to_with_or_withou
 def test_naming_another_ven_is_refused_with_the_same_answer_whether_that_ven_exists_or_not() -> None:
     refusals = [certificate_speaker("ven-b", "ven-a"), certificate_speaker("ven-b", None)]
     assert refusals == [not_bound("ven-b")] * 2
-    assert refusals[0] == SpeakerRefused(ResponseCode.NOT_REGISTERED_OR_AUTHORIZED, "venID ven-b is not bound to this certificate")
+    assert refusals[0] == SpeakerRefused(
+        ResponseCode.NOT_REGISTERED_OR_AUTHORIZED, "venID ven-b is not bound to this certificate"
+    )
 
 
 def test_a_certificate_bound_to_no_ven_speaks_for_none() -> None:

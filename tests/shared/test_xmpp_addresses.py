@@ -44,7 +44,9 @@ def test_a_ven_registers_over_xmpp_with_its_own_full_jid_only() -> None:
     assert xmpp_registration_refusal(own, FINGERPRINT, "vtn.example") is None
     assert "simpleHttp only" in (xmpp_registration_refusal(own, FINGERPRINT, None) or "")
     assert "client certificate" in (xmpp_registration_refusal(own, None, "vtn.example") or "")
-    assert "another certificate" in (xmpp_registration_refusal(f"{OTHER}@vtn.example/ven", FINGERPRINT, "vtn.example") or "")
+    assert "another certificate" in (
+        xmpp_registration_refusal(f"{OTHER}@vtn.example/ven", FINGERPRINT, "vtn.example") or ""
+    )
     assert "full JID" in (xmpp_registration_refusal(f"{ACCOUNT}@vtn.example", FINGERPRINT, "vtn.example") or "")
     assert "full JID" in (xmpp_registration_refusal(f"{ACCOUNT}@other.example/v", FINGERPRINT, "vtn.example") or "")
     assert "not an XMPP address" in (xmpp_registration_refusal("http://ven.example", FINGERPRINT, "vtn.example") or "")

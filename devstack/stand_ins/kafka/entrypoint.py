@@ -32,7 +32,8 @@ def main() -> None:
     if not (Path(settings["log.dirs"].split(",")[0]) / "meta.properties").exists():
         cluster_id = os.environ.get("CLUSTER_ID", "5L6g3nShT-eMCtK--X86sw")
         subprocess.run(
-            [*java, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}", "-c", str(PROPERTIES)], check=True
+            [*java, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}", "-c", str(PROPERTIES)],
+            check=True,
         )
     os.execvp("java", [*java, "kafka.Kafka", str(PROPERTIES)])
 

@@ -21,8 +21,8 @@ import asyncpg
 from aiokafka import AIOKafkaProducer, TopicPartition
 
 from report_svc.ven_reports import store
-from report_svc.ven_reports.publishing.record_encoding import encoded_record, seq_of
 from report_svc.ven_reports.publishing.lanes import owned_lanes
+from report_svc.ven_reports.publishing.record_encoding import encoded_record, seq_of
 from shared import topics
 from shared.bus import clients
 from shared.bus.connection import KafkaConnection
@@ -90,7 +90,9 @@ class ReportDataRelay:
                             conn.terminate()  # never back to the pool holding a lock (shared.db.pool)
                             raise
             except Exception as exc:  # Kafka or PostgreSQL away: start afresh, recovering first
-                log.warning("report data relay failed, will retry", extra={"action": "report_relay_retry", "error": repr(exc)})
+                log.warning(
+                    "report data relay failed, will retry", extra={"action": "report_relay_retry", "error": repr(exc)}
+                )
                 await asyncio.sleep(1)
             finally:
                 await producer.stop()
@@ -166,7 +168,9 @@ class ReportDataRelay:
         seqs = await self._seqs_on_partition_tails(lanes)
         recovered = await store.mark_published(conn, seqs)
         if recovered:
-            log.info("report data found already published", extra={"action": "report_relay_recovered", "count": recovered})
+            log.info(
+                "report data found already published", extra={"action": "report_relay_recovered", "count": recovered}
+            )
 
     async def _seqs_on_partition_tails(self, lanes: list[int]) -> list[int]:
         """The row numbers of the last records of each lane's partition (at most a batch: what one publisher

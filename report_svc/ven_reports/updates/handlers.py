@@ -60,7 +60,10 @@ class UpdateHandlers:
             try:
                 self._loaded[reference] = load_callable(reference)
             except (ImportError, AttributeError, ValueError) as exc:
-                log.error("report callback not found", extra={"action": "report_callback_missing", "callback": reference, "error": repr(exc)})
+                log.error(
+                    "report callback not found",
+                    extra={"action": "report_callback_missing", "callback": reference, "error": repr(exc)},
+                )
                 return None
         return self._loaded[reference]
 

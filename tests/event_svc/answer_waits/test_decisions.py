@@ -3,14 +3,14 @@ again."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from event_svc.answer_waits.decisions import awaited_answers, set_awaiting, unanswered
 from shared.awaited_replies import ConfirmationPolicy, GiveUp, LookAgain, SendAgain, Settled, next_step
 from shared.oadr.event import ActivePeriod, Event, EventDescriptor, EventStatus, ResponseRequired
 from tests.event_svc import shapes
 
-NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
 POLICY = ConfirmationPolicy(wait=MINUTE, resend_limit=2)
 
@@ -24,8 +24,11 @@ def event(
     """An event as a VEN gets it in its set (status worked out for now)."""
     return Event(
         descriptor=EventDescriptor(
-            event_id=event_id, modification_number=modification, market_context="http://MarketContext1",
-            created_date_time=NOW, event_status=status,
+            event_id=event_id,
+            modification_number=modification,
+            market_context="http://MarketContext1",
+            created_date_time=NOW,
+            event_status=status,
         ),
         active_period=ActivePeriod(dtstart=NOW + 10 * MINUTE, duration=10 * MINUTE),
         signals=(shapes.simple(1, 10 * MINUTE),),

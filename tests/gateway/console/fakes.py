@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from gateway.console.operator_store import OperatorRow, OperatorStore, SessionRow
 from gateway.console.roles import Role
@@ -14,7 +14,7 @@ class MemoryOperatorStore(OperatorStore):
     operators: dict[str, OperatorRow] = field(default_factory=dict)
     disabled: set[str] = field(default_factory=set)
     sessions: dict[bytes, SessionRow] = field(default_factory=dict)
-    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def __post_init__(self) -> None:
         super().__init__(pool=None)  # type: ignore[arg-type]
@@ -42,7 +42,9 @@ class MemoryOperatorStore(OperatorStore):
     async def open_session(
         self, session_hash: bytes, operator_id: str | None, name: str, role: Role, csrf_token: str, max_seconds: float
     ) -> None:
-        self.sessions[session_hash] = SessionRow(operator_id, name, role, csrf_token, self.now, self.now + timedelta(seconds=max_seconds))
+        self.sessions[session_hash] = SessionRow(
+            operator_id, name, role, csrf_token, self.now, self.now + timedelta(seconds=max_seconds)
+        )
 
     async def live_session(self, session_hash: bytes, idle_seconds: float) -> SessionRow | None:
         row = self.sessions.get(session_hash)

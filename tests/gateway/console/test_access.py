@@ -37,7 +37,9 @@ def answer(topic: str, envelope: Any) -> Any:
 class World:
     def __init__(self) -> None:
         self.store = MemoryOperatorStore()
-        self.authenticator = Authenticator(self.store, ADMIN_TOKEN, SessionPolicy(idle_seconds=600, max_seconds=3600, secure_cookie=False))
+        self.authenticator = Authenticator(
+            self.store, ADMIN_TOKEN, SessionPolicy(idle_seconds=600, max_seconds=3600, secure_cookie=False)
+        )
         requester = FakeRequester(answer)
         router = console_api_router(
             self.authenticator, ServiceQueries(requester, 1.0), cast(FleetFeed, None), cast(AuditRecorder, None)
@@ -122,10 +124,16 @@ def test_a_viewer_reads(world: World) -> None:
 def test_an_operator_changes_but_does_not_manage_operators(world: World) -> None:
     token = world.token_for("otto", Role.OPERATOR)
     headers = {"Authorization": f"Bearer {token}"}
-    assert world.client.put(f"{API_PREFIX}/vens/v1/memberships", json={"group_ids": ["g"]}, headers=headers).status_code == 200
+    assert (
+        world.client.put(f"{API_PREFIX}/vens/v1/memberships", json={"group_ids": ["g"]}, headers=headers).status_code
+        == 200
+    )
     for method, path in api_routes(world.app):
         if "/operators" in path:
-            assert world.client.request(method, path, json={"name": "x"}, headers=headers).status_code == 403, (method, path)
+            assert world.client.request(method, path, json={"name": "x"}, headers=headers).status_code == 403, (
+                method,
+                path,
+            )
 
 
 def test_a_session_change_without_its_csrf_token_is_refused(world: World) -> None:
@@ -148,7 +156,10 @@ def test_the_bootstrap_token_is_the_admin_and_creates_operators_whose_token_then
     assert me == {"name": "olga", "role": "operator", "via": "token"}
     again = world.client.post(f"{API_PREFIX}/operators", json={"name": "olga", "role": "viewer"}, headers=admin)
     assert again.status_code == 409
-    assert world.client.post(f"{API_PREFIX}/operators", json={"name": "root", "role": "admin"}, headers=admin).status_code == 422
+    assert (
+        world.client.post(f"{API_PREFIX}/operators", json={"name": "root", "role": "admin"}, headers=admin).status_code
+        == 422
+    )
     assert world.client.post(f"{API_PREFIX}/operators", json={"name": "bad name!"}, headers=admin).status_code == 422
 
 
@@ -158,7 +169,9 @@ def test_a_disabled_operator_loses_token_and_sessions(world: World, monkeypatch:
     headers = {"Authorization": f"Bearer {token}"}
     assert world.client.get(f"{API_PREFIX}/whoami", headers=headers).status_code == 200
     row = asyncio.run(world.store.active_operators())[0]
-    session_id, _ = asyncio.run(world.authenticator.open_session(Principal("dora", Role.OPERATOR, "token", row.operator_id)))
+    session_id, _ = asyncio.run(
+        world.authenticator.open_session(Principal("dora", Role.OPERATOR, "token", row.operator_id))
+    )
     admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     assert world.client.delete(f"{API_PREFIX}/operators/dora", headers=admin).status_code == 204
     assert world.client.get(f"{API_PREFIX}/whoami", headers=headers).status_code == 401

@@ -24,7 +24,9 @@ def test_the_target_is_what_the_route_names() -> None:
 
 
 def test_secrets_are_left_out_at_any_depth() -> None:
-    cleaned = without_secrets({"name": "bob", "token": "x", "nested": [{"Password": "y", "keep": 1}], "csrf_token": "z"})
+    cleaned = without_secrets(
+        {"name": "bob", "token": "x", "nested": [{"Password": "y", "keep": 1}], "csrf_token": "z"}
+    )
     assert cleaned == {"name": "bob", "nested": [{"keep": 1}]}
 
 

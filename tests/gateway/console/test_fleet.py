@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from gateway.console.fleet import WINDOW_MINUTES, FleetState, minute_of
 from shared.contract.backend_events import PresenceEvent, PresenceStatus, RegistrationChange, RegistrationEvent
@@ -10,7 +10,7 @@ from shared.contract.events import EventCounts, EventResponseFact
 from shared.contract.operator import VenCounts, VenTally
 from shared.oadr.event import EventStatus
 
-T0 = datetime(2026, 1, 1, 12, 0, 30, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, 12, 0, 30, tzinfo=UTC)
 
 
 def counted(registered: int = 10, online: int = 6, at: datetime = T0) -> VenCounts:
@@ -69,7 +69,9 @@ def test_registrations_created_and_cancelled_move_the_registered_count() -> None
     later = T0 + timedelta(seconds=1)
     for change in (RegistrationChange.CREATED, RegistrationChange.CREATED, RegistrationChange.CANCELLED):
         assert state.registration(RegistrationEvent(change=change, ven_id="v", occurred_at=later))
-    assert not state.registration(RegistrationEvent(change=RegistrationChange.REREGISTERED, ven_id="v", occurred_at=later))
+    assert not state.registration(
+        RegistrationEvent(change=RegistrationChange.REREGISTERED, ven_id="v", occurred_at=later)
+    )
     assert state.summary(T0).registered == 11
 
 
@@ -100,8 +102,16 @@ def test_report_intervals_and_answers_are_counted_per_minute_over_the_window() -
     state.report_intervals(100, T0 - timedelta(minutes=WINDOW_MINUTES + 1))  # too old to show
     for opt in ("optIn", "optIn", "optOut"):
         state.answer(
-            EventResponseFact(ven_id="v", event_id="e", modification_number=0, opt_type=opt, effective_opt_type=opt,
-                              response_code=200, request_id=None, received_at=T0)  # fmt: skip
+            EventResponseFact(
+                ven_id="v",
+                event_id="e",
+                modification_number=0,
+                opt_type=opt,
+                effective_opt_type=opt,
+                response_code=200,
+                request_id=None,
+                received_at=T0,
+            )  # fmt: skip
         )
     summary = state.summary(T0)
     assert len(summary.report_intervals_per_minute) == WINDOW_MINUTES

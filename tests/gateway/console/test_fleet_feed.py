@@ -4,7 +4,7 @@ or the facts, and ends every stream when the gateway stops."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from gateway.console.fleet_feed import FleetFeed
 from shared.contract.envelope import Envelope
@@ -17,7 +17,7 @@ registered = [1]
 
 
 def counts(topic: str, envelope: Envelope) -> ContractModel:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if "event" in topic:
         return EventCounts(as_of=now, by_status={})
     return VenCounts(as_of=now, known=registered[0], registered=registered[0], online=0, by_profile_transport=())

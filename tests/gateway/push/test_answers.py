@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from gateway.push.answers import judge, service_of
@@ -16,7 +15,14 @@ from shared.oadr.registration import (
     RequestReregistration,
     Response,
 )
-from shared.oadr.report import CanceledReport, CancelReport, CreatedReport, CreateReport, RegisteredReport, RegisterReport
+from shared.oadr.report import (
+    CanceledReport,
+    CancelReport,
+    CreatedReport,
+    CreateReport,
+    RegisteredReport,
+    RegisterReport,
+)
 
 OK = EiResponse(response_code=200, response_description="OK", request_id="r1")
 EVENTS = DistributeEvent(request_id="r1", vtn_id="vtn", events=())
@@ -60,12 +66,18 @@ def test_a_created_event_given_at_once_is_handed_to_the_event_service() -> None:
     ("pushed", "answer", "service"),
     [
         (CREATE, CreatedReport(response=OK, ven_id="v", pending_report_request_ids=()), "EiReport"),
-        (RegisterReport(request_id="r1", ven_id="v", reports=()), RegisteredReport(response=OK, ven_id="v"), "EiReport"),
+        (
+            RegisterReport(request_id="r1", ven_id="v", reports=()),
+            RegisteredReport(response=OK, ven_id="v"),
+            "EiReport",
+        ),
         (CANCEL_PARTY, CanceledPartyRegistration(response=OK, registration_id="reg", ven_id="v"), "EiRegisterParty"),
         (RequestReregistration(ven_id="v"), response(), "EiRegisterParty"),
     ],
 )
-def test_the_expected_answer_is_handed_to_the_owning_service(pushed: VtnMessage, answer: VenMessage, service: str) -> None:
+def test_the_expected_answer_is_handed_to_the_owning_service(
+    pushed: VtnMessage, answer: VenMessage, service: str
+) -> None:
     assert judge(pushed, answer).hand_to == service
 
 

@@ -30,7 +30,9 @@ class Ven:
 
 async def read_request(reader: asyncio.StreamReader) -> bytes:
     head = await reader.readuntil(b"\r\n\r\n")
-    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+    length = int(
+        next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+    )
     return head + await reader.readexactly(length)
 
 
@@ -69,7 +71,9 @@ async def serve(reply: Reply, tls: ssl.SSLContext | None = None) -> tuple[Ven, a
     return ven, server
 
 
-def pools(tls: ssl.SSLContext | None = None, resolved: list[str] | None = None, allowed: str = "127.0.0.0/8") -> ConnectionPools:
+def pools(
+    tls: ssl.SSLContext | None = None, resolved: list[str] | None = None, allowed: str = "127.0.0.0/8"
+) -> ConnectionPools:
     async def resolve(host: str, port: int) -> list[IpAddress]:
         assert resolved is not None, "a literal address is not resolved"
         return [ipaddress.ip_address(a) for a in resolved]
@@ -78,7 +82,9 @@ def pools(tls: ssl.SSLContext | None = None, resolved: list[str] | None = None, 
     return ConnectionPools(policy, tls, per_host=4, idle_seconds=30.0, resolve=resolve)
 
 
-async def post(pool: ConnectionPools, url: str, fingerprint: str | None = None, max_bytes: int = 10_000, timeout: float = 2.0) -> bytes:
+async def post(
+    pool: ConnectionPools, url: str, fingerprint: str | None = None, max_bytes: int = 10_000, timeout: float = 2.0
+) -> bytes:
     address = parse_push_address(url)
     response = await pool.post(address, address.service_path("EiEvent"), b"<x/>", fingerprint, max_bytes, timeout)
     assert response.status == 200
@@ -117,7 +123,13 @@ async def test_a_connection_the_ven_closed_while_idle_is_replaced_and_the_push_s
     "answer",
     [
         b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n" + b"x" * 5000,
-        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"800\r\n" + b"x" * 2048 + b"\r\n" + b"800\r\n" + b"x" * 2048 + b"\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + b"800\r\n"
+        + b"x" * 2048
+        + b"\r\n"
+        + b"800\r\n"
+        + b"x" * 2048
+        + b"\r\n0\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + b"x" * 5000,
     ],
 )
@@ -177,7 +189,9 @@ def ven_server_tls(certs: dict[str, Issued], ven: str, client_ca: str = "ca") ->
 
 
 def vtn_client_tls(certs: dict[str, Issued]) -> ssl.SSLContext:
-    return client_context(ServerCertificate(certs["vtn-rsa"].cert_path, certs["vtn-rsa"].key_path), certs["ca"].cert_path)
+    return client_context(
+        ServerCertificate(certs["vtn-rsa"].cert_path, certs["vtn-rsa"].key_path), certs["ca"].cert_path
+    )
 
 
 async def test_over_tls_the_ven_must_present_the_certificate_bound_to_its_ven_id(dev_certs: dict[str, Issued]) -> None:
@@ -196,7 +210,11 @@ async def test_over_tls_the_ven_must_present_the_certificate_bound_to_its_ven_id
 async def test_over_tls_a_ven_certificate_from_another_ca_fails_the_handshake(dev_certs: dict[str, Issued]) -> None:
     ven, server = await serve(answering(b"ok"), ven_server_tls(dev_certs, "stranger"))
     with pytest.raises(DeliveryFailed) as failure:
-        await post(pools(vtn_client_tls(dev_certs)), f"https://127.0.0.1:{ven.port}", fingerprint=dev_certs["stranger"].fingerprint)
+        await post(
+            pools(vtn_client_tls(dev_certs)),
+            f"https://127.0.0.1:{ven.port}",
+            fingerprint=dev_certs["stranger"].fingerprint,
+        )
     assert failure.value.kind in ("tls", "connect")
     assert ven.requests == []
     server.close()

@@ -83,7 +83,9 @@ async def test_an_answer_that_is_no_valid_openadr_answer_from_this_ven_fails_the
     assert failure.value.kind == kind
 
 
-async def test_an_http_error_or_a_ven_that_hangs_up_fails_the_push(server: PushVenServer, schema: etree.XMLSchema) -> None:
+async def test_an_http_error_or_a_ven_that_hangs_up_fails_the_push(
+    server: PushVenServer, schema: etree.XMLSchema
+) -> None:
     endpoint = server.endpoint("c")
     endpoint.busy = True
     with pytest.raises(DeliveryFailed) as failure:
@@ -106,8 +108,6 @@ async def test_with_signing_on_every_push_is_signed_with_the_vtns_key(
     await deliverer(schema, security).deliver(target(server, "d"), EVENTS)
     [pushed] = server.endpoint("d").received
     validate_xml_signature(etree.fromstring(pushed.body), dev_certs["vtn-rsa"].fingerprint)  # OpenLEADR's VEN check
-
-
 
 
 async def test_a_2_0a_ven_gets_its_event_set_in_2_0a_at_its_2_0a_endpoint_unsigned(

@@ -42,7 +42,9 @@ class Queue:
         waiting = sorted(i for i in self.messages if i not in self.delivered and i not in delivered)
         first = waiting[0] if waiting else None
         unmarked = frozenset(i for i in delivered if i in self.messages and i not in self.delivered)
-        return PushHead(ven_id, self.address, None, first, self.messages[first] if first is not None else None, unmarked)
+        return PushHead(
+            ven_id, self.address, None, first, self.messages[first] if first is not None else None, unmarked
+        )
 
 
 @dataclass
@@ -90,7 +92,9 @@ class Handover:
         self.reporter.events.append(f"handed {service} {pending_id}")
 
 
-def lane(queue: Queue, deliverer: Deliverer, *, offline_after: float = 60.0, owns: bool = True) -> tuple[VenLane, Reporter]:
+def lane(
+    queue: Queue, deliverer: Deliverer, *, offline_after: float = 60.0, owns: bool = True
+) -> tuple[VenLane, Reporter]:
     reporter = Reporter(queue)
     tools = LaneTools(
         heads=queue,  # type: ignore[arg-type]

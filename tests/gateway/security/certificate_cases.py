@@ -17,7 +17,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from shared.fingerprints import fingerprint_of_der
 
 Key = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
-NOW = dt.datetime.now(dt.timezone.utc)
+NOW = dt.datetime.now(dt.UTC)
 YEAR = dt.timedelta(days=365)
 
 
@@ -93,9 +93,7 @@ def client(
         .not_valid_before(not_before)
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.ExtendedKeyUsage(extended_key_usage or [ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
-        )
+        .add_extension(x509.ExtendedKeyUsage(extended_key_usage or [ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
     )
     if key_usage is not None:
         builder = builder.add_extension(key_usage, critical=True)

@@ -16,10 +16,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from lxml import etree
 
+from gateway.refusals import SECURITY_REFUSALS, SecurityRefusals
 from gateway.security.chain_verifier import ChainVerifier
 from gateway.security.forwarded_certificates import CertificateRefused, ForwardedCertificates, ca_file_expiry
 from gateway.security.identity import ClientIdentity, IdentityRefused
-from gateway.refusals import SECURITY_REFUSALS, SecurityRefusals
 from gateway.security.tls import ServerCertificate, client_verifying_context, server_context
 from tests.fakes import UnreachedExchange
 from tests.gateway.security.certificate_cases import (
@@ -159,7 +159,7 @@ def test_verdicts_are_cached_bounded_and_expire(pki: Pki) -> None:
 def test_a_cached_acceptance_ends_when_the_certificate_expires(pki: Pki) -> None:
     clock, wall = Clock(), Clock()
     wall.now = float(int(time.time()))  # certificates keep whole seconds
-    short = pki.ven("short-lived", not_after=dt.datetime.fromtimestamp(wall.now + 30, dt.timezone.utc))
+    short = pki.ven("short-lived", not_after=dt.datetime.fromtimestamp(wall.now + 30, dt.UTC))
     certificates = ForwardedCertificates(
         ChainVerifier.like(client_verifying_context(pki.ca_file), pki.ca_file),
         ca_file_expiry(pki.ca_file),

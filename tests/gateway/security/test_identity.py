@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import pytest
@@ -69,8 +69,13 @@ def test_claims() -> None:
     assert check_claim(poll, "AA", None) is not None
     assert check_claim(QueryRegistration(request_id="r"), "AA", None) is None
     registration = CreatePartyRegistration(
-        request_id="r", ven_id="v1", profile_name="2.0b", transport_name="simpleHttp", report_only=False,
-        xml_signature=True, http_pull_model=True,
+        request_id="r",
+        ven_id="v1",
+        profile_name="2.0b",
+        transport_name="simpleHttp",
+        report_only=False,
+        xml_signature=True,
+        http_pull_model=True,
     )
     assert check_claim(registration, "AA", None) is None
     assert check_claim(registration, "AA", "BB") is not None
@@ -101,7 +106,7 @@ async def test_bindings_are_cached_until_invalidated_and_unbound_never() -> None
 
 async def test_replay_guard_refuses_a_reused_nonce_and_stale_or_future_timestamps() -> None:
     guard = ReplayGuard(MemoryNonceStore(), max_age_seconds=30)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     await guard.admit("AA", "n1", now)
     await guard.admit("BB", "n1", now)  # nonces are per signer
     with pytest.raises(ReplayRefused, match="replay"):
@@ -114,7 +119,7 @@ async def test_replay_guard_refuses_a_reused_nonce_and_stale_or_future_timestamp
 
 async def test_memory_nonce_store_is_bounded() -> None:
     store = MemoryNonceStore(max_entries=2)
-    later = datetime.now(timezone.utc) + timedelta(minutes=1)
+    later = datetime.now(UTC) + timedelta(minutes=1)
     for nonce in ("a", "b", "c"):
         assert await store.first_use("AA", nonce, later)
     assert len(store._seen) == 2
@@ -150,7 +155,7 @@ class _FakePool:
 async def test_postgres_nonce_store_writes_concurrent_nonces_together_and_refuses_repeats() -> None:
     pool = _FakePool()
     store = PostgresNonceStore(pool)  # type: ignore[arg-type]
-    later = datetime.now(timezone.utc) + timedelta(minutes=1)
+    later = datetime.now(UTC) + timedelta(minutes=1)
     results = await asyncio.gather(*(store.first_use("AA", n, later) for n in ["a", "b", "a", "c", "d"]))
     assert results == [True, True, False, True, True]  # the second "a" in the same batch is a replay
     assert pool.calls == [4]  # one INSERT for the four that arrived together
@@ -164,6 +169,6 @@ async def test_postgres_nonce_store_writes_concurrent_nonces_together_and_refuse
 
 async def test_postgres_nonce_store_failure_reaches_every_waiting_message() -> None:
     store = PostgresNonceStore(_FakePool(fail=True))  # type: ignore[arg-type]
-    later = datetime.now(timezone.utc) + timedelta(minutes=1)
+    later = datetime.now(UTC) + timedelta(minutes=1)
     results = await asyncio.gather(*(store.first_use("AA", n, later) for n in "xyz"), return_exceptions=True)
     assert all(isinstance(r, OSError) for r in results)

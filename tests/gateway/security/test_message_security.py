@@ -3,7 +3,7 @@ security profile requires, and that nothing refused is forwarded to a service.""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -65,7 +65,7 @@ async def test_each_attack_is_refused_with_463_and_nothing_is_forwarded(
 ) -> None:
     exchange, requester, security = make(dev_certs, official_schema)
     ven1, ven2 = dev_certs["ven1"], dev_certs["ven2"]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     context = as_ven(dev_certs, "ven1")
     documents: dict[str, Any] = {
         "another_vens_id": lambda: poll(dev_certs, "ven1", "ven-2"),
@@ -73,8 +73,12 @@ async def test_each_attack_is_refused_with_463_and_nothing_is_forwarded(
         "signed_by_someone_else": lambda: poll(dev_certs, "ven2", "ven-1"),
         "tampered": lambda: tampered(poll(dev_certs), "ven-2"),
         "wrapped": lambda: wrapped("oadrPoll", ven1.cert_path, ven1.key_path, "ven-2", ven_id="ven-1"),
-        "stale": lambda: signed_at("oadrPoll", ven1.cert_path, ven1.key_path, now - timedelta(seconds=31), ven_id="ven-1"),
-        "future": lambda: signed_at("oadrPoll", ven2.cert_path, ven2.key_path, now + timedelta(seconds=60), ven_id="ven-2"),
+        "stale": lambda: signed_at(
+            "oadrPoll", ven1.cert_path, ven1.key_path, now - timedelta(seconds=31), ven_id="ven-1"
+        ),
+        "future": lambda: signed_at(
+            "oadrPoll", ven2.cert_path, ven2.key_path, now + timedelta(seconds=60), ven_id="ven-2"
+        ),
         "unsigned": lambda: create_message("oadrPoll", ven_id="ven-1").encode(),
         "no_certificate": lambda: poll(dev_certs),
     }
@@ -96,8 +100,12 @@ async def test_a_replayed_message_is_refused_the_second_time(
 ) -> None:
     exchange, requester, security = make(dev_certs, official_schema)
     body = openleadr_signed(
-        "oadrCreatedEvent", dev_certs["ven1"].cert_path, dev_certs["ven1"].key_path,
-        ven_id="ven-1", response={"response_code": 200, "response_description": "OK", "request_id": "r1"}, event_responses=[],
+        "oadrCreatedEvent",
+        dev_certs["ven1"].cert_path,
+        dev_certs["ven1"].key_path,
+        ven_id="ven-1",
+        response={"response_code": 200, "response_description": "OK", "request_id": "r1"},
+        event_responses=[],
     )
     first = await exchange.handle("EiEvent", body, as_ven(dev_certs, "ven1"))
     second = await exchange.handle("EiEvent", body, as_ven(dev_certs, "ven1"))
@@ -122,9 +130,17 @@ async def test_registration_without_a_ven_id_needs_no_binding(
 ) -> None:
     exchange, requester, _ = make(dev_certs, official_schema)
     body = openleadr_signed(
-        "oadrCreatePartyRegistration", dev_certs["ven2"].cert_path, dev_certs["ven2"].key_path,
-        ven_name="new-ven", http_pull_model=True, xml_signature=True, report_only=False,
-        profile_name="2.0b", transport_name="simpleHttp", transport_address=None, request_id="r1",
+        "oadrCreatePartyRegistration",
+        dev_certs["ven2"].cert_path,
+        dev_certs["ven2"].key_path,
+        ven_name="new-ven",
+        http_pull_model=True,
+        xml_signature=True,
+        report_only=False,
+        profile_name="2.0b",
+        transport_name="simpleHttp",
+        transport_address=None,
+        request_id="r1",
     )
     stranger = RequestContext(fingerprint=dev_certs["ven2"].fingerprint)
     answer = await exchange.handle("EiRegisterParty", body, stranger)

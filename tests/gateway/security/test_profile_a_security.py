@@ -20,7 +20,12 @@ from tests.profile_a_ven import assert_valid_2_0a, profile_a_schema
 def exchange_for(certs: dict[str, Issued], schema: etree.XMLSchema) -> tuple[ProfileAExchange, list[object]]:
     _, requester, security = make(certs, schema, require=True)  # 2.0b messages must be signed
     exchange = ProfileAExchange(
-        requester, profile_a_schema(), PollAnswerCache(60, 100), RecordingBatcher(), ExchangeSettings(0.1), security  # type: ignore[arg-type]
+        requester,
+        profile_a_schema(),
+        PollAnswerCache(60, 100),
+        RecordingBatcher(),
+        ExchangeSettings(0.1),
+        security,  # type: ignore[arg-type]
     )
     return exchange, requester.requests  # type: ignore[return-value]
 

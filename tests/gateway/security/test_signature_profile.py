@@ -43,6 +43,8 @@ from tests.signature_shapes import (
 )
 
 OUTSIDE = "outside the OpenADR 2.0b signature profile"
+
+
 def _xpath(expression: str) -> etree._Element:
     element = ds("XPath")
     element.text = expression
@@ -59,16 +61,31 @@ def _retrieval_method() -> etree._Element:
     return ds("RetrievalMethod", URI="http://attacker.example/key.pem")
 
 
-def _object_ref(transforms: tuple[Transform, ...] = (Transform(INCLUSIVE_C14N),), digest: str | None = None) -> Reference:
-    return Reference("#oadrSignedObject", transforms) if digest is None else Reference("#oadrSignedObject", transforms, digest)
+def _object_ref(
+    transforms: tuple[Transform, ...] = (Transform(INCLUSIVE_C14N),), digest: str | None = None
+) -> Reference:
+    return (
+        Reference("#oadrSignedObject", transforms)
+        if digest is None
+        else Reference("#oadrSignedObject", transforms, digest)
+    )
 
 
 PROP = Reference("#prop")
 
 REFUSED: dict[str, tuple[Shape, str]] = {
-    "xslt_transform": (Shape(references=(_object_ref((Transform(XSLT, (identity_stylesheet(),)), Transform(INCLUSIVE_C14N))), PROP)), f"uses the transform {XSLT}"),
-    "xpath_transform": (Shape(references=(_object_ref((Transform(XPATH, (_xpath("true()"),)),)), PROP)), f"uses the transform {XPATH}"),
-    "xpath_filter2_transform": (Shape(references=(_object_ref((Transform(XPATH_FILTER2, (_filter2(),)),)), PROP)), f"uses the transform {XPATH_FILTER2}"),
+    "xslt_transform": (
+        Shape(references=(_object_ref((Transform(XSLT, (identity_stylesheet(),)), Transform(INCLUSIVE_C14N))), PROP)),
+        f"uses the transform {XSLT}",
+    ),
+    "xpath_transform": (
+        Shape(references=(_object_ref((Transform(XPATH, (_xpath("true()"),)),)), PROP)),
+        f"uses the transform {XPATH}",
+    ),
+    "xpath_filter2_transform": (
+        Shape(references=(_object_ref((Transform(XPATH_FILTER2, (_filter2(),)),)), PROP)),
+        f"uses the transform {XPATH_FILTER2}",
+    ),
     "base64_transform": (Shape(references=(_object_ref((Transform(BASE64),)), PROP)), f"uses the transform {BASE64}"),
     "sha1_digest": (Shape(references=(_object_ref(digest=SHA1), PROP)), f"uses the digest {SHA1}"),
     "sha512_digest": (Shape(references=(_object_ref(digest=SHA512), PROP)), f"uses the digest {SHA512}"),
@@ -80,19 +97,28 @@ REFUSED: dict[str, tuple[Shape, str]] = {
     "c14n_with_comments": (Shape(canonicalization=INCLUSIVE_WITH_COMMENTS), "is not C14N 1.0 without comments"),
     "unknown_c14n": (Shape(canonicalization="urn:example:c14n"), "the canonicalization method urn:example:c14n is not"),
     "transform_c14n_with_comments": (
-        Shape(references=(_object_ref((Transform(EXCLUSIVE_WITH_COMMENTS),)), PROP)), f"uses the transform {EXCLUSIVE_WITH_COMMENTS}"
+        Shape(references=(_object_ref((Transform(EXCLUSIVE_WITH_COMMENTS),)), PROP)),
+        f"uses the transform {EXCLUSIVE_WITH_COMMENTS}",
     ),
     "extra_reference": (Shape(references=(_object_ref(), PROP, Reference("#myid"))), "the signature has 3 references"),
     "one_reference": (Shape(references=(_object_ref(),)), "the signature has 1 reference,"),
-    "external_uri": (Shape(references=(Reference("http://attacker.example/evil.xml"), PROP)), "points outside the document"),
+    "external_uri": (
+        Shape(references=(Reference("http://attacker.example/evil.xml"), PROP)),
+        "points outside the document",
+    ),
     "xpointer_uri": (Shape(references=(Reference("#xpointer(/)"), PROP)), "points outside the document or by XPointer"),
     "reference_without_uri": (Shape(references=(Reference(None), PROP)), "a reference without a URI"),
     "enveloped_by_id": (
-        Shape(references=(_object_ref((Transform(ENVELOPED_SIGNATURE),)), PROP)), "only the whole document may"
+        Shape(references=(_object_ref((Transform(ENVELOPED_SIGNATURE),)), PROP)),
+        "only the whole document may",
     ),
-    "whole_document_not_enveloped": (Shape(references=(Reference(""), PROP)), "must use the enveloped-signature transform"),
+    "whole_document_not_enveloped": (
+        Shape(references=(Reference(""), PROP)),
+        "must use the enveloped-signature transform",
+    ),
     "chained_canonicalizations": (
-        Shape(references=(_object_ref((Transform(INCLUSIVE_C14N), Transform(EXCLUSIVE_C14N))), PROP)), "chains 2 transforms"
+        Shape(references=(_object_ref((Transform(INCLUSIVE_C14N), Transform(EXCLUSIVE_C14N))), PROP)),
+        "chains 2 transforms",
     ),
     "key_from_elsewhere": (Shape(key_info_extra=(_retrieval_method(),)), "KeyInfo holds"),
 }
@@ -138,25 +164,52 @@ def _exclusive() -> Shape:
 
 ACCEPTED: dict[str, tuple[str, str, Callable[[Issued], bytes]]] = {
     "openleadr_rsa": ("ven1", "ven-1", lambda c: openleadr_signed("oadrPoll", c.cert_path, c.key_path, ven_id="ven-1")),
-    "openleadr_ecdsa": ("vtn-ecc", "ven-ecc", lambda c: openleadr_signed("oadrPoll", c.cert_path, c.key_path, ven_id="ven-ecc")),
-    "by_id_inclusive": ("ven1", "ven-1", lambda c: signed_in_shape("oadrPoll", c.cert_path, c.key_path, Shape(), ven_id="ven-1")),
-    "by_id_exclusive": ("ven1", "ven-1", lambda c: signed_in_shape("oadrPoll", c.cert_path, c.key_path, _exclusive(), ven_id="ven-1")),
+    "openleadr_ecdsa": (
+        "vtn-ecc",
+        "ven-ecc",
+        lambda c: openleadr_signed("oadrPoll", c.cert_path, c.key_path, ven_id="ven-ecc"),
+    ),
+    "by_id_inclusive": (
+        "ven1",
+        "ven-1",
+        lambda c: signed_in_shape("oadrPoll", c.cert_path, c.key_path, Shape(), ven_id="ven-1"),
+    ),
+    "by_id_exclusive": (
+        "ven1",
+        "ven-1",
+        lambda c: signed_in_shape("oadrPoll", c.cert_path, c.key_path, _exclusive(), ven_id="ven-1"),
+    ),
     "by_id_implicit_c14n": (
-        "ven1", "ven-1",
+        "ven1",
+        "ven-1",
         lambda c: signed_in_shape(
-            "oadrPoll", c.cert_path, c.key_path,
-            Shape(references=(Reference("#oadrSignedObject", None), Reference("#prop", None))), ven_id="ven-1",
+            "oadrPoll",
+            c.cert_path,
+            c.key_path,
+            Shape(references=(Reference("#oadrSignedObject", None), Reference("#prop", None))),
+            ven_id="ven-1",
         ),
     ),
-    "enveloped": ("ven1", "ven-1", lambda c: signed_in_shape("oadrPoll", c.cert_path, c.key_path, _enveloped(), ven_id="ven-1")),
+    "enveloped": (
+        "ven1",
+        "ven-1",
+        lambda c: signed_in_shape("oadrPoll", c.cert_path, c.key_path, _enveloped(), ven_id="ven-1"),
+    ),
     "enveloped_exclusive": (
-        "ven1", "ven-1",
-        lambda c: signed_in_shape("oadrPoll", c.cert_path, c.key_path, _enveloped((Transform(EXCLUSIVE_C14N),)), ven_id="ven-1"),
+        "ven1",
+        "ven-1",
+        lambda c: signed_in_shape(
+            "oadrPoll", c.cert_path, c.key_path, _enveloped((Transform(EXCLUSIVE_C14N),)), ven_id="ven-1"
+        ),
     ),
     "ecdsa_enveloped": (
-        "vtn-ecc", "ven-ecc",
+        "vtn-ecc",
+        "ven-ecc",
         lambda c: signed_in_shape(
-            "oadrPoll", c.cert_path, c.key_path, Shape(signature_method=ECDSA_SHA256, references=_enveloped().references),
+            "oadrPoll",
+            c.cert_path,
+            c.key_path,
+            Shape(signature_method=ECDSA_SHA256, references=_enveloped().references),
             ven_id="ven-ecc",
         ),
     ),
@@ -177,7 +230,7 @@ async def test_every_shape_the_profile_allows_is_verified_and_accepted(
     assert code_and_text(answer.body)[0] == "200", code_and_text(answer.body)
     forwarded = requester.requests[0][1].payload
     assert isinstance(forwarded, VenRequest) and forwarded.context.signed
-    assert getattr(forwarded.message, "ven_id") == ven_id
+    assert forwarded.message.ven_id == ven_id
     assert security.refusals == {}
 
 
@@ -187,7 +240,9 @@ async def test_a_message_changed_after_signing_is_refused_in_every_shape(
 ) -> None:
     certificate, _, build = ACCEPTED[shape]
     exchange, requester, security = make(dev_certs, official_schema)
-    answer = await exchange.handle("OadrPoll", tampered(build(dev_certs[certificate]), "ven-2"), as_ven(dev_certs, certificate))
+    answer = await exchange.handle(
+        "OadrPoll", tampered(build(dev_certs[certificate]), "ven-2"), as_ven(dev_certs, certificate)
+    )
     code, text = code_and_text(answer.body)
     assert (code, requester.requests) == ("463", [])
     assert "does not verify" in text and "differs" in text
@@ -205,7 +260,10 @@ async def test_a_second_element_carrying_the_signed_id_is_refused(
     twin.set("Id", "oadrSignedObject")
     exchange, requester, _ = make(dev_certs, official_schema)
     answer = await exchange.handle("OadrPoll", etree.tostring(root), as_ven(dev_certs, "ven1"))
-    assert code_and_text(answer.body) == ("463", "the signature does not verify: two elements carry the Id 'oadrSignedObject'")
+    assert code_and_text(answer.body) == (
+        "463",
+        "the signature does not verify: two elements carry the Id 'oadrSignedObject'",
+    )
     assert requester.requests == []
 
 
@@ -214,5 +272,7 @@ def test_what_is_used_is_the_signed_object_re_read_from_the_signed_bytes(dev_cer
     for document in (ACCEPTED["openleadr_rsa"][2](ven1), ACCEPTED["enveloped"][2](ven1)):
         root = etree.fromstring(document)
         content = signatures.SignatureVerifier().verify(root, signatures.signature_of(root))  # type: ignore[arg-type]
-        assert content.signed_object.tag == SIGNED_OBJECT and content.signed_object.getroottree() is not root.getroottree()
+        assert (
+            content.signed_object.tag == SIGNED_OBJECT and content.signed_object.getroottree() is not root.getroottree()
+        )
         assert content.signed_bytes == etree.tostring(root.find(SIGNED_OBJECT), method="c14n")

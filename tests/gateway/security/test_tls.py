@@ -15,10 +15,10 @@ import pytest
 from devstack.certs import Issued
 from gateway.connection_ledger import ConnectionLedger, ConnectionLimits
 from gateway.connections import ConnectionTimeouts, DoorGuard
-from gateway.security.identity import request_context
 from gateway.refusals import refusal_log
-from gateway.server import _http_server
+from gateway.security.identity import request_context
 from gateway.security.tls import ServerCertificate, server_context
+from gateway.server import _http_server
 
 
 def vtn_context(certs: dict[str, Issued], profile_a_suites: bool = False) -> ssl.SSLContext:
@@ -45,8 +45,12 @@ def ven_context(certs: dict[str, Issued], ven: str | None = "ven1", **limits: An
 async def echo_identity(scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
     context = request_context(scope)
     tls = scope["extensions"]["tls"]
-    body = json.dumps({"fingerprint": context.fingerprint, "tls_version": tls["tls_version"], "cipher_suite": tls["cipher_suite"]}).encode()
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", str(len(body)).encode())]})
+    body = json.dumps(
+        {"fingerprint": context.fingerprint, "tls_version": tls["tls_version"], "cipher_suite": tls["cipher_suite"]}
+    ).encode()
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", str(len(body)).encode())]}
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -122,15 +126,17 @@ async def test_other_tls12_suites_are_not_offered(https_port: int, dev_certs: di
         await get(https_port, context)
 
 
-@pytest.mark.parametrize(
-    ("cipher", "suite_id"), [("AES128-SHA", 0x002F), ("ECDHE-ECDSA-AES128-SHA", 0xC009)]
-)
+@pytest.mark.parametrize(("cipher", "suite_id"), [("AES128-SHA", 0x002F), ("ECDHE-ECDSA-AES128-SHA", 0xC009)])
 async def test_a_2_0a_ven_offering_only_its_profile_s_suites_connects_when_they_are_on(
     https_port_with_2_0a_suites: int, dev_certs: dict[str, Issued], cipher: str, suite_id: int
 ) -> None:
     context = ven_context(dev_certs, maximum_version=ssl.TLSVersion.TLSv1_2, ciphers=cipher)
     seen, _ = await get(https_port_with_2_0a_suites, context)
-    assert (seen["tls_version"], seen["cipher_suite"], seen["fingerprint"]) == (0x0303, suite_id, dev_certs["ven1"].fingerprint)
+    assert (seen["tls_version"], seen["cipher_suite"], seen["fingerprint"]) == (
+        0x0303,
+        suite_id,
+        dev_certs["ven1"].fingerprint,
+    )
 
 
 async def test_with_the_2_0a_suites_on_a_2_0b_ven_still_gets_a_sha256_suite(

@@ -56,5 +56,7 @@ def test_the_xmpp_form_is_a_fixed_point_and_keeps_the_content(official_schema: e
     assert xmpp_form(form) == form
     assert document_of(element_of(form)) == form
     assert_valid(official_schema, form)
-    assert etree.tostring(etree.fromstring(form), method="c14n") != etree.tostring(etree.fromstring(body), method="c14n")
+    assert etree.tostring(etree.fromstring(form), method="c14n") != etree.tostring(
+        etree.fromstring(body), method="c14n"
+    )
     assert b"<requestID" in form and b"r-1" in form and b"ven-1" in form

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,7 +12,7 @@ from shared.awaited_replies import Awaiting, ConfirmationPolicy, GiveUp, LookAga
 from shared.oadr.period import Period
 from shared.oadr.report_parts import ReportRequest, ReportSpecifier, SpecifierPayload
 
-T0 = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
 POLICY = ConfirmationPolicy(wait=MINUTE, resend_limit=2)
 
@@ -21,8 +21,12 @@ def request(back: timedelta = 5 * MINUTE, interval_start: datetime | None = None
     return ReportRequest(
         report_request_id="rr-1",
         report_specifier=ReportSpecifier(
-            report_specifier_id="telemetry", granularity=MINUTE, report_back_duration=back,
-            report_interval=None if interval_start is None else Period(dtstart=interval_start, duration=timedelta(hours=1)),
+            report_specifier_id="telemetry",
+            granularity=MINUTE,
+            report_back_duration=back,
+            report_interval=None
+            if interval_start is None
+            else Period(dtstart=interval_start, duration=timedelta(hours=1)),
             specifier_payloads=(SpecifierPayload(r_id="power", reading_type="Direct Read"),),
         ),
     )

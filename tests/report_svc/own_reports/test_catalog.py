@@ -34,7 +34,12 @@ OPERATOR_REPORTS = [
                 "r_id": "price",
                 "report_type": "price",
                 "reading_type": "Direct Read",
-                "item_base": {"name": "currencyPerKWh", "description": "currencyPerKWh", "units": "USD", "si_scale_code": "none"},
+                "item_base": {
+                    "name": "currencyPerKWh",
+                    "description": "currencyPerKWh",
+                    "units": "USD",
+                    "si_scale_code": "none",
+                },
                 "min_period": "PT1M",
                 "max_period": "PT1H",
             }
@@ -48,7 +53,9 @@ def request(report_specifier_id: str, r_id: str, granularity: timedelta, request
     return ReportRequest(
         report_request_id=request_id,
         report_specifier=ReportSpecifier(
-            report_specifier_id=report_specifier_id, granularity=granularity, report_back_duration=granularity,
+            report_specifier_id=report_specifier_id,
+            granularity=granularity,
+            report_back_duration=granularity,
             specifier_payloads=(SpecifierPayload(r_id=r_id, reading_type="x-notApplicable"),),
         ),
     )
@@ -79,7 +86,12 @@ def test_values_other_than_status_need_a_handler() -> None:
     [
         "not json",
         json.dumps([{"report_specifier_id": "x", "points": []}]),
-        json.dumps([{"report_specifier_id": "x", "points": [{"r_id": "a"}]}, {"report_specifier_id": "x", "points": [{"r_id": "b"}]}]),
+        json.dumps(
+            [
+                {"report_specifier_id": "x", "points": [{"r_id": "a"}]},
+                {"report_specifier_id": "x", "points": [{"r_id": "b"}]},
+            ]
+        ),
         json.dumps([{"report_specifier_id": "x", "points": [{"r_id": "a"}, {"r_id": "a"}]}]),
     ],
 )
@@ -110,7 +122,10 @@ def test_requests_fitting_the_metadata_are_accepted() -> None:
         ([request(DEFAULT_REPORT_ID, "no-such-rid", timedelta(0))], ResponseCode.INVALID_ID),
         ([request(DEFAULT_REPORT_ID, DEFAULT_REPORT_ID, timedelta(hours=2))], ResponseCode.INVALID_DATA),
         (
-            [request(DEFAULT_REPORT_ID, DEFAULT_REPORT_ID, timedelta(0)), request(DEFAULT_REPORT_ID, DEFAULT_REPORT_ID, timedelta(0))],
+            [
+                request(DEFAULT_REPORT_ID, DEFAULT_REPORT_ID, timedelta(0)),
+                request(DEFAULT_REPORT_ID, DEFAULT_REPORT_ID, timedelta(0)),
+            ],
             ResponseCode.INVALID_ID,
         ),
     ],

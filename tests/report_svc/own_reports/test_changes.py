@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from report_svc.own_reports.changes import baseline, changed_only, is_on_change
 from shared.oadr.report_parts import ReportInterval, ReportPayload, ReportSpecifier, ResourceStatus, SpecifierPayload
 
-T0 = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
 ONLINE = ResourceStatus(online=True, manual_override=False)
 OFFLINE = ResourceStatus(online=False, manual_override=False)
@@ -23,7 +23,9 @@ def interval(second: int, **values: float | ResourceStatus) -> ReportInterval:
 
 def specifier(granularity: timedelta, back: timedelta) -> ReportSpecifier:
     return ReportSpecifier(
-        report_specifier_id="vtn-prices", granularity=granularity, report_back_duration=back,
+        report_specifier_id="vtn-prices",
+        granularity=granularity,
+        report_back_duration=back,
         specifier_payloads=(SpecifierPayload(r_id="tier", reading_type="Direct Read"),),
     )
 

@@ -79,7 +79,15 @@ async def test_a_handler_taking_keywords_gets_them_all_and_status_dicts_become_s
         return {"online": False, "manual_override": True}
 
     [interval] = await VtnReportSource(on_request_report).intervals([reading(STATUS_POINT)])
-    assert set(seen) == {"date_from", "date_to", "sampling_interval", "ven_id", "report_request_id", "report_specifier_id", "r_id"}
+    assert set(seen) == {
+        "date_from",
+        "date_to",
+        "sampling_interval",
+        "ven_id",
+        "report_request_id",
+        "report_specifier_id",
+        "r_id",
+    }
     assert interval.payloads[0].value == ResourceStatus(online=False, manual_override=True)
 
 
@@ -103,15 +111,21 @@ def test_the_vtns_update_report_is_valid_20b(official_schema: etree.XMLSchema) -
     request = ReportRequest(
         report_request_id="ven-rr-1",
         report_specifier=ReportSpecifier(
-            report_specifier_id="vtn-status", granularity=MINUTE, report_back_duration=2 * MINUTE,
+            report_specifier_id="vtn-status",
+            granularity=MINUTE,
+            report_back_duration=2 * MINUTE,
             specifier_payloads=(SpecifierPayload(r_id="vtn-status", reading_type="x-notApplicable"),),
         ),
     )
     status = ResourceStatus(online=True, manual_override=False)
     intervals = [
-        ReportInterval(dtstart=NOW - MINUTE, duration=MINUTE, payloads=(ReportPayload(r_id="vtn-status", value=status),)),
+        ReportInterval(
+            dtstart=NOW - MINUTE, duration=MINUTE, payloads=(ReportPayload(r_id="vtn-status", value=status),)
+        ),
     ]
-    payload = rendered(official_schema, update_report("ven-1", request, "METADATA_TELEMETRY_STATUS", WINDOW, intervals, NOW))
+    payload = rendered(
+        official_schema, update_report("ven-1", request, "METADATA_TELEMETRY_STATUS", WINDOW, intervals, NOW)
+    )
     [report] = payload["reports"]
     assert report["report_request_id"] == "ven-rr-1"
     assert report["report_name"] == "TELEMETRY_STATUS"

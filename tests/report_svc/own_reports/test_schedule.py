@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from report_svc.own_reports.schedule import (
     MAX_CATCH_UP,
@@ -16,14 +16,17 @@ from report_svc.own_reports.schedule import (
 from shared.oadr.period import Period
 from shared.oadr.report_parts import ReportSpecifier, SpecifierPayload
 
-NOW = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
 ZERO = timedelta(0)
 
 
 def specifier(granularity: timedelta, back: timedelta, interval: Period | None = None) -> ReportSpecifier:
     return ReportSpecifier(
-        report_specifier_id="vtn-status", granularity=granularity, report_back_duration=back, report_interval=interval,
+        report_specifier_id="vtn-status",
+        granularity=granularity,
+        report_back_duration=back,
+        report_interval=interval,
         specifier_payloads=(SpecifierPayload(r_id="vtn-status", reading_type="x-notApplicable"),),
     )
 

@@ -29,21 +29,63 @@ async def test_compact_handler_is_asked_per_data_point_with_openleadrs_arguments
     calls: list[dict[str, Any]] = []
 
     async def on_register_report(
-        ven_id: str, resource_id: str, measurement: str, unit: str | None, scale: str | None,
-        min_sampling_interval: timedelta, max_sampling_interval: timedelta,
+        ven_id: str,
+        resource_id: str,
+        measurement: str,
+        unit: str | None,
+        scale: str | None,
+        min_sampling_interval: timedelta,
+        max_sampling_interval: timedelta,
     ) -> tuple[Any, ...] | None:
-        calls.append(dict(ven_id=ven_id, resource_id=resource_id, measurement=measurement, unit=unit, scale=scale,
-                          low=min_sampling_interval, high=max_sampling_interval))
+        calls.append(
+            dict(
+                ven_id=ven_id,
+                resource_id=resource_id,
+                measurement=measurement,
+                unit=unit,
+                scale=scale,
+                low=min_sampling_interval,
+                high=max_sampling_interval,
+            )
+        )
         if measurement == "Voltage":
             return None
-        return (module_level_callback, 2 * MINUTE, 5 * MINUTE) if measurement == "RealPower" else (module_level_callback, MINUTE)
+        return (
+            (module_level_callback, 2 * MINUTE, 5 * MINUTE)
+            if measurement == "RealPower"
+            else (module_level_callback, MINUTE)
+        )
 
     assert is_compact(on_register_report)
     choices = await choices_from_handler(on_register_report, "ven-1", OFFERED)
     assert calls == [
-        dict(ven_id="ven-1", resource_id="resource-power", measurement="RealPower", unit="W", scale="k", low=MINUTE, high=15 * MINUTE),
-        dict(ven_id="ven-1", resource_id="resource-voltage", measurement="Voltage", unit="V", scale="none", low=30 * SECOND, high=5 * MINUTE),
-        dict(ven_id="ven-1", resource_id="resource-status", measurement="Status", unit=None, scale=None, low=10 * SECOND, high=10 * MINUTE),
+        dict(
+            ven_id="ven-1",
+            resource_id="resource-power",
+            measurement="RealPower",
+            unit="W",
+            scale="k",
+            low=MINUTE,
+            high=15 * MINUTE,
+        ),
+        dict(
+            ven_id="ven-1",
+            resource_id="resource-voltage",
+            measurement="Voltage",
+            unit="V",
+            scale="none",
+            low=30 * SECOND,
+            high=5 * MINUTE,
+        ),
+        dict(
+            ven_id="ven-1",
+            resource_id="resource-status",
+            measurement="Status",
+            unit=None,
+            scale=None,
+            low=10 * SECOND,
+            high=10 * MINUTE,
+        ),
     ]
     usage, status = choices
     assert (usage.r_ids, usage.granularity, usage.report_back_duration) == (("power",), 2 * MINUTE, 5 * MINUTE)
@@ -65,7 +107,10 @@ async def test_full_handler_gets_the_metadata_dict_and_returns_tuples() -> None:
     assert [r["report_name"] for r in seen] == ["METADATA_TELEMETRY_USAGE", "METADATA_TELEMETRY_STATUS"]
     description = seen[0]["report_descriptions"][0]
     assert description["measurement"] == {
-        "name": "powerReal", "description": "RealPower", "unit": "W", "scale": "k",
+        "name": "powerReal",
+        "description": "RealPower",
+        "unit": "W",
+        "scale": "k",
         "power_attributes": {"hertz": 50.0, "voltage": 230.0, "ac": True},
     }
     assert description["sampling_rate"] == {"min_period": MINUTE, "max_period": 15 * MINUTE, "on_change": False}
@@ -94,10 +139,16 @@ def test_metadata_and_data_dicts_use_openleadrs_keys() -> None:
     assert metadata_dict(USAGE)["report_descriptions"][0]["report_data_source"] == {"resource_id": "resource-power"}
     request = build_request(USAGE, r_ids=["power"], granularity=MINUTE, report_back_duration=MINUTE)
     report = Report(
-        report_specifier_id="usage-spec", report_request_id=request.report_request_id, created_date_time=NOW,
+        report_specifier_id="usage-spec",
+        report_request_id=request.report_request_id,
+        created_date_time=NOW,
         intervals=(ReportInterval(dtstart=NOW, duration=MINUTE, payloads=(ReportPayload(r_id="power", value=4.5),)),),
     )
-    state = {request.report_request_id: RequestedReport("ven-1", "TELEMETRY_USAGE", RequestStatus.CREATED, False, request)}
+    state = {
+        request.report_request_id: RequestedReport("ven-1", "TELEMETRY_USAGE", RequestStatus.CREATED, False, request)
+    }
     as_dict = data_report_dict(records_of("ven-1", [report], state, NOW))
     assert as_dict["report_request_id"] == request.report_request_id
-    assert as_dict["intervals"] == [{"dtstart": NOW, "duration": MINUTE, "report_payload": {"r_id": "power", "value": 4.5}}]
+    assert as_dict["intervals"] == [
+        {"dtstart": NOW, "duration": MINUTE, "report_payload": {"r_id": "power", "value": 4.5}}
+    ]

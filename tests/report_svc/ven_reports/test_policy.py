@@ -31,8 +31,13 @@ async def test_telemetry_requests_usage_and_status_with_data_report_names() -> N
 
 async def test_handler_decides_per_data_point_and_returns_callbacks() -> None:
     def on_register_report(
-        ven_id: str, resource_id: str, measurement: str, unit: str | None, scale: str | None,
-        min_sampling_interval: timedelta, max_sampling_interval: timedelta,
+        ven_id: str,
+        resource_id: str,
+        measurement: str,
+        unit: str | None,
+        scale: str | None,
+        min_sampling_interval: timedelta,
+        max_sampling_interval: timedelta,
     ) -> tuple[Any, ...] | None:
         return (keep, min_sampling_interval) if measurement == "Status" else None
 

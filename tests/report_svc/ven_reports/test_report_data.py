@@ -24,7 +24,9 @@ USAGE_REQUEST = build_request(USAGE, r_ids=["power"], granularity=MINUTE, report
 STATUS_REQUEST = build_request(STATUS, granularity=timedelta(0), report_back_duration=timedelta(0))
 
 
-def requested(status: str = RequestStatus.CREATED, report_to_follow: bool = False, ven_id: str = "ven-1") -> dict[str, RequestedReport]:
+def requested(
+    status: str = RequestStatus.CREATED, report_to_follow: bool = False, ven_id: str = "ven-1"
+) -> dict[str, RequestedReport]:
     return {
         r.report_request_id: RequestedReport(ven_id, name, status, report_to_follow, r)
         for r, name in ((USAGE_REQUEST, "TELEMETRY_USAGE"), (STATUS_REQUEST, "TELEMETRY_STATUS"))
@@ -61,7 +63,11 @@ def test_status_values_and_dtstart_from_the_report() -> None:
         report_request_id=STATUS_REQUEST.report_request_id,
         created_date_time=NOW,
         dtstart=NOW,
-        intervals=(ReportInterval(payloads=(ReportPayload(r_id="status", value=ResourceStatus(online=True, manual_override=False)),)),),
+        intervals=(
+            ReportInterval(
+                payloads=(ReportPayload(r_id="status", value=ResourceStatus(online=True, manual_override=False)),)
+            ),
+        ),
     )
     [record] = records_of("ven-1", [report], requested(), NOW)
     assert record.dtstart == NOW and isinstance(record.value, ResourceStatus)
@@ -94,7 +100,9 @@ def test_cancelled_requests_accept_data_only_with_report_to_follow() -> None:
 
 
 def test_an_interval_without_any_dtstart_is_invalid_data() -> None:
-    report = usage_report(1.0).model_copy(update={"intervals": (ReportInterval(payloads=(ReportPayload(r_id="power", value=1.0),)),)})
+    report = usage_report(1.0).model_copy(
+        update={"intervals": (ReportInterval(payloads=(ReportPayload(r_id="power", value=1.0),)),)}
+    )
     with pytest.raises(ReportDataRefused) as refused:
         records_of("ven-1", [report], requested(), NOW)
     assert refused.value.response_code == ResponseCode.INVALID_DATA

@@ -78,7 +78,9 @@ def test_telemetry_usage_periodic_over_a_report_interval(official_schema: etree.
 
 def test_history_usage_over_a_time_range(official_schema: etree.XMLSchema) -> None:
     window = Period(dtstart=NOW - timedelta(days=1), duration=timedelta(days=1))
-    request = build_request(HISTORY, granularity=timedelta(minutes=15), report_back_duration=ZERO, report_interval=window)
+    request = build_request(
+        HISTORY, granularity=timedelta(minutes=15), report_back_duration=ZERO, report_interval=window
+    )
     rendered(official_schema, create_report("ven-1", [request]))
     assert request.report_specifier.report_interval == window
 
@@ -142,7 +144,10 @@ def test_report_request_ids_are_unique_within_one_message() -> None:
     request = build_request(STATUS, granularity=ZERO, report_back_duration=ZERO)
     with pytest.raises(RequestRefused, match="unique"):
         create_report("ven-1", [request, request])
-    assert len({build_request(STATUS, granularity=ZERO, report_back_duration=ZERO).report_request_id for _ in range(50)}) == 50
+    assert (
+        len({build_request(STATUS, granularity=ZERO, report_back_duration=ZERO).report_request_id for _ in range(50)})
+        == 50
+    )
 
 
 def test_data_report_names() -> None:

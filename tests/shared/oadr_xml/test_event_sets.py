@@ -5,7 +5,7 @@ or holds values a fill could not write, is rendered as it is."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from lxml import etree
@@ -64,7 +64,7 @@ def test_a_set_is_rendered_once_for_all_its_vens() -> None:
     assert shared.set_id not in documents._rendered  # noqa: SLF001 - the least recently used set went first
 
 
-NOW = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
 
 def counting_renderer() -> tuple[list[VtnMessage], SetDocuments]:
@@ -94,7 +94,9 @@ def test_one_rendering_serves_every_vens_own_message(official_schema: etree.XMLS
         assert document == render(message)
         assert_valid(official_schema, document)
     assert len(rendered) == 1
-    assert encode(copies(vens[:1], Target(ven_ids=("ven-0",)))[0]) == render(copies(vens[:1], Target(ven_ids=("ven-0",)))[0])
+    assert encode(copies(vens[:1], Target(ven_ids=("ven-0",)))[0]) == render(
+        copies(vens[:1], Target(ven_ids=("ven-0",)))[0]
+    )
 
 
 def test_vens_targeted_by_group_share_a_rendering_per_group() -> None:

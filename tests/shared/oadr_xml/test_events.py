@@ -3,7 +3,7 @@ oadrCreatedEvent as a VEN (OpenLEADR) sends them."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import pytest
@@ -63,7 +63,7 @@ from shared.oadr_xml.units import parse_item_base
 from shared.oadr_xml.values import parse_datetime, parse_duration
 from shared.oadr_xml.xcal import PROPERTIES, parse_dtstart, parse_duration_property, parse_uid
 
-CREATED = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+CREATED = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 START = CREATED + timedelta(hours=2)
 
 

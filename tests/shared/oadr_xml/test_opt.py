@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,7 +19,7 @@ from shared.oadr.target import Target
 from shared.oadr_xml.codec import decode, render_tree
 from shared.oadr_xml.schema import SCHEMA_2_0B, load_schema, validate
 
-NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 OK = EiResponse(request_id="req-1")
 
 VTN_RENDERED: dict[str, Any] = {

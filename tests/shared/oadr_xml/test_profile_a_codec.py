@@ -4,7 +4,7 @@ schema; documents of the other profile are refused with a clear error."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from lxml import etree
@@ -22,25 +22,40 @@ from shared.oadr_xml.profile_a import codec
 from shared.oadr_xml.profile_a.set_answers import set_answer
 from tests.profile_a_ven import assert_valid_2_0a, profile_a_schema
 
-START = datetime(2030, 1, 1, 12, tzinfo=timezone.utc)
+START = datetime(2030, 1, 1, 12, tzinfo=UTC)
 
 
 def an_event(event_id: str = "e1", *signals: EventSignal, **extra: object) -> Event:
     return Event(
         descriptor=EventDescriptor(
-            event_id=event_id, modification_number=3, market_context="http://market", created_date_time=START,
-            event_status=EventStatus.ACTIVE, modification_date_time=START, modification_reason="moved", priority=2,
-            test_event=True, vtn_comment="a & b",
+            event_id=event_id,
+            modification_number=3,
+            market_context="http://market",
+            created_date_time=START,
+            event_status=EventStatus.ACTIVE,
+            modification_date_time=START,
+            modification_reason="moved",
+            priority=2,
+            test_event=True,
+            vtn_comment="a & b",
         ),
         active_period=ActivePeriod(
-            dtstart=START, duration=timedelta(hours=2), start_after=timedelta(minutes=5),
-            x_ei_ramp_up=timedelta(minutes=10), x_ei_recovery=timedelta(minutes=15),
+            dtstart=START,
+            duration=timedelta(hours=2),
+            start_after=timedelta(minutes=5),
+            x_ei_ramp_up=timedelta(minutes=10),
+            x_ei_recovery=timedelta(minutes=15),
         ),
         signals=signals
         or (
             EventSignal(
-                signal_name=SignalName.SIMPLE, signal_type=SignalType.LEVEL, signal_id="s",
-                intervals=(Interval(duration=timedelta(hours=1), payload=1), Interval(duration=timedelta(hours=1), payload=3)),
+                signal_name=SignalName.SIMPLE,
+                signal_type=SignalType.LEVEL,
+                signal_id="s",
+                intervals=(
+                    Interval(duration=timedelta(hours=1), payload=1),
+                    Interval(duration=timedelta(hours=1), payload=3),
+                ),
                 current_value=1,
             ),
         ),
@@ -52,7 +67,9 @@ def an_event(event_id: str = "e1", *signals: EventSignal, **extra: object) -> Ev
 
 def test_oadr_request_event_decodes_to_the_message_its_2_0b_form_decodes_to() -> None:
     found = codec.decode(ven.request_event("ven-a", "r1", reply_limit=3), profile_a_schema()).message
-    same = codec_2_0b.decode(create_message("oadrRequestEvent", request_id="r1", ven_id="ven-a", reply_limit=3).encode(), None)
+    same = codec_2_0b.decode(
+        create_message("oadrRequestEvent", request_id="r1", ven_id="ven-a", reply_limit=3).encode(), None
+    )
     assert found == same.message
 
 
@@ -64,8 +81,14 @@ def test_oadr_created_event_decodes_to_the_message_its_2_0b_form_decodes_to() ->
             "oadrCreatedEvent",
             response={"response_code": 200, "response_description": "OK", "request_id": "r9"},
             event_responses=[
-                {"response_code": 200, "response_description": "OK", "request_id": "r9", "event_id": "e1",
-                 "modification_number": 2, "opt_type": "optOut"}
+                {
+                    "response_code": 200,
+                    "response_description": "OK",
+                    "request_id": "r9",
+                    "event_id": "e1",
+                    "modification_number": 2,
+                    "opt_type": "optOut",
+                }
             ],
             ven_id="ven-a",
         ).encode(),
@@ -77,14 +100,18 @@ def test_oadr_created_event_decodes_to_the_message_its_2_0b_form_decodes_to() ->
 
 def test_every_2_0a_document_the_vtn_writes_passes_the_2_0a_schema() -> None:
     price = EventSignal(
-        signal_name=SignalName.ELECTRICITY_PRICE, signal_type=SignalType.PRICE, signal_id="p",
+        signal_name=SignalName.ELECTRICITY_PRICE,
+        signal_type=SignalType.PRICE,
+        signal_id="p",
         intervals=(Interval(duration=timedelta(hours=2), payload=0.31),),
     )
     events = (an_event("e1"), an_event("e2"), an_event("priced", price))
     for document in (
         codec.encode(DistributeEvent(request_id="r", vtn_id="vtn", events=events)),
         codec.encode(DistributeEvent(request_id="r", vtn_id="vtn", events=(), response=EiResponse(request_id="x"))),
-        codec.encode(Response(response=EiResponse(response_code=452, response_description="<no>", request_id=None), ven_id="v")),
+        codec.encode(
+            Response(response=EiResponse(response_code=452, response_description="<no>", request_id=None), ven_id="v")
+        ),
         set_answer(DistributeEvent(request_id="r", vtn_id="vtn", events=events)).answering("req & <id>"),
     ):
         assert_valid_2_0a(document)
@@ -92,15 +119,24 @@ def test_every_2_0a_document_the_vtn_writes_passes_the_2_0a_schema() -> None:
 
 def test_a_2_0a_ven_reads_its_events_as_the_2_0a_profile_has_them() -> None:
     price = EventSignal(
-        signal_name=SignalName.ELECTRICITY_PRICE, signal_type=SignalType.PRICE, signal_id="p",
+        signal_name=SignalName.ELECTRICITY_PRICE,
+        signal_type=SignalType.PRICE,
+        signal_id="p",
         intervals=(Interval(duration=timedelta(hours=2), payload=0.31),),
     )
     simple = an_event().signals[0]
-    message = DistributeEvent(request_id="set-1", vtn_id="vtn", events=(an_event("e1", price, simple), an_event("only-price", price)))
+    message = DistributeEvent(
+        request_id="set-1", vtn_id="vtn", events=(an_event("e1", price, simple), an_event("only-price", price))
+    )
     seen = ven.read_answer(set_answer(message).answering("req-7"))
     assert (seen.response_code, seen.response_request_id, seen.request_id) == (200, "req-7", "set-1")
     [event] = seen.events  # the event without a SIMPLE signal is left out
-    assert (event.event_id, event.modification_number, event.status, event.response_required) == ("e1", 3, "active", "never")
+    assert (event.event_id, event.modification_number, event.status, event.response_required) == (
+        "e1",
+        3,
+        "active",
+        "never",
+    )
     assert event.signals == (ven.SeenSignal("simple", "level", (1.0, 3.0), 1.0),)
     assert (event.target_ven_ids, event.target_group_ids) == (("ven-a",), ("g1",))
     assert set_answer(message).event_count == 1

@@ -39,7 +39,9 @@ VTN_MESSAGES = [
         requested_poll_freq=timedelta(minutes=1),
     ),
     CreatedPartyRegistration(
-        response=EiResponse(response_code=463, response_description="refused", request_id="c2"), vtn_id="vtn", profiles=PROFILES
+        response=EiResponse(response_code=463, response_description="refused", request_id="c2"),
+        vtn_id="vtn",
+        profiles=PROFILES,
     ),
     CancelPartyRegistration(request_id="r1", registration_id="reg-1", ven_id="ven-1"),
     CanceledPartyRegistration(response=EiResponse(request_id="r2"), registration_id="reg-1", ven_id="ven-1"),

@@ -3,7 +3,7 @@ every message survives render -> decode and the JSON hop through Kafka unchanged
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -44,7 +44,7 @@ from shared.oadr.units import ItemBase, PowerAttributes
 from shared.oadr_xml.codec import decode, encode, render_tree
 from shared.oadr_xml.schema import SCHEMA_2_0B, load_schema, validate
 
-NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 OK = EiResponse(request_id="req-1")
 
 POWER = ItemBase(

@@ -34,4 +34,3 @@ def test_each_schema_compiles_offline_from_its_own_folder(main: Path) -> None:
 def test_each_schema_folder_carries_its_licence_notes(version: str) -> None:
     notes = (SCHEMAS_DIR / version / "LICENSES.txt").read_text()
     assert "licen" in notes.lower() and "xsd" in notes.lower()
-

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypothesis import given, settings
@@ -37,16 +37,23 @@ def stored_json(model: ItemBase | ResourceStatus) -> str:
 def row_of(seq: int, record: ReportData) -> dict[str, Any]:
     status = record.value if isinstance(record.value, ResourceStatus) else None
     return {
-        "seq": seq, "ven_id": record.ven_id, "report_request_id": record.report_request_id, "r_id": record.r_id,
-        "dtstart": record.dtstart, "duration": record.duration, "report_specifier_id": record.report_specifier_id,
-        "report_name": record.report_name, "value": None if status is not None else record.value,
+        "seq": seq,
+        "ven_id": record.ven_id,
+        "report_request_id": record.report_request_id,
+        "r_id": record.r_id,
+        "dtstart": record.dtstart,
+        "duration": record.duration,
+        "report_specifier_id": record.report_specifier_id,
+        "report_name": record.report_name,
+        "value": None if status is not None else record.value,
         "status": None if status is None else stored_json(status),
         "units": None if record.units is None else stored_json(record.units),
-        "reading_type": record.reading_type, "received_at": record.received_at,
+        "reading_type": record.reading_type,
+        "received_at": record.received_at,
     }
 
 
-moments = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(timezone.utc))
+moments = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC))
 records = st.builds(
     ReportData,
     ven_id=st.text(min_size=1, max_size=40),
@@ -69,8 +76,11 @@ def test_a_row_is_encoded_as_the_contracts_envelope_byte_for_byte(seq: int, reco
     encoded = encoded_record(row_of(seq, record))
     parsed = Envelope.from_bytes(encoded.value)
     reference = Envelope(
-        message_id=f"report-data-{seq}", correlation_id=parsed.correlation_id, ven_id=record.ven_id,
-        created_at=record.received_at, payload=record,
+        message_id=f"report-data-{seq}",
+        correlation_id=parsed.correlation_id,
+        ven_id=record.ven_id,
+        created_at=record.received_at,
+        payload=record,
     )
     assert encoded.value == reference.to_bytes()
     assert encoded.key == reference.kafka_key()
@@ -79,8 +89,17 @@ def test_a_row_is_encoded_as_the_contracts_envelope_byte_for_byte(seq: int, reco
 
 def test_a_records_message_id_names_its_row_and_survives_the_json_hop() -> None:
     record = ReportData(
-        ven_id="ven-1", report_request_id="rr-1", report_specifier_id="spec", report_name="TELEMETRY_USAGE", r_id="power",
-        dtstart=NOW, duration=None, value=2.5, units=POWER, reading_type="Direct Read", received_at=NOW,
+        ven_id="ven-1",
+        report_request_id="rr-1",
+        report_specifier_id="spec",
+        report_name="TELEMETRY_USAGE",
+        r_id="power",
+        dtstart=NOW,
+        duration=None,
+        value=2.5,
+        units=POWER,
+        reading_type="Direct Read",
+        received_at=NOW,
     )
     envelope = Envelope.from_bytes(encoded_record(row_of(42, record)).value)
     assert seq_of(envelope.message_id) == 42
@@ -89,8 +108,17 @@ def test_a_records_message_id_names_its_row_and_survives_the_json_hop() -> None:
 
 def test_every_record_gets_its_own_correlation_id() -> None:
     record = ReportData(
-        ven_id="ven-1", report_request_id="rr-1", report_specifier_id="spec", report_name=None, r_id="power",
-        dtstart=NOW, duration=timedelta(minutes=1), value=1.0, units=None, reading_type=None, received_at=NOW,
+        ven_id="ven-1",
+        report_request_id="rr-1",
+        report_specifier_id="spec",
+        report_name=None,
+        r_id="power",
+        dtstart=NOW,
+        duration=timedelta(minutes=1),
+        value=1.0,
+        units=None,
+        reading_type=None,
+        received_at=NOW,
     )
     first, second = (Envelope.from_bytes(encoded_record(row_of(1, record)).value) for _ in range(2))
     assert first.correlation_id != second.correlation_id

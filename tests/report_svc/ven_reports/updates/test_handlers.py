@@ -28,7 +28,9 @@ def stored_callback(values: list[tuple[Any, Any]]) -> None:
 def requested(stored: dict[str, dict[str, str]]) -> dict[str, RequestedReport]:
     """The requests as read from the database, with the callbacks `stored` names for them."""
     return {
-        r.report_request_id: RequestedReport("ven-1", name, RequestStatus.CREATED, False, r, stored.get(r.report_request_id, {}))
+        r.report_request_id: RequestedReport(
+            "ven-1", name, RequestStatus.CREATED, False, r, stored.get(r.report_request_id, {})
+        )
         for r, name in ((USAGE_REQUEST, "TELEMETRY_USAGE"), (STATUS_REQUEST, "TELEMETRY_STATUS"))
     }
 
@@ -36,16 +38,23 @@ def requested(stored: dict[str, dict[str, str]]) -> dict[str, RequestedReport]:
 def records() -> list[ReportData]:
     def report(request_id: str, spec: str, r_ids: list[str]) -> Report:
         return Report(
-            report_specifier_id=spec, report_request_id=request_id, created_date_time=NOW,
+            report_specifier_id=spec,
+            report_request_id=request_id,
+            created_date_time=NOW,
             intervals=tuple(
-                ReportInterval(dtstart=NOW + i * MINUTE, payloads=tuple(ReportPayload(r_id=r, value=float(i)) for r in r_ids))
+                ReportInterval(
+                    dtstart=NOW + i * MINUTE, payloads=tuple(ReportPayload(r_id=r, value=float(i)) for r in r_ids)
+                )
                 for i in range(2)
             ),
         )
 
     return records_of(
         "ven-1",
-        [report(USAGE_REQUEST.report_request_id, "usage-spec", ["power", "voltage"]), report(STATUS_REQUEST.report_request_id, "status-spec", ["status"])],
+        [
+            report(USAGE_REQUEST.report_request_id, "usage-spec", ["power", "voltage"]),
+            report(STATUS_REQUEST.report_request_id, "status-spec", ["status"]),
+        ],
         requested({}),
         NOW,
     )
