@@ -20,9 +20,7 @@ import ssl
 from dataclasses import dataclass
 
 from bench.loadgen.config import VtnAddress
-
-_HEAD_END = b"\r\n\r\n"
-_CRLF = b"\r\n"
+from shared.http1_answers import HEAD_END, AnswerHead, MalformedAnswer, parse_answer_head, read_chunked_body
 
 
 class HttpClientError(Exception):
@@ -130,7 +128,7 @@ class KeepAliveConnection:
         try:
             writer.write(request)
             await writer.drain()
-            head = await reader.readuntil(_HEAD_END)
+            head = await reader.readuntil(HEAD_END)
         except asyncio.IncompleteReadError as error:
             if reused and not error.partial:
                 raise _IdleConnectionClosed() from error
@@ -142,7 +140,13 @@ class KeepAliveConnection:
         except asyncio.LimitOverrunError as error:
             raise MalformedResponse("response head too large") from error
 
-        status, content_length, chunked, keep_alive = _parse_head(head)
+        answer_head = _parse_head(head)
+        status, content_length, chunked, keep_alive = (
+            answer_head.status,
+            answer_head.content_length,
+            answer_head.chunked,
+            answer_head.keep_alive,
+        )
         try:
             if chunked:
                 body = await _read_chunked(reader)
@@ -173,52 +177,15 @@ class KeepAliveConnection:
                 await writer.wait_closed()
 
 
-def _parse_head(head: bytes) -> tuple[int, int | None, bool, bool]:
-    """Status, Content-Length, whether chunked, whether the connection stays open."""
-    lines = head[: -len(_HEAD_END)].split(_CRLF)
-    parts = lines[0].split(b" ", 2)
-    if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
-        raise MalformedResponse(f"bad status line {lines[0][:80]!r}")
+def _parse_head(head: bytes) -> AnswerHead:
     try:
-        status = int(parts[1])
-    except ValueError:
-        raise MalformedResponse(f"bad status code {parts[1][:20]!r}") from None
-    keep_alive = parts[0] != b"HTTP/1.0"
-    content_length: int | None = None
-    chunked = False
-    for line in lines[1:]:
-        name, _, value = line.partition(b":")
-        name = name.strip().lower()
-        if name == b"content-length":
-            try:
-                content_length = int(value)
-            except ValueError:
-                raise MalformedResponse(f"bad Content-Length {value[:20]!r}") from None
-            if content_length < 0:
-                raise MalformedResponse("negative Content-Length")
-        elif name == b"transfer-encoding":
-            chunked = b"chunked" in value.lower()
-        elif name == b"connection":
-            tokens = value.lower()
-            if b"close" in tokens:
-                keep_alive = False
-            elif b"keep-alive" in tokens:
-                keep_alive = True
-    return status, (None if chunked else content_length), chunked, keep_alive
+        return parse_answer_head(head)
+    except MalformedAnswer as error:
+        raise MalformedResponse(str(error)) from None
 
 
 async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        size_line = await reader.readuntil(_CRLF)
-        try:
-            size = int(size_line.split(b";", 1)[0].strip(), 16)
-        except ValueError:
-            raise MalformedResponse(f"bad chunk size {size_line[:20]!r}") from None
-        if size == 0:
-            while await reader.readuntil(_CRLF) != _CRLF:  # skip trailers
-                pass
-            return b"".join(chunks)
-        chunks.append(await reader.readexactly(size))
-        if await reader.readexactly(2) != _CRLF:
-            raise MalformedResponse("chunk not terminated by CRLF")
+    try:
+        return await read_chunked_body(reader)
+    except MalformedAnswer as error:
+        raise MalformedResponse(str(error)) from None

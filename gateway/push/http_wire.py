@@ -10,10 +10,16 @@ import asyncio
 from dataclasses import dataclass
 
 from gateway.push.deliverer import DeliveryFailed
+from shared.http1_answers import (
+    HEAD_END,
+    AnswerHead,
+    AnswerTooLarge,
+    MalformedAnswer,
+    parse_answer_head,
+    read_chunked_body,
+)
 
 MAX_HEAD_BYTES = 16 * 1024
-_HEAD_END = b"\r\n\r\n"
-_CRLF = b"\r\n"
 
 
 class IdleConnectionClosed(Exception):
@@ -46,7 +52,7 @@ async def exchange(
     try:
         writer.write(request)
         await writer.drain()
-        head = await reader.readuntil(_HEAD_END)
+        head = await reader.readuntil(HEAD_END)
     except asyncio.IncompleteReadError as error:
         if reused and not error.partial:
             raise IdleConnectionClosed() from error
@@ -57,7 +63,13 @@ async def exchange(
         raise DeliveryFailed("connect", f"connection lost: {error!r}") from error
     except asyncio.LimitOverrunError as error:
         raise DeliveryFailed("http_error", "the answer's head is too large") from error
-    status, length, chunked, keep_alive = parse_head(head)
+    answer_head = parse_head(head)
+    status, length, chunked, keep_alive = (
+        answer_head.status,
+        answer_head.content_length,
+        answer_head.chunked,
+        answer_head.keep_alive,
+    )
     try:
         if chunked:
             body = await _read_chunked(reader, max_body)
@@ -77,61 +89,23 @@ async def exchange(
     return HttpAnswer(status, body, keep_alive)
 
 
-def parse_head(head: bytes) -> tuple[int, int | None, bool, bool]:
-    """Status, Content-Length, whether chunked, whether the connection stays open."""
+def parse_head(head: bytes) -> AnswerHead:
+    """The answer's head; one over MAX_HEAD_BYTES or not HTTP fails the delivery."""
     if len(head) > MAX_HEAD_BYTES:
         raise DeliveryFailed("http_error", "the answer's head is too large")
-    lines = head[: -len(_HEAD_END)].split(_CRLF)
-    parts = lines[0].split(b" ", 2)
-    if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
-        raise DeliveryFailed("http_error", f"not an HTTP answer: {lines[0][:80]!r}")
     try:
-        status = int(parts[1])
-    except ValueError:
-        raise DeliveryFailed("http_error", f"bad status code {parts[1][:20]!r}") from None
-    keep_alive = parts[0] != b"HTTP/1.0"
-    length: int | None = None
-    chunked = False
-    for line in lines[1:]:
-        name, _, value = line.partition(b":")
-        name = name.strip().lower()
-        if name == b"content-length":
-            try:
-                length = int(value)
-            except ValueError:
-                raise DeliveryFailed("http_error", f"bad Content-Length {value[:20]!r}") from None
-            if length < 0:
-                raise DeliveryFailed("http_error", "negative Content-Length")
-        elif name == b"transfer-encoding":
-            chunked = b"chunked" in value.lower()
-        elif name == b"connection":
-            tokens = value.lower()
-            if b"close" in tokens:
-                keep_alive = False
-            elif b"keep-alive" in tokens:
-                keep_alive = True
-    return status, (None if chunked else length), chunked, keep_alive
+        return parse_answer_head(head)
+    except MalformedAnswer as error:
+        raise DeliveryFailed("http_error", str(error)) from None
 
 
 async def _read_chunked(reader: asyncio.StreamReader, max_body: int) -> bytes:
-    chunks: list[bytes] = []
-    size_so_far = 0
-    while True:
-        size_line = await reader.readuntil(_CRLF)
-        try:
-            size = int(size_line.split(b";", 1)[0].strip(), 16)
-        except ValueError:
-            raise DeliveryFailed("http_error", f"bad chunk size {size_line[:20]!r}") from None
-        if size == 0:
-            while await reader.readuntil(_CRLF) != _CRLF:  # trailers
-                pass
-            return b"".join(chunks)
-        size_so_far += size
-        if size_so_far > max_body:
-            raise DeliveryFailed("too_large", f"a chunked answer of more than {max_body} bytes")
-        chunks.append(await reader.readexactly(size))
-        if await reader.readexactly(2) != _CRLF:
-            raise DeliveryFailed("http_error", "chunk not terminated by CRLF")
+    try:
+        return await read_chunked_body(reader, max_body)
+    except AnswerTooLarge as error:
+        raise DeliveryFailed("too_large", str(error)) from None
+    except MalformedAnswer as error:
+        raise DeliveryFailed("http_error", str(error)) from None
 
 
 async def _read_to_end(reader: asyncio.StreamReader, max_body: int) -> bytes:
