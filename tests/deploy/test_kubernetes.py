@@ -389,7 +389,7 @@ def test_the_xmpp_server_and_the_vtn_agree_on_the_vtns_address(render: Render, l
     [vtn] = [e for e in container["env"] if e["name"] == "OPENADR_XMPP_VTN"]
     reference = vtn["valueFrom"]["configMapKeyRef"]
     assert reference == {"name": config["metadata"]["name"], "key": "VTN_XMPP_ADDRESS"}
-    assert VtnSettings(xmpp_address=config["data"]["VTN_XMPP_ADDRESS"]).xmpp_domain  # type: ignore[call-arg]
+    assert VtnSettings(xmpp_address=config["data"]["VTN_XMPP_ADDRESS"]).xmpp_domain
 
 
 @pytest.mark.parametrize("layer", LAYERS)
