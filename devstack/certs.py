@@ -1,8 +1,10 @@
-"""Development certificates: one CA, the VTN's RSA and ECC server certificates, VEN certificates.
+"""Development certificates: one CA, the VTN's RSA and ECC server certificates, the XMPP server's
+certificate, VEN certificates.
 
 `python -m devstack certs` writes them under `.devstack/certs/` (or `--dir`) and prints the settings
 that turn on HTTPS with client certificates and signed messages, and each certificate's OpenADR
-fingerprint. A second CA ("other-ca") is written too, so a test can present a certificate the VTN must
+fingerprint. It also writes `xmpp.env`, the VTN's XMPP address for the domain `localhost` (the account is
+the fingerprint of vtn-rsa.crt, which the XMPP connector logs in with), read by docker-compose.yml. A second CA ("other-ca") is written too, so a test can present a certificate the VTN must
 refuse. Never use these outside development: the keys are unencrypted and the CA is throwaway.
 """
 
@@ -21,9 +23,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from shared.fingerprints import fingerprint_of_der
+from shared.xmpp_addresses import account_of
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 VALIDITY = dt.timedelta(days=825)
+XMPP_DOMAIN = "localhost"
+XMPP_ENV = "xmpp.env"
 
 
 @dataclass(frozen=True)
@@ -128,12 +133,20 @@ def generate(directory: Path, ven_names: list[str]) -> dict[str, Issued]:
         "ca": ca,
         "vtn-rsa": issue(directory / "vtn-rsa", "localhost", "rsa", ca_key, ca_cert, server=True),
         "vtn-ecc": issue(directory / "vtn-ecc", "localhost", "ecc", ca_key, ca_cert, server=True),
+        "xmpp": issue(directory / "xmpp", XMPP_DOMAIN, "ecc", ca_key, ca_cert, server=True, server_names=[XMPP_DOMAIN]),
         "other-ca": other,
         "stranger": issue(directory / "stranger", "stranger-ven", "rsa", other_key, other_cert, server=False),
     }
     for name in ven_names:
         issued[name] = issue(directory / name, name, "rsa", ca_key, ca_cert, server=False)
+    (directory / XMPP_ENV).write_text(xmpp_env(issued))
     return issued
+
+
+def xmpp_env(issued: dict[str, Issued]) -> str:
+    """The VTN's XMPP address, for the VTN's processes (VTN_XMPP_ADDRESS) and the XMPP server (OPENADR_XMPP_VTN)."""
+    address = f"{account_of(issued['vtn-rsa'].fingerprint)}@{XMPP_DOMAIN}"
+    return f"VTN_XMPP_ADDRESS={address}\nOPENADR_XMPP_VTN={address}\n"
 
 
 def settings_for(issued: dict[str, Issued]) -> dict[str, str]:

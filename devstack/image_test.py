@@ -1,10 +1,13 @@
 """`make image-test`: the VTN's image built and run by docker compose, with OpenLEADR's VEN talking to it.
 
 1. A Docker engine (docker.io; dockerd started if none runs) and the stand-in images for python:3.11-slim, node,
-   apache/kafka and postgres:15 (stand_in_images.py; Docker Hub cannot be reached here).
-2. deploy/Dockerfile built with the stand-ins as PYTHON_IMAGE and NODE_IMAGE, as docker-compose.yml would build it.
+   debian:bookworm-slim, apache/kafka and postgres:15 (stand_in_images.py; Docker Hub cannot be reached here).
+2. deploy/Dockerfile built with the stand-ins as PYTHON_IMAGE and NODE_IMAGE, and deploy/xmpp/Dockerfile (the
+   XMPP server) with the Debian stand-in as DEBIAN_IMAGE, as docker-compose.yml would build them.
 3. `docker compose up --wait` in production mode (HTTPS with client certificates from fresh `make certs`
-   certificates, a random admin token), on VTN_HTTP_PORT / VTN_ADMIN_PORT (8080 / 8081 by default).
+   certificates, a random admin token), on VTN_HTTP_PORT / VTN_ADMIN_PORT / VTN_XMPP_PORT (8080 / 8081 /
+   5222 by default): every service healthy, the XMPP connector among them only once logged in to the XMPP
+   server with its certificate.
 4. pytest tests/deploy/image: an OpenLEADR VEN registers and polls over HTTPS, the admin API answers on
    loopback; then `docker compose down` (keeping the volumes) and `up` again, and the VEN is still known.
 5. `docker compose down -v` whatever happened; the timing of each step is printed.
@@ -32,6 +35,7 @@ from devstack.stand_in_images import StandInImages, ensure_stand_in_images
 __all__ = ["main"]
 
 IMAGE = "openadr-vtn:latest"
+XMPP_IMAGE = "openadr-vtn-xmpp:latest"
 PROJECT = "vtn-image-test"
 VEN_NAME = "image-test-ven"
 _UP_TIMEOUT = 600
@@ -80,6 +84,14 @@ def _build_vtn_image(images: StandInImages, env: dict[str, str]) -> str:
     return next((line for line in result.stdout.splitlines() if "build context" in line), "")
 
 
+def _build_xmpp_image(images: StandInImages, env: dict[str, str]) -> None:
+    """deploy/xmpp/Dockerfile (Prosody from Debian's package) built as compose would."""
+    argv = ["docker", "build", "--build-arg", f"DEBIAN_IMAGE={images.debian}", "-t", XMPP_IMAGE, "deploy/xmpp"]
+    result = _run(argv, env | {"DOCKER_BUILDKIT": "0"}, capture=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"docker build of the XMPP server failed:\n{result.stdout[-4000:]}{result.stderr[-4000:]}")
+
+
 def _pytest(env: dict[str, str], selection: str) -> int:
     argv = [str(venv_python()), "-m", "pytest", "tests/deploy/image", "-q", "-p", "no:cacheprovider", "-k", selection]
     return _run(argv, env).returncode
@@ -112,6 +124,8 @@ def run_image_test(state: Path, stopwatch: Stopwatch) -> int:
         try:
             with stopwatch.step("docker build of deploy/Dockerfile"):
                 say(_build_vtn_image(images, env) or "docker build done")
+            with stopwatch.step("docker build of deploy/xmpp/Dockerfile"):
+                _build_xmpp_image(images, env)
             with stopwatch.step("docker compose up --wait"):
                 _checked([*compose, "up", "--detach", "--no-build", "--wait", "--wait-timeout", str(_UP_TIMEOUT)], env)
             with stopwatch.step("OpenLEADR VEN: register and poll over HTTPS; admin API"):

@@ -1,4 +1,5 @@
-"""Stand-ins for python:3.11-slim, node:20-slim, apache/kafka and postgres:15, built from Debian 12's packages.
+"""Stand-ins for python:3.11-slim, node:20-slim, debian:bookworm-slim, apache/kafka and postgres:15, built from
+Debian 12's packages.
 
 Docker Hub cannot be reached here, but Debian's package mirror can: debootstrap installs a minimal
 bookworm with the packages each stand-in needs into a folder, `docker import` turns it into a base image,
@@ -31,15 +32,18 @@ PYTHON_PACKAGES = ("python3", "python3-venv", "python-is-python3", "ca-certifica
 # into the bootstrapped root instead.
 NODE_PACKAGES = ("ca-certificates",)
 NODE_APT_PACKAGES = ("nodejs", "npm")
+DEBIAN_PACKAGES = ("ca-certificates",)  # what debian:bookworm-slim has: apt, to install the rest in a build
 SERVICE_PACKAGES = ("python3", "openjdk-17-jre-headless", "postgresql-15", "ca-certificates")
 
 
 @dataclass(frozen=True)
 class StandInImages:
-    """The image references to pass as VTN_PYTHON_IMAGE, VTN_NODE_IMAGE, VTN_KAFKA_IMAGE and VTN_POSTGRES_IMAGE."""
+    """The image references to pass as VTN_PYTHON_IMAGE, VTN_NODE_IMAGE, VTN_DEBIAN_IMAGE, VTN_KAFKA_IMAGE and
+    VTN_POSTGRES_IMAGE."""
 
     python: str
     node: str
+    debian: str
     kafka: str
     postgres: str
 
@@ -47,6 +51,7 @@ class StandInImages:
         return {
             "VTN_PYTHON_IMAGE": self.python,
             "VTN_NODE_IMAGE": self.node,
+            "VTN_DEBIAN_IMAGE": self.debian,
             "VTN_KAFKA_IMAGE": self.kafka,
             "VTN_POSTGRES_IMAGE": self.postgres,
         }
@@ -134,7 +139,8 @@ def ensure_stand_in_images(work_dir: Path | None = None) -> StandInImages:
         work = Path(scratch)
         python = _debootstrap_image("python", PYTHON_PACKAGES, work)
         node = _debootstrap_image("node", NODE_PACKAGES, work, NODE_APT_PACKAGES)
+        debian = _debootstrap_image("debian", DEBIAN_PACKAGES, work)
         services = _debootstrap_image("services", SERVICE_PACKAGES, work)
         kafka = _dockerfile_image("kafka", services, {"jars": ensure_kafka_classpath()}, work)
         postgres = _dockerfile_image("postgres", services, {}, work)
-    return StandInImages(python=python, node=node, kafka=kafka, postgres=postgres)
+    return StandInImages(python=python, node=node, debian=debian, kafka=kafka, postgres=postgres)

@@ -40,6 +40,7 @@ DEFAULT_HEALTH_PORTS = {
     "event_svc": 8093,
     "report_svc": 8094,
     "gateway.push": 8095,
+    "gateway.xmpp": 8096,
 }
 
 

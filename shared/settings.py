@@ -303,7 +303,8 @@ class VtnSettings(BaseSettings):
     health_port: int | None = Field(
         default=None,
         description="Port of a service's `/healthz`, `/readyz` and `/metrics`; unset: registration_svc 8091, "
-        "presence_svc 8092, event_svc 8093, report_svc 8094 (the gateway serves them on its admin port).",
+        "presence_svc 8092, event_svc 8093, report_svc 8094, the pusher (gateway.push) 8095, the XMPP connector "
+        "(gateway.xmpp) 8096 (the gateway serves them on its admin port).",
     )
 
     # Operator console: on the admin port, with the admin API's named operators

@@ -1,8 +1,9 @@
 -- Prosody as the XMPP server of an OpenADR 2.0b VTN (docs/xmpp.md). Every value comes from the environment,
 -- so the same file serves `make run`/`make test` (devstack/xmpp_server.py) and the container (deploy/xmpp/).
 --
---   OPENADR_XMPP_DOMAIN       the XMPP domain VENs and the VTN log in to (their JIDs end in @domain)
 --   OPENADR_XMPP_VTN          the VTN's bare JID: <fingerprint of its client certificate>@domain
+--   OPENADR_XMPP_DOMAIN       the XMPP domain VENs and the VTN log in to (their JIDs end in @domain);
+--                             default: the domain of OPENADR_XMPP_VTN
 --   OPENADR_XMPP_INTERFACE    address to listen on (default: all)
 --   OPENADR_XMPP_PORT         client port (STARTTLS; default 5222)
 --   OPENADR_XMPP_CERT/_KEY    the server's certificate for the domain, and its key
@@ -12,7 +13,8 @@
 --   OPENADR_XMPP_LOG          log file (default: standard output)
 --   OPENADR_XMPP_MAX_STANZA   largest stanza accepted from a client, in bytes (default 262144)
 
-local domain = assert(ENV_OPENADR_XMPP_DOMAIN, "set OPENADR_XMPP_DOMAIN")
+local vtn = assert(ENV_OPENADR_XMPP_VTN, "set OPENADR_XMPP_VTN")
+local domain = assert(ENV_OPENADR_XMPP_DOMAIN or vtn:match("^[^@/]+@([^@/]+)$"), "OPENADR_XMPP_VTN must be account@domain")
 
 plugin_paths = { assert(ENV_OPENADR_XMPP_PLUGINS, "set OPENADR_XMPP_PLUGINS") }
 local data = assert(ENV_OPENADR_XMPP_DATA, "set OPENADR_XMPP_DATA")
@@ -41,7 +43,7 @@ ssl = {
 
 VirtualHost(domain)
 	authentication = "openadr_certificate"
-	openadr_vtn = assert(ENV_OPENADR_XMPP_VTN, "set OPENADR_XMPP_VTN")
+	openadr_vtn = vtn
 	ssl = {
 		certificate = assert(ENV_OPENADR_XMPP_CERT, "set OPENADR_XMPP_CERT");
 		key = assert(ENV_OPENADR_XMPP_KEY, "set OPENADR_XMPP_KEY");

@@ -16,6 +16,7 @@ from devstack.kubeconform import KubeconformError, validate
 from devstack.kustomize import KustomizeError, build, build_resources
 from shared.health import DEFAULT_HEALTH_PORTS
 from shared.settings import VtnSettings
+from tests.conftest import REPO_ROOT
 from tests.deploy.conftest import (
     FILE_SETTINGS,
     K8S,
@@ -27,7 +28,8 @@ from tests.deploy.conftest import (
     write_operator_secrets,
 )
 
-DEPLOYMENTS = {"vtn-gateway", *(f"vtn-{name.replace('_', '-').replace('.', '-')}" for name in DEFAULT_HEALTH_PORTS)}
+VTN_DEPLOYMENTS = {"vtn-gateway", *(f"vtn-{name.replace('_', '-').replace('.', '-')}" for name in DEFAULT_HEALTH_PORTS)}
+XMPP_SERVER = "vtn-xmpp-server"
 Render = Callable[[str], list[Resource]]
 
 
@@ -51,9 +53,10 @@ def test_the_validation_has_teeth(render: Render) -> None:
 def test_each_process_has_probes_resources_a_pdb_and_an_hpa(render: Render, layer: str) -> None:
     rendered = render(layer)
     deployments = by_kind(rendered, "Deployment")
-    assert set(deployments) == DEPLOYMENTS
+    assert set(deployments) == VTN_DEPLOYMENTS | {XMPP_SERVER}
     budgets, autoscalers = by_kind(rendered, "PodDisruptionBudget"), by_kind(rendered, "HorizontalPodAutoscaler")
-    for name, deployment in deployments.items():
+    for name in VTN_DEPLOYMENTS:
+        deployment = deployments[name]
         pod = deployment["spec"]["template"]["spec"]
         container = pod["containers"][0]
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
@@ -73,6 +76,8 @@ def test_no_deployment_fixes_a_replica_count_its_autoscaler_owns(render: Render,
     rendered = render(layer)
     scaled = {a["spec"]["scaleTargetRef"]["name"] for a in by_kind(rendered, "HorizontalPodAutoscaler").values()}
     for name, deployment in by_kind(rendered, "Deployment").items():
+        if name == XMPP_SERVER:
+            continue  # one replica, never scaled (test_the_xmpp_server_runs_once_...)
         assert name in scaled
         assert "replicas" not in deployment["spec"], f"{name} sets replicas although an HPA scales it"
 
@@ -310,6 +315,125 @@ def test_the_example_overlay_sets_namespace_image_and_kafka(render: Render) -> N
     namespaced = [r for r in rendered if r["kind"] != "Namespace"]
     assert {r["metadata"]["namespace"] for r in namespaced} == {"openadr-vtn"}
     assert {c["image"] for pod in _pod_specs(rendered) for c in pod["containers"]} == {
-        "registry.example.com/energy/openadr-vtn:0.1.0"
+        "registry.example.com/energy/openadr-vtn:0.1.0",
+        "registry.example.com/energy/openadr-vtn-xmpp:0.1.0",
     }
     assert one_named(rendered, "ConfigMap", "vtn-config")["data"]["VTN_TOPIC_PARTITIONS"] == "12"
+
+
+# ---- XMPP: the server and the connector ----------------------------------------------------------------------
+
+
+def _container(rendered: list[Resource], deployment: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    pod = by_kind(rendered, "Deployment")[deployment]["spec"]["template"]["spec"]
+    return pod, pod["containers"][0]
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_the_xmpp_server_runs_once_replaced_by_recreate_and_is_probed_on_its_client_port(
+    render: Render, layer: str
+) -> None:
+    """One Prosody holds a domain's sessions: two side by side would split the VENs from the connector."""
+    rendered = render(layer)
+    deployment = by_kind(rendered, "Deployment")[XMPP_SERVER]
+    assert deployment["spec"]["replicas"] == 1 and deployment["spec"]["strategy"] == {"type": "Recreate"}
+    targets = {a["spec"]["scaleTargetRef"]["name"] for a in by_kind(rendered, "HorizontalPodAutoscaler").values()}
+    assert XMPP_SERVER not in targets and XMPP_SERVER not in by_kind(rendered, "PodDisruptionBudget")
+    pod, container = _container(rendered, XMPP_SERVER)
+    assert container["ports"] == [{"name": "xmpp", "containerPort": 5222}]
+    for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+        assert container[probe]["tcpSocket"] == {"port": "xmpp"}
+    assert pod["securityContext"]["runAsNonRoot"] is True and container["securityContext"]["readOnlyRootFilesystem"]
+    assert {"cpu", "memory"} <= set(container["resources"]["requests"]) & set(container["resources"]["limits"])
+    [service] = [
+        s
+        for s in by_kind(rendered, "Service").values()
+        if s["spec"]["selector"] == {"app.kubernetes.io/name": "xmpp-server"}
+    ]
+    assert service["metadata"]["name"] == "vtn-xmpp" and service["spec"]["ports"][0]["port"] == 5222
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_the_xmpp_server_reads_its_certificate_and_the_client_ca_and_none_of_the_vtns_keys(
+    render: Render, layer: str
+) -> None:
+    """Mounted where deploy/xmpp/Dockerfile's defaults look; from vtn-gateway-tls only the CA."""
+    pod, container = _container(render(layer), XMPP_SERVER)
+    [tls] = [v for v in pod["volumes"] if "projected" in v]
+    files = {
+        item["path"]: (source["secret"]["name"], item["key"])
+        for source in tls["projected"]["sources"]
+        for item in source["secret"]["items"]
+    }
+    assert files == {
+        "xmpp.crt": ("vtn-xmpp-tls", "tls.crt"),
+        "xmpp.key": ("vtn-xmpp-tls", "tls.key"),
+        "client-ca.crt": ("vtn-gateway-tls", "ca.crt"),
+    }
+    assert tls["projected"]["defaultMode"] & 0o007 == 0
+    [mount] = [m for m in container["volumeMounts"] if m["name"] == tls["name"]]
+    assert mount["readOnly"] is True
+    dockerfile = (REPO_ROOT / "deploy" / "xmpp" / "Dockerfile").read_text()
+    for name in files:
+        assert f"={mount['mountPath']}/{name}" in dockerfile
+    data = [m for m in container["volumeMounts"] if m["name"] != tls["name"]]
+    assert [m["mountPath"] for m in data] == ["/var/lib/openadr-xmpp"]
+    assert "OPENADR_XMPP_DATA=/var/lib/openadr-xmpp" in dockerfile
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_the_xmpp_server_and_the_vtn_agree_on_the_vtns_address(render: Render, layer: str) -> None:
+    rendered = render(layer)
+    config = one_named(rendered, "ConfigMap", "vtn-config")
+    _, container = _container(rendered, XMPP_SERVER)
+    [vtn] = [e for e in container["env"] if e["name"] == "OPENADR_XMPP_VTN"]
+    reference = vtn["valueFrom"]["configMapKeyRef"]
+    assert reference == {"name": config["metadata"]["name"], "key": "VTN_XMPP_ADDRESS"}
+    assert VtnSettings(xmpp_address=config["data"]["VTN_XMPP_ADDRESS"]).xmpp_domain
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_the_connector_logs_in_to_the_xmpp_service_with_files_from_mounted_secrets(
+    render: Render, layer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gateway.xmpp.__main__ import server_of, tls_files
+
+    rendered = render(layer)
+    pod, container = _container(rendered, "vtn-gateway-xmpp")
+    secrets = {v["name"]: v["secret"] for v in pod["volumes"] if "secret" in v}
+    mounts = [m for m in container["volumeMounts"] if m["name"] in secrets]
+    env = {e["name"]: e["value"] for e in container["env"] if "value" in e}
+    for name in FILE_SETTINGS & set(env):
+        [mount] = [m for m in mounts if env[name].startswith(m["mountPath"] + "/")]
+        assert mount["readOnly"] is True
+        secret = secrets[mount["name"]]
+        assert "items" not in secret or env[name].rsplit("/", 1)[1] in {i["path"] for i in secret["items"]}
+    assert {secrets[m["name"]]["secretName"] for m in mounts} == {"vtn-gateway-tls", "vtn-xmpp-tls"}
+    for name, value in one_named(rendered, "ConfigMap", "vtn-config")["data"].items():
+        monkeypatch.setenv(name, value)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("VTN_ADMIN_TOKEN", "a-token-from-the-secret-store-of-64-characters-" + "0123456789abcdef")
+    settings = VtnSettings()
+    assert settings.xmpp_domain is not None
+    host, port = server_of(settings, settings.xmpp_domain)
+    service = by_kind(rendered, "Service")[host]
+    assert service["spec"]["selector"] == {"app.kubernetes.io/name": "xmpp-server"}
+    assert port in {p["port"] for p in service["spec"]["ports"]}
+    cert, key, _, ca = tls_files(settings)
+    assert (cert, key, ca) == ("/etc/vtn/tls/vtn-rsa.crt", "/etc/vtn/tls/vtn-rsa.key", "/etc/vtn/xmpp/ca.crt")
+
+
+def test_the_example_lets_xmpp_vens_in_through_a_load_balancer_that_keeps_their_address(render: Render) -> None:
+    service = by_kind(render("overlays/example"), "Service")["vtn-xmpp"]["spec"]
+    assert service["type"] == "LoadBalancer" and service["externalTrafficPolicy"] == "Local"
+    assert service["ports"] == [{"name": "xmpp", "port": 5222, "targetPort": "xmpp"}]
+
+
+def test_the_example_says_how_to_create_the_xmpp_servers_secret() -> None:
+    lines = (K8S / "overlays" / "example" / "kustomization.yaml").read_text().splitlines()
+    comments = [line.strip().lstrip("#").strip() for line in lines]
+    commands = "\n".join(c for c in comments if c).replace("\\\n", " ").splitlines()
+    [command] = [c for c in commands if "kubectl" in c and "create secret generic vtn-xmpp-tls" in c]
+    keys = {re.split("[= ]", item)[1] for item in command.split() if item.startswith("--from-file=")}
+    assert keys == {"tls.crt", "tls.key", "ca.crt"}

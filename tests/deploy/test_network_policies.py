@@ -4,7 +4,9 @@ Kubernetes adds up the rules of every policy that selects a pod (a pod selected 
 tests collect, for each pod of each layer, every ingress and egress rule that applies and compare them
 with the intended paths: VENs to the gateway's VEN port only through the load balancer or the ingress
 controller, the admin port only from named admin clients, health and metrics only from the monitoring
-namespace, and out only to DNS, Kafka, PostgreSQL and (the gateway) VENs for HTTP push.
+namespace, and out only to DNS, Kafka, PostgreSQL, (the pusher) VENs for HTTP push and (the XMPP
+connector) the XMPP server; the XMPP server's client port only from VENs outside the cluster and the
+connector, and nothing out of it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from tests.deploy.conftest import LAYERS, Resource, by_kind, one_named
 
 Render = Callable[[str], list[Resource]]
 Rule = dict[str, Any]
+XMPP_SERVER = "vtn-xmpp-server"
+XMPP_SERVER_PODS = {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "xmpp-server"}}}
+CONNECTOR_PODS = {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway-xmpp"}}}
 PRIVATE_RANGES = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"}
 DNS_PEER = {
     "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
@@ -84,7 +89,7 @@ def test_the_services_and_the_setup_job_accept_only_scraping_from_the_monitoring
 ) -> None:
     rendered = render(layer)
     for name, template in _pods(rendered).items():
-        if name == "vtn-gateway":
+        if name in ("vtn-gateway", XMPP_SERVER):
             continue
         for rule in _rules(rendered, template["metadata"]["labels"], "ingress"):
             assert rule["from"] == [
@@ -157,10 +162,21 @@ def _namespace_of(peer: dict[str, Any]) -> str:
 
 
 @pytest.mark.parametrize("layer", LAYERS)
-def test_pods_reach_out_only_to_dns_kafka_postgresql_and_the_pusher_to_vens(render: Render, layer: str) -> None:
+def test_pods_reach_out_only_to_dns_kafka_postgresql_the_pusher_to_vens_and_the_connector_to_the_xmpp_server(
+    render: Render, layer: str
+) -> None:
     rendered = render(layer)
     for name, template in _pods(rendered).items():
         rules = _rules(rendered, template["metadata"]["labels"], "egress")
+        if name == XMPP_SERVER:
+            assert rules == [], "the XMPP server opens no connection"
+            continue
+        xmpp = [r for r in rules if r["to"] == [XMPP_SERVER_PODS]]
+        if name == "vtn-gateway-xmpp":
+            assert [_ports(r) for r in xmpp] == [{("TCP", 5222)}]
+        else:
+            assert xmpp == [], f"{name} may not reach the XMPP server"
+        rules = [r for r in rules if r not in xmpp]
         dns = [r for r in rules if r["to"] == [DNS_PEER]]
         assert len(dns) == 1 and _ports(dns[0]) == {("UDP", 53), ("TCP", 53)}
         push = [r for r in rules if any("ipBlock" in peer for peer in r["to"])]
@@ -196,3 +212,23 @@ def test_the_kafka_rule_covers_the_brokers_the_vtn_is_configured_with(render: Re
 
 def test_the_example_points_the_kafka_rule_at_its_own_kafka(render: Render) -> None:
     assert _kafka_namespace(render("overlays/example")) == "messaging"
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_the_xmpp_servers_client_port_is_reached_only_by_vens_from_outside_and_by_the_connector(
+    render: Render, layer: str
+) -> None:
+    rendered = render(layer)
+    template = _pods(rendered)[XMPP_SERVER]
+    labels = template["metadata"]["labels"]
+    assert labels["app.kubernetes.io/part-of"] != "openadr-vtn", "the VTN's shared egress rules are not for it"
+    policies = by_kind(rendered, "NetworkPolicy").values()
+    assert any(_selects(p, labels) and set(p["spec"]["policyTypes"]) == {"Ingress", "Egress"} for p in policies)
+    rules = _rules(rendered, labels, "ingress")
+    assert {port for rule in rules for _, port in _ports(rule)} == {"xmpp"} == _container_ports(template)
+    peers = [peer for rule in rules for peer in rule["from"]]
+    [outside] = [peer for peer in peers if "ipBlock" in peer]
+    assert outside["ipBlock"]["cidr"] == "0.0.0.0/0" and PRIVATE_RANGES <= set(outside["ipBlock"]["except"])
+    assert [peer for peer in peers if peer is not outside] == [CONNECTOR_PODS]
+    connector_labels = _pods(rendered)["vtn-gateway-xmpp"]["metadata"]["labels"]
+    assert all(connector_labels[k] == v for k, v in CONNECTOR_PODS["podSelector"]["matchLabels"].items())

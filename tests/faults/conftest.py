@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
 from tests.faults.fleet import Fleet
-from tests.faults.stack import FaultStack
+from tests.faults.stack import ADMIN_TOKEN, FaultStack
 
 FLEET_SIZE = 24
 POLL_EVERY_SECONDS = 1.0
@@ -24,6 +25,16 @@ async def fault_stack() -> AsyncIterator[FaultStack]:
         yield stack
     finally:
         await asyncio.to_thread(stack.stop)
+
+
+@pytest.fixture(scope="module")
+async def admin(fault_stack: FaultStack) -> AsyncIterator[httpx.AsyncClient]:
+    """The fault stack's admin API, as the operator's DR system uses it."""
+    client = httpx.AsyncClient(
+        base_url=fault_stack.admin_url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=15
+    )
+    yield client
+    await client.aclose()
 
 
 @pytest.fixture(scope="package")

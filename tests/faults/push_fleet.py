@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import httpx
 
@@ -17,6 +17,21 @@ from bench.loadgen.push_server import Pushed, PushVenServer
 from tests.faults.fleet import Ledger, new_request_id
 
 OPT = "optIn"
+
+
+def vens_holding(received_by_ven: Iterable[list[Pushed]], event_id: str) -> int:
+    """VENs that got a set holding the event."""
+    return sum(1 for received in received_by_ven if any(any(e[0] == event_id for e in p.events) for p in received))
+
+
+def repeated_sets(received_by_ven: Iterable[list[Pushed]], event_ids: list[str]) -> int:
+    """Event sets a VEN got twice: the same queued message (its requestID) sent again. (A set holds every event
+    of the VEN, so an event appears again in later sets: that is no repeat.)"""
+    count = 0
+    for received in received_by_ven:
+        seen = Counter(p.request_id for p in received if any(e in event_ids for e, _, _ in p.events))
+        count += sum(n - 1 for n in seen.values())
+    return count
 
 
 class PushFleet:
@@ -87,20 +102,10 @@ class PushFleet:
 
     def received(self, event_id: str) -> int:
         """Push VENs that got a set holding the event."""
-        return sum(
-            1
-            for ep in self.server.endpoints.values()
-            if any(any(e[0] == event_id for e in p.events) for p in ep.received)
-        )
+        return vens_holding((endpoint.received for endpoint in self.server.endpoints.values()), event_id)
 
     def repeats(self, event_ids: list[str]) -> int:
-        """Event sets a VEN got twice: the same queued message (its requestID) pushed again. (A set holds every
-        event of the VEN, so an event appears again in later sets: that is no repeat.)"""
-        count = 0
-        for endpoint in self.server.endpoints.values():
-            seen = Counter(p.request_id for p in endpoint.received if any(e in event_ids for e, _, _ in p.events))
-            count += sum(n - 1 for n in seen.values())
-        return count
+        return repeated_sets((endpoint.received for endpoint in self.server.endpoints.values()), event_ids)
 
     async def stop(self) -> None:
         self._stopping.set()

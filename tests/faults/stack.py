@@ -1,9 +1,10 @@
-"""A whole VTN of its own for the fault-injection suite: its own Kafka broker and PostgreSQL cluster (started
-and stopped here, so they can be stopped and restarted mid-test), every service and the gateway.
+"""A whole VTN of its own for the fault-injection suite: its own Kafka broker, PostgreSQL cluster and XMPP server
+(started and stopped here, so they can be stopped and restarted mid-test), every service, the gateway, the
+pusher and the XMPP connector.
 
 It never touches the session stack of tests/integration: the broker, the cluster and every port are its
-own, placed beside the ports `make test` uses (Kafka and PostgreSQL +50, HTTP and admin +20, health ports
-+70..+74), and its folder is `<VTN_DEVSTACK_DIR>/faults` (logs stay in `<that>/logs` after teardown).
+own, placed beside the ports `make test` uses (Kafka and PostgreSQL +50, so the XMPP server at the Kafka port
++54, HTTP and admin +20, health ports +70..+78), and its folder is `<VTN_DEVSTACK_DIR>/faults` (logs stay in `<that>/logs` after teardown).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from devstack.config import StackConfig
 from devstack.processes import ManagedProcess
 from devstack.stack import Infrastructure
 from tests.conftest import REPO_ROOT
+from tests.integration.xmpp_ven import Server
 
 # Processes by name, with the module each runs: report_svc runs twice, so its faults hit one of two instances
 # sharing the work (two consumers of the report requests, two publishers of report data, each with its lanes).
@@ -30,6 +32,7 @@ PROCESSES = {
     "report_svc-2": "report_svc",
     "gateway": "gateway",
     "gateway.push": "gateway.push",  # the pusher: tests/faults/test_push_faults.py
+    "gateway.xmpp": "gateway.xmpp",  # the XMPP connector: tests/faults/test_xmpp_faults.py
 }
 ADMIN_TOKEN = "faults-test-token"
 REPLY_TIMEOUT_SECONDS = 4.0
@@ -75,6 +78,7 @@ class FaultStack:
     def env(self) -> dict[str, str]:
         return {
             **self.infra.env(),
+            **self.infra.xmpp_settings(),
             "VTN_HTTP_PORT": str(self.http_port),
             "VTN_ADMIN_PORT": str(self.admin_port),
             "VTN_ADMIN_TOKEN": ADMIN_TOKEN,
@@ -138,6 +142,17 @@ class FaultStack:
         self.infra.kafka.stop(timeout=20)
         time.sleep(seconds)
         self.infra.kafka.start(wait=True, timeout=120)
+
+    def restart_xmpp_server(self, seconds: float) -> None:
+        """Every XMPP session ends; VENs and the connector log in again once the server is back."""
+        self.infra.xmpp.stop()
+        time.sleep(seconds)
+        self.infra.xmpp.start()
+
+    def xmpp_server(self) -> Server:
+        """Where the XMPP VENs of tests/faults/xmpp_fleet.py log in."""
+        xmpp = self.infra.xmpp
+        return Server((xmpp.host, xmpp.port), xmpp.vtn_address, self.infra.tls.directory)
 
     def stop_postgres(self, seconds: float) -> None:
         self.infra.postgres.stop(mode="fast")

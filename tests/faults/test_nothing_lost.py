@@ -18,7 +18,7 @@ import json
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -30,7 +30,7 @@ from openleadr.messaging import create_message
 from tests.conftest import REPO_ROOT
 from tests.faults.audit import Audit, audit, read_topics
 from tests.faults.fleet import Fleet, Result, SimulatedVen, new_request_id
-from tests.faults.stack import ADMIN_TOKEN, REPLY_TIMEOUT_SECONDS, FaultStack
+from tests.faults.stack import REPLY_TIMEOUT_SECONDS, FaultStack
 from tests.integration.event_ven import simple_event
 
 RECOVERY_BOUND_SECONDS = 45.0  # from the end of a fault until every path serves again
@@ -177,15 +177,6 @@ async def recovered_at(stack: FaultStack, probe: SimulatedVen, since: datetime, 
             )
         await asyncio.sleep(0.3)
     return time.monotonic()
-
-
-@pytest.fixture(scope="module")
-async def admin(fault_stack: FaultStack) -> AsyncIterator[httpx.AsyncClient]:
-    client = httpx.AsyncClient(
-        base_url=fault_stack.admin_url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=15
-    )
-    yield client
-    await client.aclose()
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=[f.name.split(",")[0].replace(" ", "-") for f in FAULTS])

@@ -6,6 +6,9 @@ to the VTN's address and answers every IQ set the VTN sends it as the 2.0b spec 
 bench.loadgen.push_server.spec_answer), each in the XMPP form (gateway.xmpp.wire_form). Every document the VTN
 pushed is kept in order and checked against the official 2.0b schema; an event set is answered with an
 oadrCreatedEvent sent as a request afterwards, as an HTTP push VEN does.
+
+By default it uses the session stack of `make test` (VTN_DEVSTACK_*); a `Server` names another one (the fault
+suite's).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import os
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
@@ -32,22 +36,31 @@ from tests.integration.push_ven import until_sent, wait_for_push
 _EI = "http://docs.oasis-open.org/ns/energyinterop/201110"
 
 
+@dataclass(frozen=True)
+class Server:
+    """An XMPP server of a stack: where it listens, the VTN's address on it, the stack's CA folder."""
+
+    address: tuple[str, int]
+    vtn: str
+    tls_dir: Path
+
+    @classmethod
+    def of_session_stack(cls) -> Server:
+        host, _, port = os.environ["VTN_DEVSTACK_XMPP_SERVER"].rpartition(":")
+        return cls((host, int(port)), os.environ["VTN_DEVSTACK_XMPP_ADDRESS"], Path(os.environ["VTN_DEVSTACK_TLS_DIR"]))
+
+
 def stack_tls_dir() -> Path:
     return Path(os.environ["VTN_DEVSTACK_TLS_DIR"])
-
-
-def xmpp_server() -> tuple[str, int]:
-    host, _, port = os.environ["VTN_DEVSTACK_XMPP_SERVER"].rpartition(":")
-    return host, int(port)
 
 
 def vtn_address() -> str:
     return os.environ["VTN_DEVSTACK_XMPP_ADDRESS"]
 
 
-def issue_certificate(directory: Path, name: str, ca: str = "ca") -> Issued:
+def issue_certificate(directory: Path, name: str, ca: str = "ca", tls_dir: Path | None = None) -> Issued:
     """A client certificate for a VEN from the stack's CA (or, with ca="other-ca", from a CA the server does not trust)."""
-    tls = stack_tls_dir()
+    tls = tls_dir or stack_tls_dir()
     ca_cert = x509.load_pem_x509_certificate((tls / f"{ca}.crt").read_bytes())
     ca_key = serialization.load_pem_private_key((tls / f"{ca}.key").read_bytes(), None)
     return issue(directory / name, name, "ecc", ca_key, ca_cert, server=False)  # type: ignore[arg-type]
@@ -57,12 +70,25 @@ def account_of(certificate: Issued) -> str:
     return certificate.fingerprint.replace(":", "").lower()
 
 
+AnswersSent = Callable[[str, list[tuple[str, int, str]]], None]
+
+
 class XmppVen:
-    def __init__(self, name: str, certificate: Issued, schema: etree.XMLSchema, resource: str = "ven") -> None:
+    def __init__(
+        self,
+        name: str,
+        certificate: Issued,
+        schema: etree.XMLSchema,
+        resource: str = "ven",
+        server: Server | None = None,
+        on_answers_sent: AnswersSent | None = None,
+        answer_attempts: int = 20,
+    ) -> None:
         self.name = name
         self.certificate = certificate
         self.schema = schema
-        self.vtn = vtn_address()
+        self.server = server or Server.of_session_stack()
+        self.vtn = self.server.vtn
         self.jid = f"{account_of(certificate)}@{self.vtn.partition('@')[2]}/{resource}"
         self.ven_id = ""
         self.registration_id = ""
@@ -72,12 +98,16 @@ class XmppVen:
         self.invalid: list[str] = []
         self.sent_answers: list[tuple[str, int, str]] = []
         self._answering: set[asyncio.Task[None]] = set()
+        self._on_answers_sent = on_answers_sent  # with the venID and the answers, once the VTN acknowledged them
+        self._answer_attempts = answer_attempts
         self.connection = self._new_connection()
 
     def _new_connection(self) -> XmppConnection:
-        tls = stack_tls_dir()
-        context = client_context(str(self.certificate.cert_path), str(self.certificate.key_path), str(tls / "ca.crt"))
-        connection = XmppConnection(self.jid, xmpp_server(), context, on_payload=self._pushed, send_presence=False)
+        ca = str(self.server.tls_dir / "ca.crt")
+        context = client_context(str(self.certificate.cert_path), str(self.certificate.key_path), ca)
+        connection = XmppConnection(
+            self.jid, self.server.address, context, on_payload=self._pushed, send_presence=False
+        )
         connection.presence_to = self.vtn
         return connection
 
@@ -138,8 +168,10 @@ class XmppVen:
             except (AskFailed, AssertionError):
                 return False
 
-        if await until_sent(sent):
+        if await until_sent(sent, self._answer_attempts):
             self.sent_answers.extend(answers)
+            if self._on_answers_sent is not None:
+                self._on_answers_sent(self.ven_id, answers)
 
     def types_received(self) -> list[str]:
         return [pushed.message_type for pushed in self.received]
@@ -151,6 +183,12 @@ class XmppVen:
 
     async def wait_for_type(self, message_type: str, timeout: float = 20.0) -> Pushed:
         return await self.wait_for(lambda p: p.message_type == message_type, timeout, message_type)
+
+    def stop_answering(self) -> None:
+        """Answer no more events and give up the answers still being sent."""
+        self.answer_events = False
+        for task in list(self._answering):
+            task.cancel()
 
     async def settle(self) -> None:
         while self._answering:

@@ -74,8 +74,10 @@ async def test_the_endpoints_answer_liveness_readiness_and_metrics() -> None:
 
 
 def test_each_service_has_its_own_default_health_port() -> None:
-    ports = [health_port_for(name, None) for name in ("registration_svc", "presence_svc", "event_svc", "report_svc")]
-    assert len(set(ports)) == 4
+    processes = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway.push", "gateway.xmpp")
+    ports = [health_port_for(name, None) for name in processes]
+    assert len(set(ports)) == len(processes)
+    assert 8090 not in ports, "8090 is the fallback of a process without a default of its own"
     assert health_port_for("event_svc", 9999) == 9999
 
 
