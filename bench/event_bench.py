@@ -106,6 +106,8 @@ class PhaseRun:
     cpu_seconds: dict[str, float] = field(default_factory=dict)  # per process, over the phase
     idle_cpu_seconds: dict[str, float] = field(default_factory=dict)  # per process, polling only, as long
     memory_mb: dict[str, float] = field(default_factory=dict)  # per process, after the phase
+    first_delivered_seconds: float | None = None  # from the calls' return until the first VEN had it all
+    median_delivered_seconds: float | None = None  # ... until half the VENs had it all
 
 
 def membership(shape: Shape, ven_index: int) -> list[int]:
@@ -271,6 +273,8 @@ async def _phase(
         answers=answered,
         answers_expected=expected,
         delivered_seconds=round(max(met) - called, 3) if len(met) == len(vens) else None,
+        first_delivered_seconds=round(min(met) - called, 3) if met else None,
+        median_delivered_seconds=round(statistics.median(met) - called, 3) if len(met) == len(vens) else None,
         answered_seconds=round(last_at - called, 3) if answered >= expected else None,
         poll_errors={k: n - errors_before.get(k, 0) for k, n in errors_after.items() if n > errors_before.get(k, 0)},
         answer_errors=sum(v.answer_errors for v in vens) - answers_before,
@@ -481,15 +485,16 @@ def table(runs: list[PhaseRun]) -> str:
     """One row per target and phase; ratios to the first target's row of the same phase."""
     base = {run.phase: run for run in runs if run.target == runs[0].target}
     lines = [
-        "| target | phase | VENs | events | poll (s) | calls (s) | all received (s) | all answers (s) "
-        "| received ÷ OpenLEADR | answers ÷ OpenLEADR | received | answers | poll errors |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| target | phase | VENs | events | poll (s) | calls (s) | first / half received (s) | all received (s) "
+        "| all answers (s) | received ÷ OpenLEADR | answers ÷ OpenLEADR | received | answers | poll errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for run in runs:
         first = base[run.phase]
         errors = ", ".join(f"{kind} {count}" for kind, count in sorted(run.poll_errors.items())) or "0"
         lines.append(
             f"| {run.target} | {run.phase} | {run.vens} | {run.events} | {run.poll_seconds:g} | {run.call_seconds:.2f} "
+            f"| {_seconds(run.first_delivered_seconds)} / {_seconds(run.median_delivered_seconds)} "
             f"| {_seconds(run.delivered_seconds)} | {_seconds(run.answered_seconds)} "
             f"| {_ratio(run.delivered_seconds, first.delivered_seconds)} "
             f"| {_ratio(run.answered_seconds, first.answered_seconds)} "
