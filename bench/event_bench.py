@@ -459,7 +459,7 @@ async def run_vtn(
                 trigger,
                 answers,
                 lambda event_id, _: event_id,
-                stack.pids,
+                lambda: [*stack.pids(), os.getpid()],  # the simulated VENs' own CPU too: the client is measured
                 in_groups if grouped else None,
                 push,
                 profile_a_share,
