@@ -63,6 +63,8 @@ from shared.oadr.signal import EventSignal, Interval, SignalName, SignalType
 from shared.oadr.target import Target as OadrTarget
 
 OPENLEADR_PORT = int(os.environ.get("VTN_BENCH_OPENLEADR_PORT", "8290"))
+# Push VENs are devices, each its own host; a few per host keeps every host under the pusher's per-host cap.
+PUSH_VENS_PER_HOST = 50
 PUSH_NETWORKS = {"VTN_PUSH_ALLOWED_NETWORKS": "127.0.0.0/8"}  # the push VENs' endpoints are on loopback
 REGISTER_CONCURRENCY = 64
 REGISTER_ATTEMPTS = 5
@@ -81,6 +83,12 @@ class Shape:
     groups: int
     phases: tuple[str, ...]
     timeout: float
+    push_vens_per_host: int = PUSH_VENS_PER_HOST
+
+    @property
+    def push_hosts(self) -> int:
+        """The hosts the push VENs' endpoints are spread over (bench.loadgen.push_server)."""
+        return -(-self.vens // self.push_vens_per_host)
 
     @property
     def warmup(self) -> float:
@@ -407,7 +415,7 @@ async def run_vtn(
     stack.start()
     watcher = AnswerWatcher(kafka_bootstrap, set(event_ids) | set(warm_ids))
     headers = {"Authorization": f"Bearer {DEVELOPMENT_ADMIN_TOKEN}"}
-    push = PushVenServer() if pushed else None
+    push = PushVenServer(hosts=shape.push_hosts) if pushed else None
     try:
         await watcher.start()
         if push is not None:
@@ -585,6 +593,12 @@ def main(argv: list[str] | None = None) -> int:
         "--profile-a-share", type=share, default=0.5, help="the share of the VENs on OpenADR 2.0a (vtn-mixed)"
     )
     parser.add_argument("--timeout", type=float, default=120.0, help="give up on a phase after this many seconds")
+    parser.add_argument(
+        "--push-vens-per-host",
+        type=int,
+        default=PUSH_VENS_PER_HOST,
+        help="push VENs sharing one endpoint host (a loopback address); the VENs' count: all on one host",
+    )
     parser.add_argument("--openleadr-port", type=int, default=OPENLEADR_PORT)
     parser.add_argument("--json", type=Path, default=None, help="also write every phase's figures to this file")
     arguments = parser.parse_args(argv)
@@ -592,7 +606,17 @@ def main(argv: list[str] | None = None) -> int:
     if not set(phases) <= set(PHASES) or "create" not in phases[:1]:
         parser.error("--phases must start with create and name only create, modify, cancel")
     raise_open_file_limit()
-    shape = Shape(arguments.vens, arguments.poll_seconds, arguments.events, arguments.groups, phases, arguments.timeout)
+    if arguments.push_vens_per_host < 1:
+        parser.error("--push-vens-per-host must be at least 1")
+    shape = Shape(
+        arguments.vens,
+        arguments.poll_seconds,
+        arguments.events,
+        arguments.groups,
+        phases,
+        arguments.timeout,
+        arguments.push_vens_per_host,
+    )
     rounds = asyncio.run(
         main_async(
             shape,
