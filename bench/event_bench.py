@@ -63,6 +63,8 @@ from shared.oadr.signal import EventSignal, Interval, SignalName, SignalType
 from shared.oadr.target import Target as OadrTarget
 
 OPENLEADR_PORT = int(os.environ.get("VTN_BENCH_OPENLEADR_PORT", "8290"))
+# Push VENs are devices, each its own host; a few per host keeps every host under the pusher's per-host cap.
+PUSH_VENS_PER_HOST = 50
 PUSH_NETWORKS = {"VTN_PUSH_ALLOWED_NETWORKS": "127.0.0.0/8"}  # the push VENs' endpoints are on loopback
 REGISTER_CONCURRENCY = 64
 REGISTER_ATTEMPTS = 5
@@ -81,6 +83,12 @@ class Shape:
     groups: int
     phases: tuple[str, ...]
     timeout: float
+    push_vens_per_host: int = PUSH_VENS_PER_HOST
+
+    @property
+    def push_hosts(self) -> int:
+        """The hosts the push VENs' endpoints are spread over (bench.loadgen.push_server)."""
+        return -(-self.vens // self.push_vens_per_host)
 
     @property
     def warmup(self) -> float:
@@ -106,6 +114,8 @@ class PhaseRun:
     cpu_seconds: dict[str, float] = field(default_factory=dict)  # per process, over the phase
     idle_cpu_seconds: dict[str, float] = field(default_factory=dict)  # per process, polling only, as long
     memory_mb: dict[str, float] = field(default_factory=dict)  # per process, after the phase
+    first_delivered_seconds: float | None = None  # from the calls' return until the first VEN had it all
+    median_delivered_seconds: float | None = None  # ... until half the VENs had it all
 
 
 def membership(shape: Shape, ven_index: int) -> list[int]:
@@ -271,6 +281,8 @@ async def _phase(
         answers=answered,
         answers_expected=expected,
         delivered_seconds=round(max(met) - called, 3) if len(met) == len(vens) else None,
+        first_delivered_seconds=round(min(met) - called, 3) if met else None,
+        median_delivered_seconds=round(statistics.median(met) - called, 3) if len(met) == len(vens) else None,
         answered_seconds=round(last_at - called, 3) if answered >= expected else None,
         poll_errors={k: n - errors_before.get(k, 0) for k, n in errors_after.items() if n > errors_before.get(k, 0)},
         answer_errors=sum(v.answer_errors for v in vens) - answers_before,
@@ -403,7 +415,7 @@ async def run_vtn(
     stack.start()
     watcher = AnswerWatcher(kafka_bootstrap, set(event_ids) | set(warm_ids))
     headers = {"Authorization": f"Bearer {DEVELOPMENT_ADMIN_TOKEN}"}
-    push = PushVenServer() if pushed else None
+    push = PushVenServer(hosts=shape.push_hosts) if pushed else None
     try:
         await watcher.start()
         if push is not None:
@@ -455,7 +467,7 @@ async def run_vtn(
                 trigger,
                 answers,
                 lambda event_id, _: event_id,
-                stack.pids,
+                lambda: [*stack.pids(), os.getpid()],  # the simulated VENs' own CPU too: the client is measured
                 in_groups if grouped else None,
                 push,
                 profile_a_share,
@@ -481,15 +493,16 @@ def table(runs: list[PhaseRun]) -> str:
     """One row per target and phase; ratios to the first target's row of the same phase."""
     base = {run.phase: run for run in runs if run.target == runs[0].target}
     lines = [
-        "| target | phase | VENs | events | poll (s) | calls (s) | all received (s) | all answers (s) "
-        "| received ÷ OpenLEADR | answers ÷ OpenLEADR | received | answers | poll errors |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| target | phase | VENs | events | poll (s) | calls (s) | first / half received (s) | all received (s) "
+        "| all answers (s) | received ÷ OpenLEADR | answers ÷ OpenLEADR | received | answers | poll errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for run in runs:
         first = base[run.phase]
         errors = ", ".join(f"{kind} {count}" for kind, count in sorted(run.poll_errors.items())) or "0"
         lines.append(
             f"| {run.target} | {run.phase} | {run.vens} | {run.events} | {run.poll_seconds:g} | {run.call_seconds:.2f} "
+            f"| {_seconds(run.first_delivered_seconds)} / {_seconds(run.median_delivered_seconds)} "
             f"| {_seconds(run.delivered_seconds)} | {_seconds(run.answered_seconds)} "
             f"| {_ratio(run.delivered_seconds, first.delivered_seconds)} "
             f"| {_ratio(run.answered_seconds, first.answered_seconds)} "
@@ -580,6 +593,12 @@ def main(argv: list[str] | None = None) -> int:
         "--profile-a-share", type=share, default=0.5, help="the share of the VENs on OpenADR 2.0a (vtn-mixed)"
     )
     parser.add_argument("--timeout", type=float, default=120.0, help="give up on a phase after this many seconds")
+    parser.add_argument(
+        "--push-vens-per-host",
+        type=int,
+        default=PUSH_VENS_PER_HOST,
+        help="push VENs sharing one endpoint host (a loopback address); the VENs' count: all on one host",
+    )
     parser.add_argument("--openleadr-port", type=int, default=OPENLEADR_PORT)
     parser.add_argument("--json", type=Path, default=None, help="also write every phase's figures to this file")
     arguments = parser.parse_args(argv)
@@ -587,7 +606,17 @@ def main(argv: list[str] | None = None) -> int:
     if not set(phases) <= set(PHASES) or "create" not in phases[:1]:
         parser.error("--phases must start with create and name only create, modify, cancel")
     raise_open_file_limit()
-    shape = Shape(arguments.vens, arguments.poll_seconds, arguments.events, arguments.groups, phases, arguments.timeout)
+    if arguments.push_vens_per_host < 1:
+        parser.error("--push-vens-per-host must be at least 1")
+    shape = Shape(
+        arguments.vens,
+        arguments.poll_seconds,
+        arguments.events,
+        arguments.groups,
+        phases,
+        arguments.timeout,
+        arguments.push_vens_per_host,
+    )
     rounds = asyncio.run(
         main_async(
             shape,

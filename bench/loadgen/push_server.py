@@ -11,6 +11,11 @@ and a callback sees each (a VEN sends its oadrCreatedEvent from there, as a requ
 A VEN can be taken down and brought back (`down`: the server closes the connection without an answer, as a
 VEN that crashed mid-request would look) or made to answer 503. The server itself can stop and start on the
 same port (a VEN host unreachable: connection refused). Loopback only, as everything in bench/.
+
+A fleet of push VENs is many devices, each its own host, not one host serving them all: with `hosts` above 1
+the server listens on as many loopback addresses (127.0.0.1, 127.0.0.2, ..., one port) and spreads the VENs
+over them (`address_of`), so the pusher meets the fleet as it meets a real one, a few VENs per host, rather
+than queueing every push behind its per-host connection cap (VTN_PUSH_CONNECTIONS_PER_HOST).
 """
 
 from __future__ import annotations
@@ -110,6 +115,7 @@ class PushVenEndpoint:
 
     key: str
     ven_id: str = ""
+    host: str = ""  # the loopback address its endpoint is on (PushVenServer.address_of)
     received: list[Pushed] = field(default_factory=list)
     down: bool = False  # close the connection without answering
     busy: bool = False  # answer HTTP 503
@@ -121,12 +127,22 @@ class PushVenEndpoint:
         return [p.message_type for p in self.received]
 
 
+def loopback_hosts(count: int) -> list[str]:
+    """`count` loopback addresses, 127.0.0.1 first (Linux routes all of 127.0.0.0/8 to the loopback device)."""
+    if not 1 <= count <= 65_000:
+        raise ValueError("between 1 and 65,000 loopback hosts")
+    return [f"127.0.{(n + 1) // 256}.{(n + 1) % 256}" for n in range(count)]
+
+
 class PushVenServer:
-    def __init__(self, port: int = 0, ssl_context: ssl.SSLContext | None = None, host: str = LOOPBACK) -> None:
+    def __init__(
+        self, port: int = 0, ssl_context: ssl.SSLContext | None = None, host: str = LOOPBACK, hosts: int = 1
+    ) -> None:
         self._host = host
+        self._hosts = [host] if hosts == 1 else loopback_hosts(hosts)
         self._port = port
         self._ssl = ssl_context
-        self._server: asyncio.Server | None = None
+        self._servers: list[asyncio.Server] = []
         self._connections: set[asyncio.StreamWriter] = set()
         self.endpoints: dict[str, PushVenEndpoint] = {}
         self.requests = 0
@@ -145,25 +161,33 @@ class PushVenServer:
         return self.endpoints.setdefault(key, PushVenEndpoint(key))
 
     def address_of(self, key: str) -> str:
-        """The oadrTransportAddress of VEN `key`."""
-        self.endpoint(key)
-        return f"{self.url}/ven/{key}"
+        """The oadrTransportAddress of VEN `key`: the VENs in turn on each of the server's hosts."""
+        if key not in self.endpoints:
+            turn = len(self.endpoints)
+            self.endpoint(key).host = self._hosts[turn % len(self._hosts)]
+        host = self.endpoints[key].host or self._host
+        scheme = "https" if self._ssl is not None else "http"
+        return f"{scheme}://{host}:{self._port}/ven/{key}"
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(
-            self._serve, self._host, self._port, ssl=self._ssl, backlog=4096, reuse_address=True
-        )
-        self._port = self._server.sockets[0].getsockname()[1]
+        """Listen on every host, on one port (the first host's, chosen by the system when 0)."""
+        for host in self._hosts:
+            server = await asyncio.start_server(
+                self._serve, host, self._port, ssl=self._ssl, backlog=4096, reuse_address=True
+            )
+            self._port = server.sockets[0].getsockname()[1]
+            self._servers.append(server)
 
     async def stop(self) -> None:
-        """Stop listening and drop every connection (the VENs' host is unreachable until `start`)."""
-        if self._server is not None:
-            self._server.close()
-            for writer in list(self._connections):
-                writer.close()
+        """Stop listening and drop every connection (the VENs' hosts are unreachable until `start`)."""
+        for server in self._servers:
+            server.close()
+        for writer in list(self._connections):
+            writer.close()
+        for server in self._servers:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._server.wait_closed(), 5)
-            self._server = None
+                await asyncio.wait_for(server.wait_closed(), 5)
+        self._servers = []
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._connections.add(writer)

@@ -39,7 +39,8 @@ def test_a_phase_reached_a_ven_once_it_holds_every_event_at_the_phases_version()
 
 def run(target: str, phase: str, received: float | None, answered: float | None) -> PhaseRun:
     errors = {"http_503": 1} if received else {}
-    return PhaseRun(target, phase, 10, 1, 1.0, 0.01, 10, 10, 10, received, answered, errors)
+    spread = {"first_delivered_seconds": received / 4, "median_delivered_seconds": received / 2} if received else {}
+    return PhaseRun(target, phase, 10, 1, 1.0, 0.01, 10, 10, 10, received, answered, errors, **spread)
 
 
 def test_the_tables_give_ratios_against_the_first_target_phase_by_phase() -> None:
@@ -50,8 +51,10 @@ def test_the_tables_give_ratios_against_the_first_target_phase_by_phase() -> Non
     ]
     lines = table(runs).splitlines()
     assert lines[0].startswith("| target | phase | VENs")
-    assert lines[3] == "| this VTN | create | 10 | 1 | 1 | 0.01 | 1.00 | 2.00 | 0.50 | 0.50 | 10 | 10/10 | http_503 1 |"
-    assert lines[4].endswith("| - | - | - | - | 10 | 10/10 | 0 |")
+    assert lines[3] == (
+        "| this VTN | create | 10 | 1 | 1 | 0.01 | 0.25 / 0.50 | 1.00 | 2.00 | 0.50 | 0.50 | 10 | 10/10 | http_503 1 |"
+    )
+    assert lines[4].endswith("| - / - | - | - | - | - | 10 | 10/10 | 0 |")
     rounds = [[run("OpenLEADR", "create", 2.0, 4.0), run("this VTN", "create", r, 2 * r)] for r in (1.0, 3.0, 2.0)]
     assert summary(rounds).splitlines()[1] == (
         "create, this VTN: median all received 2.00 s, all answers 4.00 s over 3 round(s); "
@@ -64,7 +67,7 @@ def test_the_mixed_fleet_is_compared_with_the_all_2_0b_fleet_of_the_same_phase()
     assert (
         table(runs)
         .splitlines()[3]
-        .startswith("| this VTN (50% on 2.0a) | create | 10 | 1 | 1 | 0.01 | 1.10 | 2.20 | 1.10 | 1.10 |")
+        .startswith("| this VTN (50% on 2.0a) | create | 10 | 1 | 1 | 0.01 | 0.28 / 0.55 | 1.10 | 2.20 | 1.10 | 1.10 |")
     )
 
 
