@@ -35,7 +35,7 @@ class XmppTarget:
         address = VtnAddress.parse(f"http://{LOOPBACK}:{HTTP_PORT}{BASE_PATH}")
 
         async def make(count: int) -> list[EventVen]:
-            return await xmpp_fleet(count, XmppService.of(stack.xmpp_server), self._certificates, address)
+            return await xmpp_fleet(count, XmppService.of(stack.xmpp_server), self._certificates.vens, address)
 
         return make
 

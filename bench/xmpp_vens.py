@@ -21,6 +21,7 @@ import os
 import re
 import uuid
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,15 +152,14 @@ class XmppEventVen(EventVen):
 
 
 async def xmpp_fleet(
-    count: int, service: XmppService, certificates: BenchCertificates, address: VtnAddress
+    count: int, service: XmppService, certificates: Sequence[ClientCertificate], address: VtnAddress
 ) -> list[EventVen]:
     """`count` XMPP VENs logged in and registered, each with its own certificate."""
-    if count > len(certificates.vens):
-        raise ValueError(f"{count} XMPP VENs need as many certificates, not {len(certificates.vens)}")
+    if count > len(certificates):
+        raise ValueError(f"{count} XMPP VENs need as many certificates, not {len(certificates)}")
     run = uuid.uuid4().hex[:8]
     vens: list[EventVen] = [
-        XmppEventVen(f"event-bench-xmpp-{run}-{index}", certificates.vens[index], service, address)
-        for index in range(count)
+        XmppEventVen(f"event-bench-xmpp-{run}-{index}", certificates[index], service, address) for index in range(count)
     ]
     limit = asyncio.Semaphore(LOGIN_CONCURRENCY)
 
