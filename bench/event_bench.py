@@ -16,6 +16,9 @@ them (one event: every VEN):
 - this VTN (bench.vtn_stack, the whole stack): `POST /api/v1/events` (targeting the venIDs, or the VENs'
   groups when there are several events), `PATCH /api/v1/events/{id}`, `POST /api/v1/events/{id}/cancel` on
   the admin API, all at once; answers counted on `oadr.event.responses.v1` by their Kafka timestamps;
+- this VTN over XMPP (`vtn-xmpp`, bench.xmpp_target): the same calls; the VENs (bench.xmpp_vens) log in to the
+  stack's XMPP server with certificates of their own, register over XMPP and get every set as an IQ, answered
+  with the IQ result, then oadrCreatedEvent as a request; their process's CPU is reported with the stack's;
 - this VTN, mixed profiles (`vtn-mixed`, `--profile-a-share F`): the same, but the share F of the VENs on
   OpenADR 2.0a (bench.event_vens.ProfileAEventVen: provisioned through the admin API, pulling their set with
   oadrRequestEvent as often as the others poll, answering in 2.0a); next to `vtn`, what 2.0a VENs cost.
@@ -54,6 +57,7 @@ from bench.memory import memory_mb
 from bench.openleadr_event_vtn import copy_id
 from bench.targets import BASE_PATH, LOOPBACK, ManagedServer
 from bench.vtn_stack import ADMIN_PORT, HTTP_PORT, KAFKA_BOOTSTRAP, FullStack
+from bench.xmpp_target import XmppTarget
 from shared import topics
 from shared.bus import clients
 from shared.bus.connection import KafkaConnection
@@ -189,6 +193,7 @@ class Target:
     push: PushVenServer | None = None  # the VENs' endpoints, when they are pushed to
     profile_a_share: float = 0.0  # the share of the VENs on OpenADR 2.0a, made by `provision_profile_a`
     provision_profile_a: Callable[[int], Awaitable[list[EventVen]]] | None = None
+    make_vens: Callable[[int], Awaitable[list[EventVen]]] | None = None  # VENs of another transport (XMPP)
 
 
 def warm_up_shape(shape: Shape) -> Shape:
@@ -210,7 +215,10 @@ async def measure(target: Target, shape: Shape, event_ids: list[str], warm_ids: 
     """Register the VENs, let them poll, warm the target up with events created and cancelled (as a VTN in
     service has handled events before), then measure each phase."""
     profile_a = round(shape.vens * target.profile_a_share) if target.provision_profile_a is not None else 0
-    vens = await register_all(target.url, shape.vens - profile_a, target.push)
+    if target.make_vens is not None:
+        vens = await target.make_vens(shape.vens - profile_a)
+    else:
+        vens = await register_all(target.url, shape.vens - profile_a, target.push)
     if target.provision_profile_a is not None and profile_a:
         vens += await target.provision_profile_a(profile_a)
     if target.prepare is not None:
@@ -408,10 +416,13 @@ async def run_vtn(
     warm_ids: list[str],
     pushed: bool = False,
     profile_a_share: float = 0.0,
+    xmpp: bool = False,
 ) -> list[PhaseRun]:
-    """The whole stack, its VENs polling, or (`pushed`) registered in the push model; `profile_a_share` of them
-    OpenADR 2.0a VENs pulling their sets."""
-    stack = FullStack(log_dir, PUSH_NETWORKS if pushed else None)
+    """The whole stack, its VENs polling, or (`pushed`) registered in the push model, or (`xmpp`) over XMPP;
+    `profile_a_share` of them OpenADR 2.0a VENs pulling their sets."""
+    xmpp_vens = XmppTarget(shape.vens) if xmpp else None
+    xmpp_vens_ca = None if xmpp_vens is None else xmpp_vens.ca_file
+    stack = FullStack(log_dir, PUSH_NETWORKS if pushed else None, xmpp_vens_ca=xmpp_vens_ca)
     stack.start()
     watcher = AnswerWatcher(kafka_bootstrap, set(event_ids) | set(warm_ids))
     headers = {"Authorization": f"Bearer {DEVELOPMENT_ADMIN_TOKEN}"}
@@ -458,7 +469,7 @@ async def run_vtn(
                 await admin_calls(admin, [("POST", "/vens", {"profile_name": "2.0a", "ven_id": n}) for n in names])
                 return [ProfileAEventVen(name, address, 60.0) for name in names]
 
-            name = "this VTN (push)" if pushed else "this VTN"
+            name = "this VTN (push)" if pushed else "this VTN (XMPP)" if xmpp_vens else "this VTN"
             if profile_a_share:
                 name = f"this VTN ({profile_a_share:.0%} on 2.0a)"
             target = Target(
@@ -472,6 +483,7 @@ async def run_vtn(
                 push,
                 profile_a_share,
                 provision if profile_a_share else None,
+                None if xmpp_vens is None else xmpp_vens.fleet(stack),
             )
             return await measure(target, shape, event_ids, warm_ids)
     finally:
@@ -563,7 +575,14 @@ async def main_async(
             else:
                 share_on_a = profile_a_share if name == "vtn-mixed" else 0.0
                 runs += await run_vtn(
-                    shape, log_dir, kafka_bootstrap, event_ids, warm_ids, name == "vtn-push", share_on_a
+                    shape,
+                    log_dir,
+                    kafka_bootstrap,
+                    event_ids,
+                    warm_ids,
+                    name == "vtn-push",
+                    share_on_a,
+                    xmpp=name == "vtn-xmpp",
                 )
         results.append(runs)
     return results
@@ -587,7 +606,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--targets",
         default="openleadr,vtn",
-        help="comma-separated, in order: openleadr, vtn, vtn-push (push VENs), vtn-mixed (some on 2.0a)",
+        help="comma-separated, in order: openleadr, vtn, vtn-push (push VENs), vtn-xmpp (XMPP VENs), "
+        "vtn-mixed (some on 2.0a)",
     )
     parser.add_argument(
         "--profile-a-share", type=share, default=0.5, help="the share of the VENs on OpenADR 2.0a (vtn-mixed)"

@@ -171,10 +171,12 @@ class EventVen(SimulatedVen):
     def _count(self, kind: str) -> None:
         self.poll_errors[kind] = self.poll_errors.get(kind, 0) + 1
 
-    async def _take(self, address: VtnAddress, body: bytes) -> None:
+    def keep(self, body: bytes) -> tuple[str, list[tuple[str, int]]] | None:
+        """Keep the events of an oadrDistributeEvent (None for any other document): its requestID and the
+        versions ((eventID, modificationNumber)) still to answer."""
         distributed = read_distribute(body)
         if distributed is None:
-            return
+            return None
         request_id, events = distributed
         self.events = events
         self._check()
@@ -183,6 +185,13 @@ class EventVen(SimulatedVen):
             for event_id, held in events.items()
             if held.answer_required and (event_id, held.modification_number) not in self.tracking.answered_versions
         ]
+        return request_id, versions
+
+    async def _take(self, address: VtnAddress, body: bytes) -> None:
+        kept = self.keep(body)
+        if kept is None:
+            return
+        request_id, versions = kept
         request = self._answer_request(address, request_id, versions) if versions else None
         if request is None:
             return

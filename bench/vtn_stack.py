@@ -28,8 +28,10 @@ from bench.targets import BASE_PATH, LOOPBACK, Target
 from devstack.config import REPO_ROOT, StackConfig
 from devstack.processes import ManagedProcess
 from devstack.stack import Infrastructure
+from devstack.xmpp_server import XmppServer
 
 SERVICES = ("registration_svc", "presence_svc", "event_svc", "report_svc", "gateway", "gateway.push")
+XMPP_CONNECTOR = "gateway.xmpp"
 HTTP_PORT = int(os.environ.get("VTN_BENCH_HTTP_PORT", "8180"))
 ADMIN_PORT = HTTP_PORT + 1
 # Below Linux's ephemeral range (32768-60999): a client's source port must never take the broker's port.
@@ -79,8 +81,16 @@ def gateway_http_port(replica: int) -> int:
 
 
 class FullStack:
+    """The stack; with `xmpp_vens_ca`, also serving XMPP: the XMPP connector runs beside the pusher and the
+    stack's XMPP server (devstack's Prosody, always started) accepts client certificates of that CA too."""
+
     def __init__(
-        self, log_dir: Path, extra_env: dict[str, str] | None = None, gateways: int = 1, report_services: int = 1
+        self,
+        log_dir: Path,
+        extra_env: dict[str, str] | None = None,
+        gateways: int = 1,
+        report_services: int = 1,
+        xmpp_vens_ca: Path | None = None,
     ) -> None:
         config = StackConfig.from_env(
             "run",
@@ -91,7 +101,8 @@ class FullStack:
                 "VTN_DEVSTACK_DIR": os.environ.get("VTN_BENCH_DIR", ".devstack/bench"),
             },
         )
-        self._infrastructure = Infrastructure(config)
+        self._infrastructure = Infrastructure(config, () if xmpp_vens_ca is None else (xmpp_vens_ca,))
+        self._xmpp = xmpp_vens_ca is not None
         self._log_dir = log_dir
         self._processes: list[ManagedProcess] = []
         self._extra_env = extra_env or {}
@@ -108,6 +119,7 @@ class FullStack:
             # tells them apart, and a bench may run more VENs than one production gateway holds
             "VTN_HTTP_MAX_CONNECTIONS": "100000",
             "VTN_HTTP_MAX_CONNECTIONS_PER_ADDRESS": "100000",
+            **(self._infrastructure.xmpp_settings() if self._xmpp else {}),
             **self._extra_env,
         }
 
@@ -116,7 +128,8 @@ class FullStack:
         env = self._env()
         for module in ("shared.bus.provision", "shared.db.migrate"):
             subprocess.run([sys.executable, "-m", module], env=env, cwd=REPO_ROOT, check=True, capture_output=True)
-        for index, name in enumerate(SERVICES):
+        services = (*SERVICES, XMPP_CONNECTOR) if self._xmpp else SERVICES
+        for index, name in enumerate(services):
             # each service's health port beside the gateway's, clear of `make run`'s defaults (8091-8094)
             self._launch(name, name, {**env, "VTN_HEALTH_PORT": str(HTTP_PORT + 10 + index)})
         for replica in range(1, self._report_services):
@@ -133,7 +146,8 @@ class FullStack:
         for index, process in enumerate(gateways):
             process.wait_for_port(LOOPBACK, gateway_http_port(index), timeout=90)
         # A service answers only once it joined its consumer groups: until then VENs would get 503.
-        ready = [HTTP_PORT + 10 + index for index, name in enumerate(SERVICES) if name != "gateway"] + [ADMIN_PORT]
+        # The connector's once it logged in to the XMPP server.
+        ready = [HTTP_PORT + 10 + index for index, name in enumerate(services) if name != "gateway"] + [ADMIN_PORT]
         _wait_until_ready(ready, timeout=120)
 
     def _launch(self, name: str, module: str, env: dict[str, str]) -> None:
@@ -149,6 +163,10 @@ class FullStack:
         self._infrastructure.stop()
 
     @property
+    def xmpp_server(self) -> XmppServer:
+        return self._infrastructure.xmpp
+
+    @property
     def database_url(self) -> str:
         return self._infrastructure.postgres.url
 
@@ -160,6 +178,9 @@ class FullStack:
         postmaster = self._infrastructure.postgres._postmaster_pid()  # noqa: SLF001 - only the bench needs it
         if postmaster is not None:
             roots.append(postmaster)
+        prosody = self._infrastructure.xmpp.process
+        if self._xmpp and prosody is not None and prosody.pid is not None:
+            roots.append(prosody.pid)
         return [pid for root in roots for pid in _descendants(root)]
 
 

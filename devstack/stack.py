@@ -20,7 +20,7 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from devstack.bootstrap import ensure_venv
@@ -39,9 +39,13 @@ SASL_USERNAME = "vtn"
 
 
 class Infrastructure:
-    def __init__(self, config: StackConfig) -> None:
+    def __init__(self, config: StackConfig, xmpp_client_cas: Sequence[Path] = ()) -> None:
+        """`xmpp_client_cas`: more CAs whose client certificates the XMPP server accepts, beside the stack's
+        (a benchmark's VEN certificates, kept between runs while the stack's CA is made anew at each start)."""
         self.config = config
         self.tls = StackTls(config.tls_dir)
+        self._xmpp_client_cas = tuple(xmpp_client_cas)
+        xmpp_client_ca = self.tls.directory / "xmpp-client-cas.crt" if self._xmpp_client_cas else self.tls.ca
         data_root = config.state_dir / "data" if config.keep_data else config.state_dir
         preferred = (data_root / "postgres").resolve()
         pg_dir = usable_base_dir(preferred)
@@ -76,7 +80,7 @@ class Infrastructure:
         self.xmpp = XmppServer(
             config.state_dir / "xmpp",
             config.xmpp_port,
-            XmppTls(self.tls.xmpp_cert, self.tls.xmpp_key, self.tls.ca, self.tls.client_cert),
+            XmppTls(self.tls.xmpp_cert, self.tls.xmpp_key, xmpp_client_ca, self.tls.client_cert),
             host=config.host,
             log_path=config.log_dir / "prosody.log",
         )
@@ -96,6 +100,9 @@ class Infrastructure:
         self._clear_previous_run()
         shutil.rmtree(self.tls.directory, ignore_errors=True)
         write_stack_tls(self.tls.directory, ensure_venv(self.config.repo_root))
+        if self._xmpp_client_cas:
+            trusted = [self.tls.ca, *self._xmpp_client_cas]
+            self.xmpp.tls.client_ca_path.write_text("".join(ca.read_text() for ca in trusted))
 
         started = time.monotonic()
         if self.kafka.is_formatted():
