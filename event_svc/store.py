@@ -205,32 +205,38 @@ def _narrowed(row: object) -> StoredEvent:
 
 @dataclass(frozen=True)
 class EventVersion:
-    """An event's current modificationNumber and targets, for judging answers (`named`: its venIDs, as a set)."""
+    """An event's current modificationNumber and targets, for judging answers (`named`: those of the VENs asked
+    about that it names, as a set; the targets' venIDs are the same)."""
 
     modification_number: int
     targets: Target
     named: frozenset[str]
 
 
-async def event_versions(conn: Conn, event_ids: Collection[str]) -> dict[str, EventVersion]:
-    """The current version and targets of each of `event_ids` that exists, without reading the events."""
+async def event_versions(conn: Conn, event_ids: Collection[str], ven_ids: Collection[str]) -> dict[str, EventVersion]:
+    """The current version and targets of each of `event_ids` that exists, without reading the events; `named`
+    holds those of `ven_ids` the event names, not all its venIDs (an event may name ten thousand VENs, and
+    every fetch of answers would read them all)."""
     rows = await conn.fetch(
         """
-        SELECT event_id, modification_number, target_ven_ids, target_group_ids, target_resource_ids, target_party_ids
-        FROM events WHERE event_id = ANY($1::text[])
+        SELECT e.event_id, e.modification_number, e.target_group_ids, e.target_resource_ids, e.target_party_ids,
+               ARRAY(SELECT n.ven_id FROM event_target_vens n
+                     WHERE n.ven_id = ANY($2::text[]) AND n.event_id = e.event_id) AS named
+        FROM events e WHERE e.event_id = ANY($1::text[])
         """,
         sorted(set(event_ids)),
+        sorted(set(ven_ids)),
     )
     return {
         row["event_id"]: EventVersion(
             int(row["modification_number"]),
             Target(
-                ven_ids=tuple(row["target_ven_ids"]),
+                ven_ids=tuple(sorted(row["named"])),
                 group_ids=tuple(row["target_group_ids"]),
                 resource_ids=tuple(row["target_resource_ids"]),
                 party_ids=tuple(row["target_party_ids"]),
             ),
-            frozenset(row["target_ven_ids"]),
+            frozenset(row["named"]),
         )
         for row in rows
     }
