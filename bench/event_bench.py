@@ -342,12 +342,12 @@ def vtn_event(event_id: str, targets: OadrTarget) -> CreateEvent:
     return CreateEvent(
         event_id=event_id,
         active_period=ActivePeriod(dtstart=start, duration=timedelta(minutes=5)),
-        signals=(_signal(1.0),),
+        signals=(level_signal(1.0),),
         targets=targets,
     )
 
 
-def _signal(level: float) -> EventSignal:
+def level_signal(level: float) -> EventSignal:
     return EventSignal(
         signal_name=SignalName.SIMPLE,
         signal_type=SignalType.LEVEL,
@@ -445,7 +445,7 @@ async def run_vtn(
                         )
                         calls.append(("POST", "/events", vtn_event(event_id, targets).model_dump(mode="json")))
                     elif phase == "modify":
-                        changes = {"signals": [_signal(2.0).model_dump(mode="json")]}
+                        changes = {"signals": [level_signal(2.0).model_dump(mode="json")]}
                         calls.append(("PATCH", f"/events/{event_id}", changes))
                     else:
                         calls.append(("POST", f"/events/{event_id}/cancel", None))

@@ -18,10 +18,11 @@ import asyncio
 import os
 import statistics
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import asyncpg
 
+from bench.event_bench import level_signal, vtn_event
 from event_svc.commands import EventCommandHandler, EventConfig
 from event_svc.fanout import SetFanout
 from event_svc.refresh import SetOutlet
@@ -30,8 +31,6 @@ from shared.contract.events import CancelEvent, CreateEvent, EventOutcome, Modif
 from shared.db.access import database_access
 from shared.db.migrate import apply_migrations
 from shared.db.pool import open_pool
-from shared.oadr.event import ActivePeriod
-from shared.oadr.signal import EventSignal, Interval, SignalName, SignalType
 from shared.oadr.target import Target
 from shared.settings import VtnSettings
 
@@ -39,21 +38,11 @@ PHASES = ("create", "modify", "cancel")
 NOTICE_PARTITIONS = 16  # the default VTN_TOPIC_PARTITIONS
 
 
-def level(value: float) -> EventSignal:
-    return EventSignal(
-        signal_name=SignalName.SIMPLE,
-        signal_type=SignalType.LEVEL,
-        signal_id="level",
-        intervals=(Interval(duration=timedelta(minutes=30), payload=value),),
-    )
-
-
-def changes(event_id: str, ven_ids: tuple[str, ...], now: datetime) -> list[CreateEvent | ModifyEvent | CancelEvent]:
-    """The three changes of one round, in order."""
-    period = ActivePeriod(dtstart=now + timedelta(minutes=5), duration=timedelta(minutes=30))
+def changes(event_id: str, ven_ids: tuple[str, ...]) -> list[CreateEvent | ModifyEvent | CancelEvent]:
+    """The three changes of one round, in order: the event benchmark's event and its changes."""
     return [
-        CreateEvent(event_id=event_id, active_period=period, signals=(level(1.0),), targets=Target(ven_ids=ven_ids)),
-        ModifyEvent(event_id=event_id, signals=(level(2.0),)),
+        vtn_event(event_id, Target(ven_ids=ven_ids)),
+        ModifyEvent(event_id=event_id, signals=(level_signal(2.0),)),
         CancelEvent(event_id=event_id),
     ]
 
@@ -80,7 +69,7 @@ async def run(database_url: str, vens: int, rounds: int) -> dict[str, dict[str, 
         ven_ids = await add_vens(pool, vens)
         for number in range(rounds + 1):  # the first round warms up and is not counted
             event_id = f"fanout-round-{os.getpid()}-{time.time_ns()}"
-            for phase, command in zip(PHASES, changes(event_id, ven_ids, datetime.now(UTC)), strict=True):
+            for phase, command in zip(PHASES, changes(event_id, ven_ids), strict=True):
                 async with pool.acquire() as conn, conn.transaction():
                     outcome = await handler(conn, Envelope(payload=command))
                 if not isinstance(outcome, EventOutcome) or outcome.status >= 300:

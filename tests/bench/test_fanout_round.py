@@ -3,15 +3,13 @@ order, and its table reads right."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from bench.fanout_round import PHASES, changes, table
 from event_svc.validation import validate_event
 from shared.contract.events import CancelEvent, CreateEvent, ModifyEvent
 
 
 def test_a_round_creates_an_event_for_the_vens_then_modifies_and_cancels_it() -> None:
-    created, modified, cancelled = changes("round-1", ("ven-1", "ven-2"), datetime.now(UTC))
+    created, modified, cancelled = changes("round-1", ("ven-1", "ven-2"))
     assert isinstance(created, CreateEvent) and created.targets.ven_ids == ("ven-1", "ven-2")
     validate_event(created.active_period, created.signals, created.baseline, created.targets)
     assert isinstance(modified, ModifyEvent) and modified.signals is not None
