@@ -62,6 +62,8 @@ from shared import topics
 from shared.bus import clients
 from shared.bus.connection import KafkaConnection
 from shared.contract.events import CreateEvent
+from shared.db.access import DatabaseAccess
+from shared.db.pool import open_pool
 from shared.oadr.event import ActivePeriod
 from shared.oadr.signal import EventSignal, Interval, SignalName, SignalType
 from shared.oadr.target import Target as OadrTarget
@@ -76,7 +78,9 @@ ADMIN_CONCURRENCY = 32
 ADMIN_ATTEMPTS = 30  # an admin command answered 503 is asked again this many times, at most
 PHASES = ("create", "modify", "cancel")
 MODIFICATION_OF_PHASE = {"create": 0, "modify": 1, "cancel": 2}
-DEVELOPMENT_ADMIN_TOKEN = "dev-admin-token"  # the stack runs with VTN_ENVIRONMENT=development
+DEVELOPMENT_ADMIN_TOKEN = "dev-admin-token"
+# Rows a phase adds on this VTN: one body per distinct set stored, one queued copy per VEN (its handout).
+ROWS_WRITTEN_TABLES = ("pending_bodies", "pending_messages")  # the stack runs with VTN_ENVIRONMENT=development
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,9 @@ class PhaseRun:
     memory_mb: dict[str, float] = field(default_factory=dict)  # per process, after the phase
     first_delivered_seconds: float | None = None  # from the calls' return until the first VEN had it all
     median_delivered_seconds: float | None = None  # ... until half the VENs had it all
+    rows_written: dict[str, int] = field(default_factory=dict)  # per table, rows added over the phase (this VTN)
+    client_cpu_seconds: float = 0.0  # the benchmark's own process (the simulated VENs), over the phase
+    phase_seconds: float = 0.0  # from the calls until the last VEN and answer (or the timeout)
 
 
 def membership(shape: Shape, ven_index: int) -> list[int]:
@@ -194,6 +201,7 @@ class Target:
     profile_a_share: float = 0.0  # the share of the VENs on OpenADR 2.0a, made by `provision_profile_a`
     provision_profile_a: Callable[[int], Awaitable[list[EventVen]]] | None = None
     make_vens: Callable[[int], Awaitable[list[EventVen]]] | None = None  # VENs of another transport (XMPP)
+    last_row_ids: Callable[[], Awaitable[dict[str, int]]] | None = None  # per table, for the rows a phase adds
 
 
 def warm_up_shape(shape: Shape) -> Shape:
@@ -256,6 +264,8 @@ async def _phase(
     errors_before = _poll_errors(vens)
     answers_before = sum(v.answer_errors for v in vens)
     idle_before = cpu_seconds_by_label(target.pids())
+    client_before = _own_cpu_seconds()
+    rows_before = await target.last_row_ids() if target.last_row_ids is not None else {}
     sent = time.time()
     await target.trigger(phase, by_event)
     called = time.time()
@@ -267,6 +277,8 @@ async def _phase(
         await asyncio.sleep(0.1)
         answered, last_at = await target.answers(phase, set(by_event))
     done = time.time()
+    client_cpu = _own_cpu_seconds() - client_before
+    rows_after = await target.last_row_ids() if target.last_row_ids is not None else {}
     pids = target.pids()
     phase_cpu = _used(idle_before, cpu_seconds_by_label(pids))
     memory = {label: round(mb, 1) for label, mb in memory_mb(pids).items()}
@@ -297,7 +309,16 @@ async def _phase(
         cpu_seconds={label: round(seconds, 3) for label, seconds in phase_cpu.items()},
         idle_cpu_seconds={label: round(seconds * scale, 3) for label, seconds in quiet.items()},
         memory_mb=memory,
+        rows_written={table: rows_after[table] - rows_before.get(table, 0) for table in rows_after},
+        client_cpu_seconds=round(client_cpu, 3),
+        phase_seconds=round(done - sent, 3),
     )
+
+
+def _own_cpu_seconds() -> float:
+    """User and system CPU seconds this process (the simulated VENs and the answer watcher) used so far."""
+    times = os.times()
+    return times.user + times.system
 
 
 def _poll_errors(vens: Sequence[EventVen]) -> dict[str, int]:
@@ -341,12 +362,12 @@ def vtn_event(event_id: str, targets: OadrTarget) -> CreateEvent:
     return CreateEvent(
         event_id=event_id,
         active_period=ActivePeriod(dtstart=start, duration=timedelta(minutes=5)),
-        signals=(_signal(1.0),),
+        signals=(level_signal(1.0),),
         targets=targets,
     )
 
 
-def _signal(level: float) -> EventSignal:
+def level_signal(level: float) -> EventSignal:
     return EventSignal(
         signal_name=SignalName.SIMPLE,
         signal_type=SignalType.LEVEL,
@@ -447,7 +468,7 @@ async def run_vtn(
                         )
                         calls.append(("POST", "/events", vtn_event(event_id, targets).model_dump(mode="json")))
                     elif phase == "modify":
-                        changes = {"signals": [_signal(2.0).model_dump(mode="json")]}
+                        changes = {"signals": [level_signal(2.0).model_dump(mode="json")]}
                         calls.append(("PATCH", f"/events/{event_id}", changes))
                     else:
                         calls.append(("POST", f"/events/{event_id}/cancel", None))
@@ -469,6 +490,9 @@ async def run_vtn(
                 await admin_calls(admin, [("POST", "/vens", {"profile_name": "2.0a", "ven_id": n}) for n in names])
                 return [ProfileAEventVen(name, address, 60.0) for name in names]
 
+            async def last_row_ids() -> dict[str, int]:
+                return await last_ids(stack.database_url, ROWS_WRITTEN_TABLES)
+
             name = "this VTN (push)" if pushed else "this VTN (XMPP)" if xmpp_vens else "this VTN"
             if profile_a_share:
                 name = f"this VTN ({profile_a_share:.0%} on 2.0a)"
@@ -484,6 +508,7 @@ async def run_vtn(
                 profile_a_share,
                 provision if profile_a_share else None,
                 None if xmpp_vens is None else xmpp_vens.fleet(stack),
+                last_row_ids,
             )
             return await measure(target, shape, event_ids, warm_ids)
     finally:
@@ -491,6 +516,15 @@ async def run_vtn(
             await push.stop()
         await watcher.stop()
         stack.stop()
+
+
+async def last_ids(database_url: str, tables: Sequence[str]) -> dict[str, int]:
+    """The highest id of each table (bigserial ids: their growth over a phase is the rows it added)."""
+    pool = await open_pool(DatabaseAccess(database_url), 1, 1)
+    try:
+        return {table: int(await pool.fetchval(f"SELECT COALESCE(max(id), 0) FROM {table}")) for table in tables}
+    finally:
+        await pool.close()
 
 
 def _seconds(value: float | None) -> str:
@@ -506,8 +540,9 @@ def table(runs: list[PhaseRun]) -> str:
     base = {run.phase: run for run in runs if run.target == runs[0].target}
     lines = [
         "| target | phase | VENs | events | poll (s) | calls (s) | first / half received (s) | all received (s) "
-        "| all answers (s) | received ÷ OpenLEADR | answers ÷ OpenLEADR | received | answers | poll errors |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| all answers (s) | received ÷ OpenLEADR | answers ÷ OpenLEADR | received | answers | poll errors "
+        "| front process (MB) | VENs' own CPU (%) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     for run in runs:
         first = base[run.phase]
@@ -518,9 +553,20 @@ def table(runs: list[PhaseRun]) -> str:
             f"| {_seconds(run.delivered_seconds)} | {_seconds(run.answered_seconds)} "
             f"| {_ratio(run.delivered_seconds, first.delivered_seconds)} "
             f"| {_ratio(run.answered_seconds, first.answered_seconds)} "
-            f"| {run.received} | {run.answers}/{run.answers_expected} | {errors} |"
+            f"| {run.received} | {run.answers}/{run.answers_expected} | {errors} "
+            f"| {front_memory_mb(run):.0f} | {client_cpu_percent(run):.0f} |"
         )
     return "\n".join(lines)
+
+
+def front_memory_mb(run: PhaseRun) -> float:
+    """The memory of the process VENs talk to: the gateway's, or the whole of a single-process server's."""
+    return run.memory_mb.get("gateway", sum(run.memory_mb.values()))
+
+
+def client_cpu_percent(run: PhaseRun) -> float:
+    """The simulated VENs' CPU over the phase, in % of one core: near 100, the VENs, not the VTN, set the pace."""
+    return 100 * run.client_cpu_seconds / run.phase_seconds if run.phase_seconds else 0.0
 
 
 def summary(rounds: list[list[PhaseRun]]) -> str:

@@ -43,7 +43,8 @@ async def take_answers(conn: Conn, answering: Sequence[Answering], now: datetime
     if not answering:
         return []
     vens = await store.memberships(conn, sorted({a.ven_id for a in answering}))
-    versions = await store.event_versions(conn, {r.event_id for a in answering for r in a.message.event_responses})
+    event_ids = {r.event_id for a in answering for r in a.message.event_responses}
+    versions = await store.event_versions(conn, event_ids, vens.keys())
     given = await handler_events.modifications_given(
         conn,
         {(a.ven_id, r.event_id) for a in answering for r in a.message.event_responses if r.event_id not in versions},

@@ -62,13 +62,13 @@ class SetFanout:
                 pass
             self._wake.clear()
             try:
-                while await self._round():
+                while await self.queue_pending():
                     pass
             except Exception as exc:  # PostgreSQL unavailable: the rows wait, the next look takes them
                 log.warning("event fan-out failed, will retry", extra={"action": "fanout_retry", "error": repr(exc)})
                 await asyncio.sleep(1)
 
-    async def _round(self) -> bool:
+    async def queue_pending(self) -> bool:
         """One round: the pending changes stay locked (other instances skip them) until every VEN they reach
         has its set queued, batch by batch, and are deleted then; a round cut short leaves them for the next."""
         started = time.perf_counter()

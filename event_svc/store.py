@@ -169,52 +169,74 @@ async def events_for_ven(conn: Conn, ven: Membership, now: datetime) -> list[Sto
 
 
 async def events_for_any(conn: Conn, vens: list[Membership], now: datetime) -> list[StoredEvent]:
-    """Events targeting at least one of `vens` that have not aged out, each read and parsed once."""
+    """Events targeting at least one of `vens` that have not aged out, each read and parsed once, with their
+    venIDs narrowed to those of `vens` they name (in venID order): an event naming ten thousand VENs is not
+    sent and parsed whole for each batch of VENs refreshed, only its part about the batch."""
+    ven_ids = [v.ven_id for v in vens]
     rows = await conn.fetch(
-        f"""
-        SELECT {EVENT_COLUMNS} FROM events
-        WHERE (event_id IN (SELECT event_id FROM event_target_vens WHERE ven_id = ANY($1::text[]))
-               OR target_group_ids && $2::text[] OR target_resource_ids && $3::text[]
-               OR target_party_ids && $4::text[])
-          AND (delivered_until IS NULL OR delivered_until > $5)
+        """
+        WITH named AS (
+            SELECT event_id, array_agg(ven_id ORDER BY ven_id) AS ven_ids FROM event_target_vens
+            WHERE ven_id = ANY($1::text[]) GROUP BY event_id
+        )
+        SELECT e.event_id, (e.event #- '{targets,ven_ids}')::text AS event, e.cancelled,
+               COALESCE(named.ven_ids, '{}'::text[]) AS named
+        FROM events e LEFT JOIN named ON named.event_id = e.event_id
+        WHERE (named.event_id IS NOT NULL OR e.target_group_ids && $2::text[]
+               OR e.target_resource_ids && $3::text[] OR e.target_party_ids && $4::text[])
+          AND (e.delivered_until IS NULL OR e.delivered_until > $5)
         """,
-        [v.ven_id for v in vens],
+        ven_ids,
         sorted(set().union(*(v.group_ids for v in vens))),
         sorted(set().union(*(v.resource_ids for v in vens))),
         sorted(set().union(*(v.party_ids for v in vens))),
         now,
     )
-    return [_event(row) for row in rows]
+    return [_narrowed(row) for row in rows]
+
+
+def _narrowed(row: object) -> StoredEvent:
+    """An event read without its venIDs, given those of the batch it names."""
+    record = dict(row)  # type: ignore[call-overload]
+    event = Event.model_validate_json(record["event"])
+    targets = event.targets.model_copy(update={"ven_ids": tuple(record["named"])})
+    return StoredEvent(event=event.model_copy(update={"targets": targets}), cancelled=record["cancelled"])
 
 
 @dataclass(frozen=True)
 class EventVersion:
-    """An event's current modificationNumber and targets, for judging answers (`named`: its venIDs, as a set)."""
+    """An event's current modificationNumber and targets, for judging answers (`named`: those of the VENs asked
+    about that it names, as a set; the targets' venIDs are the same)."""
 
     modification_number: int
     targets: Target
     named: frozenset[str]
 
 
-async def event_versions(conn: Conn, event_ids: Collection[str]) -> dict[str, EventVersion]:
-    """The current version and targets of each of `event_ids` that exists, without reading the events."""
+async def event_versions(conn: Conn, event_ids: Collection[str], ven_ids: Collection[str]) -> dict[str, EventVersion]:
+    """The current version and targets of each of `event_ids` that exists, without reading the events; `named`
+    holds those of `ven_ids` the event names, not all its venIDs (an event may name ten thousand VENs, and
+    every fetch of answers would read them all)."""
     rows = await conn.fetch(
         """
-        SELECT event_id, modification_number, target_ven_ids, target_group_ids, target_resource_ids, target_party_ids
-        FROM events WHERE event_id = ANY($1::text[])
+        SELECT e.event_id, e.modification_number, e.target_group_ids, e.target_resource_ids, e.target_party_ids,
+               ARRAY(SELECT n.ven_id FROM event_target_vens n
+                     WHERE n.ven_id = ANY($2::text[]) AND n.event_id = e.event_id) AS named
+        FROM events e WHERE e.event_id = ANY($1::text[])
         """,
         sorted(set(event_ids)),
+        sorted(set(ven_ids)),
     )
     return {
         row["event_id"]: EventVersion(
             int(row["modification_number"]),
             Target(
-                ven_ids=tuple(row["target_ven_ids"]),
+                ven_ids=tuple(sorted(row["named"])),
                 group_ids=tuple(row["target_group_ids"]),
                 resource_ids=tuple(row["target_resource_ids"]),
                 party_ids=tuple(row["target_party_ids"]),
             ),
-            frozenset(row["target_ven_ids"]),
+            frozenset(row["named"]),
         )
         for row in rows
     }

@@ -5,6 +5,7 @@ one), and the share of 2.0a VENs is checked."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 import pytest
 
@@ -43,6 +44,18 @@ def run(target: str, phase: str, received: float | None, answered: float | None)
     return PhaseRun(target, phase, 10, 1, 1.0, 0.01, 10, 10, 10, received, answered, errors, **spread)
 
 
+def test_the_front_process_memory_and_the_vens_own_cpu_are_shown_beside_the_times() -> None:
+    vtn = dataclasses.replace(
+        run("this VTN", "create", 1.0, 2.0),
+        memory_mb={"gateway": 120.4, "kafka": 900.0},
+        client_cpu_seconds=1.5,
+        phase_seconds=3.0,
+    )
+    openleadr = dataclasses.replace(run("OpenLEADR", "create", 2.0, 4.0), memory_mb={"bench.openleadr_event_vtn": 80.0})
+    assert table([openleadr, vtn]).splitlines()[3].endswith("| http_503 1 | 120 | 50 |")
+    assert table([openleadr, vtn]).splitlines()[2].endswith("| http_503 1 | 80 | 0 |")
+
+
 def test_the_tables_give_ratios_against_the_first_target_phase_by_phase() -> None:
     runs = [
         run("OpenLEADR", "create", 2.0, 4.0),
@@ -52,9 +65,10 @@ def test_the_tables_give_ratios_against_the_first_target_phase_by_phase() -> Non
     lines = table(runs).splitlines()
     assert lines[0].startswith("| target | phase | VENs")
     assert lines[3] == (
-        "| this VTN | create | 10 | 1 | 1 | 0.01 | 0.25 / 0.50 | 1.00 | 2.00 | 0.50 | 0.50 | 10 | 10/10 | http_503 1 |"
+        "| this VTN | create | 10 | 1 | 1 | 0.01 | 0.25 / 0.50 | 1.00 | 2.00 | 0.50 | 0.50 | 10 | 10/10 | http_503 1 "
+        "| 0 | 0 |"
     )
-    assert lines[4].endswith("| - / - | - | - | - | - | 10 | 10/10 | 0 |")
+    assert lines[4].endswith("| - / - | - | - | - | - | 10 | 10/10 | 0 | 0 | 0 |")
     rounds = [[run("OpenLEADR", "create", 2.0, 4.0), run("this VTN", "create", r, 2 * r)] for r in (1.0, 3.0, 2.0)]
     assert summary(rounds).splitlines()[1] == (
         "create, this VTN: median all received 2.00 s, all answers 4.00 s over 3 round(s); "

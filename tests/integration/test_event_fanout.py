@@ -349,6 +349,34 @@ async def test_the_vens_an_event_names_are_indexed_as_its_targets_change(
     assert await named() == set()
 
 
+async def test_an_event_is_read_for_a_batch_of_vens_with_only_the_venids_of_the_batch_it_names(
+    vtn: RunningVtn, admin: httpx.AsyncClient, db: asyncpg.Connection, unique: Callable[[str], str]
+) -> None:
+    """An event naming thousands of VENs is not sent and parsed whole for each batch refreshed, nor for each
+    fetch of answers: a batch reads it with the venIDs of its own VENs it names, and a VEN in one of its
+    groups finds it too."""
+    named = sorted(unique("batch-ven") for _ in range(4))
+    in_group = unique("group-ven")
+    await db.execute(
+        "INSERT INTO vens (ven_id, status) SELECT v, 'registered' FROM unnest($1::text[]) v", [*named, in_group]
+    )
+    group = unique("group")
+    body = simple_event(tuple(reversed(named)))
+    body["targets"]["group_ids"] = [group]
+    created = await admin.post("/events", json=body)
+    event_id = created.json()["event"]["descriptor"]["event_id"]
+    batch = [Membership(named[2]), Membership(named[0]), Membership(in_group, group_ids=frozenset({group}))]
+    found = [s.event for s in await store.events_for_any(db, batch, datetime.now(UTC))]
+    (event,) = [e for e in found if e.descriptor.event_id == event_id]
+    assert event.targets.ven_ids == (named[0], named[2])
+    assert event.targets.group_ids == (group,)
+    (alone,) = [s.event for s in await store.events_for_any(db, [batch[2]], datetime.now(UTC))]
+    assert alone.descriptor.event_id == event_id and alone.targets.ven_ids == ()
+    version = (await store.event_versions(db, [event_id], [named[3], named[1], in_group]))[event_id]
+    assert version.named == {named[1], named[3]} and version.targets.ven_ids == (named[1], named[3])
+    assert version.targets.group_ids == (group,)
+
+
 async def test_changes_pending_together_are_fanned_out_in_one_round_one_set_per_ven(
     vtn: RunningVtn, db: asyncpg.Connection, unique: Callable[[str], str]
 ) -> None:
