@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from shared.contract.ven_traffic import RequestContext
+from shared.oadr.event_sets import SharedEventSet
 from shared.oadr.messages import VenMessage, VtnMessage
 from shared.oadr.profiles import OadrProfile
 
@@ -74,8 +75,12 @@ class VenAnswer:
 
 
 class VenDeliverer(Protocol):
-    async def deliver(self, target: PushTarget, message: VtnMessage) -> VenAnswer:
-        """Hand `message` to the VEN and return its answer; raise DeliveryFailed when that did not happen."""
+    async def deliver(
+        self, target: PushTarget, message: VtnMessage, shared_set: SharedEventSet | None = None
+    ) -> VenAnswer:
+        """Hand `message` to the VEN and return its answer; raise DeliveryFailed when that did not happen.
+        `shared_set`: the event set `message` is the VEN's copy of, when the caller knows it
+        (gateway.push.documents writes the copy from the set's one rendering)."""
 
     async def close(self) -> None:
         """Release connections and other resources."""

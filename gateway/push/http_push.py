@@ -20,13 +20,14 @@ from gateway.push.answer_check import checked_answer
 from gateway.push.answers import service_of
 from gateway.push.connections import ConnectionPools, PushResponse
 from gateway.push.deliverer import DeliveryFailed, PushTarget, VenAnswer
+from gateway.push.documents import pushed_document
 from gateway.security.message_security import MessageSecurity
 from gateway.security.ven_identity import FingerprintSource
 from shared.contract.ven_traffic import RequestContext
 from shared.oadr.event import DistributeEvent
+from shared.oadr.event_sets import SharedEventSet
 from shared.oadr.messages import VtnMessage
 from shared.oadr.profiles import OadrProfile
-from shared.oadr_xml.codec import encode
 from shared.oadr_xml.errors import OadrXmlError
 from shared.oadr_xml.profile_a.codec import decode_push_answer
 from shared.oadr_xml.schema import SCHEMA_2_0A, load_schema
@@ -54,7 +55,9 @@ class HttpPushDeliverer:
         self._timeout = timeout_seconds
         self._profile_a_schema = profile_a_schema or load_schema(SCHEMA_2_0A)
 
-    async def deliver(self, target: PushTarget, message: VtnMessage) -> VenAnswer:
+    async def deliver(
+        self, target: PushTarget, message: VtnMessage, shared_set: SharedEventSet | None = None
+    ) -> VenAnswer:
         try:
             address = parse_push_address(target.transport_address)
             self._policy.check_address(address)
@@ -63,7 +66,8 @@ class HttpPushDeliverer:
         if target.profile is OadrProfile.A:
             body, path = self._profile_a_document(target, message), address.profile_a_path
         else:
-            body, path = encode(message), address.service_path(service_of(message))
+            body = pushed_document(target.ven_id, message, shared_set)
+            path = address.service_path(service_of(message))
             if self._security is not None:
                 body = self._security.sign(body)
         bound = target.fingerprint

@@ -130,7 +130,7 @@ class VenLane:
             try:
                 async with self._tools.in_flight:
                     with IN_FLIGHT.track_inprogress():
-                        answer = await self._tools.deliverer.deliver(target, message)
+                        answer = await self._tools.deliverer.deliver(target, message, head.shared_set)
                 verdict = judge(message, answer.message)
             except DeliveryFailed as failure:
                 if failure.kind in UNDELIVERABLE_KINDS:
