@@ -24,7 +24,10 @@ them (one event: every VEN):
   oadrRequestEvent as often as the others poll, answering in 2.0a); next to `vtn`, what 2.0a VENs cost.
 Times run from the moment the operator's calls returned; the calls' own duration is shown apart. The CPU
 of every process over each phase, and over as long a stretch of plain polling before it, goes into the JSON
-output (`--json FILE`), which `bench.sizing` reads.
+output (`--json FILE`), which `bench.sizing` reads: per process of the target (the whole stack, or
+OpenLEADR's server) and, under CLIENT_LABEL, this benchmark's own process, where the simulated VENs (and the
+answer watcher) run. Each CPU second is counted once: this process is measured once, whatever the target's
+process list holds, and `client_cpu_seconds` is read from the same entry.
 """
 
 from __future__ import annotations
@@ -68,6 +71,8 @@ from shared.oadr.event import ActivePeriod
 from shared.oadr.signal import EventSignal, Interval, SignalName, SignalType
 from shared.oadr.target import Target as OadrTarget
 
+# The label of this process's CPU in PhaseRun.cpu_seconds: the simulated VENs and the answer watcher run here
+CLIENT_LABEL = "bench.event_bench"
 OPENLEADR_PORT = int(os.environ.get("VTN_BENCH_OPENLEADR_PORT", "8290"))
 # Push VENs are devices, each its own host; a few per host keeps every host under the pusher's per-host cap.
 PUSH_VENS_PER_HOST = 50
@@ -119,14 +124,18 @@ class PhaseRun:
     answered_seconds: float | None  # ... until the last answer was where the backend reads it
     poll_errors: dict[str, int] = field(default_factory=dict)
     answer_errors: int = 0
-    cpu_seconds: dict[str, float] = field(default_factory=dict)  # per process, over the phase
+    cpu_seconds: dict[str, float] = field(default_factory=dict)  # per process (CLIENT_LABEL: this one), over the phase
     idle_cpu_seconds: dict[str, float] = field(default_factory=dict)  # per process, polling only, as long
     memory_mb: dict[str, float] = field(default_factory=dict)  # per process, after the phase
     first_delivered_seconds: float | None = None  # from the calls' return until the first VEN had it all
     median_delivered_seconds: float | None = None  # ... until half the VENs had it all
     rows_written: dict[str, int] = field(default_factory=dict)  # per table, rows added over the phase (this VTN)
-    client_cpu_seconds: float = 0.0  # the benchmark's own process (the simulated VENs), over the phase
     phase_seconds: float = 0.0  # from the calls until the last VEN and answer (or the timeout)
+
+    @property
+    def client_cpu_seconds(self) -> float:
+        """The benchmark's own process (the simulated VENs), over the phase: its entry in `cpu_seconds`."""
+        return self.cpu_seconds.get(CLIENT_LABEL, 0.0)
 
 
 def membership(shape: Shape, ven_index: int) -> list[int]:
@@ -263,8 +272,7 @@ async def _phase(
         ven.expect(expectation(phase, {target.seen_as(e, str(ven.ven_id)) for e in events}))
     errors_before = _poll_errors(vens)
     answers_before = sum(v.answer_errors for v in vens)
-    idle_before = cpu_seconds_by_label(target.pids())
-    client_before = _own_cpu_seconds()
+    idle_before = _cpu_seconds(target)
     rows_before = await target.last_row_ids() if target.last_row_ids is not None else {}
     sent = time.time()
     await target.trigger(phase, by_event)
@@ -277,16 +285,14 @@ async def _phase(
         await asyncio.sleep(0.1)
         answered, last_at = await target.answers(phase, set(by_event))
     done = time.time()
-    client_cpu = _own_cpu_seconds() - client_before
+    phase_cpu = _used(idle_before, _cpu_seconds(target))
     rows_after = await target.last_row_ids() if target.last_row_ids is not None else {}
-    pids = target.pids()
-    phase_cpu = _used(idle_before, cpu_seconds_by_label(pids))
-    memory = {label: round(mb, 1) for label, mb in memory_mb(pids).items()}
+    memory = {label: round(mb, 1) for label, mb in memory_mb(target.pids()).items()}
     # Plain polling over as long a stretch as the phase took, for the cost of the phase alone.
-    quiet_before = cpu_seconds_by_label(target.pids())
+    quiet_before = _cpu_seconds(target)
     await asyncio.sleep(min(done - sent, 20.0))
     quiet_seconds = time.time() - done
-    quiet = _used(quiet_before, cpu_seconds_by_label(target.pids()))
+    quiet = _used(quiet_before, _cpu_seconds(target))
     scale = (done - sent) / quiet_seconds if quiet_seconds > 0 else 0.0
     met = [v.tracking.met_at for v in vens if v.tracking.met_at is not None]
     errors_after = _poll_errors(vens)
@@ -310,15 +316,18 @@ async def _phase(
         idle_cpu_seconds={label: round(seconds * scale, 3) for label, seconds in quiet.items()},
         memory_mb=memory,
         rows_written={table: rows_after[table] - rows_before.get(table, 0) for table in rows_after},
-        client_cpu_seconds=round(client_cpu, 3),
         phase_seconds=round(done - sent, 3),
     )
 
 
-def _own_cpu_seconds() -> float:
-    """User and system CPU seconds this process (the simulated VENs and the answer watcher) used so far."""
+def _cpu_seconds(target: Target) -> dict[str, float]:
+    """CPU seconds used so far per process of the target, and by this process under CLIENT_LABEL: measured once,
+    even when the target's list names this process too."""
+    own = os.getpid()
+    totals = cpu_seconds_by_label([pid for pid in target.pids() if pid != own])
     times = os.times()
-    return times.user + times.system
+    totals[CLIENT_LABEL] = totals.get(CLIENT_LABEL, 0.0) + times.user + times.system
+    return totals
 
 
 def _poll_errors(vens: Sequence[EventVen]) -> dict[str, int]:
@@ -502,7 +511,7 @@ async def run_vtn(
                 trigger,
                 answers,
                 lambda event_id, _: event_id,
-                lambda: [*stack.pids(), os.getpid()],  # the simulated VENs' own CPU too: the client is measured
+                stack.pids,  # this process (the simulated VENs) is measured apart, as for every target
                 in_groups if grouped else None,
                 push,
                 profile_a_share,

@@ -4,7 +4,8 @@ Simple/2.0b/{service}` and reads the VEN's answer from the HTTP response.
     message -> XML (signed with VTN_CERT/VTN_KEY when configured) -> POST (gateway.push.connections)
             -> answer: 2xx, hardened parse and 2.0b XSD, the gateway's security checks as for a request
                (signature by the TLS peer, replay, venID bound to the certificate), and the answer's venID
-               must be the one pushed to
+               must be the one pushed to; checked once the pushes under way are written
+               (gateway.push.sends_first)
 
 A 2.0a VEN (PushTarget.profile) gets its event set as a 2.0a document (gateway.profile_a_sets.push_document,
 unsigned: 2.0a has no signatures) at `{transportAddress}/OpenADR2/Simple/EiEvent`, and its answer is read with
@@ -19,14 +20,15 @@ from gateway.profile_a_sets import push_document
 from gateway.push.answer_check import checked_answer
 from gateway.push.answers import service_of
 from gateway.push.connections import ConnectionPools, PushResponse
-from gateway.push.deliverer import DeliveryFailed, PushTarget, VenAnswer
+from gateway.push.deliverer import DeliveryFailed, Pacing, PushTarget, VenAnswer
+from gateway.push.documents import pushed_document
 from gateway.security.message_security import MessageSecurity
 from gateway.security.ven_identity import FingerprintSource
 from shared.contract.ven_traffic import RequestContext
 from shared.oadr.event import DistributeEvent
+from shared.oadr.event_sets import SharedEventSet
 from shared.oadr.messages import VtnMessage
 from shared.oadr.profiles import OadrProfile
-from shared.oadr_xml.codec import encode
 from shared.oadr_xml.errors import OadrXmlError
 from shared.oadr_xml.profile_a.codec import decode_push_answer
 from shared.oadr_xml.schema import SCHEMA_2_0A, load_schema
@@ -54,7 +56,13 @@ class HttpPushDeliverer:
         self._timeout = timeout_seconds
         self._profile_a_schema = profile_a_schema or load_schema(SCHEMA_2_0A)
 
-    async def deliver(self, target: PushTarget, message: VtnMessage) -> VenAnswer:
+    async def deliver(
+        self,
+        target: PushTarget,
+        message: VtnMessage,
+        shared_set: SharedEventSet | None = None,
+        pacing: Pacing | None = None,
+    ) -> VenAnswer:
         try:
             address = parse_push_address(target.transport_address)
             self._policy.check_address(address)
@@ -63,7 +71,8 @@ class HttpPushDeliverer:
         if target.profile is OadrProfile.A:
             body, path = self._profile_a_document(target, message), address.profile_a_path
         else:
-            body, path = encode(message), address.service_path(service_of(message))
+            body = pushed_document(target.ven_id, message, shared_set)
+            path = address.service_path(service_of(message))
             if self._security is not None:
                 body = self._security.sign(body)
         bound = target.fingerprint
@@ -72,7 +81,11 @@ class HttpPushDeliverer:
                 bound = await self._fingerprints.fingerprint_of(target.ven_id)
             except Exception as error:
                 raise DeliveryFailed("tls", f"cannot look up the certificate bound to the venID: {error!r}") from None
-        response = await self._connections.post(address, path, body, bound, self._max_answer_bytes, self._timeout)
+        response = await self._connections.post(
+            address, path, body, bound, self._max_answer_bytes, self._timeout, pacing.written if pacing else None
+        )
+        if pacing is not None:
+            await pacing.answer_read()  # the pushes under way are written before this answer is checked
         if not 200 <= response.status < 300:
             raise DeliveryFailed("http_error", f"HTTP {response.status}")
         if target.profile is OadrProfile.A:

@@ -12,14 +12,15 @@ from __future__ import annotations
 from lxml import etree
 
 from gateway.push.answer_check import checked_answer
-from gateway.push.deliverer import DeliveryFailed, PushTarget, VenAnswer
+from gateway.push.deliverer import DeliveryFailed, Pacing, PushTarget, VenAnswer
+from gateway.push.documents import pushed_document
 from gateway.security.message_security import MessageSecurity
 from gateway.security.ven_identity import FingerprintSource
 from gateway.xmpp.connection import AskFailed, XmppConnection
 from gateway.xmpp.wire_form import document_of, element_of, xmpp_form
 from shared.contract.ven_traffic import RequestContext
+from shared.oadr.event_sets import SharedEventSet
 from shared.oadr.messages import VtnMessage
-from shared.oadr_xml.codec import encode
 from shared.xmpp_addresses import fingerprint_of_jid, parse_jid, push_target_refusal
 
 _FAILURE_OF_ASK = {"connect": "connect", "timeout": "timeout", "busy": "ven_busy", "refused": "bad_answer"}
@@ -42,7 +43,15 @@ class XmppDeliverer:
         self._timeout = timeout_seconds
         self._fingerprints = fingerprints
 
-    async def deliver(self, target: PushTarget, message: VtnMessage) -> VenAnswer:
+    async def deliver(
+        self,
+        target: PushTarget,
+        message: VtnMessage,
+        shared_set: SharedEventSet | None = None,
+        pacing: Pacing | None = None,
+    ) -> VenAnswer:
+        """The IQ's result is checked as it comes: `pacing` is not told (the attempt counts as sending until it
+        ends), since over XMPP the session, not the connector's lanes, sets the pace of the sends."""
         bound = target.fingerprint
         if self._fingerprints is not None:
             try:
@@ -53,7 +62,7 @@ class XmppDeliverer:
         if refusal is not None:
             raise DeliveryFailed("address_refused", refusal)
         assert target.transport_address is not None
-        body = xmpp_form(encode(message))
+        body = xmpp_form(pushed_document(target.ven_id, message, shared_set))
         if self._security is not None:
             body = self._security.sign(body)
         try:

@@ -265,7 +265,8 @@ async def wake_pushers(conn: Conn, ven_ids: Collection[str], reason: str) -> lis
 def message_text(row: str) -> str:
     """SQL for the JSON text of the pending message `row` (a table alias): its own message, or its shared
     body's with its venID and requestID filled in (shared.oadr.event_sets.fill_body, done in SQL). Every
-    reader of a pending message reads it through this."""
+    reader of a pending message reads it through this, but the pusher's head reads (shared.db.push_queue),
+    which parse each body once and make each VEN's copy from the set."""
     return f"""
         CASE WHEN {row}.body_id IS NULL THEN {row}.message::text
         ELSE replace(

@@ -66,6 +66,13 @@ VEN_MARK_JSON = json.dumps(VEN_MARK, ensure_ascii=False)
 REQUEST_MARK_JSON = json.dumps(REQUEST_MARK, ensure_ascii=False)
 
 
+def stored_set(body_json: str) -> SharedEventSet:
+    """The set a stored `body_json` holds (its marks stand in the events' eiTargets): each VEN's message is then
+    `message(ven_id, request_id)`, equal to parsing `fill_body(body_json, ven_id, request_id)`."""
+    marked = DistributeEvent.model_validate_json(body_json)
+    return SharedEventSet(marked.vtn_id, marked.events)
+
+
 def fill_body(body_json: str, ven_id: str, request_id: str) -> str:
     """One VEN's message JSON from a set's `body_json`: its venID and requestID as JSON strings in the marks'
     places (equal, once parsed, to `message(ven_id, request_id)`)."""

@@ -13,6 +13,7 @@ from typing import Any
 from lxml import etree
 
 from shared.oadr.event import DistributeEvent
+from shared.oadr.event_sets import SharedEventSet
 from shared.oadr.messages import VenMessage, VtnMessage
 from shared.oadr_xml import events, opt, registration, reports
 from shared.oadr_xml.answer_templates import encode_from_template
@@ -111,3 +112,8 @@ def encode(message: VtnMessage) -> bytes:
         return EVENT_SETS.encode(message)
     from_template = encode_from_template(message, render)
     return from_template if from_template is not None else render(message)
+
+
+def encode_copy(shared: SharedEventSet, ven_id: str, request_id: str) -> bytes:
+    """`encode(shared.message(ven_id, request_id))`, from the set's one rendering, the set named by the caller."""
+    return EVENT_SETS.copy(shared, ven_id, request_id)

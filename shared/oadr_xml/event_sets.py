@@ -6,6 +6,8 @@ holds it to that). This is the one way the VTN writes event sets:
 
 - `document(set_id, shared, ven_id, request_id)`: a copy of a set whose id a notice carries ready-made (the
   gateway's handouts of one set to many VENs);
+- `copy(shared, ven_id, request_id)`: a VEN's copy of a set its caller holds (the pusher's head reads parse
+  each stored set once for all the VENs that share it);
 - `encode(message)`: any oadrDistributeEvent for one VEN (shared.oadr_xml.codec.encode sends them here, so
   a forwarded poll's answer and a push to a VEN's endpoint take the same path), its set found by content.
 
@@ -55,6 +57,13 @@ class SetDocuments:
             return self._render(shared.message(ven_id, request_id))
         return marked.fill({"ven": _text(ven_id), "request": _text(request_id)}).encode()
 
+    def copy(self, shared: SharedEventSet, ven_id: str, request_id: str) -> bytes:
+        """The unsigned document of `shared.message(ven_id, request_id)`: what `encode` gives for that message,
+        without working out again which set it is a copy of."""
+        if not _fillable(ven_id, request_id):
+            return self._render(shared.message(ven_id, request_id))
+        return self.document(shared.set_id, shared, ven_id, request_id)
+
     def encode(self, message: DistributeEvent) -> bytes:
         """The unsigned document of one VEN's oadrDistributeEvent: from its set's rendering when it is a copy of
         a shared set (no response, every event naming the same single venID), else rendered as it is."""
@@ -79,11 +88,16 @@ def _copy_of(message: DistributeEvent) -> str | None:
     the empty set; None when it is not one, or holds values a fill would not write as the renderer does
     (characters that are not printable)."""
     named = {event.targets.ven_ids for event in message.events}
-    if message.response is not None or len(named) > 1 or not message.request_id.isprintable():
+    if message.response is not None or len(named) > 1 or not _fillable(message.request_id):
         return None
     if not named:
         return ""
     (ven_ids,) = named
-    if len(ven_ids) != 1 or not ven_ids[0].isprintable():
+    if len(ven_ids) != 1 or not _fillable(ven_ids[0]):
         return None
     return ven_ids[0]
+
+
+def _fillable(*values: str) -> bool:
+    """Whether a fill writes `values` as the renderer does (printable characters only)."""
+    return all(value.isprintable() for value in values)

@@ -6,10 +6,25 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
+import time
+from types import SimpleNamespace
 
 import pytest
 
-from bench.event_bench import PhaseRun, Shape, expectation, membership, share, summary, table, vtn_event
+from bench.event_bench import (
+    CLIENT_LABEL,
+    PhaseRun,
+    Shape,
+    _phase,
+    expectation,
+    membership,
+    share,
+    summary,
+    table,
+    vtn_event,
+)
+from bench.event_bench import Target as BenchTarget
 from bench.event_vens import HeldEvent
 from event_svc.validation import validate_event
 from shared.oadr.target import Target
@@ -48,7 +63,7 @@ def test_the_front_process_memory_and_the_vens_own_cpu_are_shown_beside_the_time
     vtn = dataclasses.replace(
         run("this VTN", "create", 1.0, 2.0),
         memory_mb={"gateway": 120.4, "kafka": 900.0},
-        client_cpu_seconds=1.5,
+        cpu_seconds={"gateway": 2.0, CLIENT_LABEL: 1.5},
         phase_seconds=3.0,
     )
     openleadr = dataclasses.replace(run("OpenLEADR", "create", 2.0, 4.0), memory_mb={"bench.openleadr_event_vtn": 80.0})
@@ -90,3 +105,30 @@ def test_a_share_of_the_fleet_on_2_0a_is_above_0_and_at_most_1() -> None:
     for wrong in ("0", "1.5"):
         with pytest.raises(argparse.ArgumentTypeError):
             share(wrong)
+
+
+async def test_the_benchmarks_own_cpu_is_counted_once_even_when_the_targets_processes_name_it() -> None:
+    """The simulated VENs run in the benchmark's process: its CPU is one entry of the phase's per-process CPU,
+    the one the VENs' own share is read from, and never added again through the target's process list."""
+
+    async def trigger(_: str, __: dict[str, list[str]]) -> None:
+        until = time.process_time() + 0.2
+        while time.process_time() < until:  # the VENs' work during the phase, on this process's CPU
+            pass
+
+    async def answers(_: str, __: set[str]) -> tuple[int, float]:
+        return 1, time.time()
+
+    target = BenchTarget("this VTN", "http://127.0.0.1:1", trigger, answers, lambda e, _: e, lambda: [os.getpid()])
+    shape = Shape(vens=1, poll_seconds=1, events=1, groups=1, phases=("create",), timeout=1)
+    before = os.times()
+    ven = SimpleNamespace(
+        ven_id="ven-1", expect=lambda _: None, poll_errors={}, answer_errors=0, tracking=SimpleNamespace(met_at=0.0)
+    )
+    ven.tracking.met_at = time.time()
+    run = await _phase(target, shape, "create", [ven], [["event"]], {"event": ["ven-1"]})  # type: ignore[list-item]
+    after = os.times()
+    used = after.user + after.system - before.user - before.system
+    assert set(run.cpu_seconds) == {CLIENT_LABEL}
+    assert 0.2 <= run.cpu_seconds[CLIENT_LABEL] <= used + 0.02
+    assert run.client_cpu_seconds == run.cpu_seconds[CLIENT_LABEL]
