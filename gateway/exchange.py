@@ -23,7 +23,7 @@ from gateway.service_link import Requester as Requester  # the admin routers nam
 from gateway.service_link import ServiceLink
 from gateway.sightings import SightingBatcher
 from shared import topics
-from shared.contract.ven_traffic import RequestContext, VenRequest
+from shared.contract.ven_traffic import RequestContext, VenReply, VenRequest
 from shared.logs import ven_id_var
 from shared.oadr.answers import nothing_pending
 from shared.oadr.common import ResponseCode
@@ -115,7 +115,15 @@ class OadrExchange(ExchangeParts):
                 self._sightings.saw(poll.ven_id, time.time())
             return HttpAnswer(200, cached.body)
         ticket = self._poll_answers.ticket()
-        reply = await self._link.ask(topics.POLL_REQUESTS, VenRequest(message=poll, context=context), poll.ven_id)
+
+        def store_late(late: VenReply) -> None:
+            """An answer after the reply timeout (the VEN was answered 503): cached all the same when it may be,
+            so that the VEN's next poll is not forwarded too (a service running behind catches up)."""
+            if late.cacheable:
+                self._poll_answers.store(poll.ven_id, encode(late.message), not is_error(late.message), ticket)
+
+        request = VenRequest(message=poll, context=context)
+        reply = await self._link.ask(topics.POLL_REQUESTS, request, poll.ven_id, on_late=store_late)
         if isinstance(reply, HttpAnswer):
             return reply
         body = encode(reply.message)

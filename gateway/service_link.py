@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Protocol
 
 from gateway.answers import HttpAnswer, service_unavailable
 from gateway.handouts import HandoutReporter
 from shared.bus.errors import BusUnavailable, ReplyTimeout
+from shared.bus.request_reply import LateReplyHandler
 from shared.contract.envelope import Envelope
 from shared.contract.ven_traffic import VenReply, VenRequest
 from shared.logs import correlation_id_var
@@ -19,7 +21,12 @@ log = logging.getLogger(__name__)
 
 
 class Requester(Protocol):
-    async def request(self, topic: str, envelope: Envelope, timeout: float) -> Envelope: ...
+    async def request(
+        self, topic: str, envelope: Envelope, timeout: float, on_late: LateReplyHandler | None = None
+    ) -> Envelope: ...
+
+
+LateVenReply = Callable[[VenReply], None]
 
 
 class ServiceLink:
@@ -28,13 +35,16 @@ class ServiceLink:
         self._timeout = timeout_seconds
         self._handouts = handouts
 
-    async def ask(self, topic: str, request: VenRequest, ven_id: str | None) -> VenReply | HttpAnswer:
-        """The service's reply, or the answer that says why there is none (in the request's profile)."""
+    async def ask(
+        self, topic: str, request: VenRequest, ven_id: str | None, on_late: LateVenReply | None = None
+    ) -> VenReply | HttpAnswer:
+        """The service's reply, or the answer that says why there is none (in the request's profile). A reply
+        that comes only after the VEN was answered 503 goes to `on_late`, if given."""
         profile = request.context.profile
         envelope = Envelope(ven_id=ven_id, payload=request)
         correlation_id_var.set(envelope.correlation_id)
         try:
-            reply = await self._requester.request(topic, envelope, self._timeout)
+            reply = await self._requester.request(topic, envelope, self._timeout, _late_ven_reply(on_late))
         except ReplyTimeout:
             log.warning("service did not answer in time", extra={"action": "reply_timeout", "topic": topic})
             return service_unavailable("the VTN could not process the request in time; retry later", profile)
@@ -58,3 +68,14 @@ class ServiceLink:
             log.warning("could not record a handout", extra={"action": "handout_unrecorded", "pending_id": pending_id})
             return service_unavailable("the VTN's message bus is unavailable; retry later", profile)
         return None
+
+
+def _late_ven_reply(on_late: LateVenReply | None) -> LateReplyHandler | None:
+    if on_late is None:
+        return None
+
+    def hand_over(late: Envelope) -> None:
+        if isinstance(late.payload, VenReply):
+            on_late(late.payload)
+
+    return hand_over

@@ -129,6 +129,56 @@ async def test_a_silent_service_gives_503_not_a_hang(official_schema: etree.XMLS
     assert_valid(official_schema, answer.body)
 
 
+class LateService:
+    """Answers no poll in time; its replies come later, when the test says."""
+
+    def __init__(self, reply: VenReply) -> None:
+        self.reply = reply
+        self.timely = False
+
+    def __call__(self, topic: str, envelope: Envelope) -> ContractModel | None:
+        return self.reply if self.timely else None
+
+
+async def test_a_late_nothing_pending_answer_is_cached_for_the_next_poll(official_schema: etree.XMLSchema) -> None:
+    """Otherwise a service running behind the reply timeout gets every VEN's next poll too, and never catches up."""
+    service = LateService(empty_answer("ven1"))
+    exchange, requester, _ = make_exchange(service, official_schema)
+    body = create_message("oadrPoll", ven_id="ven1").encode()
+    assert (await exchange.handle("OadrPoll", body, CONTEXT)).status == 503
+    requester.reply_late(requester.requests[0][1], service.reply)
+    answer = await exchange.handle("OadrPoll", body, CONTEXT)
+    assert answer.status == 200 and response_code(answer.body) == "200"
+    assert_valid(official_schema, answer.body)
+    assert len(requester.requests) == 1
+
+
+async def test_a_late_answer_is_not_cached_after_a_notice_or_with_a_message(
+    official_schema: etree.XMLSchema,
+) -> None:
+    service = LateService(empty_answer("ven1"))
+    cache = PollAnswerCache(60, 100)
+    requester = FakeRequester(service)
+    exchange = OadrExchange(
+        requester,
+        official_schema,
+        cache,
+        RecordingBatcher(),
+        ExchangeSettings(reply_timeout_seconds=0.1),  # type: ignore[arg-type]
+    )
+    body = create_message("oadrPoll", ven_id="ven1").encode()
+    await exchange.handle("OadrPoll", body, CONTEXT)
+    cache.invalidate("ven1")  # a change the late answer may not have seen
+    requester.reply_late(requester.requests[-1][1], service.reply)
+    await exchange.handle("OadrPoll", body, CONTEXT)
+    requester.reply_late(
+        requester.requests[-1][1], VenReply(message=RequestReregistration(ven_id="ven1"), pending_id=3)
+    )
+    service.timely = True
+    await exchange.handle("OadrPoll", body, CONTEXT)
+    assert len(requester.requests) == 3
+
+
 async def test_message_on_the_wrong_endpoint_is_refused(official_schema: etree.XMLSchema) -> None:
     exchange, requester, _ = make_exchange(lambda topic, env: empty_answer("ven1"), official_schema)
     answer = await exchange.handle("EiEvent", create_message("oadrPoll", ven_id="ven1").encode(), CONTEXT)
