@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lxml import etree
 
@@ -22,6 +22,7 @@ from gateway.security.message_security import Admitted, MessageSecurity
 from gateway.service_link import Requester as Requester  # the admin routers name it from here
 from gateway.service_link import ServiceLink
 from gateway.sightings import SightingBatcher
+from gateway.waiting_requests import WaitingRequests, default_limit
 from shared import topics
 from shared.contract.ven_traffic import RequestContext, VenReply, VenRequest
 from shared.logs import ven_id_var
@@ -39,6 +40,8 @@ Decode = Callable[[bytes, etree.XMLSchema], InboundDocument]
 @dataclass(frozen=True)
 class ExchangeSettings:
     reply_timeout_seconds: float
+    # shared by the exchanges of one gateway (VTN_MAX_WAITING_REQUESTS)
+    waiting: WaitingRequests = field(default_factory=lambda: WaitingRequests(default_limit()))
 
 
 class ExchangeParts:
@@ -60,7 +63,7 @@ class ExchangeParts:
         self._poll_answers = poll_answers
         self._sightings = sightings
         self._security = security
-        self._link = ServiceLink(requester, settings.reply_timeout_seconds, handouts)
+        self._link = ServiceLink(requester, settings.reply_timeout_seconds, handouts, settings.waiting)
         self._refusals = refusals or refusal_log()
 
     async def _admitted(self, body: bytes, context: RequestContext, decode: Decode) -> Admitted | HttpAnswer:

@@ -1,5 +1,6 @@
 """Asking a service for one VEN request over Kafka, and recording a handout, for every OpenADR endpoint: the
-failures are answered the same way in either profile (HTTP 503 with Retry-After, an OpenADR 503 inside)."""
+failures are answered the same way in either profile (HTTP 503 with Retry-After, an OpenADR 503 inside), and
+so is a request beyond the gateway's bound on requests waiting on Kafka (gateway.waiting_requests)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Protocol
 
 from gateway.answers import HttpAnswer, service_unavailable
 from gateway.handouts import HandoutReporter
+from gateway.waiting_requests import WaitingRequests
 from shared.bus.errors import BusUnavailable, ReplyTimeout
 from shared.bus.request_reply import LateReplyHandler
 from shared.contract.envelope import Envelope
@@ -30,10 +32,17 @@ LateVenReply = Callable[[VenReply], None]
 
 
 class ServiceLink:
-    def __init__(self, requester: Requester, timeout_seconds: float, handouts: HandoutReporter | None) -> None:
+    def __init__(
+        self,
+        requester: Requester,
+        timeout_seconds: float,
+        handouts: HandoutReporter | None,
+        waiting: WaitingRequests,
+    ) -> None:
         self._requester = requester
         self._timeout = timeout_seconds
         self._handouts = handouts
+        self._waiting = waiting
 
     async def ask(
         self, topic: str, request: VenRequest, ven_id: str | None, on_late: LateVenReply | None = None
@@ -41,6 +50,8 @@ class ServiceLink:
         """The service's reply, or the answer that says why there is none (in the request's profile). A reply
         that comes only after the VEN was answered 503 goes to `on_late`, if given."""
         profile = request.context.profile
+        if not self._waiting.enter():
+            return too_busy(profile)
         envelope = Envelope(ven_id=ven_id, payload=request)
         correlation_id_var.set(envelope.correlation_id)
         try:
@@ -51,6 +62,8 @@ class ServiceLink:
         except BusUnavailable:
             log.warning("bus unavailable", extra={"action": "bus_unavailable", "topic": topic})
             return service_unavailable("the VTN's message bus is unavailable; retry later", profile)
+        finally:
+            self._waiting.leave()
         if not isinstance(reply.payload, VenReply):
             log.error("unexpected reply", extra={"action": "reply_unexpected", "type": reply.type})
             return service_unavailable("the VTN gave an unexpected internal answer; retry later", profile)
@@ -61,13 +74,21 @@ class ServiceLink:
         answer to give instead, in the request's `profile` (the VEN asks again later)."""
         if self._handouts is None:
             return service_unavailable("this gateway cannot hand out pending messages; retry later", profile)
+        if not self._waiting.enter():
+            return too_busy(profile)
         try:
             async with asyncio.timeout(self._timeout):
                 await self._handouts.report(ven_id, pending_id)
         except (BusUnavailable, TimeoutError):
             log.warning("could not record a handout", extra={"action": "handout_unrecorded", "pending_id": pending_id})
             return service_unavailable("the VTN's message bus is unavailable; retry later", profile)
+        finally:
+            self._waiting.leave()
         return None
+
+
+def too_busy(profile: OadrProfile) -> HttpAnswer:
+    return service_unavailable("the VTN is busy; retry later", profile)
 
 
 def _late_ven_reply(on_late: LateVenReply | None) -> LateReplyHandler | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +13,9 @@ from openleadr.messaging import create_message
 from gateway.answers import CarriedPending
 from gateway.exchange import ExchangeSettings, OadrExchange
 from gateway.poll_answers import PollAnswerCache
+from gateway.waiting_requests import WaitingRequests
 from shared import topics
+from shared.bus.request_reply import LateReplyHandler
 from shared.contract.envelope import Envelope
 from shared.contract.ven_traffic import ContractModel, RequestContext, VenReply, VenRequest
 from shared.oadr.common import EiResponse
@@ -177,6 +180,42 @@ async def test_a_late_answer_is_not_cached_after_a_notice_or_with_a_message(
     service.timely = True
     await exchange.handle("OadrPoll", body, CONTEXT)
     assert len(requester.requests) == 3
+
+
+class HeldService:
+    """Replies to a request only once the test lets it."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+        self.let_go = asyncio.Event()
+
+    async def request(
+        self, topic: str, envelope: Envelope, timeout: float, on_late: LateReplyHandler | None = None
+    ) -> Envelope:
+        self.asked += 1
+        await self.let_go.wait()
+        assert envelope.ven_id is not None
+        return envelope.reply(empty_answer(envelope.ven_id))
+
+
+async def test_beyond_the_bound_on_waiting_requests_a_request_is_refused_at_once(
+    official_schema: etree.XMLSchema,
+) -> None:
+    """An overload must not queue more work on Kafka than it drains (gateway.waiting_requests)."""
+    service = HeldService()
+    settings = ExchangeSettings(reply_timeout_seconds=5, waiting=WaitingRequests(1))
+    exchange = OadrExchange(service, official_schema, PollAnswerCache(60, 100), RecordingBatcher(), settings)  # type: ignore[arg-type]
+    first = asyncio.create_task(exchange.handle("OadrPoll", create_message("oadrPoll", ven_id="a").encode(), CONTEXT))
+    await asyncio.sleep(0.01)
+    refused = await exchange.handle("OadrPoll", create_message("oadrPoll", ven_id="b").encode(), CONTEXT)
+    assert refused.status == 503 and refused.headers.get("Retry-After")
+    assert response_code(refused.body) == "503"
+    assert_valid(official_schema, refused.body)
+    assert service.asked == 1
+    service.let_go.set()
+    assert (await first).status == 200
+    admitted = await exchange.handle("OadrPoll", create_message("oadrPoll", ven_id="b").encode(), CONTEXT)
+    assert admitted.status == 200 and service.asked == 2 and len(settings.waiting) == 0
 
 
 async def test_message_on_the_wrong_endpoint_is_refused(official_schema: etree.XMLSchema) -> None:
