@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lxml import etree
 
@@ -22,8 +22,9 @@ from gateway.security.message_security import Admitted, MessageSecurity
 from gateway.service_link import Requester as Requester  # the admin routers name it from here
 from gateway.service_link import ServiceLink
 from gateway.sightings import SightingBatcher
+from gateway.waiting_requests import WaitingRequests, default_limit
 from shared import topics
-from shared.contract.ven_traffic import RequestContext, VenRequest
+from shared.contract.ven_traffic import RequestContext, VenReply, VenRequest
 from shared.logs import ven_id_var
 from shared.oadr.answers import nothing_pending
 from shared.oadr.common import ResponseCode
@@ -39,6 +40,8 @@ Decode = Callable[[bytes, etree.XMLSchema], InboundDocument]
 @dataclass(frozen=True)
 class ExchangeSettings:
     reply_timeout_seconds: float
+    # shared by the exchanges of one gateway (VTN_MAX_WAITING_REQUESTS)
+    waiting: WaitingRequests = field(default_factory=lambda: WaitingRequests(default_limit()))
 
 
 class ExchangeParts:
@@ -60,7 +63,7 @@ class ExchangeParts:
         self._poll_answers = poll_answers
         self._sightings = sightings
         self._security = security
-        self._link = ServiceLink(requester, settings.reply_timeout_seconds, handouts)
+        self._link = ServiceLink(requester, settings.reply_timeout_seconds, handouts, settings.waiting)
         self._refusals = refusals or refusal_log()
 
     async def _admitted(self, body: bytes, context: RequestContext, decode: Decode) -> Admitted | HttpAnswer:
@@ -115,7 +118,15 @@ class OadrExchange(ExchangeParts):
                 self._sightings.saw(poll.ven_id, time.time())
             return HttpAnswer(200, cached.body)
         ticket = self._poll_answers.ticket()
-        reply = await self._link.ask(topics.POLL_REQUESTS, VenRequest(message=poll, context=context), poll.ven_id)
+
+        def store_late(late: VenReply) -> None:
+            """An answer after the reply timeout (the VEN was answered 503): cached all the same when it may be,
+            so that the VEN's next poll is not forwarded too (a service running behind catches up)."""
+            if late.cacheable:
+                self._poll_answers.store(poll.ven_id, encode(late.message), not is_error(late.message), ticket)
+
+        request = VenRequest(message=poll, context=context)
+        reply = await self._link.ask(topics.POLL_REQUESTS, request, poll.ven_id, on_late=store_late)
         if isinstance(reply, HttpAnswer):
             return reply
         body = encode(reply.message)

@@ -8,8 +8,10 @@ gets a 2.0a VEN's set, nor the reverse.
 
 A service marks an answer cacheable; every gateway instance drops a VEN's entry when a `VenChanged`
 notice for it arrives. An answer whose request was sent before the latest notice for that VEN is not
-stored (the notice may describe a change the answer did not see). Entries also expire after a TTL, a
-bound on staleness should a notice ever be lost.
+stored (the notice may describe a change the answer did not see). That holds for an answer that came after
+the reply timeout too: stored, it spares the service the VEN's next polls, which a service running behind
+needs most. The marks of past notices are kept for a while only: an answer older than the marks kept is not
+stored. Entries also expire after a TTL, a bound on staleness should a notice ever be lost.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class PollAnswerCache:
         self._delivered_up_to: dict[str, int] = {}
         self._invalidated_at: dict[str, int] = {}
         self._epoch = 0
+        self._marks_kept_after = 0  # invalidation marks at or before this epoch were forgotten
         self.hits = 0
         self.misses = 0
         # Other per-VEN caches that a VenChanged notice must clear too (the venID -> fingerprint bindings).
@@ -74,7 +77,7 @@ class PollAnswerCache:
         return self._epoch
 
     def store(self, ven_id: str, content: Content, success: bool, ticket: int) -> bool:
-        if self._invalidated_at.get(ven_id, -1) > ticket:
+        if ticket < self._marks_kept_after or self._invalidated_at.get(ven_id, -1) > ticket:
             return False
         self._put(ven_id, CachedAnswer(content, success, time.monotonic() + self._ttl))
         return True
@@ -130,7 +133,9 @@ class PollAnswerCache:
         self._entries.pop(ven_id, None)
 
     def forget_invalidations_before(self, ticket: int) -> None:
-        """Drop invalidation marks no in-flight request can still need (called periodically)."""
+        """Drop invalidation marks up to `ticket` (called periodically); answers to requests sent before then are
+        no longer stored, since the marks that could refuse them are gone."""
+        self._marks_kept_after = max(self._marks_kept_after, ticket)
         self._invalidated_at = {v: e for v, e in self._invalidated_at.items() if e > ticket}
 
     def __len__(self) -> int:

@@ -21,7 +21,7 @@ from gateway.answers import CarriedPending, HttpAnswer, is_error, message_answer
 from gateway.exchange import ExchangeParts
 from gateway.profile_a_sets import set_answer_for
 from gateway.routing import PROFILE_A_ROUTE
-from shared.contract.ven_traffic import RequestContext, VenRequest
+from shared.contract.ven_traffic import RequestContext, VenReply, VenRequest
 from shared.oadr.common import ResponseCode
 from shared.oadr.event import DistributeEvent, RequestEvent
 from shared.oadr.profiles import OadrProfile
@@ -56,7 +56,14 @@ class ProfileAExchange(ExchangeParts):
         if cached is not None and isinstance(cached.content, SetAnswer) and cached.content.fits(message.reply_limit):
             return await self._answer_from_memory(message, cached.content, cached.handout_id)
         ticket = self._poll_answers.ticket()
-        reply = await self._link.ask(PROFILE_A_ROUTE.topic, VenRequest(message=message, context=context), ven_id)
+
+        def store_late(late: VenReply) -> None:
+            """A set after the reply timeout (the VEN was answered 503): cached all the same when it may be."""
+            if late.cacheable and isinstance(late.message, DistributeEvent) and not is_error(late.message):
+                self._poll_answers.store(ven_id, set_answer_for(ven_id, late.message), True, ticket)
+
+        request = VenRequest(message=message, context=context)
+        reply = await self._link.ask(PROFILE_A_ROUTE.topic, request, ven_id, on_late=store_late)
         if isinstance(reply, HttpAnswer):
             return reply
         if is_error(reply.message) or not isinstance(reply.message, DistributeEvent):

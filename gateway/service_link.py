@@ -1,15 +1,19 @@
 """Asking a service for one VEN request over Kafka, and recording a handout, for every OpenADR endpoint: the
-failures are answered the same way in either profile (HTTP 503 with Retry-After, an OpenADR 503 inside)."""
+failures are answered the same way in either profile (HTTP 503 with Retry-After, an OpenADR 503 inside), and
+so is a request beyond the gateway's bound on requests waiting on Kafka (gateway.waiting_requests)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Protocol
 
 from gateway.answers import HttpAnswer, service_unavailable
 from gateway.handouts import HandoutReporter
+from gateway.waiting_requests import WaitingRequests
 from shared.bus.errors import BusUnavailable, ReplyTimeout
+from shared.bus.request_reply import LateReplyHandler
 from shared.contract.envelope import Envelope
 from shared.contract.ven_traffic import VenReply, VenRequest
 from shared.logs import correlation_id_var
@@ -19,28 +23,47 @@ log = logging.getLogger(__name__)
 
 
 class Requester(Protocol):
-    async def request(self, topic: str, envelope: Envelope, timeout: float) -> Envelope: ...
+    async def request(
+        self, topic: str, envelope: Envelope, timeout: float, on_late: LateReplyHandler | None = None
+    ) -> Envelope: ...
+
+
+LateVenReply = Callable[[VenReply], None]
 
 
 class ServiceLink:
-    def __init__(self, requester: Requester, timeout_seconds: float, handouts: HandoutReporter | None) -> None:
+    def __init__(
+        self,
+        requester: Requester,
+        timeout_seconds: float,
+        handouts: HandoutReporter | None,
+        waiting: WaitingRequests,
+    ) -> None:
         self._requester = requester
         self._timeout = timeout_seconds
         self._handouts = handouts
+        self._waiting = waiting
 
-    async def ask(self, topic: str, request: VenRequest, ven_id: str | None) -> VenReply | HttpAnswer:
-        """The service's reply, or the answer that says why there is none (in the request's profile)."""
+    async def ask(
+        self, topic: str, request: VenRequest, ven_id: str | None, on_late: LateVenReply | None = None
+    ) -> VenReply | HttpAnswer:
+        """The service's reply, or the answer that says why there is none (in the request's profile). A reply
+        that comes only after the VEN was answered 503 goes to `on_late`, if given."""
         profile = request.context.profile
+        if not self._waiting.enter():
+            return too_busy(profile)
         envelope = Envelope(ven_id=ven_id, payload=request)
         correlation_id_var.set(envelope.correlation_id)
         try:
-            reply = await self._requester.request(topic, envelope, self._timeout)
+            reply = await self._requester.request(topic, envelope, self._timeout, _late_ven_reply(on_late))
         except ReplyTimeout:
             log.warning("service did not answer in time", extra={"action": "reply_timeout", "topic": topic})
             return service_unavailable("the VTN could not process the request in time; retry later", profile)
         except BusUnavailable:
             log.warning("bus unavailable", extra={"action": "bus_unavailable", "topic": topic})
             return service_unavailable("the VTN's message bus is unavailable; retry later", profile)
+        finally:
+            self._waiting.leave()
         if not isinstance(reply.payload, VenReply):
             log.error("unexpected reply", extra={"action": "reply_unexpected", "type": reply.type})
             return service_unavailable("the VTN gave an unexpected internal answer; retry later", profile)
@@ -51,10 +74,29 @@ class ServiceLink:
         answer to give instead, in the request's `profile` (the VEN asks again later)."""
         if self._handouts is None:
             return service_unavailable("this gateway cannot hand out pending messages; retry later", profile)
+        if not self._waiting.enter():
+            return too_busy(profile)
         try:
             async with asyncio.timeout(self._timeout):
                 await self._handouts.report(ven_id, pending_id)
         except (BusUnavailable, TimeoutError):
             log.warning("could not record a handout", extra={"action": "handout_unrecorded", "pending_id": pending_id})
             return service_unavailable("the VTN's message bus is unavailable; retry later", profile)
+        finally:
+            self._waiting.leave()
         return None
+
+
+def too_busy(profile: OadrProfile) -> HttpAnswer:
+    return service_unavailable("the VTN is busy; retry later", profile)
+
+
+def _late_ven_reply(on_late: LateVenReply | None) -> LateReplyHandler | None:
+    if on_late is None:
+        return None
+
+    def hand_over(late: Envelope) -> None:
+        if isinstance(late.payload, VenReply):
+            on_late(late.payload)
+
+    return hand_over

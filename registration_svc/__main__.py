@@ -8,6 +8,7 @@ from registration_svc import polls, ven_requests
 from registration_svc.handout_records import HandoutRecords
 from registration_svc.operator import QUERIES, OperatorCommands, handle_query
 from registration_svc.policy import build_policy
+from registration_svc.poll_batches import PollBatches
 from registration_svc.poll_hook import PollHook
 from registration_svc.polls import PollHandler
 from registration_svc.ven_requests import RegisterPartyHandler, RegistrationConfig
@@ -25,7 +26,7 @@ from shared.stale_requests import AnsweredByDelivery
 SERVICE = "registration_svc"
 HOUSEKEEPING_SECONDS = 600.0
 DELIVERED_MESSAGE_RETENTION_DAYS = 7
-HANDOUT_RECORDS = 500  # records of handed-out messages marked in one transaction, at most
+POLL_REQUESTS_PER_FETCH = 500  # polls taken, or handouts marked, in one transaction at most
 RULES = ServiceRules(
     TRANSIENT_DATABASE_ERRORS, AnsweredByDelivery.of(ven_requests.ANSWERED_BY_DELIVERY, polls.ANSWERED_BY_DELIVERY)
 )
@@ -48,13 +49,13 @@ async def setup(runtime: ServiceRuntime) -> None:
     on_poll = load_optional(settings.on_poll)
     poll_hook = PollHook(on_poll, settings.id) if on_poll is not None else None
     poll_handler = PollHandler(pool, relay, f"{SERVICE}.poll", poll_hook)
-    # Handouts of an event's sets are recorded together, a consumer fetch's in one transaction.
+    # A consumer fetch's polls take their messages in one statement, and its handout records are marked together.
     runtime.consume(
         [topics.POLL_REQUESTS],
         poll_handler,
         ".poll",
-        batch_handler=HandoutRecords(pool, relay),
-        max_records=HANDOUT_RECORDS,
+        batch_handler=PollBatches(pool, poll_handler, HandoutRecords(pool, relay)),
+        max_records=POLL_REQUESTS_PER_FETCH,
     )
 
     async def purge_delivered() -> None:

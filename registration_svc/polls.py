@@ -45,14 +45,14 @@ from shared.oadr.registration import CancelPartyRegistration, Poll, Response
 log = logging.getLogger(__name__)
 
 
-def _poll_of(envelope: Envelope) -> Poll | None:
+def poll_of(envelope: Envelope) -> Poll | None:
     request = envelope.payload
     if isinstance(request, VenRequest) and isinstance(request.message, Poll):
         return request.message
     return None
 
 
-def _profile_of(envelope: Envelope) -> str:
+def profile_of(envelope: Envelope) -> str:
     """The profile the poll came in (oadrPoll exists in 2.0b only, so a 2.0a VEN's poll is refused)."""
     request = envelope.payload
     return request.context.profile if isinstance(request, VenRequest) else OadrProfile.B
@@ -103,24 +103,31 @@ class PollHandler:
         if isinstance(envelope.payload, PendingUndelivered):
             await self._put_back(envelope)
             return None
-        poll = _poll_of(envelope)
+        poll = poll_of(envelope)
         if poll is None:
             return None
-        profile = _profile_of(envelope)
+        profile = profile_of(envelope)
         async with self._pool.acquire() as conn:
             taken = await pending.take_for_poll(conn, poll.ven_id, NEEDS_TRANSACTION, profile)
-        if not taken.in_force:
-            return _refusal(poll.ven_id, known=taken.known)
-        if taken.ven_profile != profile:
-            return in_another_profile(poll.ven_id, taken.ven_profile or "", profile)
-        if taken.pushed:
-            return _pushed_instead(poll.ven_id)
-        if taken.message is not None:
-            return VenReply(message=taken.message, pending_id=taken.pending_id)
+        return await self.finish(envelope, taken)
+
+    async def finish(self, envelope: Envelope, taken: pending.PollTake) -> VenReply | None:
+        """The reply to a poll, from what taking the VEN's next message found; the hook and the transactional
+        path give the replies the take leaves to them."""
+        poll = poll_of(envelope)
+        assert poll is not None
+        reply = reply_of_take(poll.ven_id, taken, profile_of(envelope))
+        if reply is not None:
+            return reply
         if taken.head_type is None:
             return _nothing_pending(poll.ven_id) if self._on_poll is None else await self._hook_reply(poll.ven_id)
-        reply = await self._deliver(envelope)  # a message whose delivery changes the registration
-        return reply if isinstance(reply, VenReply) else None
+        delivered = await self._deliver(envelope)  # a message whose delivery changes the registration
+        return delivered if isinstance(delivered, VenReply) else None
+
+    @property
+    def asks_a_hook(self) -> bool:
+        """Whether VTN_ON_POLL is asked when nothing is pending."""
+        return self._on_poll is not None
 
     async def _hook_reply(self, ven_id: str) -> VenReply:
         """VTN_ON_POLL's answer, recorded as sent to the VEN so that its answer to it is accepted (and only its):
@@ -149,15 +156,29 @@ class PollHandler:
             self._relay.wake()
 
 
+def reply_of_take(ven_id: str, taken: pending.PollTake, profile: str) -> VenReply | None:
+    """The reply a take gives by itself; None when nothing was pending (the hook may be asked) or the head is
+    a message the take leaves to the transactional path."""
+    if not taken.in_force:
+        return _refusal(ven_id, known=taken.known)
+    if taken.ven_profile != profile:
+        return in_another_profile(ven_id, taken.ven_profile or "", profile)
+    if taken.pushed:
+        return _pushed_instead(ven_id)
+    if taken.message is not None:
+        return VenReply(message=taken.message, pending_id=taken.pending_id)
+    return None
+
+
 async def deliver_next(conn: Conn, envelope: Envelope) -> VenReply | None:
-    poll = _poll_of(envelope)
+    poll = poll_of(envelope)
     if poll is None:
         return None
     record = await store.by_ven_id(conn, poll.ven_id, lock=True)
     if record is None or not record.in_force:
         return _refusal(poll.ven_id, known=record is not None)
-    if record.profile_name != _profile_of(envelope):
-        return in_another_profile(poll.ven_id, record.profile_name, _profile_of(envelope))
+    if record.profile_name != profile_of(envelope):
+        return in_another_profile(poll.ven_id, record.profile_name, profile_of(envelope))
     next_message = await pending.take_next(conn, poll.ven_id)
     if next_message is None:
         return _nothing_pending(poll.ven_id)

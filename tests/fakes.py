@@ -5,23 +5,35 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from shared.bus.errors import BusUnavailable, ReplyTimeout
+from shared.bus.request_reply import LateReplyHandler
 from shared.contract.envelope import Envelope
 from shared.contract.ven_traffic import ContractModel
 
 
 class FakeRequester:
-    """Answers each request with `answer(topic, envelope)`; None means the service never replies."""
+    """Answers each request with `answer(topic, envelope)`; None means the service does not reply in time (its
+    reply may come later: `reply_late`)."""
 
     def __init__(self, answer: Callable[[str, Envelope], ContractModel | None]) -> None:
         self._answer = answer
         self.requests: list[tuple[str, Envelope]] = []
+        self._given_up: dict[str, LateReplyHandler | None] = {}
 
-    async def request(self, topic: str, envelope: Envelope, timeout: float) -> Envelope:
+    async def request(
+        self, topic: str, envelope: Envelope, timeout: float, on_late: LateReplyHandler | None = None
+    ) -> Envelope:
         self.requests.append((topic, envelope))
         payload = self._answer(topic, envelope)
         if payload is None:
+            self._given_up[envelope.correlation_id] = on_late
             raise ReplyTimeout(f"no reply from {topic}")
         return envelope.reply(payload)
+
+    def reply_late(self, request: Envelope, payload: ContractModel) -> None:
+        """The service's reply to a request given up on arrives now."""
+        on_late = self._given_up.pop(request.correlation_id)
+        if on_late is not None:
+            on_late(request.reply(payload))
 
 
 class RecordingBatcher:

@@ -5,7 +5,8 @@ puts that address in every request. Instances that happen to share a partition b
 keeps only the replies whose correlation id it is waiting for. A future is registered before the request
 is produced and always removed afterwards. A request that timed out is remembered for a while, so a reply
 that arrives after all is handed to `on_late_reply` (the gateway puts back a pending message such a reply
-carried, since the VEN was answered 503 instead); any other reply nobody waits for is dropped.
+carried, since the VEN was answered 503 instead) and to the request's own late-reply handler, if it gave one
+(the gateway caches a late "nothing pending" poll answer); any other reply nobody waits for is dropped.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import time
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from aiokafka import TopicPartition
 
@@ -37,6 +39,14 @@ def reply_partition_for(instance_id: str, partition_count: int) -> int:
     return zlib.crc32(instance_id.encode()) % partition_count
 
 
+@dataclass(frozen=True, slots=True)
+class GivenUp:
+    """A request given up on: when, and who else wants its reply should it come after all."""
+
+    at: float
+    on_late: LateReplyHandler | None
+
+
 class AbandonedRequests:
     """Correlation ids of requests given up on, for `memory_seconds` and at most `max_entries` of them."""
 
@@ -49,24 +59,24 @@ class AbandonedRequests:
         self._memory_seconds = memory_seconds
         self._max_entries = max_entries
         self._clock = clock
-        self._given_up_at: OrderedDict[str, float] = OrderedDict()
+        self._given_up: OrderedDict[str, GivenUp] = OrderedDict()
 
     def __len__(self) -> int:
-        return len(self._given_up_at)
+        return len(self._given_up)
 
-    def add(self, correlation_id: str) -> None:
+    def add(self, correlation_id: str, on_late: LateReplyHandler | None = None) -> None:
         now = self._clock()
-        self._given_up_at[correlation_id] = now
+        self._given_up[correlation_id] = GivenUp(now, on_late)
         oldest_kept = now - self._memory_seconds
-        while self._given_up_at:
-            oldest_id, given_up_at = next(iter(self._given_up_at.items()))
-            if given_up_at >= oldest_kept and len(self._given_up_at) <= self._max_entries:
+        while self._given_up:
+            oldest_id, given_up = next(iter(self._given_up.items()))
+            if given_up.at >= oldest_kept and len(self._given_up) <= self._max_entries:
                 break
-            del self._given_up_at[oldest_id]
+            del self._given_up[oldest_id]
 
-    def claim(self, correlation_id: str) -> bool:
-        """True once for a request given up on (and still remembered)."""
-        return self._given_up_at.pop(correlation_id, None) is not None
+    def claim(self, correlation_id: str) -> GivenUp | None:
+        """The request given up on (and still remembered), once."""
+        return self._given_up.pop(correlation_id, None)
 
 
 class RequestReplyClient:
@@ -119,8 +129,11 @@ class RequestReplyClient:
             if not future.done():
                 future.cancel()
 
-    async def request(self, topic: str, envelope: Envelope, timeout: float) -> Envelope:
-        """Publish `envelope` to `topic` and wait for the reply with the same correlation id."""
+    async def request(
+        self, topic: str, envelope: Envelope, timeout: float, on_late: LateReplyHandler | None = None
+    ) -> Envelope:
+        """Publish `envelope` to `topic` and wait for the reply with the same correlation id. Should the reply
+        come after `timeout`, it goes to `on_late` too (besides `on_late_reply`)."""
         addressed = envelope.model_copy(update={"reply_to": self._reply_address})
         future: asyncio.Future[Envelope] = asyncio.get_running_loop().create_future()
         self._waiting[addressed.correlation_id] = future
@@ -129,7 +142,7 @@ class RequestReplyClient:
                 await self._producer.publish(topic, addressed)
                 return await future
         except TimeoutError:
-            self._abandoned.add(addressed.correlation_id)
+            self._abandoned.add(addressed.correlation_id, on_late)
             raise ReplyTimeout(f"no reply from {topic} within {timeout:.1f}s") from None
         finally:
             self._waiting.pop(addressed.correlation_id, None)
@@ -147,8 +160,9 @@ class RequestReplyClient:
             return
         future = self._waiting.get(correlation_id)
         if future is None:
-            if self.on_late_reply is not None and self._abandoned.claim(correlation_id):
-                self._hand_late_reply(value)
+            given_up = self._abandoned.claim(correlation_id)
+            if given_up is not None:
+                self._hand_late_reply(value, given_up.on_late)
             return
         if future.done():
             return
@@ -157,11 +171,14 @@ class RequestReplyClient:
         except ValueError as exc:
             log.error("undecodable reply", extra={"action": "reply_undecodable", "error": str(exc)})
 
-    def _hand_late_reply(self, value: bytes) -> None:
-        assert self.on_late_reply is not None
+    def _hand_late_reply(self, value: bytes, on_late: LateReplyHandler | None) -> None:
+        handlers = [handler for handler in (self.on_late_reply, on_late) if handler is not None]
+        if not handlers:
+            return
         try:
             envelope = Envelope.from_bytes(value)
         except ValueError as exc:
             log.error("undecodable reply", extra={"action": "reply_undecodable", "error": str(exc)})
             return
-        self.on_late_reply(envelope)
+        for handler in handlers:
+            handler(envelope)

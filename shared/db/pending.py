@@ -314,46 +314,61 @@ async def take_for_poll(conn: Conn, ven_id: str, excluded_types: Iterable[str], 
     """In one statement: whether the VEN is known and registered, its profile and, if its registration is in
     force, it is of `profile` (the poll's) and its messages are not pushed, its oldest undelivered message marked
     delivered, unless that message's type is in `excluded_types` (left for the caller)."""
-    row = await conn.fetchrow(
+    return (await take_for_polls(conn, [(ven_id, profile)], excluded_types))[ven_id]
+
+
+async def take_for_polls(
+    conn: Conn, polls: Sequence[tuple[str, str]], excluded_types: Iterable[str]
+) -> dict[str, PollTake]:
+    """`take_for_poll` for many polls, (venID, profile of the poll), one per VEN, in one statement."""
+    ven_ids = [ven_id for ven_id, _ in polls]
+    if len(set(ven_ids)) != len(ven_ids):
+        raise ValueError("one poll per VEN in one take")
+    rows = await conn.fetch(
         f"""
-        WITH ven AS (SELECT registration_in_force(status) AS in_force, profile_name FROM vens WHERE ven_id = $1),
-        pushed AS (SELECT EXISTS (SELECT 1 FROM push_vens WHERE ven_id = $1) AS yes),
+        WITH asked AS (SELECT * FROM unnest($1::text[], $3::text[]) AS a(ven_id, profile)),
+        ven AS (
+            SELECT a.ven_id, a.profile, v.ven_id IS NOT NULL AS known,
+                   COALESCE(registration_in_force(v.status), false) AS in_force, v.profile_name,
+                   EXISTS (SELECT 1 FROM push_vens p WHERE p.ven_id = a.ven_id) AS pushed
+            FROM asked a LEFT JOIN vens v ON v.ven_id = a.ven_id
+        ),
         head AS (
-            SELECT id, message_type FROM pending_messages
-            WHERE ven_id = $1 AND delivered_at IS NULL
-            ORDER BY id LIMIT 1
-            FOR UPDATE SKIP LOCKED
+            SELECT a.ven_id, h.id, h.message_type FROM asked a
+            CROSS JOIN LATERAL (
+                SELECT id, message_type FROM pending_messages
+                WHERE ven_id = a.ven_id AND delivered_at IS NULL
+                ORDER BY id LIMIT 1
+                FOR UPDATE SKIP LOCKED
+            ) h
         ),
         taken AS (
             UPDATE pending_messages p SET delivered_at = now()
-            FROM head
+            FROM head JOIN ven ON ven.ven_id = head.ven_id
             WHERE p.id = head.id AND NOT (head.message_type = ANY($2::text[]))
-              AND (SELECT in_force FROM ven) AND (SELECT profile_name FROM ven) = $3
-              AND NOT (SELECT yes FROM pushed)
-            RETURNING p.id, {message_text("p")} AS message
+              AND ven.in_force AND ven.profile_name = ven.profile AND NOT ven.pushed
+            RETURNING p.id, p.ven_id, {message_text("p")} AS message
         )
-        SELECT EXISTS (SELECT 1 FROM ven) AS known, COALESCE((SELECT in_force FROM ven), false) AS in_force,
-               (SELECT profile_name FROM ven) AS profile,
-               (SELECT id FROM taken) AS taken_id,
-               (SELECT message::text FROM taken) AS message,
-               (SELECT message_type FROM head) AS head_type,
-               (SELECT yes FROM pushed) AS pushed
+        SELECT ven.ven_id, ven.known, ven.in_force, ven.profile_name AS profile, ven.pushed,
+               taken.id AS taken_id, taken.message::text AS message, head.message_type AS head_type
+        FROM ven LEFT JOIN head ON head.ven_id = ven.ven_id LEFT JOIN taken ON taken.ven_id = ven.ven_id
         """,
-        ven_id,
+        ven_ids,
         sorted(excluded_types),
-        profile,
+        [profile for _, profile in polls],
     )
-    assert row is not None
-    message = VTN_MESSAGE_ADAPTER.validate_json(row["message"]) if row["message"] is not None else None
-    return PollTake(
-        known=row["known"],
-        in_force=row["in_force"],
-        message=message,
-        head_type=row["head_type"],
-        pending_id=row["taken_id"],
-        ven_profile=row["profile"],
-        pushed=bool(row["pushed"]),
-    )
+    return {
+        row["ven_id"]: PollTake(
+            known=row["known"],
+            in_force=row["in_force"],
+            message=VTN_MESSAGE_ADAPTER.validate_json(row["message"]) if row["message"] is not None else None,
+            head_type=row["head_type"],
+            pending_id=row["taken_id"],
+            ven_profile=row["profile"],
+            pushed=row["pushed"],
+        )
+        for row in rows
+    }
 
 
 @dataclass(frozen=True)

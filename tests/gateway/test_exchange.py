@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +13,9 @@ from openleadr.messaging import create_message
 from gateway.answers import CarriedPending
 from gateway.exchange import ExchangeSettings, OadrExchange
 from gateway.poll_answers import PollAnswerCache
+from gateway.waiting_requests import WaitingRequests
 from shared import topics
+from shared.bus.request_reply import LateReplyHandler
 from shared.contract.envelope import Envelope
 from shared.contract.ven_traffic import ContractModel, RequestContext, VenReply, VenRequest
 from shared.oadr.common import EiResponse
@@ -127,6 +130,92 @@ async def test_a_silent_service_gives_503_not_a_hang(official_schema: etree.XMLS
     assert answer.headers.get("Retry-After")
     assert response_code(answer.body) == "503"
     assert_valid(official_schema, answer.body)
+
+
+class LateService:
+    """Answers no poll in time; its replies come later, when the test says."""
+
+    def __init__(self, reply: VenReply) -> None:
+        self.reply = reply
+        self.timely = False
+
+    def __call__(self, topic: str, envelope: Envelope) -> ContractModel | None:
+        return self.reply if self.timely else None
+
+
+async def test_a_late_nothing_pending_answer_is_cached_for_the_next_poll(official_schema: etree.XMLSchema) -> None:
+    """Otherwise a service running behind the reply timeout gets every VEN's next poll too, and never catches up."""
+    service = LateService(empty_answer("ven1"))
+    exchange, requester, _ = make_exchange(service, official_schema)
+    body = create_message("oadrPoll", ven_id="ven1").encode()
+    assert (await exchange.handle("OadrPoll", body, CONTEXT)).status == 503
+    requester.reply_late(requester.requests[0][1], service.reply)
+    answer = await exchange.handle("OadrPoll", body, CONTEXT)
+    assert answer.status == 200 and response_code(answer.body) == "200"
+    assert_valid(official_schema, answer.body)
+    assert len(requester.requests) == 1
+
+
+async def test_a_late_answer_is_not_cached_after_a_notice_or_with_a_message(
+    official_schema: etree.XMLSchema,
+) -> None:
+    service = LateService(empty_answer("ven1"))
+    cache = PollAnswerCache(60, 100)
+    requester = FakeRequester(service)
+    exchange = OadrExchange(
+        requester,
+        official_schema,
+        cache,
+        RecordingBatcher(),
+        ExchangeSettings(reply_timeout_seconds=0.1),  # type: ignore[arg-type]
+    )
+    body = create_message("oadrPoll", ven_id="ven1").encode()
+    await exchange.handle("OadrPoll", body, CONTEXT)
+    cache.invalidate("ven1")  # a change the late answer may not have seen
+    requester.reply_late(requester.requests[-1][1], service.reply)
+    await exchange.handle("OadrPoll", body, CONTEXT)
+    requester.reply_late(
+        requester.requests[-1][1], VenReply(message=RequestReregistration(ven_id="ven1"), pending_id=3)
+    )
+    service.timely = True
+    await exchange.handle("OadrPoll", body, CONTEXT)
+    assert len(requester.requests) == 3
+
+
+class HeldService:
+    """Replies to a request only once the test lets it."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+        self.let_go = asyncio.Event()
+
+    async def request(
+        self, topic: str, envelope: Envelope, timeout: float, on_late: LateReplyHandler | None = None
+    ) -> Envelope:
+        self.asked += 1
+        await self.let_go.wait()
+        assert envelope.ven_id is not None
+        return envelope.reply(empty_answer(envelope.ven_id))
+
+
+async def test_beyond_the_bound_on_waiting_requests_a_request_is_refused_at_once(
+    official_schema: etree.XMLSchema,
+) -> None:
+    """An overload must not queue more work on Kafka than it drains (gateway.waiting_requests)."""
+    service = HeldService()
+    settings = ExchangeSettings(reply_timeout_seconds=5, waiting=WaitingRequests(1))
+    exchange = OadrExchange(service, official_schema, PollAnswerCache(60, 100), RecordingBatcher(), settings)  # type: ignore[arg-type]
+    first = asyncio.create_task(exchange.handle("OadrPoll", create_message("oadrPoll", ven_id="a").encode(), CONTEXT))
+    await asyncio.sleep(0.01)
+    refused = await exchange.handle("OadrPoll", create_message("oadrPoll", ven_id="b").encode(), CONTEXT)
+    assert refused.status == 503 and refused.headers.get("Retry-After")
+    assert response_code(refused.body) == "503"
+    assert_valid(official_schema, refused.body)
+    assert service.asked == 1
+    service.let_go.set()
+    assert (await first).status == 200
+    admitted = await exchange.handle("OadrPoll", create_message("oadrPoll", ven_id="b").encode(), CONTEXT)
+    assert admitted.status == 200 and service.asked == 2 and len(settings.waiting) == 0
 
 
 async def test_message_on_the_wrong_endpoint_is_refused(official_schema: etree.XMLSchema) -> None:

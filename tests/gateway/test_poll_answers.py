@@ -57,3 +57,14 @@ def test_forgetting_old_invalidations_keeps_recent_ones() -> None:
     cache.forget_invalidations_before(ticket)
     assert not cache.store("recent", b"x", True, in_flight)
     assert cache.store("old", b"x", True, in_flight)
+
+
+def test_an_answer_older_than_the_marks_kept_is_not_stored() -> None:
+    """A reply late enough that the notices it might have missed are forgotten may describe a changed VEN."""
+    cache = PollAnswerCache(ttl_seconds=60, max_entries=10)
+    long_ago = cache.ticket()
+    cache.invalidate("ven")
+    cache.forget_invalidations_before(cache.ticket())
+    assert not cache.store("ven", b"x", True, long_ago)
+    assert not cache.store("other", b"x", True, long_ago)
+    assert cache.store("ven", b"x", True, cache.ticket())

@@ -78,3 +78,21 @@ def test_requests_given_up_on_are_remembered_for_a_while_and_a_bounded_number() 
     abandoned.add("e")  # three entries: the oldest ("c") goes
     assert len(abandoned) == 2 and not abandoned.claim("c")
     assert abandoned.claim("d") and abandoned.claim("e")
+
+
+async def test_a_late_reply_goes_to_the_requests_own_handler_too(client: RequestReplyClient) -> None:
+    everyone: list[Envelope] = []
+    own: list[Envelope] = []
+    client.on_late_reply = everyone.append
+    request = poll_request()
+    with pytest.raises(ReplyTimeout):
+        await client.request(topics.POLL_REQUESTS, request, timeout=0.01, on_late=own.append)
+    other = poll_request("ven2")
+    with pytest.raises(ReplyTimeout):
+        await client.request(topics.POLL_REQUESTS, other, timeout=0.01)
+    reply = reply_to(request, pending_id=None)
+    deliver(client, reply)
+    deliver(client, reply)
+    deliver(client, reply_to(other))
+    assert [envelope.message_id for envelope in own] == [reply.message_id]
+    assert len(everyone) == 2
