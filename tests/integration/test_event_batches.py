@@ -13,7 +13,6 @@ from lxml import etree
 
 from tests.integration.event_ven import simple_event
 from tests.integration.test_events import descriptors, distribute_on_poll, nothing_more, registered
-from tests.stack import RunningVtn
 
 
 async def set_version(db: asyncpg.Connection, ven_id: str) -> int:
@@ -26,10 +25,9 @@ def event_ids(answer: httpx.Response) -> list[str]:
 
 
 async def test_a_batch_is_created_in_order_and_each_ven_gets_one_set_with_all_its_events(
-    vtn: RunningVtn,
     http: httpx.AsyncClient,
     admin: httpx.AsyncClient,
-    db: asyncpg.Connection,
+    db: asyncpg.Connection,  # of the running stack
     official_schema: etree.XMLSchema,
     unique: Callable[[str], str],
 ) -> None:
