@@ -180,7 +180,8 @@ class EventCommandHandler:
                     raise _BatchRefused(
                         EventOutcome(status=413, detail="the created events would not fit in one answer: send fewer")
                     )
-        except _BatchRefused as refused:
+        except _BatchRefused as refused:  # the events logged as saved above are not
+            log.info("event batch refused", extra={"action": "event_batch_refused", "detail": refused.outcome.detail})
             return refused.outcome
         return created
 

@@ -57,12 +57,12 @@ class Memberships(BaseModel):
     party_ids: tuple[str, ...] = ()
 
 
-# What a batch of events may be refused with, besides the validation of each body (422 with its position).
+# What a batch of events may be refused with besides 422 (a body that does not validate, its position in
+# `loc`; or an event that cannot be created, its position in the detail: `events[i]: why`).
 BATCH_REFUSALS: dict[int | str, dict[str, Any]] = {
     **UNKNOWN_VEN,
     409: {"description": "An event with a given event_id exists (the detail names its position, `events[i]`)"},
     413: {"description": "More events than VTN_EVENT_BATCH_MAX, or more than fit in one answer"},
-    422: {"description": "An event cannot be created; the detail names its position (`events[i]: why`)"},
 }
 
 
