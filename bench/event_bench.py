@@ -4,6 +4,7 @@ every polling VEN has it and every answer is where a backend reads it, this VTN 
     python -m bench.event_bench --vens 1000 --rounds 3
     python -m bench.event_bench --vens 10000 --poll-seconds 10 --rounds 1
     python -m bench.event_bench --vens 1000 --events 100 --groups 10 --phases create
+    python -m bench.event_bench --vens 1000 --events 100 --groups 10 --phases create --targets vtn,vtn-batch
     python -m bench.event_bench --vens 1000 --targets vtn,vtn-mixed --profile-a-share 0.5 --rounds 3
 
 Each simulated VEN (bench.event_vens) registers, then polls every `--poll-seconds` from a random phase on its
@@ -16,6 +17,8 @@ them (one event: every VEN):
 - this VTN (bench.vtn_stack, the whole stack): `POST /api/v1/events` (targeting the venIDs, or the VENs'
   groups when there are several events), `PATCH /api/v1/events/{id}`, `POST /api/v1/events/{id}/cancel` on
   the admin API, all at once; answers counted on `oadr.event.responses.v1` by their Kafka timestamps;
+- this VTN, events created in batches (`vtn-batch`): the same, but the events are created with one
+  `POST /api/v1/event-batches` (per 100 events, the default VTN_EVENT_BATCH_MAX);
 - this VTN over XMPP (`vtn-xmpp`, bench.xmpp_target): the same calls; the VENs (bench.xmpp_vens) log in to the
   stack's XMPP server with certificates of their own, register over XMPP and get every set as an IQ, answered
   with the IQ result, then oadrCreatedEvent as a request; their process's CPU is reported with the stack's;
@@ -84,6 +87,7 @@ ADMIN_ATTEMPTS = 30  # an admin command answered 503 is asked again this many ti
 PHASES = ("create", "modify", "cancel")
 MODIFICATION_OF_PHASE = {"create": 0, "modify": 1, "cancel": 2}
 DEVELOPMENT_ADMIN_TOKEN = "dev-admin-token"
+EVENT_BATCH = 100  # events per POST /event-batches: the stack's VTN_EVENT_BATCH_MAX (its default)
 # Rows a phase adds on this VTN: one body per distinct set stored, one queued copy per VEN (its handout).
 ROWS_WRITTEN_TABLES = ("pending_bodies", "pending_messages")  # the stack runs with VTN_ENVIRONMENT=development
 
@@ -438,6 +442,14 @@ async def admin_calls(admin: httpx.AsyncClient, calls: list[tuple[str, str, obje
     await asyncio.gather(*(call(m, p, b) for m, p, b in calls))
 
 
+def in_batches(calls: list[tuple[str, str, object]]) -> list[tuple[str, str, object]]:
+    """The calls creating events as `POST /event-batches` calls of EVENT_BATCH events each; others as they are."""
+    creations = [body for method, path, body in calls if (method, path) == ("POST", "/events")]
+    others = [call for call in calls if call[:2] != ("POST", "/events")]
+    batches = [creations[start : start + EVENT_BATCH] for start in range(0, len(creations), EVENT_BATCH)]
+    return [("POST", "/event-batches", {"events": batch}) for batch in batches] + others
+
+
 async def run_vtn(
     shape: Shape,
     log_dir: Path,
@@ -447,9 +459,10 @@ async def run_vtn(
     pushed: bool = False,
     profile_a_share: float = 0.0,
     xmpp: bool = False,
+    batched: bool = False,
 ) -> list[PhaseRun]:
     """The whole stack, its VENs polling, or (`pushed`) registered in the push model, or (`xmpp`) over XMPP;
-    `profile_a_share` of them OpenADR 2.0a VENs pulling their sets."""
+    `profile_a_share` of them OpenADR 2.0a VENs pulling their sets; `batched`: events created in batches."""
     xmpp_vens = XmppTarget(shape.vens) if xmpp else None
     xmpp_vens_ca = None if xmpp_vens is None else xmpp_vens.ca_file
     stack = FullStack(log_dir, PUSH_NETWORKS if pushed else None, xmpp_vens_ca=xmpp_vens_ca)
@@ -481,7 +494,7 @@ async def run_vtn(
                         calls.append(("PATCH", f"/events/{event_id}", changes))
                     else:
                         calls.append(("POST", f"/events/{event_id}/cancel", None))
-                await admin_calls(admin, calls)
+                await admin_calls(admin, in_batches(calls) if batched else calls)
 
             async def answers(phase: str, events: set[str]) -> tuple[int, float]:
                 return watcher.of_phase(phase, events)
@@ -503,6 +516,7 @@ async def run_vtn(
                 return await last_ids(stack.database_url, ROWS_WRITTEN_TABLES)
 
             name = "this VTN (push)" if pushed else "this VTN (XMPP)" if xmpp_vens else "this VTN"
+            name += " (one batch)" if batched else ""
             if profile_a_share:
                 name = f"this VTN ({profile_a_share:.0%} on 2.0a)"
             target = Target(
@@ -638,6 +652,7 @@ async def main_async(
                     name == "vtn-push",
                     share_on_a,
                     xmpp=name == "vtn-xmpp",
+                    batched=name == "vtn-batch",
                 )
         results.append(runs)
     return results
@@ -662,7 +677,7 @@ def main(argv: list[str] | None = None) -> int:
         "--targets",
         default="openleadr,vtn",
         help="comma-separated, in order: openleadr, vtn, vtn-push (push VENs), vtn-xmpp (XMPP VENs), "
-        "vtn-mixed (some on 2.0a)",
+        "vtn-mixed (some on 2.0a), vtn-batch (events created in batches)",
     )
     parser.add_argument(
         "--profile-a-share", type=share, default=0.5, help="the share of the VENs on OpenADR 2.0a (vtn-mixed)"

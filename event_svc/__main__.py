@@ -34,7 +34,11 @@ async def setup(runtime: ServiceRuntime) -> None:
     pool, relay = runtime.pool, runtime.relay
     # Handouts are grouped by the partition each VEN's notices go to, as the topic has them now.
     outlet = SetOutlet(settings.id, len(await runtime.producer.partitions_of(topics.VEN_CHANGES)))
-    config = EventConfig(outlet=outlet, retention=timedelta(seconds=settings.event_retention_seconds))
+    config = EventConfig(
+        outlet=outlet,
+        retention=timedelta(seconds=settings.event_retention_seconds),
+        batch_max=settings.event_batch_max,
+    )
     handler = EventRequestHandler(settings.id, load_optional(settings.on_request_event))
     requests = PullsBesideTheInbox(pool, handler, IdempotentHandler(pool, SERVICE, handler, relay))
     # The answers of many VENs to an event arrive together: each fetch's go through one transaction.

@@ -1,5 +1,5 @@
-"""Event commands and queries from operators (admin API) and backends (Kafka): create, modify, cancel and
-purge events, set VEN memberships, list and get events and opts.
+"""Event commands and queries from operators (admin API) and backends (Kafka): create (one event, or many
+together, all or none), modify, cancel and purge events, set VEN memberships, list and get events and opts.
 
 An event change is saved with a fan-out row in the same transaction and answered at once; event_svc.fanout
 then queues the full set of every VEN it reaches (now or before the change), many changes at a time, so the
@@ -23,6 +23,7 @@ from shared.contract.events import (
     CancelEvent,
     CountEvents,
     CreateEvent,
+    CreateEvents,
     EventCounts,
     EventOutcome,
     EventView,
@@ -53,10 +54,23 @@ NAMED_VENS = 10  # VENs named in a refusal, of however many
 FINISHED = frozenset({EventStatus.COMPLETED, EventStatus.CANCELLED})
 
 
+# An outcome above this size would not fit in one Kafka record (1 MiB by default) with its envelope.
+OUTCOME_BYTES_MAX = 768 * 1024
+
+
 @dataclass(frozen=True)
 class EventConfig:
     outlet: refresh.SetOutlet
     retention: timedelta
+    batch_max: int = 100  # events one CreateEvents may create, at most
+
+
+class _BatchRefused(Exception):
+    """One event of a CreateEvents cannot be created: the events saved before it are rolled back."""
+
+    def __init__(self, outcome: EventOutcome) -> None:
+        super().__init__(outcome.detail)
+        self.outcome = outcome
 
 
 class EventCommandHandler:
@@ -69,6 +83,8 @@ class EventCommandHandler:
         command, now = envelope.payload, utcnow()
         if isinstance(command, CreateEvent):
             return await self._create(conn, command, now)
+        if isinstance(command, CreateEvents):
+            return await self._create_many(conn, command, now)
         if isinstance(command, ModifyEvent):
             return await self._modify(conn, command, now)
         if isinstance(command, CancelEvent):
@@ -87,10 +103,11 @@ class EventCommandHandler:
         previous: delivery.StoredEvent | None = None,
         *,
         new_targets: bool,
+        fan_out: bool = True,
     ) -> EventOutcome:
         """Store a new version of the event (of `previous`, when it changes one); with `new_targets`, every venID
         it targets must be known (the targets of an existing version are not checked again, so cancelling
-        always works)."""
+        always works). Without `fan_out` the caller notes the change for the fan-out itself."""
         event = stored.event
         try:
             validate_event(event.active_period, event.signals, event.baseline, event.targets)
@@ -103,8 +120,8 @@ class EventCommandHandler:
         schedule = status.schedule(event, stored.cancelled, now, self._config.retention)
         named_before = previous.event.targets.ven_ids if previous is not None else None
         await store.save_event(conn, event, stored.cancelled, schedule, named_before=named_before)
-        # The VENs it reached before a change of targets get their sets too: the event left them.
-        await fanout_store.add(conn, event.descriptor.event_id, [event.targets, *_targets_of(previous)])
+        if fan_out:  # the VENs it reached before a change of targets get their sets too: the event left them
+            await fanout_store.add(conn, event.descriptor.event_id, [event.targets, *_targets_of(previous)])
         log.info(
             "event saved",
             extra={
@@ -118,7 +135,7 @@ class EventCommandHandler:
         view = EventView(event=delivery.at_clock(stored, now), as_of=now)
         return EventOutcome(status=200, detail="OK", events=(view,))
 
-    async def _create(self, conn: Conn, command: CreateEvent, now: datetime) -> EventOutcome:
+    async def _create(self, conn: Conn, command: CreateEvent, now: datetime, *, fan_out: bool = True) -> EventOutcome:
         event_id = command.event_id or uuid.uuid4().hex
         if await store.event_exists(conn, event_id):
             return EventOutcome(status=409, detail=f"event {event_id!r} exists")
@@ -140,8 +157,33 @@ class EventCommandHandler:
             targets=command.targets,
             response_required=command.response_required,
         )
-        outcome = await self._save(conn, delivery.StoredEvent(event), now, new_targets=True)
+        outcome = await self._save(conn, delivery.StoredEvent(event), now, new_targets=True, fan_out=fan_out)
         return outcome.model_copy(update={"status": 201, "detail": "created"}) if outcome.status == 200 else outcome
+
+    async def _create_many(self, conn: Conn, command: CreateEvents, now: datetime) -> EventOutcome:
+        """Every event of the command, or none: the first that cannot be created is named by its position and
+        the ones saved before it are rolled back. One fan-out row per event, written together, so that one
+        fan-out round queues every VEN's set with all of them."""
+        if (refusal := batch_problem(command, self._config.batch_max)) is not None:
+            return refusal
+        views: list[EventView] = []
+        try:
+            async with conn.transaction():  # a savepoint: a refusal undoes this command's events only
+                for position, item in enumerate(command.events):
+                    outcome = await self._create(conn, item, now, fan_out=False)
+                    if outcome.status != 201:
+                        raise _BatchRefused(_of_item(position, outcome))
+                    views.extend(outcome.events)
+                await fanout_store.add_many(conn, [(v.event_id, [v.event.targets]) for v in views])
+                created = EventOutcome(status=201, detail=f"{len(views)} events created", events=tuple(views))
+                if len(created.model_dump_json()) > OUTCOME_BYTES_MAX:
+                    raise _BatchRefused(
+                        EventOutcome(status=413, detail="the created events would not fit in one answer: send fewer")
+                    )
+        except _BatchRefused as refused:  # the events logged as saved above are not
+            log.info("event batch refused", extra={"action": "event_batch_refused", "detail": refused.outcome.detail})
+            return refused.outcome
+        return created
 
     async def _changeable(self, conn: Conn, event_id: str) -> delivery.StoredEvent | EventOutcome:
         stored = await store.get_event(conn, event_id, lock=True)
@@ -192,6 +234,26 @@ class EventCommandHandler:
         await store.set_membership(conn, ven)
         await refresh.refresh_ven(conn, command.ven_id, now, self._config.outlet)
         return EventOutcome(status=200, detail="OK", memberships=_membership_view(ven))
+
+
+def batch_problem(command: CreateEvents, batch_max: int) -> EventOutcome | None:
+    """Why the batch is refused before any of its events is looked at (too many, an eventID given twice)."""
+    if len(command.events) > batch_max:
+        return EventOutcome(status=413, detail=f"{len(command.events)} events in one call: at most {batch_max}")
+    first_at: dict[str, int] = {}
+    for position, item in enumerate(command.events):
+        if item.event_id is None:
+            continue
+        if item.event_id in first_at:
+            detail = f"event_id {item.event_id!r} is given twice (also events[{first_at[item.event_id]}])"
+            return EventOutcome(status=422, detail=f"events[{position}]: {detail}")
+        first_at[item.event_id] = position
+    return None
+
+
+def _of_item(position: int, outcome: EventOutcome) -> EventOutcome:
+    """An event's refusal as the batch's, naming its position."""
+    return EventOutcome(status=outcome.status, detail=f"events[{position}]: {outcome.detail}")
 
 
 def _targets_of(stored: delivery.StoredEvent | None) -> list[Target]:

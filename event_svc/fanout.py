@@ -26,7 +26,9 @@ from shared.oadr.target import Target
 
 log = logging.getLogger(__name__)
 
-FANOUTS_PER_ROUND = 1000  # changes taken together, at most
+# Changes taken together, at most: no fewer than the events one CreateEvents may hold (VTN_EVENT_BATCH_MAX's
+# bound), so that a batch's changes are one round.
+FANOUTS_PER_ROUND = 1000
 
 
 def reach(targets: tuple[Target, ...]) -> Target:

@@ -23,11 +23,15 @@ class Fanout:
 
 async def add(conn: Conn, event_id: str, targets: Sequence[Target]) -> None:
     """Note that the VENs `targets` reach need their sets queued again (the event's targets now and before)."""
-    unique = list(dict.fromkeys(targets))
+    await add_many(conn, [(event_id, targets)])
+
+
+async def add_many(conn: Conn, changes: Sequence[tuple[str, Sequence[Target]]]) -> None:
+    """`add` for several changed events (eventID, its targets now and before), in one statement."""
     await conn.execute(
-        "INSERT INTO event_fanouts (event_id, targets) VALUES ($1, $2::jsonb)",
-        event_id,
-        json.dumps([t.model_dump(mode="json") for t in unique]),
+        "INSERT INTO event_fanouts (event_id, targets) SELECT * FROM unnest($1::text[], $2::jsonb[])",
+        [event_id for event_id, _ in changes],
+        [json.dumps([t.model_dump(mode="json") for t in dict.fromkeys(targets)]) for _, targets in changes],
     )
 
 

@@ -488,25 +488,36 @@ class LastQueued:
     queued_at: datetime
 
 
+_LOCK_SETS = """
+    SELECT ven_id, digest, version, updated_at FROM ven_event_sets
+    WHERE ven_id = ANY($1::text[]) ORDER BY ven_id FOR UPDATE
+"""
+
+
 async def lock_ven_sets(conn: Conn, ven_ids: list[str]) -> dict[str, LastQueued]:
-    """`lock_ven_set` for several VENs in two queries; rows are locked in venID order, as everywhere."""
+    """`lock_ven_set` for several VENs in one statement; rows are locked in venID order, as everywhere, after
+    the missing ones are inserted. The locking part sees the rows as they were when the statement began: the
+    rows it inserts come from its insert, and a row another transaction inserted meanwhile is locked after."""
     ordered = sorted(set(ven_ids))
-    await conn.execute(
-        """
-        INSERT INTO ven_event_sets (ven_id, digest, version)
-        SELECT ven_id, '', 0 FROM unnest($1::text[]) AS ven_id ORDER BY ven_id
-        ON CONFLICT (ven_id) DO NOTHING
-        """,
-        ordered,
-    )
     rows = await conn.fetch(
-        """
-        SELECT ven_id, digest, version, updated_at FROM ven_event_sets
-        WHERE ven_id = ANY($1::text[]) ORDER BY ven_id FOR UPDATE
+        f"""
+        WITH created AS (
+            INSERT INTO ven_event_sets (ven_id, digest, version)
+            SELECT ven_id, '', 0 FROM unnest($1::text[]) AS ven_id ORDER BY ven_id
+            ON CONFLICT (ven_id) DO NOTHING
+            RETURNING ven_id, digest, version, updated_at
+        ),
+        locked AS ({_LOCK_SETS})
+        SELECT * FROM created UNION ALL SELECT * FROM locked
         """,
         ordered,
     )
-    return {row["ven_id"]: LastQueued(row["digest"] or None, int(row["version"]), row["updated_at"]) for row in rows}
+    found = {row["ven_id"]: row for row in rows}
+    if len(found) < len(ordered):  # inserted by another transaction while this statement ran
+        found.update(
+            {row["ven_id"]: row for row in await conn.fetch(_LOCK_SETS, [v for v in ordered if v not in found])}
+        )
+    return {v: LastQueued(row["digest"] or None, int(row["version"]), row["updated_at"]) for v, row in found.items()}
 
 
 async def save_ven_sets(conn: Conn, sets: list[tuple[str, str, int, list[Awaited]]]) -> None:

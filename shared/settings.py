@@ -596,6 +596,13 @@ class VtnSettings(BaseSettings):
         ge=0,
         description="How long a completed or cancelled event stays in VENs' sets before it ages out.",
     )
+    event_batch_max: int = Field(
+        default=100,
+        ge=1,
+        le=1000,
+        description="Events one call may create together (`POST /api/v1/event-batches`, `create_events` on the "
+        "command topic); a larger batch is refused with 413. At most 1,000, what one fan-out round takes.",
+    )
 
     # HTTP push: the pusher (gateway.push) POSTs their messages to VENs registered with oadrHttpPullModel false
     push_allowed_networks: str = Field(

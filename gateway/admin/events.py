@@ -1,12 +1,12 @@
-"""Admin API for events: create, list, get, modify, cancel and purge events, see who answered what, set
-the groups/resources/parties a VEN belongs to, and list VENs' opts.
+"""Admin API for events: create (one, or a batch at once), list, get, modify, cancel and purge events, see who
+answered what, set the groups/resources/parties a VEN belongs to, and list VENs' opts.
 
 Every call travels to event_svc over `oadr.event.commands.v1`, exactly as a backend's would.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
@@ -16,6 +16,7 @@ from gateway.admin.service_door import UNKNOWN_VEN, IdempotencyKey, ServiceDoor
 from shared.contract.events import (
     CancelEvent,
     CreateEvent,
+    CreateEvents,
     EventOutcome,
     EventView,
     GetEvent,
@@ -56,6 +57,15 @@ class Memberships(BaseModel):
     party_ids: tuple[str, ...] = ()
 
 
+# What a batch of events may be refused with besides 422 (a body that does not validate, its position in
+# `loc`; or an event that cannot be created, its position in the detail: `events[i]: why`).
+BATCH_REFUSALS: dict[int | str, dict[str, Any]] = {
+    **UNKNOWN_VEN,
+    409: {"description": "An event with a given event_id exists (the detail names its position, `events[i]`)"},
+    413: {"description": "More events than VTN_EVENT_BATCH_MAX, or more than fit in one answer"},
+}
+
+
 def events_router(event_service: ServiceDoor) -> APIRouter:
     router = APIRouter(tags=["events"])
 
@@ -77,6 +87,16 @@ def events_router(event_service: ServiceDoor) -> APIRouter:
     async def create_event(command: CreateEvent, idempotency_key: IdempotencyKey = None) -> JSONResponse:
         """Create an event; its targeted VENs get it on their next poll. 422 lists what makes it impossible."""
         return one_event(await ask(command, idempotency_key=idempotency_key, event_id=command.event_id))
+
+    @router.post("/event-batches", status_code=201, response_model=list[EventView], responses=BATCH_REFUSALS)
+    async def create_events(command: CreateEvents, idempotency_key: IdempotencyKey = None) -> JSONResponse:
+        """Create several events together (a program-wide dispatch), each body as `POST /events` takes it: all of
+        them or none, and every targeted VEN gets its full set with all of them in one go. The answer lists the
+        created events in the order given; a refusal names the first event that cannot be created
+        (`events[i]: why`)."""
+        outcome = await ask(command, idempotency_key=idempotency_key)
+        body = [view.model_dump(mode="json") for view in outcome.events]
+        return JSONResponse(body, status_code=outcome.status)
 
     @router.get("/events", response_model=list[EventView], responses=UNKNOWN_VEN)
     async def list_events(

@@ -114,11 +114,11 @@ CATALOG: dict[str, TopicContract] = {
         "Event commands (create, modify, cancel, purge, VEN memberships) and queries; the outcome goes to "
         "reply_to when the command carries one",
         Audience.BACKEND,
-        ("create_event", "modify_event", "cancel_event", "purge_event", "set_ven_memberships", "get_event",
-         "list_events", "list_opts", "get_ven_memberships", "count_events"),
+        ("create_event", "create_events", "modify_event", "cancel_event", "purge_event", "set_ven_memberships",
+         "get_event", "list_events", "list_opts", "get_ven_memberships", "count_events"),
         ("backends", "gateway admin API"),
         ("event_svc",),
-        key="the eventID (the venID for set_ven_memberships)",
+        key="the eventID (the venID for set_ven_memberships; none for create_events)",
     ),
     topics.EVENT_RESPONSES: TopicContract(
         "VENs' optIn/optOut answers to events (oadrCreatedEvent), with the effective opt after oadrCreateOpt",

@@ -25,6 +25,7 @@ from shared.contract.events import (
     CancelEvent,
     CountEvents,
     CreateEvent,
+    CreateEvents,
     EventCounts,
     EventOutcome,
     EventResponseFact,
@@ -119,6 +120,7 @@ Payload: TypeAlias = Annotated[
     | ListVtnReportRequests
     | VtnReportOutcome
     | CreateEvent
+    | CreateEvents
     | ModifyEvent
     | CancelEvent
     | PurgeEvent

@@ -42,6 +42,14 @@ class CreateEvent(ContractModel):
     response_required: ResponseRequired = ResponseRequired.ALWAYS
 
 
+class CreateEvents(ContractModel):
+    """Several new events at once (a program-wide dispatch): all created in one transaction, or none when one
+    of them cannot be (the refusal names it by its position), and delivered in one fan-out round."""
+
+    kind: Literal["create_events"] = "create_events"
+    events: tuple[CreateEvent, ...] = Field(min_length=1)
+
+
 class ModifyEvent(ContractModel):
     """Change an event: every field given replaces the current one; modificationNumber grows by one."""
 

@@ -32,6 +32,7 @@ handed out on a poll, and their polls take nothing (`take_for_poll`): one queue,
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -152,6 +153,8 @@ async def enqueue_event_sets(
     if not copies:
         return []
     bodies = await _store_bodies(conn, [shared.body_json if of_set else None for shared, of_set in sets])
+    # A VEN has one copy here, and the subqueries of RETURNING do not see the rows the statement inserts: a
+    # VEN with no other undelivered message is one whose copy is now its only one (a handout).
     rows = await conn.fetch(
         """
         INSERT INTO pending_messages (ven_id, message_type, message, body_id, request_id, dedup_key)
@@ -161,7 +164,12 @@ async def enqueue_event_sets(
         ORDER BY position
         ON CONFLICT (ven_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
         RETURNING id, ven_id, dedup_key,
-                  EXISTS (SELECT 1 FROM push_vens p WHERE p.ven_id = pending_messages.ven_id) AS pushed
+                  EXISTS (SELECT 1 FROM push_vens p WHERE p.ven_id = pending_messages.ven_id) AS pushed,
+                  NOT EXISTS (
+                      SELECT 1 FROM pending_messages o
+                      WHERE o.ven_id = pending_messages.ven_id AND o.delivered_at IS NULL
+                  ) AS alone,
+                  COALESCE((SELECT v.profile_name FROM vens v WHERE v.ven_id = pending_messages.ven_id), $6) AS profile
         """,
         [copy.ven_id for _, copy in copies],
         [
@@ -171,10 +179,16 @@ async def enqueue_event_sets(
         [bodies[n] for n, _ in copies],
         [copy.request_id for _, copy in copies],
         [copy.dedup_key for _, copy in copies],
+        OadrProfile.B.value,
     )
     queued = {(row["ven_id"], row["dedup_key"]): int(row["id"]) for row in rows}
     pushed = {row["ven_id"] for row in rows if row["pushed"]}
-    only_waiting = await _only_undelivered(conn, [ven_id for ven_id, _ in queued])
+    copies_of = Counter(copy.ven_id for _, copy in copies)
+    only_waiting = {
+        row["ven_id"]: (int(row["id"]), row["profile"])
+        for row in rows
+        if row["alone"] and copies_of[row["ven_id"]] == 1
+    }
     handouts: dict[tuple[int, int], list[SetRecipient]] = {}
     notices: list[Envelope] = []
     for number, (_shared, of_set) in enumerate(sets):
