@@ -22,7 +22,7 @@ from gateway.security.message_security import Admitted, MessageSecurity
 from gateway.service_link import Requester as Requester  # the admin routers name it from here
 from gateway.service_link import ServiceLink
 from gateway.sightings import SightingBatcher
-from gateway.waiting_requests import WaitingRequests, default_limit
+from gateway.waiting_polls import WaitingPolls, default_limit
 from shared import topics
 from shared.contract.ven_traffic import RequestContext, VenReply, VenRequest
 from shared.logs import ven_id_var
@@ -40,8 +40,8 @@ Decode = Callable[[bytes, etree.XMLSchema], InboundDocument]
 @dataclass(frozen=True)
 class ExchangeSettings:
     reply_timeout_seconds: float
-    # shared by the exchanges of one gateway (VTN_MAX_WAITING_REQUESTS)
-    waiting: WaitingRequests = field(default_factory=lambda: WaitingRequests(default_limit()))
+    # shared by the exchanges of one gateway (VTN_MAX_WAITING_POLLS)
+    waiting_polls: WaitingPolls = field(default_factory=lambda: WaitingPolls(default_limit()))
 
 
 class ExchangeParts:
@@ -63,7 +63,7 @@ class ExchangeParts:
         self._poll_answers = poll_answers
         self._sightings = sightings
         self._security = security
-        self._link = ServiceLink(requester, settings.reply_timeout_seconds, handouts, settings.waiting)
+        self._link = ServiceLink(requester, settings.reply_timeout_seconds, handouts, settings.waiting_polls)
         self._refusals = refusals or refusal_log()
 
     async def _admitted(self, body: bytes, context: RequestContext, decode: Decode) -> Admitted | HttpAnswer:
@@ -126,7 +126,7 @@ class OadrExchange(ExchangeParts):
                 self._poll_answers.store(poll.ven_id, encode(late.message), not is_error(late.message), ticket)
 
         request = VenRequest(message=poll, context=context)
-        reply = await self._link.ask(topics.POLL_REQUESTS, request, poll.ven_id, on_late=store_late)
+        reply = await self._link.ask(topics.POLL_REQUESTS, request, poll.ven_id, on_late=store_late, is_poll=True)
         if isinstance(reply, HttpAnswer):
             return reply
         body = encode(reply.message)

@@ -63,7 +63,7 @@ class ProfileAExchange(ExchangeParts):
                 self._poll_answers.store(ven_id, set_answer_for(ven_id, late.message), True, ticket)
 
         request = VenRequest(message=message, context=context)
-        reply = await self._link.ask(PROFILE_A_ROUTE.topic, request, ven_id, on_late=store_late)
+        reply = await self._link.ask(PROFILE_A_ROUTE.topic, request, ven_id, on_late=store_late, is_poll=True)
         if isinstance(reply, HttpAnswer):
             return reply
         if is_error(reply.message) or not isinstance(reply.message, DistributeEvent):

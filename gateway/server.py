@@ -34,7 +34,7 @@ from gateway.routing import OADR_PATH_PREFIX, PROFILE_A_PATH
 from gateway.security.setup import open_security
 from gateway.sightings import SightingBatcher
 from gateway.ven_changes import VenChangesListener
-from gateway.waiting_requests import WaitingRequests
+from gateway.waiting_polls import WaitingPolls
 from shared import topics
 from shared.bus.broker_access import check_broker_access
 from shared.bus.connection import kafka_connection
@@ -161,7 +161,7 @@ async def serve(settings: VtnSettings) -> None:
         if security.fingerprints is not None:
             cache.also_invalidate.append(security.fingerprints.invalidate)
         exchange_settings = ExchangeSettings(
-            reply_timeout_seconds=settings.reply_timeout_seconds, waiting=WaitingRequests(settings.max_waiting_requests)
+            reply_timeout_seconds=settings.reply_timeout_seconds, waiting_polls=WaitingPolls(settings.max_waiting_polls)
         )
         exchange = OadrExchange(
             requester,

@@ -1,6 +1,6 @@
 """Asking a service for one VEN request over Kafka, and recording a handout, for every OpenADR endpoint: the
 failures are answered the same way in either profile (HTTP 503 with Retry-After, an OpenADR 503 inside), and
-so is a request beyond the gateway's bound on requests waiting on Kafka (gateway.waiting_requests)."""
+so is a poll beyond the gateway's bound on forwarded polls waiting on Kafka (gateway.waiting_polls)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Protocol
 
 from gateway.answers import HttpAnswer, service_unavailable
 from gateway.handouts import HandoutReporter
-from gateway.waiting_requests import WaitingRequests
+from gateway.waiting_polls import WaitingPolls
 from shared.bus.errors import BusUnavailable, ReplyTimeout
 from shared.bus.request_reply import LateReplyHandler
 from shared.contract.envelope import Envelope
@@ -37,20 +37,26 @@ class ServiceLink:
         requester: Requester,
         timeout_seconds: float,
         handouts: HandoutReporter | None,
-        waiting: WaitingRequests,
+        waiting_polls: WaitingPolls,
     ) -> None:
         self._requester = requester
         self._timeout = timeout_seconds
         self._handouts = handouts
-        self._waiting = waiting
+        self._waiting_polls = waiting_polls
 
     async def ask(
-        self, topic: str, request: VenRequest, ven_id: str | None, on_late: LateVenReply | None = None
+        self,
+        topic: str,
+        request: VenRequest,
+        ven_id: str | None,
+        on_late: LateVenReply | None = None,
+        is_poll: bool = False,
     ) -> VenReply | HttpAnswer:
         """The service's reply, or the answer that says why there is none (in the request's profile). A reply
-        that comes only after the VEN was answered 503 goes to `on_late`, if given."""
+        that comes only after the VEN was answered 503 goes to `on_late`, if given. A poll counts against the
+        bound on waiting polls."""
         profile = request.context.profile
-        if not self._waiting.enter():
+        if is_poll and not self._waiting_polls.enter():
             return too_busy(profile)
         envelope = Envelope(ven_id=ven_id, payload=request)
         correlation_id_var.set(envelope.correlation_id)
@@ -63,7 +69,8 @@ class ServiceLink:
             log.warning("bus unavailable", extra={"action": "bus_unavailable", "topic": topic})
             return service_unavailable("the VTN's message bus is unavailable; retry later", profile)
         finally:
-            self._waiting.leave()
+            if is_poll:
+                self._waiting_polls.leave()
         if not isinstance(reply.payload, VenReply):
             log.error("unexpected reply", extra={"action": "reply_unexpected", "type": reply.type})
             return service_unavailable("the VTN gave an unexpected internal answer; retry later", profile)
@@ -74,16 +81,12 @@ class ServiceLink:
         answer to give instead, in the request's `profile` (the VEN asks again later)."""
         if self._handouts is None:
             return service_unavailable("this gateway cannot hand out pending messages; retry later", profile)
-        if not self._waiting.enter():
-            return too_busy(profile)
         try:
             async with asyncio.timeout(self._timeout):
                 await self._handouts.report(ven_id, pending_id)
         except (BusUnavailable, TimeoutError):
             log.warning("could not record a handout", extra={"action": "handout_unrecorded", "pending_id": pending_id})
             return service_unavailable("the VTN's message bus is unavailable; retry later", profile)
-        finally:
-            self._waiting.leave()
         return None
 
 

@@ -242,13 +242,13 @@ class VtnSettings(BaseSettings):
         "`Retry-After`. Services skip a poll, registration or event/report query older than this: its VEN has had "
         "the 503 and asks again.",
     )
-    max_waiting_requests: int = Field(
+    max_waiting_polls: int = Field(
         default=1000,
         ge=1,
-        description="VEN requests one gateway lets wait on Kafka at once (for a service's reply or a handout's "
-        "record); one more is answered HTTP 503 with `Retry-After` at once. Bounds the work an overload queues, "
-        "so the requests admitted are answered in time. A thousand polls a second answered in 10-50 ms keep "
-        "10-50 waiting.",
+        description="Polls one gateway lets wait at once for registration_svc's reply (those its cache cannot "
+        "answer); one more is answered HTTP 503 with `Retry-After` at once and the VEN polls again. Keeps an "
+        "overload from feeding itself. Other requests are not refused this way. A thousand forwarded polls a "
+        "second answered in 10-50 ms keep 10-50 waiting.",
     )
     presence_flush_seconds: float = Field(
         default=1.0, description="How often the gateway sends its batch of poll sightings to presence_svc."

@@ -8,7 +8,7 @@ from gateway.poll_answers import PollAnswerCache
 from gateway.push.assembly import LANE_RULES, open_bus_tools, start_lanes
 from gateway.push.dispatcher import PUSH_LANE_LOCKS
 from gateway.security.setup import open_security
-from gateway.waiting_requests import WaitingRequests
+from gateway.waiting_polls import WaitingPolls
 from gateway.xmpp.connection import XmppConnection, client_context
 from gateway.xmpp.deliverer import XmppDeliverer
 from gateway.xmpp.presence import VenPresence
@@ -61,7 +61,7 @@ async def setup(runtime: ServiceRuntime) -> None:
     bus = await open_bus_tools(runtime, instance)
     exchange = OadrExchange(
         bus.requester, schema, PollAnswerCache(ttl_seconds=0, max_entries=1), bus.sightings,
-        ExchangeSettings(settings.reply_timeout_seconds, WaitingRequests(settings.max_waiting_requests)),
+        ExchangeSettings(settings.reply_timeout_seconds, WaitingPolls(settings.max_waiting_polls)),
         security.security,
     )  # fmt: skip
     requests = XmppVenRequests(

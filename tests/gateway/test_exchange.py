@@ -13,7 +13,7 @@ from openleadr.messaging import create_message
 from gateway.answers import CarriedPending
 from gateway.exchange import ExchangeSettings, OadrExchange
 from gateway.poll_answers import PollAnswerCache
-from gateway.waiting_requests import WaitingRequests
+from gateway.waiting_polls import WaitingPolls
 from shared import topics
 from shared.bus.request_reply import LateReplyHandler
 from shared.contract.envelope import Envelope
@@ -194,16 +194,15 @@ class HeldService:
     ) -> Envelope:
         self.asked += 1
         await self.let_go.wait()
-        assert envelope.ven_id is not None
-        return envelope.reply(empty_answer(envelope.ven_id))
+        return envelope.reply(empty_answer(envelope.ven_id or "ven"))
 
 
-async def test_beyond_the_bound_on_waiting_requests_a_request_is_refused_at_once(
+async def test_beyond_the_bound_on_waiting_polls_a_poll_is_refused_at_once_and_other_requests_are_not(
     official_schema: etree.XMLSchema,
 ) -> None:
-    """An overload must not queue more work on Kafka than it drains (gateway.waiting_requests)."""
+    """An overload must not queue more polls on Kafka than it drains (gateway.waiting_polls)."""
     service = HeldService()
-    settings = ExchangeSettings(reply_timeout_seconds=5, waiting=WaitingRequests(1))
+    settings = ExchangeSettings(reply_timeout_seconds=5, waiting_polls=WaitingPolls(1))
     exchange = OadrExchange(service, official_schema, PollAnswerCache(60, 100), RecordingBatcher(), settings)  # type: ignore[arg-type]
     first = asyncio.create_task(exchange.handle("OadrPoll", create_message("oadrPoll", ven_id="a").encode(), CONTEXT))
     await asyncio.sleep(0.01)
@@ -212,10 +211,16 @@ async def test_beyond_the_bound_on_waiting_requests_a_request_is_refused_at_once
     assert response_code(refused.body) == "503"
     assert_valid(official_schema, refused.body)
     assert service.asked == 1
+    registration = asyncio.create_task(
+        exchange.handle("EiRegisterParty", create_message("oadrQueryRegistration", request_id="r1").encode(), CONTEXT)
+    )
+    await asyncio.sleep(0.01)
+    assert service.asked == 2  # not a poll: sent all the same
     service.let_go.set()
+    await registration
     assert (await first).status == 200
     admitted = await exchange.handle("OadrPoll", create_message("oadrPoll", ven_id="b").encode(), CONTEXT)
-    assert admitted.status == 200 and service.asked == 2 and len(settings.waiting) == 0
+    assert admitted.status == 200 and service.asked == 3 and len(settings.waiting_polls) == 0
 
 
 async def test_message_on_the_wrong_endpoint_is_refused(official_schema: etree.XMLSchema) -> None:
