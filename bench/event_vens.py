@@ -1,7 +1,8 @@
 """Simulated VENs for the event benchmark: each polls on its own keep-alive connection, keeps the events of
 every oadrDistributeEvent it gets, and answers each event version it has not answered yet, of the events
 that require an answer (oadrResponseRequired always), with oadrCreatedEvent optIn, as OpenLEADR's VEN
-client does.
+client does. Like that client, a polling VEN answers the VTN's oadrRegisterReport with an empty
+oadrRegisteredReport (a VEN that never did would have the VTN send its reports again during the run).
 
 The generator must stay cheap at 10,000 VENs: an oadrDistributeEvent is read with anchored regular
 expressions (eventID, modificationNumber, eventStatus and oadrResponseRequired of each event; the requestID), and the answer is made
@@ -21,7 +22,7 @@ from xml.sax.saxutils import escape
 
 from openleadr.messaging import create_message
 
-from bench.loadgen import profile_a_messages
+from bench.loadgen import messages, profile_a_messages
 from bench.loadgen.config import VtnAddress
 from bench.loadgen.connection import build_post, build_post_to, error_kind
 from bench.loadgen.push_server import Pushed
@@ -38,6 +39,7 @@ _VERSION = re.compile(
     rb".*?<" + _NAME + rb"eventStatus>([^<]*)</",
     re.S,
 )
+_REGISTER_REPORT = re.compile(rb"<" + _NAME + rb"oadrRegisterReport[\s>]")
 _RESPONSE_REQUIRED = re.compile(rb"<" + _NAME + rb"oadrResponseRequired>\s*([^<\s]*)\s*<")
 _MARK = "\ue000"
 
@@ -150,10 +152,20 @@ class EventVen(SimulatedVen):
                     self._count(f"http_{answer.status}")
                 else:
                     self.polls += 1
-                    await self._take(address, answer.body)
+                    await self._take_polled(address, answer.body)
             except Exception as error:
                 self._count(error_kind(error))
             await asyncio.sleep(max(0.0, poll_seconds - (time.monotonic() - started)))
+
+    async def _take_polled(self, address: VtnAddress, body: bytes) -> None:
+        if _REGISTER_REPORT.search(body) is None:
+            await self._take(address, body)
+            return
+        assert self.ven_id is not None
+        request = _REQUEST_ID.search(body)
+        answer = messages.registered_report(request.group(1).decode() if request else "", self.ven_id)
+        if (await self._connection.send(build_post(address, "EiReport", answer))).status != 200:
+            self.answer_errors += 1
 
     def take_push(self, pushed: Pushed) -> None:
         """A set pushed to the VEN's endpoint (answered there as the spec says): kept, then answered with

@@ -24,7 +24,12 @@ log = logging.getLogger(__name__)
 
 class Requester(Protocol):
     async def request(
-        self, topic: str, envelope: Envelope, timeout: float, on_late: LateReplyHandler | None = None
+        self,
+        topic: str,
+        envelope: Envelope,
+        timeout: float,
+        on_late: LateReplyHandler | None = None,
+        keep_sending: bool = False,
     ) -> Envelope: ...
 
 
@@ -54,14 +59,18 @@ class ServiceLink:
     ) -> VenReply | HttpAnswer:
         """The service's reply, or the answer that says why there is none (in the request's profile). A reply
         that comes only after the VEN was answered 503 goes to `on_late`, if given. A poll counts against the
-        bound on waiting polls."""
+        bound on waiting polls, and one not yet on Kafka by the reply timeout is not sent (the VEN polls again).
+        Any other request is sent all the same: a VEN does not always repeat one it was answered 503 for (an
+        OpenLEADR VEN never repeats its oadrCreatedEvent), and the service handles a repeat idempotently."""
         profile = request.context.profile
         if is_poll and not self._waiting_polls.enter():
             return too_busy(profile)
         envelope = Envelope(ven_id=ven_id, payload=request)
         correlation_id_var.set(envelope.correlation_id)
         try:
-            reply = await self._requester.request(topic, envelope, self._timeout, _late_ven_reply(on_late))
+            reply = await self._requester.request(
+                topic, envelope, self._timeout, _late_ven_reply(on_late), keep_sending=not is_poll
+            )
         except ReplyTimeout:
             log.warning("service did not answer in time", extra={"action": "reply_timeout", "topic": topic})
             return service_unavailable("the VTN could not process the request in time; retry later", profile)

@@ -17,12 +17,19 @@ class FakeRequester:
     def __init__(self, answer: Callable[[str, Envelope], ContractModel | None]) -> None:
         self._answer = answer
         self.requests: list[tuple[str, Envelope]] = []
+        self.kept_sending: list[bool] = []  # each request's keep_sending
         self._given_up: dict[str, LateReplyHandler | None] = {}
 
     async def request(
-        self, topic: str, envelope: Envelope, timeout: float, on_late: LateReplyHandler | None = None
+        self,
+        topic: str,
+        envelope: Envelope,
+        timeout: float,
+        on_late: LateReplyHandler | None = None,
+        keep_sending: bool = False,
     ) -> Envelope:
         self.requests.append((topic, envelope))
+        self.kept_sending.append(keep_sending)
         payload = self._answer(topic, envelope)
         if payload is None:
             self._given_up[envelope.correlation_id] = on_late

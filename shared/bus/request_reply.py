@@ -12,6 +12,7 @@ carried, since the VEN was answered 503 instead) and to the request's own late-r
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import zlib
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 LateReplyHandler = Callable[[Envelope], None]
 ABANDONED_MEMORY_SECONDS = 600.0
 ABANDONED_MAX_ENTRIES = 100_000
+STOP_SENDING_SECONDS = 5.0  # at stop, how long requests kept sending past their timeout may still take
 
 
 def reply_partition_for(instance_id: str, partition_count: int) -> int:
@@ -98,6 +100,7 @@ class RequestReplyClient:
         self._waiting: dict[str, asyncio.Future[Envelope]] = {}
         self._reader: asyncio.Task[None] | None = None
         self._abandoned = abandoned or AbandonedRequests()
+        self._still_sending: set[asyncio.Future[None]] = set()  # requests kept sending past their timeout
         self.on_late_reply: LateReplyHandler | None = None
 
     @property
@@ -118,6 +121,8 @@ class RequestReplyClient:
         self._reader = asyncio.create_task(self._read_replies(), name="reply-reader")
 
     async def stop(self) -> None:
+        if self._still_sending:
+            await asyncio.wait(self._still_sending, timeout=STOP_SENDING_SECONDS)
         if self._reader is not None:
             self._reader.cancel()
             try:
@@ -130,22 +135,47 @@ class RequestReplyClient:
                 future.cancel()
 
     async def request(
-        self, topic: str, envelope: Envelope, timeout: float, on_late: LateReplyHandler | None = None
+        self,
+        topic: str,
+        envelope: Envelope,
+        timeout: float,
+        on_late: LateReplyHandler | None = None,
+        keep_sending: bool = False,
     ) -> Envelope:
         """Publish `envelope` to `topic` and wait for the reply with the same correlation id. Should the reply
-        come after `timeout`, it goes to `on_late` too (besides `on_late_reply`)."""
+        come after `timeout`, it goes to `on_late` too (besides `on_late_reply`).
+
+        With `keep_sending`, a request still on its way to Kafka when `timeout` passes is sent all the same (its
+        reply is then a late one). That is for requests their sender does not repeat after a 503, such as a
+        VEN's answer to an event: dropped, it would stay unrecorded until the service sent the event again."""
         addressed = envelope.model_copy(update={"reply_to": self._reply_address})
         future: asyncio.Future[Envelope] = asyncio.get_running_loop().create_future()
         self._waiting[addressed.correlation_id] = future
+        sending = asyncio.ensure_future(self._producer.publish(topic, addressed)) if keep_sending else None
         try:
             async with asyncio.timeout(timeout):
-                await self._producer.publish(topic, addressed)
+                if sending is None:
+                    await self._producer.publish(topic, addressed)
+                else:
+                    await asyncio.shield(sending)
                 return await future
         except TimeoutError:
             self._abandoned.add(addressed.correlation_id, on_late)
+            if sending is not None and not sending.done():
+                self._still_sending.add(sending)
+                sending.add_done_callback(functools.partial(self._sent_after_timeout, topic))
             raise ReplyTimeout(f"no reply from {topic} within {timeout:.1f}s") from None
         finally:
             self._waiting.pop(addressed.correlation_id, None)
+
+    def _sent_after_timeout(self, topic: str, sending: asyncio.Future[None]) -> None:
+        self._still_sending.discard(sending)
+        error = None if sending.cancelled() else sending.exception()
+        if sending.cancelled() or error is not None:
+            log.error(
+                "a request given up on could not be sent",
+                extra={"action": "request_unsent", "topic": topic, "error": repr(error)},
+            )
 
     async def _read_replies(self) -> None:
         while True:

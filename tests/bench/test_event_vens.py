@@ -3,19 +3,23 @@ OpenLEADR's own oadrCreatedEvent."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from openleadr.messaging import create_message, parse_message
 
-from bench.event_vens import AnswerTemplate, HeldEvent, ProfileAEventVen, read_distribute
+from bench.event_vens import AnswerTemplate, EventVen, HeldEvent, ProfileAEventVen, read_distribute
 from bench.loadgen.config import VtnAddress
+from bench.loadgen.connection import HttpResponse
 from shared.oadr.event import ResponseRequired
 from shared.oadr.event_sets import SharedEventSet
+from shared.oadr.report import RegisterReport
 from shared.oadr.target import Target
 from shared.oadr_xml.codec import encode
 from shared.oadr_xml.profile_a.codec import encode as profile_a_encode
 from tests.event_svc.test_delivery import stored
 from tests.profile_a_ven import assert_valid_2_0a
+from tests.shared.oadr_xml.test_reports import TELEMETRY_METADATA
 
 
 def test_the_answer_is_what_openleadr_renders() -> None:
@@ -107,3 +111,26 @@ def test_a_2_0a_set_reads_as_a_2_0b_one_and_the_2_0a_ven_answers_in_2_0a() -> No
     request = ven._answer_request(ven._address, "req-9", [("a", 0)])
     assert request is not None and request.startswith(b"POST /OpenADR2/Simple/EiEvent HTTP/1.1\r\n")
     assert_valid_2_0a(request.split(b"\r\n\r\n", 1)[1])
+
+
+async def test_a_polling_ven_answers_the_vtns_register_report_as_openleadrs_ven_does() -> None:
+    offer = encode(RegisterReport(request_id="req-7", ven_id="ven-1", reports=(TELEMETRY_METADATA,)))
+    ven = EventVen("ven-1", VtnAddress.parse("http://127.0.0.1:8080/OpenADR2/Simple/2.0b"), 1.0)
+    ven.ven_id = "ven-1"
+    stop = asyncio.Event()
+    sent: list[bytes] = []
+
+    async def send(request: bytes) -> HttpResponse:
+        sent.append(request)
+        if len(sent) == 2:
+            stop.set()
+        return HttpResponse(200, offer if len(sent) == 1 else b"")
+
+    ven._connection.send = send  # type: ignore[method-assign]
+    await ven.run(stop, 0.0, 0.01)
+    head, body = sent[1].split(b"\r\n\r\n", 1)
+    assert head.startswith(b"POST /OpenADR2/Simple/2.0b/EiReport HTTP/1.1\r\n")
+    message_type, payload = parse_message(body)
+    assert message_type == "oadrRegisteredReport"
+    assert payload["response"]["request_id"] == "req-7" and payload["ven_id"] == "ven-1"
+    assert ven.answer_errors == 0 and ven.events == {}

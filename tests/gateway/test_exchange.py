@@ -65,6 +65,32 @@ async def test_poll_asks_the_service_once_then_answers_from_cache(official_schem
     assert batcher.seen == ["ven1", "ven1", "ven1"]
 
 
+async def test_a_vens_answer_is_sent_to_kafka_even_past_the_timeout_and_a_poll_is_not(
+    official_schema: etree.XMLSchema,
+) -> None:
+    """An OpenLEADR VEN answered 503 never repeats its oadrCreatedEvent: the gateway must not drop it unsent."""
+    exchange, requester, _ = make_exchange(lambda topic, env: None, official_schema)
+    created = create_message(
+        "oadrCreatedEvent",
+        response={"response_code": 200, "response_description": "OK", "request_id": "r1"},
+        event_responses=[
+            {
+                "response_code": 200,
+                "response_description": "OK",
+                "request_id": "r1",
+                "event_id": "e1",
+                "modification_number": 0,
+                "opt_type": "optIn",
+            }
+        ],
+        ven_id="ven1",
+    ).encode()
+    for service, body in [("EiEvent", created), ("OadrPoll", create_message("oadrPoll", ven_id="ven1").encode())]:
+        assert (await exchange.handle(service, body, CONTEXT)).status == 503
+    assert [topic for topic, _ in requester.requests] == [topics.EVENT_REQUESTS, topics.POLL_REQUESTS]
+    assert requester.kept_sending == [True, False]
+
+
 async def test_a_pending_message_is_not_cached(official_schema: etree.XMLSchema) -> None:
     def answer(topic: str, envelope: Envelope) -> ContractModel:
         return VenReply(message=RequestReregistration(ven_id="ven1"))
@@ -190,7 +216,12 @@ class HeldService:
         self.let_go = asyncio.Event()
 
     async def request(
-        self, topic: str, envelope: Envelope, timeout: float, on_late: LateReplyHandler | None = None
+        self,
+        topic: str,
+        envelope: Envelope,
+        timeout: float,
+        on_late: LateReplyHandler | None = None,
+        keep_sending: bool = False,
     ) -> Envelope:
         self.asked += 1
         await self.let_go.wait()

@@ -1,5 +1,5 @@
 """The gateway's request-reply client: a reply to a request it gave up on goes to `on_late_reply`, once;
-any other reply nobody waits for is dropped."""
+any other reply nobody waits for is dropped. A request kept sending reaches Kafka after its timeout."""
 
 from __future__ import annotations
 
@@ -96,3 +96,32 @@ async def test_a_late_reply_goes_to_the_requests_own_handler_too(client: Request
     deliver(client, reply_to(other))
     assert [envelope.message_id for envelope in own] == [reply.message_id]
     assert len(everyone) == 2
+
+
+class SlowPublisher(FakePublisher):
+    """Takes `seconds` to get a record to Kafka (a producer backed up under load)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+
+    async def publish(self, topic: str, envelope: Envelope, partition: int | None = None) -> None:
+        await asyncio.sleep(self.seconds)
+        await super().publish(topic, envelope, partition)
+
+
+async def test_a_request_kept_sending_reaches_kafka_after_its_timeout_and_others_do_not() -> None:
+    publisher = SlowPublisher(0.05)
+    client = RequestReplyClient(
+        publisher, KafkaConnection("unused:9092"), ReplyAddress(topic=topics.GATEWAY_REPLIES, partition=0)
+    )
+    answer, poll = poll_request("answering"), poll_request("polling")
+    with pytest.raises(ReplyTimeout):
+        await client.request(topics.EVENT_REQUESTS, answer, timeout=0.01, keep_sending=True)
+    with pytest.raises(ReplyTimeout):
+        await client.request(topics.POLL_REQUESTS, poll, timeout=0.01)
+    assert publisher.published == []
+    await client.stop()  # waits for the requests still being sent
+    assert [(topic, envelope.message_id) for topic, envelope in publisher.published] == [
+        (topics.EVENT_REQUESTS, answer.message_id)
+    ]
