@@ -16,7 +16,6 @@ from gateway.push.handover import AnswerHandover
 from gateway.push.heads import HeadReader
 from gateway.push.lane import LaneTools
 from gateway.push.reporting import DeliveryReporter
-from gateway.push.sends_first import SendsFirst
 from gateway.sightings import SightingBatcher
 from shared import topics
 from shared.bus.request_reply import RequestReplyClient, reply_partition_for
@@ -73,11 +72,10 @@ def start_lanes(
     handover = AnswerHandover(bus.requester, settings.reply_timeout_seconds, backoff)
     reporter = DeliveryReporter(runtime.producer, bus.sightings, backoff)
     in_flight = asyncio.Semaphore(settings.push_concurrency)
-    sends = SendsFirst()
 
     def tools(owns: Callable[[str], bool]) -> LaneTools:
         return LaneTools(
-            heads, deliverer, handover, reporter, backoff, settings.push_offline_after_seconds, in_flight, owns, sends
+            heads, deliverer, handover, reporter, backoff, settings.push_offline_after_seconds, in_flight, owns
         )
 
     dispatcher = PushDispatcher(

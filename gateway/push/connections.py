@@ -99,10 +99,8 @@ class ConnectionPools:
         expected_fingerprint: str | None,
         max_answer_bytes: int,
         timeout: float,
-        written: Callable[[], None] | None = None,
     ) -> PushResponse:
-        """POST `body` to `path` (one of the VEN's endpoints) and read its answer, within `timeout` in all;
-        `written` is called once the request is written."""
+        """POST `body` to `path` (one of the VEN's endpoints) and read its answer, within `timeout` in all."""
         request = post_request(address.host_header(), path, body)
         pool = self._pools.setdefault((address.scheme, address.host, address.port), _HostPool(self._per_host))
         connection: _Connection | None = None
@@ -115,16 +113,12 @@ class ConnectionPools:
                     connection = await self._open(address)
                 _check_peer(connection, expected_fingerprint)
                 try:
-                    answer = await exchange(
-                        connection.reader, connection.writer, request, max_answer_bytes, reused, written
-                    )
+                    answer = await exchange(connection.reader, connection.writer, request, max_answer_bytes, reused)
                 except IdleConnectionClosed:
                     connection.close()
                     connection = await self._open(address)
                     _check_peer(connection, expected_fingerprint)
-                    answer = await exchange(
-                        connection.reader, connection.writer, request, max_answer_bytes, False, written
-                    )
+                    answer = await exchange(connection.reader, connection.writer, request, max_answer_bytes, False)
         except TimeoutError:
             _close(connection)
             raise DeliveryFailed("timeout", f"no complete answer within {timeout:g} s") from None

@@ -65,16 +65,6 @@ class PushTarget:
     profile: OadrProfile = OadrProfile.B
 
 
-class Pacing(Protocol):
-    """What a deliverer tells the pusher of one attempt (gateway.push.sends_first.PushAttempt)."""
-
-    def written(self) -> None:
-        """The message is on its way to the VEN."""
-
-    async def answer_read(self) -> None:
-        """The VEN's answer is in hand, not yet checked: returns when it is the answers' turn."""
-
-
 @dataclass(frozen=True)
 class VenAnswer:
     """The VEN's synchronous answer, checked like a request: the message, and what the transport established
@@ -86,17 +76,11 @@ class VenAnswer:
 
 class VenDeliverer(Protocol):
     async def deliver(
-        self,
-        target: PushTarget,
-        message: VtnMessage,
-        shared_set: SharedEventSet | None = None,
-        pacing: Pacing | None = None,
+        self, target: PushTarget, message: VtnMessage, shared_set: SharedEventSet | None = None
     ) -> VenAnswer:
         """Hand `message` to the VEN and return its answer; raise DeliveryFailed when that did not happen.
         `shared_set`: the event set `message` is the VEN's copy of, when the caller knows it
-        (gateway.push.documents writes the copy from the set's one rendering); `pacing`, when given, is told
-        when the message is written and when the answer is read (a deliverer that tells it nothing is taken
-        as sending until it returns)."""
+        (gateway.push.documents writes the copy from the set's one rendering)."""
 
     async def close(self) -> None:
         """Release connections and other resources."""

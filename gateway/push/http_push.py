@@ -4,8 +4,7 @@ Simple/2.0b/{service}` and reads the VEN's answer from the HTTP response.
     message -> XML (signed with VTN_CERT/VTN_KEY when configured) -> POST (gateway.push.connections)
             -> answer: 2xx, hardened parse and 2.0b XSD, the gateway's security checks as for a request
                (signature by the TLS peer, replay, venID bound to the certificate), and the answer's venID
-               must be the one pushed to; checked once the pushes under way are written
-               (gateway.push.sends_first)
+               must be the one pushed to
 
 A 2.0a VEN (PushTarget.profile) gets its event set as a 2.0a document (gateway.profile_a_sets.push_document,
 unsigned: 2.0a has no signatures) at `{transportAddress}/OpenADR2/Simple/EiEvent`, and its answer is read with
@@ -20,7 +19,7 @@ from gateway.profile_a_sets import push_document
 from gateway.push.answer_check import checked_answer
 from gateway.push.answers import service_of
 from gateway.push.connections import ConnectionPools, PushResponse
-from gateway.push.deliverer import DeliveryFailed, Pacing, PushTarget, VenAnswer
+from gateway.push.deliverer import DeliveryFailed, PushTarget, VenAnswer
 from gateway.push.documents import pushed_document
 from gateway.security.message_security import MessageSecurity
 from gateway.security.ven_identity import FingerprintSource
@@ -57,11 +56,7 @@ class HttpPushDeliverer:
         self._profile_a_schema = profile_a_schema or load_schema(SCHEMA_2_0A)
 
     async def deliver(
-        self,
-        target: PushTarget,
-        message: VtnMessage,
-        shared_set: SharedEventSet | None = None,
-        pacing: Pacing | None = None,
+        self, target: PushTarget, message: VtnMessage, shared_set: SharedEventSet | None = None
     ) -> VenAnswer:
         try:
             address = parse_push_address(target.transport_address)
@@ -81,11 +76,7 @@ class HttpPushDeliverer:
                 bound = await self._fingerprints.fingerprint_of(target.ven_id)
             except Exception as error:
                 raise DeliveryFailed("tls", f"cannot look up the certificate bound to the venID: {error!r}") from None
-        response = await self._connections.post(
-            address, path, body, bound, self._max_answer_bytes, self._timeout, pacing.written if pacing else None
-        )
-        if pacing is not None:
-            await pacing.answer_read()  # the pushes under way are written before this answer is checked
+        response = await self._connections.post(address, path, body, bound, self._max_answer_bytes, self._timeout)
         if not 200 <= response.status < 300:
             raise DeliveryFailed("http_error", f"HTTP {response.status}")
         if target.profile is OadrProfile.A:

@@ -7,7 +7,6 @@ Lean on purpose (the pusher sends thousands of small POSTs a second): Content-Le
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from gateway.push.deliverer import DeliveryFailed
@@ -47,19 +46,12 @@ def post_request(host_header: str, path: str, body: bytes) -> bytes:
 
 
 async def exchange(
-    reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter,
-    request: bytes,
-    max_body: int,
-    reused: bool,
-    written: Callable[[], None] | None = None,
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes, max_body: int, reused: bool
 ) -> HttpAnswer:
-    """Send `request` (then call `written`) and read the whole answer (the caller bounds the time)."""
+    """Send `request` and read the whole answer (the caller bounds the time)."""
     try:
         writer.write(request)
         await writer.drain()
-        if written is not None:
-            written()
         head = await reader.readuntil(HEAD_END)
     except asyncio.IncompleteReadError as error:
         if reused and not error.partial:

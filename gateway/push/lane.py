@@ -2,8 +2,7 @@
 
     head = the oldest undelivered message but those this pusher delivered and whose delivery records are not
            applied yet (shared.db.push_queue)
-    push it (the deliverer; its answer checked once the burst's pushes under way are written:
-             gateway.push.sends_first) -> the VEN's answer judged (gateway.push.answers)
+    push it (the deliverer) -> the VEN's answer judged (gateway.push.answers)
         failed: count, wait (exponential backoff with jitter, cut short when the VEN comes back or its head
                 changes: a newer event set, a new transport address), read the head again, push again
         answered: hand the answer to its service and wait for it to be handled; record the delivery
@@ -20,7 +19,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from gateway.push.answers import judge
 from gateway.push.backoff import Backoff
@@ -29,7 +28,6 @@ from gateway.push.handover import AnswerHandover
 from gateway.push.heads import HeadReader
 from gateway.push.metrics import IN_FLIGHT, PUSH_DURATION, PUSH_RETRIES, PUSHES, VENS_FAILING, VENS_UNREACHABLE
 from gateway.push.reporting import DeliveryReporter
-from gateway.push.sends_first import PushAttempt, SendsFirst
 from shared.db.push_queue import PushHead
 from shared.logs import ven_id_var
 from shared.oadr.profiles import OadrProfile
@@ -49,7 +47,6 @@ class LaneTools:
     offline_after_seconds: float
     in_flight: asyncio.Semaphore  # VTN_PUSH_CONCURRENCY pushes at once per instance
     owns: Callable[[str], bool]  # whether this instance still delivers to the VEN
-    sends: SendsFirst = field(default_factory=SendsFirst)  # the burst's pushes written before answers are checked
 
 
 class LaneRevoked(Exception):
@@ -131,9 +128,9 @@ class VenLane:
             target = PushTarget(head.ven_id, head.transport_address, head.fingerprint, OadrProfile(head.profile))
             started = time.perf_counter()
             try:
-                async with PushAttempt(self._tools.sends, self._tools.in_flight) as attempt:
+                async with self._tools.in_flight:
                     with IN_FLIGHT.track_inprogress():
-                        answer = await self._tools.deliverer.deliver(target, message, head.shared_set, attempt)
+                        answer = await self._tools.deliverer.deliver(target, message, head.shared_set)
                 verdict = judge(message, answer.message)
             except DeliveryFailed as failure:
                 if failure.kind in UNDELIVERABLE_KINDS:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from lxml import etree
 
 from gateway.push.answer_check import checked_answer
-from gateway.push.deliverer import DeliveryFailed, Pacing, PushTarget, VenAnswer
+from gateway.push.deliverer import DeliveryFailed, PushTarget, VenAnswer
 from gateway.push.documents import pushed_document
 from gateway.security.message_security import MessageSecurity
 from gateway.security.ven_identity import FingerprintSource
@@ -44,14 +44,8 @@ class XmppDeliverer:
         self._fingerprints = fingerprints
 
     async def deliver(
-        self,
-        target: PushTarget,
-        message: VtnMessage,
-        shared_set: SharedEventSet | None = None,
-        pacing: Pacing | None = None,
+        self, target: PushTarget, message: VtnMessage, shared_set: SharedEventSet | None = None
     ) -> VenAnswer:
-        """The IQ's result is checked as it comes: `pacing` is not told (the attempt counts as sending until it
-        ends), since over XMPP the session, not the connector's lanes, sets the pace of the sends."""
         bound = target.fingerprint
         if self._fingerprints is not None:
             try:

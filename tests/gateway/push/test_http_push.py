@@ -15,7 +15,6 @@ from openleadr.messaging import validate_xml_signature
 from bench.loadgen import messages, profile_a_messages
 from bench.loadgen.push_server import PushVenServer
 from devstack.certs import Issued
-from gateway.push import http_push
 from gateway.push.connections import ConnectionPools
 from gateway.push.deliverer import DeliveryFailed, PushTarget
 from gateway.push.http_push import HttpPushDeliverer
@@ -145,25 +144,3 @@ async def test_a_2_0a_ven_takes_event_sets_only(server: PushVenServer, schema: e
         await deliverer(schema).deliver(a_target, RequestReregistration(ven_id="ven-1"))
     assert failure.value.kind == "not_in_profile"
     assert server.endpoint("a-ven-3").received == []
-
-
-async def test_the_pacing_hears_of_the_write_then_of_the_answer_before_the_answer_is_checked(
-    server: PushVenServer, schema: etree.XMLSchema, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    heard: list[str] = []
-
-    class Pacing:
-        def written(self) -> None:
-            heard.append("written")
-
-        async def answer_read(self) -> None:
-            heard.append("answer read")
-
-    async def checked(*arguments: object) -> object:
-        heard.append("checked")
-        return await check(*arguments)  # type: ignore[arg-type]
-
-    check = http_push.checked_answer
-    monkeypatch.setattr(http_push, "checked_answer", checked)
-    await deliverer(schema).deliver(target(server, "p"), EVENTS, None, Pacing())
-    assert heard == ["written", "answer read", "checked"]

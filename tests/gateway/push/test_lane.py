@@ -8,7 +8,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from gateway.push.backoff import Backoff
-from gateway.push.deliverer import DeliveryFailed, Pacing, PushTarget, VenAnswer
+from gateway.push.deliverer import DeliveryFailed, PushTarget, VenAnswer
 from gateway.push.lane import LaneTools, VenLane
 from shared.contract.ven_traffic import RequestContext
 from shared.db.push_queue import PushHead
@@ -56,11 +56,7 @@ class Deliverer:
     pushed: list[str] = field(default_factory=list)
 
     async def deliver(
-        self,
-        target: PushTarget,
-        message: VtnMessage,
-        shared_set: SharedEventSet | None = None,
-        pacing: Pacing | None = None,
+        self, target: PushTarget, message: VtnMessage, shared_set: SharedEventSet | None = None
     ) -> VenAnswer:
         self.pushed.append(getattr(message, "request_id", message.message_type))
         if self.failing:
@@ -190,16 +186,12 @@ class ProfileADeliverer(Deliverer):
     """A 2.0a VEN's deliverer: it has a form for event sets only."""
 
     async def deliver(
-        self,
-        target: PushTarget,
-        message: VtnMessage,
-        shared_set: SharedEventSet | None = None,
-        pacing: Pacing | None = None,
+        self, target: PushTarget, message: VtnMessage, shared_set: SharedEventSet | None = None
     ) -> VenAnswer:
         if not isinstance(message, DistributeEvent):
             self.pushed.append(f"refused {message.message_type}")
             raise DeliveryFailed("not_in_profile", f"a 2.0a VEN takes event sets only, not {message.message_type}")
-        return await super().deliver(target, message, shared_set, pacing)
+        return await super().deliver(target, message, shared_set)
 
 
 async def test_a_message_with_no_form_in_the_ven_s_profile_is_settled_once_and_the_sets_behind_it_still_go() -> None:
