@@ -161,12 +161,12 @@ class RequestReplyClient:
                 return await future
         except TimeoutError:
             self._abandoned.add(addressed.correlation_id, on_late)
-            if sending is not None and not sending.done():
-                self._still_sending.add(sending)
-                sending.add_done_callback(functools.partial(self._sent_after_timeout, topic))
             raise ReplyTimeout(f"no reply from {topic} within {timeout:.1f}s") from None
         finally:
             self._waiting.pop(addressed.correlation_id, None)
+            if sending is not None and not sending.done():  # timed out, or the asker was cancelled
+                self._still_sending.add(sending)
+                sending.add_done_callback(functools.partial(self._sent_after_timeout, topic))
 
     def _sent_after_timeout(self, topic: str, sending: asyncio.Future[None]) -> None:
         self._still_sending.discard(sending)

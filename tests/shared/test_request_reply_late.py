@@ -125,3 +125,18 @@ async def test_a_request_kept_sending_reaches_kafka_after_its_timeout_and_others
     assert [(topic, envelope.message_id) for topic, envelope in publisher.published] == [
         (topics.EVENT_REQUESTS, answer.message_id)
     ]
+
+
+async def test_a_request_kept_sending_reaches_kafka_even_when_its_asker_is_cancelled() -> None:
+    publisher = SlowPublisher(0.05)
+    client = RequestReplyClient(
+        publisher, KafkaConnection("unused:9092"), ReplyAddress(topic=topics.GATEWAY_REPLIES, partition=0)
+    )
+    answer = poll_request("answering")
+    asking = asyncio.create_task(client.request(topics.EVENT_REQUESTS, answer, timeout=5, keep_sending=True))
+    await asyncio.sleep(0.01)
+    asking.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asking
+    await client.stop()
+    assert [envelope.message_id for _, envelope in publisher.published] == [answer.message_id]
