@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 LateReplyHandler = Callable[[Envelope], None]
 ABANDONED_MEMORY_SECONDS = 600.0
 ABANDONED_MAX_ENTRIES = 100_000
-STOP_SENDING_SECONDS = 5.0  # at stop, how long requests kept sending past their timeout may still take
+STOP_SENDING_SECONDS = 5.0  # at stop, how long requests still being sent for no one may take
 
 
 def reply_partition_for(instance_id: str, partition_count: int) -> int:
@@ -100,7 +100,7 @@ class RequestReplyClient:
         self._waiting: dict[str, asyncio.Future[Envelope]] = {}
         self._reader: asyncio.Task[None] | None = None
         self._abandoned = abandoned or AbandonedRequests()
-        self._still_sending: set[asyncio.Future[None]] = set()  # requests kept sending past their timeout
+        self._still_sending: set[asyncio.Future[None]] = set()  # kept sending after their asker stopped waiting
         self.on_late_reply: LateReplyHandler | None = None
 
     @property
@@ -166,9 +166,9 @@ class RequestReplyClient:
             self._waiting.pop(addressed.correlation_id, None)
             if sending is not None and not sending.done():  # timed out, or the asker was cancelled
                 self._still_sending.add(sending)
-                sending.add_done_callback(functools.partial(self._sent_after_timeout, topic))
+                sending.add_done_callback(functools.partial(self._sent_for_no_one, topic))
 
-    def _sent_after_timeout(self, topic: str, sending: asyncio.Future[None]) -> None:
+    def _sent_for_no_one(self, topic: str, sending: asyncio.Future[None]) -> None:
         self._still_sending.discard(sending)
         error = None if sending.cancelled() else sending.exception()
         if sending.cancelled() or error is not None:
